@@ -1,0 +1,54 @@
+/* cutoff.h — per-marker cutoff flags.
+ *
+ * A marker is abnormal in one direction: high (Phe in PKU) or low (C0 in carnitine uptake
+ * deficiency).  Three nested zones are possible on the abnormal side:
+ *
+ *   high marker:   normal < borderline <= value < cutoff <= value < critical <= value
+ *   low marker:    value <= critical < value <= cutoff < value <= borderline < normal
+ *
+ * i.e. a high value is "at cutoff" when value >= cutoff, a low value when value <= cutoff,
+ * and likewise for the borderline and critical limits.  Any limit may be NAN (zone unused);
+ * the cutoff itself is required by the panel loader.
+ */
+#ifndef NS_CUTOFF_H
+#define NS_CUTOFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { NS_DIR_HIGH = 0, NS_DIR_LOW = 1 };
+
+/* Flag levels, ordered: a larger level is further into the abnormal side. */
+enum {
+    NS_FLAG_NONE = 0,       /* normal */
+    NS_FLAG_BORDER = 1,     /* in the borderline zone */
+    NS_FLAG_CUTOFF = 2,     /* beyond the cutoff */
+    NS_FLAG_CRITICAL = 3,   /* beyond the critical limit */
+    NS_FLAG_MISSING = 4     /* value missing: no decision possible */
+};
+
+typedef struct {
+    int dir;            /* NS_DIR_HIGH or NS_DIR_LOW */
+    double borderline;  /* NAN = no borderline zone */
+    double cutoff;      /* required */
+    double critical;    /* NAN = no critical zone */
+} ns_threshold_t;
+
+/* ns_cutoff_flag: flag each value of one marker.
+ * @param x        marker values, length n; NAN = missing
+ * @param stratum  per-row stratum index into thr[], length n; NULL = stratum 0 for all rows
+ * @param thr      thresholds per stratum, length n_strata
+ * @param n_strata >= 1
+ * @param out      caller-allocated, length n; receives NS_FLAG_*
+ * @return 0 on success, -1 on a NULL pointer, n_strata < 1, or a stratum index out of
+ *         range (out is then undefined).  Pure. */
+int ns_cutoff_flag(const double *x, const uint16_t *stratum, const ns_threshold_t *thr,
+                   int n_strata, uint8_t *out, ptrdiff_t n);
+
+/* Flag of a single value (the scalar rule ns_cutoff_flag applies per row). */
+int ns_cutoff_level(double x, const ns_threshold_t *t);
+
+/* Fold over cutoff: x / cutoff, for reporting (NAN if either is missing or cutoff == 0). */
+double ns_cutoff_fold(double x, const ns_threshold_t *t);
+
+#endif

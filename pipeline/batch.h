@@ -1,0 +1,125 @@
+/* batch.h — one night's data in columnar form, and the final state of every well.
+ *
+ * Ingest fills a batch: one row per well read from a plate that parsed cleanly, in plate
+ * order (plate files sorted by name) then file order; analyte values as one column per
+ * analyte; the manifest joined on sample_id.  Quarantined plates contribute no rows but
+ * keep their row count, so the nothing-lost arithmetic still adds up:
+ *
+ *   wells_read = sum over plates of wells (parsed or quarantined)
+ *              = controls + patients(negative + recall + invalid_specimen + unmatched)
+ *                + quarantined
+ *
+ * Manifest rows that no well refers to are listed separately (cards logged in the LIMS but
+ * not on any plate tonight): they are not wells, and they must not vanish either.
+ */
+#ifndef NS_BATCH_H
+#define NS_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "panel.h"
+
+/* Sample types of a well (plate column sample_type). */
+enum { NS_TYPE_PATIENT = 0, NS_TYPE_QC_LOW = 1, NS_TYPE_QC_HIGH = 2, NS_TYPE_BLANK = 3,
+       NS_TYPE_N };
+
+/* Final state of a well.  Every well ends in exactly one. */
+enum {
+    NS_STATE_NEGATIVE = 0,     /* patient, all conditions negative */
+    NS_STATE_RECALL = 1,       /* patient, at least one condition borderline/positive */
+    NS_STATE_INVALID = 2,      /* patient, no call possible (missing markers, bad card) */
+    NS_STATE_UNMATCHED = 3,    /* patient well with no manifest row: cannot be reported */
+    NS_STATE_QUARANTINED = 4,  /* its plate file was malformed (no rows in the batch) */
+    NS_STATE_CONTROL = 5,      /* qc_low / qc_high / blank well */
+    NS_STATE_QC_HOLD = 6,      /* its plate failed QC (issue 3); never reported negative */
+    NS_STATE_N
+};
+
+/* Censoring of a cell, see README "Cell values". */
+enum { NS_CELL_VALUE = 0, NS_CELL_BELOW = 1 /* "<x" */, NS_CELL_ND = 2, NS_CELL_EMPTY = 3,
+       NS_CELL_NAN = 4 };
+
+enum { NS_PLATE_OK = 0, NS_PLATE_QUARANTINED = 1 };
+
+typedef struct {
+    char *path;            /* as opened (night dir + "plates/" + name) */
+    char *name;            /* file name only */
+    char id[NS_NAME_MAX];  /* plate_id from the file ("" if quarantined before reading it) */
+    char sha256[65];       /* of the raw file bytes */
+    char encoding[8];      /* "utf-8" or "gbk" */
+    int status;            /* NS_PLATE_* */
+    char *error;           /* "FILE:LINE:COL: what" when quarantined, else NULL */
+    int64_t n_wells;       /* data rows seen (also for quarantined files) */
+    int64_t first_row;     /* index of its first row in the batch (-1 if quarantined) */
+} ns_plate_t;
+
+/* One manifest row (one DBS card).  mother_name and contact_phone are personal data:
+ * they go to the recall list (0600) only, never to logs, stderr, summary.json or HDF5. */
+typedef struct {
+    char *sample_id, *infant_id, *specimen, *sex;
+    double birth_weight_g;        /* NAN if empty */
+    double gestational_age_days;  /* NAN if empty */
+    char *birth_time, *collection_time;   /* as given (ISO 8601) */
+    double age_hours;             /* collection - birth, NAN if either is missing */
+    char *feeding;                /* breast|formula|mixed|tpn */
+    int transfusion, antibiotics, nicu;   /* 0/1, -1 unknown */
+    char *hospital;
+    char *mother_name, *contact_phone;
+    int line;                     /* line in the manifest file */
+    int64_t n_wells;              /* wells that refer to it */
+} ns_manifest_row_t;
+
+typedef struct {
+    char *path;
+    char sha256[65];
+    char encoding[8];
+    ns_manifest_row_t *rows;
+    int64_t n, m;
+    int64_t n_rejected;           /* malformed rows, reported and not used */
+    char **errors;                /* messages of rejected rows (file:line:col: ...) */
+    int64_t n_errors;
+    int ok;                       /* 0 if the file could not be used at all */
+} ns_manifest_t;
+
+typedef struct {
+    const ns_panel_t *panel;      /* not owned */
+
+    ns_plate_t *plates;
+    int n_plates;
+
+    /* rows (wells from parsed plates) */
+    int64_t n;
+    int32_t *plate;               /* index into plates[] */
+    char (*well)[4];              /* "A01" */
+    char **sample_id;             /* as read */
+    uint8_t *type;                /* NS_TYPE_* */
+    double *conc;                 /* analyte a, row i: conc[a * n + i]; NAN = missing */
+    uint8_t *cell;                /* censoring, same layout: NS_CELL_* */
+    int64_t *mrow;                /* manifest row index, -1 = none */
+
+    /* derived by the kernels stage */
+    double *ratio;                /* ratio r, row i: ratio[r * n + i] */
+    uint8_t *flag;                /* flag slot s, row i: flag[s * n + i] (NS_FLAG_*) */
+    uint8_t *call;                /* condition c, row i: call[c * n + i] (NS_CALL_*) */
+    uint8_t *state;               /* NS_STATE_* per row */
+
+    ns_manifest_t manifest;
+
+    int64_t wells_read;           /* including quarantined plates' rows */
+    int64_t n_quarantined_wells;
+} ns_batch_t;
+
+/* Marker column for marker m of the panel (analyte or ratio). */
+static inline const double *ns_batch_marker(const ns_batch_t *b, int m)
+{
+    int na = b->panel->n_analytes;
+    return m < na ? b->conc + (size_t)m * (size_t)b->n
+                  : b->ratio + (size_t)(m - na) * (size_t)b->n;
+}
+
+const char *ns_type_name(int type);     /* "patient", "qc_low", ... */
+const char *ns_state_name(int state);   /* "negative", "recall", ... */
+
+void ns_batch_free(ns_batch_t *b);
+
+#endif

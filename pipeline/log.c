@@ -1,0 +1,75 @@
+/* log.c — see log.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "log.h"
+
+int ns_verbosity = 1;
+static struct timespec t0;
+
+void ns_clock_start(void) { clock_gettime(CLOCK_MONOTONIC, &t0); }
+
+double ns_wall_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - t0.tv_nsec);
+}
+
+double ns_cpu_s(void)
+{
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec)
+         + 1e-6 * (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+}
+
+long ns_peak_rss_kb(void)
+{
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return r.ru_maxrss;
+}
+
+static void verror(const char *subcmd, int with_errno, const char *fmt, va_list ap)
+{
+    int e = errno;
+    fflush(stdout);
+    fprintf(stderr, "neoscreen %s: ", subcmd);
+    vfprintf(stderr, fmt, ap);
+    if (with_errno) fprintf(stderr, ": %s", strerror(e));
+    fputc('\n', stderr);
+    errno = e;
+}
+
+void ns_error(const char *subcmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    verror(subcmd, 0, fmt, ap);
+    va_end(ap);
+}
+
+void ns_error_errno(const char *subcmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    verror(subcmd, 1, fmt, ap);
+    va_end(ap);
+}
+
+void ns_info(int level, const char *stage, const char *fmt, ...)
+{
+    if (ns_verbosity < level) return;
+    int e = errno;
+    double w = ns_wall_s();
+    fprintf(stderr, "[M::%s::%.3f*%.2f] ", stage, w, w > 0 ? ns_cpu_s() / w : 0.0);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    errno = e;
+}

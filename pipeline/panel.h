@@ -1,0 +1,140 @@
+/* panel.h — the screening panel: analytes, ratios and conditions, as loaded from YAML.
+ *
+ * A panel is the geneticist's half of neoscreen: which columns a plate must carry, which
+ * ratios are derived from them, and which combination of markers beyond which cutoffs
+ * calls which condition.  It is loaded once per run, checked completely before any sample
+ * is touched (ns_panel_load() collects every problem, not just the first), and its exact
+ * text and SHA-256 are stored in every output so a result can always be traced back to the
+ * rules that made it.
+ *
+ * Every node keeps the line and column it came from, so that a later stage (or
+ * `neoscreen config check`) can point a person at the offending YAML line.
+ */
+#ifndef NS_PANEL_H
+#define NS_PANEL_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "../kernels/ns_kernels.h"
+
+#define NS_NAME_MAX 32       /* analyte, ratio and condition names, including the NUL */
+
+/* A position in a text file; line and col are 1-based (0 = unknown). */
+typedef struct {
+    int line, col;
+} ns_pos_t;
+
+/* Marker roles inside a condition. */
+enum { NS_ROLE_PRIMARY = 0, NS_ROLE_SECONDARY = 1 };
+
+/* Condition priorities, in recall-list order (most urgent first). */
+enum { NS_PRIO_CRITICAL = 0, NS_PRIO_URGENT = 1, NS_PRIO_ROUTINE = 2, NS_PRIO_N };
+/* Actions for the follow-up team. */
+enum { NS_ACT_REFERRAL = 0, NS_ACT_REPEAT = 1, NS_ACT_N };
+
+typedef struct {
+    char name[NS_NAME_MAX];  /* pipeline key, e.g. "Xle" */
+    char **aliases;          /* header spellings accepted on input (exact, case-insensitive) */
+    int n_aliases;
+    char unit[16];           /* "umol/L" */
+    char loinc[16];          /* may be empty */
+    ns_pos_t pos;
+} ns_analyte_t;
+
+typedef struct {
+    char name[NS_NAME_MAX];  /* e.g. "C0/(C16+C18)" */
+    int *num, n_num;         /* analyte indices summed in the numerator */
+    int *den, n_den;         /* analyte indices summed in the denominator */
+    char loinc[16];
+    ns_pos_t pos;
+} ns_ratio_t;
+
+/* A marker is an analyte or a ratio.  Marker index m < n_analytes is analyte m, otherwise
+ * ratio (m - n_analytes).  Thresholds follow kernels/cutoff.h (NAN = zone not used). */
+typedef struct {
+    int marker;              /* analyte or ratio index, see above */
+    int role;                /* NS_ROLE_* */
+    ns_threshold_t thr;      /* direction, borderline, cutoff, critical */
+    ns_pos_t pos;
+} ns_marker_t;
+
+typedef struct {
+    char code[NS_NAME_MAX];  /* short stable code, e.g. "MCAD"; never translated */
+    char *name;              /* human name */
+    ns_marker_t *markers;
+    int n_markers;
+    int rule;                /* NS_RULE_ANY or NS_RULE_ALL (over primary markers) */
+    int require_secondary;   /* positive needs a secondary marker at/over its cutoff */
+    int priority;            /* NS_PRIO_* for a positive call */
+    int action;              /* NS_ACT_* for a positive call */
+    ns_pos_t pos;
+} ns_condition_t;
+
+/* Input column spellings and well layout (the "lab" part of the panel file). */
+typedef struct {
+    char **col_alias[4];     /* aliases for plate_id, well, sample_id, sample_type */
+    int n_col_alias[4];
+    char **type_alias[4];    /* aliases for patient, qc_low, qc_high, blank */
+    int n_type_alias[4];
+    int plate_rows, plate_cols;   /* 8 x 12 (96-well) or 16 x 24 (384-well) */
+} ns_input_t;
+
+typedef struct {
+    char *path;              /* file it was read from */
+    char *text;              /* the exact bytes of the file (NUL-terminated) */
+    size_t text_len;
+    char sha256[65];         /* hex digest of text */
+    char name[64];           /* panel.name */
+    char version[32];        /* panel.version */
+    char kit[64];            /* panel.kit: assay kit the cutoffs are valid for */
+
+    ns_analyte_t *analytes;  int n_analytes;
+    ns_ratio_t *ratios;      int n_ratios;
+    ns_condition_t *conds;   int n_conds;
+    ns_input_t input;
+
+    /* Derived: distinct markers used by any condition, as flat "flag slots".  Slot s is
+     * condition slot_cond[s], marker slot_marker[s] of that condition. */
+    int n_slots;
+    int *slot_cond, *slot_marker;
+} ns_panel_t;
+
+/* One problem found while loading a panel. */
+typedef struct {
+    ns_pos_t pos;
+    char msg[256];
+} ns_panel_err_t;
+
+typedef struct {
+    ns_panel_err_t *v;
+    int n, m;
+} ns_panel_errs_t;
+
+/* Load and check a panel file.
+ * @param path   YAML file
+ * @param errs   receives every problem found (caller frees with ns_panel_errs_free())
+ * @return the panel when errs->n == 0, otherwise NULL.  Free with ns_panel_free(). */
+ns_panel_t *ns_panel_load(const char *path, ns_panel_errs_t *errs);
+
+/* Same, from a string already in memory; name is used in messages only. */
+ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len,
+                              ns_panel_errs_t *errs);
+
+void ns_panel_free(ns_panel_t *p);
+void ns_panel_errs_free(ns_panel_errs_t *e);
+
+/* Print every error as "PREFIX: FILE:LINE:COL: message", then the offending line after
+ * ">>> " with a caret under the column (redis style), to fp. */
+void ns_panel_errs_print(FILE *fp, const char *prefix, const char *path, const char *text,
+                         const ns_panel_errs_t *e);
+
+/* Index of the analyte whose name or alias equals s (case-insensitive), or -1. */
+int ns_panel_find_analyte(const ns_panel_t *p, const char *s);
+
+/* Name of marker m (analyte or ratio). */
+const char *ns_panel_marker_name(const ns_panel_t *p, int m);
+
+const char *ns_prio_name(int prio);     /* "critical", "urgent", "routine" */
+const char *ns_action_name(int act);    /* "referral", "repeat_specimen" */
+
+#endif

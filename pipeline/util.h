@@ -1,0 +1,27 @@
+/* util.h — small helpers shared by the pipeline: checked allocation, strings, files. */
+#ifndef NS_UTIL_H
+#define NS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation that cannot fail silently: on failure, print and exit(1).  Used for the
+ * bookkeeping of a run; a batch that does not fit in memory is not a recoverable state. */
+void *ns_malloc(size_t n);
+void *ns_calloc(size_t n, size_t size);
+void *ns_realloc(void *p, size_t n);
+char *ns_strdup(const char *s);
+char *ns_strndup(const char *s, size_t n);
+/* printf into a new string. */
+char *ns_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Read a whole file into a NUL-terminated buffer.  Returns 0, or -1 with errno set. */
+int ns_read_file(const char *path, char **buf, size_t *len);
+
+/* Case-insensitive ASCII comparison. */
+int ns_strcaseeq(const char *a, const char *b);
+
+/* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
+int ns_mkdir_p(const char *path);
+
+#endif

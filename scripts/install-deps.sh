@@ -1,0 +1,30 @@
+#!/bin/sh
+# install-deps.sh — install everything neoscreen needs to build, test and run on Debian 12.
+#
+# Idempotent: apt-get skips what is already installed, so running it twice is harmless.
+# Run as root (CI, containers) or as a user with sudo.
+#
+#   core:   compiler, pkg-config, HDF5 (serial), GSL, libyaml, zlib, cmocka (unit tests)
+#   tools:  h5dump/h5ls (hdf5-tools), Debian's python3 h5py/numpy/yaml (independent readers
+#           used by the end-to-end tests; run as /usr/bin/python3, see BUILD-NOTES G7)
+set -eu
+
+PKGS="build-essential pkg-config libhdf5-dev hdf5-tools libgsl-dev libyaml-dev zlib1g-dev \
+libcmocka-dev python3-h5py python3-numpy python3-yaml"
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+
+if [ -z "$missing" ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing:$missing"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+echo "install-deps: done"
