@@ -108,6 +108,7 @@ typedef struct {
 typedef struct {
     ns_panel_err_t *v;
     int n, m;
+    char *text;              /* the file's text, kept for quoting lines (NULL if unread) */
 } ns_panel_errs_t;
 
 /* Load and check a panel file.
@@ -124,7 +125,8 @@ void ns_panel_free(ns_panel_t *p);
 void ns_panel_errs_free(ns_panel_errs_t *e);
 
 /* Print every error as "PREFIX: FILE:LINE:COL: message", then the offending line after
- * ">>> " with a caret under the column (redis style), to fp. */
+ * ">>> " with a caret under the column (redis style), to fp.  text may be NULL: the copy
+ * kept in e is used. */
 void ns_panel_errs_print(FILE *fp, const char *prefix, const char *path, const char *text,
                          const ns_panel_errs_t *e);
 

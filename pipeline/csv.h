@@ -1,0 +1,50 @@
+/* csv.h — a strict, position-reporting CSV record reader over UTF-8 text in memory.
+ *
+ * RFC 4180 with the habits of real exports: CRLF or LF line ends, quoted fields with ""
+ * escapes and embedded newlines, spaces around unquoted fields trimmed, blank lines
+ * skipped.  Every record remembers the line it started on and the column of each field
+ * (1-based, in characters), so every later complaint can say FILE:LINE:COL.
+ *
+ * The reader does not own the text it reads; fields point into a scratch buffer that the
+ * next call to ns_csv_next() overwrites.
+ */
+#ifndef NS_CSV_H
+#define NS_CSV_H
+
+#include <stddef.h>
+
+typedef struct {
+    const char *text;     /* UTF-8, not owned */
+    size_t len, pos;
+    int line;             /* line of the next unread character */
+    int col;              /* its column */
+
+    /* the current record */
+    int nf;               /* number of fields */
+    char **f;             /* field values, NUL-terminated (unquoted, unescaped) */
+    int *fcol;            /* column of each field's first character */
+    int rec_line;         /* line on which the record starts */
+    int end_col;          /* column just past the record's last character */
+
+    /* the last error (ns_csv_next returned -1) */
+    int err_line, err_col;
+    char err[160];
+
+    /* private */
+    int mf;
+    char *buf;
+    size_t mbuf;
+    size_t *off;
+} ns_csv_t;
+
+/* Start reading text (len bytes, need not be NUL-terminated). */
+void ns_csv_init(ns_csv_t *c, const char *text, size_t len);
+
+/* Read the next record.  @return 1 with a record, 0 at end of text, -1 on a syntax error
+ * (unterminated quote, text after a closing quote); err/err_line/err_col describe it and
+ * the reader has skipped to the next line, so counting can continue. */
+int ns_csv_next(ns_csv_t *c);
+
+void ns_csv_free(ns_csv_t *c);
+
+#endif

@@ -1,0 +1,105 @@
+/* encoding.c — see encoding.h. */
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "encoding.h"
+#include "util.h"
+
+size_t ns_utf8_valid_prefix(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t k;
+        unsigned min;
+        if (c < 0x80) { i++; continue; }
+        else if ((c & 0xE0) == 0xC0) { k = 1; min = 0x80; c &= 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { k = 2; min = 0x800; c &= 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { k = 3; min = 0x10000; c &= 0x07; }
+        else return i;
+        unsigned cp = c;
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= len || (s[i + j] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+        i += k + 1;
+    }
+    return len;
+}
+
+/* line and column (in characters) of byte offset off; the text before off is UTF-8, or
+ * GBK when gbk is set (a lead byte >= 0x81 starts a two-byte character there) */
+static void position_of(const char *s, size_t off, int gbk, int *line, int *col)
+{
+    int l = 1, c = 1;
+    for (size_t i = 0; i < off; i++) {
+        unsigned char b = (unsigned char)s[i];
+        if (b == '\n') { l++; c = 1; }
+        else if (gbk && b >= 0x81) { c++; i++; }
+        else if (gbk || (b & 0xC0) != 0x80) c++;
+    }
+    *line = l;
+    *col = c;
+}
+
+static int fail(ns_decode_err_t *err, const char *s, size_t off, int gbk, const char *msg)
+{
+    position_of(s, off, gbk, &err->line, &err->col);
+    snprintf(err->msg, sizeof err->msg, "%s", msg);
+    return -1;
+}
+
+int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, char enc[8],
+                   ns_decode_err_t *err)
+{
+    *out = NULL;
+    if (len >= 2 && ((raw[0] == '\xFF' && raw[1] == '\xFE') || (raw[0] == '\xFE' && raw[1] == '\xFF')))
+        return fail(err, raw, 0, 0, "file is UTF-16 or UTF-32 (byte-order mark); export as UTF-8 or GBK");
+    const char *nul = memchr(raw, 0, len);
+    if (nul) return fail(err, raw, (size_t)(nul - raw), 0, "NUL byte: this is not a text file");
+
+    if (len >= 3 && memcmp(raw, "\xEF\xBB\xBF", 3) == 0) { raw += 3; len -= 3; }
+    if (ns_utf8_valid_prefix(raw, len) == len) {
+        *out = ns_strndup(raw, len);
+        *out_len = len;
+        strcpy(enc, "utf-8");
+        return 0;
+    }
+
+    /* not UTF-8: GBK (CP936), the encoding of Chinese Windows exports */
+    iconv_t cd = iconv_open("UTF-8", "GBK");
+    if (cd == (iconv_t)-1)
+        return fail(err, raw, 0, 0, "not valid UTF-8, and GBK decoding is not available (iconv)");
+    size_t cap = len * 3 / 2 + 16;
+    char *buf = ns_malloc(cap + 1);
+    char *in = (char *)raw, *o = buf;
+    size_t inleft = len, outleft = cap;
+    while (inleft > 0) {
+        if (iconv(cd, &in, &inleft, &o, &outleft) != (size_t)-1) continue;
+        if (errno == E2BIG) {
+            size_t used = (size_t)(o - buf);
+            cap *= 2;
+            buf = ns_realloc(buf, cap + 1);
+            o = buf + used;
+            outleft = cap - used;
+            continue;
+        }
+        /* EILSEQ / EINVAL: report where, in terms of the valid UTF-8 prefix of the input */
+        size_t off = (size_t)(in - raw);
+        int e = errno;
+        iconv_close(cd);
+        free(buf);
+        return fail(err, raw, off, 1, e == EINVAL ? "truncated character at end of file (neither UTF-8 nor GBK)"
+                                                   : "byte sequence is neither UTF-8 nor GBK");
+    }
+    iconv_close(cd);
+    *o = 0;
+    *out = buf;
+    *out_len = (size_t)(o - buf);
+    strcpy(enc, "gbk");
+    return 0;
+}

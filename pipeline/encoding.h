@@ -1,0 +1,29 @@
+/* encoding.h — turn the bytes of an exported file into UTF-8 text.
+ *
+ * Plate and manifest exports come from instrument PCs and LIMS exports: UTF-8 with or
+ * without a byte-order mark, or GBK from Chinese Windows (BUILD-NOTES G12).  The rule is
+ * simple and needs no declaration from the user: valid UTF-8 is UTF-8 (a leading BOM is
+ * dropped); anything else is decoded as GBK with iconv; bytes that are neither are an
+ * error with a line and column.  UTF-16/32 (recognised by their BOM) and NUL bytes are
+ * refused with a message that says so, rather than being misread as text.
+ */
+#ifndef NS_ENCODING_H
+#define NS_ENCODING_H
+
+#include <stddef.h>
+
+typedef struct {
+    int line, col;       /* position of the first bad byte (1-based) when decoding fails */
+    char msg[160];
+} ns_decode_err_t;
+
+/* Decode raw (len bytes) into a new NUL-terminated UTF-8 buffer *out (caller frees) of
+ * *out_len bytes, and name the source encoding in enc ("utf-8" or "gbk").
+ * @return 0 on success, -1 with err filled on failure (*out is then NULL). */
+int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, char enc[8],
+                   ns_decode_err_t *err);
+
+/* Length of the valid UTF-8 prefix of s (== len when all of s is valid UTF-8). */
+size_t ns_utf8_valid_prefix(const char *s, size_t len);
+
+#endif

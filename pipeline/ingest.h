@@ -1,0 +1,46 @@
+/* ingest.h — read tonight's plate exports and the LIMS manifest into a batch.
+ *
+ * Plates are parsed in parallel, one file per task, each into its own slot; slots are then
+ * appended to the batch in file-name order, so the batch is the same for any thread count.
+ * A plate file with any problem is quarantined whole — a plate is the unit a technician
+ * re-runs — with one message "FILE:LINE:COL: what is wrong"; its data rows are still
+ * counted so that nothing disappears from the totals.
+ *
+ * Cell values (µmol/L):
+ *   a number      the measured value; negative values are accepted in blank wells only
+ *   "<x"          below the limit of quantitation x: stored as x (an upper bound, so it can
+ *                 never raise a high flag that x itself would not), marked NS_CELL_BELOW
+ *   "ND"          not detected: stored as 0, marked NS_CELL_ND (raises low flags: a C0 that
+ *                 is not detected is a deficiency, not a missing value)
+ *   empty, "NaN"  not measured: missing (NAN).  A condition that needs it cannot be called,
+ *                 and the specimen ends as invalid_specimen, never as negative.
+ */
+#ifndef NS_INGEST_H
+#define NS_INGEST_H
+
+#include <stdint.h>
+#include "batch.h"
+
+/* Parse one cell.  @return 0 and *v, *kind set; -1 if s is not a value (not a number). */
+int ns_parse_cell(const char *s, double *v, uint8_t *kind);
+
+/* Parse a well name ("A1", "a01", "H12") for a rows x cols plate into out ("A01").
+ * @return 0 ok, -1 not a well name, -2 a well name outside the plate. */
+int ns_parse_well(const char *s, int rows, int cols, char out[4]);
+
+/* Read every plate file (paths, already sorted) into b->plates / rows.  b->panel must be
+ * set.  Quarantined plates are marked in b->plates[k] with their error.
+ * @return number of quarantined plates. */
+int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths);
+
+/* Read the manifest at path into m.  Row problems are collected in m->errors; m->ok is 0
+ * when the file cannot be used at all (missing, unreadable, no sample_id column).
+ * @return number of problems (0 = clean). */
+int ns_ingest_manifest(ns_manifest_t *m, const char *path);
+
+/* Join batch rows to manifest rows on sample_id (fills b->mrow and rows' n_wells). */
+void ns_batch_join(ns_batch_t *b);
+
+void ns_manifest_free(ns_manifest_t *m);
+
+#endif

@@ -1,0 +1,227 @@
+/* ingest_manifest.c — the LIMS sample manifest: one row per DBS card, joined to wells on
+ * sample_id.  Columns are found by name (any order; unknown columns ignored).  A bad value
+ * in a covariate column is reported and that value is left missing — the card is kept, so
+ * its baby can still be reported; only rows without a usable sample_id are rejected. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "csv.h"
+#include "encoding.h"
+#include "ingest.h"
+#include "sha256.h"
+#include "util.h"
+
+enum { M_SID, M_IID, M_SPEC, M_SEX, M_BW, M_GA, M_BIRTH, M_COLL, M_FEED, M_TRANSF, M_ABX,
+       M_NICU, M_HOSP, M_MOTHER, M_PHONE, M_N };
+static const char *const mcols[M_N] = {
+    "sample_id", "infant_id", "specimen", "sex", "birth_weight_g", "gestational_age_days",
+    "birth_time", "collection_time", "feeding", "transfusion", "antibiotics", "nicu",
+    "hospital", "mother_name", "contact_phone" };
+
+__attribute__((format(printf, 5, 6)))
+static void problem(ns_manifest_t *m, const char *path, int line, int col, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    m->errors = ns_realloc(m->errors, (size_t)(m->n_errors + 1) * sizeof *m->errors);
+    m->errors[m->n_errors++] = ns_asprintf("%s:%d:%d: %s", path, line, col, msg);
+}
+
+/* days since 1970-01-01 of a civil date (Howard Hinnant's algorithm) */
+static long days_from_civil(long y, unsigned mo, unsigned d)
+{
+    y -= mo <= 2;
+    const long era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long)doe - 719468;
+}
+
+/* "YYYY-MM-DDTHH:MM[:SS]" or with a space; returns hours since the epoch, NAN if invalid */
+static double parse_time_h(const char *s)
+{
+    int y, mo, d, h, mi, sec = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5) return NAN;
+    if (s[n] == ':') {
+        int n2 = 0;
+        if (sscanf(s + n, ":%2d%n", &sec, &n2) != 1) return NAN;
+        n += n2;
+    }
+    if (s[n] && s[n] != 'Z') return NAN;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0) return NAN;
+    return (double)days_from_civil(y, (unsigned)mo, (unsigned)d) * 24.0 + h + mi / 60.0 + sec / 3600.0;
+}
+
+static int parse_flag(const char *s)
+{
+    if (!*s) return -1;
+    if (!strcmp(s, "1") || ns_strcaseeq(s, "yes") || ns_strcaseeq(s, "y") || ns_strcaseeq(s, "true")) return 1;
+    if (!strcmp(s, "0") || ns_strcaseeq(s, "no") || ns_strcaseeq(s, "n") || ns_strcaseeq(s, "false")) return 0;
+    return -2;
+}
+
+static int cmp_row_sid(const void *a, const void *b)
+{
+    const ns_manifest_row_t *x = a, *y = b;
+    int c = strcmp(x->sample_id, y->sample_id);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static void row_free(ns_manifest_row_t *r)
+{
+    free(r->sample_id); free(r->infant_id); free(r->specimen); free(r->sex);
+    free(r->birth_time); free(r->collection_time); free(r->feeding); free(r->hospital);
+    free(r->mother_name); free(r->contact_phone);
+}
+
+int ns_ingest_manifest(ns_manifest_t *m, const char *path)
+{
+    memset(m, 0, sizeof *m);
+    m->path = ns_strdup(path);
+    strcpy(m->encoding, "?");
+    char *raw, *text;
+    size_t rlen, tlen;
+    if (ns_read_file(path, &raw, &rlen) < 0) {
+        problem(m, path, 0, 0, "cannot read: %s", strerror(errno));
+        return (int)m->n_errors;
+    }
+    ns_sha256_hex(raw, rlen, m->sha256);
+    ns_decode_err_t de;
+    int dr = ns_decode_text(raw, rlen, &text, &tlen, m->encoding, &de);
+    free(raw);
+    if (dr < 0) { problem(m, path, de.line, de.col, "%s", de.msg); return (int)m->n_errors; }
+
+    ns_csv_t c;
+    ns_csv_init(&c, text, tlen);
+    int r = ns_csv_next(&c);
+    int col[M_N];
+    for (int k = 0; k < M_N; k++) col[k] = -1;
+    if (r <= 0) {
+        problem(m, path, r < 0 ? c.err_line : 1, r < 0 ? c.err_col : 1, "%s", r < 0 ? c.err : "empty file: no header row");
+        goto done;
+    }
+    const int nh = c.nf;
+    for (int j = 0; j < nh; j++)
+        for (int k = 0; k < M_N; k++)
+            if (ns_strcaseeq(c.f[j], mcols[k])) col[k] = j;
+    if (col[M_SID] < 0 || col[M_IID] < 0) {
+        problem(m, path, c.rec_line, 1, "missing column '%s': the manifest cannot be joined to wells",
+                col[M_SID] < 0 ? "sample_id" : "infant_id");
+        goto done;
+    }
+    m->ok = 1;
+    while ((r = ns_csv_next(&c)) != 0) {
+        if (r < 0) { problem(m, path, c.err_line, c.err_col, "%s (row rejected)", c.err); m->n_rejected++; continue; }
+        const int L = c.rec_line;
+        if (c.nf != nh) {
+            problem(m, path, L, c.nf < nh ? c.end_col : c.fcol[nh],
+                    "row has %d fields, the header has %d (row rejected)", c.nf, nh);
+            m->n_rejected++;
+            continue;
+        }
+        const char *sid = c.f[col[M_SID]], *iid = c.f[col[M_IID]];
+        if (!*sid || !*iid) {
+            problem(m, path, L, c.fcol[col[*sid ? M_IID : M_SID]], "empty %s (row rejected)", *sid ? "infant_id" : "sample_id");
+            m->n_rejected++;
+            continue;
+        }
+        if (m->n == m->m) {
+            m->m = m->m ? m->m * 2 : 256;
+            m->rows = ns_realloc(m->rows, (size_t)m->m * sizeof *m->rows);
+        }
+        ns_manifest_row_t *x = &m->rows[m->n++];
+        memset(x, 0, sizeof *x);
+        x->line = L;
+#define STR(k) ns_strdup(col[k] >= 0 ? c.f[col[k]] : "")
+        x->sample_id = STR(M_SID); x->infant_id = STR(M_IID); x->specimen = STR(M_SPEC);
+        x->sex = STR(M_SEX); x->birth_time = STR(M_BIRTH); x->collection_time = STR(M_COLL);
+        x->feeding = STR(M_FEED); x->hospital = STR(M_HOSP);
+        x->mother_name = STR(M_MOTHER); x->contact_phone = STR(M_PHONE);
+#undef STR
+        x->birth_weight_g = x->gestational_age_days = x->age_hours = NAN;
+        const int numk[2] = { M_BW, M_GA };
+        double *numv[2] = { &x->birth_weight_g, &x->gestational_age_days };
+        for (int q = 0; q < 2; q++) {
+            int j = col[numk[q]];
+            if (j < 0 || !*c.f[j]) continue;
+            char *end;
+            double v = strtod(c.f[j], &end);
+            if (*end || !isfinite(v) || v <= 0)
+                problem(m, path, L, c.fcol[j], "%s '%s' is not a positive number (left missing)", mcols[numk[q]], c.f[j]);
+            else *numv[q] = v;
+        }
+        double tb = NAN, tc = NAN;
+        if (col[M_BIRTH] >= 0 && *c.f[col[M_BIRTH]] && isnan(tb = parse_time_h(c.f[col[M_BIRTH]])))
+            problem(m, path, L, c.fcol[col[M_BIRTH]], "birth_time '%s' is not YYYY-MM-DDTHH:MM (left missing)", c.f[col[M_BIRTH]]);
+        if (col[M_COLL] >= 0 && *c.f[col[M_COLL]] && isnan(tc = parse_time_h(c.f[col[M_COLL]])))
+            problem(m, path, L, c.fcol[col[M_COLL]], "collection_time '%s' is not YYYY-MM-DDTHH:MM (left missing)", c.f[col[M_COLL]]);
+        if (!isnan(tb) && !isnan(tc)) {
+            if (tc < tb) problem(m, path, L, c.fcol[col[M_COLL]], "collection_time is before birth_time (age left missing)");
+            else x->age_hours = tc - tb;
+        }
+        const int fk[3] = { M_TRANSF, M_ABX, M_NICU };
+        int *fv[3] = { &x->transfusion, &x->antibiotics, &x->nicu };
+        for (int q = 0; q < 3; q++) {
+            int j = col[fk[q]];
+            *fv[q] = j < 0 ? -1 : parse_flag(c.f[j]);
+            if (*fv[q] == -2) {
+                problem(m, path, L, c.fcol[j], "%s '%s' is not 0/1 or yes/no (left unknown)", mcols[fk[q]], c.f[j]);
+                *fv[q] = -1;
+            }
+        }
+    }
+
+    /* duplicate sample_id: the first row (by line) is kept, later ones are rejected */
+    if (m->n > 1) {
+        qsort(m->rows, (size_t)m->n, sizeof *m->rows, cmp_row_sid);
+        int64_t w = 1;
+        for (int64_t i = 1; i < m->n; i++) {
+            if (strcmp(m->rows[i].sample_id, m->rows[w - 1].sample_id) == 0) {
+                problem(m, path, m->rows[i].line, col[M_SID] + 1,
+                        "duplicate sample_id '%s' (first at line %d; row rejected)", m->rows[i].sample_id, m->rows[w - 1].line);
+                m->n_rejected++;
+                row_free(&m->rows[i]);
+                continue;
+            }
+            m->rows[w++] = m->rows[i];
+        }
+        m->n = w;
+    }
+done:
+    ns_csv_free(&c);
+    free(text);
+    return (int)m->n_errors;
+}
+
+static int cmp_sid_key(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, ((const ns_manifest_row_t *)elem)->sample_id);
+}
+
+void ns_batch_join(ns_batch_t *b)
+{
+    ns_manifest_t *m = &b->manifest;   /* rows are sorted by sample_id after ingest */
+    for (int64_t i = 0; i < b->n; i++) {
+        b->mrow[i] = -1;
+        if (b->type[i] != NS_TYPE_PATIENT || !m->n) continue;
+        ns_manifest_row_t *r = bsearch(b->sample_id[i], m->rows, (size_t)m->n, sizeof *m->rows, cmp_sid_key);
+        if (r) { b->mrow[i] = r - m->rows; r->n_wells++; }
+    }
+}
+
+void ns_manifest_free(ns_manifest_t *m)
+{
+    for (int64_t i = 0; i < m->n; i++) row_free(&m->rows[i]);
+    free(m->rows);
+    for (int64_t i = 0; i < m->n_errors; i++) free(m->errors[i]);
+    free(m->errors);
+    free(m->path);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,352 @@
+/* ingest_plate.c — MS/MS plate exports (wide CSV: plate_id, well, sample_id, sample_type,
+ * one column per analyte).  See ingest.h for the cell rules. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "csv.h"
+#include "encoding.h"
+#include "ingest.h"
+#include "sha256.h"
+#include "util.h"
+
+int ns_parse_cell(const char *s, double *v, uint8_t *kind)
+{
+    if (!*s) { *v = NAN; *kind = NS_CELL_EMPTY; return 0; }
+    if (ns_strcaseeq(s, "NaN")) { *v = NAN; *kind = NS_CELL_NAN; return 0; }
+    if (ns_strcaseeq(s, "ND")) { *v = 0.0; *kind = NS_CELL_ND; return 0; }
+    uint8_t k = NS_CELL_VALUE;
+    if (*s == '<') { k = NS_CELL_BELOW; s++; while (*s == ' ') s++; }
+    if (!*s || isspace((unsigned char)*s)) return -1;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(x)) return -1;
+    /* strtod accepts hex floats and "infinity"; a plate cell is plain decimal */
+    for (const char *c = s; c < end; c++)
+        if (!(isdigit((unsigned char)*c) || *c == '.' || *c == '-' || *c == '+' || *c == 'e' || *c == 'E'))
+            return -1;
+    if (k == NS_CELL_BELOW && x < 0) return -1;
+    *v = x;
+    *kind = k;
+    return 0;
+}
+
+int ns_parse_well(const char *s, int rows, int cols, char out[4])
+{
+    int r = toupper((unsigned char)s[0]);
+    if (r < 'A' || r > 'Z') return -1;
+    const char *d = s + 1;
+    if (!isdigit((unsigned char)*d)) return -1;
+    int c = 0;
+    for (; isdigit((unsigned char)*d); d++) {
+        c = c * 10 + (*d - '0');
+        if (c > 99) return -1;
+    }
+    if (*d || c == 0) return -1;
+    if (r - 'A' >= rows || c > cols) return -2;
+    out[0] = (char)r;
+    out[1] = (char)('0' + c / 10);
+    out[2] = (char)('0' + c % 10);
+    out[3] = 0;
+    return 0;
+}
+
+/* one parsed plate file, before it joins the batch */
+typedef struct {
+    int64_t n, m;
+    char (*well)[4];
+    char **sid;
+    uint8_t *type;
+    double *v;          /* row-major: v[i * n_analytes + a] */
+    uint8_t *cell;
+} slot_t;
+
+enum { COL_PLATE, COL_WELL, COL_SID, COL_TYPE };
+
+__attribute__((format(printf, 5, 6)))
+static void set_error(ns_plate_t *pl, const char *path, int line, int col, const char *fmt, ...)
+{
+    if (pl->error) return;          /* the first problem is the one reported */
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pl->error = ns_asprintf("%s:%d:%d: %s", path, line, col, msg);
+    pl->status = NS_PLATE_QUARANTINED;
+}
+
+static void alias_text(char *buf, size_t sz, char **v, int n)
+{
+    buf[0] = 0;
+    for (int i = 0; i < n; i++) {
+        strncat(buf, i ? ", " : "", sz - strlen(buf) - 1);
+        strncat(buf, v[i], sz - strlen(buf) - 1);
+    }
+}
+
+static void slot_free(slot_t *s)
+{
+    for (int64_t i = 0; i < s->n; i++) free(s->sid[i]);
+    free(s->well); free(s->sid); free(s->type); free(s->v); free(s->cell);
+    memset(s, 0, sizeof *s);
+}
+
+/* Parse a whole plate file into s; on any problem, set pl->error and keep counting rows. */
+static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, slot_t *s)
+{
+    const int na = p->n_analytes;
+    char *raw = NULL, *text = NULL;
+    size_t rlen = 0, tlen = 0;
+    memset(s, 0, sizeof *s);
+    if (ns_read_file(path, &raw, &rlen) < 0) {
+        pl->error = ns_asprintf("%s: cannot read: %s", path, strerror(errno));
+        pl->status = NS_PLATE_QUARANTINED;
+        return;
+    }
+    ns_sha256_hex(raw, rlen, pl->sha256);
+    ns_decode_err_t de;
+    if (ns_decode_text(raw, rlen, &text, &tlen, pl->encoding, &de) < 0) {
+        set_error(pl, path, de.line, de.col, "%s", de.msg);
+        /* count lines so the wells still show up in the totals */
+        int64_t nl = 0;
+        for (size_t i = 0; i < rlen; i++) nl += raw[i] == '\n';
+        if (rlen && raw[rlen - 1] != '\n') nl++;
+        pl->n_wells = nl > 0 ? nl - 1 : 0;
+        free(raw);
+        return;
+    }
+    free(raw);
+
+    ns_csv_t c;
+    ns_csv_init(&c, text, tlen);
+    int r = ns_csv_next(&c);
+    if (r <= 0) {
+        if (r < 0) set_error(pl, path, c.err_line, c.err_col, "%s", c.err);
+        else set_error(pl, path, 1, 1, "empty file: no header row");
+        goto done;
+    }
+
+    /* header: map each column to a fixed column or an analyte */
+    const int nh = c.nf;
+    int fixed[4] = { -1, -1, -1, -1 };
+    int *col_of = ns_malloc((size_t)na * sizeof *col_of);   /* analyte -> column */
+    for (int a = 0; a < na; a++) col_of[a] = -1;
+    int *ana_of = ns_malloc((size_t)nh * sizeof *ana_of);   /* column -> analyte or -1 */
+    for (int j = 0; j < nh; j++) {
+        ana_of[j] = -1;
+        const char *h = c.f[j];
+        int done = 0;
+        for (int k = 0; k < 4 && !done; k++)
+            for (int x = 0; x < p->input.n_col_alias[k]; x++)
+                if (ns_strcaseeq(h, p->input.col_alias[k][x])) {
+                    if (fixed[k] >= 0)
+                        set_error(pl, path, c.rec_line, c.fcol[j], "columns %d and %d are both '%s'",
+                                  fixed[k] + 1, j + 1, p->input.col_alias[k][0]);
+                    fixed[k] = j;
+                    done = 1;
+                    break;
+                }
+        if (done) continue;
+        int a = ns_panel_find_analyte(p, h);
+        if (a < 0) continue;                  /* other vendor columns (internal standards...) */
+        if (col_of[a] >= 0)
+            set_error(pl, path, c.rec_line, c.fcol[j], "columns %d ('%s') and %d ('%s') both hold analyte %s",
+                      col_of[a] + 1, c.f[col_of[a]], j + 1, h, p->analytes[a].name);
+        col_of[a] = j;
+        ana_of[j] = a;
+    }
+    char acc[512];
+    for (int k = 0; k < 4; k++)
+        if (fixed[k] < 0) {
+            alias_text(acc, sizeof acc, p->input.col_alias[k], p->input.n_col_alias[k]);
+            set_error(pl, path, c.rec_line, 1, "missing column '%s' (accepted spellings: %s)",
+                      p->input.col_alias[k][0], acc);
+        }
+    for (int a = 0; a < na; a++)
+        if (col_of[a] < 0) {
+            char *names[65];
+            int nn = 0;
+            names[nn++] = p->analytes[a].name;
+            for (int x = 0; x < p->analytes[a].n_aliases && nn < 65; x++) names[nn++] = p->analytes[a].aliases[x];
+            alias_text(acc, sizeof acc, names, nn);
+            set_error(pl, path, c.rec_line, 1, "missing column for analyte %s (accepted spellings: %s)",
+                      p->analytes[a].name, acc);
+        }
+
+    /* rows */
+    const int rows = p->input.plate_rows, cols = p->input.plate_cols;
+    int *seen = ns_calloc((size_t)(rows * cols), sizeof *seen);   /* line of each well, 0 = not yet */
+    while ((r = ns_csv_next(&c)) != 0) {
+        pl->n_wells++;
+        if (pl->error) continue;                  /* quarantined: just count */
+        if (r < 0) { set_error(pl, path, c.err_line, c.err_col, "%s", c.err); continue; }
+        const int L = c.rec_line;
+        if (c.nf != nh) {
+            if (c.nf < nh)
+                set_error(pl, path, L, c.end_col, "row has %d fields, the header has %d (truncated row)", c.nf, nh);
+            else
+                set_error(pl, path, L, c.fcol[nh], "row has %d fields, the header has %d", c.nf, nh);
+            continue;
+        }
+        const char *pid = c.f[fixed[COL_PLATE]];
+        if (!*pid) { set_error(pl, path, L, c.fcol[fixed[COL_PLATE]], "empty plate_id"); continue; }
+        if (!pl->id[0]) {
+            if (strlen(pid) >= sizeof pl->id) {
+                set_error(pl, path, L, c.fcol[fixed[COL_PLATE]], "plate_id '%.40s...' is longer than %d characters",
+                          pid, (int)sizeof pl->id - 1);
+                continue;
+            }
+            strcpy(pl->id, pid);
+        } else if (strcmp(pl->id, pid) != 0) {
+            set_error(pl, path, L, c.fcol[fixed[COL_PLATE]], "plate_id '%s' differs from '%s' above: one file must hold one plate",
+                      pid, pl->id);
+            continue;
+        }
+        char well[4];
+        const char *ws = c.f[fixed[COL_WELL]];
+        int wr = ns_parse_well(ws, rows, cols, well);
+        if (wr < 0) {
+            if (wr == -2)
+                set_error(pl, path, L, c.fcol[fixed[COL_WELL]], "well '%s' is not on a %d-well plate (A01-%c%02d)",
+                          ws, rows * cols, 'A' + rows - 1, cols);
+            else
+                set_error(pl, path, L, c.fcol[fixed[COL_WELL]], "well '%s' is not a well name (expected A01-%c%02d)",
+                          ws, 'A' + rows - 1, cols);
+            continue;
+        }
+        int wi = (well[0] - 'A') * cols + (well[1] - '0') * 10 + (well[2] - '0') - 1;
+        if (seen[wi]) {
+            set_error(pl, path, L, c.fcol[fixed[COL_WELL]], "duplicate well %s (first at line %d)", well, seen[wi]);
+            continue;
+        }
+        seen[wi] = L;
+        const char *ts = c.f[fixed[COL_TYPE]];
+        int type = -1;
+        for (int k = 0; k < NS_TYPE_N && type < 0; k++)
+            for (int x = 0; x < p->input.n_type_alias[k]; x++)
+                if (ns_strcaseeq(ts, p->input.type_alias[k][x])) { type = k; break; }
+        if (type < 0) {
+            set_error(pl, path, L, c.fcol[fixed[COL_TYPE]],
+                      "unknown sample_type '%s' (expected patient, qc_low, qc_high or blank, or a spelling from the config)", ts);
+            continue;
+        }
+        const char *sid = c.f[fixed[COL_SID]];
+        if (type == NS_TYPE_PATIENT && !*sid) {
+            set_error(pl, path, L, c.fcol[fixed[COL_SID]], "empty sample_id in a patient well");
+            continue;
+        }
+        if (s->n == s->m) {
+            s->m = s->m ? s->m * 2 : 128;
+            s->well = ns_realloc(s->well, (size_t)s->m * sizeof *s->well);
+            s->sid = ns_realloc(s->sid, (size_t)s->m * sizeof *s->sid);
+            s->type = ns_realloc(s->type, (size_t)s->m * sizeof *s->type);
+            s->v = ns_realloc(s->v, (size_t)s->m * (size_t)na * sizeof *s->v);
+            s->cell = ns_realloc(s->cell, (size_t)s->m * (size_t)na * sizeof *s->cell);
+        }
+        double *v = s->v + (size_t)s->n * (size_t)na;
+        uint8_t *ck = s->cell + (size_t)s->n * (size_t)na;
+        int bad = 0;
+        for (int a = 0; a < na && !bad; a++) {
+            int j = col_of[a];
+            if (ns_parse_cell(c.f[j], &v[a], &ck[a]) < 0) {
+                set_error(pl, path, L, c.fcol[j], "value '%s' in column %s is not a number", c.f[j], p->analytes[a].name);
+                bad = 1;
+            } else if (v[a] < 0 && type != NS_TYPE_BLANK) {
+                set_error(pl, path, L, c.fcol[j], "negative value '%s' in column %s (allowed in blank wells only)",
+                          c.f[j], p->analytes[a].name);
+                bad = 1;
+            }
+        }
+        if (bad) continue;
+        memcpy(s->well[s->n], well, 4);
+        s->sid[s->n] = ns_strdup(sid);
+        s->type[s->n] = (uint8_t)type;
+        s->n++;
+    }
+    if (!pl->error && pl->n_wells == 0) set_error(pl, path, 1, 1, "no data rows after the header");
+    free(seen);
+    free(col_of);
+    free(ana_of);
+done:
+    ns_csv_free(&c);
+    free(text);
+    if (pl->error) slot_free(s);
+}
+
+int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
+{
+    const ns_panel_t *p = b->panel;
+    const int na = p->n_analytes;
+    b->plates = ns_calloc((size_t)(n_paths ? n_paths : 1), sizeof *b->plates);
+    b->n_plates = n_paths;
+    slot_t *slots = ns_calloc((size_t)(n_paths ? n_paths : 1), sizeof *slots);
+
+    for (int k = 0; k < n_paths; k++) {
+        ns_plate_t *pl = &b->plates[k];
+        pl->path = ns_strdup(paths[k]);
+        const char *sl = strrchr(paths[k], '/');
+        pl->name = ns_strdup(sl ? sl + 1 : paths[k]);
+        pl->first_row = -1;
+        strcpy(pl->encoding, "?");
+    }
+
+    /* parallel over files: each task touches only its own plates[k] and slots[k] */
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int k = 0; k < n_paths; k++)
+        parse_plate(p, paths[k], &b->plates[k], &slots[k]);
+
+    /* serial, in file order: a plate id may appear once per night */
+    for (int k = 0; k < n_paths; k++) {
+        ns_plate_t *pl = &b->plates[k];
+        if (pl->status != NS_PLATE_OK) continue;
+        for (int j = 0; j < k; j++)
+            if (b->plates[j].status == NS_PLATE_OK && strcmp(b->plates[j].id, pl->id) == 0) {
+                pl->error = ns_asprintf("%s:2:1: plate_id '%s' was already read from %s (a plate is read once per night)",
+                                        pl->path, pl->id, b->plates[j].path);
+                pl->status = NS_PLATE_QUARANTINED;
+                slot_free(&slots[k]);
+                break;
+            }
+    }
+
+    int64_t n = 0;
+    int n_quar = 0;
+    for (int k = 0; k < n_paths; k++) {
+        b->wells_read += b->plates[k].n_wells;
+        if (b->plates[k].status == NS_PLATE_OK) n += slots[k].n;
+        else { n_quar++; b->n_quarantined_wells += b->plates[k].n_wells; }
+    }
+    b->n = n;
+    b->plate = ns_malloc((size_t)n * sizeof *b->plate);
+    b->well = ns_malloc((size_t)n * sizeof *b->well);
+    b->sample_id = ns_malloc((size_t)n * sizeof *b->sample_id);
+    b->type = ns_malloc((size_t)n * sizeof *b->type);
+    b->conc = ns_malloc((size_t)n * (size_t)na * sizeof *b->conc);
+    b->cell = ns_malloc((size_t)n * (size_t)na * sizeof *b->cell);
+    b->mrow = ns_malloc((size_t)n * sizeof *b->mrow);
+    int64_t i = 0;
+    for (int k = 0; k < n_paths; k++) {
+        slot_t *s = &slots[k];
+        if (b->plates[k].status != NS_PLATE_OK) continue;
+        b->plates[k].first_row = i;
+        for (int64_t r = 0; r < s->n; r++, i++) {
+            b->plate[i] = k;
+            memcpy(b->well[i], s->well[r], 4);
+            b->sample_id[i] = s->sid[r];
+            s->sid[r] = NULL;
+            b->type[i] = s->type[r];
+            b->mrow[i] = -1;
+            for (int a = 0; a < na; a++) {    /* row-major slot -> analyte-major batch */
+                b->conc[(size_t)a * (size_t)n + (size_t)i] = s->v[(size_t)r * (size_t)na + (size_t)a];
+                b->cell[(size_t)a * (size_t)n + (size_t)i] = s->cell[(size_t)r * (size_t)na + (size_t)a];
+            }
+        }
+        slot_free(s);
+    }
+    free(slots);
+    return n_quar;
+}
