@@ -44,17 +44,21 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+    static char help_opt[] = "--help", version_cmd[] = "version";
+    static char *hv[4];
     if (argc < 2) { usage(stdout); return 1; }
     if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0
         || strcmp(argv[1], "-h") == 0) {
         if (argc < 3) { usage(stdout); return 0; }
         /* "neoscreen help CMD" is "neoscreen CMD --help" */
-        static char help_opt[] = "--help";
-        char *hv[] = { argv[2], help_opt, NULL };
-        argc = 2;
-        argv = hv - 1;   /* so that argv + 1 == hv below */
+        hv[0] = argv[0];
+        hv[1] = argv[2];
+        hv[2] = help_opt;
+        hv[3] = NULL;
+        argc = 3;
+        argv = hv;
     }
-    if (strcmp(argv[1], "--version") == 0) argv[1] = (char *)"version";
+    if (strcmp(argv[1], "--version") == 0) argv[1] = version_cmd;
 
     int ret = -1;
     for (int i = 0; i < N_CMDS; i++)

@@ -1,0 +1,412 @@
+/* cmd_run.c — `neoscreen run`: one night of plates in; recall list, HDF5 archive and
+ * summary out.
+ *
+ * Stages (minimap2's pipeline shape): ingest in parallel over files -> kernels in parallel
+ * over rows -> recall merge and writers, serial and sorted.  Parallel code never decides
+ * output order, so the recall list is byte-identical for any --threads.
+ *
+ * The config is checked completely before any input is read; a config that fails the check
+ * stops the run with exit status 1 and nothing written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "atomic_file.h"
+#include "cmds.h"
+#include "ingest.h"
+#include "json.h"
+#include "log.h"
+#include "recall.h"
+#include "score.h"
+#include "util.h"
+#include "version.h"
+#include "write_hdf5.h"
+
+/* exit status bits (documented in usage) */
+enum {
+    EXIT_USAGE = 1,        /* usage or config error: nothing was read or written */
+    EXIT_PARTIAL = 2,      /* some input quarantined / rejected: the rest was processed */
+    EXIT_QC_HOLD = 4,      /* at least one plate on qc_hold */
+    EXIT_UNMATCHED = 8,    /* patient wells with no manifest row */
+    EXIT_OUTPUT = 16       /* an output could not be written */
+};
+
+#define DEFAULT_CONFIG "configs/panel-default.yaml"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+"Usage: neoscreen run [options] NIGHT_DIR\n"
+"\n"
+"Process one night: NIGHT_DIR/plates/*.csv (MS/MS plate exports) and NIGHT_DIR/manifest.csv\n"
+"(the LIMS sample manifest).  Writes, atomically, into the output directory:\n"
+"  recall-list.csv   one row per infant needing action (mode 0600: holds names and phones)\n"
+"  batch.h5          HDF5 archive: samples, analyte/ratio matrices, flags, calls, states,\n"
+"                    the panel YAML and its SHA-256, input checksums (no personal data)\n"
+"  summary.json      counts per state, plate and condition; quarantined files; exit status\n"
+"\n"
+"Options:\n"
+"  -o, --out DIR        output directory (created if missing) [required]\n"
+"  -c, --config FILE    panel config [%s]\n"
+"  -m, --manifest FILE  sample manifest [NIGHT_DIR/manifest.csv]\n"
+"  -t, --threads N      threads for parsing and kernels [all cores]\n"
+"  -v, --verbosity N    0 errors only, 1 progress (default), 2 details\n"
+"  -h, --help           this text\n"
+"\n"
+"Notes:\n"
+"  Every well ends in exactly one state: negative, recall, invalid_specimen, unmatched\n"
+"  (no manifest row), quarantined (its plate file was malformed) or control; summary.json\n"
+"  shows that the states add up to the wells read.  A malformed plate file is reported as\n"
+"  'neoscreen run: FILE:LINE:COL: what is wrong' and the rest of the night is processed.\n"
+"\n"
+"Exit status (bits, OR-ed; scripts should test bits, not parse messages):\n"
+"  0   clean: everything read and reported\n"
+"  1   usage or config error: nothing was read or written\n"
+"  2   partial: at least one plate file quarantined or manifest row rejected\n"
+"  4   at least one plate on QC hold\n"
+"  8   unmatched: patient wells with no manifest row (listed in summary.json)\n"
+"  16  an output file could not be written\n",
+            DEFAULT_CONFIG);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .csv files in NIGHT/plates, sorted by name.  Returns count, -1 if the directory is unreadable. */
+static int list_plates(const char *night, char ***out)
+{
+    char *dir = ns_asprintf("%s/plates", night);
+    DIR *d = opendir(dir);
+    if (!d) { free(dir); return -1; }
+    char **v = NULL;
+    int n = 0, m = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t L = strlen(de->d_name);
+        if (de->d_name[0] == '.' || L < 5 || !ns_strcaseeq(de->d_name + L - 4, ".csv")) continue;
+        if (n == m) v = ns_realloc(v, (size_t)(m = m ? m * 2 : 64) * sizeof *v);
+        v[n++] = ns_asprintf("%s/%s", dir, de->d_name);
+    }
+    closedir(d);
+    free(dir);
+    if (n) qsort(v, (size_t)n, sizeof *v, cmp_str);
+    *out = v;
+    return n;
+}
+
+/* ---- summary.json ------------------------------------------------------------------ */
+
+typedef struct {
+    const char *night, *out, *config;
+    int threads, exit_status;
+    ns_recall_stats_t recall;
+    int64_t state[NS_STATE_N];
+} run_info_t;
+
+static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
+{
+    ns_atomic_t *af = ns_atomic_open(path, 0644);
+    if (!af) { ns_error_errno("run", "cannot create %s", path); return -1; }
+    const ns_panel_t *p = b->panel;
+    const size_t un = (size_t)b->n;
+    ns_json_t j;
+    ns_json_init(&j, af->fp);
+    ns_json_obj(&j, NULL);
+    ns_json_str(&j, "format", "neoscreen-summary/1");
+    ns_json_str(&j, "software_version", NS_VERSION);
+    ns_json_str(&j, "night", ri->night);
+    ns_json_obj(&j, "panel");
+    ns_json_str(&j, "path", p->path);
+    ns_json_str(&j, "name", p->name);
+    ns_json_str(&j, "version", p->version);
+    ns_json_str(&j, "kit", p->kit);
+    ns_json_str(&j, "sha256", p->sha256);
+    ns_json_end_obj(&j);
+
+    /* nothing lost: the states add up to the wells read */
+    int64_t total = 0;
+    for (int s = 0; s < NS_STATE_N; s++) total += ri->state[s];
+    ns_json_int(&j, "wells_read", b->wells_read);
+    ns_json_obj(&j, "states");
+    for (int s = 0; s < NS_STATE_N; s++) ns_json_int(&j, ns_state_name(s), ri->state[s]);
+    ns_json_end_obj(&j);
+    ns_json_int(&j, "states_total", total);
+    ns_json_bool(&j, "states_add_up", total == b->wells_read);
+    int64_t patients = ri->state[NS_STATE_NEGATIVE] + ri->state[NS_STATE_RECALL]
+                     + ri->state[NS_STATE_INVALID] + ri->state[NS_STATE_UNMATCHED];
+    ns_json_int(&j, "patient_wells", patients);
+    ns_json_num(&j, "recall_rate", patients ? (double)ri->state[NS_STATE_RECALL] / (double)patients : NAN);
+
+    int n_ok = 0, n_q = 0;
+    for (int k = 0; k < b->n_plates; k++) {
+        if (b->plates[k].status == NS_PLATE_OK) n_ok++;
+        else n_q++;
+    }
+    ns_json_obj(&j, "plates");
+    ns_json_int(&j, "total", b->n_plates);
+    ns_json_int(&j, "ok", n_ok);
+    ns_json_int(&j, "quarantined", n_q);
+    ns_json_arr(&j, "list");
+    for (int k = 0; k < b->n_plates; k++) {
+        const ns_plate_t *pl = &b->plates[k];
+        ns_json_obj(&j, NULL);
+        ns_json_str(&j, "file", pl->name);
+        ns_json_str(&j, "plate_id", pl->id);
+        ns_json_str(&j, "status", pl->status == NS_PLATE_OK ? "ok" : "quarantined");
+        ns_json_int(&j, "wells", pl->n_wells);
+        ns_json_str(&j, "encoding", pl->encoding);
+        ns_json_str(&j, "sha256", pl->sha256);
+        ns_json_end_obj(&j);
+    }
+    ns_json_end_arr(&j);
+    ns_json_end_obj(&j);
+
+    ns_json_arr(&j, "quarantined");
+    for (int k = 0; k < b->n_plates; k++) {
+        const ns_plate_t *pl = &b->plates[k];
+        if (pl->status == NS_PLATE_OK) continue;
+        ns_json_obj(&j, NULL);
+        ns_json_str(&j, "file", pl->path);
+        ns_json_int(&j, "wells", pl->n_wells);
+        ns_json_str(&j, "reason", pl->error);
+        ns_json_end_obj(&j);
+    }
+    ns_json_end_arr(&j);
+
+    /* per condition: calls among reportable patient wells */
+    ns_json_obj(&j, "conditions");
+    for (int c = 0; c < p->n_conds; c++) {
+        int64_t k[5] = {0};
+        for (size_t i = 0; i < un; i++)
+            if (b->state[i] != NS_STATE_CONTROL && b->state[i] != NS_STATE_UNMATCHED)
+                k[b->call[(size_t)c * un + i] < 5 ? b->call[(size_t)c * un + i] : 4]++;
+        ns_json_obj(&j, p->conds[c].code);
+        ns_json_int(&j, "critical", k[NS_CALL_CRITICAL]);
+        ns_json_int(&j, "positive", k[NS_CALL_POSITIVE]);
+        ns_json_int(&j, "borderline", k[NS_CALL_BORDERLINE]);
+        ns_json_int(&j, "indeterminate", k[NS_CALL_INDETERMINATE]);
+        ns_json_end_obj(&j);
+    }
+    ns_json_end_obj(&j);
+
+    ns_json_obj(&j, "recall_list");
+    ns_json_int(&j, "infants", ri->recall.n_infants);
+    for (int q = 0; q < NS_PRIO_N; q++) ns_json_int(&j, ns_prio_name(q), ri->recall.by_prio[q]);
+    for (int q = 0; q < NS_ACT_N; q++) ns_json_int(&j, ns_action_name(q), ri->recall.by_action[q]);
+    ns_json_end_obj(&j);
+
+    /* unmatched wells: card IDs only (no personal data), with any findings, so the lab can
+     * trace the card — an unmatched positive is the worst thing to leave in a drawer */
+    ns_json_arr(&j, "unmatched");
+    for (size_t i = 0; i < un; i++) {
+        if (b->state[i] != NS_STATE_UNMATCHED) continue;
+        ns_json_obj(&j, NULL);
+        ns_json_str(&j, "sample_id", b->sample_id[i]);
+        ns_json_str(&j, "plate_id", b->plates[b->plate[i]].id);
+        ns_json_str(&j, "well", b->well[i]);
+        ns_json_arr(&j, "findings");
+        for (int c = 0; c < p->n_conds; c++) {
+            int v = b->call[(size_t)c * un + i];
+            if (v != NS_CALL_NEGATIVE && v != NS_CALL_INDETERMINATE) ns_json_str(&j, NULL, p->conds[c].code);
+        }
+        ns_json_end_arr(&j);
+        ns_json_end_obj(&j);
+    }
+    ns_json_end_arr(&j);
+
+    const ns_manifest_t *m = &b->manifest;
+    ns_json_obj(&j, "manifest");
+    ns_json_str(&j, "file", m->path);
+    ns_json_str(&j, "sha256", m->sha256);
+    ns_json_bool(&j, "usable", m->ok);
+    ns_json_int(&j, "rows", m->n);
+    ns_json_int(&j, "rejected_rows", m->n_rejected);
+    ns_json_arr(&j, "problems");
+    for (int64_t i = 0; i < m->n_errors; i++) ns_json_str(&j, NULL, m->errors[i]);
+    ns_json_end_arr(&j);
+    int64_t n_unplated = 0;
+    for (int64_t i = 0; i < m->n; i++) n_unplated += m->rows[i].n_wells == 0;
+    ns_json_int(&j, "rows_without_well", n_unplated);
+    ns_json_arr(&j, "without_well");
+    for (int64_t i = 0; i < m->n; i++)
+        if (m->rows[i].n_wells == 0) {
+            ns_json_obj(&j, NULL);
+            ns_json_str(&j, "sample_id", m->rows[i].sample_id);
+            ns_json_int(&j, "line", m->rows[i].line);
+            ns_json_end_obj(&j);
+        }
+    ns_json_end_arr(&j);
+    ns_json_end_obj(&j);
+
+    ns_json_int(&j, "exit_status", ri->exit_status);
+    ns_json_arr(&j, "exit_reasons");
+    if (ri->exit_status & EXIT_PARTIAL) ns_json_str(&j, NULL, "partial: input quarantined or rejected");
+    if (ri->exit_status & EXIT_QC_HOLD) ns_json_str(&j, NULL, "qc_hold: plate(s) failed QC");
+    if (ri->exit_status & EXIT_UNMATCHED) ns_json_str(&j, NULL, "unmatched: patient wells without manifest row");
+    if (ri->exit_status & EXIT_OUTPUT) ns_json_str(&j, NULL, "output: a file could not be written");
+    ns_json_end_arr(&j);
+    ns_json_obj(&j, "resources");
+    ns_json_int(&j, "threads", ri->threads);
+    ns_json_num(&j, "wall_s", ns_wall_s());
+    ns_json_num(&j, "cpu_s", ns_cpu_s());
+    ns_json_int(&j, "peak_rss_kb", ns_peak_rss_kb());
+    ns_json_end_obj(&j);
+    ns_json_end_obj(&j);
+    if (ns_atomic_commit(af) < 0) { ns_error_errno("run", "cannot write %s", path); return -1; }
+    return 0;
+}
+
+/* ---- the command ------------------------------------------------------------------- */
+
+int ns_cmd_run(int argc, char **argv)
+{
+    static const struct option lopts[] = {
+        { "out", required_argument, NULL, 'o' },
+        { "config", required_argument, NULL, 'c' },
+        { "manifest", required_argument, NULL, 'm' },
+        { "threads", required_argument, NULL, 't' },
+        { "verbosity", required_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *out = NULL, *config = NULL, *manifest = NULL;
+    int threads = 0, ch;
+    if (argc == 1) { usage(stdout); return 1; }
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:c:m:t:v:h", lopts, NULL)) >= 0) {
+        switch (ch) {
+        case 'o': out = optarg; break;
+        case 'c': config = optarg; break;
+        case 'm': manifest = optarg; break;
+        case 't': threads = atoi(optarg);
+            if (threads < 1) { ns_error("run", "--threads must be a positive number, not '%s'", optarg); return EXIT_USAGE; }
+            break;
+        case 'v': ns_verbosity = atoi(optarg); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) { ns_error("run", "expected one NIGHT_DIR (see 'neoscreen run --help')"); return EXIT_USAGE; }
+    if (!out) { ns_error("run", "no output directory: give -o DIR"); return EXIT_USAGE; }
+    const char *night = argv[optind];
+    ns_clock_start();
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+    else threads = omp_get_max_threads();
+#else
+    threads = 1;
+#endif
+
+    /* 1. config: checked completely before anything else is touched */
+    char *cfg_path = ns_strdup(config ? config : DEFAULT_CONFIG);
+    if (!config && access(cfg_path, R_OK) != 0 && getenv("NEOSCREEN_CONFIG")) {
+        free(cfg_path);
+        cfg_path = ns_strdup(getenv("NEOSCREEN_CONFIG"));
+    }
+    ns_panel_errs_t perr;
+    ns_panel_t *panel = ns_panel_load(cfg_path, &perr);
+    if (!panel) {
+        ns_panel_errs_print(stderr, "neoscreen run", cfg_path, NULL, &perr);
+        ns_error("run", "%s: %d problem%s in the config; nothing was read or written", cfg_path, perr.n,
+                 perr.n == 1 ? "" : "s");
+        ns_panel_errs_free(&perr);
+        free(cfg_path);
+        return EXIT_USAGE;
+    }
+    ns_panel_errs_free(&perr);
+
+    char **paths = NULL;
+    int n_paths = list_plates(night, &paths);
+    if (n_paths < 0) {
+        ns_error_errno("run", "cannot read %s/plates", night);
+        ns_panel_free(panel);
+        free(cfg_path);
+        return EXIT_USAGE;
+    }
+    if (ns_mkdir_p(out) < 0) {
+        ns_error_errno("run", "cannot create output directory %s", out);
+        ns_panel_free(panel);
+        free(cfg_path);
+        return EXIT_USAGE;
+    }
+    ns_info(1, "run", "panel %s %s (%d analytes, %d ratios, %d conditions), %d threads",
+            panel->name, panel->version, panel->n_analytes, panel->n_ratios, panel->n_conds, threads);
+
+    /* 2. ingest */
+    int status = 0;
+    ns_batch_t b;
+    memset(&b, 0, sizeof b);
+    b.panel = panel;
+    char *mpath = manifest ? ns_strdup(manifest) : ns_asprintf("%s/manifest.csv", night);
+    int nprob = ns_ingest_manifest(&b.manifest, mpath);
+    for (int64_t i = 0; i < b.manifest.n_errors; i++) ns_error("run", "%s", b.manifest.errors[i]);
+    if (nprob) status |= EXIT_PARTIAL;
+    free(mpath);
+    ns_info(1, "ingest", "manifest: %lld rows, %lld rejected", (long long)b.manifest.n,
+            (long long)b.manifest.n_rejected);
+
+    int n_quar = ns_ingest_plates(&b, paths, n_paths);
+    for (int k = 0; k < b.n_plates; k++)
+        if (b.plates[k].error) ns_error("run", "%s (plate quarantined)", b.plates[k].error);
+    if (n_quar) status |= EXIT_PARTIAL;
+    if (n_paths == 0) ns_error("run", "%s/plates holds no .csv plate files", night);
+    ns_batch_join(&b);
+    ns_info(1, "ingest", "%d plates, %lld wells, %d quarantined (%lld wells)", n_paths,
+            (long long)b.wells_read, n_quar, (long long)b.n_quarantined_wells);
+
+    /* 3. kernels and states */
+    if (ns_batch_score(&b) < 0) status |= EXIT_OUTPUT;
+    run_info_t ri;
+    memset(&ri, 0, sizeof ri);
+    ri.night = night;
+    ri.out = out;
+    ri.threads = threads;
+    ns_count_codes(b.state, b.n, ri.state, NS_STATE_N);
+    ri.state[NS_STATE_QUARANTINED] += b.n_quarantined_wells;
+    if (ri.state[NS_STATE_UNMATCHED]) status |= EXIT_UNMATCHED;
+    ns_info(1, "kernels", "%lld patient wells: %lld negative, %lld recall, %lld invalid, %lld unmatched",
+            (long long)(ri.state[NS_STATE_NEGATIVE] + ri.state[NS_STATE_RECALL] + ri.state[NS_STATE_INVALID] + ri.state[NS_STATE_UNMATCHED]),
+            (long long)ri.state[NS_STATE_NEGATIVE], (long long)ri.state[NS_STATE_RECALL],
+            (long long)ri.state[NS_STATE_INVALID], (long long)ri.state[NS_STATE_UNMATCHED]);
+
+    /* 4. outputs, each atomic */
+    char *p_recall = ns_asprintf("%s/recall-list.csv", out);
+    char *p_h5 = ns_asprintf("%s/batch.h5", out);
+    char *p_sum = ns_asprintf("%s/summary.json", out);
+    if (ns_recall_write(p_recall, &b, &ri.recall) < 0) status |= EXIT_OUTPUT;
+    char *cmdline = NULL;
+    {
+        size_t L = 1;
+        for (int i = 0; i < argc; i++) L += strlen(argv[i]) + 1;
+        cmdline = ns_calloc(L + 16, 1);
+        strcpy(cmdline, "neoscreen");
+        for (int i = 0; i < argc; i++) { strcat(cmdline, " "); strcat(cmdline, argv[i]); }
+    }
+    if (ns_write_hdf5(p_h5, &b, cmdline) < 0) status |= EXIT_OUTPUT;
+    ri.exit_status = status;
+    if (write_summary(p_sum, &b, &ri) < 0) status |= EXIT_OUTPUT;
+    ns_info(1, "run", "recall list: %lld infants (%lld critical, %lld urgent, %lld routine) -> %s",
+            (long long)ri.recall.n_infants, (long long)ri.recall.by_prio[NS_PRIO_CRITICAL],
+            (long long)ri.recall.by_prio[NS_PRIO_URGENT], (long long)ri.recall.by_prio[NS_PRIO_ROUTINE], out);
+    ns_info(1, "main", "Version %s; exit status %d; Real time: %.3f sec; CPU: %.3f sec; Peak RSS: %.3f GB",
+            NS_VERSION, status, ns_wall_s(), ns_cpu_s(), (double)ns_peak_rss_kb() / 1048576.0);
+
+    free(cmdline);
+    free(p_recall); free(p_h5); free(p_sum);
+    for (int k = 0; k < n_paths; k++) free(paths[k]);
+    free(paths);
+    ns_batch_free(&b);
+    ns_panel_free(panel);
+    free(cfg_path);
+    return status;
+}

@@ -1,0 +1,215 @@
+/* recall.c — see recall.h. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "atomic_file.h"
+#include "log.h"
+#include "recall.h"
+#include "util.h"
+
+typedef struct {
+    int64_t row;          /* batch row */
+    const char *infant;   /* manifest infant_id */
+    int prio, action;
+} entry_t;
+
+/* growable string */
+typedef struct { char *s; size_t n, m; } str_t;
+
+static void sadd(str_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sadd(str_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        size_t room = s->m - s->n;
+        va_start(ap, fmt);
+        int k = vsnprintf(s->s ? s->s + s->n : NULL, room, fmt, ap);
+        va_end(ap);
+        if ((size_t)k < room) { s->n += (size_t)k; return; }
+        s->m = (s->m + (size_t)k + 1) * 2;
+        s->s = ns_realloc(s->s, s->m);
+    }
+}
+
+void ns_csv_field(FILE *fp, const char *f)
+{
+    if (!strpbrk(f, ",\"\r\n")) { fputs(f, fp); return; }
+    fputc('"', fp);
+    for (; *f; f++) {
+        if (*f == '"') fputc('"', fp);
+        fputc(*f, fp);
+    }
+    fputc('"', fp);
+}
+
+static void row_priority(const ns_batch_t *b, int64_t i, int *prio, int *act)
+{
+    const ns_panel_t *p = b->panel;
+    const size_t un = (size_t)b->n;
+    *prio = NS_PRIO_ROUTINE;
+    *act = NS_ACT_REPEAT;
+    for (int c = 0; c < p->n_conds; c++) {
+        int v = b->call[(size_t)c * un + (size_t)i], pr, ac;
+        if (v == NS_CALL_CRITICAL) { pr = NS_PRIO_CRITICAL; ac = NS_ACT_REFERRAL; }
+        else if (v == NS_CALL_POSITIVE) { pr = p->conds[c].priority; ac = p->conds[c].action; }
+        else if (v == NS_CALL_BORDERLINE) { pr = NS_PRIO_ROUTINE; ac = NS_ACT_REPEAT; }
+        else continue;
+        if (pr < *prio) *prio = pr;
+        if (ac < *act) *act = ac;
+    }
+}
+
+/* conditions (codes) and reasons of one row, appended */
+static void row_findings(const ns_batch_t *b, int64_t i, str_t *conds, str_t *why)
+{
+    const ns_panel_t *p = b->panel;
+    const size_t un = (size_t)b->n;
+    for (int c = 0, s0 = 0; c < p->n_conds; s0 += p->conds[c].n_markers, c++) {
+        const ns_condition_t *cd = &p->conds[c];
+        int v = b->call[(size_t)c * un + (size_t)i];
+        if (v == NS_CALL_NEGATIVE) continue;
+        if (v == NS_CALL_INDETERMINATE) {
+            if (b->state[i] != NS_STATE_INVALID) continue;
+            for (int k = 0; k < cd->n_markers; k++)
+                if (b->flag[(size_t)(s0 + k) * un + (size_t)i] == NS_FLAG_MISSING && cd->markers[k].role == NS_ROLE_PRIMARY)
+                    sadd(why, "%s%s %s missing", why->n ? "; " : "", cd->code,
+                         ns_panel_marker_name(p, cd->markers[k].marker));
+            continue;
+        }
+        if (conds->n) sadd(conds, ";");
+        sadd(conds, "%s", cd->code);
+        for (int k = 0; k < cd->n_markers; k++) {
+            int f = b->flag[(size_t)(s0 + k) * un + (size_t)i];
+            if (f == NS_FLAG_NONE || f == NS_FLAG_MISSING) continue;
+            const ns_threshold_t *t = &cd->markers[k].thr;
+            double x = ns_batch_marker(b, cd->markers[k].marker)[i];
+            const char *op = t->dir == NS_DIR_HIGH ? ">=" : "<=";
+            double lim = f == NS_FLAG_CRITICAL ? t->critical : f == NS_FLAG_BORDER ? t->borderline : t->cutoff;
+            const char *ln = f == NS_FLAG_CRITICAL ? "critical" : f == NS_FLAG_BORDER ? "borderline" : "cutoff";
+            sadd(why, "%s%s %s %.4g %s %s %.4g", why->n ? "; " : "", cd->code,
+                 ns_panel_marker_name(p, cd->markers[k].marker), x, op, ln, lim);
+            if (f != NS_FLAG_CUTOFF) sadd(why, " (cutoff %.4g, %.2fx)", t->cutoff, ns_cutoff_fold(x, t));
+            else sadd(why, " (%.2fx)", ns_cutoff_fold(x, t));
+        }
+    }
+}
+
+static int cmp_infant(const void *a, const void *b)
+{
+    const entry_t *x = a, *y = b;
+    int c = strcmp(x->infant, y->infant);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+static int cmp_final(const void *a, const void *b)
+{
+    const entry_t *x = a, *y = b;
+    if (x->prio != y->prio) return x->prio - y->prio;
+    return strcmp(x->infant, y->infant);
+}
+
+int ns_recall_write(const char *path, const ns_batch_t *b, ns_recall_stats_t *st)
+{
+    memset(st, 0, sizeof *st);
+    const ns_manifest_t *m = &b->manifest;
+    int64_t ne = 0;
+    entry_t *e = ns_malloc((size_t)(b->n ? b->n : 1) * sizeof *e);
+    for (int64_t i = 0; i < b->n; i++) {
+        if (b->state[i] != NS_STATE_RECALL && b->state[i] != NS_STATE_INVALID) continue;
+        e[ne].row = i;
+        e[ne].infant = m->rows[b->mrow[i]].infant_id;
+        if (b->state[i] == NS_STATE_RECALL) row_priority(b, i, &e[ne].prio, &e[ne].action);
+        else { e[ne].prio = NS_PRIO_ROUTINE; e[ne].action = NS_ACT_REPEAT; }
+        ne++;
+    }
+    /* group wells by infant (then by row), keep the group's first entry as its head */
+    qsort(e, (size_t)ne, sizeof *e, cmp_infant);
+    int64_t *grp_start = ns_malloc((size_t)(ne + 1) * sizeof *grp_start);
+    entry_t *head = ns_malloc((size_t)(ne ? ne : 1) * sizeof *head);
+    int64_t ng = 0;
+    for (int64_t j = 0; j < ne; j++) {
+        if (j == 0 || strcmp(e[j].infant, e[j - 1].infant) != 0) {
+            grp_start[ng] = j;
+            head[ng] = e[j];
+            head[ng].row = ng;           /* head.row = group index from here on */
+            ng++;
+        } else {
+            if (e[j].prio < head[ng - 1].prio) head[ng - 1].prio = e[j].prio;
+            if (e[j].action < head[ng - 1].action) head[ng - 1].action = e[j].action;
+        }
+    }
+    grp_start[ng] = ne;
+    qsort(head, (size_t)ng, sizeof *head, cmp_final);
+
+    ns_atomic_t *af = ns_atomic_open(path, 0600);
+    if (!af) {
+        ns_error_errno("run", "cannot create %s", path);
+        free(e); free(grp_start); free(head);
+        return -1;
+    }
+    FILE *fp = af->fp;
+    fputs("priority,action,state,infant_id,sample_id,plate_id,well,hospital,mother_name,contact_phone,"
+          "conditions,reasons,specimen,age_at_collection_h,birth_weight_g,gestational_age_days,feeding,nicu\n", fp);
+    str_t sid = {0}, plate = {0}, well = {0}, conds = {0}, why = {0}, spec = {0};
+    for (int64_t g = 0; g < ng; g++) {
+        int64_t j0 = grp_start[head[g].row], j1 = grp_start[head[g].row + 1];
+        sid.n = plate.n = well.n = conds.n = why.n = spec.n = 0;
+        int any_recall = 0;
+        for (int64_t j = j0; j < j1; j++) {
+            int64_t i = e[j].row;
+            const char *sep = j > j0 ? ";" : "";
+            sadd(&sid, "%s%s", sep, b->sample_id[i]);
+            sadd(&plate, "%s%s", sep, b->plates[b->plate[i]].id);
+            sadd(&well, "%s%s", sep, b->well[i]);
+            sadd(&spec, "%s%s", sep, m->rows[b->mrow[i]].specimen);
+            size_t before = why.n;
+            if (j1 - j0 > 1) sadd(&why, "%s[%s] ", why.n ? "; " : "", b->sample_id[i]);
+            str_t w1 = {0};
+            row_findings(b, i, &conds, &w1);
+            if (w1.n) sadd(&why, "%s", w1.s);
+            else why.n = before;
+            free(w1.s);
+            if (b->state[i] == NS_STATE_RECALL) any_recall = 1;
+        }
+        /* de-duplicate condition codes across the infant's wells, keeping panel order */
+        str_t uc = {0};
+        for (int c = 0; c < b->panel->n_conds; c++) {
+            const char *code = b->panel->conds[c].code;
+            size_t L = strlen(code);
+            for (const char *q = conds.s; q && *q; ) {
+                const char *end = strchr(q, ';');
+                size_t ql = end ? (size_t)(end - q) : strlen(q);
+                if (ql == L && strncmp(q, code, L) == 0) { sadd(&uc, "%s%s", uc.n ? ";" : "", code); break; }
+                q = end ? end + 1 : q + ql;
+            }
+        }
+        const ns_manifest_row_t *mr = &m->rows[b->mrow[e[j0].row]];
+        const char *fields[] = {
+            ns_prio_name(head[g].prio), ns_action_name(head[g].action),
+            any_recall ? "recall" : "invalid_specimen", head[g].infant,
+            sid.s, plate.s, well.s, mr->hospital, mr->mother_name, mr->contact_phone,
+            uc.s ? uc.s : "", why.s && why.n ? why.s : "", spec.s };
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+            if (f) fputc(',', fp);
+            ns_csv_field(fp, fields[f] ? fields[f] : "");
+        }
+        if (isnan(mr->age_hours)) fputs(",", fp); else fprintf(fp, ",%.1f", mr->age_hours);
+        if (isnan(mr->birth_weight_g)) fputs(",", fp); else fprintf(fp, ",%.0f", mr->birth_weight_g);
+        if (isnan(mr->gestational_age_days)) fputs(",", fp); else fprintf(fp, ",%.0f", mr->gestational_age_days);
+        fputc(',', fp);
+        ns_csv_field(fp, mr->feeding);
+        fprintf(fp, ",%s\n", mr->nicu < 0 ? "" : mr->nicu ? "1" : "0");
+        free(uc.s);
+        st->n_infants++;
+        st->by_prio[head[g].prio]++;
+        st->by_action[head[g].action]++;
+    }
+    free(sid.s); free(plate.s); free(well.s); free(conds.s); free(why.s); free(spec.s);
+    free(e); free(grp_start); free(head);
+    if (ns_atomic_commit(af) < 0) {
+        ns_error_errno("run", "cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,33 @@
+/* recall.h — the recall list: one row per infant who needs action, for the follow-up team.
+ *
+ * Every patient well in state recall or invalid_specimen contributes; wells of the same
+ * infant (an initial and a repeat card on the same night) are merged into one row whose
+ * priority is the most urgent of them and whose action is a referral if any is.  Rows are
+ * sorted by priority (critical, urgent, routine) and then by infant_id, byte-wise: no
+ * thread, locale or hash order can change the file.
+ *
+ * Per well: a critical call gives priority critical and a referral; a positive call gives
+ * the condition's own priority and action; a borderline call gives routine and a repeat
+ * specimen; an invalid specimen (needed marker missing) gives routine and a repeat
+ * specimen.
+ *
+ * The file holds names and phone numbers: it is created 0600 and written atomically.
+ */
+#ifndef NS_RECALL_H
+#define NS_RECALL_H
+
+#include "batch.h"
+
+typedef struct {
+    int64_t n_infants;
+    int64_t by_prio[NS_PRIO_N];
+    int64_t by_action[NS_ACT_N];
+} ns_recall_stats_t;
+
+/* Write DIR-less path (e.g. "out/recall-list.csv").  Returns 0, or -1 after reporting. */
+int ns_recall_write(const char *path, const ns_batch_t *b, ns_recall_stats_t *st);
+
+/* Append to s the CSV form of field f (quoted when it holds a comma, quote or newline). */
+void ns_csv_field(FILE *fp, const char *f);
+
+#endif
