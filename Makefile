@@ -7,7 +7,7 @@
 PKGS     := hdf5-serial gsl yaml-0.1          # never plain "hdf5": BUILD-NOTES G1
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -pedantic
-CFLAGS   += -fopenmp $(shell pkg-config --cflags $(PKGS)) -MMD -MP
+CFLAGS   += -DNS_SRCDIR=\"$(CURDIR)\" -fopenmp $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LDFLAGS  += -fopenmp
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS = $(shell pkg-config --libs cmocka)

@@ -6,6 +6,12 @@
  * dropped); anything else is decoded as GBK with iconv; bytes that are neither are an
  * error with a line and column.  UTF-16/32 (recognised by their BOM) and NUL bytes are
  * refused with a message that says so, rather than being misread as text.
+ *
+ * Limit of the rule: a GBK file whose every non-ASCII byte pair also happens to be a valid
+ * two-byte UTF-8 sequence (possible for a few characters, e.g. GBK "医院" = D2BD D4BA) is
+ * read as UTF-8.  Real exports with more than a word or two of Chinese contain GBK lead
+ * bytes in 0x81-0xC1 or three-byte patterns that are not UTF-8, so the rule holds in
+ * practice; only text columns are affected, never numbers or IDs.
  */
 #ifndef NS_ENCODING_H
 #define NS_ENCODING_H

@@ -1,0 +1,185 @@
+/* test_csv.c — CSV reader, encoding detection, cell and well parsing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../pipeline/csv.h"
+#include "../../pipeline/encoding.h"
+#include "../../pipeline/ingest.h"
+
+static void read_all(const char *text, ns_csv_t *c)
+{
+    ns_csv_init(c, text, strlen(text));
+}
+
+static void test_plain_and_crlf(void **st)
+{
+    (void)st;
+    const char *texts[] = { "a,b,c\n1,2,3\n", "a,b,c\r\n1,2,3\r\n", "a,b,c\r\n1,2,3" };
+    for (int t = 0; t < 3; t++) {
+        ns_csv_t c;
+        read_all(texts[t], &c);
+        assert_int_equal(ns_csv_next(&c), 1);
+        assert_int_equal(c.nf, 3);
+        assert_string_equal(c.f[2], "c");
+        assert_int_equal(ns_csv_next(&c), 1);
+        assert_int_equal(c.rec_line, 2);
+        assert_string_equal(c.f[0], "1");
+        assert_string_equal(c.f[2], "3");       /* no stray \r */
+        assert_int_equal(ns_csv_next(&c), 0);
+        ns_csv_free(&c);
+    }
+}
+
+static void test_quotes(void **st)
+{
+    (void)st;
+    ns_csv_t c;
+    read_all("x,\"a, b\",\"say \"\"hi\"\"\",\"two\nlines\", trimmed  \nnext,1,2,3,4\n", &c);
+    assert_int_equal(ns_csv_next(&c), 1);
+    assert_int_equal(c.nf, 5);
+    assert_string_equal(c.f[1], "a, b");
+    assert_string_equal(c.f[2], "say \"hi\"");
+    assert_string_equal(c.f[3], "two\nlines");
+    assert_string_equal(c.f[4], "trimmed");
+    assert_int_equal(c.fcol[1], 3);
+    assert_int_equal(ns_csv_next(&c), 1);
+    assert_int_equal(c.rec_line, 3);            /* the embedded newline counted */
+    ns_csv_free(&c);
+}
+
+static void test_blank_lines_and_empty_fields(void **st)
+{
+    (void)st;
+    ns_csv_t c;
+    read_all("\n\na,,c,\n  \n\r\nd,e,f,g\n", &c);
+    assert_int_equal(ns_csv_next(&c), 1);
+    assert_int_equal(c.rec_line, 3);
+    assert_int_equal(c.nf, 4);
+    assert_string_equal(c.f[1], "");
+    assert_string_equal(c.f[3], "");
+    assert_int_equal(ns_csv_next(&c), 1);
+    assert_int_equal(c.rec_line, 6);
+    assert_int_equal(ns_csv_next(&c), 0);
+    ns_csv_free(&c);
+}
+
+static void test_errors_have_positions(void **st)
+{
+    (void)st;
+    ns_csv_t c;
+    read_all("a,b\n1,\"open\n2,3\n", &c);
+    assert_int_equal(ns_csv_next(&c), 1);
+    assert_int_equal(ns_csv_next(&c), -1);
+    assert_int_equal(c.err_line, 2);
+    assert_int_equal(c.err_col, 3);
+    assert_non_null(strstr(c.err, "unterminated"));
+    ns_csv_free(&c);
+
+    read_all("a,b\n\"x\"y,2\n3,4\n", &c);
+    assert_int_equal(ns_csv_next(&c), 1);
+    assert_int_equal(ns_csv_next(&c), -1);
+    assert_int_equal(c.err_line, 2);
+    assert_int_equal(c.err_col, 4);
+    assert_int_equal(ns_csv_next(&c), 1);       /* resynchronised on the next line */
+    assert_string_equal(c.f[0], "3");
+    ns_csv_free(&c);
+}
+
+static void test_columns_count_characters(void **st)
+{
+    (void)st;
+    ns_csv_t c;
+    read_all("\xe5\x8c\xbb\xe9\x99\xa2,b\n", &c);   /* "医院,b": 2 characters, 6 bytes */
+    assert_int_equal(ns_csv_next(&c), 1);
+    assert_int_equal(c.fcol[1], 4);
+    ns_csv_free(&c);
+}
+
+static void test_decode(void **st)
+{
+    (void)st;
+    char *out;
+    size_t n;
+    char enc[8];
+    ns_decode_err_t e;
+    /* UTF-8 with BOM: BOM dropped */
+    assert_int_equal(ns_decode_text("\xEF\xBB\xBF" "a,b\n", 7, &out, &n, enc, &e), 0);
+    assert_string_equal(out, "a,b\n");
+    assert_string_equal(enc, "utf-8");
+    free(out);
+    /* GBK "北京" = B1 B1 BE A9 (not valid UTF-8, so decoded as GBK) */
+    assert_int_equal(ns_decode_text("x,\xB1\xB1\xBE\xA9\n", 7, &out, &n, enc, &e), 0);
+    assert_string_equal(out, "x,\xe5\x8c\x97\xe4\xba\xac\n");
+    assert_string_equal(enc, "gbk");
+    free(out);
+    /* neither: 0xFF is not a GBK lead byte */
+    assert_int_equal(ns_decode_text("a\nbc\xFF\xFF\n", 7, &out, &n, enc, &e), -1);
+    assert_null(out);
+    assert_int_equal(e.line, 2);
+    assert_int_equal(e.col, 3);
+    /* UTF-16 refused with a message that says so */
+    assert_int_equal(ns_decode_text("\xFF\xFE" "a\0", 4, &out, &n, enc, &e), -1);
+    assert_non_null(strstr(e.msg, "UTF-16"));
+    assert_int_equal(ns_utf8_valid_prefix("ab\xC3", 3), 2);           /* truncated */
+    assert_int_equal(ns_utf8_valid_prefix("\xC0\x80", 2), 0);         /* overlong */
+    assert_int_equal(ns_utf8_valid_prefix("\xED\xA0\x80", 3), 0);     /* surrogate */
+}
+
+static void test_cells(void **st)
+{
+    (void)st;
+    double v;
+    uint8_t k;
+    assert_int_equal(ns_parse_cell("1.25", &v, &k), 0);
+    assert_true(v == 1.25 && k == NS_CELL_VALUE);
+    assert_int_equal(ns_parse_cell("<0.01", &v, &k), 0);
+    assert_true(v == 0.01 && k == NS_CELL_BELOW);
+    assert_int_equal(ns_parse_cell("ND", &v, &k), 0);
+    assert_true(v == 0.0 && k == NS_CELL_ND);
+    assert_int_equal(ns_parse_cell("", &v, &k), 0);
+    assert_true(isnan(v) && k == NS_CELL_EMPTY);
+    assert_int_equal(ns_parse_cell("NaN", &v, &k), 0);
+    assert_true(isnan(v) && k == NS_CELL_NAN);
+    assert_int_equal(ns_parse_cell("2e-3", &v, &k), 0);
+    assert_true(v == 2e-3);
+    const char *bad[] = { "abc", "1.2.3", "0x1A", "inf", "1,5", "<", "<-1", "12abc", " ", "--1" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(ns_parse_cell(bad[i], &v, &k), -1);
+}
+
+static void test_wells(void **st)
+{
+    (void)st;
+    char w[4];
+    assert_int_equal(ns_parse_well("A1", 8, 12, w), 0);
+    assert_string_equal(w, "A01");
+    assert_int_equal(ns_parse_well("h12", 8, 12, w), 0);
+    assert_string_equal(w, "H12");
+    assert_int_equal(ns_parse_well("I13", 8, 12, w), -2);
+    assert_int_equal(ns_parse_well("A13", 8, 12, w), -2);
+    assert_int_equal(ns_parse_well("I13", 16, 24, w), 0);
+    assert_int_equal(ns_parse_well("A00", 8, 12, w), -1);
+    assert_int_equal(ns_parse_well("1A", 8, 12, w), -1);
+    assert_int_equal(ns_parse_well("A1x", 8, 12, w), -1);
+    assert_int_equal(ns_parse_well("", 8, 12, w), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_and_crlf),
+        cmocka_unit_test(test_quotes),
+        cmocka_unit_test(test_blank_lines_and_empty_fields),
+        cmocka_unit_test(test_errors_have_positions),
+        cmocka_unit_test(test_columns_count_characters),
+        cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_cells),
+        cmocka_unit_test(test_wells),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,165 @@
+/* test_kernels.c — ratio, cutoff, call and stats kernels, alone (no pipeline). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+#include "../../kernels/ns_kernels.h"
+
+static void test_ratio(void **st)
+{
+    (void)st;
+    double phe[] = { 50, 300, NAN, 40, 10, 1 };
+    double tyr[] = { 50, 100, 45, 0, NAN, -2 };
+    double c16[] = { 2, 2, 2, 2, 2, 2 }, c18[] = { 1, NAN, 1, 1, 1, 1 };
+    double out[6];
+    const double *num[] = { phe }, *den[] = { tyr };
+    assert_int_equal(ns_ratio_compute(num, 1, den, 1, out, 6), 0);
+    assert_true(out[0] == 1.0);
+    assert_true(out[1] == 3.0);
+    assert_true(isnan(out[2]));   /* missing numerator */
+    assert_true(isnan(out[3]));   /* zero denominator: unknown, never infinite */
+    assert_true(isnan(out[4]));   /* missing denominator */
+    assert_true(isnan(out[5]));   /* non-positive denominator */
+    const double *den2[] = { c16, c18 };
+    assert_int_equal(ns_ratio_compute(num, 1, den2, 2, out, 6), 0);
+    assert_true(out[0] == 50.0 / 3.0);
+    assert_true(isnan(out[1]));   /* a missing term in a sum */
+    assert_int_equal(ns_ratio_compute(num, 0, den, 1, out, 6), -1);
+    assert_int_equal(ns_ratio_compute(NULL, 1, den, 1, out, 6), -1);
+}
+
+static void test_cutoff_high_low(void **st)
+{
+    (void)st;
+    ns_threshold_t hi = { NS_DIR_HIGH, 120, 150, 600 };
+    double x[] = { 100, 120, 149.9, 150, 599, 600, NAN };
+    uint8_t f[7];
+    assert_int_equal(ns_cutoff_flag(x, NULL, &hi, 1, f, 7), 0);
+    uint8_t want[] = { NS_FLAG_NONE, NS_FLAG_BORDER, NS_FLAG_BORDER, NS_FLAG_CUTOFF, NS_FLAG_CUTOFF,
+                       NS_FLAG_CRITICAL, NS_FLAG_MISSING };
+    assert_memory_equal(f, want, 7);
+
+    ns_threshold_t lo = { NS_DIR_LOW, 6.5, 5.0, NAN };   /* HK CUD grey zone, no critical */
+    double y[] = { 30, 6.5, 5.5, 5.0, 0.0 };
+    assert_int_equal(ns_cutoff_flag(y, NULL, &lo, 1, f, 5), 0);
+    uint8_t want2[] = { NS_FLAG_NONE, NS_FLAG_BORDER, NS_FLAG_BORDER, NS_FLAG_CUTOFF, NS_FLAG_CUTOFF };
+    assert_memory_equal(f, want2, 5);
+
+    /* strata: per-row thresholds */
+    ns_threshold_t two[2] = { { NS_DIR_HIGH, NAN, 10, NAN }, { NS_DIR_HIGH, NAN, 20, NAN } };
+    double z[] = { 15, 15 };
+    uint16_t s[] = { 0, 1 };
+    assert_int_equal(ns_cutoff_flag(z, s, two, 2, f, 2), 0);
+    assert_int_equal(f[0], NS_FLAG_CUTOFF);
+    assert_int_equal(f[1], NS_FLAG_NONE);
+    uint16_t bad[] = { 0, 2 };
+    assert_int_equal(ns_cutoff_flag(z, bad, two, 2, f, 2), -1);
+    assert_true(fabs(ns_cutoff_fold(300, &hi) - 2.0) < 1e-12);
+    assert_true(isnan(ns_cutoff_fold(NAN, &hi)));
+}
+
+static void test_call_rules(void **st)
+{
+    (void)st;
+    const int prim2[] = { 0, 0 }, prim_sec[] = { 0, 1 };
+    uint8_t f[2];
+#define CALL(a, b, role, rule, req) (f[0] = (a), f[1] = (b), ns_call_one(f, role, 2, rule, req))
+    /* ANY over primaries */
+    assert_int_equal(CALL(NS_FLAG_NONE, NS_FLAG_NONE, prim2, NS_RULE_ANY, 0), NS_CALL_NEGATIVE);
+    assert_int_equal(CALL(NS_FLAG_NONE, NS_FLAG_CUTOFF, prim2, NS_RULE_ANY, 0), NS_CALL_POSITIVE);
+    assert_int_equal(CALL(NS_FLAG_BORDER, NS_FLAG_NONE, prim2, NS_RULE_ANY, 0), NS_CALL_BORDERLINE);
+    assert_int_equal(CALL(NS_FLAG_MISSING, NS_FLAG_CUTOFF, prim2, NS_RULE_ANY, 0), NS_CALL_POSITIVE);
+    assert_int_equal(CALL(NS_FLAG_MISSING, NS_FLAG_NONE, prim2, NS_RULE_ANY, 0), NS_CALL_INDETERMINATE);
+    assert_int_equal(CALL(NS_FLAG_MISSING, NS_FLAG_BORDER, prim2, NS_RULE_ANY, 0), NS_CALL_INDETERMINATE);
+    assert_int_equal(CALL(NS_FLAG_CRITICAL, NS_FLAG_NONE, prim2, NS_RULE_ANY, 0), NS_CALL_CRITICAL);
+    /* ALL over primaries (MSUD: Xle and Val) */
+    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_CUTOFF, prim2, NS_RULE_ALL, 0), NS_CALL_POSITIVE);
+    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_NONE, prim2, NS_RULE_ALL, 0), NS_CALL_NEGATIVE);
+    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_BORDER, prim2, NS_RULE_ALL, 0), NS_CALL_BORDERLINE);
+    assert_int_equal(CALL(NS_FLAG_NONE, NS_FLAG_MISSING, prim2, NS_RULE_ALL, 0), NS_CALL_NEGATIVE);
+    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_MISSING, prim2, NS_RULE_ALL, 0), NS_CALL_INDETERMINATE);
+    /* secondary confirmation (PKU: Phe with Phe/Tyr) */
+    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_CUTOFF, prim_sec, NS_RULE_ANY, 1), NS_CALL_POSITIVE);
+    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_NONE, prim_sec, NS_RULE_ANY, 1), NS_CALL_BORDERLINE);
+    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_MISSING, prim_sec, NS_RULE_ANY, 1), NS_CALL_BORDERLINE);
+    assert_int_equal(CALL(NS_FLAG_CRITICAL, NS_FLAG_NONE, prim_sec, NS_RULE_ANY, 1), NS_CALL_CRITICAL);
+    assert_int_equal(CALL(NS_FLAG_NONE, NS_FLAG_CUTOFF, prim_sec, NS_RULE_ANY, 1), NS_CALL_NEGATIVE);
+    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_NONE, prim_sec, NS_RULE_ANY, 0), NS_CALL_POSITIVE);
+#undef CALL
+    /* the column kernel agrees with the scalar rule */
+    uint8_t a[] = { 0, 2, 2, 4 }, b[] = { 0, 0, 2, 0 }, out[4];
+    const uint8_t *cols[] = { a, b };
+    assert_int_equal(ns_call_condition(cols, prim_sec, 2, NS_RULE_ANY, 1, out, 4), 0);
+    uint8_t want[] = { NS_CALL_NEGATIVE, NS_CALL_BORDERLINE, NS_CALL_POSITIVE, NS_CALL_INDETERMINATE };
+    assert_memory_equal(out, want, 4);
+    assert_int_equal(ns_call_condition(cols, prim_sec, 2, 7, 1, out, 4), -1);
+}
+
+/* the same bits for 1 and 2 threads, on data where summation order matters */
+static void test_reductions_thread_independent(void **st)
+{
+    (void)st;
+    const ptrdiff_t n = 100003;
+    double *x = malloc((size_t)n * sizeof *x);
+    uint8_t *mask = malloc((size_t)n);
+    uint64_t s = 12345;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        x[i] = (double)(s >> 11) * 0x1.0p-53 * (i % 7 ? 1.0 : 1e8);
+        if (i % 101 == 0) x[i] = NAN;
+        mask[i] = (uint8_t)(i % 3 != 0);
+    }
+    double r[2], m[2], q[2];
+    ptrdiff_t k[2];
+    for (int t = 1; t <= 2; t++) {
+        omp_set_num_threads(t);
+        r[t - 1] = ns_sum_masked(x, mask, n, &k[t - 1]);
+        m[t - 1] = ns_mean_masked(x, NULL, n);
+        q[t - 1] = ns_quantile_masked(x, mask, n, 0.995);
+    }
+    assert_memory_equal(&r[0], &r[1], sizeof r[0]);
+    assert_memory_equal(&m[0], &m[1], sizeof m[0]);
+    assert_memory_equal(&q[0], &q[1], sizeof q[0]);
+    assert_int_equal(k[0], k[1]);
+    /* and the count is right */
+    ptrdiff_t want = 0;
+    for (ptrdiff_t i = 0; i < n; i++) want += mask[i] && !isnan(x[i]);
+    assert_int_equal(k[0], want);
+    free(x);
+    free(mask);
+}
+
+static void test_quantile_and_counts(void **st)
+{
+    (void)st;
+    double x[] = { 5, 1, NAN, 3, 2, 4 };
+    assert_true(ns_quantile_masked(x, NULL, 6, 0.5) == 3.0);
+    assert_true(ns_quantile_masked(x, NULL, 6, 0.0) == 1.0);
+    assert_true(ns_quantile_masked(x, NULL, 6, 1.0) == 5.0);
+    assert_true(ns_mean_masked(x, NULL, 6) == 3.0);
+    double none[] = { NAN };
+    assert_true(isnan(ns_quantile_masked(none, NULL, 1, 0.5)));
+    uint8_t codes[] = { 0, 1, 1, 2, 9 };
+    int64_t counts[3];
+    assert_int_equal(ns_count_codes(codes, 5, counts, 3), 0);
+    assert_int_equal(counts[0], 1);
+    assert_int_equal(counts[1], 2);
+    assert_int_equal(counts[2], 2);   /* 2 and the out-of-range 9 */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ratio),
+        cmocka_unit_test(test_cutoff_high_low),
+        cmocka_unit_test(test_call_rules),
+        cmocka_unit_test(test_reductions_thread_independent),
+        cmocka_unit_test(test_quantile_and_counts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

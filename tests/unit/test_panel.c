@@ -1,0 +1,172 @@
+/* test_panel.c — the panel loader: a valid panel loads; every kind of mistake is reported
+ * at its line and column, and all of them at once. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "../../pipeline/panel.h"
+
+static const char *good =
+    "panel: {name: t, version: \"1\", kit: k}\n"                     /* 1 */
+    "analytes:\n"                                                      /* 2 */
+    "  - {name: Phe, unit: umol/L, loinc: \"29573-3\"}\n"              /* 3 */
+    "  - {name: Tyr}\n"                                                /* 4 */
+    "  - {name: Xle, aliases: [Leu, Leu+Ile]}\n"                       /* 5 */
+    "  - {name: C0, aliases: [FC]}\n"                                  /* 6 */
+    "ratios:\n"                                                        /* 7 */
+    "  - {name: Phe/Tyr, num: [Phe], den: [Tyr]}\n"                    /* 8 */
+    "conditions:\n"                                                    /* 9 */
+    "  - code: PKU\n"                                                  /* 10 */
+    "    priority: urgent\n"                                           /* 11 */
+    "    action: referral\n"                                           /* 12 */
+    "    require_secondary: true\n"                                    /* 13 */
+    "    markers:\n"                                                   /* 14 */
+    "      - {marker: Phe, direction: high, cutoff: 150, borderline: 120}\n" /* 15 */
+    "      - {marker: Phe/Tyr, role: secondary, direction: high, cutoff: 1.7}\n"
+    "  - code: CUD\n"
+    "    priority: urgent\n"
+    "    action: referral\n"
+    "    markers:\n"
+    "      - {marker: C0, direction: low, cutoff: 6.4, borderline: 6.5, critical: 5}\n";
+
+static ns_panel_t *load(const char *text, ns_panel_errs_t *e)
+{
+    return ns_panel_load_mem("t.yaml", text, strlen(text), e);
+}
+
+static void test_good(void **st)
+{
+    (void)st;
+    ns_panel_errs_t e;
+    ns_panel_t *p = load(good, &e);
+    assert_non_null(p);
+    assert_int_equal(e.n, 0);
+    assert_int_equal(p->n_analytes, 4);
+    assert_int_equal(p->n_ratios, 1);
+    assert_int_equal(p->n_conds, 2);
+    assert_int_equal(p->n_slots, 3);
+    assert_int_equal(ns_panel_find_analyte(p, "leu"), 2);       /* alias, any case */
+    assert_int_equal(ns_panel_find_analyte(p, "fc"), 3);
+    assert_int_equal(ns_panel_find_analyte(p, "C5"), -1);
+    const ns_condition_t *c = &p->conds[0];
+    assert_string_equal(c->code, "PKU");
+    assert_int_equal(c->require_secondary, 1);
+    assert_int_equal(c->markers[1].marker, 4);                  /* ratio 0 after 4 analytes */
+    assert_int_equal(c->markers[1].role, NS_ROLE_SECONDARY);
+    assert_true(c->markers[0].thr.cutoff == 150 && c->markers[0].thr.borderline == 120);
+    assert_true(isnan(c->markers[0].thr.critical));
+    assert_int_equal(p->conds[1].markers[0].thr.dir, NS_DIR_LOW);
+    assert_string_equal(ns_panel_marker_name(p, 4), "Phe/Tyr");
+    assert_int_equal((int)strlen(p->sha256), 64);
+    assert_int_equal(p->input.plate_rows * p->input.plate_cols, 96);
+    ns_panel_free(p);
+    ns_panel_errs_free(&e);
+}
+
+/* replace the first occurrence of from with to in good, load, and expect one error at
+ * line:col whose message contains want */
+static void expect(const char *from, const char *to, int line, int col, const char *want)
+{
+    char text[4096];
+    const char *at = strstr(good, from);
+    assert_non_null(at);
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
+    ns_panel_errs_t e;
+    ns_panel_t *p = load(text, &e);
+    assert_null(p);
+    int found = 0;
+    for (int i = 0; i < e.n; i++)
+        if (e.v[i].pos.line == line && e.v[i].pos.col == col && strstr(e.v[i].msg, want)) found = 1;
+    if (!found)
+        for (int i = 0; i < e.n; i++)
+            print_error("got %d:%d: %s\n", e.v[i].pos.line, e.v[i].pos.col, e.v[i].msg);
+    assert_true(found);
+    ns_panel_errs_free(&e);
+}
+
+static void test_errors(void **st)
+{
+    (void)st;
+    expect("den: [Tyr]", "den: [Tyx]", 8, 39, "unknown analyte 'Tyx' in ratio 'Phe/Tyr'");
+    expect("cutoff: 150, borderline: 120", "cutoff: 150, borderline: 160", 15, 65, "borderline (160) must be below cutoff (150)");
+    expect("critical: 5", "critical: 7", 21, 78, "critical (7) must be below cutoff (6.4)");
+    expect("    action: referral\n    require", "    require", 10, 5, "missing 'action'");
+    expect("code: CUD", "code: PKU", 17, 11, "duplicate condition 'PKU' (first at line 10)");
+    expect("cutoff: 150,", "cutof: 150,", 15, 40, "unknown key 'cutof'");
+    expect("cutoff: 150,", "cutoff: abc,", 15, 48, "'cutoff' must be a number, not 'abc'");
+    expect("marker: Phe,", "marker: Phx,", 15, 18, "unknown marker 'Phx'");
+    expect("aliases: [FC]", "aliases: [Leu]", 6, 25, "spelling 'Leu' is already used by analyte 'Xle'");
+    expect("priority: urgent\n    action: referral\n    require", "priority: soon\n    action: referral\n    require", 11, 15, "must be one of critical, urgent, routine");
+    expect("direction: low", "direction: down", 21, 33, "'direction' must be one of high, low");
+    expect("role: secondary", "role: primary", 13, 24, "require_secondary is true but no marker has role secondary");
+    expect("analytes:\n", "analytes:\n  - {name: Phe: x}\n", 3, 15, "YAML syntax error");
+}
+
+static void test_all_errors_at_once(void **st)
+{
+    (void)st;
+    char text[4096];
+    snprintf(text, sizeof text, "%s", good);
+    char *a = strstr(text, "den: [Tyr]");
+    memcpy(a, "den: [Tyx]", 10);
+    char *b = strstr(text, "cutoff: 6.4");
+    memcpy(b, "cutoff: 4.4", 11);           /* now borderline 6.5 ok, critical 5 > 4.4: wrong */
+    ns_panel_errs_t e;
+    assert_null(load(text, &e));
+    assert_int_equal(e.n, 2);
+    ns_panel_errs_free(&e);
+}
+
+static void test_print_quotes_line(void **st)
+{
+    (void)st;
+    char text[4096];
+    snprintf(text, sizeof text, "%s", good);
+    memcpy(strstr(text, "den: [Tyr]"), "den: [Tyx]", 10);
+    ns_panel_errs_t e;
+    assert_null(load(text, &e));
+    char buf[2048] = "";
+    FILE *fp = fmemopen(buf, sizeof buf, "w");
+    ns_panel_errs_print(fp, "neoscreen config", "t.yaml", NULL, &e);
+    fclose(fp);
+    assert_non_null(strstr(buf, "neoscreen config: t.yaml:8:39: unknown analyte 'Tyx' in ratio 'Phe/Tyr'\n"
+                                "    >>>   - {name: Phe/Tyr, num: [Phe], den: [Tyx]}\n"));
+    /* caret under column 39: 8 leading characters then 38 spaces */
+    assert_non_null(strstr(buf, "\n        " "                                      ^\n"));
+    ns_panel_errs_free(&e);
+}
+
+static void test_shipped_config(void **st)
+{
+    (void)st;
+    ns_panel_errs_t e;
+    ns_panel_t *p = ns_panel_load(NS_SRCDIR "/configs/panel-default.yaml", &e);
+    for (int i = 0; i < e.n; i++) print_error("%d:%d: %s\n", e.v[i].pos.line, e.v[i].pos.col, e.v[i].msg);
+    assert_non_null(p);
+    /* the vendor spellings of the issue all resolve */
+    const char *sp[][2] = { {"Leu", "Xle"}, {"Xle", "Xle"}, {"Leu+Ile", "Xle"}, {"SA", "SUAC"},
+                            {"SUAC", "SUAC"}, {"C0", "C0"}, {"FC", "C0"}, {"C5:1", "C5:1"}, {"C51", "C5:1"} };
+    for (size_t i = 0; i < sizeof sp / sizeof *sp; i++) {
+        int a = ns_panel_find_analyte(p, sp[i][0]);
+        assert_true(a >= 0);
+        assert_string_equal(p->analytes[a].name, sp[i][1]);
+    }
+    ns_panel_free(p);
+    ns_panel_errs_free(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_all_errors_at_once),
+        cmocka_unit_test(test_print_quotes_line),
+        cmocka_unit_test(test_shipped_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
