@@ -18,6 +18,7 @@ void ns_csv_free(ns_csv_t *c)
 {
     free(c->f);
     free(c->fcol);
+    free(c->fline);
     free(c->buf);
     free(c->off);
     memset(c, 0, sizeof *c);
@@ -42,16 +43,18 @@ static void put(ns_csv_t *c, size_t *n, char ch)
     c->buf[(*n)++] = ch;
 }
 
-static void add_field(ns_csv_t *c, size_t start, int col)
+static void add_field(ns_csv_t *c, size_t start, int line, int col)
 {
     if (c->nf == c->mf) {
         c->mf = c->mf ? c->mf * 2 : 64;
         c->off = ns_realloc(c->off, (size_t)c->mf * sizeof *c->off);
         c->fcol = ns_realloc(c->fcol, (size_t)c->mf * sizeof *c->fcol);
+        c->fline = ns_realloc(c->fline, (size_t)c->mf * sizeof *c->fline);
         c->f = ns_realloc(c->f, (size_t)c->mf * sizeof *c->f);
     }
     c->off[c->nf] = start;
     c->fcol[c->nf] = col;
+    c->fline[c->nf] = line;
     c->nf++;
 }
 
@@ -65,8 +68,32 @@ static int error_here(ns_csv_t *c, int line, int col, const char *msg)
     return -1;
 }
 
+/* Rewind to a saved position (for resynchronising after an unterminated quote). */
+static void seek(ns_csv_t *c, size_t pos, int line, int col)
+{
+    c->pos = pos;
+    c->line = line;
+    c->col = col;
+}
+
 int ns_csv_next(ns_csv_t *c)
 {
+    /* old Mac "CSV (Macintosh)" exports end lines with CR alone: refuse them plainly, or
+     * the whole file would read as one enormous header row */
+    if (c->pos == 0 && c->len > 0 && !memchr(c->text, '\n', c->len)) {
+        const char *cr = memchr(c->text, '\r', c->len);
+        if (cr && (size_t)(cr - c->text) + 1 < c->len) {
+            int col = 1;
+            for (const char *q = c->text; q < cr; q++) col += ((unsigned char)*q & 0xC0) != 0x80;
+            c->err_line = 1;
+            c->err_col = col;
+            snprintf(c->err, sizeof c->err, "line ends are carriage returns (CR) only, as in an old Mac "
+                     "'CSV (Macintosh)' export; save the file as CSV with CRLF or LF line ends");
+            while (c->pos < c->len) adv(c);
+            return -1;
+        }
+    }
+
     /* skip blank lines (only spaces, tabs, CR) */
     for (;;) {
         size_t p = c->pos;
@@ -82,13 +109,19 @@ int ns_csv_next(ns_csv_t *c)
     for (;;) {                                   /* one field per iteration */
         while (peek(c) == ' ' || peek(c) == '\t') adv(c);
         size_t start = n;
-        int fcol = c->col;
+        int fcol = c->col, fline = c->line;
         if (peek(c) == '"') {
             int qline = c->line, qcol = c->col;
+            size_t qpos = c->pos;
             adv(c);
             for (;;) {
                 int ch = peek(c);
-                if (ch < 0) return error_here(c, qline, qcol, "unterminated quoted field");
+                if (ch < 0) {
+                    /* resume after the quote's own line, so the lines it swallowed are
+                     * still seen (and counted) by the caller */
+                    seek(c, qpos, qline, qcol);
+                    return error_here(c, qline, qcol, "unterminated quoted field");
+                }
                 if (ch == '"') {
                     adv(c);
                     if (peek(c) == '"') { put(c, &n, '"'); adv(c); continue; }
@@ -114,8 +147,9 @@ int ns_csv_next(ns_csv_t *c)
             n = last;
         }
         put(c, &n, 0);
-        add_field(c, start, fcol);
+        add_field(c, start, fline, fcol);
         if (peek(c) == ',') { adv(c); continue; }
+        c->end_line = c->line;
         c->end_col = c->col;
         if (peek(c) == '\r') adv(c);
         if (peek(c) == '\n') adv(c);

@@ -22,9 +22,11 @@ typedef struct {
     /* the current record */
     int nf;               /* number of fields */
     char **f;             /* field values, NUL-terminated (unquoted, unescaped) */
+    int *fline;           /* line of each field's first character (a quoted field may
+                             carry the record over several lines) */
     int *fcol;            /* column of each field's first character */
     int rec_line;         /* line on which the record starts */
-    int end_col;          /* column just past the record's last character */
+    int end_line, end_col;  /* line and column just past the record's last character */
 
     /* the last error (ns_csv_next returned -1) */
     int err_line, err_col;
@@ -41,8 +43,9 @@ typedef struct {
 void ns_csv_init(ns_csv_t *c, const char *text, size_t len);
 
 /* Read the next record.  @return 1 with a record, 0 at end of text, -1 on a syntax error
- * (unterminated quote, text after a closing quote); err/err_line/err_col describe it and
- * the reader has skipped to the next line, so counting can continue. */
+ * (unterminated quote, text after a closing quote, CR-only line ends); err/err_line/err_col
+ * describe it and the reader has skipped to the line after the one holding the error (for
+ * an unterminated quote: the line of the opening quote), so counting records can go on. */
 int ns_csv_next(ns_csv_t *c);
 
 void ns_csv_free(ns_csv_t *c);

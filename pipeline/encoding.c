@@ -70,10 +70,20 @@ int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, cha
         return 0;
     }
 
-    /* not UTF-8: GBK (CP936), the encoding of Chinese Windows exports */
+    /* Not UTF-8 throughout.  If the valid part already holds several three- or four-byte
+     * UTF-8 sequences (CJK text), the file is UTF-8 with a bad byte: decoding it as GBK
+     * would "succeed" and turn the Chinese text into mojibake.  GBK text almost never forms
+     * even one such sequence by chance before its first non-UTF-8 byte, let alone four. */
+    size_t u = ns_utf8_valid_prefix(raw, len);
+    int n_wide = 0;
+    for (size_t i = 0; i < u; i++) n_wide += (unsigned char)raw[i] >= 0xE0;
+    if (n_wide >= 4)
+        return fail(err, raw, u, 0, "invalid UTF-8 byte in a UTF-8 file (the text before it is UTF-8, not GBK)");
+
+    /* GBK (CP936), the encoding of Chinese Windows exports */
     iconv_t cd = iconv_open("UTF-8", "GBK");
     if (cd == (iconv_t)-1)
-        return fail(err, raw, 0, 0, "not valid UTF-8, and GBK decoding is not available (iconv)");
+        return fail(err, raw, u, 0, "not valid UTF-8, and GBK decoding is not available (iconv)");
     size_t cap = len * 3 / 2 + 16;
     char *buf = ns_malloc(cap + 1);
     char *in = (char *)raw, *o = buf;
@@ -88,13 +98,15 @@ int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, cha
             outleft = cap - used;
             continue;
         }
-        /* EILSEQ / EINVAL: report where, in terms of the valid UTF-8 prefix of the input */
-        size_t off = (size_t)(in - raw);
+        /* EILSEQ / EINVAL: neither encoding reads the file; point at the byte where the
+         * reading that got further stopped, counted in that encoding's characters */
+        size_t g = (size_t)(in - raw);
         int e = errno;
         iconv_close(cd);
         free(buf);
-        return fail(err, raw, off, 1, e == EINVAL ? "truncated character at end of file (neither UTF-8 nor GBK)"
-                                                   : "byte sequence is neither UTF-8 nor GBK");
+        const char *msg = e == EINVAL && g >= u ? "truncated character at end of file (neither UTF-8 nor GBK)"
+                                                : "byte sequence is neither UTF-8 nor GBK";
+        return g >= u ? fail(err, raw, g, 1, msg) : fail(err, raw, u, 0, msg);
     }
     iconv_close(cd);
     *o = 0;

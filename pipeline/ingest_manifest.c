@@ -121,14 +121,14 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         if (r < 0) { problem(m, path, c.err_line, c.err_col, "%s (row rejected)", c.err); m->n_rejected++; continue; }
         const int L = c.rec_line;
         if (c.nf != nh) {
-            problem(m, path, L, c.nf < nh ? c.end_col : c.fcol[nh],
+            problem(m, path, c.nf < nh ? c.end_line : c.fline[nh], c.nf < nh ? c.end_col : c.fcol[nh],
                     "row has %d fields, the header has %d (row rejected)", c.nf, nh);
             m->n_rejected++;
             continue;
         }
         const char *sid = c.f[col[M_SID]], *iid = c.f[col[M_IID]];
         if (!*sid || !*iid) {
-            problem(m, path, L, c.fcol[col[*sid ? M_IID : M_SID]], "empty %s (row rejected)", *sid ? "infant_id" : "sample_id");
+            problem(m, path, c.fline[col[*sid ? M_IID : M_SID]], c.fcol[col[*sid ? M_IID : M_SID]], "empty %s (row rejected)", *sid ? "infant_id" : "sample_id");
             m->n_rejected++;
             continue;
         }
@@ -154,16 +154,16 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             char *end;
             double v = strtod(c.f[j], &end);
             if (*end || !isfinite(v) || v <= 0)
-                problem(m, path, L, c.fcol[j], "%s '%s' is not a positive number (left missing)", mcols[numk[q]], c.f[j]);
+                problem(m, path, c.fline[j], c.fcol[j], "%s '%s' is not a positive number (left missing)", mcols[numk[q]], c.f[j]);
             else *numv[q] = v;
         }
         double tb = NAN, tc = NAN;
         if (col[M_BIRTH] >= 0 && *c.f[col[M_BIRTH]] && isnan(tb = parse_time_h(c.f[col[M_BIRTH]])))
-            problem(m, path, L, c.fcol[col[M_BIRTH]], "birth_time '%s' is not YYYY-MM-DDTHH:MM (left missing)", c.f[col[M_BIRTH]]);
+            problem(m, path, c.fline[col[M_BIRTH]], c.fcol[col[M_BIRTH]], "birth_time '%s' is not YYYY-MM-DDTHH:MM (left missing)", c.f[col[M_BIRTH]]);
         if (col[M_COLL] >= 0 && *c.f[col[M_COLL]] && isnan(tc = parse_time_h(c.f[col[M_COLL]])))
-            problem(m, path, L, c.fcol[col[M_COLL]], "collection_time '%s' is not YYYY-MM-DDTHH:MM (left missing)", c.f[col[M_COLL]]);
+            problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time '%s' is not YYYY-MM-DDTHH:MM (left missing)", c.f[col[M_COLL]]);
         if (!isnan(tb) && !isnan(tc)) {
-            if (tc < tb) problem(m, path, L, c.fcol[col[M_COLL]], "collection_time is before birth_time (age left missing)");
+            if (tc < tb) problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time is before birth_time (age left missing)");
             else x->age_hours = tc - tb;
         }
         const int fk[3] = { M_TRANSF, M_ABX, M_NICU };
@@ -172,7 +172,7 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             int j = col[fk[q]];
             *fv[q] = j < 0 ? -1 : parse_flag(c.f[j]);
             if (*fv[q] == -2) {
-                problem(m, path, L, c.fcol[j], "%s '%s' is not 0/1 or yes/no (left unknown)", mcols[fk[q]], c.f[j]);
+                problem(m, path, c.fline[j], c.fcol[j], "%s '%s' is not 0/1 or yes/no (left unknown)", mcols[fk[q]], c.f[j]);
                 *fv[q] = -1;
             }
         }

@@ -95,6 +95,21 @@ static void slot_free(slot_t *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Data lines of a text whose header could not be read: lines end in LF, or in CR alone
+ * when the text holds no LF at all (old Mac exports); blank lines are not counted. */
+static int64_t count_data_lines(const char *t, size_t n)
+{
+    char eol = memchr(t, '\n', n) ? '\n' : '\r';
+    int64_t lines = 0;
+    int content = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == eol) { lines += content; content = 0; }
+        else if (t[i] != '\r' && t[i] != ' ' && t[i] != '\t') content = 1;
+    }
+    lines += content;
+    return lines > 0 ? lines - 1 : 0;
+}
+
 /* Parse a whole plate file into s; on any problem, set pl->error and keep counting rows. */
 static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, slot_t *s)
 {
@@ -113,8 +128,12 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
         set_error(pl, path, de.line, de.col, "%s", de.msg);
         /* count lines so the wells still show up in the totals */
         int64_t nl = 0;
-        for (size_t i = 0; i < rlen; i++) nl += raw[i] == '\n';
-        if (rlen && raw[rlen - 1] != '\n') nl++;
+        size_t last = rlen;      /* last byte that is not NUL (UTF-16 ends "\n\0") */
+        for (size_t i = 0; i < rlen; i++) {
+            nl += raw[i] == '\n';
+            if (raw[i]) last = i;
+        }
+        if (last < rlen && raw[last] != '\n') nl++;
         pl->n_wells = nl > 0 ? nl - 1 : 0;
         free(raw);
         return;
@@ -125,8 +144,10 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
     ns_csv_init(&c, text, tlen);
     int r = ns_csv_next(&c);
     if (r <= 0) {
-        if (r < 0) set_error(pl, path, c.err_line, c.err_col, "%s", c.err);
-        else set_error(pl, path, 1, 1, "empty file: no header row");
+        if (r < 0) {
+            set_error(pl, path, c.err_line, c.err_col, "%s", c.err);
+            pl->n_wells = count_data_lines(text, tlen);
+        } else set_error(pl, path, 1, 1, "empty file: no header row");
         goto done;
     }
 
@@ -144,7 +165,7 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
             for (int x = 0; x < p->input.n_col_alias[k]; x++)
                 if (ns_strcaseeq(h, p->input.col_alias[k][x])) {
                     if (fixed[k] >= 0)
-                        set_error(pl, path, c.rec_line, c.fcol[j], "columns %d and %d are both '%s'",
+                        set_error(pl, path, c.fline[j], c.fcol[j], "columns %d and %d are both '%s'",
                                   fixed[k] + 1, j + 1, p->input.col_alias[k][0]);
                     fixed[k] = j;
                     done = 1;
@@ -154,7 +175,7 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
         int a = ns_panel_find_analyte(p, h);
         if (a < 0) continue;                  /* other vendor columns (internal standards...) */
         if (col_of[a] >= 0)
-            set_error(pl, path, c.rec_line, c.fcol[j], "columns %d ('%s') and %d ('%s') both hold analyte %s",
+            set_error(pl, path, c.fline[j], c.fcol[j], "columns %d ('%s') and %d ('%s') both hold analyte %s",
                       col_of[a] + 1, c.f[col_of[a]], j + 1, h, p->analytes[a].name);
         col_of[a] = j;
         ana_of[j] = a;
@@ -187,22 +208,22 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
         const int L = c.rec_line;
         if (c.nf != nh) {
             if (c.nf < nh)
-                set_error(pl, path, L, c.end_col, "row has %d fields, the header has %d (truncated row)", c.nf, nh);
+                set_error(pl, path, c.end_line, c.end_col, "row has %d fields, the header has %d (truncated row)", c.nf, nh);
             else
-                set_error(pl, path, L, c.fcol[nh], "row has %d fields, the header has %d", c.nf, nh);
+                set_error(pl, path, c.fline[nh], c.fcol[nh], "row has %d fields, the header has %d", c.nf, nh);
             continue;
         }
         const char *pid = c.f[fixed[COL_PLATE]];
-        if (!*pid) { set_error(pl, path, L, c.fcol[fixed[COL_PLATE]], "empty plate_id"); continue; }
+        if (!*pid) { set_error(pl, path, c.fline[fixed[COL_PLATE]], c.fcol[fixed[COL_PLATE]], "empty plate_id"); continue; }
         if (!pl->id[0]) {
             if (strlen(pid) >= sizeof pl->id) {
-                set_error(pl, path, L, c.fcol[fixed[COL_PLATE]], "plate_id '%.40s...' is longer than %d characters",
+                set_error(pl, path, c.fline[fixed[COL_PLATE]], c.fcol[fixed[COL_PLATE]], "plate_id '%.40s...' is longer than %d characters",
                           pid, (int)sizeof pl->id - 1);
                 continue;
             }
             strcpy(pl->id, pid);
         } else if (strcmp(pl->id, pid) != 0) {
-            set_error(pl, path, L, c.fcol[fixed[COL_PLATE]], "plate_id '%s' differs from '%s' above: one file must hold one plate",
+            set_error(pl, path, c.fline[fixed[COL_PLATE]], c.fcol[fixed[COL_PLATE]], "plate_id '%s' differs from '%s' above: one file must hold one plate",
                       pid, pl->id);
             continue;
         }
@@ -211,16 +232,16 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
         int wr = ns_parse_well(ws, rows, cols, well);
         if (wr < 0) {
             if (wr == -2)
-                set_error(pl, path, L, c.fcol[fixed[COL_WELL]], "well '%s' is not on a %d-well plate (A01-%c%02d)",
+                set_error(pl, path, c.fline[fixed[COL_WELL]], c.fcol[fixed[COL_WELL]], "well '%s' is not on a %d-well plate (A01-%c%02d)",
                           ws, rows * cols, 'A' + rows - 1, cols);
             else
-                set_error(pl, path, L, c.fcol[fixed[COL_WELL]], "well '%s' is not a well name (expected A01-%c%02d)",
+                set_error(pl, path, c.fline[fixed[COL_WELL]], c.fcol[fixed[COL_WELL]], "well '%s' is not a well name (expected A01-%c%02d)",
                           ws, 'A' + rows - 1, cols);
             continue;
         }
         int wi = (well[0] - 'A') * cols + (well[1] - '0') * 10 + (well[2] - '0') - 1;
         if (seen[wi]) {
-            set_error(pl, path, L, c.fcol[fixed[COL_WELL]], "duplicate well %s (first at line %d)", well, seen[wi]);
+            set_error(pl, path, c.fline[fixed[COL_WELL]], c.fcol[fixed[COL_WELL]], "duplicate well %s (first at line %d)", well, seen[wi]);
             continue;
         }
         seen[wi] = L;
@@ -230,13 +251,13 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
             for (int x = 0; x < p->input.n_type_alias[k]; x++)
                 if (ns_strcaseeq(ts, p->input.type_alias[k][x])) { type = k; break; }
         if (type < 0) {
-            set_error(pl, path, L, c.fcol[fixed[COL_TYPE]],
+            set_error(pl, path, c.fline[fixed[COL_TYPE]], c.fcol[fixed[COL_TYPE]],
                       "unknown sample_type '%s' (expected patient, qc_low, qc_high or blank, or a spelling from the config)", ts);
             continue;
         }
         const char *sid = c.f[fixed[COL_SID]];
         if (type == NS_TYPE_PATIENT && !*sid) {
-            set_error(pl, path, L, c.fcol[fixed[COL_SID]], "empty sample_id in a patient well");
+            set_error(pl, path, c.fline[fixed[COL_SID]], c.fcol[fixed[COL_SID]], "empty sample_id in a patient well");
             continue;
         }
         if (s->n == s->m) {
@@ -253,10 +274,10 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
         for (int a = 0; a < na && !bad; a++) {
             int j = col_of[a];
             if (ns_parse_cell(c.f[j], &v[a], &ck[a]) < 0) {
-                set_error(pl, path, L, c.fcol[j], "value '%s' in column %s is not a number", c.f[j], p->analytes[a].name);
+                set_error(pl, path, c.fline[j], c.fcol[j], "value '%s' in column %s is not a number", c.f[j], p->analytes[a].name);
                 bad = 1;
             } else if (v[a] < 0 && type != NS_TYPE_BLANK) {
-                set_error(pl, path, L, c.fcol[j], "negative value '%s' in column %s (allowed in blank wells only)",
+                set_error(pl, path, c.fline[j], c.fcol[j], "negative value '%s' in column %s (allowed in blank wells only)",
                           c.f[j], p->analytes[a].name);
                 bad = 1;
             }

@@ -90,6 +90,35 @@ static void test_errors_have_positions(void **st)
     ns_csv_free(&c);
 }
 
+static void test_field_lines_and_resync(void **st)
+{
+    (void)st;
+    ns_csv_t c;
+    /* a quoted newline carries the record onto line 3: its later fields are on line 3 */
+    read_all("h1,h2,h3\n1,\"a\nb\",x\n", &c);
+    assert_int_equal(ns_csv_next(&c), 1);
+    assert_int_equal(ns_csv_next(&c), 1);
+    assert_int_equal(c.rec_line, 2);
+    assert_int_equal(c.fline[1], 2);
+    assert_int_equal(c.fline[2], 3);
+    assert_int_equal(c.fcol[2], 4);
+    ns_csv_free(&c);
+    /* an unterminated quote does not swallow the lines after it */
+    read_all("h\n\"open\nr3\nr4\n", &c);
+    int n = 0, r;
+    assert_int_equal(ns_csv_next(&c), 1);
+    while ((r = ns_csv_next(&c)) != 0) n++;
+    assert_int_equal(n, 3);
+    ns_csv_free(&c);
+    /* CR-only line ends are refused at the first CR, not read as one long header */
+    read_all("a,b\r1,2\r", &c);
+    assert_int_equal(ns_csv_next(&c), -1);
+    assert_int_equal(c.err_line, 1);
+    assert_int_equal(c.err_col, 4);
+    assert_non_null(strstr(c.err, "CR"));
+    ns_csv_free(&c);
+}
+
 static void test_columns_count_characters(void **st)
 {
     (void)st;
@@ -122,6 +151,11 @@ static void test_decode(void **st)
     assert_null(out);
     assert_int_equal(e.line, 2);
     assert_int_equal(e.col, 3);
+    /* UTF-8 Chinese with one stray Latin-1 byte: corrupted UTF-8, not GBK mojibake */
+    const char *u8 = "\xe4\xba\xa7\xe6\x88\xbf,\xe4\xba\xa7\xe6\x88\xbf,\xb5g\n";
+    assert_int_equal(ns_decode_text(u8, strlen(u8), &out, &n, enc, &e), -1);
+    assert_int_equal(e.line, 1);
+    assert_int_equal(e.col, 7);
     /* UTF-16 refused with a message that says so */
     assert_int_equal(ns_decode_text("\xFF\xFE" "a\0", 4, &out, &n, enc, &e), -1);
     assert_non_null(strstr(e.msg, "UTF-16"));
@@ -176,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_quotes),
         cmocka_unit_test(test_blank_lines_and_empty_fields),
         cmocka_unit_test(test_errors_have_positions),
+        cmocka_unit_test(test_field_lines_and_resync),
         cmocka_unit_test(test_columns_count_characters),
         cmocka_unit_test(test_decode),
         cmocka_unit_test(test_cells),
