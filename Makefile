@@ -30,7 +30,9 @@ pipeline/version.h: FORCE
 	@scripts/gen-version.sh "$(CC)" "$(CFLAGS)" > $@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 
-pipeline/main.o pipeline/cmd_version.o pipeline/write_hdf5.o: pipeline/version.h
+# every pipeline object waits for version.h (a clean `make -j` must not race it)
+$(PIPE_OBJS) pipeline/main.o: | pipeline/version.h
+pipeline/main.o pipeline/cmd_version.o pipeline/cmd_run.o pipeline/write_hdf5.o: pipeline/version.h
 
 libnskernels.a: $(KERNEL_OBJS)
 	$(AR) rcs $@ $^

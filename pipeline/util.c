@@ -50,9 +50,11 @@ char *ns_strdup(const char *s) { return ns_strndup(s, strlen(s)); }
 char *ns_asprintf(const char *fmt, ...)
 {
     va_list ap;
+    char probe[1];
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(probe, sizeof probe, fmt, ap);
     va_end(ap);
+    if (n < 0) n = 0;
     char *s = ns_malloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(s, (size_t)n + 1, fmt, ap);

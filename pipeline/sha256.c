@@ -1,0 +1,148 @@
+/* sha256.c — see sha256.h.  Follows FIPS 180-4 §4.1.2 (functions), §4.2.2 (constants),
+ * §5.1.1 (padding), §5.3.3 (initial value) and §6.2.2 (hash computation). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "sha256.h"
+
+/* §4.2.2: first 32 bits of the fractional parts of the cube roots of the first 64 primes */
+static const uint32_t K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+#define CH(x, y, z) (((x) & (y)) ^ (~(x) & (z)))
+#define MAJ(x, y, z) (((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
+#define BSIG0(x) (ROTR(x, 2) ^ ROTR(x, 13) ^ ROTR(x, 22))
+#define BSIG1(x) (ROTR(x, 6) ^ ROTR(x, 11) ^ ROTR(x, 25))
+#define SSIG0(x) (ROTR(x, 7) ^ ROTR(x, 18) ^ ((x) >> 3))
+#define SSIG1(x) (ROTR(x, 17) ^ ROTR(x, 19) ^ ((x) >> 10))
+
+/* one 64-byte block (big-endian words, independent of the host byte order) */
+static void compress(uint32_t h[8], const uint8_t *p)
+{
+    uint32_t w[64];
+    for (int t = 0; t < 16; t++)
+        w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16
+             | (uint32_t)p[4 * t + 2] << 8 | (uint32_t)p[4 * t + 3];
+    for (int t = 16; t < 64; t++)
+        w[t] = SSIG1(w[t - 2]) + w[t - 7] + SSIG0(w[t - 15]) + w[t - 16];
+
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+    for (int t = 0; t < 64; t++) {
+        uint32_t t1 = k + BSIG1(e) + CH(e, f, g) + K[t] + w[t];
+        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
+        k = g; g = f; f = e; e = d + t1;
+        d = c; c = b; b = a; a = t1 + t2;
+    }
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+    h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+}
+
+void ns_sha256_init(ns_sha256_t *c)
+{
+    /* §5.3.3: fractional parts of the square roots of the first 8 primes */
+    static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+    memcpy(c->h, h0, sizeof h0);
+    c->nbytes = 0;
+    c->nbuf = 0;
+    memset(c->buf, 0, sizeof c->buf);
+}
+
+void ns_sha256_update(ns_sha256_t *c, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    if (len == 0) return;
+    c->nbytes += len;
+    if (c->nbuf > 0) {                      /* top up the partial block first */
+        size_t k = 64 - c->nbuf < len ? 64 - c->nbuf : len;
+        memcpy(c->buf + c->nbuf, p, k);
+        c->nbuf += k; p += k; len -= k;
+        if (c->nbuf < 64) return;
+        compress(c->h, c->buf);
+        c->nbuf = 0;
+    }
+    for (; len >= 64; p += 64, len -= 64)   /* whole blocks straight from the input */
+        compress(c->h, p);
+    memcpy(c->buf, p, len);
+    c->nbuf = len;
+}
+
+void ns_sha256_final(ns_sha256_t *c, uint8_t out[NS_SHA256_LEN])
+{
+    /* §5.1.1: a 1 bit, zeros up to 56 mod 64 bytes, then the length in bits (64-bit BE) */
+    uint64_t bits = c->nbytes * 8;
+    c->buf[c->nbuf++] = 0x80;
+    if (c->nbuf > 56) {
+        memset(c->buf + c->nbuf, 0, 64 - c->nbuf);
+        compress(c->h, c->buf);
+        c->nbuf = 0;
+    }
+    memset(c->buf + c->nbuf, 0, 56 - c->nbuf);
+    for (int i = 0; i < 8; i++) c->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+    compress(c->h, c->buf);
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)(c->h[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
+        out[4 * i + 3] = (uint8_t)c->h[i];
+    }
+    memset(c, 0, sizeof *c);
+}
+
+void ns_sha256_tohex(const uint8_t d[NS_SHA256_LEN], char out[NS_SHA256_HEX_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < NS_SHA256_LEN; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[NS_SHA256_HEX_LEN] = 0;
+}
+
+void ns_sha256_hex(const void *data, size_t len, char out[NS_SHA256_HEX_LEN + 1])
+{
+    ns_sha256_t c;
+    uint8_t d[NS_SHA256_LEN];
+    ns_sha256_init(&c);
+    ns_sha256_update(&c, data, len);
+    ns_sha256_final(&c, d);
+    ns_sha256_tohex(d, out);
+}
+
+int ns_sha256_file_hex(const char *path, char out[NS_SHA256_HEX_LEN + 1])
+{
+    out[0] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0) { int e = errno; close(fd); errno = e; return -1; }
+    if (S_ISDIR(st.st_mode)) { close(fd); errno = EISDIR; return -1; }
+
+    ns_sha256_t c;
+    uint8_t buf[65536], d[NS_SHA256_LEN];
+    ns_sha256_init(&c);
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            int e = errno; close(fd); errno = e; return -1;
+        }
+        if (r == 0) break;
+        ns_sha256_update(&c, buf, (size_t)r);
+    }
+    close(fd);
+    ns_sha256_final(&c, d);
+    ns_sha256_tohex(d, out);
+    return 0;
+}

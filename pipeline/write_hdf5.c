@@ -1,0 +1,870 @@
+/* write_hdf5.c — see write_hdf5.h for the layout.
+ *
+ * Everything goes through a few helpers: scalar/list string attributes, fixed-length string
+ * lists, compound tables described by a column list and a row callback (two passes: the
+ * first sizes the string fields so nothing is truncated, the second fills and writes one
+ * chunk of rows at a time), and column-major batch arrays transposed into row-major chunks.
+ * Buffers handed to HDF5 are always zeroed first (BUILD-NOTES G4), and memory use is bounded
+ * by one chunk, not by the batch.
+ *
+ * Errors: the first failure is recorded with what was being written and the innermost
+ * message of HDF5's error stack (read immediately, before another HDF5 call clears it),
+ * then reported once through ns_error("run", ...).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <hdf5.h>
+#include "write_hdf5.h"
+#include "atomic_file.h"
+#include "log.h"
+#include "sha256.h"
+#include "util.h"
+#include "version.h"
+
+#define CHUNK_ROWS 4096                 /* rows per chunk (all columns in one chunk) */
+#define CHUNK_MAX_BYTES ((size_t)4 << 20)
+#define DEFLATE_LEVEL 4
+#define CORE_INCREMENT ((size_t)8 << 20) /* in-memory file grows by this much */
+#define MAX_COLS 24                     /* columns of the widest compound table */
+
+typedef struct {
+    hid_t f;
+    int failed;
+    char msg[1024];
+} wctx_t;
+
+/* ------------------------------------------------------------------ errors */
+
+typedef struct { char s[1024]; } inner_t;
+
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    /* walked upward: n == 0 is the innermost (most specific) entry */
+    if (n == 0 && e->desc) snprintf(((inner_t *)data)->s, sizeof ((inner_t *)data)->s, "%s",
+                                    e->desc);
+    return 0;
+}
+
+/* Record the first failure: "what" plus HDF5's innermost message, if any.  Must be called
+ * right after the failing HDF5 call.  Always returns -1. */
+static int fail(wctx_t *w, const char *fmt, ...) NS_FORMAT(2, 3);
+static int fail(wctx_t *w, const char *fmt, ...)
+{
+    if (w->failed) return -1;
+    inner_t in = { "" };
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &in);
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(w->msg, sizeof w->msg, fmt, ap);
+    va_end(ap);
+    if (in.s[0] && k >= 0 && (size_t)k < sizeof w->msg) {
+        /* a system call failed: HDF5 says "... errno = 2, error message = 'No such file or
+         * directory', ..."; the quoted message alone reads best */
+        const char *em = strstr(in.s, "error message = '"), *end;
+        if (em && (end = strchr(em += 17, '\'')) != NULL)
+            snprintf(w->msg + k, sizeof w->msg - (size_t)k, ": %.*s", (int)(end - em), em);
+        else
+            snprintf(w->msg + k, sizeof w->msg - (size_t)k, " (HDF5: %s)", in.s);
+    }
+    w->failed = 1;
+    return -1;
+}
+
+static void close_type(hid_t t) { if (t >= 0) H5Tclose(t); }
+static void close_space(hid_t s) { if (s >= 0) H5Sclose(s); }
+static void close_plist(hid_t p) { if (p >= 0) H5Pclose(p); }
+
+/* ------------------------------------------------------------------ types */
+
+/* Fixed-length UTF-8 string of size bytes (at least 1). */
+static hid_t str_fixed(size_t size, H5T_str_t pad)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return -1;
+    if (H5Tset_size(t, size ? size : 1) < 0 || H5Tset_strpad(t, pad) < 0
+        || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+static hid_t str_vlen(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return -1;
+    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+static const char *nz(const char *s) { return s ? s : ""; }
+
+/* ------------------------------------------------------------------ attributes */
+
+static int attr_write(wctx_t *w, hid_t obj, const char *objname, const char *name,
+                      hid_t ftype, hid_t mtype, hid_t space, const void *buf)
+{
+    hid_t a = H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return fail(w, "creating attribute %s of %s", name, objname);
+    if (H5Awrite(a, mtype, buf) < 0) {
+        fail(w, "writing attribute %s of %s", name, objname);
+        H5Aclose(a);
+        return -1;
+    }
+    if (H5Aclose(a) < 0) return fail(w, "closing attribute %s of %s", name, objname);
+    return 0;
+}
+
+/* Scalar variable-length string attribute. */
+static int attr_str(wctx_t *w, hid_t obj, const char *objname, const char *name,
+                    const char *val)
+{
+    const char *v = nz(val);
+    hid_t t = str_vlen(), s = H5Screate(H5S_SCALAR);
+    int r = t < 0 || s < 0 ? fail(w, "making the type of attribute %s", name)
+                           : attr_write(w, obj, objname, name, t, t, s, &v);
+    close_type(t);
+    close_space(s);
+    return r;
+}
+
+/* 1-D variable-length string attribute (a list of code names). */
+static int attr_strs(wctx_t *w, hid_t obj, const char *objname, const char *name,
+                     const char *const *v, int n)
+{
+    hsize_t dim = (hsize_t)n;
+    const char **c = ns_calloc((size_t)n, sizeof *c);
+    for (int k = 0; k < n; k++) c[k] = nz(v[k]);
+    hid_t t = str_vlen(), s = H5Screate_simple(1, &dim, NULL);
+    int r = t < 0 || s < 0 ? fail(w, "making the type of attribute %s", name)
+                           : attr_write(w, obj, objname, name, t, t, s, c);
+    close_type(t);
+    close_space(s);
+    free(c);
+    return r;
+}
+
+static int attr_i64(wctx_t *w, hid_t obj, const char *objname, const char *name, int64_t v)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    int r = s < 0 ? fail(w, "making the space of attribute %s", name)
+                  : attr_write(w, obj, objname, name, H5T_STD_I64LE, H5T_NATIVE_INT64, s, &v);
+    close_space(s);
+    return r;
+}
+
+/* Attribute on an object given by absolute path. */
+static int attr_strs_at(wctx_t *w, const char *objname, const char *name,
+                        const char *const *v, int n)
+{
+    hid_t o = H5Oopen(w->f, objname, H5P_DEFAULT);
+    if (o < 0) return fail(w, "opening %s", objname);
+    int r = attr_strs(w, o, objname, name, v, n);
+    H5Oclose(o);
+    return r;
+}
+
+static int attr_str_at(wctx_t *w, const char *objname, const char *name, const char *v)
+{
+    hid_t o = H5Oopen(w->f, objname, H5P_DEFAULT);
+    if (o < 0) return fail(w, "opening %s", objname);
+    int r = attr_str(w, o, objname, name, v);
+    H5Oclose(o);
+    return r;
+}
+
+/* ------------------------------------------------------------------ datasets */
+
+static hsize_t chunk_rows(hsize_t n, size_t rowbytes)
+{
+    hsize_t k = CHUNK_ROWS;
+    if (rowbytes > 0 && k * rowbytes > CHUNK_MAX_BYTES) k = CHUNK_MAX_BYTES / rowbytes;
+    if (k < 1) k = 1;
+    return k < n ? k : n;
+}
+
+static int create_group(wctx_t *w, const char *name)
+{
+    hid_t p = H5Pcreate(H5P_GROUP_CREATE), g = -1;
+    if (p < 0 || H5Pset_obj_track_times(p, 0) < 0) {
+        fail(w, "making the properties of group %s", name);
+    } else if ((g = H5Gcreate2(w->f, name, H5P_DEFAULT, p, H5P_DEFAULT)) < 0) {
+        fail(w, "creating group %s", name);
+    }
+    close_plist(p);
+    if (g < 0) return -1;
+    if (H5Gclose(g) < 0) return fail(w, "closing group %s", name);
+    return 0;
+}
+
+/* Create dataset name (absolute path) of rank 0 (scalar), 1 or 2.  With chunked != 0 and
+ * no zero dimension it is chunked by rows (all columns per chunk) and compressed, otherwise
+ * contiguous.  Returns the dataset or -1 (recorded). */
+static hid_t create_ds(wctx_t *w, const char *name, hid_t ftype, int rank, const hsize_t *dims,
+                       size_t rowbytes, int chunked)
+{
+    hid_t sp = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
+    hid_t p = H5Pcreate(H5P_DATASET_CREATE), d = -1;
+    int contiguous = rank == 0 || !chunked;
+    for (int k = 0; k < rank; k++) if (dims[k] == 0) contiguous = 1;
+    if (sp < 0 || p < 0 || H5Pset_obj_track_times(p, 0) < 0) {
+        fail(w, "making the properties of %s", name);
+        goto out;
+    }
+    if (!contiguous) {
+        hsize_t ch[2] = { chunk_rows(dims[0], rowbytes), rank > 1 ? dims[1] : 1 };
+        if (H5Pset_chunk(p, rank, ch) < 0 || H5Pset_shuffle(p) < 0
+            || H5Pset_deflate(p, DEFLATE_LEVEL) < 0) {
+            fail(w, "setting chunking and compression of %s", name);
+            goto out;
+        }
+    }
+    if ((d = H5Dcreate2(w->f, name, ftype, sp, H5P_DEFAULT, p, H5P_DEFAULT)) < 0)
+        fail(w, "creating dataset %s", name);
+out:
+    close_space(sp);
+    close_plist(p);
+    return d;
+}
+
+/* Write rows [r0, r0 + k) of a rank-1 or rank-2 dataset with ncol columns from buf. */
+static int write_rows(wctx_t *w, hid_t d, const char *name, int rank, hsize_t ncol,
+                      hsize_t r0, hsize_t k, hid_t mtype, const void *buf)
+{
+    hsize_t start[2] = { r0, 0 }, count[2] = { k, ncol };
+    hid_t fs = H5Dget_space(d), ms = -1;
+    int r = -1;
+    if (fs < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0
+        || (ms = H5Screate_simple(rank, count, NULL)) < 0) {
+        fail(w, "selecting rows %llu..%llu of %s", (unsigned long long)r0,
+             (unsigned long long)(r0 + k), name);
+    } else if (H5Dwrite(d, mtype, ms, fs, H5P_DEFAULT, buf) < 0) {
+        fail(w, "writing rows %llu..%llu of %s", (unsigned long long)r0,
+             (unsigned long long)(r0 + k), name);
+    } else {
+        r = 0;
+    }
+    close_space(ms);
+    close_space(fs);
+    return r;
+}
+
+static int close_ds(wctx_t *w, hid_t d, const char *name)
+{
+    if (H5Dclose(d) < 0) return fail(w, "closing %s", name);
+    return 0;
+}
+
+/* 1-D dataset of fixed-length strings, as wide as the longest + 1. */
+static int write_strlist(wctx_t *w, const char *name, const char *const *v, int n)
+{
+    size_t width = 1;
+    for (int k = 0; k < n; k++) {
+        size_t l = strlen(nz(v[k])) + 1;
+        if (l > width) width = l;
+    }
+    char *buf = ns_calloc((size_t)n ? (size_t)n : 1, width);
+    for (int k = 0; k < n; k++) memcpy(buf + (size_t)k * width, nz(v[k]), strlen(nz(v[k])));
+    hsize_t dim = (hsize_t)n;
+    hid_t t = str_fixed(width, H5T_STR_NULLTERM), d = -1;
+    int r = -1;
+    if (t < 0) {
+        fail(w, "making the string type of %s", name);
+    } else if ((d = create_ds(w, name, t, 1, &dim, width, 0)) >= 0) {
+        r = n > 0 ? write_rows(w, d, name, 1, 1, 0, dim, t, buf) : 0;
+        if (close_ds(w, d, name) < 0) r = -1;
+    }
+    close_type(t);
+    free(buf);
+    return r;
+}
+
+/* Batch array src, column-major (column c, row i at src[c * n + i]), written as a row-major
+ * [n][ncol] matrix (or a [n] vector when vector != 0 and ncol == 1).  esz is 8 (double) or
+ * 1 (uint8). */
+static int write_matrix(wctx_t *w, const char *name, const void *src, size_t esz, int64_t n,
+                        int ncol, int vector, const char *dims_attr)
+{
+    hid_t ft = esz == 8 ? H5T_IEEE_F64LE : H5T_STD_U8LE;
+    hid_t mt = esz == 8 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT8;
+    int rank = vector ? 1 : 2;
+    hsize_t dims[2] = { (hsize_t)n, (hsize_t)ncol };
+    size_t rowbytes = esz * (size_t)ncol;
+    hid_t d = create_ds(w, name, ft, rank, dims, rowbytes, 1);
+    if (d < 0) return -1;
+    int r = 0;
+    if (n > 0 && ncol > 0) {
+        hsize_t kmax = chunk_rows(dims[0], rowbytes);
+        unsigned char *buf = ns_calloc((size_t)kmax, rowbytes);
+        for (hsize_t r0 = 0; r0 < dims[0] && r == 0; r0 += kmax) {
+            size_t k = (size_t)(dims[0] - r0 < kmax ? dims[0] - r0 : kmax);
+            for (int c = 0; c < ncol; c++) {
+                size_t base = (size_t)c * (size_t)n + (size_t)r0;
+                if (esz == 8) {
+                    const double *s = (const double *)src + base;
+                    double *o = (double *)(void *)buf + c;
+                    for (size_t i = 0; i < k; i++) o[i * (size_t)ncol] = s[i];
+                } else {
+                    const uint8_t *s = (const uint8_t *)src + base;
+                    uint8_t *o = buf + c;
+                    for (size_t i = 0; i < k; i++) o[i * (size_t)ncol] = s[i];
+                }
+            }
+            r = write_rows(w, d, name, rank, (hsize_t)ncol, r0, k, mt, buf);
+        }
+        free(buf);
+    }
+    if (close_ds(w, d, name) < 0) r = -1;
+    if (r == 0 && dims_attr) r = attr_str_at(w, name, "dims", dims_attr);
+    return r;
+}
+
+/* ------------------------------------------------------------------ compound tables */
+
+enum { K_STR, K_F64, K_I64, K_I32, K_I8 };
+
+typedef struct {
+    const char *name;
+    int kind;
+} col_t;
+
+typedef union {
+    const char *s;      /* K_STR (NULL = "") */
+    double f;           /* K_F64 */
+    int64_t i;          /* integer kinds */
+} cell_t;
+
+#define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Fill the cells of row i, in the order of the table's column list; string pointers must
+ * stay valid until the next call. */
+typedef void (*row_fn)(void *ctx, int64_t i, cell_t *out);
+
+static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, int64_t n,
+                       row_fn fn, void *ctx)
+{
+    size_t width[MAX_COLS], off[MAX_COLS], rowsize = 0;
+    cell_t cell[MAX_COLS];
+    hid_t mt = -1, ft = -1, d = -1;
+    unsigned char *buf = NULL;
+    int r = -1;
+
+    for (int c = 0; c < nc; c++) {
+        static const size_t sz[] = { 1, 8, 8, 4, 1 };
+        width[c] = sz[cols[c].kind];
+    }
+    for (int64_t i = 0; i < n; i++) {            /* pass 1: string widths */
+        fn(ctx, i, cell);
+        for (int c = 0; c < nc; c++)
+            if (cols[c].kind == K_STR) {
+                size_t l = strlen(nz(cell[c].s)) + 1;
+                if (l > width[c]) width[c] = l;
+            }
+    }
+    for (int c = 0; c < nc; c++) { off[c] = rowsize; rowsize += width[c]; }
+
+    if ((mt = H5Tcreate(H5T_COMPOUND, rowsize)) < 0
+        || (ft = H5Tcreate(H5T_COMPOUND, rowsize)) < 0) {
+        fail(w, "making the row type of %s", name);
+        goto out;
+    }
+    for (int c = 0; c < nc; c++) {
+        hid_t st = -1, m, f;
+        switch (cols[c].kind) {
+        case K_STR: m = f = st = str_fixed(width[c], H5T_STR_NULLTERM); break;
+        case K_F64: m = H5T_NATIVE_DOUBLE; f = H5T_IEEE_F64LE; break;
+        case K_I64: m = H5T_NATIVE_INT64; f = H5T_STD_I64LE; break;
+        case K_I32: m = H5T_NATIVE_INT32; f = H5T_STD_I32LE; break;
+        default:    m = H5T_NATIVE_INT8; f = H5T_STD_I8LE; break;
+        }
+        int bad = m < 0 || H5Tinsert(mt, cols[c].name, off[c], m) < 0
+                  || H5Tinsert(ft, cols[c].name, off[c], f) < 0;
+        if (bad) fail(w, "adding field %s to the row type of %s", cols[c].name, name);
+        close_type(st);
+        if (bad) goto out;
+    }
+
+    hsize_t dim = (hsize_t)n;
+    if ((d = create_ds(w, name, ft, 1, &dim, rowsize, 1)) < 0) goto out;
+    r = 0;
+    if (n > 0) {                                 /* pass 2: fill and write chunk by chunk */
+        hsize_t kmax = chunk_rows(dim, rowsize);
+        buf = ns_malloc((size_t)kmax * rowsize);
+        for (hsize_t r0 = 0; r0 < dim && r == 0; r0 += kmax) {
+            hsize_t k = dim - r0 < kmax ? dim - r0 : kmax;
+            memset(buf, 0, (size_t)k * rowsize);  /* G4: no stray bytes in the file */
+            for (hsize_t j = 0; j < k; j++) {
+                unsigned char *row = buf + (size_t)j * rowsize;
+                fn(ctx, (int64_t)(r0 + j), cell);
+                for (int c = 0; c < nc; c++) {
+                    unsigned char *p = row + off[c];
+                    switch (cols[c].kind) {
+                    case K_STR: {
+                        const char *s = nz(cell[c].s);
+                        size_t l = strlen(s);
+                        memcpy(p, s, l < width[c] ? l : width[c] - 1);
+                        break;
+                    }
+                    case K_F64: memcpy(p, &cell[c].f, 8); break;
+                    case K_I64: memcpy(p, &cell[c].i, 8); break;
+                    case K_I32: { int32_t v = (int32_t)cell[c].i; memcpy(p, &v, 4); break; }
+                    default:    { int8_t v = (int8_t)cell[c].i; memcpy(p, &v, 1); break; }
+                    }
+                }
+            }
+            r = write_rows(w, d, name, 1, 1, r0, k, mt, buf);
+        }
+    }
+    if (close_ds(w, d, name) < 0) r = -1;
+out:
+    free(buf);
+    close_type(mt);
+    close_type(ft);
+    return r;
+}
+
+/* ------------------------------------------------------------------ rows */
+
+typedef struct {
+    const ns_batch_t *b;
+    const char *manifest_error;
+    const int64_t *idx;             /* manifest_unplated: manifest row indices */
+    char well[5];
+} rctx_t;
+
+static const char *base_name(const char *path)
+{
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : nz(path);
+}
+
+static const col_t input_cols[] = {
+    { "kind", K_STR }, { "name", K_STR }, { "path", K_STR }, { "sha256", K_STR },
+    { "encoding", K_STR }, { "status", K_STR }, { "n_wells", K_I64 }, { "error", K_STR },
+};
+
+static void input_row(void *ctx, int64_t i, cell_t *o)
+{
+    const rctx_t *x = ctx;
+    const ns_batch_t *b = x->b;
+    if (i < b->n_plates) {
+        const ns_plate_t *p = &b->plates[i];
+        o[0].s = "plate";
+        o[1].s = p->name;
+        o[2].s = p->path;
+        o[3].s = p->sha256;
+        o[4].s = p->encoding;
+        o[5].s = p->status == NS_PLATE_OK ? "ok" : "quarantined";
+        o[6].i = p->n_wells;
+        o[7].s = p->error;
+    } else {
+        const ns_manifest_t *m = &b->manifest;
+        o[0].s = "manifest";
+        o[1].s = base_name(m->path);
+        o[2].s = m->path;
+        o[3].s = m->sha256;
+        o[4].s = m->encoding;
+        o[5].s = m->ok ? "ok" : "quarantined";
+        o[6].i = m->n;
+        o[7].s = x->manifest_error;
+    }
+}
+
+static const col_t sample_cols[] = {
+    { "sample_id", K_STR }, { "plate_id", K_STR }, { "well", K_STR },
+    { "sample_type", K_STR }, { "state", K_STR }, { "manifest_line", K_I32 },
+    { "infant_id", K_STR }, { "specimen", K_STR }, { "sex", K_STR }, { "hospital", K_STR },
+    { "birth_weight_g", K_F64 }, { "gestational_age_days", K_F64 }, { "age_hours", K_F64 },
+    { "feeding", K_STR }, { "transfusion", K_I8 }, { "antibiotics", K_I8 }, { "nicu", K_I8 },
+};
+
+/* Only the manifest fields listed here are read: mother_name, contact_phone, birth_time
+ * and collection_time never reach the archive. */
+static void sample_row(void *ctx, int64_t i, cell_t *o)
+{
+    rctx_t *x = ctx;
+    const ns_batch_t *b = x->b;
+    int pl = b->plate ? b->plate[i] : -1;
+    int64_t m = b->mrow ? b->mrow[i] : -1;
+    const ns_manifest_row_t *r = m >= 0 && m < b->manifest.n ? &b->manifest.rows[m] : NULL;
+
+    x->well[0] = 0;
+    if (b->well) { memcpy(x->well, b->well[i], 4); x->well[4] = 0; }
+    o[0].s = b->sample_id ? b->sample_id[i] : NULL;
+    o[1].s = pl >= 0 && pl < b->n_plates ? b->plates[pl].id : NULL;
+    o[2].s = x->well;
+    o[3].s = b->type ? ns_type_name(b->type[i]) : NULL;
+    o[4].s = b->state ? ns_state_name(b->state[i]) : NULL;
+    o[5].i = r ? r->line : -1;
+    o[6].s = r ? r->infant_id : NULL;
+    o[7].s = r ? r->specimen : NULL;
+    o[8].s = r ? r->sex : NULL;
+    o[9].s = r ? r->hospital : NULL;
+    o[10].f = r ? r->birth_weight_g : NAN;
+    o[11].f = r ? r->gestational_age_days : NAN;
+    o[12].f = r ? r->age_hours : NAN;
+    o[13].s = r ? r->feeding : NULL;
+    o[14].i = r ? r->transfusion : -1;
+    o[15].i = r ? r->antibiotics : -1;
+    o[16].i = r ? r->nicu : -1;
+}
+
+static const col_t slot_cols[] = {
+    { "condition", K_STR }, { "condition_index", K_I32 }, { "marker", K_STR },
+    { "marker_index", K_I32 }, { "role", K_STR }, { "direction", K_STR },
+    { "cutoff", K_F64 }, { "borderline", K_F64 }, { "critical", K_F64 },
+};
+
+static void slot_row(void *ctx, int64_t s, cell_t *o)
+{
+    const ns_panel_t *p = ((const rctx_t *)ctx)->b->panel;
+    int c = p->slot_cond[s];
+    const ns_condition_t *cd = &p->conds[c];
+    const ns_marker_t *mk = &cd->markers[p->slot_marker[s]];
+    o[0].s = cd->code;
+    o[1].i = c;
+    o[2].s = ns_panel_marker_name(p, mk->marker);
+    o[3].i = mk->marker;
+    o[4].s = mk->role == NS_ROLE_PRIMARY ? "primary" : "secondary";
+    o[5].s = mk->thr.dir == NS_DIR_HIGH ? "high" : "low";
+    o[6].f = mk->thr.cutoff;
+    o[7].f = mk->thr.borderline;
+    o[8].f = mk->thr.critical;
+}
+
+static const col_t unplated_cols[] = {
+    { "sample_id", K_STR }, { "infant_id", K_STR }, { "line", K_I32 },
+};
+
+_Static_assert(NCOLS(input_cols) <= MAX_COLS && NCOLS(sample_cols) <= MAX_COLS
+               && NCOLS(slot_cols) <= MAX_COLS && NCOLS(unplated_cols) <= MAX_COLS,
+               "raise MAX_COLS");
+
+static void unplated_row(void *ctx, int64_t i, cell_t *o)
+{
+    const rctx_t *x = ctx;
+    const ns_manifest_row_t *r = &x->b->manifest.rows[x->idx[i]];
+    o[0].s = r->sample_id;
+    o[1].s = r->infant_id;
+    o[2].i = r->line;
+}
+
+/* ------------------------------------------------------------------ the archive */
+
+static const char *const cell_names[] = { "value", "below", "nd", "empty", "nan" };
+static const char *const flag_names[] = { "none", "borderline", "cutoff", "critical",
+                                          "missing" };
+static const char *const call_names[] = { "negative", "borderline", "positive", "critical",
+                                          "indeterminate" };
+
+static int write_root_attrs(wctx_t *w, const ns_batch_t *b, const char *cmdline,
+                            const char *sha)
+{
+    const ns_panel_t *p = b->panel;
+    unsigned maj = 0, min = 0, rel = 0;
+    char h5v[32];
+    H5get_libversion(&maj, &min, &rel);
+    snprintf(h5v, sizeof h5v, "%u.%u.%u", maj, min, rel);
+
+    hid_t g = H5Gopen2(w->f, "/", H5P_DEFAULT);
+    if (g < 0) return fail(w, "opening the root group");
+    int r = attr_str(w, g, "/", "format", NS_HDF5_FORMAT);
+    if (r == 0) r = attr_str(w, g, "/", "software_version", NS_VERSION);
+    if (r == 0) r = attr_str(w, g, "/", "build_cc", NS_BUILD_CC);
+    if (r == 0) r = attr_str(w, g, "/", "build_cflags", NS_BUILD_CFLAGS);
+    if (r == 0) r = attr_str(w, g, "/", "hdf5_version", h5v);
+    if (r == 0) r = attr_str(w, g, "/", "command_line", cmdline);
+    if (r == 0) r = attr_str(w, g, "/", "panel_name", p->name);
+    if (r == 0) r = attr_str(w, g, "/", "panel_version", p->version);
+    if (r == 0) r = attr_str(w, g, "/", "panel_kit", p->kit);
+    if (r == 0) r = attr_str(w, g, "/", "panel_sha256", sha);
+    if (r == 0) r = attr_i64(w, g, "/", "n_samples", b->n);
+    if (r == 0) r = attr_i64(w, g, "/", "wells_read", b->wells_read);
+    if (r == 0) r = attr_i64(w, g, "/", "n_quarantined_wells", b->n_quarantined_wells);
+    H5Gclose(g);
+    return r;
+}
+
+static int write_config(wctx_t *w, const ns_panel_t *p, const char *sha)
+{
+    const char *text = p->text ? p->text : "";
+    size_t len = p->text ? p->text_len : 0;
+    char zero = 0;
+    if (create_group(w, "/config") < 0) return -1;
+    hid_t t = str_fixed(len, H5T_STR_NULLPAD);
+    if (t < 0) return fail(w, "making the string type of /config/panel_yaml");
+    hid_t d = create_ds(w, "/config/panel_yaml", t, 0, NULL, 0, 0);
+    int r = -1;
+    if (d >= 0) {
+        if (H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, len ? (const void *)text : &zero) < 0)
+            fail(w, "writing /config/panel_yaml");
+        else
+            r = attr_str(w, d, "/config/panel_yaml", "sha256", sha);
+        if (close_ds(w, d, "/config/panel_yaml") < 0) r = -1;
+    }
+    close_type(t);
+    return r;
+}
+
+static int write_inputs(wctx_t *w, const ns_batch_t *b)
+{
+    const ns_manifest_t *m = &b->manifest;
+    int has_manifest = m->path != NULL;
+    char *merr = NULL;
+    /* Counts only, not the messages: a manifest message may name a personal-data column
+     * ("contact_phone is empty") and the archive must not carry even that.  The messages
+     * themselves are in the run's log. */
+    if (has_manifest && !m->ok)
+        merr = ns_strdup("manifest unusable (see the run log)");
+    else if (has_manifest && m->n_rejected > 0)
+        merr = ns_asprintf("%lld rows rejected (see the run log)", (long long)m->n_rejected);
+    rctx_t x = { .b = b, .manifest_error = merr };
+    int r = write_table(w, "/inputs", input_cols, NCOLS(input_cols),
+                        (int64_t)b->n_plates + has_manifest, input_row, &x);
+    free(merr);
+    return r;
+}
+
+static int write_samples(wctx_t *w, const ns_batch_t *b)
+{
+    rctx_t x = { .b = b };
+    if (write_table(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x) < 0)
+        return -1;
+    if (!b->state && b->n > 0) return 0;
+    const char *names[NS_STATE_N];
+    for (int k = 0; k < NS_STATE_N; k++) names[k] = ns_state_name(k);
+    if (write_matrix(w, "/samples_state_code", b->state, 1, b->n, 1, 1, "sample") < 0)
+        return -1;
+    return attr_strs_at(w, "/samples_state_code", "names", names, NS_STATE_N);
+}
+
+static int write_analytes(wctx_t *w, const ns_batch_t *b)
+{
+    const ns_panel_t *p = b->panel;
+    int na = p->n_analytes, r = -1;
+    const char **names = ns_calloc((size_t)na + 1, sizeof *names);
+    const char **units = ns_calloc((size_t)na + 1, sizeof *units);
+    const char **loinc = ns_calloc((size_t)na + 1, sizeof *loinc);
+    for (int a = 0; a < na; a++) {
+        names[a] = p->analytes[a].name;
+        units[a] = p->analytes[a].unit;
+        loinc[a] = p->analytes[a].loinc;
+    }
+    if (create_group(w, "/analytes") == 0
+        && write_matrix(w, "/analytes/values", b->conc, 8, b->n, na, 0, "sample,analyte") == 0
+        && write_matrix(w, "/analytes/censoring", b->cell, 1, b->n, na, 0,
+                        "sample,analyte") == 0
+        && attr_strs_at(w, "/analytes/censoring", "names", cell_names, NCOLS(cell_names)) == 0
+        && write_strlist(w, "/analytes/names", names, na) == 0
+        && write_strlist(w, "/analytes/units", units, na) == 0
+        && write_strlist(w, "/analytes/loinc", loinc, na) == 0)
+        r = 0;
+    free(names);
+    free(units);
+    free(loinc);
+    return r;
+}
+
+static int write_ratios(wctx_t *w, const ns_batch_t *b)
+{
+    const ns_panel_t *p = b->panel;
+    int nr = p->n_ratios, r = -1;
+    if (!b->ratio && b->n > 0 && nr > 0) return 0;          /* not computed */
+    const char **names = ns_calloc((size_t)nr + 1, sizeof *names);
+    const char **loinc = ns_calloc((size_t)nr + 1, sizeof *loinc);
+    for (int k = 0; k < nr; k++) {
+        names[k] = p->ratios[k].name;
+        loinc[k] = p->ratios[k].loinc;
+    }
+    if (create_group(w, "/ratios") == 0
+        && write_matrix(w, "/ratios/values", b->ratio, 8, b->n, nr, 0, "sample,ratio") == 0
+        && write_strlist(w, "/ratios/names", names, nr) == 0
+        && write_strlist(w, "/ratios/loinc", loinc, nr) == 0)
+        r = 0;
+    free(names);
+    free(loinc);
+    return r;
+}
+
+static int write_flags(wctx_t *w, const ns_batch_t *b)
+{
+    const ns_panel_t *p = b->panel;
+    int ns = p->n_slots;
+    if (!b->flag && b->n > 0 && ns > 0) return 0;           /* not computed */
+    rctx_t x = { .b = b };
+    if (create_group(w, "/flags") < 0
+        || write_matrix(w, "/flags/values", b->flag, 1, b->n, ns, 0, "sample,slot") < 0
+        || attr_strs_at(w, "/flags/values", "names", flag_names, NCOLS(flag_names)) < 0
+        || write_table(w, "/flags/slots", slot_cols, NCOLS(slot_cols), ns, slot_row, &x) < 0)
+        return -1;
+    return 0;
+}
+
+static int write_calls(wctx_t *w, const ns_batch_t *b)
+{
+    const ns_panel_t *p = b->panel;
+    int nc = p->n_conds, r = -1;
+    if (!b->call && b->n > 0 && nc > 0) return 0;           /* not computed */
+    const char **codes = ns_calloc((size_t)nc + 1, sizeof *codes);
+    for (int c = 0; c < nc; c++) codes[c] = p->conds[c].code;
+    if (create_group(w, "/calls") == 0
+        && write_matrix(w, "/calls/values", b->call, 1, b->n, nc, 0, "sample,condition") == 0
+        && attr_strs_at(w, "/calls/values", "names", call_names, NCOLS(call_names)) == 0
+        && write_strlist(w, "/calls/conditions", codes, nc) == 0)
+        r = 0;
+    free(codes);
+    return r;
+}
+
+static int write_unplated(wctx_t *w, const ns_batch_t *b)
+{
+    const ns_manifest_t *m = &b->manifest;
+    int64_t k = 0;
+    int64_t *idx = ns_calloc(m->n > 0 ? (size_t)m->n : 1, sizeof *idx);
+    for (int64_t j = 0; m->rows && j < m->n; j++)
+        if (m->rows[j].n_wells == 0) idx[k++] = j;
+    rctx_t x = { .b = b, .idx = idx };
+    int r = write_table(w, "/manifest_unplated", unplated_cols, NCOLS(unplated_cols), k,
+                        unplated_row, &x);
+    free(idx);
+    return r;
+}
+
+/* Arrays the batch must carry whatever stage it reached. */
+static int check_batch(wctx_t *w, const ns_batch_t *b)
+{
+    const ns_panel_t *p = b->panel;
+    if (b->n < 0 || b->n_plates < 0 || (b->n_plates > 0 && !b->plates))
+        return fail(w, "the batch is inconsistent (n = %lld, %d plates)", (long long)b->n,
+                    b->n_plates);
+    if (b->n > 0 && p->n_analytes > 0 && (!b->conc || !b->cell))
+        return fail(w, "the batch has no analyte values");
+    if (p->n_slots > 0 && (!p->slot_cond || !p->slot_marker))
+        return fail(w, "the panel has no flag slot table");
+    return 0;
+}
+
+/* Build the whole archive in memory (core driver, no backing store) and hand back its file
+ * image (caller frees).  HDF5 itself never touches the disk: HDF5 1.10 does not recover
+ * from a failed write of its own (after a failed H5Fclose, e.g. on a full disk, the
+ * library crashes at exit), so all file I/O is done by atomic_file.c instead. */
+static int build_image(wctx_t *w, const ns_batch_t *b, const char *cmdline, const char *sha,
+                       const char *label, void **img, size_t *len)
+{
+    const ns_panel_t *p = b->panel;
+    hid_t fcpl = -1, fapl = -1;
+    int r = -1;
+    *img = NULL;
+    *len = 0;
+    /* no modification times (byte-identical output); close everything with the file */
+    if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0
+        || (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0
+        || H5Pset_fapl_core(fapl, CORE_INCREMENT, 0) < 0
+        || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        fail(w, "making file properties");
+        goto out;
+    }
+    if ((w->f = H5Fcreate(label, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
+        fail(w, "creating the archive in memory");
+        goto out;
+    }
+    r = write_root_attrs(w, b, cmdline, sha);
+    if (r == 0) r = write_config(w, p, sha);
+    if (r == 0) r = write_inputs(w, b);
+    if (r == 0) r = write_samples(w, b);
+    if (r == 0) r = write_analytes(w, b);
+    if (r == 0) r = write_ratios(w, b);
+    if (r == 0) r = write_flags(w, b);
+    if (r == 0) r = write_calls(w, b);
+    if (r == 0) r = write_unplated(w, b);
+    if (r == 0 && H5Fflush(w->f, H5F_SCOPE_GLOBAL) < 0) r = fail(w, "flushing the archive");
+    if (r == 0) {
+        ssize_t n = H5Fget_file_image(w->f, NULL, 0);
+        if (n <= 0) {
+            r = fail(w, "getting the size of the file image");
+        } else {
+            *img = ns_malloc((size_t)n);
+            if (H5Fget_file_image(w->f, *img, (size_t)n) != n)
+                r = fail(w, "copying the file image");
+            else
+                *len = (size_t)n;
+        }
+    }
+    if (H5Fclose(w->f) < 0 && r == 0) r = fail(w, "closing the archive in memory");
+    w->f = -1;
+out:
+    close_plist(fcpl);
+    close_plist(fapl);
+    if (r != 0) { free(*img); *img = NULL; *len = 0; }
+    return r;
+}
+
+/* Write the image to path.tmp.PID (mode 0644), fsync, rename over path, fsync the dir. */
+static int store_image(wctx_t *w, const char *path, const void *img, size_t len)
+{
+    ns_atomic_t *a = ns_atomic_open(path, 0644);
+    if (!a) {
+        int e = errno;
+        char *tmp = ns_atomic_tmpname(path);
+        snprintf(w->msg, sizeof w->msg, "creating %s: %s", tmp, strerror(e));
+        free(tmp);
+        return -1;
+    }
+    char *tmp = ns_strdup(a->tmp);
+    int r = 0;
+    if (fwrite(img, 1, len, a->fp) != len) {
+        int e = errno;
+        ns_atomic_abort(a);
+        snprintf(w->msg, sizeof w->msg, "writing %s: %s", tmp, strerror(e));
+        r = -1;
+    } else if (ns_atomic_commit(a) != 0) {       /* removes tmp on failure */
+        snprintf(w->msg, sizeof w->msg, "writing %s: %s", tmp, strerror(errno));
+        r = -1;
+    }
+    free(tmp);
+    return r;
+}
+
+int ns_write_hdf5(const char *path, const ns_batch_t *b, const char *cmdline)
+{
+    H5E_auto2_t old_fn = NULL;
+    void *old_data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    H5Eclear2(H5E_DEFAULT);         /* fail() must not pick up an earlier, unrelated error */
+
+    wctx_t w = { .f = -1 };
+    char sha[65] = "";
+    void *img = NULL;
+    size_t len = 0;
+    int r = -1;
+    const ns_panel_t *p = b ? b->panel : NULL;
+
+    if (!p) {
+        fail(&w, "no batch or no panel");
+        goto out;
+    }
+    /* the digest of the bytes actually stored; the panel's own must agree */
+    ns_sha256_hex(p->text ? p->text : "", p->text ? p->text_len : 0, sha);
+    if (p->sha256[0] && strcmp(p->sha256, sha) != 0) {
+        fail(&w, "panel sha256 %s does not match its text (%s)", p->sha256, sha);
+        goto out;
+    }
+    if (check_batch(&w, b) < 0) goto out;
+    char *label = ns_atomic_tmpname(path);      /* a name for HDF5's open-file table only */
+    r = build_image(&w, b, cmdline, sha, label, &img, &len);
+    free(label);
+    if (r == 0) r = store_image(&w, path, img, len);
+out:
+    if (r != 0) ns_error("run", "cannot write HDF5 archive %s: %s", path, w.msg);
+    free(img);
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    return r;
+}
