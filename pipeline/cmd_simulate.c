@@ -182,6 +182,7 @@ static void usage(FILE *fp)
 "      --unplated K      K manifest rows with no well [0]\n"
 "      --vendor-headers  vendor column names: Leu, SA, FC, C51 for Xle, SUAC, C0, C5:1\n"
 "      --crlf            CRLF line endings\n"
+"  -v, --verbosity N     0 errors only, 1 progress (default)\n"
 "  -h, --help            this text\n"
 "\n"
 "Plates: 96 wells, A01 qc_low, B01 qc_high, C01 blank, 93 patients filled column-major.\n"
@@ -702,6 +703,7 @@ int ns_cmd_simulate(int argc, char **argv)
         { "vendor-headers", no_argument, NULL, O_VENDOR },
         { "crlf", no_argument, NULL, O_CRLF },
         { "force", no_argument, NULL, O_FORCE },
+        { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -713,7 +715,7 @@ int ns_cmd_simulate(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:n:s:h", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:n:s:v:h", lopts, NULL)) != -1) {
         switch (c) {
         case 'o': o.out = optarg; break;
         case 'n':
@@ -751,6 +753,7 @@ int ns_cmd_simulate(int argc, char **argv)
         case O_VENDOR: o.vendor = 1; break;
         case O_CRLF: o.crlf = 1; break;
         case O_FORCE: o.force = 1; break;
+        case 'v': ns_verbosity = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         case ':':
             ns_error(SUB, "option '%s' needs a value", argv[optind - 1]);

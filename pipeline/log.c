@@ -8,8 +8,21 @@
 
 int ns_verbosity = 1;
 static struct timespec t0;
+static double cpu0;
 
-void ns_clock_start(void) { clock_gettime(CLOCK_MONOTONIC, &t0); }
+static double process_cpu_s(void)
+{
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec)
+         + 1e-6 * (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+}
+
+void ns_clock_start(void)
+{
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cpu0 = process_cpu_s();
+}
 
 double ns_wall_s(void)
 {
@@ -18,13 +31,7 @@ double ns_wall_s(void)
     return (double)(t.tv_sec - t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - t0.tv_nsec);
 }
 
-double ns_cpu_s(void)
-{
-    struct rusage r;
-    getrusage(RUSAGE_SELF, &r);
-    return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec)
-         + 1e-6 * (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
-}
+double ns_cpu_s(void) { return process_cpu_s() - cpu0; }
 
 long ns_peak_rss_kb(void)
 {

@@ -32,7 +32,7 @@ void ns_info(int level, const char *stage, const char *fmt, ...) NS_FORMAT(3, 4)
 
 void ns_clock_start(void);   /* reference point for wall/CPU figures */
 double ns_wall_s(void);      /* seconds since ns_clock_start() */
-double ns_cpu_s(void);       /* process CPU seconds */
+double ns_cpu_s(void);       /* process CPU seconds since ns_clock_start() */
 long ns_peak_rss_kb(void);   /* peak resident set size, kB */
 
 #endif
