@@ -65,7 +65,7 @@ typedef struct {
     int transfusion, antibiotics, nicu;   /* 0/1, -1 unknown */
     char *hospital;
     char *mother_name, *contact_phone;
-    int line;                     /* line in the manifest file */
+    int line, sid_col;            /* line in the manifest file; column of its sample_id */
     int64_t n_wells;              /* wells that refer to it */
 } ns_manifest_row_t;
 

@@ -55,7 +55,8 @@ static void usage(FILE *fp)
 "\n"
 "Options:\n"
 "  -o, --out DIR        output directory (created if missing) [required]\n"
-"  -c, --config FILE    panel config [%s]\n"
+"  -c, --config FILE    panel config [$NEOSCREEN_CONFIG, else ./%s, else the\n"
+"                       copy in the source tree neoscreen was built from]\n"
 "  -m, --manifest FILE  sample manifest [NIGHT_DIR/manifest.csv]\n"
 "  -t, --threads N      threads for parsing and kernels [all cores]\n"
 "  -v, --verbosity N    0 errors only, 1 progress (default), 2 details\n"
@@ -75,6 +76,22 @@ static void usage(FILE *fp)
 "  8   unmatched: patient wells with no manifest row (listed in summary.json)\n"
 "  16  an output file could not be written\n",
             DEFAULT_CONFIG);
+}
+
+/* -c FILE; else $NEOSCREEN_CONFIG; else ./configs/panel-default.yaml; else the copy in the
+ * source tree neoscreen was built from (so a run from another directory still finds it). */
+static char *default_config(const char *given)
+{
+    if (given) return ns_strdup(given);
+    const char *env = getenv("NEOSCREEN_CONFIG");
+    if (env && *env) return ns_strdup(env);
+    if (access(DEFAULT_CONFIG, R_OK) == 0) return ns_strdup(DEFAULT_CONFIG);
+#ifdef NS_SRCDIR
+    char *built = ns_asprintf("%s/%s", NS_SRCDIR, DEFAULT_CONFIG);
+    if (access(built, R_OK) == 0) return built;
+    free(built);
+#endif
+    return ns_strdup(DEFAULT_CONFIG);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -308,11 +325,7 @@ int ns_cmd_run(int argc, char **argv)
 #endif
 
     /* 1. config: checked completely before anything else is touched */
-    char *cfg_path = ns_strdup(config ? config : DEFAULT_CONFIG);
-    if (!config && access(cfg_path, R_OK) != 0 && getenv("NEOSCREEN_CONFIG")) {
-        free(cfg_path);
-        cfg_path = ns_strdup(getenv("NEOSCREEN_CONFIG"));
-    }
+    char *cfg_path = default_config(config);
     ns_panel_errs_t perr;
     ns_panel_t *panel = ns_panel_load(cfg_path, &perr);
     if (!panel) {

@@ -139,6 +139,7 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         ns_manifest_row_t *x = &m->rows[m->n++];
         memset(x, 0, sizeof *x);
         x->line = L;
+        x->sid_col = c.fcol[col[M_SID]];
 #define STR(k) ns_strdup(col[k] >= 0 ? c.f[col[k]] : "")
         x->sample_id = STR(M_SID); x->infant_id = STR(M_IID); x->specimen = STR(M_SPEC);
         x->sex = STR(M_SEX); x->birth_time = STR(M_BIRTH); x->collection_time = STR(M_COLL);
@@ -184,8 +185,8 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         int64_t w = 1;
         for (int64_t i = 1; i < m->n; i++) {
             if (strcmp(m->rows[i].sample_id, m->rows[w - 1].sample_id) == 0) {
-                problem(m, path, m->rows[i].line, col[M_SID] + 1,
-                        "duplicate sample_id '%s' (first at line %d; row rejected)", m->rows[i].sample_id, m->rows[w - 1].line);
+                problem(m, path, m->rows[i].line, m->rows[i].sid_col,
+                        "duplicate sample_id (same as line %d; row rejected)", m->rows[w - 1].line);
                 m->n_rejected++;
                 row_free(&m->rows[i]);
                 continue;

@@ -115,6 +115,35 @@ run "$T/n3" "$T/o3" -t 2
 check "GBK manifest: same recall list as UTF-8" cmp "$T/o1/recall-list.csv" "$T/o3/recall-list.csv"
 check "GBK manifest: detected as gbk" test "$(json "$T/o3/summary.json" 'd["manifest"]["sha256"] != ""')" = True
 
+# ---- 5b. manifest problems: reported at FILE:LINE:COL, the rest of the manifest used ------
+cp -r "$N1" "$T/n5"
+"$PY" - "$N1/manifest.csv" "$T/n5/manifest.csv" "$T/n5.expected" <<'EOF2'
+import sys
+src, dst, exp = sys.argv[1:4]
+lines = open(src, encoding="utf-8").read().rstrip("\n").split("\n")
+hdr = lines[0].split(",")
+bw = hdr.index("birth_weight_g")
+f = lines[2].split(","); f[bw] = "abc"; lines[2] = ",".join(f)          # line 3
+lines.append(lines[3])                                                   # duplicate of line 4
+dup_line = len(lines)
+lines[4] = ",".join(lines[4].split(",")[:12])                            # line 5 cut short
+lines.append("")
+open(dst, "w", encoding="utf-8").write("\n".join(lines))
+p = dst
+with open(exp, "w") as e:
+    c = len(",".join(lines[2].split(",")[:bw])) + 2
+    e.write("neoscreen run: %s:3:%d: birth_weight_g 'abc' is not a positive number (left missing)\n" % (p, c))
+    e.write("neoscreen run: %s:5:%d: row has 12 fields, the header has %d (row rejected)\n" % (p, len(lines[4]) + 1, len(hdr)))
+    e.write("neoscreen run: %s:%d:1: duplicate sample_id (same as line 4; row rejected)\n" % (p, dup_line))
+EOF2
+run "$T/n5" "$T/o5" -t 2
+check "manifest problems: exit status 2|8 (partial, one card now unmatched)" test "$RC" -eq 10
+while IFS= read -r want; do
+    check "manifest problem reported: ${want#*manifest.csv:}" grep -qxF "$want" "$T/o5.err"
+done < "$T/n5.expected"
+check "manifest problems: 2 rows rejected" test "$(json "$T/o5/summary.json" 'd["manifest"]["rejected_rows"]')" -eq 2
+check "manifest problems: states still add up" test "$(json "$T/o5/summary.json" 'd["states_add_up"]')" = True
+
 # ---- 6. a config that fails the check stops the run before anything is read -------------
 sed 's/direction: high/direction: up/' "$CFG" > "$T/bad.yaml"
 "$NS" run -c "$T/bad.yaml" -o "$T/o4" "$N1" 2> "$T/o4.err"
