@@ -32,6 +32,7 @@
 #include <gsl/gsl_rng.h>
 #include "atomic_file.h"
 #include "cmds.h"
+#include "csv.h"
 #include "log.h"
 #include "sim_profiles.h"
 #include "util.h"
@@ -300,18 +301,6 @@ static void fmt_value(double v, char *buf, size_t len)
     *p = 0;
 }
 
-/* Append a CSV field, quoted only when it holds a comma, quote or line break. */
-static void put_field(FILE *fp, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) { fputs(s, fp); return; }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 /* ---- the normal model ------------------------------------------------------------- */
 
 typedef struct { sim_t *s; int cov; double add_sd, add_log; } shift_ctx_t;
@@ -484,11 +473,11 @@ static void write_manifest_row(sim_t *s, int64_t card, const demo_t *d)
             s->o->ymd, card, card, d->repeat ? "repeat" : "initial", d->female ? "F" : "M",
             d->bw, d->ga, birth, coll, feed_name[d->feeding], d->transfusion,
             d->antibiotics, d->nicu);
-    put_field(fp, hospitals[d->hospital].name);
+    ns_csv_field(fp, hospitals[d->hospital].name);
     fputc(',', fp);
-    put_field(fp, name);
+    ns_csv_field(fp, name);
     fputc(',', fp);
-    put_field(fp, phone);
+    ns_csv_field(fp, phone);
     fputs(s->eol, fp);
 }
 

@@ -158,3 +158,14 @@ int ns_csv_next(ns_csv_t *c)
     for (int i = 0; i < c->nf; i++) c->f[i] = c->buf + c->off[i];
     return 1;
 }
+
+void ns_csv_field(FILE *fp, const char *f)
+{
+    if (!strpbrk(f, ",\"\r\n")) { fputs(f, fp); return; }
+    fputc('"', fp);
+    for (; *f; f++) {
+        if (*f == '"') fputc('"', fp);
+        fputc(*f, fp);
+    }
+    fputc('"', fp);
+}

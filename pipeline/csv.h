@@ -12,6 +12,7 @@
 #define NS_CSV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct {
     const char *text;     /* UTF-8, not owned */
@@ -49,5 +50,9 @@ void ns_csv_init(ns_csv_t *c, const char *text, size_t len);
 int ns_csv_next(ns_csv_t *c);
 
 void ns_csv_free(ns_csv_t *c);
+
+/* Write one field in CSV form: as it is, or quoted (with "" for ") when it holds a comma,
+ * a quote or a line break.  The writer side of the same RFC 4180 the reader follows. */
+void ns_csv_field(FILE *fp, const char *f);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "atomic_file.h"
+#include "csv.h"
 #include "log.h"
 #include "recall.h"
 #include "util.h"
@@ -30,17 +31,6 @@ static void sadd(str_t *s, const char *fmt, ...)
         s->m = (s->m + (size_t)k + 1) * 2;
         s->s = ns_realloc(s->s, s->m);
     }
-}
-
-void ns_csv_field(FILE *fp, const char *f)
-{
-    if (!strpbrk(f, ",\"\r\n")) { fputs(f, fp); return; }
-    fputc('"', fp);
-    for (; *f; f++) {
-        if (*f == '"') fputc('"', fp);
-        fputc(*f, fp);
-    }
-    fputc('"', fp);
 }
 
 static void row_priority(const ns_batch_t *b, int64_t i, int *prio, int *act)

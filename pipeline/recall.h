@@ -27,7 +27,4 @@ typedef struct {
 /* Write DIR-less path (e.g. "out/recall-list.csv").  Returns 0, or -1 after reporting. */
 int ns_recall_write(const char *path, const ns_batch_t *b, ns_recall_stats_t *st);
 
-/* Append to s the CSV form of field f (quoted when it holds a comma, quote or newline). */
-void ns_csv_field(FILE *fp, const char *f);
-
 #endif
