@@ -16,5 +16,6 @@
 #include "cutoff.h"
 #include "call.h"
 #include "stats.h"
+#include "westgard.h"
 
 #endif
