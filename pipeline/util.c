@@ -51,6 +51,7 @@ char *ns_asprintf(const char *fmt, ...)
 {
     va_list ap;
     char probe[1];
+    if (!fmt) fmt = "";
     va_start(ap, fmt);
     int n = vsnprintf(probe, sizeof probe, fmt, ap);
     va_end(ap);
