@@ -9,7 +9,8 @@ int ns_call_one(const uint8_t *flag, const int *role, int n_markers, int rule,
     for (int k = 0; k < n_markers; k++) {
         int f = flag[k];
         if (role[k] != 0) {                      /* secondary */
-            if (f != NS_FLAG_MISSING && f >= NS_FLAG_CUTOFF) sec_ok = 1;
+            /* a missing secondary cannot refute a positive primary: it does not lower it */
+            if (f == NS_FLAG_MISSING || f >= NS_FLAG_CUTOFF) sec_ok = 1;
             continue;
         }
         n_prim++;

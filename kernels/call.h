@@ -10,8 +10,10 @@
  *
  * Missing primaries: under ANY, a missing marker is ignored when another primary reaches
  * the cutoff, else the call is indeterminate.  Under ALL, a present primary that is normal
- * makes the call negative; otherwise a missing one makes it indeterminate.  Missing
- * secondaries simply do not confirm.
+ * makes the call negative; otherwise a missing one makes it indeterminate.  A missing
+ * secondary cannot refute: a positive primary whose confirming ratio is missing stays
+ * positive (the recall list names the missing marker), rather than being quietly lowered
+ * to a routine repeat.
  */
 #ifndef NS_CALL_H
 #define NS_CALL_H

@@ -1,20 +1,45 @@
 /* ratio.c — see ratio.h. */
 #include <math.h>
+#include "cutoff.h"
 #include "ratio.h"
 
-int ns_ratio_compute(const double *const *num, int n_num, const double *const *den, int n_den,
-                     double *out, ptrdiff_t n)
+/* sum of terms at row i: the value sum, and whether any term is an upper bound */
+static inline double term_sum(const double *const *v, const uint8_t *const *b, int k, ptrdiff_t i,
+                              int *censored)
+{
+    double s = 0.0;
+    for (int j = 0; j < k; j++) {
+        s += v[j][i];                     /* NAN propagates */
+        if (b && b[j][i] != NS_BOUND_EXACT) *censored = 1;
+    }
+    return s;
+}
+
+int ns_ratio_compute(const double *const *num, const uint8_t *const *num_b, int n_num,
+                     const double *const *den, const uint8_t *const *den_b, int n_den,
+                     double *out, uint8_t *out_b, ptrdiff_t n)
 {
     if (!num || !den || !out || n_num < 1 || n_den < 1 || n < 0) return -1;
-    for (int k = 0; k < n_num; k++) if (!num[k]) return -1;
-    for (int k = 0; k < n_den; k++) if (!den[k]) return -1;
+    if (n_num > NS_RATIO_MAX_TERMS || n_den > NS_RATIO_MAX_TERMS) return -1;
+    if ((num_b || den_b) && !out_b) return -1;
+    for (int k = 0; k < n_num; k++) if (!num[k] || (num_b && !num_b[k])) return -1;
+    for (int k = 0; k < n_den; k++) if (!den[k] || (den_b && !den_b[k])) return -1;
 
     #pragma omp parallel for schedule(static)
     for (ptrdiff_t i = 0; i < n; i++) {
-        double a = 0.0, b = 0.0;
-        for (int k = 0; k < n_num; k++) a += num[k][i];   /* NAN propagates */
-        for (int k = 0; k < n_den; k++) b += den[k][i];
-        out[i] = (isnan(a) || isnan(b) || !(b > 0.0)) ? NAN : a / b;
+        int cn = 0, cd = 0;
+        double a = term_sum(num, num_b, n_num, i, &cn);
+        double b = term_sum(den, den_b, n_den, i, &cd);
+        uint8_t kind = NS_BOUND_EXACT;
+        double r;
+        if (isnan(a) || isnan(b) || !(b > 0.0)) r = NAN;
+        else if (cn && cd) r = NAN;                        /* both ends unknown */
+        else {
+            r = a / b;   /* num censored: an upper bound; den censored: a lower bound */
+            kind = cn ? NS_BOUND_UPPER : cd ? NS_BOUND_LOWER : NS_BOUND_EXACT;
+        }
+        out[i] = r;
+        if (out_b) out_b[i] = kind;
     }
     return 0;
 }

@@ -98,7 +98,9 @@ typedef struct {
     int64_t *mrow;                /* manifest row index, -1 = none */
 
     /* derived by the kernels stage */
+    uint8_t *abound;              /* analyte a, row i: NS_BOUND_* ("<x" cells are upper bounds) */
     double *ratio;                /* ratio r, row i: ratio[r * n + i] */
+    uint8_t *rbound;              /* NS_BOUND_* of each ratio value, same layout */
     uint8_t *flag;                /* flag slot s, row i: flag[s * n + i] (NS_FLAG_*) */
     uint8_t *call;                /* condition c, row i: call[c * n + i] (NS_CALL_*) */
     uint8_t *state;               /* NS_STATE_* per row */
@@ -115,6 +117,21 @@ static inline const double *ns_batch_marker(const ns_batch_t *b, int m)
     int na = b->panel->n_analytes;
     return m < na ? b->conc + (size_t)m * (size_t)b->n
                   : b->ratio + (size_t)(m - na) * (size_t)b->n;
+}
+
+/* Bound kind (NS_BOUND_*) of marker m at row i. */
+static inline int ns_batch_marker_bound(const ns_batch_t *b, int m, int64_t i)
+{
+    int na = b->panel->n_analytes;
+    return m < na ? b->abound[(size_t)m * (size_t)b->n + (size_t)i]
+                  : b->rbound[(size_t)(m - na) * (size_t)b->n + (size_t)i];
+}
+
+static inline const uint8_t *ns_batch_marker_bounds(const ns_batch_t *b, int m)
+{
+    int na = b->panel->n_analytes;
+    return m < na ? b->abound + (size_t)m * (size_t)b->n
+                  : b->rbound + (size_t)(m - na) * (size_t)b->n;
 }
 
 const char *ns_type_name(int type);     /* "patient", "qc_low", ... */

@@ -314,6 +314,20 @@ static void load_analytes(ld_t *L, yaml_node_t *v)
     if (p->n_analytes == 0) err_at(L, v, "'analytes' is empty: a panel needs at least one analyte");
 }
 
+/* A header spelling that names both a fixed column and an analyte would quarantine every
+ * plate that uses it: refuse the config instead. */
+static void check_column_clash(ld_t *L, yaml_node_t *where)
+{
+    const ns_input_t *in = &L->p->input;
+    for (int k = 0; k < 4; k++)
+        for (int x = 0; x < in->n_col_alias[k]; x++) {
+            int a = ns_panel_find_analyte(L->p, in->col_alias[k][x]);
+            if (a >= 0)
+                err_at(L, where, "spelling '%s' names both the column %s and analyte '%s' (line %d)",
+                       in->col_alias[k][x], in->col_alias[k][0], L->p->analytes[a].name, L->p->analytes[a].pos.line);
+        }
+}
+
 static int *analyte_terms(ld_t *L, yaml_node_t *r, const char *key, int *n, const char *rname)
 {
     *n = 0;
@@ -324,6 +338,10 @@ static int *analyte_terms(ld_t *L, yaml_node_t *r, const char *key, int *n, cons
         return NULL;
     }
     int m = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (m > NS_RATIO_MAX_TERMS) {
+        err_at(L, v, "ratio '%s': '%s' has %d terms, at most %d", rname, key, m, NS_RATIO_MAX_TERMS);
+        return NULL;
+    }
     int *idx = ns_calloc((size_t)m, sizeof *idx);
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
         yaml_node_t *t = node(L, *it);
@@ -332,6 +350,9 @@ static int *analyte_terms(ld_t *L, yaml_node_t *r, const char *key, int *n, cons
         for (int i = 0; s && i < L->p->n_analytes; i++)
             if (strcmp(L->p->analytes[i].name, s) == 0) a = i;
         if (a < 0) { err_at(L, t, "unknown analyte '%s' in ratio '%s'", s ? s : "?", rname); continue; }
+        int dup = 0;
+        for (int k = 0; k < *n; k++) dup |= idx[k] == a;
+        if (dup) { err_at(L, t, "ratio '%s': analyte '%s' is listed twice in '%s'", rname, s, key); continue; }
         idx[(*n)++] = a;
     }
     return idx;
@@ -392,6 +413,9 @@ static void load_marker(ld_t *L, yaml_node_t *mk, ns_condition_t *c)
     const double cut = x->thr.cutoff, bl = x->thr.borderline, cr = x->thr.critical;
     if (!isnan(cut) && cut < 0)
         err_at(L, get(L, mk, "cutoff"), "condition %s: cutoff %g for '%s' is negative", c->code, cut, name);
+    else if (!isnan(cut) && cut == 0 && x->thr.dir == NS_DIR_HIGH)
+        err_at(L, get(L, mk, "cutoff"), "condition %s: a high cutoff of 0 for '%s' would flag every sample",
+               c->code, name);
     if (x->thr.dir == NS_DIR_HIGH) {
         if (!isnan(bl) && !isnan(cut) && !(bl < cut))
             err_at(L, get(L, mk, "borderline"), "condition %s: '%s' is a high marker, so borderline (%g) must be below cutoff (%g)",
@@ -494,6 +518,20 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
         ns_panel_free(L.p);
         return NULL;
     }
+    /* a second document ("---") would be silently ignored by a one-document load: refuse */
+    yaml_document_t extra;
+    if (yaml_parser_load(&yp, &extra)) {
+        yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+        if (r2) err_at(&L, r2, "a second YAML document ('---'): a panel file holds one document");
+        yaml_document_delete(&extra);
+    } else {
+        ns_panel_err_t x;
+        x.pos.line = (int)yp.problem_mark.line + 1;
+        x.pos.col = (int)yp.problem_mark.column + 1;
+        snprintf(x.msg, sizeof x.msg, "YAML syntax error: %s", yp.problem ? yp.problem : "unknown");
+        if (errs->n == errs->m) { errs->m = errs->m ? errs->m * 2 : 16; errs->v = ns_realloc(errs->v, (size_t)errs->m * sizeof *errs->v); }
+        errs->v[errs->n++] = x;
+    }
     yaml_parser_delete(&yp);
 
     yaml_node_t *root = yaml_document_get_root_node(&L.doc);
@@ -509,6 +547,8 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
         load_header(&L, get(&L, root, "panel"));
         load_input(&L, get(&L, root, "input"));
         load_analytes(&L, get(&L, root, "analytes"));
+        yaml_node_t *cols = get(&L, get(&L, root, "input"), "columns");
+        check_column_clash(&L, cols ? cols : get(&L, root, "analytes"));
         load_ratios(&L, get(&L, root, "ratios"));
         load_conditions(&L, get(&L, root, "conditions"));
     }

@@ -18,6 +18,12 @@ typedef struct {
 /* growable string */
 typedef struct { char *s; size_t n, m; } str_t;
 
+static void sreset(str_t *s)
+{
+    s->n = 0;
+    if (s->s) s->s[0] = 0;   /* an empty string, never the previous row's text */
+}
+
 static void sadd(str_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sadd(str_t *s, const char *fmt, ...)
 {
@@ -59,19 +65,23 @@ static void row_findings(const ns_batch_t *b, int64_t i, str_t *conds, str_t *wh
         const ns_condition_t *cd = &p->conds[c];
         int v = b->call[(size_t)c * un + (size_t)i];
         if (v == NS_CALL_NEGATIVE) continue;
-        if (v == NS_CALL_INDETERMINATE) {
-            if (b->state[i] != NS_STATE_INVALID) continue;
-            for (int k = 0; k < cd->n_markers; k++)
-                if (b->flag[(size_t)(s0 + k) * un + (size_t)i] == NS_FLAG_MISSING && cd->markers[k].role == NS_ROLE_PRIMARY)
-                    sadd(why, "%s%s %s missing", why->n ? "; " : "", cd->code,
-                         ns_panel_marker_name(p, cd->markers[k].marker));
-            continue;
+        if (v != NS_CALL_INDETERMINATE) {
+            if (conds->n) sadd(conds, ";");
+            sadd(conds, "%s", cd->code);
         }
-        if (conds->n) sadd(conds, ";");
-        sadd(conds, "%s", cd->code);
         for (int k = 0; k < cd->n_markers; k++) {
             int f = b->flag[(size_t)(s0 + k) * un + (size_t)i];
-            if (f == NS_FLAG_NONE || f == NS_FLAG_MISSING) continue;
+            if (f == NS_FLAG_MISSING) {
+                /* say why no decision was possible: no value, or a censored one ("<x")
+                 * whose interval straddles a limit */
+                double x = ns_batch_marker(b, cd->markers[k].marker)[i];
+                const char *mn = ns_panel_marker_name(p, cd->markers[k].marker);
+                if (isnan(x)) sadd(why, "%s%s %s missing", why->n ? "; " : "", cd->code, mn);
+                else sadd(why, "%s%s %s censored (%s%.4g), cannot be called", why->n ? "; " : "", cd->code, mn,
+                          ns_batch_marker_bound(b, cd->markers[k].marker, i) == NS_BOUND_LOWER ? ">" : "<", x);
+                continue;
+            }
+            if (f == NS_FLAG_NONE || v == NS_CALL_INDETERMINATE) continue;
             const ns_threshold_t *t = &cd->markers[k].thr;
             double x = ns_batch_marker(b, cd->markers[k].marker)[i];
             const char *op = t->dir == NS_DIR_HIGH ? ">=" : "<=";
@@ -144,7 +154,7 @@ int ns_recall_write(const char *path, const ns_batch_t *b, ns_recall_stats_t *st
     str_t sid = {0}, plate = {0}, well = {0}, conds = {0}, why = {0}, spec = {0};
     for (int64_t g = 0; g < ng; g++) {
         int64_t j0 = grp_start[head[g].row], j1 = grp_start[head[g].row + 1];
-        sid.n = plate.n = well.n = conds.n = why.n = spec.n = 0;
+        sreset(&sid); sreset(&plate); sreset(&well); sreset(&conds); sreset(&why); sreset(&spec);
         int any_recall = 0;
         for (int64_t j = j0; j < j1; j++) {
             int64_t i = e[j].row;

@@ -10,13 +10,31 @@ int ns_batch_score(ns_batch_t *b)
     const int64_t n = b->n;
     const size_t un = (size_t)n;
 
+    /* "<x" cells are upper bounds; everything else read from a plate is exact (ND is 0) */
+    b->abound = ns_malloc((size_t)p->n_analytes * un);
+    for (size_t k = 0; k < (size_t)p->n_analytes * un; k++)
+        b->abound[k] = b->cell[k] == NS_CELL_BELOW ? NS_BOUND_UPPER : NS_BOUND_EXACT;
+
     b->ratio = ns_malloc((size_t)p->n_ratios * un * sizeof *b->ratio);
+    b->rbound = ns_malloc((size_t)p->n_ratios * un);
     for (int r = 0; r < p->n_ratios; r++) {
         const ns_ratio_t *x = &p->ratios[r];
-        const double *num[64], *den[64];
-        for (int k = 0; k < x->n_num && k < 64; k++) num[k] = b->conc + (size_t)x->num[k] * un;
-        for (int k = 0; k < x->n_den && k < 64; k++) den[k] = b->conc + (size_t)x->den[k] * un;
-        if (ns_ratio_compute(num, x->n_num, den, x->n_den, b->ratio + (size_t)r * un, n) < 0) {
+        const double *num[NS_RATIO_MAX_TERMS], *den[NS_RATIO_MAX_TERMS];
+        const uint8_t *nb[NS_RATIO_MAX_TERMS], *db[NS_RATIO_MAX_TERMS];
+        if (x->n_num > NS_RATIO_MAX_TERMS || x->n_den > NS_RATIO_MAX_TERMS) {
+            ns_error("run", "internal error: ratio %s has more than %d terms", x->name, NS_RATIO_MAX_TERMS);
+            return -1;
+        }
+        for (int k = 0; k < x->n_num; k++) {
+            num[k] = b->conc + (size_t)x->num[k] * un;
+            nb[k] = b->abound + (size_t)x->num[k] * un;
+        }
+        for (int k = 0; k < x->n_den; k++) {
+            den[k] = b->conc + (size_t)x->den[k] * un;
+            db[k] = b->abound + (size_t)x->den[k] * un;
+        }
+        if (ns_ratio_compute(num, nb, x->n_num, den, db, x->n_den, b->ratio + (size_t)r * un,
+                             b->rbound + (size_t)r * un, n) < 0) {
             ns_error("run", "internal error: ratio kernel rejected ratio %s", x->name);
             return -1;
         }
@@ -25,7 +43,8 @@ int ns_batch_score(ns_batch_t *b)
     b->flag = ns_malloc((size_t)p->n_slots * un);
     for (int s = 0; s < p->n_slots; s++) {
         const ns_marker_t *mk = &p->conds[p->slot_cond[s]].markers[p->slot_marker[s]];
-        if (ns_cutoff_flag(ns_batch_marker(b, mk->marker), NULL, &mk->thr, 1, b->flag + (size_t)s * un, n) < 0) {
+        if (ns_cutoff_flag(ns_batch_marker(b, mk->marker), ns_batch_marker_bounds(b, mk->marker), NULL,
+                           &mk->thr, 1, b->flag + (size_t)s * un, n) < 0) {
             ns_error("run", "internal error: cutoff kernel rejected slot %d", s);
             return -1;
         }

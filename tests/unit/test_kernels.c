@@ -18,7 +18,7 @@ static void test_ratio(void **st)
     double c16[] = { 2, 2, 2, 2, 2, 2 }, c18[] = { 1, NAN, 1, 1, 1, 1 };
     double out[6];
     const double *num[] = { phe }, *den[] = { tyr };
-    assert_int_equal(ns_ratio_compute(num, 1, den, 1, out, 6), 0);
+    assert_int_equal(ns_ratio_compute(num, NULL, 1, den, NULL, 1, out, NULL, 6), 0);
     assert_true(out[0] == 1.0);
     assert_true(out[1] == 3.0);
     assert_true(isnan(out[2]));   /* missing numerator */
@@ -26,11 +26,26 @@ static void test_ratio(void **st)
     assert_true(isnan(out[4]));   /* missing denominator */
     assert_true(isnan(out[5]));   /* non-positive denominator */
     const double *den2[] = { c16, c18 };
-    assert_int_equal(ns_ratio_compute(num, 1, den2, 2, out, 6), 0);
+    assert_int_equal(ns_ratio_compute(num, NULL, 1, den2, NULL, 2, out, NULL, 6), 0);
     assert_true(out[0] == 50.0 / 3.0);
     assert_true(isnan(out[1]));   /* a missing term in a sum */
-    assert_int_equal(ns_ratio_compute(num, 0, den, 1, out, 6), -1);
-    assert_int_equal(ns_ratio_compute(NULL, 1, den, 1, out, 6), -1);
+    assert_int_equal(ns_ratio_compute(num, NULL, 0, den, NULL, 1, out, NULL, 6), -1);
+    assert_int_equal(ns_ratio_compute(NULL, NULL, 1, den, NULL, 1, out, NULL, 6), -1);
+    assert_int_equal(ns_ratio_compute(num, NULL, 65, den, NULL, 1, out, NULL, 6), -1);
+
+    /* censored terms: "<x" in the numerator gives an upper bound, in the denominator a
+     * lower bound, in both: unknown */
+    double c0[] = { 10, 100, 10 }, c16b[] = { 2, 0.05, 0.05 };
+    uint8_t c0b[] = { NS_BOUND_UPPER, NS_BOUND_EXACT, NS_BOUND_UPPER };
+    uint8_t c16bb[] = { NS_BOUND_EXACT, NS_BOUND_UPPER, NS_BOUND_UPPER };
+    const double *n3[] = { c0 }, *d3[] = { c16b };
+    const uint8_t *n3b[] = { c0b }, *d3b[] = { c16bb };
+    uint8_t ob[3];
+    assert_int_equal(ns_ratio_compute(n3, n3b, 1, d3, d3b, 1, out, ob, 3), 0);
+    assert_true(out[0] == 5.0 && ob[0] == NS_BOUND_UPPER);
+    assert_true(out[1] == 2000.0 && ob[1] == NS_BOUND_LOWER);
+    assert_true(isnan(out[2]));
+    assert_int_equal(ns_ratio_compute(n3, n3b, 1, d3, d3b, 1, out, NULL, 3), -1);
 }
 
 static void test_cutoff_high_low(void **st)
@@ -39,14 +54,14 @@ static void test_cutoff_high_low(void **st)
     ns_threshold_t hi = { NS_DIR_HIGH, 120, 150, 600 };
     double x[] = { 100, 120, 149.9, 150, 599, 600, NAN };
     uint8_t f[7];
-    assert_int_equal(ns_cutoff_flag(x, NULL, &hi, 1, f, 7), 0);
+    assert_int_equal(ns_cutoff_flag(x, NULL, NULL, &hi, 1, f, 7), 0);
     uint8_t want[] = { NS_FLAG_NONE, NS_FLAG_BORDER, NS_FLAG_BORDER, NS_FLAG_CUTOFF, NS_FLAG_CUTOFF,
                        NS_FLAG_CRITICAL, NS_FLAG_MISSING };
     assert_memory_equal(f, want, 7);
 
     ns_threshold_t lo = { NS_DIR_LOW, 6.5, 5.0, NAN };   /* HK CUD grey zone, no critical */
     double y[] = { 30, 6.5, 5.5, 5.0, 0.0 };
-    assert_int_equal(ns_cutoff_flag(y, NULL, &lo, 1, f, 5), 0);
+    assert_int_equal(ns_cutoff_flag(y, NULL, NULL, &lo, 1, f, 5), 0);
     uint8_t want2[] = { NS_FLAG_NONE, NS_FLAG_BORDER, NS_FLAG_BORDER, NS_FLAG_CUTOFF, NS_FLAG_CUTOFF };
     assert_memory_equal(f, want2, 5);
 
@@ -54,12 +69,36 @@ static void test_cutoff_high_low(void **st)
     ns_threshold_t two[2] = { { NS_DIR_HIGH, NAN, 10, NAN }, { NS_DIR_HIGH, NAN, 20, NAN } };
     double z[] = { 15, 15 };
     uint16_t s[] = { 0, 1 };
-    assert_int_equal(ns_cutoff_flag(z, s, two, 2, f, 2), 0);
+    assert_int_equal(ns_cutoff_flag(z, NULL, s, two, 2, f, 2), 0);
     assert_int_equal(f[0], NS_FLAG_CUTOFF);
     assert_int_equal(f[1], NS_FLAG_NONE);
     uint16_t bad[] = { 0, 2 };
-    assert_int_equal(ns_cutoff_flag(z, bad, two, 2, f, 2), -1);
+    assert_int_equal(ns_cutoff_flag(z, NULL, bad, two, 2, f, 2), -1);
     assert_true(fabs(ns_cutoff_fold(300, &hi) - 2.0) < 1e-12);
+
+    /* a value a rounding error below the limit meets it (C0 21 / (0.1 + 0.2) vs 70) */
+    ns_threshold_t cpt1 = { NS_DIR_HIGH, NAN, 70, NAN };
+    assert_int_equal(ns_cutoff_level(21.0 / (0.1 + 0.2), &cpt1), NS_FLAG_CUTOFF);
+    ns_threshold_t oc = { NS_DIR_LOW, NAN, 1.5, NAN };
+    assert_int_equal(ns_cutoff_level(0.3 / 0.2, &oc), NS_FLAG_CUTOFF);
+    assert_int_equal(ns_cutoff_level(1.5000001, &oc), NS_FLAG_NONE);
+
+    /* censored values: a flag only when the whole interval agrees, or is beyond the cutoff */
+    ns_threshold_t cud = { NS_DIR_LOW, 6.5, 6.2, 5.0 };
+    assert_int_equal(ns_cutoff_level_bounded(10, NS_BOUND_UPPER, &cud), NS_FLAG_MISSING);  /* C0 <10 */
+    assert_int_equal(ns_cutoff_level_bounded(6.0, NS_BOUND_UPPER, &cud), NS_FLAG_CUTOFF);  /* C0 <6 */
+    assert_int_equal(ns_cutoff_level_bounded(4.0, NS_BOUND_UPPER, &cud), NS_FLAG_CRITICAL);
+    ns_threshold_t suac = { NS_DIR_HIGH, NAN, 6.1, NAN };
+    assert_int_equal(ns_cutoff_level_bounded(10, NS_BOUND_UPPER, &suac), NS_FLAG_MISSING); /* SUAC <10 */
+    assert_int_equal(ns_cutoff_level_bounded(1, NS_BOUND_UPPER, &suac), NS_FLAG_NONE);     /* SUAC <1 */
+    assert_int_equal(ns_cutoff_level_bounded(80, NS_BOUND_LOWER, &cpt1), NS_FLAG_CUTOFF);  /* ratio >80 */
+    assert_int_equal(ns_cutoff_level_bounded(50, NS_BOUND_LOWER, &cpt1), NS_FLAG_MISSING); /* ratio >50 */
+    assert_int_equal(ns_cutoff_level_bounded(7, NS_BOUND_LOWER, &cud), NS_FLAG_NONE);      /* C0 >7 */
+    double xs[] = { 10, 1 };
+    uint8_t bs[] = { NS_BOUND_UPPER, NS_BOUND_UPPER };
+    assert_int_equal(ns_cutoff_flag(xs, bs, NULL, &suac, 1, f, 2), 0);
+    assert_int_equal(f[0], NS_FLAG_MISSING);
+    assert_int_equal(f[1], NS_FLAG_NONE);
     assert_true(isnan(ns_cutoff_fold(NAN, &hi)));
 }
 
@@ -86,7 +125,7 @@ static void test_call_rules(void **st)
     /* secondary confirmation (PKU: Phe with Phe/Tyr) */
     assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_CUTOFF, prim_sec, NS_RULE_ANY, 1), NS_CALL_POSITIVE);
     assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_NONE, prim_sec, NS_RULE_ANY, 1), NS_CALL_BORDERLINE);
-    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_MISSING, prim_sec, NS_RULE_ANY, 1), NS_CALL_BORDERLINE);
+    assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_MISSING, prim_sec, NS_RULE_ANY, 1), NS_CALL_POSITIVE);
     assert_int_equal(CALL(NS_FLAG_CRITICAL, NS_FLAG_NONE, prim_sec, NS_RULE_ANY, 1), NS_CALL_CRITICAL);
     assert_int_equal(CALL(NS_FLAG_NONE, NS_FLAG_CUTOFF, prim_sec, NS_RULE_ANY, 1), NS_CALL_NEGATIVE);
     assert_int_equal(CALL(NS_FLAG_CUTOFF, NS_FLAG_NONE, prim_sec, NS_RULE_ANY, 0), NS_CALL_POSITIVE);

@@ -71,7 +71,7 @@ static void test_good(void **st)
  * line:col whose message contains want */
 static void expect(const char *from, const char *to, int line, int col, const char *want)
 {
-    char text[4096];
+    char text[16384];
     const char *at = strstr(good, from);
     assert_non_null(at);
     snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
@@ -104,6 +104,22 @@ static void test_errors(void **st)
     expect("direction: low", "direction: down", 21, 33, "'direction' must be one of high, low");
     expect("role: secondary", "role: primary", 13, 24, "require_secondary is true but no marker has role secondary");
     expect("analytes:\n", "analytes:\n  - {name: Phe: x}\n", 3, 15, "YAML syntax error");
+}
+
+static void test_more_errors(void **st)
+{
+    (void)st;
+    /* high cutoff 0 flags everyone; duplicated ratio term; a second document is refused;
+     * an analyte alias that is also a fixed-column spelling */
+    expect("cutoff: 150,", "cutoff: 0,", 15, 48, "a high cutoff of 0 for 'Phe' would flag every sample");
+    expect("num: [Phe]", "num: [Phe, Phe]", 8, 32, "analyte 'Phe' is listed twice in 'num'");
+    expect("critical: 5}\n", "critical: 5}\n---\nbogus: 1\n", 23, 1, "a second YAML document");
+    expect("panel: {name: t", "input: {columns: {well: [FC]}}\npanel: {name: t", 1, 18, "spelling 'FC' names both the column well and analyte 'C0'");
+    char big[8192] = "";
+    strcat(big, "num: [Phe");
+    for (int i = 0; i < 70; i++) strcat(big, ", Phe");
+    strcat(big, "]");
+    expect("num: [Phe]", big, 8, 26, "has 71 terms, at most 64");
 }
 
 static void test_all_errors_at_once(void **st)
@@ -164,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_more_errors),
         cmocka_unit_test(test_all_errors_at_once),
         cmocka_unit_test(test_print_quotes_line),
         cmocka_unit_test(test_shipped_config),
