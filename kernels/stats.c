@@ -41,6 +41,7 @@ double ns_mean_masked(const double *x, const uint8_t *mask, ptrdiff_t n)
 
 double ns_quantile_masked(const double *x, const uint8_t *mask, ptrdiff_t n, double q)
 {
+    if (!(q >= 0.0 && q <= 1.0) || n < 0) return NAN;   /* GSL would abort the process */
     double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     if (!v) return NAN;
     size_t k = 0;

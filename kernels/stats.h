@@ -22,7 +22,8 @@ double ns_sum_masked(const double *x, const uint8_t *mask, ptrdiff_t n, ptrdiff_
 double ns_mean_masked(const double *x, const uint8_t *mask, ptrdiff_t n);
 
 /* Quantile (0..1) of the non-NAN masked values using GSL's interpolation on sorted data.
- * Copies the values (allocates); NAN if none or on allocation failure. */
+ * Copies the values (allocates); NAN if none, if q is outside [0, 1], or on allocation
+ * failure. */
 double ns_quantile_masked(const double *x, const uint8_t *mask, ptrdiff_t n, double q);
 
 /* Histogram of small codes: counts[v] += 1 for each x[i] (< n_codes).  Integer counts

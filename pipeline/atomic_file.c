@@ -30,7 +30,11 @@ static int fsync_dir_of(const char *path)
 ns_atomic_t *ns_atomic_open(const char *path, mode_t mode)
 {
     char *tmp = ns_atomic_tmpname(path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    /* O_EXCL | O_NOFOLLOW: never write through a link planted under the predictable
+     * temporary name; a leftover of an earlier process with our PID is removed once */
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(tmp, flags, mode);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0) fd = open(tmp, flags, mode);
     if (fd < 0) { int e = errno; free(tmp); errno = e; return NULL; }
     fchmod(fd, mode);   /* the umask may have narrowed it; never widened beyond mode */
     FILE *fp = fdopen(fd, "w");

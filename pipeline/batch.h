@@ -45,6 +45,7 @@ typedef struct {
     char *path;            /* as opened (night dir + "plates/" + name) */
     char *name;            /* file name only */
     char id[NS_NAME_MAX];  /* plate_id from the file ("" if quarantined before reading it) */
+    int id_line, id_col;   /* where that plate_id was first read */
     char sha256[65];       /* of the raw file bytes */
     char encoding[8];      /* "utf-8" or "gbk" */
     int status;            /* NS_PLATE_* */

@@ -71,7 +71,7 @@ static void usage(FILE *fp)
 "Exit status (bits, OR-ed; scripts should test bits, not parse messages):\n"
 "  0   clean: everything read and reported\n"
 "  1   usage or config error: nothing was read or written\n"
-"  2   partial: at least one plate file quarantined or manifest row rejected\n"
+"  2   partial: a plate file quarantined, a manifest problem, or no plate files at all\n"
 "  4   at least one plate on QC hold\n"
 "  8   unmatched: patient wells with no manifest row (listed in summary.json)\n"
 "  16  an output file could not be written\n",
@@ -346,10 +346,14 @@ int ns_cmd_run(int argc, char **argv)
         free(cfg_path);
         return EXIT_USAGE;
     }
-    if (ns_mkdir_p(out) < 0) {
-        ns_error_errno("run", "cannot create output directory %s", out);
+    struct stat st;
+    if (ns_mkdir_p(out) < 0 || stat(out, &st) < 0 || !S_ISDIR(st.st_mode) || access(out, W_OK | X_OK) < 0) {
+        if (errno == 0 || (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))) errno = ENOTDIR;
+        ns_error_errno("run", "cannot write into output directory %s", out);
         ns_panel_free(panel);
         free(cfg_path);
+        for (int k = 0; k < n_paths; k++) free(paths[k]);
+        free(paths);
         return EXIT_USAGE;
     }
     ns_info(1, "run", "panel %s %s (%d analytes, %d ratios, %d conditions), %d threads",
@@ -372,7 +376,11 @@ int ns_cmd_run(int argc, char **argv)
     for (int k = 0; k < b.n_plates; k++)
         if (b.plates[k].error) ns_error("run", "%s (plate quarantined)", b.plates[k].error);
     if (n_quar) status |= EXIT_PARTIAL;
-    if (n_paths == 0) ns_error("run", "%s/plates holds no .csv plate files", night);
+    if (n_paths == 0) {
+        /* an export that never arrived is not a clean night */
+        ns_error("run", "%s/plates holds no .csv plate files", night);
+        status |= EXIT_PARTIAL;
+    }
     ns_batch_join(&b);
     ns_info(1, "ingest", "%d plates, %lld wells, %d quarantined (%lld wells)", n_paths,
             (long long)b.wells_read, n_quar, (long long)b.n_quarantined_wells);
@@ -396,6 +404,12 @@ int ns_cmd_run(int argc, char **argv)
     char *p_recall = ns_asprintf("%s/recall-list.csv", out);
     char *p_h5 = ns_asprintf("%s/batch.h5", out);
     char *p_sum = ns_asprintf("%s/summary.json", out);
+    /* a summary from an earlier run must not survive a run that fails to write its own:
+     * summary.json is written last, so its presence means this run completed */
+    if (unlink(p_sum) < 0 && errno != ENOENT) {
+        ns_error_errno("run", "cannot remove the previous %s", p_sum);
+        status |= EXIT_OUTPUT;
+    }
     if (ns_recall_write(p_recall, &b, &ri.recall) < 0) status |= EXIT_OUTPUT;
     char *cmdline = NULL;
     {

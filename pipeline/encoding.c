@@ -31,6 +31,12 @@ size_t ns_utf8_valid_prefix(const char *str, size_t len)
     return len;
 }
 
+void ns_utf8_clip(char *s)
+{
+    size_t n = strlen(s), v = ns_utf8_valid_prefix(s, n);
+    if (v < n && n - v < 4) s[v] = 0;   /* only a cut-off tail; invalid text stays visible */
+}
+
 /* line and column (in characters) of byte offset off; the text before off is UTF-8, or
  * GBK when gbk is set (a lead byte >= 0x81 starts a two-byte character there) */
 static void position_of(const char *s, size_t off, int gbk, int *line, int *col)

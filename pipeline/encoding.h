@@ -29,6 +29,10 @@ typedef struct {
 int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, char enc[8],
                    ns_decode_err_t *err);
 
+/* Cut a trailing incomplete UTF-8 sequence off s (in place), e.g. after vsnprintf
+ * truncated a message in the middle of a character. */
+void ns_utf8_clip(char *s);
+
 /* Length of the valid UTF-8 prefix of s (== len when all of s is valid UTF-8). */
 size_t ns_utf8_valid_prefix(const char *s, size_t len);
 

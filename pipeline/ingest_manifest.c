@@ -29,8 +29,10 @@ static void problem(ns_manifest_t *m, const char *path, int line, int col, const
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    ns_utf8_clip(msg);
     m->errors = ns_realloc(m->errors, (size_t)(m->n_errors + 1) * sizeof *m->errors);
-    m->errors[m->n_errors++] = ns_asprintf("%s:%d:%d: %s", path, line, col, msg);
+    m->errors[m->n_errors++] = line > 0 ? ns_asprintf("%s:%d:%d: %s", path, line, col, msg)
+                                        : ns_asprintf("%s: %s", path, msg);
 }
 
 /* days since 1970-01-01 of a civil date (Howard Hinnant's algorithm) */
@@ -55,7 +57,10 @@ static double parse_time_h(const char *s)
         n += n2;
     }
     if (s[n] && s[n] != 'Z') return NAN;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0) return NAN;
+    static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59 || h < 0 || mi < 0) return NAN;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return NAN;
     return (double)days_from_civil(y, (unsigned)mo, (unsigned)d) * 24.0 + h + mi / 60.0 + sec / 3600.0;
 }
 
@@ -108,14 +113,29 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         goto done;
     }
     const int nh = c.nf;
+    int dup_col = 0;
     for (int j = 0; j < nh; j++)
         for (int k = 0; k < M_N; k++)
-            if (ns_strcaseeq(c.f[j], mcols[k])) col[k] = j;
+            if (ns_strcaseeq(c.f[j], mcols[k])) {
+                if (col[k] >= 0) {
+                    /* which of two phone columns is right cannot be guessed */
+                    problem(m, path, c.fline[j], c.fcol[j], "column '%s' appears twice (fields %d and %d): "
+                            "the manifest cannot be used", mcols[k], col[k] + 1, j + 1);
+                    dup_col = 1;
+                }
+                col[k] = j;
+            }
+    if (dup_col) goto done;
     if (col[M_SID] < 0 || col[M_IID] < 0) {
         problem(m, path, c.rec_line, 1, "missing column '%s': the manifest cannot be joined to wells",
                 col[M_SID] < 0 ? "sample_id" : "infant_id");
         goto done;
     }
+    /* the follow-up team needs these: say so loudly if a column is absent (misspelt?) */
+    const int contact[3] = { M_HOSP, M_MOTHER, M_PHONE };
+    for (int q = 0; q < 3; q++)
+        if (col[contact[q]] < 0)
+            problem(m, path, c.rec_line, 1, "no '%s' column: the recall list will not have it", mcols[contact[q]]);
     m->ok = 1;
     while ((r = ns_csv_next(&c)) != 0) {
         if (r < 0) { problem(m, path, c.err_line, c.err_col, "%s (row rejected)", c.err); m->n_rejected++; continue; }
@@ -155,14 +175,14 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             char *end;
             double v = strtod(c.f[j], &end);
             if (*end || !isfinite(v) || v <= 0)
-                problem(m, path, c.fline[j], c.fcol[j], "%s '%s' is not a positive number (left missing)", mcols[numk[q]], c.f[j]);
+                problem(m, path, c.fline[j], c.fcol[j], "%s is not a positive number (left missing)", mcols[numk[q]]);
             else *numv[q] = v;
         }
         double tb = NAN, tc = NAN;
         if (col[M_BIRTH] >= 0 && *c.f[col[M_BIRTH]] && isnan(tb = parse_time_h(c.f[col[M_BIRTH]])))
-            problem(m, path, c.fline[col[M_BIRTH]], c.fcol[col[M_BIRTH]], "birth_time '%s' is not YYYY-MM-DDTHH:MM (left missing)", c.f[col[M_BIRTH]]);
+            problem(m, path, c.fline[col[M_BIRTH]], c.fcol[col[M_BIRTH]], "birth_time is not a date and time YYYY-MM-DDTHH:MM (left missing)");
         if (col[M_COLL] >= 0 && *c.f[col[M_COLL]] && isnan(tc = parse_time_h(c.f[col[M_COLL]])))
-            problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time '%s' is not YYYY-MM-DDTHH:MM (left missing)", c.f[col[M_COLL]]);
+            problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time is not a date and time YYYY-MM-DDTHH:MM (left missing)");
         if (!isnan(tb) && !isnan(tc)) {
             if (tc < tb) problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time is before birth_time (age left missing)");
             else x->age_hours = tc - tb;
@@ -173,25 +193,37 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             int j = col[fk[q]];
             *fv[q] = j < 0 ? -1 : parse_flag(c.f[j]);
             if (*fv[q] == -2) {
-                problem(m, path, c.fline[j], c.fcol[j], "%s '%s' is not 0/1 or yes/no (left unknown)", mcols[fk[q]], c.f[j]);
+                problem(m, path, c.fline[j], c.fcol[j], "%s is not 0/1 or yes/no (left unknown)", mcols[fk[q]]);
                 *fv[q] = -1;
             }
         }
     }
 
-    /* duplicate sample_id: the first row (by line) is kept, later ones are rejected */
+    /* duplicate sample_id.  Same infant: the first row (by line) is kept, later ones are
+     * rejected.  Different infants: nobody can say whose card it is, so every row of that
+     * sample_id is rejected and its wells end unmatched (reported, never misattributed). */
     if (m->n > 1) {
         qsort(m->rows, (size_t)m->n, sizeof *m->rows, cmp_row_sid);
-        int64_t w = 1;
-        for (int64_t i = 1; i < m->n; i++) {
-            if (strcmp(m->rows[i].sample_id, m->rows[w - 1].sample_id) == 0) {
-                problem(m, path, m->rows[i].line, m->rows[i].sid_col,
-                        "duplicate sample_id (same as line %d; row rejected)", m->rows[w - 1].line);
-                m->n_rejected++;
-                row_free(&m->rows[i]);
-                continue;
+        int64_t w = 0;
+        for (int64_t i = 0; i < m->n; ) {
+            int64_t j = i + 1;
+            int conflict = 0;
+            while (j < m->n && strcmp(m->rows[j].sample_id, m->rows[i].sample_id) == 0) {
+                conflict |= strcmp(m->rows[j].infant_id, m->rows[i].infant_id) != 0;
+                j++;
             }
-            m->rows[w++] = m->rows[i];
+            for (int64_t k = i; k < j; k++) {
+                if (k == i && !conflict) { m->rows[w++] = m->rows[k]; continue; }
+                if (conflict)
+                    problem(m, path, m->rows[k].line, m->rows[k].sid_col, "sample_id also on line %d with a different "
+                            "infant_id (every row of this card rejected)", m->rows[k == i ? i + 1 : i].line);
+                else
+                    problem(m, path, m->rows[k].line, m->rows[k].sid_col,
+                            "duplicate sample_id (same as line %d; row rejected)", m->rows[i].line);
+                m->n_rejected++;
+                row_free(&m->rows[k]);
+            }
+            i = j;
         }
         m->n = w;
     }

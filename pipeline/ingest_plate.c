@@ -75,8 +75,24 @@ static void set_error(ns_plate_t *pl, const char *path, int line, int col, const
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    ns_utf8_clip(msg);
     pl->error = ns_asprintf("%s:%d:%d: %s", path, line, col, msg);
     pl->status = NS_PLATE_QUARANTINED;
+}
+
+/* A cell quoted in a message: at most 40 characters, cut on a character boundary. */
+static const char *clip_cell(char buf[200], const char *s)
+{
+    size_t i = 0, chars = 0;
+    while (s[i] && chars < 40) {
+        size_t k = 1;
+        while (((unsigned char)s[i + k] & 0xC0) == 0x80) k++;
+        i += k;
+        chars++;
+    }
+    if (!s[i]) return s;
+    snprintf(buf, 200, "%.*s...", (int)i, s);
+    return buf;
 }
 
 static void alias_text(char *buf, size_t sz, char **v, int n)
@@ -201,6 +217,7 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
     /* rows */
     const int rows = p->input.plate_rows, cols = p->input.plate_cols;
     int *seen = ns_calloc((size_t)(rows * cols), sizeof *seen);   /* line of each well, 0 = not yet */
+    char qb[200];                                                 /* a cell quoted in a message */
     while ((r = ns_csv_next(&c)) != 0) {
         pl->n_wells++;
         if (pl->error) continue;                  /* quarantined: just count */
@@ -222,9 +239,11 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
                 continue;
             }
             strcpy(pl->id, pid);
+            pl->id_line = c.fline[fixed[COL_PLATE]];
+            pl->id_col = c.fcol[fixed[COL_PLATE]];
         } else if (strcmp(pl->id, pid) != 0) {
             set_error(pl, path, c.fline[fixed[COL_PLATE]], c.fcol[fixed[COL_PLATE]], "plate_id '%s' differs from '%s' above: one file must hold one plate",
-                      pid, pl->id);
+                      clip_cell(qb, pid), pl->id);
             continue;
         }
         char well[4];
@@ -233,10 +252,10 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
         if (wr < 0) {
             if (wr == -2)
                 set_error(pl, path, c.fline[fixed[COL_WELL]], c.fcol[fixed[COL_WELL]], "well '%s' is not on a %d-well plate (A01-%c%02d)",
-                          ws, rows * cols, 'A' + rows - 1, cols);
+                          clip_cell(qb, ws), rows * cols, 'A' + rows - 1, cols);
             else
                 set_error(pl, path, c.fline[fixed[COL_WELL]], c.fcol[fixed[COL_WELL]], "well '%s' is not a well name (expected A01-%c%02d)",
-                          ws, 'A' + rows - 1, cols);
+                          clip_cell(qb, ws), 'A' + rows - 1, cols);
             continue;
         }
         int wi = (well[0] - 'A') * cols + (well[1] - '0') * 10 + (well[2] - '0') - 1;
@@ -252,7 +271,7 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
                 if (ns_strcaseeq(ts, p->input.type_alias[k][x])) { type = k; break; }
         if (type < 0) {
             set_error(pl, path, c.fline[fixed[COL_TYPE]], c.fcol[fixed[COL_TYPE]],
-                      "unknown sample_type '%s' (expected patient, qc_low, qc_high or blank, or a spelling from the config)", ts);
+                      "unknown sample_type '%s' (expected patient, qc_low, qc_high or blank, or a spelling from the config)", clip_cell(qb, ts));
             continue;
         }
         const char *sid = c.f[fixed[COL_SID]];
@@ -274,11 +293,11 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
         for (int a = 0; a < na && !bad; a++) {
             int j = col_of[a];
             if (ns_parse_cell(c.f[j], &v[a], &ck[a]) < 0) {
-                set_error(pl, path, c.fline[j], c.fcol[j], "value '%s' in column %s is not a number", c.f[j], p->analytes[a].name);
+                set_error(pl, path, c.fline[j], c.fcol[j], "value '%s' in column %s is not a number", clip_cell(qb, c.f[j]), p->analytes[a].name);
                 bad = 1;
             } else if (v[a] < 0 && type != NS_TYPE_BLANK) {
                 set_error(pl, path, c.fline[j], c.fcol[j], "negative value '%s' in column %s (allowed in blank wells only)",
-                          c.f[j], p->analytes[a].name);
+                          clip_cell(qb, c.f[j]), p->analytes[a].name);
                 bad = 1;
             }
         }
@@ -326,8 +345,8 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
         if (pl->status != NS_PLATE_OK) continue;
         for (int j = 0; j < k; j++)
             if (b->plates[j].status == NS_PLATE_OK && strcmp(b->plates[j].id, pl->id) == 0) {
-                pl->error = ns_asprintf("%s:2:1: plate_id '%s' was already read from %s (a plate is read once per night)",
-                                        pl->path, pl->id, b->plates[j].path);
+                pl->error = ns_asprintf("%s:%d:%d: plate_id '%s' was already read from %s (a plate is read once per night)",
+                                        pl->path, pl->id_line, pl->id_col, pl->id, b->plates[j].path);
                 pl->status = NS_PLATE_QUARANTINED;
                 slot_free(&slots[k]);
                 break;
