@@ -181,6 +181,8 @@ static void test_quantile_and_counts(void **st)
     assert_true(ns_quantile_masked(x, NULL, 6, 0.0) == 1.0);
     assert_true(ns_quantile_masked(x, NULL, 6, 1.0) == 5.0);
     assert_true(ns_mean_masked(x, NULL, 6) == 3.0);
+    assert_true(isnan(ns_quantile_masked(x, NULL, 6, 1.5)));
+    assert_true(isnan(ns_quantile_masked(x, NULL, 6, NAN)));
     double none[] = { NAN };
     assert_true(isnan(ns_quantile_masked(none, NULL, 1, 0.5)));
     uint8_t codes[] = { 0, 1, 1, 2, 9 };
