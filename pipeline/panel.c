@@ -15,167 +15,12 @@
 #include "panel.h"
 #include "sha256.h"
 #include "util.h"
+#include "yaml_doc.h"
 
 typedef struct {
-    yaml_document_t doc;
-    ns_panel_errs_t *errs;
+    ns_yaml_t y;
     ns_panel_t *p;
 } ld_t;
-
-static void add_err(ns_panel_errs_t *e, int line, int col, const char *fmt, va_list ap)
-{
-    if (e->n == e->m) {
-        e->m = e->m ? e->m * 2 : 16;
-        e->v = ns_realloc(e->v, (size_t)e->m * sizeof *e->v);
-    }
-    ns_panel_err_t *x = &e->v[e->n++];
-    x->pos.line = line;
-    x->pos.col = col;
-    vsnprintf(x->msg, sizeof x->msg, fmt, ap);
-}
-
-__attribute__((format(printf, 3, 4)))
-static void err_at(ld_t *L, const yaml_node_t *n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    add_err(L->errs, n ? (int)n->start_mark.line + 1 : 0, n ? (int)n->start_mark.column + 1 : 0,
-            fmt, ap);
-    va_end(ap);
-}
-
-static ns_pos_t pos_of(const yaml_node_t *n)
-{
-    ns_pos_t p = { (int)n->start_mark.line + 1, (int)n->start_mark.column + 1 };
-    return p;
-}
-
-static yaml_node_t *node(ld_t *L, int id) { return yaml_document_get_node(&L->doc, id); }
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-/* Check that every key of mapping m is one of allowed[] (NULL-terminated) and not
- * repeated; report the others.  Returns 0 if m is not a mapping (and reports that). */
-static int check_keys(ld_t *L, yaml_node_t *m, const char *what, const char *const *allowed)
-{
-    if (!m || m->type != YAML_MAPPING_NODE) {
-        err_at(L, m, "%s must be a mapping (key: value lines)", what);
-        return 0;
-    }
-    for (yaml_node_pair_t *a = m->data.mapping.pairs.start; a < m->data.mapping.pairs.top; a++) {
-        yaml_node_t *k = node(L, a->key);
-        const char *ks = scalar(k);
-        if (!ks) { err_at(L, k, "keys in %s must be plain names", what); continue; }
-        int ok = 0;
-        for (int i = 0; allowed[i]; i++) if (strcmp(ks, allowed[i]) == 0) ok = 1;
-        if (!ok) {
-            char list[256] = "";
-            for (int i = 0; allowed[i]; i++) {
-                strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
-                strncat(list, allowed[i], sizeof list - strlen(list) - 1);
-            }
-            err_at(L, k, "unknown key '%s' in %s (allowed: %s)", ks, what, list);
-        }
-        for (yaml_node_pair_t *b = m->data.mapping.pairs.start; b < a; b++)
-            if (scalar(node(L, b->key)) && strcmp(scalar(node(L, b->key)), ks) == 0) {
-                err_at(L, k, "duplicate key '%s' in %s (first at line %d)", ks, what,
-                       (int)node(L, b->key)->start_mark.line + 1);
-                break;
-            }
-    }
-    return 1;
-}
-
-static yaml_node_t *get(ld_t *L, yaml_node_t *m, const char *key)
-{
-    if (!m || m->type != YAML_MAPPING_NODE) return NULL;
-    for (yaml_node_pair_t *a = m->data.mapping.pairs.start; a < m->data.mapping.pairs.top; a++) {
-        const char *ks = scalar(node(L, a->key));
-        if (ks && strcmp(ks, key) == 0) return node(L, a->value);
-    }
-    return NULL;
-}
-
-/* Copy a required/optional scalar string into dst (size dsz).  Returns 1 if present. */
-static int get_str(ld_t *L, yaml_node_t *m, const char *key, char *dst, size_t dsz,
-                   int required, const char *what)
-{
-    yaml_node_t *v = get(L, m, key);
-    if (!v) {
-        if (required) err_at(L, m, "%s: missing '%s'", what, key);
-        return 0;
-    }
-    const char *s = scalar(v);
-    if (!s || !*s) { err_at(L, v, "%s: '%s' must be a non-empty text value", what, key); return 0; }
-    if (strlen(s) >= dsz) {
-        err_at(L, v, "%s: '%s' is too long (at most %zu characters)", what, key, dsz - 1);
-        return 0;
-    }
-    strcpy(dst, s);
-    return 1;
-}
-
-/* Parse a number; returns 1 if present and valid, 0 if absent, -1 if invalid (reported). */
-static int get_num(ld_t *L, yaml_node_t *m, const char *key, double *out, const char *what)
-{
-    yaml_node_t *v = get(L, m, key);
-    if (!v) return 0;
-    const char *s = scalar(v);
-    char *end = NULL;
-    errno = 0;
-    double x = s ? strtod(s, &end) : NAN;
-    if (!s || !*s || *end || errno || !isfinite(x)) {
-        err_at(L, v, "%s: '%s' must be a number, not '%s'", what, key, s ? s : "(a list or mapping)");
-        return -1;
-    }
-    *out = x;
-    return 1;
-}
-
-/* Match a scalar against a list of names; returns index or -1 (reported). */
-static int get_enum(ld_t *L, yaml_node_t *m, const char *key, const char *const *names,
-                    int dflt, const char *what)
-{
-    yaml_node_t *v = get(L, m, key);
-    if (!v) {
-        if (dflt < 0) err_at(L, m, "%s: missing '%s'", what, key);
-        return dflt;
-    }
-    const char *s = scalar(v);
-    for (int i = 0; s && names[i]; i++) if (strcmp(s, names[i]) == 0) return i;
-    char list[160] = "";
-    for (int i = 0; names[i]; i++) {
-        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
-        strncat(list, names[i], sizeof list - strlen(list) - 1);
-    }
-    err_at(L, v, "%s: '%s' must be one of %s, not '%s'", what, key, list, s ? s : "(not text)");
-    return dflt < 0 ? 0 : dflt;
-}
-
-/* A sequence of scalars as a new string array. */
-static char **get_strlist(ld_t *L, yaml_node_t *v, int *n, const char *what)
-{
-    *n = 0;
-    if (!v) return NULL;
-    if (v->type != YAML_SEQUENCE_NODE) { err_at(L, v, "%s must be a list, e.g. [a, b]", what); return NULL; }
-    int m = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
-    char **r = ns_calloc((size_t)m + 1, sizeof *r);
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        const char *s = scalar(node(L, *it));
-        if (!s || !*s) { err_at(L, node(L, *it), "%s: entries must be non-empty text", what); continue; }
-        r[(*n)++] = ns_strdup(s);
-    }
-    return r;
-}
-
-static void free_strlist(char **v, int n)
-{
-    for (int i = 0; i < n; i++) free(v[i]);
-    free(v);
-}
 
 static const char *const prio_names[] = { "critical", "urgent", "routine", NULL };
 static const char *const act_names[] = { "referral", "repeat_specimen", NULL };
@@ -213,11 +58,11 @@ const char *ns_panel_marker_name(const ns_panel_t *p, int m)
 static void load_header(ld_t *L, yaml_node_t *v)
 {
     static const char *const keys[] = { "name", "version", "kit", NULL };
-    if (!v) { err_at(L, yaml_document_get_root_node(&L->doc), "missing 'panel:' section (name, version, kit)"); return; }
-    if (!check_keys(L, v, "panel", keys)) return;
-    get_str(L, v, "name", L->p->name, sizeof L->p->name, 1, "panel");
-    get_str(L, v, "version", L->p->version, sizeof L->p->version, 1, "panel");
-    get_str(L, v, "kit", L->p->kit, sizeof L->p->kit, 0, "panel");
+    if (!v) { ns_yaml_err(&L->y, ns_yaml_root(&L->y), "missing 'panel:' section (name, version, kit)"); return; }
+    if (!ns_yaml_keys(&L->y, v, "panel", keys)) return;
+    ns_yaml_str(&L->y, v, "name", L->p->name, sizeof L->p->name, 1, "panel");
+    ns_yaml_str(&L->y, v, "version", L->p->version, sizeof L->p->version, 1, "panel");
+    ns_yaml_str(&L->y, v, "kit", L->p->kit, sizeof L->p->kit, 0, "panel");
 }
 
 static const char *const col_keys[] = { "plate_id", "well", "sample_id", "sample_type", NULL };
@@ -228,7 +73,7 @@ static void alias_list(ld_t *L, yaml_node_t *m, const char *key, const char *wha
                        char ***out, int *n)
 {
     int k = 0;
-    char **v = get_strlist(L, get(L, m, key), &k, what);
+    char **v = ns_yaml_strlist(&L->y, ns_yaml_get(&L->y, m, key), &k, what);
     char **r = ns_calloc((size_t)k + 2, sizeof *r);
     int j = 0;
     r[j++] = ns_strdup(key);
@@ -247,22 +92,22 @@ static void load_input(ld_t *L, yaml_node_t *v)
     in->plate_rows = 8;
     in->plate_cols = 12;
     static const char *const keys[] = { "plate", "columns", "sample_types", NULL };
-    if (v && !check_keys(L, v, "input", keys)) v = NULL;
-    yaml_node_t *plate = get(L, v, "plate"), *cols = get(L, v, "columns"),
-                *types = get(L, v, "sample_types");
+    if (v && !ns_yaml_keys(&L->y, v, "input", keys)) v = NULL;
+    yaml_node_t *plate = ns_yaml_get(&L->y, v, "plate"), *cols = ns_yaml_get(&L->y, v, "columns"),
+                *types = ns_yaml_get(&L->y, v, "sample_types");
     if (plate) {
         static const char *const pk[] = { "rows", "cols", NULL };
         double r = 8, c = 12;
-        if (check_keys(L, plate, "input.plate", pk)) {
-            get_num(L, plate, "rows", &r, "input.plate");
-            get_num(L, plate, "cols", &c, "input.plate");
+        if (ns_yaml_keys(&L->y, plate, "input.plate", pk)) {
+            ns_yaml_num(&L->y, plate, "rows", &r, "input.plate");
+            ns_yaml_num(&L->y, plate, "cols", &c, "input.plate");
             if (!((r == 8 && c == 12) || (r == 16 && c == 24)))
-                err_at(L, plate, "input.plate: %gx%g wells is not a 96-well (8x12) or 384-well (16x24) plate", r, c);
+                ns_yaml_err(&L->y, plate, "input.plate: %gx%g wells is not a 96-well (8x12) or 384-well (16x24) plate", r, c);
             else { in->plate_rows = (int)r; in->plate_cols = (int)c; }
         }
     }
-    if (cols) check_keys(L, cols, "input.columns", col_keys);
-    if (types) check_keys(L, types, "input.sample_types", type_keys);
+    if (cols) ns_yaml_keys(&L->y, cols, "input.columns", col_keys);
+    if (types) ns_yaml_keys(&L->y, types, "input.sample_types", type_keys);
     for (int i = 0; i < 4; i++) {
         alias_list(L, cols, col_keys[i], "input.columns", &in->col_alias[i], &in->n_col_alias[i]);
         alias_list(L, types, type_keys[i], "input.sample_types", &in->type_alias[i], &in->n_type_alias[i]);
@@ -276,7 +121,7 @@ static void load_input(ld_t *L, yaml_node_t *v)
                 for (int x = 0; x < na; x++)
                     for (int y = 0; y < nb; y++)
                         if (ns_strcaseeq(a[x], b[y]))
-                            err_at(L, g ? types : cols, "input: spelling '%s' is given for both %s and %s",
+                            ns_yaml_err(&L->y, g ? types : cols, "input: spelling '%s' is given for both %s and %s",
                                    a[x], g ? type_keys[i] : col_keys[i], g ? type_keys[j] : col_keys[j]);
             }
 }
@@ -284,34 +129,34 @@ static void load_input(ld_t *L, yaml_node_t *v)
 static void load_analytes(ld_t *L, yaml_node_t *v)
 {
     ns_panel_t *p = L->p;
-    if (!v) { err_at(L, yaml_document_get_root_node(&L->doc), "missing 'analytes:' list"); return; }
-    if (v->type != YAML_SEQUENCE_NODE) { err_at(L, v, "'analytes' must be a list"); return; }
+    if (!v) { ns_yaml_err(&L->y, ns_yaml_root(&L->y), "missing 'analytes:' list"); return; }
+    if (v->type != YAML_SEQUENCE_NODE) { ns_yaml_err(&L->y, v, "'analytes' must be a list"); return; }
     int m = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     p->analytes = ns_calloc((size_t)m, sizeof *p->analytes);
     static const char *const keys[] = { "name", "aliases", "unit", "loinc", NULL };
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *a = node(L, *it);
-        if (!check_keys(L, a, "analyte", keys)) continue;
+        yaml_node_t *a = ns_yaml_node(&L->y, *it);
+        if (!ns_yaml_keys(&L->y, a, "analyte", keys)) continue;
         ns_analyte_t *x = &p->analytes[p->n_analytes];
-        if (!get_str(L, a, "name", x->name, sizeof x->name, 1, "analyte")) continue;
-        x->pos = pos_of(a);
+        if (!ns_yaml_str(&L->y, a, "name", x->name, sizeof x->name, 1, "analyte")) continue;
+        x->pos = ns_yaml_pos(a);
         strcpy(x->unit, "umol/L");
-        get_str(L, a, "unit", x->unit, sizeof x->unit, 0, x->name);
-        get_str(L, a, "loinc", x->loinc, sizeof x->loinc, 0, x->name);
-        yaml_node_t *al = get(L, a, "aliases");
-        x->aliases = get_strlist(L, al, &x->n_aliases, "aliases");
+        ns_yaml_str(&L->y, a, "unit", x->unit, sizeof x->unit, 0, x->name);
+        ns_yaml_str(&L->y, a, "loinc", x->loinc, sizeof x->loinc, 0, x->name);
+        yaml_node_t *al = ns_yaml_get(&L->y, a, "aliases");
+        x->aliases = ns_yaml_strlist(&L->y, al, &x->n_aliases, "aliases");
         /* every spelling (name or alias) must identify one analyte only */
         for (int k = -1; k < x->n_aliases; k++) {
             const char *s = k < 0 ? x->name : x->aliases[k];
             int other = ns_panel_find_analyte(p, s);
             if (other >= 0)
-                err_at(L, k < 0 ? get(L, a, "name") : al,
+                ns_yaml_err(&L->y, k < 0 ? ns_yaml_get(&L->y, a, "name") : al,
                        "analyte '%s': spelling '%s' is already used by analyte '%s' (line %d)",
                        x->name, s, p->analytes[other].name, p->analytes[other].pos.line);
         }
         p->n_analytes++;
     }
-    if (p->n_analytes == 0) err_at(L, v, "'analytes' is empty: a panel needs at least one analyte");
+    if (p->n_analytes == 0) ns_yaml_err(&L->y, v, "'analytes' is empty: a panel needs at least one analyte");
 }
 
 /* A header spelling that names both a fixed column and an analyte would quarantine every
@@ -323,7 +168,7 @@ static void check_column_clash(ld_t *L, yaml_node_t *where)
         for (int x = 0; x < in->n_col_alias[k]; x++) {
             int a = ns_panel_find_analyte(L->p, in->col_alias[k][x]);
             if (a >= 0)
-                err_at(L, where, "spelling '%s' names both the column %s and analyte '%s' (line %d)",
+                ns_yaml_err(&L->y, where, "spelling '%s' names both the column %s and analyte '%s' (line %d)",
                        in->col_alias[k][x], in->col_alias[k][0], L->p->analytes[a].name, L->p->analytes[a].pos.line);
         }
 }
@@ -331,28 +176,28 @@ static void check_column_clash(ld_t *L, yaml_node_t *where)
 static int *analyte_terms(ld_t *L, yaml_node_t *r, const char *key, int *n, const char *rname)
 {
     *n = 0;
-    yaml_node_t *v = get(L, r, key);
-    if (!v) { err_at(L, r, "ratio '%s': missing '%s' (list of analytes)", rname, key); return NULL; }
+    yaml_node_t *v = ns_yaml_get(&L->y, r, key);
+    if (!v) { ns_yaml_err(&L->y, r, "ratio '%s': missing '%s' (list of analytes)", rname, key); return NULL; }
     if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start) {
-        err_at(L, v, "ratio '%s': '%s' must be a non-empty list of analytes, e.g. [C16, C18]", rname, key);
+        ns_yaml_err(&L->y, v, "ratio '%s': '%s' must be a non-empty list of analytes, e.g. [C16, C18]", rname, key);
         return NULL;
     }
     int m = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     if (m > NS_RATIO_MAX_TERMS) {
-        err_at(L, v, "ratio '%s': '%s' has %d terms, at most %d", rname, key, m, NS_RATIO_MAX_TERMS);
+        ns_yaml_err(&L->y, v, "ratio '%s': '%s' has %d terms, at most %d", rname, key, m, NS_RATIO_MAX_TERMS);
         return NULL;
     }
     int *idx = ns_calloc((size_t)m, sizeof *idx);
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *t = node(L, *it);
-        const char *s = scalar(t);
+        yaml_node_t *t = ns_yaml_node(&L->y, *it);
+        const char *s = ns_yaml_scalar(t);
         int a = -1;
         for (int i = 0; s && i < L->p->n_analytes; i++)
             if (strcmp(L->p->analytes[i].name, s) == 0) a = i;
-        if (a < 0) { err_at(L, t, "unknown analyte '%s' in ratio '%s'", s ? s : "?", rname); continue; }
+        if (a < 0) { ns_yaml_err(&L->y, t, "unknown analyte '%s' in ratio '%s'", s ? s : "?", rname); continue; }
         int dup = 0;
         for (int k = 0; k < *n; k++) dup |= idx[k] == a;
-        if (dup) { err_at(L, t, "ratio '%s': analyte '%s' is listed twice in '%s'", rname, s, key); continue; }
+        if (dup) { ns_yaml_err(&L->y, t, "ratio '%s': analyte '%s' is listed twice in '%s'", rname, s, key); continue; }
         idx[(*n)++] = a;
     }
     return idx;
@@ -362,19 +207,19 @@ static void load_ratios(ld_t *L, yaml_node_t *v)
 {
     ns_panel_t *p = L->p;
     if (!v) return;
-    if (v->type != YAML_SEQUENCE_NODE) { err_at(L, v, "'ratios' must be a list"); return; }
+    if (v->type != YAML_SEQUENCE_NODE) { ns_yaml_err(&L->y, v, "'ratios' must be a list"); return; }
     int m = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     p->ratios = ns_calloc((size_t)m, sizeof *p->ratios);
     static const char *const keys[] = { "name", "num", "den", "loinc", NULL };
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *r = node(L, *it);
-        if (!check_keys(L, r, "ratio", keys)) continue;
+        yaml_node_t *r = ns_yaml_node(&L->y, *it);
+        if (!ns_yaml_keys(&L->y, r, "ratio", keys)) continue;
         ns_ratio_t *x = &p->ratios[p->n_ratios];
-        if (!get_str(L, r, "name", x->name, sizeof x->name, 1, "ratio")) continue;
-        x->pos = pos_of(r);
+        if (!ns_yaml_str(&L->y, r, "name", x->name, sizeof x->name, 1, "ratio")) continue;
+        x->pos = ns_yaml_pos(r);
         if (find_marker(p, x->name) >= 0)
-            err_at(L, get(L, r, "name"), "ratio '%s': name already used by an analyte or ratio", x->name);
-        get_str(L, r, "loinc", x->loinc, sizeof x->loinc, 0, x->name);
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, r, "name"), "ratio '%s': name already used by an analyte or ratio", x->name);
+        ns_yaml_str(&L->y, r, "loinc", x->loinc, sizeof x->loinc, 0, x->name);
         x->num = analyte_terms(L, r, "num", &x->n_num, x->name);
         x->den = analyte_terms(L, r, "den", &x->n_den, x->name);
         p->n_ratios++;
@@ -389,46 +234,46 @@ static void load_marker(ld_t *L, yaml_node_t *mk, ns_condition_t *c)
     static const char *const dirs[] = { "high", "low", NULL };
     char what[80];
     snprintf(what, sizeof what, "condition %s marker", c->code);
-    if (!check_keys(L, mk, what, keys)) return;
+    if (!ns_yaml_keys(&L->y, mk, what, keys)) return;
     ns_marker_t *x = &c->markers[c->n_markers];
-    x->pos = pos_of(mk);
+    x->pos = ns_yaml_pos(mk);
     char name[NS_NAME_MAX] = "";
-    if (!get_str(L, mk, "marker", name, sizeof name, 1, what)) return;
+    if (!ns_yaml_str(&L->y, mk, "marker", name, sizeof name, 1, what)) return;
     x->marker = find_marker(L->p, name);
     if (x->marker < 0) {
-        err_at(L, get(L, mk, "marker"), "condition %s: unknown marker '%s' (not an analyte or ratio name)",
+        ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "marker"), "condition %s: unknown marker '%s' (not an analyte or ratio name)",
                c->code, name);
         return;
     }
     for (int k = 0; k < c->n_markers; k++)
         if (c->markers[k].marker == x->marker)
-            err_at(L, get(L, mk, "marker"), "condition %s: marker '%s' is listed twice", c->code, name);
-    x->role = get_enum(L, mk, "role", roles, NS_ROLE_PRIMARY, what);
-    x->thr.dir = get_enum(L, mk, "direction", dirs, -1, what);
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "marker"), "condition %s: marker '%s' is listed twice", c->code, name);
+    x->role = ns_yaml_enum(&L->y, mk, "role", roles, NS_ROLE_PRIMARY, what);
+    x->thr.dir = ns_yaml_enum(&L->y, mk, "direction", dirs, -1, what);
     x->thr.cutoff = x->thr.borderline = x->thr.critical = NAN;
-    if (get_num(L, mk, "cutoff", &x->thr.cutoff, what) == 0)
-        err_at(L, mk, "condition %s: marker '%s' has no cutoff", c->code, name);
-    get_num(L, mk, "borderline", &x->thr.borderline, what);
-    get_num(L, mk, "critical", &x->thr.critical, what);
+    if (ns_yaml_num(&L->y, mk, "cutoff", &x->thr.cutoff, what) == 0)
+        ns_yaml_err(&L->y, mk, "condition %s: marker '%s' has no cutoff", c->code, name);
+    ns_yaml_num(&L->y, mk, "borderline", &x->thr.borderline, what);
+    ns_yaml_num(&L->y, mk, "critical", &x->thr.critical, what);
     const double cut = x->thr.cutoff, bl = x->thr.borderline, cr = x->thr.critical;
     if (!isnan(cut) && cut < 0)
-        err_at(L, get(L, mk, "cutoff"), "condition %s: cutoff %g for '%s' is negative", c->code, cut, name);
+        ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "cutoff"), "condition %s: cutoff %g for '%s' is negative", c->code, cut, name);
     else if (!isnan(cut) && cut == 0 && x->thr.dir == NS_DIR_HIGH)
-        err_at(L, get(L, mk, "cutoff"), "condition %s: a high cutoff of 0 for '%s' would flag every sample",
+        ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "cutoff"), "condition %s: a high cutoff of 0 for '%s' would flag every sample",
                c->code, name);
     if (x->thr.dir == NS_DIR_HIGH) {
         if (!isnan(bl) && !isnan(cut) && !(bl < cut))
-            err_at(L, get(L, mk, "borderline"), "condition %s: '%s' is a high marker, so borderline (%g) must be below cutoff (%g)",
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "borderline"), "condition %s: '%s' is a high marker, so borderline (%g) must be below cutoff (%g)",
                    c->code, name, bl, cut);
         if (!isnan(cr) && !isnan(cut) && !(cr > cut))
-            err_at(L, get(L, mk, "critical"), "condition %s: '%s' is a high marker, so critical (%g) must be above cutoff (%g)",
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "critical"), "condition %s: '%s' is a high marker, so critical (%g) must be above cutoff (%g)",
                    c->code, name, cr, cut);
     } else {
         if (!isnan(bl) && !isnan(cut) && !(bl > cut))
-            err_at(L, get(L, mk, "borderline"), "condition %s: '%s' is a low marker, so borderline (%g) must be above cutoff (%g)",
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "borderline"), "condition %s: '%s' is a low marker, so borderline (%g) must be above cutoff (%g)",
                    c->code, name, bl, cut);
         if (!isnan(cr) && !isnan(cut) && !(cr < cut))
-            err_at(L, get(L, mk, "critical"), "condition %s: '%s' is a low marker, so critical (%g) must be below cutoff (%g)",
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "critical"), "condition %s: '%s' is a low marker, so critical (%g) must be below cutoff (%g)",
                    c->code, name, cr, cut);
     }
     c->n_markers++;
@@ -437,8 +282,8 @@ static void load_marker(ld_t *L, yaml_node_t *mk, ns_condition_t *c)
 static void load_conditions(ld_t *L, yaml_node_t *v)
 {
     ns_panel_t *p = L->p;
-    if (!v) { err_at(L, yaml_document_get_root_node(&L->doc), "missing 'conditions:' list"); return; }
-    if (v->type != YAML_SEQUENCE_NODE) { err_at(L, v, "'conditions' must be a list"); return; }
+    if (!v) { ns_yaml_err(&L->y, ns_yaml_root(&L->y), "missing 'conditions:' list"); return; }
+    if (v->type != YAML_SEQUENCE_NODE) { ns_yaml_err(&L->y, v, "'conditions' must be a list"); return; }
     int m = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     p->conds = ns_calloc((size_t)m, sizeof *p->conds);
     static const char *const keys[] = { "code", "name", "priority", "action", "rule",
@@ -446,46 +291,46 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
     static const char *const rules[] = { "any", "all", NULL };
     static const char *const bools[] = { "false", "true", NULL };
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *cn = node(L, *it);
-        if (!check_keys(L, cn, "condition", keys)) continue;
+        yaml_node_t *cn = ns_yaml_node(&L->y, *it);
+        if (!ns_yaml_keys(&L->y, cn, "condition", keys)) continue;
         ns_condition_t *c = &p->conds[p->n_conds];
-        if (!get_str(L, cn, "code", c->code, sizeof c->code, 1, "condition")) continue;
-        c->pos = pos_of(cn);
+        if (!ns_yaml_str(&L->y, cn, "code", c->code, sizeof c->code, 1, "condition")) continue;
+        c->pos = ns_yaml_pos(cn);
         for (int k = 0; k < p->n_conds; k++)
             if (strcmp(p->conds[k].code, c->code) == 0)
-                err_at(L, get(L, cn, "code"), "duplicate condition '%s' (first at line %d)", c->code,
+                ns_yaml_err(&L->y, ns_yaml_get(&L->y, cn, "code"), "duplicate condition '%s' (first at line %d)", c->code,
                        p->conds[k].pos.line);
-        const char *nm = scalar(get(L, cn, "name"));
+        const char *nm = ns_yaml_scalar(ns_yaml_get(&L->y, cn, "name"));
         c->name = ns_strdup(nm ? nm : c->code);
         char what[64];
         snprintf(what, sizeof what, "condition %s", c->code);
-        c->priority = get_enum(L, cn, "priority", prio_names, -1, what);
-        c->action = get_enum(L, cn, "action", act_names, -1, what);
-        c->rule = get_enum(L, cn, "rule", rules, NS_RULE_ANY, what);
-        c->require_secondary = get_enum(L, cn, "require_secondary", bools, 0, what);
-        yaml_node_t *mks = get(L, cn, "markers");
+        c->priority = ns_yaml_enum(&L->y, cn, "priority", prio_names, -1, what);
+        c->action = ns_yaml_enum(&L->y, cn, "action", act_names, -1, what);
+        c->rule = ns_yaml_enum(&L->y, cn, "rule", rules, NS_RULE_ANY, what);
+        c->require_secondary = ns_yaml_enum(&L->y, cn, "require_secondary", bools, 0, what);
+        yaml_node_t *mks = ns_yaml_get(&L->y, cn, "markers");
         if (!mks || mks->type != YAML_SEQUENCE_NODE || mks->data.sequence.items.top == mks->data.sequence.items.start) {
-            err_at(L, mks ? mks : cn, "condition %s: 'markers' must be a non-empty list", c->code);
+            ns_yaml_err(&L->y, mks ? mks : cn, "condition %s: 'markers' must be a non-empty list", c->code);
         } else {
             int nm_ = (int)(mks->data.sequence.items.top - mks->data.sequence.items.start);
             c->markers = ns_calloc((size_t)nm_, sizeof *c->markers);
             for (yaml_node_item_t *mi = mks->data.sequence.items.start; mi < mks->data.sequence.items.top; mi++)
-                load_marker(L, node(L, *mi), c);
+                load_marker(L, ns_yaml_node(&L->y, *mi), c);
             int n_prim = 0, n_sec = 0;
             for (int k = 0; k < c->n_markers; k++) {
                 if (c->markers[k].role == NS_ROLE_PRIMARY) n_prim++;
                 else n_sec++;
             }
             if (c->n_markers > 0 && n_prim == 0)
-                err_at(L, mks, "condition %s: needs at least one primary marker", c->code);
+                ns_yaml_err(&L->y, mks, "condition %s: needs at least one primary marker", c->code);
             if (c->require_secondary && n_sec == 0)
-                err_at(L, get(L, cn, "require_secondary"), "condition %s: require_secondary is true but no marker has role secondary", c->code);
+                ns_yaml_err(&L->y, ns_yaml_get(&L->y, cn, "require_secondary"), "condition %s: require_secondary is true but no marker has role secondary", c->code);
             if (c->n_markers > 64)
-                err_at(L, mks, "condition %s: more than 64 markers", c->code);
+                ns_yaml_err(&L->y, mks, "condition %s: more than 64 markers", c->code);
         }
         p->n_conds++;
     }
-    if (p->n_conds == 0) err_at(L, v, "'conditions' is empty");
+    if (p->n_conds == 0) ns_yaml_err(&L->y, v, "'conditions' is empty");
 }
 
 /* ---- entry points ------------------------------------------------------------------ */
@@ -493,66 +338,29 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
 ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns_panel_errs_t *errs)
 {
     memset(errs, 0, sizeof *errs);
-    errs->text = ns_strndup(text, len);
     ld_t L;
     memset(&L, 0, sizeof L);
-    L.errs = errs;
     L.p = ns_calloc(1, sizeof *L.p);
     L.p->path = ns_strdup(name);
     L.p->text = ns_strndup(text, len);
     L.p->text_len = len;
     ns_sha256_hex(text, len, L.p->sha256);
+    if (ns_yaml_parse(&L.y, text, len, errs) < 0) { ns_panel_free(L.p); return NULL; }
 
-    yaml_parser_t yp;
-    yaml_parser_initialize(&yp);
-    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&yp, &L.doc)) {
-        ns_panel_errs_t *e = errs;
-        if (e->n == e->m) { e->m = 16; e->v = ns_realloc(e->v, (size_t)e->m * sizeof *e->v); }
-        ns_panel_err_t *x = &e->v[e->n++];
-        x->pos.line = (int)yp.problem_mark.line + 1;
-        x->pos.col = (int)yp.problem_mark.column + 1;
-        snprintf(x->msg, sizeof x->msg, "YAML syntax error: %s%s%s", yp.problem ? yp.problem : "unknown",
-                 yp.context ? " " : "", yp.context ? yp.context : "");
-        yaml_parser_delete(&yp);
-        ns_panel_free(L.p);
-        return NULL;
-    }
-    /* a second document ("---") would be silently ignored by a one-document load: refuse */
-    yaml_document_t extra;
-    if (yaml_parser_load(&yp, &extra)) {
-        yaml_node_t *r2 = yaml_document_get_root_node(&extra);
-        if (r2) err_at(&L, r2, "a second YAML document ('---'): a panel file holds one document");
-        yaml_document_delete(&extra);
-    } else {
-        ns_panel_err_t x;
-        x.pos.line = (int)yp.problem_mark.line + 1;
-        x.pos.col = (int)yp.problem_mark.column + 1;
-        snprintf(x.msg, sizeof x.msg, "YAML syntax error: %s", yp.problem ? yp.problem : "unknown");
-        if (errs->n == errs->m) { errs->m = errs->m ? errs->m * 2 : 16; errs->v = ns_realloc(errs->v, (size_t)errs->m * sizeof *errs->v); }
-        errs->v[errs->n++] = x;
-    }
-    yaml_parser_delete(&yp);
-
-    yaml_node_t *root = yaml_document_get_root_node(&L.doc);
+    yaml_node_t *root = ns_yaml_root(&L.y);
     static const char *const top[] = { "panel", "input", "analytes", "ratios", "conditions", NULL };
     if (!root) {
-        ns_panel_err_t *x;
-        errs->m = 16;
-        errs->v = ns_realloc(errs->v, (size_t)errs->m * sizeof *errs->v);
-        x = &errs->v[errs->n++];
-        x->pos.line = 1; x->pos.col = 1;
-        snprintf(x->msg, sizeof x->msg, "empty file: expected panel, analytes, ratios and conditions");
-    } else if (check_keys(&L, root, "the top level", top)) {
-        load_header(&L, get(&L, root, "panel"));
-        load_input(&L, get(&L, root, "input"));
-        load_analytes(&L, get(&L, root, "analytes"));
-        yaml_node_t *cols = get(&L, get(&L, root, "input"), "columns");
-        check_column_clash(&L, cols ? cols : get(&L, root, "analytes"));
-        load_ratios(&L, get(&L, root, "ratios"));
-        load_conditions(&L, get(&L, root, "conditions"));
+        ns_yaml_errs_add(errs, 1, 1, "empty file: expected panel, analytes, ratios and conditions");
+    } else if (ns_yaml_keys(&L.y, root, "the top level", top)) {
+        load_header(&L, ns_yaml_get(&L.y, root, "panel"));
+        load_input(&L, ns_yaml_get(&L.y, root, "input"));
+        load_analytes(&L, ns_yaml_get(&L.y, root, "analytes"));
+        yaml_node_t *cols = ns_yaml_get(&L.y, ns_yaml_get(&L.y, root, "input"), "columns");
+        check_column_clash(&L, cols ? cols : ns_yaml_get(&L.y, root, "analytes"));
+        load_ratios(&L, ns_yaml_get(&L.y, root, "ratios"));
+        load_conditions(&L, ns_yaml_get(&L.y, root, "conditions"));
     }
-    yaml_document_delete(&L.doc);
+    ns_yaml_done(&L.y);
 
     if (errs->n) { ns_panel_free(L.p); return NULL; }
     free(errs->text);
@@ -590,15 +398,15 @@ ns_panel_t *ns_panel_load(const char *path, ns_panel_errs_t *errs)
 void ns_panel_free(ns_panel_t *p)
 {
     if (!p) return;
-    for (int i = 0; i < p->n_analytes; i++) free_strlist(p->analytes[i].aliases, p->analytes[i].n_aliases);
+    for (int i = 0; i < p->n_analytes; i++) ns_strlist_free(p->analytes[i].aliases, p->analytes[i].n_aliases);
     free(p->analytes);
     for (int r = 0; r < p->n_ratios; r++) { free(p->ratios[r].num); free(p->ratios[r].den); }
     free(p->ratios);
     for (int c = 0; c < p->n_conds; c++) { free(p->conds[c].name); free(p->conds[c].markers); }
     free(p->conds);
     for (int i = 0; i < 4; i++) {
-        free_strlist(p->input.col_alias[i], p->input.n_col_alias[i]);
-        free_strlist(p->input.type_alias[i], p->input.n_type_alias[i]);
+        ns_strlist_free(p->input.col_alias[i], p->input.n_col_alias[i]);
+        ns_strlist_free(p->input.type_alias[i], p->input.n_type_alias[i]);
     }
     free(p->slot_cond);
     free(p->slot_marker);
