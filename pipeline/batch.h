@@ -82,8 +82,12 @@ typedef struct {
     int ok;                       /* 0 if the file could not be used at all */
 } ns_manifest_t;
 
+struct ns_qc_result;
+
 typedef struct {
     const ns_panel_t *panel;      /* not owned */
+    const char *night;            /* night name (its directory's base name), for archives */
+    const struct ns_qc_result *qc; /* plate QC results (plate_qc.h), NULL if QC not run */
 
     ns_plate_t *plates;
     int n_plates;
