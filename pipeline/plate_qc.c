@@ -1,0 +1,286 @@
+/* plate_qc.c — see plate_qc.h.
+ *
+ * The Westgard series of one analyte is: earlier nights' controls (history), then tonight's
+ * plates in file order.  For plate k, the kernel sees the last SERIES_BACK observations
+ * before plate k plus plate k's own (marked current); no rule looks further back than
+ * ten observations per level, so the window is ample and the cost stays linear in the
+ * number of plates.  Analytes are independent and judged in parallel; every decision is
+ * then taken serially in plate order, so results do not depend on the thread count.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include "log.h"
+#include "plate_qc.h"
+#include "util.h"
+
+#define SERIES_BACK 48
+
+static const char *const level_name[NS_QC_LEVELS] = { "qc_low", "qc_high" };
+
+static int level_of_type(int type)
+{
+    return type == NS_TYPE_QC_LOW ? 0 : type == NS_TYPE_QC_HIGH ? 1 : -1;
+}
+
+/* rows of plate k: [first_row, end) — rows of one plate are contiguous in the batch */
+static int64_t plate_end(const ns_batch_t *b, int k)
+{
+    int64_t i = b->plates[k].first_row;
+    while (i < b->n && b->plate[i] == k) i++;
+    return i;
+}
+
+static double median_of(double *v, size_t n)
+{
+    if (n == 0) return NAN;
+    gsl_sort(v, 1, n);
+    return gsl_stats_median_from_sorted_data(v, 1, n);
+}
+
+static void add_warning(ns_plate_qc_t *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_warning(ns_plate_qc_t *q, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char *w = q->warnings ? ns_asprintf("%s; %s", q->warnings, msg) : ns_strdup(msg);
+    free(q->warnings);
+    q->warnings = w;
+    if (q->status == NS_QC_ACCEPTED) q->status = NS_QC_WARNING;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void reject(ns_plate_qc_t *q, const char *fmt, ...)
+{
+    if (q->status == NS_QC_REJECTED) return;       /* the first reason decides */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q->reason, sizeof q->reason, fmt, ap);
+    va_end(ap);
+    q->status = NS_QC_REJECTED;
+}
+
+/* Westgard over every analyte: fills q[k].violated and returns, per plate and analyte,
+ * the kernel's most serious rule and level in rule_of / lvl_of ([k * na + a]). */
+static int westgard_all(const ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_history_t *hist,
+                        const ns_qc_result_t *r, int *rule_of, int *lvl_of)
+{
+    const int na = b->panel->n_analytes, np = b->n_plates;
+    int bad = 0;
+
+    #pragma omp parallel for schedule(dynamic, 1) reduction(|:bad)
+    for (int a = 0; a < na; a++) {
+        /* this analyte's series: history, then tonight in plate order */
+        int64_t m = 0, cap = 64;
+        ns_qc_obs_t *s = ns_malloc((size_t)cap * sizeof *s);
+        int32_t *plate_of = ns_malloc((size_t)cap * sizeof *plate_of);
+        for (int pass = 0; pass < 2; pass++) {
+            const ns_qc_control_t *o = pass ? r->obs : hist ? hist->obs : NULL;
+            int64_t n = pass ? r->n_obs : hist ? hist->n_obs : 0;
+            for (int64_t j = 0; j < n; j++) {
+                if (o[j].analyte != a) continue;
+                if (m == cap) {
+                    cap *= 2;
+                    s = ns_realloc(s, (size_t)cap * sizeof *s);
+                    plate_of = ns_realloc(plate_of, (size_t)cap * sizeof *plate_of);
+                }
+                s[m].z = o[j].z;
+                s[m].level = o[j].level;
+                s[m].current = 0;
+                plate_of[m++] = pass ? o[j].plate : -1;
+            }
+        }
+        /* walk tonight's plates; [lo, hi) = this plate's observations */
+        int64_t lo = 0;
+        while (lo < m && plate_of[lo] < 0) lo++;
+        for (int k = 0; k < np; k++) {
+            rule_of[(size_t)k * na + a] = -1;
+            lvl_of[(size_t)k * na + a] = -1;
+            int64_t hi = lo;
+            while (hi < m && plate_of[hi] == k) hi++;
+            if (hi == lo) continue;
+            int64_t from = lo > SERIES_BACK ? lo - SERIES_BACK : 0;
+            for (int64_t j = lo; j < hi; j++) s[j].current = 1;
+            ns_wg_result_t res;
+            if (ns_westgard_eval(s + from, (int)(hi - from), cfg->rules, &res) < 0) bad = 1;
+            else {
+                rule_of[(size_t)k * na + a] = res.first_rule;
+                lvl_of[(size_t)k * na + a] = res.level;
+                /* per level: which rules this plate's observations of that level break */
+                for (int l = 0; l < NS_QC_LEVELS; l++) {
+                    int any = 0;
+                    for (int64_t j = lo; j < hi; j++) any |= s[j].level == l;
+                    if (any && (res.level == l || res.level < 0))
+                        r->plate[k].violated[a * NS_QC_LEVELS + l] = res.violated;
+                }
+            }
+            for (int64_t j = lo; j < hi; j++) s[j].current = 0;
+            lo = hi;
+        }
+        free(s);
+        free(plate_of);
+    }
+    return bad ? -1 : 0;
+}
+
+int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_history_t *hist,
+                    ns_qc_result_t *r)
+{
+    const ns_panel_t *p = b->panel;
+    const int na = p->n_analytes, np = b->n_plates;
+    const size_t un = (size_t)b->n;
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->plate = ns_calloc((size_t)(np ? np : 1), sizeof *r->plate);
+    for (int k = 0; k < np; k++) {
+        ns_plate_qc_t *q = &r->plate[k];
+        q->status = b->plates[k].status == NS_PLATE_OK ? NS_QC_ACCEPTED : NS_QC_NOT_RUN;
+        q->violated = ns_calloc((size_t)na * NS_QC_LEVELS, sizeof *q->violated);
+        q->median = ns_malloc((size_t)na * sizeof *q->median);
+        q->median_ref = ns_malloc((size_t)na * sizeof *q->median_ref);
+        for (int a = 0; a < na; a++) q->median[a] = q->median_ref[a] = NAN;
+    }
+
+    /* tonight's control observations, plate order, well order, analyte order */
+    int64_t cap = 0;
+    for (int64_t i = 0; i < b->n; i++) cap += level_of_type(b->type[i]) >= 0;
+    r->obs = ns_calloc((size_t)(cap * na + 1), sizeof *r->obs);
+    for (int64_t i = 0; i < b->n; i++) {
+        int l = level_of_type(b->type[i]);
+        if (l < 0) continue;
+        const ns_qc_level_t *lv = &cfg->level[l];
+        for (int a = 0; a < na; a++) {
+            if (isnan(lv->mean[a])) continue;
+            ns_qc_control_t *o = &r->obs[r->n_obs++];
+            snprintf(o->plate_id, sizeof o->plate_id, "%s", b->plates[b->plate[i]].id);
+            o->plate = b->plate[i];
+            memcpy(o->well, b->well[i], 4);
+            o->level = (uint8_t)l;
+            o->analyte = a;
+            o->value = b->conc[(size_t)a * un + (size_t)i];
+            o->z = (o->value - lv->mean[a]) / lv->sd[a];     /* NAN stays NAN */
+        }
+    }
+
+    /* 1. Westgard, all analytes in parallel */
+    int *rule_of = ns_malloc((size_t)(np ? np : 1) * (size_t)na * sizeof *rule_of);
+    int *lvl_of = ns_malloc((size_t)(np ? np : 1) * (size_t)na * sizeof *lvl_of);
+    if (westgard_all(b, cfg, hist, r, rule_of, lvl_of) < 0) {
+        ns_error("run", "internal error: Westgard kernel rejected a control series");
+        free(rule_of);
+        free(lvl_of);
+        return -1;
+    }
+
+    /* 2. decisions, plate by plate, in file order */
+    double *buf = ns_malloc((un ? un : 1) * sizeof *buf);
+    double *ref = ns_malloc((size_t)(np + (hist ? hist->n_plates : 0) + 1) * sizeof *ref);
+    for (int k = 0; k < np; k++) {
+        ns_plate_qc_t *q = &r->plate[k];
+        if (q->status == NS_QC_NOT_RUN) continue;
+        const int64_t i0 = b->plates[k].first_row, i1 = plate_end(b, k);
+
+        /* a control level missing from the plate: nothing can be verified */
+        int n_lvl[NS_QC_LEVELS] = { 0, 0 };
+        for (int64_t i = i0; i < i1; i++) {
+            int l = level_of_type(b->type[i]);
+            if (l >= 0) n_lvl[l]++;
+        }
+        for (int l = 0; l < NS_QC_LEVELS; l++)
+            if (!n_lvl[l]) reject(q, "no %s well on the plate", level_name[l]);
+
+        /* a level present but without a value for an analyte that has a target */
+        for (int l = 0; l < NS_QC_LEVELS && q->status != NS_QC_REJECTED; l++)
+            for (int a = 0; a < na; a++) {
+                if (isnan(cfg->level[l].mean[a]) || !n_lvl[l]) continue;
+                int have = 0;
+                for (int64_t i = i0; i < i1; i++)
+                    if (level_of_type(b->type[i]) == l && !isnan(b->conc[(size_t)a * un + (size_t)i])) have = 1;
+                if (!have) { reject(q, "no %s value for %s", level_name[l], p->analytes[a].name); break; }
+            }
+
+        /* Westgard: the most serious rule over all analytes decides; ties by analyte order */
+        static const int severity[6] = { 5, 0, 2, 1, 3, 4 };   /* by bit: 1-2s last, 1-3s first */
+        int best_a = -1, best_rule = -1;
+        for (int a = 0; a < na; a++) {
+            int rule = rule_of[(size_t)k * na + a];
+            if (rule < 0) continue;
+            if (best_rule < 0 || severity[rule] < severity[best_rule]) { best_rule = rule; best_a = a; }
+        }
+        if (best_rule >= 0) {
+            int l = lvl_of[(size_t)k * na + best_a];
+            const char *ln = l >= 0 ? level_name[l] : "qc_low+qc_high";
+            if ((1u << best_rule) & NS_WG_REJECT_RULES)
+                reject(q, "%s %s %s", ns_westgard_rule_name(best_rule), p->analytes[best_a].name, ln);
+            else
+                add_warning(q, "%s %s %s", ns_westgard_rule_name(best_rule), p->analytes[best_a].name, ln);
+        }
+
+        /* blanks: carry-over from the well before */
+        for (int64_t i = i0; i < i1; i++) {
+            if (b->type[i] != NS_TYPE_BLANK) continue;
+            for (int a = 0; a < na; a++) {
+                double lim = cfg->blank_max_fraction * cfg->level[0].mean[a];
+                double v = b->conc[(size_t)a * un + (size_t)i];
+                if (isnan(lim) || isnan(v) || v <= lim) continue;
+                if (cfg->blank_action == NS_QC_ACT_REJECT)
+                    reject(q, "carry-over %s in blank %s", p->analytes[a].name, b->well[i]);
+                else
+                    add_warning(q, "carry-over %s in blank %s", p->analytes[a].name, b->well[i]);
+            }
+        }
+
+        /* patient medians, and the shift against the running median of earlier plates */
+        for (int a = 0; a < na; a++) {
+            size_t m = 0;
+            for (int64_t i = i0; i < i1; i++) {
+                double v = b->conc[(size_t)a * un + (size_t)i];
+                if (b->type[i] == NS_TYPE_PATIENT && !isnan(v)) buf[m++] = v;
+            }
+            q->median[a] = (int)m >= cfg->median_min_patients ? median_of(buf, m) : NAN;
+            if (isnan(cfg->median_max_shift) || isnan(q->median[a])) continue;
+            size_t nr = 0;
+            int want = cfg->median_window;
+            for (int j = k - 1; j >= 0 && (int)nr < want; j--)
+                if (r->plate[j].status != NS_QC_NOT_RUN && !isnan(r->plate[j].median[a])) ref[nr++] = r->plate[j].median[a];
+            for (int j = hist ? hist->n_plates - 1 : -1; j >= 0 && (int)nr < want; j--)
+                if (!isnan(hist->median[(size_t)j * na + a])) ref[nr++] = hist->median[(size_t)j * na + a];
+            if (nr < 3) continue;                       /* too little to compare with */
+            q->median_ref[a] = median_of(ref, nr);
+            double shift = q->median[a] / q->median_ref[a] - 1.0;
+            if (q->median_ref[a] > 0 && fabs(shift) > cfg->median_max_shift)
+                add_warning(q, "median shift %s %+.0f%%", p->analytes[a].name, 100.0 * shift);
+        }
+
+        if (q->status == NS_QC_REJECTED) r->n_rejected++;
+        else if (q->status == NS_QC_WARNING) r->n_warning++;
+        if (q->status == NS_QC_REJECTED && b->state)
+            for (int64_t i = i0; i < i1; i++)
+                if (b->type[i] == NS_TYPE_PATIENT) b->state[i] = NS_STATE_QC_HOLD;
+    }
+    free(buf);
+    free(ref);
+    free(rule_of);
+    free(lvl_of);
+    return 0;
+}
+
+void ns_plate_qc_free(ns_qc_result_t *r, int n_plates)
+{
+    if (!r->plate) return;
+    for (int k = 0; k < n_plates; k++) {
+        free(r->plate[k].warnings);
+        free(r->plate[k].violated);
+        free(r->plate[k].median);
+        free(r->plate[k].median_ref);
+    }
+    free(r->plate);
+    free(r->obs);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,246 @@
+/* test_plate_qc.c — plate QC decisions on hand-built batches: Westgard within a plate,
+ * across tonight's plates and from history; missing controls; carry-over; median shift;
+ * qc_hold of a rejected plate's patients only. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../pipeline/plate_qc.h"
+
+#define NA 2              /* analytes A0, A1 */
+#define PER_PLATE 24      /* qc_low, qc_high, blank, 21 patients */
+
+static ns_panel_t panel;
+static ns_qc_config_t cfg;
+static double mean_[NS_QC_LEVELS][NA] = { { 10, 1 }, { 50, 5 } };
+static double sd_[NS_QC_LEVELS][NA] = { { 1, 0.1 }, { 5, 0.5 } };
+
+static void setup_config(void)
+{
+    static ns_analyte_t an[NA];
+    memset(&panel, 0, sizeof panel);
+    strcpy(an[0].name, "A0");
+    strcpy(an[1].name, "A1");
+    panel.analytes = an;
+    panel.n_analytes = NA;
+    memset(&cfg, 0, sizeof cfg);
+    for (int l = 0; l < NS_QC_LEVELS; l++) {
+        cfg.level[l].mean = mean_[l];
+        cfg.level[l].sd = sd_[l];
+    }
+    cfg.rules = NS_WG_ALL;
+    cfg.blank_max_fraction = 0.2;
+    cfg.blank_action = NS_QC_ACT_WARNING;
+    cfg.median_max_shift = 0.3;
+    cfg.median_window = 20;
+    cfg.median_min_patients = 20;
+}
+
+/* n_plates plates; control z-scores per plate and level for analyte 0 (others at target);
+ * patients at patient_level * (1 + shift of that plate) */
+typedef struct {
+    int n_plates;
+    double z_low[8], z_high[8];
+    double patient_shift[8];
+    int drop_low_well[8];       /* plate has no qc_low well */
+    double blank_a0[8];
+} night_t;
+
+static ns_batch_t *make_batch(const night_t *nt)
+{
+    ns_batch_t *b = calloc(1, sizeof *b);
+    b->panel = &panel;
+    b->n_plates = nt->n_plates;
+    b->plates = calloc((size_t)nt->n_plates, sizeof *b->plates);
+    int64_t n = 0;
+    for (int k = 0; k < nt->n_plates; k++) n += PER_PLATE - (nt->drop_low_well[k] ? 1 : 0);
+    b->n = n;
+    b->plate = calloc((size_t)n, sizeof *b->plate);
+    b->well = calloc((size_t)n, sizeof *b->well);
+    b->type = calloc((size_t)n, 1);
+    b->conc = calloc((size_t)n * NA, sizeof *b->conc);
+    b->state = calloc((size_t)n, 1);
+    b->sample_id = calloc((size_t)n, sizeof *b->sample_id);
+    int64_t i = 0;
+    for (int k = 0; k < nt->n_plates; k++) {
+        snprintf(b->plates[k].id, sizeof b->plates[k].id, "P%d", k + 1);
+        b->plates[k].status = NS_PLATE_OK;
+        b->plates[k].first_row = i;
+        for (int w = 0; w < PER_PLATE; w++) {
+            int type = w == 0 ? NS_TYPE_QC_LOW : w == 1 ? NS_TYPE_QC_HIGH : w == 2 ? NS_TYPE_BLANK : NS_TYPE_PATIENT;
+            if (type == NS_TYPE_QC_LOW && nt->drop_low_well[k]) continue;
+            b->plate[i] = k;
+            snprintf(b->well[i], 4, "%c%02d", 'A' + w % 8, w / 8 + 1);
+            b->type[i] = (uint8_t)type;
+            b->state[i] = type == NS_TYPE_PATIENT ? NS_STATE_NEGATIVE : NS_STATE_CONTROL;
+            for (int a = 0; a < NA; a++) {
+                double v;
+                if (type == NS_TYPE_QC_LOW) v = mean_[0][a] + (a == 0 ? nt->z_low[k] : 0) * sd_[0][a];
+                else if (type == NS_TYPE_QC_HIGH) v = mean_[1][a] + (a == 0 ? nt->z_high[k] : 0) * sd_[1][a];
+                else if (type == NS_TYPE_BLANK) v = a == 0 ? nt->blank_a0[k] : 0.0;
+                else v = (a == 0 ? 20.0 : 2.0) * (1.0 + nt->patient_shift[k]) * (1.0 + 0.001 * w);
+                b->conc[(size_t)a * (size_t)n + (size_t)i] = v;
+            }
+            i++;
+        }
+    }
+    return b;
+}
+
+static void free_batch(ns_batch_t *b)
+{
+    free(b->plates); free(b->plate); free(b->well); free(b->type); free(b->conc);
+    free(b->state); free(b->sample_id); free(b);
+}
+
+static int held(const ns_batch_t *b, int k)
+{
+    int n = 0;
+    for (int64_t i = 0; i < b->n; i++) n += b->plate[i] == k && b->state[i] == NS_STATE_QC_HOLD;
+    return n;
+}
+
+static void test_shifted_high_control_rejects_its_plate_only(void **st)
+{
+    (void)st;
+    setup_config();
+    night_t nt = { .n_plates = 3, .z_high = { 0, 4.0, 0 } };
+    ns_batch_t *b = make_batch(&nt);
+    ns_qc_result_t r;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+    assert_int_equal(r.plate[0].status, NS_QC_ACCEPTED);
+    assert_int_equal(r.plate[1].status, NS_QC_REJECTED);
+    assert_string_equal(r.plate[1].reason, "1-3s A0 qc_high");
+    assert_int_equal(r.plate[2].status, NS_QC_ACCEPTED);
+    assert_int_equal(held(b, 0), 0);
+    assert_int_equal(held(b, 1), PER_PLATE - 3);     /* every patient, no control */
+    assert_int_equal(held(b, 2), 0);
+    assert_int_equal(r.n_rejected, 1);
+    assert_true(r.plate[1].violated[0 * NS_QC_LEVELS + 1] & NS_WG_1_3S);
+    ns_plate_qc_free(&r, b->n_plates);
+    free_batch(b);
+}
+
+static void test_warning_then_2_2s_across_plates(void **st)
+{
+    (void)st;
+    setup_config();
+    night_t nt = { .n_plates = 2, .z_high = { 2.5, 2.5 } };
+    ns_batch_t *b = make_batch(&nt);
+    ns_qc_result_t r;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+    assert_int_equal(r.plate[0].status, NS_QC_WARNING);     /* 1-2s alone: warning */
+    assert_non_null(strstr(r.plate[0].warnings, "1-2s A0 qc_high"));
+    assert_int_equal(r.plate[1].status, NS_QC_REJECTED);    /* same level, consecutive runs */
+    assert_string_equal(r.plate[1].reason, "2-2s A0 qc_high");
+    assert_int_equal(held(b, 0), 0);
+    ns_plate_qc_free(&r, b->n_plates);
+    free_batch(b);
+}
+
+static void test_rules_off_are_off(void **st)
+{
+    (void)st;
+    setup_config();
+    cfg.rules = NS_WG_1_2S;            /* only the warning rule */
+    night_t nt = { .n_plates = 1, .z_high = { 4.0 } };
+    ns_batch_t *b = make_batch(&nt);
+    ns_qc_result_t r;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+    assert_int_equal(r.plate[0].status, NS_QC_WARNING);
+    ns_plate_qc_free(&r, b->n_plates);
+    free_batch(b);
+}
+
+static void test_drift_caught_from_history(void **st)
+{
+    (void)st;
+    setup_config();
+    /* nine earlier plates with qc_low slightly high (+0.5 SD: no single-night rule
+     * fires) -> tonight's tenth reading on the same side completes 10-x */
+    ns_qc_history_t h;
+    memset(&h, 0, sizeof h);
+    ns_qc_control_t obs[9];
+    memset(obs, 0, sizeof obs);
+    for (int j = 0; j < 9; j++) {
+        snprintf(obs[j].plate_id, sizeof obs[j].plate_id, "OLD%d", j);
+        obs[j].plate = -1;
+        obs[j].level = 0;
+        obs[j].analyte = 0;
+        obs[j].z = 0.5;
+    }
+    h.obs = obs;
+    h.n_obs = 9;
+    night_t nt = { .n_plates = 1, .z_low = { 0.5 } };
+    ns_batch_t *b = make_batch(&nt);
+    ns_qc_result_t r;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+    assert_int_equal(r.plate[0].status, NS_QC_ACCEPTED);      /* without history: fine */
+    ns_plate_qc_free(&r, b->n_plates);
+    for (int64_t i = 0; i < b->n; i++) if (b->type[i] == NS_TYPE_PATIENT) b->state[i] = NS_STATE_NEGATIVE;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, &h, &r), 0);
+    assert_int_equal(r.plate[0].status, NS_QC_REJECTED);
+    assert_string_equal(r.plate[0].reason, "10-x A0 qc_low");
+    ns_plate_qc_free(&r, b->n_plates);
+    free_batch(b);
+}
+
+static void test_missing_controls_reject(void **st)
+{
+    (void)st;
+    setup_config();
+    night_t nt = { .n_plates = 2, .drop_low_well = { 1, 0 } };
+    ns_batch_t *b = make_batch(&nt);
+    /* plate 2: qc_high A1 value missing */
+    for (int64_t i = 0; i < b->n; i++)
+        if (b->plate[i] == 1 && b->type[i] == NS_TYPE_QC_HIGH) b->conc[(size_t)b->n + (size_t)i] = NAN;
+    ns_qc_result_t r;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+    assert_string_equal(r.plate[0].reason, "no qc_low well on the plate");
+    assert_string_equal(r.plate[1].reason, "no qc_high value for A1");
+    assert_int_equal(held(b, 0), PER_PLATE - 3);
+    ns_plate_qc_free(&r, b->n_plates);
+    free_batch(b);
+}
+
+static void test_carry_over_and_median_shift_warn(void **st)
+{
+    (void)st;
+    setup_config();
+    night_t nt = { .n_plates = 5, .blank_a0 = { 0, 0, 0, 0, 3.0 },
+                   .patient_shift = { 0, 0, 0, 0.5, 0 } };
+    ns_batch_t *b = make_batch(&nt);
+    ns_qc_result_t r;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+    /* plate 4: patient medians 50 % above the running median of plates 1-3 */
+    assert_int_equal(r.plate[3].status, NS_QC_WARNING);
+    assert_non_null(strstr(r.plate[3].warnings, "median shift A0 +50%"));
+    assert_true(fabs(r.plate[3].median_ref[0] - r.plate[0].median[0]) < 1e-9);
+    /* plate 5: blank A0 3.0 > 0.2 x qc_low target 10 */
+    assert_int_equal(r.plate[4].status, NS_QC_WARNING);
+    assert_non_null(strstr(r.plate[4].warnings, "carry-over A0 in blank C01"));
+    assert_int_equal(held(b, 3) + held(b, 4), 0);              /* warnings hold nothing */
+    cfg.blank_action = NS_QC_ACT_REJECT;
+    ns_plate_qc_free(&r, b->n_plates);
+    assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+    assert_int_equal(r.plate[4].status, NS_QC_REJECTED);
+    ns_plate_qc_free(&r, b->n_plates);
+    free_batch(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shifted_high_control_rejects_its_plate_only),
+        cmocka_unit_test(test_warning_then_2_2s_across_plates),
+        cmocka_unit_test(test_rules_off_are_off),
+        cmocka_unit_test(test_drift_caught_from_history),
+        cmocka_unit_test(test_missing_controls_reject),
+        cmocka_unit_test(test_carry_over_and_median_shift_warn),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
