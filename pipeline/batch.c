@@ -22,6 +22,6 @@ void ns_batch_free(ns_batch_t *b)
     for (int64_t i = 0; i < b->n; i++) free(b->sample_id[i]);
     free(b->plate); free(b->well); free(b->sample_id); free(b->type);
     free(b->conc); free(b->cell); free(b->mrow);
-    free(b->abound); free(b->ratio); free(b->rbound); free(b->flag); free(b->call); free(b->state);
+    free(b->abound); free(b->ratio); free(b->rbound); free(b->flag); free(b->call); free(b->call_note); free(b->spec); free(b->strata); free(b->state);
     ns_manifest_free(&b->manifest);
 }

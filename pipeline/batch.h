@@ -35,6 +35,9 @@ enum {
     NS_STATE_N
 };
 
+/* Why a call is what it is, beyond the flags (batch.call_note). */
+enum { NS_NOTE_TPN = 1 };   /* lowered to borderline: on TPN, no ratio confirmation */
+
 /* Censoring of a cell, see README "Cell values". */
 enum { NS_CELL_VALUE = 0, NS_CELL_BELOW = 1 /* "<x" */, NS_CELL_ND = 2, NS_CELL_EMPTY = 3,
        NS_CELL_NAN = 4 };
@@ -88,6 +91,8 @@ typedef struct {
     const ns_panel_t *panel;      /* not owned */
     const char *night;            /* night name (its directory's base name), for archives */
     const struct ns_qc_result *qc; /* plate QC results (plate_qc.h), NULL if QC not run */
+    const int8_t *plate_map;      /* expected NS_TYPE_* per well (row * cols + col) from the QC
+                                     config, checked at ingest; NULL = no check */
 
     ns_plate_t *plates;
     int n_plates;
@@ -108,6 +113,9 @@ typedef struct {
     uint8_t *rbound;              /* NS_BOUND_* of each ratio value, same layout */
     uint8_t *flag;                /* flag slot s, row i: flag[s * n + i] (NS_FLAG_*) */
     uint8_t *call;                /* condition c, row i: call[c * n + i] (NS_CALL_*) */
+    uint8_t *call_note;           /* same layout: NS_NOTE_* bits explaining a call */
+    uint16_t *spec;               /* per row: bits (1 << NS_SPEC_*) of specimen findings */
+    uint32_t *strata;             /* per row: bits (1 << k) of the panel strata it belongs to */
     uint8_t *state;               /* NS_STATE_* per row */
 
     ns_manifest_t manifest;

@@ -127,7 +127,7 @@ static int64_t count_data_lines(const char *t, size_t n)
 }
 
 /* Parse a whole plate file into s; on any problem, set pl->error and keep counting rows. */
-static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, slot_t *s)
+static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path, ns_plate_t *pl, slot_t *s)
 {
     const int na = p->n_analytes;
     char *raw = NULL, *text = NULL;
@@ -274,6 +274,14 @@ static void parse_plate(const ns_panel_t *p, const char *path, ns_plate_t *pl, s
                       "unknown sample_type '%s' (expected patient, qc_low, qc_high or blank, or a spelling from the config)", clip_cell(qb, ts));
             continue;
         }
+        /* the plate map says where controls and blanks are; a mismatch means the plate
+         * was loaded or exported with another layout, and no well on it can be trusted */
+        if (map && map[wi] != type && (map[wi] != NS_TYPE_PATIENT || type != NS_TYPE_PATIENT)) {
+            set_error(pl, path, c.fline[fixed[COL_TYPE]], c.fcol[fixed[COL_TYPE]],
+                      "well %s holds %s, but the plate map (QC config) says %s", well, ns_type_name(type),
+                      ns_type_name(map[wi]));
+            continue;
+        }
         const char *sid = c.f[fixed[COL_SID]];
         if (type == NS_TYPE_PATIENT && !*sid) {
             set_error(pl, path, c.fline[fixed[COL_SID]], c.fcol[fixed[COL_SID]], "empty sample_id in a patient well");
@@ -337,7 +345,7 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
     /* parallel over files: each task touches only its own plates[k] and slots[k] */
     #pragma omp parallel for schedule(dynamic, 1)
     for (int k = 0; k < n_paths; k++)
-        parse_plate(p, paths[k], &b->plates[k], &slots[k]);
+        parse_plate(p, b->plate_map, paths[k], &b->plates[k], &slots[k]);
 
     /* serial, in file order: a plate id may appear once per night */
     for (int k = 0; k < n_paths; k++) {

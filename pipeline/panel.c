@@ -25,6 +25,15 @@ typedef struct {
 static const char *const prio_names[] = { "critical", "urgent", "routine", NULL };
 static const char *const act_names[] = { "referral", "repeat_specimen", NULL };
 
+static const char *const spec_names[] = { "early_collection", "late_collection", "missing_collection_age",
+                                          "missing_birth_weight", "missing_gestational_age", "transfusion",
+                                          "tpn", NULL };
+static const char *const conseq_names[] = { "ignore", "caveat", "invalid", NULL };
+static const char *const cov_names[] = { "gestational_age_days", "birth_weight_g", "age_hours", "feeding",
+                                         "nicu", "transfusion", "sex", NULL };
+
+const char *ns_spec_name(int f) { return f >= 0 && f < NS_SPEC_N ? spec_names[f] : "?"; }
+
 const char *ns_prio_name(int p) { return p >= 0 && p < NS_PRIO_N ? prio_names[p] : "?"; }
 const char *ns_action_name(int a) { return a >= 0 && a < NS_ACT_N ? act_names[a] : "?"; }
 
@@ -124,6 +133,63 @@ static void load_input(ld_t *L, yaml_node_t *v)
                             ns_yaml_err(&L->y, g ? types : cols, "input: spelling '%s' is given for both %s and %s",
                                    a[x], g ? type_keys[i] : col_keys[i], g ? type_keys[j] : col_keys[j]);
             }
+}
+
+static void load_specimen(ld_t *L, yaml_node_t *v)
+{
+    ns_specimen_rules_t *sp = &L->p->specimen;
+    sp->min_age_h = sp->max_age_h = NAN;
+    for (int f = 0; f < NS_SPEC_N; f++) sp->consequence[f] = NS_SPEC_IGNORE;
+    if (!v) return;
+    static const char *const keys[] = { "min_age_hours", "max_age_hours", "early_collection", "late_collection",
+                                        "missing_collection_age", "missing_birth_weight",
+                                        "missing_gestational_age", "transfusion", "tpn", NULL };
+    if (!ns_yaml_keys(&L->y, v, "specimen", keys)) return;
+    if (ns_yaml_num(&L->y, v, "min_age_hours", &sp->min_age_h, "specimen") > 0 && sp->min_age_h < 0)
+        ns_yaml_err(&L->y, ns_yaml_get(&L->y, v, "min_age_hours"), "specimen: min_age_hours must not be negative");
+    if (ns_yaml_num(&L->y, v, "max_age_hours", &sp->max_age_h, "specimen") > 0 && !isnan(sp->min_age_h)
+        && !(sp->max_age_h > sp->min_age_h))
+        ns_yaml_err(&L->y, ns_yaml_get(&L->y, v, "max_age_hours"), "specimen: max_age_hours (%g) must be above min_age_hours (%g)",
+                    sp->max_age_h, sp->min_age_h);
+    for (int f = 0; f < NS_SPEC_N; f++)
+        sp->consequence[f] = ns_yaml_enum(&L->y, v, spec_names[f], conseq_names, NS_SPEC_IGNORE, "specimen");
+    if (sp->consequence[NS_SPEC_TPN] == NS_SPEC_INVALID)
+        ns_yaml_err(&L->y, ns_yaml_get(&L->y, v, "tpn"), "specimen: tpn can be ignore or caveat (TPN is handled per condition with tpn_sensitive)");
+}
+
+static void load_strata(ld_t *L, yaml_node_t *v)
+{
+    ns_panel_t *p = L->p;
+    if (!v) return;
+    if (v->type != YAML_SEQUENCE_NODE) { ns_yaml_err(&L->y, v, "'strata' must be a list"); return; }
+    static const char *const keys[] = { "name", "covariate", "lt", "le", "gt", "ge", "eq", NULL };
+    static const char *const cmps[] = { "lt", "le", "gt", "ge", "eq" };
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *sn = ns_yaml_node(&L->y, *it);
+        if (!ns_yaml_keys(&L->y, sn, "stratum", keys)) continue;
+        if (p->n_strata == NS_MAX_STRATA) { ns_yaml_err(&L->y, sn, "more than %d strata", NS_MAX_STRATA); break; }
+        ns_stratum_t *x = &p->strata[p->n_strata];
+        if (!ns_yaml_str(&L->y, sn, "name", x->name, sizeof x->name, 1, "stratum")) continue;
+        x->pos = ns_yaml_pos(sn);
+        for (int k = 0; k < p->n_strata; k++)
+            if (strcmp(p->strata[k].name, x->name) == 0)
+                ns_yaml_err(&L->y, ns_yaml_get(&L->y, sn, "name"), "duplicate stratum '%s'", x->name);
+        x->cov = ns_yaml_enum(&L->y, sn, "covariate", cov_names, -1, "stratum");
+        int n_cmp = 0;
+        for (int k = 0; k < 5; k++) {
+            yaml_node_t *cv = ns_yaml_get(&L->y, sn, cmps[k]);
+            if (!cv) continue;
+            n_cmp++;
+            x->cmp = k;
+            int text_cov = x->cov == NS_COV_FEEDING || x->cov == NS_COV_SEX;
+            if (text_cov && k != NS_CMP_EQ)
+                ns_yaml_err(&L->y, cv, "stratum %s: %s is text: compare it with eq", x->name, cov_names[x->cov]);
+            else if (text_cov) ns_yaml_str(&L->y, sn, "eq", x->text, sizeof x->text, 1, "stratum");
+            else ns_yaml_num(&L->y, sn, cmps[k], &x->value, "stratum");
+        }
+        if (n_cmp != 1) ns_yaml_err(&L->y, sn, "stratum %s: give exactly one of lt, le, gt, ge, eq", x->name);
+        p->n_strata++;
+    }
 }
 
 static void load_analytes(ld_t *L, yaml_node_t *v)
@@ -226,10 +292,12 @@ static void load_ratios(ld_t *L, yaml_node_t *v)
     }
 }
 
+static void check_limits(ld_t *L, yaml_node_t *mk, const char *code, const char *name, const ns_threshold_t *t);
+
 static void load_marker(ld_t *L, yaml_node_t *mk, ns_condition_t *c)
 {
     static const char *const keys[] = { "marker", "role", "direction", "cutoff", "borderline",
-                                        "critical", NULL };
+                                        "critical", "strata", NULL };
     static const char *const roles[] = { "primary", "secondary", NULL };
     static const char *const dirs[] = { "high", "low", NULL };
     char what[80];
@@ -255,28 +323,57 @@ static void load_marker(ld_t *L, yaml_node_t *mk, ns_condition_t *c)
         ns_yaml_err(&L->y, mk, "condition %s: marker '%s' has no cutoff", c->code, name);
     ns_yaml_num(&L->y, mk, "borderline", &x->thr.borderline, what);
     ns_yaml_num(&L->y, mk, "critical", &x->thr.critical, what);
-    const double cut = x->thr.cutoff, bl = x->thr.borderline, cr = x->thr.critical;
-    if (!isnan(cut) && cut < 0)
-        ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "cutoff"), "condition %s: cutoff %g for '%s' is negative", c->code, cut, name);
-    else if (!isnan(cut) && cut == 0 && x->thr.dir == NS_DIR_HIGH)
-        ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "cutoff"), "condition %s: a high cutoff of 0 for '%s' would flag every sample",
-               c->code, name);
-    if (x->thr.dir == NS_DIR_HIGH) {
-        if (!isnan(bl) && !isnan(cut) && !(bl < cut))
-            ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "borderline"), "condition %s: '%s' is a high marker, so borderline (%g) must be below cutoff (%g)",
-                   c->code, name, bl, cut);
-        if (!isnan(cr) && !isnan(cut) && !(cr > cut))
-            ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "critical"), "condition %s: '%s' is a high marker, so critical (%g) must be above cutoff (%g)",
-                   c->code, name, cr, cut);
-    } else {
-        if (!isnan(bl) && !isnan(cut) && !(bl > cut))
-            ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "borderline"), "condition %s: '%s' is a low marker, so borderline (%g) must be above cutoff (%g)",
-                   c->code, name, bl, cut);
-        if (!isnan(cr) && !isnan(cut) && !(cr < cut))
-            ns_yaml_err(&L->y, ns_yaml_get(&L->y, mk, "critical"), "condition %s: '%s' is a low marker, so critical (%g) must be below cutoff (%g)",
-                   c->code, name, cr, cut);
+    check_limits(L, mk, c->code, name, &x->thr);
+    yaml_node_t *so = ns_yaml_get(&L->y, mk, "strata");
+    if (so && so->type != YAML_MAPPING_NODE)
+        ns_yaml_err(&L->y, so, "condition %s marker '%s': 'strata' must map stratum names to limits", c->code, name);
+    else if (so) {
+        static const char *const okeys[] = { "cutoff", "borderline", "critical", NULL };
+        for (yaml_node_pair_t *pr = so->data.mapping.pairs.start; pr < so->data.mapping.pairs.top; pr++) {
+            yaml_node_t *kn = ns_yaml_node(&L->y, pr->key), *vn = ns_yaml_node(&L->y, pr->value);
+            const char *sn = ns_yaml_scalar(kn);
+            int st = -1;
+            for (int k = 0; sn && k < L->p->n_strata; k++)
+                if (strcmp(L->p->strata[k].name, sn) == 0) st = k;
+            if (st < 0) {
+                ns_yaml_err(&L->y, kn, "condition %s marker '%s': unknown stratum '%s' (define it under 'strata:')",
+                            c->code, name, sn ? sn : "?");
+                continue;
+            }
+            if (!ns_yaml_keys(&L->y, vn, "a stratum override", okeys)) continue;
+            ns_threshold_t t = x->thr;      /* limits not given are inherited */
+            ns_yaml_num(&L->y, vn, "cutoff", &t.cutoff, what);
+            ns_yaml_num(&L->y, vn, "borderline", &t.borderline, what);
+            ns_yaml_num(&L->y, vn, "critical", &t.critical, what);
+            check_limits(L, vn, c->code, name, &t);
+            x->strat_of[x->n_over] = st;
+            x->thr_of[x->n_over++] = t;
+        }
     }
     c->n_markers++;
+}
+
+/* Limits of one marker (or one stratum override) in the right order. */
+static void check_limits(ld_t *L, yaml_node_t *mk, const char *code, const char *name, const ns_threshold_t *t)
+{
+    const double cut = t->cutoff, bl = t->borderline, cr = t->critical;
+    const int high = t->dir == NS_DIR_HIGH;
+    /* point at the limit's own value, or at the mapping when the limit is inherited */
+    yaml_node_t *at_cut = ns_yaml_get(&L->y, mk, "cutoff"), *at_bl = ns_yaml_get(&L->y, mk, "borderline"),
+                *at_cr = ns_yaml_get(&L->y, mk, "critical");
+    if (!at_cut) at_cut = mk;
+    if (!at_bl) at_bl = mk;
+    if (!at_cr) at_cr = mk;
+    if (!isnan(cut) && cut < 0)
+        ns_yaml_err(&L->y, at_cut, "condition %s: cutoff %g for '%s' is negative", code, cut, name);
+    else if (!isnan(cut) && cut == 0 && high)
+        ns_yaml_err(&L->y, at_cut, "condition %s: a high cutoff of 0 for '%s' would flag every sample", code, name);
+    if (!isnan(bl) && !isnan(cut) && !(high ? bl < cut : bl > cut))
+        ns_yaml_err(&L->y, at_bl, "condition %s: '%s' is a %s marker, so borderline (%g) must be %s cutoff (%g)",
+                    code, name, high ? "high" : "low", bl, high ? "below" : "above", cut);
+    if (!isnan(cr) && !isnan(cut) && !(high ? cr > cut : cr < cut))
+        ns_yaml_err(&L->y, at_cr, "condition %s: '%s' is a %s marker, so critical (%g) must be %s cutoff (%g)",
+                    code, name, high ? "high" : "low", cr, high ? "above" : "below", cut);
 }
 
 static void load_conditions(ld_t *L, yaml_node_t *v)
@@ -287,7 +384,7 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
     int m = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     p->conds = ns_calloc((size_t)m, sizeof *p->conds);
     static const char *const keys[] = { "code", "name", "priority", "action", "rule",
-                                        "require_secondary", "markers", NULL };
+                                        "require_secondary", "tpn_sensitive", "markers", NULL };
     static const char *const rules[] = { "any", "all", NULL };
     static const char *const bools[] = { "false", "true", NULL };
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
@@ -308,6 +405,7 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
         c->action = ns_yaml_enum(&L->y, cn, "action", act_names, -1, what);
         c->rule = ns_yaml_enum(&L->y, cn, "rule", rules, NS_RULE_ANY, what);
         c->require_secondary = ns_yaml_enum(&L->y, cn, "require_secondary", bools, 0, what);
+        c->tpn_sensitive = ns_yaml_enum(&L->y, cn, "tpn_sensitive", bools, 0, what);
         yaml_node_t *mks = ns_yaml_get(&L->y, cn, "markers");
         if (!mks || mks->type != YAML_SEQUENCE_NODE || mks->data.sequence.items.top == mks->data.sequence.items.start) {
             ns_yaml_err(&L->y, mks ? mks : cn, "condition %s: 'markers' must be a non-empty list", c->code);
@@ -348,7 +446,8 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
     if (ns_yaml_parse(&L.y, text, len, errs) < 0) { ns_panel_free(L.p); return NULL; }
 
     yaml_node_t *root = ns_yaml_root(&L.y);
-    static const char *const top[] = { "panel", "input", "analytes", "ratios", "conditions", NULL };
+    static const char *const top[] = { "panel", "input", "specimen", "strata", "analytes", "ratios",
+                                       "conditions", NULL };
     if (!root) {
         ns_yaml_errs_add(errs, 1, 1, "empty file: expected panel, analytes, ratios and conditions");
     } else if (ns_yaml_keys(&L.y, root, "the top level", top)) {
@@ -358,6 +457,8 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
         yaml_node_t *cols = ns_yaml_get(&L.y, ns_yaml_get(&L.y, root, "input"), "columns");
         check_column_clash(&L, cols ? cols : ns_yaml_get(&L.y, root, "analytes"));
         load_ratios(&L, ns_yaml_get(&L.y, root, "ratios"));
+        load_specimen(&L, ns_yaml_get(&L.y, root, "specimen"));
+        load_strata(&L, ns_yaml_get(&L.y, root, "strata"));
         load_conditions(&L, ns_yaml_get(&L.y, root, "conditions"));
     }
     ns_yaml_done(&L.y);

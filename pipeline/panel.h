@@ -51,12 +51,44 @@ typedef struct {
 
 /* A marker is an analyte or a ratio.  Marker index m < n_analytes is analyte m, otherwise
  * ratio (m - n_analytes).  Thresholds follow kernels/cutoff.h (NAN = zone not used). */
+#define NS_MAX_STRATA 15          /* stratum 0 is "no override" */
+
 typedef struct {
     int marker;              /* analyte or ratio index, see above */
     int role;                /* NS_ROLE_* */
     ns_threshold_t thr;      /* direction, borderline, cutoff, critical */
+    /* per-stratum overrides: thr_of[k] applies to samples in panel stratum strat_of[k];
+     * the first overridden stratum (in the panel's strata order) a sample belongs to wins */
+    int n_over;
+    int strat_of[NS_MAX_STRATA];
+    ns_threshold_t thr_of[NS_MAX_STRATA];
     ns_pos_t pos;
 } ns_marker_t;
+
+/* Covariates a stratum can be defined on (from the manifest). */
+enum { NS_COV_GA_DAYS, NS_COV_BW_G, NS_COV_AGE_H, NS_COV_FEEDING, NS_COV_NICU,
+       NS_COV_TRANSFUSION, NS_COV_SEX, NS_COV_N };
+enum { NS_CMP_LT, NS_CMP_LE, NS_CMP_GT, NS_CMP_GE, NS_CMP_EQ };
+
+typedef struct {
+    char name[NS_NAME_MAX];  /* e.g. "preterm" */
+    int cov;                 /* NS_COV_* */
+    int cmp;                 /* NS_CMP_* */
+    double value;            /* numeric covariates */
+    char text[NS_NAME_MAX];  /* NS_CMP_EQ on feeding / sex ("tpn", "M") */
+    ns_pos_t pos;
+} ns_stratum_t;
+
+/* Specimen findings (a card that cannot be read as if it were a standard one). */
+enum { NS_SPEC_EARLY, NS_SPEC_LATE, NS_SPEC_NO_AGE, NS_SPEC_NO_BW, NS_SPEC_NO_GA,
+       NS_SPEC_TRANSFUSION, NS_SPEC_TPN, NS_SPEC_N };
+/* What a finding does: nothing, a caveat in the reasons, or no negative call possible. */
+enum { NS_SPEC_IGNORE = 0, NS_SPEC_CAVEAT = 1, NS_SPEC_INVALID = 2 };
+
+typedef struct {
+    double min_age_h, max_age_h;     /* collection window; NAN = no limit */
+    int consequence[NS_SPEC_N];      /* NS_SPEC_IGNORE / CAVEAT / INVALID */
+} ns_specimen_rules_t;
 
 typedef struct {
     char code[NS_NAME_MAX];  /* short stable code, e.g. "MCAD"; never translated */
@@ -65,6 +97,8 @@ typedef struct {
     int n_markers;
     int rule;                /* NS_RULE_ANY or NS_RULE_ALL (over primary markers) */
     int require_secondary;   /* positive needs a secondary marker at/over its cutoff */
+    int tpn_sensitive;       /* amino-acid condition: on TPN, a positive needs its ratio
+                                (secondary) markers to confirm, else "repeat after TPN" */
     int priority;            /* NS_PRIO_* for a positive call */
     int action;              /* NS_ACT_* for a positive call */
     ns_pos_t pos;
@@ -91,6 +125,8 @@ typedef struct {
     ns_analyte_t *analytes;  int n_analytes;
     ns_ratio_t *ratios;      int n_ratios;
     ns_condition_t *conds;   int n_conds;
+    ns_stratum_t strata[NS_MAX_STRATA]; int n_strata;
+    ns_specimen_rules_t specimen;
     ns_input_t input;
 
     /* Derived: distinct markers used by any condition, as flat "flag slots".  Slot s is
@@ -137,6 +173,7 @@ int ns_panel_find_analyte(const ns_panel_t *p, const char *s);
 const char *ns_panel_marker_name(const ns_panel_t *p, int m);
 
 const char *ns_prio_name(int prio);     /* "critical", "urgent", "routine" */
+const char *ns_spec_name(int finding);  /* "early_collection", "late_collection", ... */
 const char *ns_action_name(int act);    /* "referral", "repeat_specimen" */
 
 #endif

@@ -56,6 +56,28 @@ static void row_priority(const ns_batch_t *b, int64_t i, int *prio, int *act)
     }
 }
 
+/* specimen findings of one row that matter (invalid or caveat), appended to why */
+static void specimen_reasons(const ns_batch_t *b, int64_t i, str_t *why)
+{
+    const ns_specimen_rules_t *sp = &b->panel->specimen;
+    const ns_manifest_row_t *r = &b->manifest.rows[b->mrow[i]];
+    for (int f = 0; f < NS_SPEC_N; f++) {
+        int c = sp->consequence[f];
+        if (!((b->spec[i] >> f) & 1u) || c == NS_SPEC_IGNORE) continue;
+        const char *lead = c == NS_SPEC_INVALID ? "invalid specimen: " : "caveat: ";
+        sadd(why, "%s%s", why->n ? "; " : "", lead);
+        switch (f) {
+        case NS_SPEC_EARLY: sadd(why, "collected at %.1f h, before %.4g h", r->age_hours, sp->min_age_h); break;
+        case NS_SPEC_LATE: sadd(why, "collected at %.1f h, after %.4g h", r->age_hours, sp->max_age_h); break;
+        case NS_SPEC_NO_AGE: sadd(why, "age at collection unknown (birth or collection time missing or inconsistent)"); break;
+        case NS_SPEC_NO_BW: sadd(why, "birth weight missing (no birth-weight stratum applied)"); break;
+        case NS_SPEC_NO_GA: sadd(why, "gestational age missing (no preterm stratum applied)"); break;
+        case NS_SPEC_TRANSFUSION: sadd(why, "transfused before collection"); break;
+        case NS_SPEC_TPN: sadd(why, "on TPN at collection"); break;
+        }
+    }
+}
+
 /* conditions (codes) and reasons of one row, appended */
 static void row_findings(const ns_batch_t *b, int64_t i, str_t *conds, str_t *why)
 {
@@ -69,6 +91,9 @@ static void row_findings(const ns_batch_t *b, int64_t i, str_t *conds, str_t *wh
             if (conds->n) sadd(conds, ";");
             sadd(conds, "%s", cd->code);
         }
+        if (b->call_note[(size_t)c * un + (size_t)i] & NS_NOTE_TPN)
+            sadd(why, "%s%s on TPN at collection: amino-acid rise without ratio confirmation, repeat specimen "
+                 "after TPN stops", why->n ? "; " : "", cd->code);
         for (int k = 0; k < cd->n_markers; k++) {
             int f = b->flag[(size_t)(s0 + k) * un + (size_t)i];
             if (f == NS_FLAG_MISSING) {
@@ -93,6 +118,7 @@ static void row_findings(const ns_batch_t *b, int64_t i, str_t *conds, str_t *wh
             else sadd(why, " (%.2fx)", ns_cutoff_fold(x, t));
         }
     }
+    specimen_reasons(b, i, why);
 }
 
 static int cmp_infant(const void *a, const void *b)

@@ -1,8 +1,50 @@
 /* score.c — see score.h. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "log.h"
 #include "score.h"
 #include "util.h"
+
+/* Specimen findings of one card (bits 1 << NS_SPEC_*). */
+static uint16_t specimen_findings(const ns_specimen_rules_t *sp, const ns_manifest_row_t *r)
+{
+    unsigned f = 0;
+    if (isnan(r->age_hours)) f |= 1u << NS_SPEC_NO_AGE;
+    else {
+        if (!isnan(sp->min_age_h) && r->age_hours < sp->min_age_h) f |= 1u << NS_SPEC_EARLY;
+        if (!isnan(sp->max_age_h) && r->age_hours > sp->max_age_h) f |= 1u << NS_SPEC_LATE;
+    }
+    if (isnan(r->birth_weight_g)) f |= 1u << NS_SPEC_NO_BW;
+    if (isnan(r->gestational_age_days)) f |= 1u << NS_SPEC_NO_GA;
+    if (r->transfusion == 1) f |= 1u << NS_SPEC_TRANSFUSION;
+    if (r->feeding && strcmp(r->feeding, "tpn") == 0) f |= 1u << NS_SPEC_TPN;
+    return (uint16_t)f;
+}
+
+/* Does a card belong to a stratum?  A missing covariate belongs to none. */
+static int in_stratum(const ns_stratum_t *st, const ns_manifest_row_t *r)
+{
+    double v;
+    switch (st->cov) {
+    case NS_COV_FEEDING: return r->feeding && strcmp(r->feeding, st->text) == 0;
+    case NS_COV_SEX: return r->sex && strcmp(r->sex, st->text) == 0;
+    case NS_COV_GA_DAYS: v = r->gestational_age_days; break;
+    case NS_COV_BW_G: v = r->birth_weight_g; break;
+    case NS_COV_AGE_H: v = r->age_hours; break;
+    case NS_COV_NICU: v = r->nicu < 0 ? NAN : r->nicu; break;
+    case NS_COV_TRANSFUSION: v = r->transfusion < 0 ? NAN : r->transfusion; break;
+    default: return 0;
+    }
+    if (isnan(v)) return 0;
+    switch (st->cmp) {
+    case NS_CMP_LT: return v < st->value;
+    case NS_CMP_LE: return v <= st->value;
+    case NS_CMP_GT: return v > st->value;
+    case NS_CMP_GE: return v >= st->value;
+    default: return v == st->value;
+    }
+}
 
 int ns_batch_score(ns_batch_t *b)
 {
@@ -40,17 +82,50 @@ int ns_batch_score(ns_batch_t *b)
         }
     }
 
+    /* specimen findings and strata, from each well's manifest row */
+    b->spec = ns_calloc(un ? un : 1, sizeof *b->spec);
+    b->strata = ns_calloc(un ? un : 1, sizeof *b->strata);
+    #pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        if (b->mrow[i] < 0) continue;
+        const ns_manifest_row_t *r = &b->manifest.rows[b->mrow[i]];
+        b->spec[i] = specimen_findings(&p->specimen, r);
+        uint32_t m = 0;
+        for (int k = 0; k < p->n_strata; k++) m |= (uint32_t)in_stratum(&p->strata[k], r) << k;
+        b->strata[i] = m;
+    }
+
+    /* flags: each marker's limits resolved per row by its first overridden stratum */
     b->flag = ns_malloc((size_t)p->n_slots * un);
+    uint16_t *sidx = ns_malloc((un ? un : 1) * sizeof *sidx);
     for (int s = 0; s < p->n_slots; s++) {
         const ns_marker_t *mk = &p->conds[p->slot_cond[s]].markers[p->slot_marker[s]];
-        if (ns_cutoff_flag(ns_batch_marker(b, mk->marker), ns_batch_marker_bounds(b, mk->marker), NULL,
-                           &mk->thr, 1, b->flag + (size_t)s * un, n) < 0) {
+        ns_threshold_t thr[NS_MAX_STRATA + 1];
+        thr[0] = mk->thr;
+        for (int k = 0; k < mk->n_over; k++) thr[k + 1] = mk->thr_of[k];
+        if (mk->n_over) {
+            int over_of[NS_MAX_STRATA];           /* panel stratum -> override slot, 0 = none */
+            for (int k = 0; k < NS_MAX_STRATA; k++) over_of[k] = 0;
+            for (int k = 0; k < mk->n_over; k++) over_of[mk->strat_of[k]] = k + 1;
+            #pragma omp parallel for schedule(static)
+            for (int64_t i = 0; i < n; i++) {
+                uint16_t t = 0;
+                for (int k = 0; k < p->n_strata && !t; k++)     /* panel order: the first wins */
+                    if ((b->strata[i] >> k) & 1u) t = (uint16_t)over_of[k];
+                sidx[i] = t;
+            }
+        }
+        if (ns_cutoff_flag(ns_batch_marker(b, mk->marker), ns_batch_marker_bounds(b, mk->marker),
+                           mk->n_over ? sidx : NULL, thr, mk->n_over + 1, b->flag + (size_t)s * un, n) < 0) {
             ns_error("run", "internal error: cutoff kernel rejected slot %d", s);
+            free(sidx);
             return -1;
         }
     }
+    free(sidx);
 
     b->call = ns_malloc((size_t)p->n_conds * un);
+    b->call_note = ns_calloc((size_t)p->n_conds * un + 1, 1);
     for (int c = 0, s0 = 0; c < p->n_conds; c++) {
         const ns_condition_t *cd = &p->conds[c];
         const uint8_t *fl[64];
@@ -59,10 +134,29 @@ int ns_batch_score(ns_batch_t *b)
             fl[k] = b->flag + (size_t)(s0 + k) * un;
             role[k] = cd->markers[k].role;
         }
-        if (ns_call_condition(fl, role, cd->n_markers, cd->rule, cd->require_secondary,
-                              b->call + (size_t)c * un, n) < 0) {
+        uint8_t *out = b->call + (size_t)c * un;
+        if (ns_call_condition(fl, role, cd->n_markers, cd->rule, cd->require_secondary, out, n) < 0) {
             ns_error("run", "internal error: call kernel rejected condition %s", cd->code);
             return -1;
+        }
+        /* TPN raises amino acids across the board: for an amino-acid condition, a baby on
+         * TPN needs the ratio (secondary) markers to confirm, else "repeat after TPN"
+         * (DOMAIN.md §2.3, §1.4: Phe/Tyr, Xle/Ala tell PKU and MSUD from TPN) */
+        if (cd->tpn_sensitive && n > 0) {
+            uint8_t *forced = ns_malloc(un), *plain = ns_malloc(un);
+            if (ns_call_condition(fl, role, cd->n_markers, cd->rule, 1, forced, n) < 0
+                || ns_call_condition(fl, role, cd->n_markers, cd->rule, 0, plain, n) < 0) {
+                free(forced);
+                free(plain);
+                return -1;
+            }
+            for (int64_t i = 0; i < n; i++)
+                if (((b->spec[i] >> NS_SPEC_TPN) & 1u) && forced[i] < plain[i]) {
+                    out[i] = forced[i];
+                    b->call_note[(size_t)c * un + (size_t)i] |= NS_NOTE_TPN;
+                }
+            free(forced);
+            free(plain);
         }
         s0 += cd->n_markers;
     }
@@ -81,7 +175,12 @@ int ns_batch_score(ns_batch_t *b)
                 if (v == NS_CALL_INDETERMINATE) indet = 1;
                 else if (v != NS_CALL_NEGATIVE) recall = 1;
             }
-            st = recall ? NS_STATE_RECALL : indet ? NS_STATE_INVALID : NS_STATE_NEGATIVE;
+            /* a finding that makes the card unreadable stops a negative call, never a
+             * positive one: an early card with PKU-range Phe is still a PKU recall */
+            int invalid = 0;
+            for (int f = 0; f < NS_SPEC_N; f++)
+                if (((b->spec[i] >> f) & 1u) && p->specimen.consequence[f] == NS_SPEC_INVALID) invalid = 1;
+            st = recall ? NS_STATE_RECALL : (indet || invalid) ? NS_STATE_INVALID : NS_STATE_NEGATIVE;
         }
         b->state[i] = st;
     }
