@@ -64,7 +64,7 @@ static void specimen_reasons(const ns_batch_t *b, int64_t i, str_t *why)
     for (int f = 0; f < NS_SPEC_N; f++) {
         int c = sp->consequence[f];
         if (!((b->spec[i] >> f) & 1u) || c == NS_SPEC_IGNORE) continue;
-        const char *lead = c == NS_SPEC_INVALID ? "invalid specimen: " : "caveat: ";
+        const char *lead = c == NS_SPEC_INVALID ? "specimen: " : "caveat: ";
         sadd(why, "%s%s", why->n ? "; " : "", lead);
         switch (f) {
         case NS_SPEC_EARLY: sadd(why, "collected at %.1f h, before %.4g h", r->age_hours, sp->min_age_h); break;

@@ -21,6 +21,7 @@
 #include "write_hdf5.h"
 #include "atomic_file.h"
 #include "log.h"
+#include "plate_qc.h"
 #include "sha256.h"
 #include "util.h"
 #include "version.h"
@@ -437,6 +438,7 @@ typedef struct {
     const char *manifest_error;
     const int64_t *idx;             /* manifest_unplated: manifest row indices */
     char well[5];
+    char id[NS_NAME_MAX + 1];       /* /qc/controls: plate_id, NUL-terminated */
 } rctx_t;
 
 static const char *base_name(const char *path)
@@ -543,9 +545,52 @@ static const col_t unplated_cols[] = {
     { "sample_id", K_STR }, { "infant_id", K_STR }, { "line", K_I32 },
 };
 
+static const col_t qc_plate_cols[] = {
+    { "plate_id", K_STR }, { "file", K_STR }, { "status", K_STR }, { "reason", K_STR },
+    { "warnings", K_STR },
+};
+
+static const col_t qc_control_cols[] = {
+    { "plate_id", K_STR }, { "plate_index", K_I32 }, { "well", K_STR }, { "level", K_STR },
+    { "analyte", K_STR }, { "value", K_F64 }, { "z", K_F64 },
+};
+
 _Static_assert(NCOLS(input_cols) <= MAX_COLS && NCOLS(sample_cols) <= MAX_COLS
-               && NCOLS(slot_cols) <= MAX_COLS && NCOLS(unplated_cols) <= MAX_COLS,
+               && NCOLS(slot_cols) <= MAX_COLS && NCOLS(unplated_cols) <= MAX_COLS
+               && NCOLS(qc_plate_cols) <= MAX_COLS && NCOLS(qc_control_cols) <= MAX_COLS,
                "raise MAX_COLS");
+
+static const char *const qc_level_names[NS_QC_LEVELS] = { "qc_low", "qc_high" };
+
+static void qc_plate_row(void *ctx, int64_t k, cell_t *o)
+{
+    const ns_batch_t *b = ((const rctx_t *)ctx)->b;
+    const ns_plate_t *pl = &b->plates[k];
+    const ns_plate_qc_t *q = b->qc->plate ? &b->qc->plate[k] : NULL;
+    o[0].s = pl->id;
+    o[1].s = pl->name;
+    o[2].s = ns_qc_status_name(q ? q->status : NS_QC_NOT_RUN);
+    o[3].s = q ? q->reason : NULL;
+    o[4].s = q ? q->warnings : NULL;
+}
+
+static void qc_control_row(void *ctx, int64_t i, cell_t *o)
+{
+    rctx_t *x = ctx;
+    const ns_qc_control_t *c = &x->b->qc->obs[i];
+    const ns_panel_t *p = x->b->panel;
+    memcpy(x->id, c->plate_id, NS_NAME_MAX);
+    x->id[NS_NAME_MAX] = 0;
+    memcpy(x->well, c->well, 4);
+    x->well[4] = 0;
+    o[0].s = x->id;
+    o[1].i = c->plate;
+    o[2].s = x->well;
+    o[3].s = qc_level_names[c->level];            /* checked by check_batch */
+    o[4].s = p->analytes[c->analyte].name;        /* checked by check_batch */
+    o[5].f = c->value;
+    o[6].f = c->z;
+}
 
 static void unplated_row(void *ctx, int64_t i, cell_t *o)
 {
@@ -581,6 +626,7 @@ static int write_root_attrs(wctx_t *w, const ns_batch_t *b, const char *cmdline,
     if (r == 0) r = attr_str(w, g, "/", "build_cflags", NS_BUILD_CFLAGS);
     if (r == 0) r = attr_str(w, g, "/", "hdf5_version", h5v);
     if (r == 0) r = attr_str(w, g, "/", "command_line", cmdline);
+    if (r == 0) r = attr_str(w, g, "/", "night", b->night);
     if (r == 0) r = attr_str(w, g, "/", "panel_name", p->name);
     if (r == 0) r = attr_str(w, g, "/", "panel_version", p->version);
     if (r == 0) r = attr_str(w, g, "/", "panel_kit", p->kit);
@@ -737,6 +783,106 @@ static int write_unplated(wctx_t *w, const ns_batch_t *b)
     return r;
 }
 
+/* A [rows][cols] matrix given row-major in buf (esz 8: double, 4: uint32), chunked and
+ * compressed like the batch matrices. */
+static int write_rowmajor(wctx_t *w, const char *name, const void *buf, size_t esz,
+                          int rows, int cols, const char *dims_attr)
+{
+    hid_t ft = esz == 8 ? H5T_IEEE_F64LE : H5T_STD_U32LE;
+    hid_t mt = esz == 8 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT32;
+    hsize_t dims[2] = { (hsize_t)rows, (hsize_t)cols };
+    size_t rowbytes = esz * (size_t)cols;
+    hid_t d = create_ds(w, name, ft, 2, dims, rowbytes, 1);
+    if (d < 0) return -1;
+    int r = 0;
+    if (rows > 0 && cols > 0) {
+        hsize_t kmax = chunk_rows(dims[0], rowbytes);
+        for (hsize_t r0 = 0; r0 < dims[0] && r == 0; r0 += kmax) {
+            hsize_t k = dims[0] - r0 < kmax ? dims[0] - r0 : kmax;
+            r = write_rows(w, d, name, 2, dims[1], r0, k, mt,
+                           (const unsigned char *)buf + (size_t)r0 * rowbytes);
+        }
+    }
+    if (close_ds(w, d, name) < 0) r = -1;
+    if (r == 0 && dims_attr) r = attr_str_at(w, name, "dims", dims_attr);
+    return r;
+}
+
+/* /qc: plate QC results (plate_qc.h), written only when the batch carries them. */
+static int write_qc(wctx_t *w, const ns_batch_t *b)
+{
+    const ns_qc_result_t *q = b->qc;
+    const ns_qc_config_t *cfg = q->cfg;
+    const int np = b->n_plates, na = b->panel->n_analytes, nl = NS_QC_LEVELS;
+    rctx_t x = { .b = b };
+    char sha[65] = "";
+    int r = -1;
+
+    if (create_group(w, "/qc") < 0) return -1;
+    if (cfg && !cfg->text) snprintf(sha, sizeof sha, "%s", cfg->sha256);   /* no text kept */
+    if (cfg && cfg->text) {
+        const char *text = cfg->text;
+        size_t len = strlen(text);
+        char zero = 0;
+        ns_sha256_hex(text, len, sha);
+        hid_t t = str_fixed(len, H5T_STR_NULLPAD);
+        if (t < 0) return fail(w, "making the string type of /qc/config_yaml");
+        hid_t d = create_ds(w, "/qc/config_yaml", t, 0, NULL, 0, 0);
+        if (d >= 0) {
+            if (H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, len ? (const void *)text : &zero)
+                < 0)
+                fail(w, "writing /qc/config_yaml");
+            else if (attr_str(w, d, "/qc/config_yaml", "sha256", sha) == 0)
+                r = attr_str(w, d, "/qc/config_yaml", "path", cfg->path);
+            if (close_ds(w, d, "/qc/config_yaml") < 0) r = -1;
+        }
+        close_type(t);
+        if (r < 0) return -1;
+    }
+    hid_t g = H5Gopen2(w->f, "/qc", H5P_DEFAULT);
+    if (g < 0) return fail(w, "opening /qc");
+    r = attr_str(w, g, "/qc", "qc_config_sha256", sha);
+    if (r == 0) r = attr_i64(w, g, "/qc", "n_rejected", q->n_rejected);
+    if (r == 0) r = attr_i64(w, g, "/qc", "n_warning", q->n_warning);
+    H5Gclose(g);
+    if (r < 0) return -1;
+
+    if (write_table(w, "/qc/plates", qc_plate_cols, NCOLS(qc_plate_cols), np, qc_plate_row,
+                    &x) < 0
+        || write_table(w, "/qc/controls", qc_control_cols, NCOLS(qc_control_cols), q->n_obs,
+                       qc_control_row, &x) < 0)
+        return -1;
+
+    /* per plate: Westgard bits [a * NS_QC_LEVELS + level], patient medians */
+    size_t cells = (size_t)(np ? np : 1) * (size_t)(na ? na : 1);
+    uint32_t *wg = ns_calloc(cells * (size_t)nl, sizeof *wg);
+    double *med = ns_calloc(cells, sizeof *med), *ref = ns_calloc(cells, sizeof *ref);
+    for (int k = 0; k < np; k++) {
+        const ns_plate_qc_t *pq = q->plate ? &q->plate[k] : NULL;
+        for (int a = 0; a < na; a++) {
+            size_t c = (size_t)k * (size_t)na + (size_t)a;
+            for (int l = 0; l < nl; l++)
+                wg[c * (size_t)nl + (size_t)l] =
+                    pq && pq->violated ? (uint32_t)pq->violated[a * nl + l] : 0;
+            med[c] = pq && pq->median ? pq->median[a] : NAN;
+            ref[c] = pq && pq->median_ref ? pq->median_ref[a] : NAN;
+        }
+    }
+    const char *bits[6];
+    for (int k = 0; k < 6; k++) bits[k] = ns_westgard_rule_name(k);
+    r = -1;
+    if (write_rowmajor(w, "/qc/westgard", wg, 4, np, na * nl, "plate,analyte_level") == 0
+        && attr_strs_at(w, "/qc/westgard", "bit_names", bits, 6) == 0
+        && attr_strs_at(w, "/qc/westgard", "levels", qc_level_names, nl) == 0
+        && write_rowmajor(w, "/qc/median", med, 8, np, na, "plate,analyte") == 0
+        && write_rowmajor(w, "/qc/median_ref", ref, 8, np, na, "plate,analyte") == 0)
+        r = 0;
+    free(wg);
+    free(med);
+    free(ref);
+    return r;
+}
+
 /* Arrays the batch must carry whatever stage it reached. */
 static int check_batch(wctx_t *w, const ns_batch_t *b)
 {
@@ -748,6 +894,28 @@ static int check_batch(wctx_t *w, const ns_batch_t *b)
         return fail(w, "the batch has no analyte values");
     if (p->n_slots > 0 && (!p->slot_cond || !p->slot_marker))
         return fail(w, "the panel has no flag slot table");
+    const ns_qc_result_t *q = b->qc;
+    if (q) {
+        if (q->n_obs < 0 || (q->n_obs > 0 && !q->obs))
+            return fail(w, "the QC result is inconsistent (%lld control observations)",
+                        (long long)q->n_obs);
+        for (int64_t i = 0; i < q->n_obs; i++) {
+            const ns_qc_control_t *c = &q->obs[i];
+            if (c->level >= NS_QC_LEVELS || c->analyte < 0 || c->analyte >= p->n_analytes
+                || c->plate < 0 || c->plate >= b->n_plates)
+                return fail(w, "QC control observation %lld is inconsistent (level %d, "
+                            "analyte %d, plate %d)", (long long)i, c->level, c->analyte,
+                            c->plate);
+        }
+        if (q->cfg && q->cfg->text && q->cfg->sha256[0]) {
+            char sha[65];
+            const char *t = q->cfg->text ? q->cfg->text : "";
+            ns_sha256_hex(t, strlen(t), sha);
+            if (strcmp(q->cfg->sha256, sha) != 0)
+                return fail(w, "QC config sha256 %s does not match its text (%s)",
+                            q->cfg->sha256, sha);
+        }
+    }
     return 0;
 }
 
@@ -784,6 +952,7 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const char *cmdline, cons
     if (r == 0) r = write_flags(w, b);
     if (r == 0) r = write_calls(w, b);
     if (r == 0) r = write_unplated(w, b);
+    if (r == 0 && b->qc) r = write_qc(w, b);
     if (r == 0 && H5Fflush(w->f, H5F_SCOPE_GLOBAL) < 0) r = fail(w, "flushing the archive");
     if (r == 0) {
         ssize_t n = H5Fget_file_image(w->f, NULL, 0);

@@ -17,6 +17,8 @@
  *       software_version          NS_VERSION;  build_cc, build_cflags: the exact build
  *       hdf5_version              of the library that wrote the file, "1.10.8"
  *       command_line              as passed by the caller ("" if none)
+ *       night                     the night's name (b->night, its directory's base name;
+ *                                 "" if none): what --history orders archives by
  *       panel_name, panel_version, panel_kit, panel_sha256
  *       n_samples, wells_read, n_quarantined_wells     int64 scalars
  *   /config/panel_yaml            scalar fixed-length string (NULLPAD, size = byte length of
@@ -49,6 +51,37 @@
  *   /manifest_unplated            compound: sample_id, infant_id, line int32 — manifest rows
  *                                 that no well refers to (cards logged, not plated)
  *
+ *   /qc                           plate QC results (plate_qc.h), only when b->qc is set.
+ *                                 P = b->n_plates: row k of every [P] table and [P][...]
+ *                                 matrix is plate k, in /inputs plate order.  Attributes:
+ *       qc_config_sha256          digest of /qc/config_yaml (the config's own digest when
+ *                                 its text was not kept; "" when no config was given)
+ *       n_rejected, n_warning     int64 scalars (ns_qc_result_t)
+ *   /qc/config_yaml               the QC file byte for byte, as /config/panel_yaml;
+ *                                 attributes sha256, path.  Absent when b->qc->cfg or its
+ *                                 text is NULL.
+ *   /qc/plates                    compound [P]: plate_id, file (plate file name), status
+ *                                 "accepted"|"warning"|"rejected"|"not_run" (quarantined
+ *                                 plate files are "not_run"), reason (what decided it, e.g.
+ *                                 "1-3s C3 qc_high"; "" if accepted), warnings ("; "-
+ *                                 separated, "" if none)
+ *   /qc/controls                  compound [n_obs], control observations in plate order:
+ *                                 plate_id, plate_index int32 (row of /qc/plates), well,
+ *                                 level "qc_low"|"qc_high", analyte (panel analyte name),
+ *                                 value, z (float64; NaN = missing value / no target)
+ *   /qc/westgard                  uint32 [P][A * 2]: column a * 2 + level (0 qc_low,
+ *                                 1 qc_high) holds the NS_WG_* bits violated by that analyte
+ *                                 and level on the plate (0 = none, or not judged).
+ *                                 Attributes bit_names[b] = name of bit (1 << b) ("1-2s",
+ *                                 "1-3s", "2-2s", "R-4s", "4-1s", "10-x"), levels
+ *                                 ["qc_low", "qc_high"], dims
+ *   /qc/median, /qc/median_ref    float64 [P][A]: each plate's patient median per analyte,
+ *                                 and the running median of earlier plates it was compared
+ *                                 with (NaN = too few patients / no reference / not run)
+ *
+ * --history (qc_history.c) reads back /@night, /analytes/names, /qc/plates, /qc/controls
+ * and /qc/median of earlier archives; archives without /qc are skipped.
+ *
  * Strings inside compounds and string lists are fixed-length, NUL-terminated, UTF-8, as
  * wide as the longest value + 1 (never truncated); h5py reads them as bytes.  A C reader
  * must give its memory string types H5T_CSET_UTF8 as well: HDF5 does not convert between
@@ -61,7 +94,8 @@
  *
  * /ratios, /flags, /calls and /samples_state_code are written only when the batch carries
  * them (b->ratio, b->flag, b->call, b->state non-NULL), or when there is nothing to carry
- * (n == 0 or no columns): a missing group means "not computed".
+ * (n == 0 or no columns): a missing group means "not computed".  Likewise /qc is written
+ * only when b->qc is set: a missing /qc means plate QC was not run.
  *
  * HDF5 I/O is done from the calling thread only (BUILD-NOTES G3).
  */
@@ -82,6 +116,8 @@
  * @param path     final file name; its directory must exist
  * @param b        the batch (b->panel required); not modified
  * @param cmdline  command line to record, or NULL
+ * A batch whose QC result is inconsistent (a control observation with a level, analyte
+ * or plate out of range; a QC config digest that does not match its text) is refused.
  * @return 0, or -1 after reporting through ns_error("run", ...) what failed and on which
  *         file; the temporary file is then removed and path is untouched.  HDF5's own error
  *         printing is switched off during the call (and restored afterwards). */

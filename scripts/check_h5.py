@@ -8,6 +8,11 @@ attributes, the panel text and its SHA-256, /inputs, /samples, the analyte, rati
 call matrices (shapes agree with /samples and with their name lists), state codes against
 state names, the nothing-lost arithmetic (wells_read = rows + quarantined wells), and that
 no personal-data field (mother_name, contact_phone, birth/collection time) exists anywhere.
+When /qc (plate QC results) is present: /qc/plates has one row per plate row of /inputs
+(same files, same order), /qc/westgard, /qc/median and /qc/median_ref have one row per
+plate and one column per analyte (westgard: two, qc_low and qc_high) of /analytes/names,
+every /qc/controls row names a plate of /qc/plates (plate_id and plate_index agree), a
+level and an analyte of the panel, and /qc/config_yaml matches its SHA-256.
 
 Prints one summary line on success and exits 0.  On any problem prints one line per
 problem ("check_h5: FILE: problem") and exits 1; usage errors exit 2.
@@ -37,6 +42,11 @@ SAMPLE_FIELDS = ["sample_id", "plate_id", "well", "sample_type", "state", "manif
 SLOT_FIELDS = ["condition", "condition_index", "marker", "marker_index", "role", "direction",
                "cutoff", "borderline", "critical"]
 UNPLATED_FIELDS = ["sample_id", "infant_id", "line"]
+QC_PLATE_FIELDS = ["plate_id", "file", "status", "reason", "warnings"]
+QC_CONTROL_FIELDS = ["plate_id", "plate_index", "well", "level", "analyte", "value", "z"]
+QC_STATUS = ("accepted", "warning", "rejected", "not_run")
+QC_LEVELS = ("qc_low", "qc_high")
+WG_BITS = ["1-2s", "1-3s", "2-2s", "R-4s", "4-1s", "10-x"]
 PERSONAL = re.compile(r"mother|phone|birth_time|collection_time", re.I)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 N_CELL, N_FLAG, N_CALL = 5, 5, 5          # NS_CELL_*, NS_FLAG_*, NS_CALL_* code counts
@@ -171,10 +181,13 @@ class Checker:
         plate_wells = quar_wells = 0
         ds = self.dataset(f, "inputs", 1)
         inputs_ok = ds is not None and self.fields(ds, INPUT_FIELDS)
+        plate_names = []
         if inputs_ok:
             n_manifest = 0
             for i, r in enumerate(ds[()]):
                 kind, status, sha = text(r["kind"]), text(r["status"]), text(r["sha256"])
+                if kind == "plate":
+                    plate_names.append(text(r["name"]))
                 if kind not in ("plate", "manifest"):
                     self.bad("/inputs[%d].kind is %r" % (i, kind))
                 if status not in ("ok", "quarantined"):
@@ -279,12 +292,108 @@ class Checker:
         if up is not None and self.fields(up, UNPLATED_FIELDS):
             n_unplated = len(up)
 
+        if "night" in a and not isinstance(a["night"], (str, bytes, np.bytes_)):
+            self.bad("root attribute night is not a string")
+        qc = ""
+        if "qc" in f:
+            qc = self.check_qc(f, plate_names if inputs_ok else None, an)
+
         self.personal_names(f)
         return ("%s, %d samples, %d analytes, %d ratios, %d flag slots, %d conditions, "
                 "%d plates (%d quarantined), %d unplated manifest rows, panel %s %s "
-                "sha256 %s" % (FORMAT, n, na, len(rn), n_slots, len(conds), n_plates,
-                               n_quar_plates, n_unplated, text(a["panel_name"]),
-                               text(a["panel_version"]), root_sha[:12]))
+                "sha256 %s%s" % (FORMAT, n, na, len(rn), n_slots, len(conds), n_plates,
+                                 n_quar_plates, n_unplated, text(a["panel_name"]),
+                                 text(a["panel_version"]), root_sha[:12], qc))
+
+    def check_qc(self, f, plate_names, an):
+        """Validate /qc; return a summary fragment for the ok line."""
+        if not isinstance(f["qc"], h5py.Group):
+            self.bad("/qc is not a group")
+            return ""
+        if "night" not in f.attrs:
+            self.bad("/qc is present but root attribute night is missing")
+        na = len(an)
+        g = f["qc"]
+        qsha = text(g.attrs.get("qc_config_sha256", ""))
+        if "qc_config_sha256" not in g.attrs:
+            self.bad("/qc@qc_config_sha256 is missing")
+        for k in ("n_rejected", "n_warning"):
+            if k not in g.attrs:
+                self.bad("/qc@%s is missing" % k)
+        if "config_yaml" in g:
+            ds = self.dataset(f, "qc/config_yaml", 0)
+            if ds is not None:
+                raw = ds[()]
+                raw = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+                digest = hashlib.sha256(raw).hexdigest()
+                if text(ds.attrs.get("sha256", "")) != digest:
+                    self.bad("/qc/config_yaml@sha256 is not the SHA-256 of its bytes (%s)"
+                             % digest)
+                if qsha != digest:
+                    self.bad("/qc@qc_config_sha256 %s is not the SHA-256 of /qc/config_yaml "
+                             "(%s)" % (qsha, digest))
+        elif qsha and not HEX64.match(qsha):
+            self.bad("/qc@qc_config_sha256 %r is not 64 lowercase hex digits" % qsha)
+
+        ds = self.dataset(f, "qc/plates", 1)
+        if ds is None or not self.fields(ds, QC_PLATE_FIELDS):
+            return ""
+        plates = ds[()]
+        npl = len(plates)
+        ids = [text(r["plate_id"]) for r in plates]
+        n_rej = n_warn = 0
+        if plate_names is not None and npl != len(plate_names):
+            self.bad("/qc/plates has %d rows but /inputs has %d plate rows"
+                     % (npl, len(plate_names)))
+        for k, r in enumerate(plates):
+            st = text(r["status"])
+            if st not in QC_STATUS:
+                self.bad("/qc/plates[%d].status is %r" % (k, st))
+            if st == "rejected":
+                n_rej += 1
+                if not text(r["reason"]):
+                    self.bad("/qc/plates[%d] is rejected without a reason" % k)
+            elif st == "warning":
+                n_warn += 1
+            if plate_names is not None and k < len(plate_names) \
+                    and text(r["file"]) != plate_names[k]:
+                self.bad("/qc/plates[%d].file %r is not /inputs plate %d (%r)"
+                         % (k, text(r["file"]), k, plate_names[k]))
+        for k, want in (("n_rejected", n_rej), ("n_warning", n_warn)):
+            if k in g.attrs and int(g.attrs[k]) != want:
+                self.bad("/qc@%s is %d but /qc/plates has %d" % (k, int(g.attrs[k]), want))
+
+        wg = self.matrix(f, "qc/westgard", npl, na * 2, "u", 1 << len(WG_BITS))
+        if wg is not None:
+            bits = [text(v) for v in f["qc/westgard"].attrs.get("bit_names", [])]
+            if bits != WG_BITS:
+                self.bad("/qc/westgard@bit_names is %r, expected %r" % (bits, WG_BITS))
+        self.matrix(f, "qc/median", npl, na, "f")
+        self.matrix(f, "qc/median_ref", npl, na, "f")
+
+        n_ctl = 0
+        ds = self.dataset(f, "qc/controls", 1)
+        if ds is not None and self.fields(ds, QC_CONTROL_FIELDS):
+            ctl = ds[()]
+            n_ctl = len(ctl)
+            known = set(ids)
+            analytes = set(an)
+            for i, r in enumerate(ctl):
+                pid, pi = text(r["plate_id"]), int(r["plate_index"])
+                if pid not in known:
+                    self.bad("/qc/controls[%d].plate_id %r is not in /qc/plates" % (i, pid))
+                elif not 0 <= pi < npl or ids[pi] != pid:
+                    self.bad("/qc/controls[%d]: plate_index %d is not plate %r"
+                             % (i, pi, pid))
+                if text(r["level"]) not in QC_LEVELS:
+                    self.bad("/qc/controls[%d].level is %r" % (i, text(r["level"])))
+                if text(r["analyte"]) not in analytes:
+                    self.bad("/qc/controls[%d].analyte %r is not in /analytes/names"
+                             % (i, text(r["analyte"])))
+                if len(self.problems) > 20:
+                    break
+        return ", night %s, QC: %d plates (%d rejected, %d warning), %d controls" % (
+            text(f.attrs.get("night", "")) or "-", npl, n_rej, n_warn, n_ctl)
 
 
 def main(argv):

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <hdf5.h>
 #include "../../pipeline/batch.h"
+#include "../../pipeline/plate_qc.h"
 #include "../../pipeline/sha256.h"
 #include "../../pipeline/write_hdf5.h"
 
@@ -1148,6 +1149,232 @@ static void test_sha_mismatch(void **state)
     free(x);
 }
 
+/* /qc: plate QC results round-trip (plate table, controls, Westgard bits, medians, the QC
+ * config text), the night attribute, a batch without QC has no /qc, and an inconsistent
+ * QC result is refused. */
+static void test_qc_roundtrip(void **state)
+{
+    (void)state;
+    fx_t *x = malloc(sizeof *x);
+    assert_non_null(x);
+    fx_init(x);
+    char *dir = mkdir_tmp(), path[512], err[2048];
+    snprintf(path, sizeof path, "%s/night.h5", dir);
+
+    /* without QC, without a night: no /qc, night "" */
+    assert_int_equal(ns_write_hdf5(path, &x->b, "cmd"), 0);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_false(link_exists(f, "/qc"));
+    hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
+    char *s = attr_str(root, "night");
+    assert_string_equal(s, "");
+    free(s);
+    H5Gclose(root);
+    H5Fclose(f);
+
+    static const char QC_TEXT[] = "# qc\nlevels: {qc_low: {lot: L1}}  # \xe8\xb4\xa8\xe6\x8e\xa7\n";
+    ns_qc_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.path = "configs/qc.yaml";
+    cfg.text = (char *)QC_TEXT;
+    ns_sha256_hex(QC_TEXT, sizeof QC_TEXT - 1, cfg.sha256);
+    unsigned viol[3 * NS_QC_LEVELS] = { 0 };
+    viol[0 * NS_QC_LEVELS + 0] = NS_WG_1_2S;
+    viol[2 * NS_QC_LEVELS + 1] = NS_WG_4_1S | NS_WG_10X;
+    double med[3] = { 55.5, NAN, 7.25 }, ref[3] = { 50.0, NAN, NAN };
+    ns_plate_qc_t pq[2];
+    memset(pq, 0, sizeof pq);
+    pq[0].status = NS_QC_WARNING;
+    pq[0].warnings = "1-2s Phe qc_low; median shift Phe +11%";
+    pq[0].violated = viol;
+    pq[0].median = med;
+    pq[0].median_ref = ref;
+    pq[1].status = NS_QC_NOT_RUN;                /* quarantined: no arrays */
+    ns_qc_control_t obs[3];
+    memset(obs, 0, sizeof obs);
+    for (int a = 0; a < 3; a++) {
+        strcpy(obs[a].plate_id, "PL-0001");
+        obs[a].plate = 0;
+        memcpy(obs[a].well, "H12", 4);
+        obs[a].level = 0;
+        obs[a].analyte = 2 - a;                  /* C8, Tyr, Phe */
+        obs[a].value = conc_of(2 - a, 3);
+        obs[a].z = 0.5 * a - 2.25;
+    }
+    obs[1].value = obs[1].z = NAN;
+    ns_qc_result_t qc;
+    memset(&qc, 0, sizeof qc);
+    qc.cfg = &cfg;
+    qc.plate = pq;
+    qc.obs = obs;
+    qc.n_obs = 3;
+    qc.n_warning = 1;
+    x->b.qc = &qc;
+    x->b.night = "2026-11-22";
+    assert_int_equal(ns_write_hdf5(path, &x->b, "cmd"), 0);
+
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    root = H5Gopen2(f, "/", H5P_DEFAULT);
+    s = attr_str(root, "night");
+    assert_string_equal(s, "2026-11-22");
+    free(s);
+    H5Gclose(root);
+    hid_t g = H5Gopen2(f, "/qc", H5P_DEFAULT);
+    assert_true(g >= 0);
+    s = attr_str(g, "qc_config_sha256");
+    assert_string_equal(s, cfg.sha256);
+    free(s);
+    assert_int_equal(attr_i64(g, "n_warning"), 1);
+    assert_int_equal(attr_i64(g, "n_rejected"), 0);
+    H5Gclose(g);
+    {
+        hid_t d = H5Dopen2(f, "/qc/config_yaml", H5P_DEFAULT);
+        assert_true(d >= 0);
+        hid_t t = H5Dget_type(d);
+        size_t n = H5Tget_size(t);
+        assert_int_equal(n, sizeof QC_TEXT - 1);
+        char *buf = calloc(n + 1, 1);
+        assert_true(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+        assert_memory_equal(buf, QC_TEXT, n);
+        s = attr_str(d, "sha256");
+        assert_string_equal(s, cfg.sha256);
+        free(s);
+        s = attr_str(d, "path");
+        assert_string_equal(s, "configs/qc.yaml");
+        free(s);
+        free(buf);
+        H5Tclose(t);
+        H5Dclose(d);
+    }
+
+    /* /qc/plates */
+    hsize_t dims[2];
+    {
+        typedef struct { char id[16], file[16], status[16], reason[64], warn[64]; } prow_t;
+        hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(prow_t));
+        hid_t s16 = str_t(16), s64 = str_t(64);
+        H5Tinsert(t, "plate_id", offsetof(prow_t, id), s16);
+        H5Tinsert(t, "file", offsetof(prow_t, file), s16);
+        H5Tinsert(t, "status", offsetof(prow_t, status), s16);
+        H5Tinsert(t, "reason", offsetof(prow_t, reason), s64);
+        H5Tinsert(t, "warnings", offsetof(prow_t, warn), s64);
+        prow_t r[2];
+        memset(r, 0, sizeof r);
+        assert_int_equal(ds_dims(f, "/qc/plates", dims), 1);
+        assert_int_equal(dims[0], 2);
+        read_ds(f, "/qc/plates", t, r);
+        assert_string_equal(r[0].id, "PL-0001");
+        assert_string_equal(r[0].file, "P0001.csv");
+        assert_string_equal(r[0].status, "warning");
+        assert_string_equal(r[0].reason, "");
+        assert_string_equal(r[0].warn, pq[0].warnings);
+        assert_string_equal(r[1].id, "");
+        assert_string_equal(r[1].file, "P0002.csv");
+        assert_string_equal(r[1].status, "not_run");
+        assert_string_equal(r[1].warn, "");
+        H5Tclose(s16); H5Tclose(s64); H5Tclose(t);
+    }
+    /* /qc/controls */
+    {
+        typedef struct { char id[16], well[8], level[16], an[16]; int32_t pi; double v, z; } crow_t;
+        hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(crow_t));
+        hid_t s16 = str_t(16), s8 = str_t(8);
+        H5Tinsert(t, "plate_id", offsetof(crow_t, id), s16);
+        H5Tinsert(t, "well", offsetof(crow_t, well), s8);
+        H5Tinsert(t, "level", offsetof(crow_t, level), s16);
+        H5Tinsert(t, "analyte", offsetof(crow_t, an), s16);
+        H5Tinsert(t, "plate_index", offsetof(crow_t, pi), H5T_NATIVE_INT32);
+        H5Tinsert(t, "value", offsetof(crow_t, v), H5T_NATIVE_DOUBLE);
+        H5Tinsert(t, "z", offsetof(crow_t, z), H5T_NATIVE_DOUBLE);
+        crow_t r[3];
+        memset(r, 0, sizeof r);
+        assert_int_equal(ds_dims(f, "/qc/controls", dims), 1);
+        assert_int_equal(dims[0], 3);
+        read_ds(f, "/qc/controls", t, r);
+        static const char *an[3] = { "C8", "Tyr", "Phe" };
+        for (int k = 0; k < 3; k++) {
+            assert_string_equal(r[k].id, "PL-0001");
+            assert_string_equal(r[k].well, "H12");
+            assert_string_equal(r[k].level, "qc_low");
+            assert_string_equal(r[k].an, an[k]);
+            assert_int_equal(r[k].pi, 0);
+            if (k == 1) {
+                assert_true(isnan(r[k].v) && isnan(r[k].z));
+            } else {
+                assert_true(r[k].v == obs[k].value);
+                assert_true(r[k].z == obs[k].z);
+            }
+        }
+        H5Tclose(s16); H5Tclose(s8); H5Tclose(t);
+    }
+    /* /qc/westgard, /qc/median, /qc/median_ref */
+    {
+        uint32_t wg[2][6];
+        assert_int_equal(ds_dims(f, "/qc/westgard", dims), 2);
+        assert_int_equal(dims[0], 2);
+        assert_int_equal(dims[1], 6);
+        read_ds(f, "/qc/westgard", H5T_NATIVE_UINT32, wg);
+        for (int c = 0; c < 6; c++) {
+            assert_int_equal(wg[0][c], viol[c]);
+            assert_int_equal(wg[1][c], 0);
+        }
+        hid_t d = H5Dopen2(f, "/qc/westgard", H5P_DEFAULT);
+        hid_t a = H5Aopen(d, "bit_names", H5P_DEFAULT), t = H5Aget_type(a);
+        char *bn[6] = { 0 };
+        assert_true(H5Aread(a, t, bn) >= 0);
+        assert_string_equal(bn[1], "1-3s");
+        assert_string_equal(bn[5], "10-x");
+        for (int k = 0; k < 6; k++) H5free_memory(bn[k]);
+        H5Tclose(t);
+        H5Aclose(a);
+        H5Dclose(d);
+        double m[2][3], r[2][3];
+        read_ds(f, "/qc/median", H5T_NATIVE_DOUBLE, m);
+        read_ds(f, "/qc/median_ref", H5T_NATIVE_DOUBLE, r);
+        assert_true(m[0][0] == 55.5 && isnan(m[0][1]) && m[0][2] == 7.25);
+        assert_true(r[0][0] == 50.0 && isnan(r[0][1]) && isnan(r[0][2]));
+        for (int a2 = 0; a2 < 3; a2++) assert_true(isnan(m[1][a2]) && isnan(r[1][a2]));
+    }
+    H5Fclose(f);
+    check_external(path, N_ROWS);
+
+    /* byte-identical when written again */
+    char path2[600];
+    snprintf(path2, sizeof path2, "%s/again.h5", dir);
+    assert_int_equal(ns_write_hdf5(path2, &x->b, "cmd"), 0);
+    size_t l1, l2;
+    char *b1 = read_all(path, &l1), *b2 = read_all(path2, &l2);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(b1, b2, l1);
+    free(b1);
+    free(b2);
+    unlink(path2);
+
+    /* an observation naming an analyte the panel does not have: refused, nothing written */
+    size_t l0;
+    char *before = read_all(path, &l0);
+    obs[2].analyte = 3;
+    assert_int_equal(write_capture(path, &x->b, "cmd", err, sizeof err), -1);
+    assert_non_null(strstr(err, "QC control observation 2 is inconsistent"));
+    obs[2].analyte = 0;
+    /* a config digest that does not match its text */
+    cfg.sha256[0] = cfg.sha256[0] == '0' ? '1' : '0';
+    assert_int_equal(write_capture(path, &x->b, "cmd", err, sizeof err), -1);
+    assert_non_null(strstr(err, "QC config sha256"));
+    char *after = read_all(path, &l1);
+    assert_int_equal(l0, l1);
+    assert_memory_equal(before, after, l0);
+    free(before);
+    free(after);
+    int tmp_seen;
+    assert_int_equal(count_entries(dir, &tmp_seen), 1);
+    assert_int_equal(tmp_seen, 0);
+    rm_tree(dir);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1158,6 +1385,7 @@ int main(void)
         cmocka_unit_test(test_failure_midway_keeps_previous),
         cmocka_unit_test(test_missing_dir),
         cmocka_unit_test(test_sha_mismatch),
+        cmocka_unit_test(test_qc_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
