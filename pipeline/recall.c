@@ -7,6 +7,7 @@
 #include "csv.h"
 #include "log.h"
 #include "recall.h"
+#include "score.h"
 #include "util.h"
 
 typedef struct {
@@ -107,7 +108,7 @@ static void row_findings(const ns_batch_t *b, int64_t i, str_t *conds, str_t *wh
                 continue;
             }
             if (f == NS_FLAG_NONE || v == NS_CALL_INDETERMINATE) continue;
-            const ns_threshold_t *t = &cd->markers[k].thr;
+            const ns_threshold_t *t = ns_marker_threshold(b, &cd->markers[k], i);
             double x = ns_batch_marker(b, cd->markers[k].marker)[i];
             const char *op = t->dir == NS_DIR_HIGH ? ">=" : "<=";
             double lim = f == NS_FLAG_CRITICAL ? t->critical : f == NS_FLAG_BORDER ? t->borderline : t->cutoff;

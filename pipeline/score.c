@@ -46,6 +46,17 @@ static int in_stratum(const ns_stratum_t *st, const ns_manifest_row_t *r)
     }
 }
 
+const ns_threshold_t *ns_marker_threshold(const ns_batch_t *b, const ns_marker_t *mk, int64_t i)
+{
+    if (!mk->n_over || !b->strata) return &mk->thr;
+    for (int k = 0; k < b->panel->n_strata; k++) {
+        if (!((b->strata[i] >> k) & 1u)) continue;
+        for (int j = 0; j < mk->n_over; j++)
+            if (mk->strat_of[j] == k) return &mk->thr_of[j];
+    }
+    return &mk->thr;
+}
+
 int ns_batch_score(ns_batch_t *b)
 {
     const ns_panel_t *p = b->panel;
@@ -104,15 +115,10 @@ int ns_batch_score(ns_batch_t *b)
         thr[0] = mk->thr;
         for (int k = 0; k < mk->n_over; k++) thr[k + 1] = mk->thr_of[k];
         if (mk->n_over) {
-            int over_of[NS_MAX_STRATA];           /* panel stratum -> override slot, 0 = none */
-            for (int k = 0; k < NS_MAX_STRATA; k++) over_of[k] = 0;
-            for (int k = 0; k < mk->n_over; k++) over_of[mk->strat_of[k]] = k + 1;
             #pragma omp parallel for schedule(static)
             for (int64_t i = 0; i < n; i++) {
-                uint16_t t = 0;
-                for (int k = 0; k < p->n_strata && !t; k++)     /* panel order: the first wins */
-                    if ((b->strata[i] >> k) & 1u) t = (uint16_t)over_of[k];
-                sidx[i] = t;
+                const ns_threshold_t *t = ns_marker_threshold(b, mk, i);
+                sidx[i] = (uint16_t)(t == &mk->thr ? 0 : t - mk->thr_of + 1);
             }
         }
         if (ns_cutoff_flag(ns_batch_marker(b, mk->marker), ns_batch_marker_bounds(b, mk->marker),

@@ -18,4 +18,8 @@
  * argument error (a bug, reported). */
 int ns_batch_score(ns_batch_t *b);
 
+/* The limits marker mk applies to row i: its first override (in the panel's strata order)
+ * for a stratum the row belongs to, else its base limits.  Needs b->strata. */
+const ns_threshold_t *ns_marker_threshold(const ns_batch_t *b, const ns_marker_t *mk, int64_t i);
+
 #endif
