@@ -1,30 +1,150 @@
-/* cmd_config.c — `neoscreen config check FILE...`: the geneticist's safety net.
+/* cmd_config.c — `neoscreen config check FILE...`: the geneticist's and the lab's safety net.
  *
- * Loads each panel file exactly as `run` would and prints every problem as FILE:LINE:COL
- * with the offending line quoted (redis' config loader style).  Exit status 0 when every
- * file is clean, 1 otherwise; `run` refuses to start on a config that fails this check.
+ * Loads each config exactly as `run` would and prints every problem as FILE:LINE:COL
+ * with the offending line quoted (redis' config loader style).  A file whose top-level
+ * key is `qc` is a QC materials file (plate map, control lots, rules) and is checked
+ * against a panel, since its analyte names and well names only mean something there;
+ * any other file is checked as a panel.  Exit status 0 when every file is clean, 1
+ * otherwise; `run` refuses to start on a config that fails this check.
  */
 #include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+#include "batch.h"
 #include "cmds.h"
 #include "log.h"
 #include "panel.h"
+#include "qc_config.h"
+#include "util.h"
+
+#define DEFAULT_PANEL "configs/panel-default.yaml"
 
 static void usage(FILE *fp)
 {
     fprintf(fp,
-"Usage: neoscreen config check FILE...\n"
+"Usage: neoscreen config check [options] FILE...\n"
 "\n"
-"Check panel configs (YAML) and report every problem as FILE:LINE:COL, the offending\n"
-"line quoted after '>>>', and what is wrong: unknown keys, unknown analytes in ratios or\n"
-"markers, borderline/critical limits on the wrong side of the cutoff, missing actions,\n"
-"duplicate conditions, aliases that clash, YAML syntax errors...\n"
+"Check configs (YAML) and report every problem as FILE:LINE:COL, the offending line\n"
+"quoted after '>>>', and what is wrong.  Two kinds of file:\n"
+"\n"
+"  panel  analytes, ratios, conditions (configs/panel-default.yaml): unknown keys,\n"
+"         unknown analytes in ratios or markers, borderline/critical limits on the\n"
+"         wrong side of the cutoff, missing actions, duplicate conditions, aliases\n"
+"         that clash, YAML syntax errors...\n"
+"  QC     a file whose top-level key is 'qc:' (configs/qc.yaml): plate map, Westgard\n"
+"         rules, control lots and targets.  Checked against a panel (--panel) for\n"
+"         analyte names and plate size: wells not on the plate or listed twice,\n"
+"         unknown rules or analytes, SD <= 0, missing control levels...\n"
 "\n"
 "Options:\n"
-"  -q, --quiet   print nothing for clean files\n"
-"  -h, --help    this text\n"
+"  -p, --panel FILE   panel that QC files are checked against [$NEOSCREEN_CONFIG, else\n"
+"                     ./%s, else the copy in the source tree]\n"
+"  -q, --quiet        print nothing for clean files\n"
+"  -h, --help         this text\n"
 "\n"
-"Exit status: 0 every file is valid; 1 at least one problem (or a usage error).\n");
+"Exit status: 0 every file is valid; 1 at least one problem (or a usage error).\n",
+            DEFAULT_PANEL);
+}
+
+/* The panel QC files are checked against, found as `run` finds its config: -p FILE, else
+ * $NEOSCREEN_CONFIG, else ./configs/panel-default.yaml, else the source tree's copy. */
+static char *default_panel(const char *given)
+{
+    if (given) return ns_strdup(given);
+    const char *env = getenv("NEOSCREEN_CONFIG");
+    if (env && *env) return ns_strdup(env);
+    if (access(DEFAULT_PANEL, R_OK) == 0) return ns_strdup(DEFAULT_PANEL);
+#ifdef NS_SRCDIR
+    char *built = ns_asprintf("%s/%s", NS_SRCDIR, DEFAULT_PANEL);
+    if (access(built, R_OK) == 0) return built;
+    free(built);
+#endif
+    return ns_strdup(DEFAULT_PANEL);
+}
+
+/* 1 if path parses as YAML whose top level is a mapping with a key "qc".  Anything else,
+ * including a file that cannot be read or parsed, is left to the panel loader, which
+ * reports the problem. */
+static int is_qc_file(const char *path)
+{
+    char *text;
+    size_t len;
+    if (ns_read_file(path, &text, &len) < 0) return 0;
+    yaml_parser_t yp;
+    yaml_document_t doc;
+    int qc = 0;
+    yaml_parser_initialize(&yp);
+    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+    if (yaml_parser_load(&yp, &doc)) {
+        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        if (root && root->type == YAML_MAPPING_NODE)
+            for (yaml_node_pair_t *a = root->data.mapping.pairs.start; a < root->data.mapping.pairs.top; a++) {
+                yaml_node_t *k = yaml_document_get_node(&doc, a->key);
+                if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, "qc") == 0)
+                    qc = 1;
+            }
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&yp);
+    free(text);
+    return qc;
+}
+
+static void print_rules(unsigned rules)
+{
+    for (int b = 0, first = 1; ns_westgard_rule_name(b); b++)
+        if (rules & (1u << b)) {
+            printf("%s%s", first ? "" : " ", ns_westgard_rule_name(b));
+            first = 0;
+        }
+}
+
+/* Check one QC file; *panel is loaded on first use (and stays NULL, reported, if bad). */
+static int check_qc(const char *path, const char *panel_path, ns_panel_t **panel, int *panel_tried,
+                    int quiet)
+{
+    if (!*panel_tried) {
+        *panel_tried = 1;
+        ns_panel_errs_t e;
+        *panel = ns_panel_load(panel_path, &e);
+        if (!*panel) {
+            ns_panel_errs_print(stderr, "neoscreen config", panel_path, NULL, &e);
+            ns_error("config", "%s: %d problem%s in the panel that QC files are checked against",
+                     panel_path, e.n, e.n == 1 ? "" : "s");
+        }
+        ns_panel_errs_free(&e);
+    }
+    if (!*panel) {
+        ns_error("config", "%s: not checked: the panel %s did not load", path, panel_path);
+        return 1;
+    }
+    ns_panel_errs_t e;
+    ns_qc_config_t *q = ns_qc_load(path, *panel, &e);
+    int bad = 0;
+    if (q) {
+        if (!quiet) {
+            int nt[NS_QC_LEVELS] = { 0 };
+            for (int l = 0; l < NS_QC_LEVELS; l++)
+                for (int a = 0; a < (*panel)->n_analytes; a++) nt[l] += !isnan(q->level[l].mean[a]);
+            printf("%s: ok (qc for panel %s %s, %d-well plate: wells %d qc_low, %d qc_high, %d blank; "
+                   "lots %s (%d targets), %s (%d targets); rules ",
+                   path, (*panel)->name, (*panel)->version, q->rows * q->cols,
+                   q->n_ctl_wells[NS_TYPE_QC_LOW], q->n_ctl_wells[NS_TYPE_QC_HIGH],
+                   q->n_ctl_wells[NS_TYPE_BLANK], q->level[0].lot, nt[0], q->level[1].lot, nt[1]);
+            print_rules(q->rules);
+            printf(")\n");
+        }
+        ns_qc_free(q);
+    } else {
+        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
+        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
+        bad = 1;
+    }
+    ns_panel_errs_free(&e);
+    return bad;
 }
 
 int ns_cmd_config(int argc, char **argv)
@@ -36,18 +156,27 @@ int ns_cmd_config(int argc, char **argv)
         return 1;
     }
     static const struct option lopts[] = {
-        { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+        { "panel", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     int quiet = 0, ch;
+    const char *panel_opt = NULL;
     optind = 1;
     argc--, argv++;
-    while ((ch = getopt_long(argc, argv, "qh", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "p:qh", lopts, NULL)) >= 0) {
         if (ch == 'q') quiet = 1;
+        else if (ch == 'p') panel_opt = optarg;
         else if (ch == 'h') { usage(stdout); return 0; }
         else { usage(stderr); return 1; }
     }
     if (optind >= argc) { usage(stdout); return 1; }
-    int bad = 0;
+    char *panel_path = default_panel(panel_opt);
+    ns_panel_t *qc_panel = NULL;
+    int panel_tried = 0, bad = 0;
     for (int i = optind; i < argc; i++) {
+        if (is_qc_file(argv[i])) {
+            bad |= check_qc(argv[i], panel_path, &qc_panel, &panel_tried, quiet);
+            continue;
+        }
         ns_panel_errs_t e;
         ns_panel_t *p = ns_panel_load(argv[i], &e);
         if (p) {
@@ -63,5 +192,7 @@ int ns_cmd_config(int argc, char **argv)
         }
         ns_panel_errs_free(&e);
     }
+    ns_panel_free(qc_panel);
+    free(panel_path);
     return bad;
 }

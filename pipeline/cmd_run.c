@@ -20,8 +20,11 @@
 #include <omp.h>
 #endif
 #include "atomic_file.h"
+#include "csv.h"
 #include "cmds.h"
 #include "ingest.h"
+#include "plate_qc.h"
+#include "qc_config.h"
 #include "json.h"
 #include "log.h"
 #include "recall.h"
@@ -40,6 +43,7 @@ enum {
 };
 
 #define DEFAULT_CONFIG "configs/panel-default.yaml"
+#define DEFAULT_QC "configs/qc.yaml"
 
 static void usage(FILE *fp)
 {
@@ -52,12 +56,16 @@ static void usage(FILE *fp)
 "  batch.h5          HDF5 archive: samples, analyte/ratio matrices, flags, calls, states,\n"
 "                    the panel YAML and its SHA-256, input checksums (no personal data)\n"
 "  summary.json      counts per state, plate and condition; quarantined files; exit status\n"
+"  plates-to-rerun.csv  plates that failed QC, with the rule, analyte and level that decided\n"
 "\n"
 "Options:\n"
 "  -o, --out DIR        output directory (created if missing) [required]\n"
 "  -c, --config FILE    panel config [$NEOSCREEN_CONFIG, else ./%s, else the\n"
 "                       copy in the source tree neoscreen was built from]\n"
 "  -m, --manifest FILE  sample manifest [NIGHT_DIR/manifest.csv]\n"
+"  -q, --qc FILE        QC materials, plate map and rules [configs/qc.yaml, found like -c]\n"
+"  -H, --history DIR    earlier nights' outputs: every batch.h5 below DIR feeds the\n"
+"                       across-night Westgard rules (4-1s, 10-x) and median monitoring\n"
 "  -t, --threads N      threads for parsing and kernels [all cores]\n"
 "  -v, --verbosity N    0 errors only, 1 progress (default), 2 details\n"
 "  -h, --help           this text\n"
@@ -78,20 +86,20 @@ static void usage(FILE *fp)
             DEFAULT_CONFIG);
 }
 
-/* -c FILE; else $NEOSCREEN_CONFIG; else ./configs/panel-default.yaml; else the copy in the
- * source tree neoscreen was built from (so a run from another directory still finds it). */
-static char *default_config(const char *given)
+/* The file given; else $ENV; else ./REL; else the copy in the source tree neoscreen was
+ * built from (so a run from another directory still finds the shipped configs). */
+static char *config_path(const char *given, const char *env, const char *rel)
 {
     if (given) return ns_strdup(given);
-    const char *env = getenv("NEOSCREEN_CONFIG");
-    if (env && *env) return ns_strdup(env);
-    if (access(DEFAULT_CONFIG, R_OK) == 0) return ns_strdup(DEFAULT_CONFIG);
+    const char *e = env ? getenv(env) : NULL;
+    if (e && *e) return ns_strdup(e);
+    if (access(rel, R_OK) == 0) return ns_strdup(rel);
 #ifdef NS_SRCDIR
-    char *built = ns_asprintf("%s/%s", NS_SRCDIR, DEFAULT_CONFIG);
+    char *built = ns_asprintf("%s/%s", NS_SRCDIR, rel);
     if (access(built, R_OK) == 0) return built;
     free(built);
 #endif
-    return ns_strdup(DEFAULT_CONFIG);
+    return ns_strdup(rel);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -159,7 +167,7 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_end_obj(&j);
     ns_json_int(&j, "states_total", total);
     ns_json_bool(&j, "states_add_up", total == b->wells_read);
-    int64_t patients = ri->state[NS_STATE_NEGATIVE] + ri->state[NS_STATE_RECALL]
+    int64_t patients = ri->state[NS_STATE_QC_HOLD] + ri->state[NS_STATE_NEGATIVE] + ri->state[NS_STATE_RECALL]
                      + ri->state[NS_STATE_INVALID] + ri->state[NS_STATE_UNMATCHED];
     ns_json_int(&j, "patient_wells", patients);
     ns_json_num(&j, "recall_rate", patients ? (double)ri->state[NS_STATE_RECALL] / (double)patients : NAN);
@@ -173,6 +181,11 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_int(&j, "total", b->n_plates);
     ns_json_int(&j, "ok", n_ok);
     ns_json_int(&j, "quarantined", n_q);
+    if (b->qc) {
+        ns_json_int(&j, "qc_rejected", b->qc->n_rejected);
+        ns_json_int(&j, "qc_warning", b->qc->n_warning);
+        ns_json_str(&j, "qc_config_sha256", b->qc->cfg->sha256);
+    }
     ns_json_arr(&j, "list");
     for (int k = 0; k < b->n_plates; k++) {
         const ns_plate_t *pl = &b->plates[k];
@@ -183,6 +196,12 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
         ns_json_int(&j, "wells", pl->n_wells);
         ns_json_str(&j, "encoding", pl->encoding);
         ns_json_str(&j, "sha256", pl->sha256);
+        if (b->qc) {
+            const ns_plate_qc_t *q = &b->qc->plate[k];
+            ns_json_str(&j, "qc_status", ns_qc_status_name(q->status));
+            ns_json_str(&j, "qc_reason", q->reason);
+            ns_json_str(&j, "qc_warnings", q->warnings ? q->warnings : "");
+        }
         ns_json_end_obj(&j);
     }
     ns_json_end_arr(&j);
@@ -213,6 +232,14 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
         ns_json_int(&j, "borderline", k[NS_CALL_BORDERLINE]);
         ns_json_int(&j, "indeterminate", k[NS_CALL_INDETERMINATE]);
         ns_json_end_obj(&j);
+    }
+    ns_json_end_obj(&j);
+
+    ns_json_obj(&j, "specimen_findings");
+    for (int f = 0; f < NS_SPEC_N; f++) {
+        int64_t k = 0;
+        for (size_t i = 0; i < un; i++) k += b->spec && ((b->spec[i] >> f) & 1u) && b->state[i] != NS_STATE_CONTROL;
+        ns_json_int(&j, ns_spec_name(f), k);
     }
     ns_json_end_obj(&j);
 
@@ -283,6 +310,51 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     return 0;
 }
 
+/* ---- plates-to-rerun.csv --------------------------------------------------------------- */
+
+/* Plates that failed QC: what decided it, and the cards to punch again.  A card already
+ * re-run on an accepted plate tonight is counted as resolved. */
+static int write_rerun(const char *path, const ns_batch_t *b, const ns_qc_result_t *q)
+{
+    ns_atomic_t *af = ns_atomic_open(path, 0644);
+    if (!af) { ns_error_errno("run", "cannot create %s", path); return -1; }
+    fputs("plate_id,file,reason,warnings,patient_wells,rerun_tonight,sample_ids\n", af->fp);
+    /* cards (manifest rows) with a well that is not on hold: already re-run tonight */
+    uint8_t *resolved = ns_calloc((size_t)(b->manifest.n + 1), 1);
+    for (int64_t i = 0; i < b->n; i++)
+        if (b->mrow[i] >= 0 && b->type[i] == NS_TYPE_PATIENT && b->state[i] != NS_STATE_QC_HOLD)
+            resolved[b->mrow[i]] = 1;
+    for (int k = 0; k < b->n_plates; k++) {
+        if (q->plate[k].status != NS_QC_REJECTED) continue;
+        int64_t n = 0, done = 0;
+        size_t cap = 256, len = 0;
+        char *ids = ns_malloc(cap);
+        ids[0] = 0;
+        for (int64_t i = b->plates[k].first_row; i < b->n && b->plate[i] == k; i++) {
+            if (b->type[i] != NS_TYPE_PATIENT) continue;
+            n++;
+            if (b->mrow[i] >= 0 && resolved[b->mrow[i]]) done++;
+            size_t L = strlen(b->sample_id[i]) + 2;
+            if (len + L >= cap) ids = ns_realloc(ids, cap = (cap + L) * 2);
+            len += (size_t)sprintf(ids + len, "%s%s", len ? ";" : "", b->sample_id[i]);
+        }
+        ns_csv_field(af->fp, b->plates[k].id);
+        fputc(',', af->fp);
+        ns_csv_field(af->fp, b->plates[k].name);
+        fputc(',', af->fp);
+        ns_csv_field(af->fp, q->plate[k].reason);
+        fputc(',', af->fp);
+        ns_csv_field(af->fp, q->plate[k].warnings ? q->plate[k].warnings : "");
+        fprintf(af->fp, ",%lld,%lld,", (long long)n, (long long)done);
+        ns_csv_field(af->fp, ids);
+        fputc('\n', af->fp);
+        free(ids);
+    }
+    free(resolved);
+    if (ns_atomic_commit(af) < 0) { ns_error_errno("run", "cannot write %s", path); return -1; }
+    return 0;
+}
+
 /* ---- the command ------------------------------------------------------------------- */
 
 int ns_cmd_run(int argc, char **argv)
@@ -291,20 +363,24 @@ int ns_cmd_run(int argc, char **argv)
         { "out", required_argument, NULL, 'o' },
         { "config", required_argument, NULL, 'c' },
         { "manifest", required_argument, NULL, 'm' },
+        { "qc", required_argument, NULL, 'q' },
+        { "history", required_argument, NULL, 'H' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    const char *out = NULL, *config = NULL, *manifest = NULL;
+    const char *out = NULL, *config = NULL, *manifest = NULL, *qc_file = NULL, *history = NULL;
     int threads = 0, ch;
     if (argc == 1) { usage(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:c:m:t:v:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "o:c:m:q:H:t:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'o': out = optarg; break;
         case 'c': config = optarg; break;
         case 'm': manifest = optarg; break;
+        case 'q': qc_file = optarg; break;
+        case 'H': history = optarg; break;
         case 't': threads = atoi(optarg);
             if (threads < 1) { ns_error("run", "--threads must be a positive number, not '%s'", optarg); return EXIT_USAGE; }
             break;
@@ -325,7 +401,7 @@ int ns_cmd_run(int argc, char **argv)
 #endif
 
     /* 1. config: checked completely before anything else is touched */
-    char *cfg_path = default_config(config);
+    char *cfg_path = config_path(config, "NEOSCREEN_CONFIG", DEFAULT_CONFIG);
     ns_panel_errs_t perr;
     ns_panel_t *panel = ns_panel_load(cfg_path, &perr);
     if (!panel) {
@@ -337,6 +413,33 @@ int ns_cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     ns_panel_errs_free(&perr);
+    char *qc_path = config_path(qc_file, "NEOSCREEN_QC", DEFAULT_QC);
+    ns_qc_config_t *qcc = ns_qc_load(qc_path, panel, &perr);
+    if (!qcc) {
+        ns_panel_errs_print(stderr, "neoscreen run", qc_path, NULL, &perr);
+        ns_error("run", "%s: %d problem%s in the QC config; nothing was read or written", qc_path, perr.n,
+                 perr.n == 1 ? "" : "s");
+        ns_panel_errs_free(&perr);
+        ns_panel_free(panel);
+        free(cfg_path);
+        free(qc_path);
+        return EXIT_USAGE;
+    }
+    ns_panel_errs_free(&perr);
+    /* the night's name is its directory's base name ("nights/2026-11-22/" -> "2026-11-22") */
+    char *night_name = ns_strdup(night);
+    for (size_t L = strlen(night_name); L > 1 && night_name[L - 1] == '/'; L--) night_name[L - 1] = 0;
+    if (strrchr(night_name, '/')) memmove(night_name, strrchr(night_name, '/') + 1, strlen(strrchr(night_name, '/')));
+    ns_qc_history_t hist;
+    memset(&hist, 0, sizeof hist);
+    if (history && ns_qc_history_load(&hist, history, panel, qcc->history_plates, night_name) < 0) {
+        free(night_name);
+        ns_qc_free(qcc);
+        ns_panel_free(panel);
+        free(cfg_path);
+        free(qc_path);
+        return EXIT_USAGE;
+    }
 
     char **paths = NULL;
     int n_paths = list_plates(night, &paths);
@@ -364,6 +467,8 @@ int ns_cmd_run(int argc, char **argv)
     ns_batch_t b;
     memset(&b, 0, sizeof b);
     b.panel = panel;
+    b.plate_map = qcc->well_type;
+    b.night = night_name;
     char *mpath = manifest ? ns_strdup(manifest) : ns_asprintf("%s/manifest.csv", night);
     int nprob = ns_ingest_manifest(&b.manifest, mpath);
     for (int64_t i = 0; i < b.manifest.n_errors; i++) ns_error("run", "%s", b.manifest.errors[i]);
@@ -387,6 +492,19 @@ int ns_cmd_run(int argc, char **argv)
 
     /* 3. kernels and states */
     if (ns_batch_score(&b) < 0) status |= EXIT_OUTPUT;
+    /* plate QC: controls, blanks, patient medians; rejected plates' patients -> qc_hold */
+    ns_qc_result_t qres;
+    memset(&qres, 0, sizeof qres);
+    if (ns_plate_qc_run(&b, qcc, history ? &hist : NULL, &qres) < 0) status |= EXIT_OUTPUT;
+    b.qc = &qres;
+    if (qres.n_rejected) status |= EXIT_QC_HOLD;
+    for (int k = 0; k < b.n_plates; k++)
+        if (qres.plate[k].status == NS_QC_REJECTED)
+            ns_error("run", "%s: plate %s failed QC: %s (its patients are on qc_hold)", b.plates[k].path,
+                     b.plates[k].id, qres.plate[k].reason);
+    ns_info(1, "qc", "%d plates accepted, %d with warnings, %d rejected%s", b.n_plates - n_quar - qres.n_warning - qres.n_rejected,
+            qres.n_warning, qres.n_rejected, history ? "" : " (no --history: within-night rules only)");
+
     run_info_t ri;
     memset(&ri, 0, sizeof ri);
     ri.night = night;
@@ -411,6 +529,9 @@ int ns_cmd_run(int argc, char **argv)
         status |= EXIT_OUTPUT;
     }
     if (ns_recall_write(p_recall, &b, &ri.recall) < 0) status |= EXIT_OUTPUT;
+    char *p_rerun = ns_asprintf("%s/plates-to-rerun.csv", out);
+    if (write_rerun(p_rerun, &b, &qres) < 0) status |= EXIT_OUTPUT;
+    free(p_rerun);
     char *cmdline = NULL;
     {
         size_t L = 1;
@@ -432,8 +553,13 @@ int ns_cmd_run(int argc, char **argv)
     free(p_recall); free(p_h5); free(p_sum);
     for (int k = 0; k < n_paths; k++) free(paths[k]);
     free(paths);
+    ns_plate_qc_free(&qres, b.n_plates);
     ns_batch_free(&b);
+    ns_qc_history_free(&hist);
+    free(night_name);
+    ns_qc_free(qcc);
     ns_panel_free(panel);
     free(cfg_path);
+    free(qc_path);
     return status;
 }

@@ -13,7 +13,11 @@
  *     fill, so memory is one plate whatever the number of samples;
  *   - the kinds of card (case, unmatched, unplated, plain) are placed by selection
  *     sampling (Knuth's Algorithm S): exact counts, uniform positions, no list of N;
- *   - every file is written atomically; manifest and truth hold personal data (0600).
+ *   - every file is written atomically; manifest and truth hold personal data (0600);
+ *   - the plate layout and the control lots come from a QC config (configs/qc.yaml, the
+ *     same file `run` judges the plates with), so the simulator never disagrees with the
+ *     lab's plate map; --qc-shift moves a control off target to exercise the Westgard
+ *     rules without changing any other draw of the night.
  *
  * Everything here is synthetic: hospitals, names and phone numbers are invented (phone
  * numbers use the +86 10x prefix, which is not a mobile range, so no real person can be
@@ -34,33 +38,39 @@
 #include "cmds.h"
 #include "csv.h"
 #include "log.h"
+#include "batch.h"
+#include "panel.h"
+#include "qc_config.h"
 #include "sim_profiles.h"
 #include "util.h"
 
 #define SUB "simulate"
 #define N_AN NS_SIM_N_ANALYTES
-#define PLATE_ROWS 8
-#define PLATE_COLS 12
-#define PLATE_WELLS (PLATE_ROWS * PLATE_COLS)
 #define LINE_MAX_LEN 4096
+#define DEFAULT_PANEL "configs/panel-default.yaml"
+#define DEFAULT_QC "configs/qc.yaml"
 
-enum { T_PATIENT = 0, T_QC_LOW, T_QC_HIGH, T_BLANK };
+/* sample_type labels, indexed by NS_TYPE_* (batch.h) */
 static const char *const type_name[] = { "patient", "qc_low", "qc_high", "blank" };
 
-/* Control wells of every plate.  Kits ship two control levels and labs add blanks, but
- * positions are local practice (DOMAIN §5.3: no standard found) — keep them here, in one
- * table, until the layout becomes configurable.  Wells not listed hold patients, filled
- * column-major (A01, B01, ..., H01, A02, ...). */
-static const struct {
-    const char *well;
-    int type;
-    const char *sample_id;   /* control lot, as printed on the well's row */
-} layout[] = {
-    { "A01", T_QC_LOW,  "QCL-LOT2611" },
-    { "B01", T_QC_HIGH, "QCH-LOT2611" },
-    { "C01", T_BLANK,   "BLANK" },
-};
-#define N_LAYOUT (int)(sizeof layout / sizeof layout[0])
+/* Control and blank wells come from the QC config's plate map (positions are local
+ * practice, DOMAIN §5.3: no standard found).  Wells the map leaves out hold patients,
+ * filled column-major (A01, B01, ..., H01, A02, ...).  A control well reads its level's
+ * target mean with the simulated instrument's imprecision (CV NS_SIM_QC_CV; the config's
+ * SD is the lab's acceptance SD, used only to scale --qc-shift) for every analyte with a
+ * target; an analyte without a
+ * target on that level reads the simulator's own synthetic material (the normal median,
+ * times NS_SIM_QC_HIGH_FOLD for qc_high, CV NS_SIM_QC_CV), so every column is filled and
+ * the random draws do not depend on which targets the file lists. */
+
+/* --qc-shift LEVEL:ANALYTE:SDS[:PLATE], as given and as resolved against the panel */
+typedef struct {
+    const char *arg;
+    int level;               /* 0 qc_low, 1 qc_high */
+    int analyte;             /* simulator analyte index */
+    double sds;              /* target SDs added */
+    int plate;               /* 1-based plate number; 0 = every plate */
+} shift_t;
 
 /* Age at collection for initial cards, hours [K]: a blend of US practice (24-48 h) and
  * Chinese practice (>= 72 h, before day 7) (DOMAIN §2.1), with an early group as in
@@ -124,6 +134,9 @@ typedef struct {
     int year, month, day;
     char ymd[9];             /* "20261122" */
     int cases_set, every, vendor, crlf, force;
+    const char *panel_path, *qc_path;   /* NULL: the defaults (see default_file()) */
+    shift_t *shift;
+    int n_shift;
 } opts_t;
 
 /* One card's infant and collection. */
@@ -147,7 +160,10 @@ typedef struct {
     /* per-analyte constants of the normal model */
     double logmed[N_AN], own_g[N_AN], own_e[N_AN];
     double shift[NS_SIM_COV_N][N_AN];    /* log shift per covariate */
-    int ctl[PLATE_WELLS];                /* layout index of well w (column-major), or -1 */
+    /* plate layout and control lots (from the QC config) */
+    const ns_qc_config_t *qc;
+    int rows, cols, wells;
+    double qmean[NS_QC_LEVELS][N_AN], qsd[NS_QC_LEVELS][N_AN];  /* NAN: no target */
     int per_plate;                       /* patient wells per plate */
     /* the plate being filled */
     patient_t *pat;
@@ -183,12 +199,30 @@ static void usage(FILE *fp)
 "      --unplated K      K manifest rows with no well [0]\n"
 "      --vendor-headers  vendor column names: Leu, SA, FC, C51 for Xle, SUAC, C0, C5:1\n"
 "      --crlf            CRLF line endings\n"
+"      --panel FILE      panel config, for analyte names and the plate size\n"
+"                        [./%s, else the copy in the source tree]\n"
+"      --qc FILE         QC config: plate map, control lots and their targets\n"
+"                        [./%s, else the copy in the source tree]\n"
+"      --qc-shift LEVEL:ANALYTE:SDS[:PLATE]\n"
+"                        move control LEVEL (qc_low or qc_high) of ANALYTE (a panel name\n"
+"                        or alias) by SDS target SDs (may be negative or fractional), on\n"
+"                        every plate or only on plate number PLATE (1-based); repeatable,\n"
+"                        shifts add up.  E.g. qc_high:C3:4:2 puts plate 2's high control\n"
+"                        4 SD high on C3.  No other value of the night changes.  Names\n"
+"                        with ':' are fine (qc_low:C5:1:3:2); one that reads two ways\n"
+"                        (qc_low:C5:1:3: C5:1 at 3 SD, or C5 at 1 SD on plate 3) is\n"
+"                        refused: write SDS with a decimal point (3.0 or 1.0)\n"
 "  -v, --verbosity N     0 errors only, 1 progress (default)\n"
 "  -h, --help            this text\n"
 "\n"
-"Plates: 96 wells, A01 qc_low, B01 qc_high, C01 blank, 93 patients filled column-major.\n"
+"Plates: the panel's plate size (96 wells in the default panel).  Controls and blanks\n"
+"sit in the wells of the QC plate map (shipped configs/qc.yaml: A01 qc_low, B01 qc_high,\n"
+"C01 blank); every other well holds a patient, filled column-major.  A control well reads\n"
+"its lot's target mean + N(0, target SD) per analyte (never below 0.001), with the lot id\n"
+"as sample_id; an analyte without a target on that level reads the simulator's own\n"
+"material (normal median, x%g for qc_high, CV %g %%).\n"
 "Conditions:",
-            ns_sim_n_conds);
+            ns_sim_n_conds, DEFAULT_PANEL, DEFAULT_QC, NS_SIM_QC_HIGH_FOLD, 100 * NS_SIM_QC_CV);
     for (int c = 0; c < ns_sim_n_conds; c++)
         fprintf(fp, "%s%s", c % 12 == 0 ? "\n  " : " ", ns_sim_conds[c].code);
     fputs("\n", fp);
@@ -518,31 +552,45 @@ static int flush_plate(sim_t *s)
     fputs(s->eol, f->fp);
 
     int next = 0;
-    for (int w = 0; w < PLATE_WELLS; w++) {
+    for (int w = 0; w < s->wells; w++) {
         char well[16], sid[48];
         double v[N_AN];
         unsigned char censor[N_AN];
-        snprintf(well, sizeof well, "%c%02d", 'A' + w % PLATE_ROWS, w / PLATE_ROWS + 1);
-        int c = s->ctl[w];
-        if (c >= 0) {
-            int type = layout[c].type;
+        int row = w % s->rows, col = w / s->rows;   /* column-major */
+        snprintf(well, sizeof well, "%c%02d", 'A' + row, col + 1);
+        int type = s->qc->well_type[row * s->cols + col];
+        if (type != NS_TYPE_PATIENT) {
+            int l = type == NS_TYPE_QC_HIGH;
             for (int a = 0; a < N_AN; a++) {
                 double med = ns_sim_analytes[a].median;
                 censor[a] = 0;
-                if (type == T_BLANK) {
+                if (type == NS_TYPE_BLANK) {
                     v[a] = med * NS_SIM_BLANK_FRAC * exp(gsl_ran_gaussian_ziggurat(r, NS_SIM_BLANK_SD));
                     if (v[a] < 0.01) censor[a] = bernoulli(r, 0.7) ? 1 : 2;
-                } else {
-                    double target = type == T_QC_HIGH ? NS_SIM_QC_HIGH_FOLD * med : med;
+                } else if (isnan(s->qmean[l][a])) {   /* no target: the built-in material */
+                    double target = l ? NS_SIM_QC_HIGH_FOLD * med : med;
                     v[a] = target * (1.0 + gsl_ran_gaussian_ziggurat(r, NS_SIM_QC_CV));
+                } else {
+                    double sds = 0;
+                    for (int k = 0; k < s->o->n_shift; k++) {
+                        const shift_t *sh = &s->o->shift[k];
+                        if (sh->level == l && sh->analyte == a && (sh->plate == 0 || sh->plate == s->plate_no))
+                            sds += sh->sds;
+                    }
+                    /* the instrument's own imprecision (NS_SIM_QC_CV) around the lot's
+                     * target; the config's SD is an acceptance SD and only scales shifts */
+                    v[a] = s->qmean[l][a] * (1.0 + gsl_ran_gaussian_ziggurat(r, NS_SIM_QC_CV));
+                    if (sds != 0) v[a] += sds * s->qsd[l][a];
+                    if (!(v[a] >= 0.001)) v[a] = 0.001;
                 }
             }
-            n = plate_row(line, plate_id, well, layout[c].sample_id, type, v, censor);
+            n = plate_row(line, plate_id, well, type == NS_TYPE_BLANK ? "BLANK" : s->qc->level[l].lot,
+                          type, v, censor);
         } else {
             if (next >= s->n_pat) continue;
             patient_t *p = &s->pat[next++];
             snprintf(sid, sizeof sid, "S%s-%06" PRId64, s->o->ymd, p->card);
-            n = plate_row(line, plate_id, well, sid, T_PATIENT, p->v, NULL);
+            n = plate_row(line, plate_id, well, sid, NS_TYPE_PATIENT, p->v, NULL);
             if (p->cond >= 0) {
                 fprintf(s->truth->fp, "%s,I%07" PRId64 ",%s,%s,%s%s", sid, p->card, plate_id,
                         well, ns_sim_conds[p->cond].code, s->eol);
@@ -677,9 +725,157 @@ done:
     return ret;
 }
 
+/* FILE as given; else ./REL; else the copy in the source tree neoscreen was built from
+ * (NS_SRCDIR), so a simulate started in another directory still finds the shipped file. */
+static char *default_file(const char *given, const char *rel)
+{
+    if (given) return ns_strdup(given);
+    if (access(rel, R_OK) == 0) return ns_strdup(rel);
+#ifdef NS_SRCDIR
+    char *built = ns_asprintf("%s/%s", NS_SRCDIR, rel);
+    if (access(built, R_OK) == 0) return built;
+    free(built);
+#endif
+    return ns_strdup(rel);
+}
+
+/* Resolve --qc-shift LEVEL:ANALYTE:SDS[:PLATE] against the panel and the QC targets.
+ * ANALYTE may itself hold ':' (C5:1), so every split is tried; exactly one must fit. */
+static int resolve_shift(shift_t *sh, const ns_panel_t *p, const ns_qc_config_t *q)
+{
+    char buf[256], *tok[16];
+    int nt = 0;
+    if (strlen(sh->arg) >= sizeof buf) {
+        ns_error(SUB, "--qc-shift '%.40s...' is too long", sh->arg);
+        return -1;
+    }
+    strcpy(buf, sh->arg);
+    for (char *c = buf, *start = buf;; c++) {
+        if (*c != ':' && *c) continue;
+        if (nt == (int)(sizeof tok / sizeof *tok)) break;
+        tok[nt++] = start;
+        if (!*c) break;
+        *c = 0;
+        start = c + 1;
+    }
+    if (nt < 3 || (strcmp(tok[0], "qc_low") != 0 && strcmp(tok[0], "qc_high") != 0)) {
+        ns_error(SUB, "--qc-shift wants LEVEL:ANALYTE:SDS[:PLATE] with LEVEL qc_low or qc_high, "
+                 "e.g. qc_high:C3:4:2, not '%s'", sh->arg);
+        return -1;
+    }
+    sh->level = strcmp(tok[0], "qc_high") == 0;
+    int found = 0, a_found = -1, named = 0;
+    char name[256] = "", first[256] = "";
+    for (int j = 1; j <= nt - 2; j++) {              /* ANALYTE = tok[1..j] */
+        if (j > 1) strcat(name, ":");
+        strcat(name, tok[j]);
+        int a = ns_panel_find_analyte(p, name), rest = nt - 1 - j;
+        if (a < 0 || rest > 2) continue;
+        named = 1;
+        char *end;
+        errno = 0;
+        double sds = strtod(tok[j + 1], &end);
+        if (!*tok[j + 1] || *end || errno || !isfinite(sds)) continue;
+        int64_t plate = 0;
+        if (rest == 2 && parse_i64(tok[j + 2], 1, INT32_MAX, &plate) < 0) continue;
+        if (found++) {
+            ns_error(SUB, "--qc-shift '%s' can be read as analyte %s or %s: write SDS with a "
+                     "decimal point (3.0) or the analyte without ':' (an alias such as C51)",
+                     sh->arg, first, name);
+            return -1;
+        }
+        snprintf(first, sizeof first, "%s", name);
+        a_found = a;
+        sh->sds = sds;
+        sh->plate = (int)plate;
+    }
+    if (!found) {
+        if (!named)
+            ns_error(SUB, "--qc-shift '%s': no analyte of panel %s (name or alias) in it", sh->arg, p->name);
+        else
+            ns_error(SUB, "--qc-shift '%s': SDS must be a number and PLATE a plate number from 1",
+                     sh->arg);
+        return -1;
+    }
+    if (isnan(q->level[sh->level].mean[a_found])) {
+        ns_error(SUB, "--qc-shift '%s': %s has no %s target in %s, so there is no SD to shift by",
+                 sh->arg, p->analytes[a_found].name, tok[0], q->path);
+        return -1;
+    }
+    sh->analyte = -1;
+    for (int a = 0; a < N_AN; a++)
+        if (ns_panel_find_analyte(p, ns_sim_analytes[a].key) == a_found) sh->analyte = a;
+    if (sh->analyte < 0) {
+        ns_error(SUB, "--qc-shift '%s': the simulator writes no column for %s", sh->arg,
+                 p->analytes[a_found].name);
+        return -1;
+    }
+    return 0;
+}
+
+/* Load the panel and the QC config; set the plate layout, control targets and shifts. */
+static int layout_init(sim_t *s, opts_t *o, ns_panel_t **panel, ns_qc_config_t **qc)
+{
+    char *ppath = default_file(o->panel_path, DEFAULT_PANEL);
+    char *qpath = default_file(o->qc_path, DEFAULT_QC);
+    int ret = -1;
+    ns_panel_errs_t e;
+    *panel = ns_panel_load(ppath, &e);
+    if (!*panel) {
+        ns_panel_errs_print(stderr, "neoscreen simulate", ppath, NULL, &e);
+        ns_error(SUB, "%s: %d problem%s in the panel; nothing was written", ppath, e.n, e.n == 1 ? "" : "s");
+        ns_panel_errs_free(&e);
+        goto out;
+    }
+    ns_panel_errs_free(&e);
+    *qc = ns_qc_load(qpath, *panel, &e);
+    if (!*qc) {
+        ns_panel_errs_print(stderr, "neoscreen simulate", qpath, NULL, &e);
+        ns_error(SUB, "%s: %d problem%s in the QC config; nothing was written", qpath, e.n,
+                 e.n == 1 ? "" : "s");
+        ns_panel_errs_free(&e);
+        goto out;
+    }
+    ns_panel_errs_free(&e);
+    const ns_qc_config_t *q = s->qc = *qc;
+    s->rows = q->rows;
+    s->cols = q->cols;
+    s->wells = q->rows * q->cols;
+    s->per_plate = q->n_ctl_wells[NS_TYPE_PATIENT];
+    if (s->per_plate < 1) {
+        ns_error(SUB, "%s: the plate map leaves no well of the %d-well plate for patients", qpath, s->wells);
+        goto out;
+    }
+    for (int a = 0; a < N_AN; a++) {
+        int pa = ns_panel_find_analyte(*panel, ns_sim_analytes[a].key);
+        for (int l = 0; l < NS_QC_LEVELS; l++) {
+            s->qmean[l][a] = pa >= 0 ? q->level[l].mean[pa] : NAN;
+            s->qsd[l][a] = pa >= 0 ? q->level[l].sd[pa] : NAN;
+        }
+    }
+    int64_t n_plates = (o->n + s->per_plate - 1) / s->per_plate;
+    for (int k = 0; k < o->n_shift; k++) {
+        if (resolve_shift(&o->shift[k], *panel, q) < 0) goto out;
+        if (o->shift[k].plate > n_plates) {
+            ns_error(SUB, "--qc-shift '%s': plate %d, but this night has %" PRId64 " plate%s",
+                     o->shift[k].arg, o->shift[k].plate, n_plates, n_plates == 1 ? "" : "s");
+            goto out;
+        }
+    }
+    ns_info(1, SUB, "plate map %s: %d-well plates, %d qc_low, %d qc_high, %d blank, %d patient wells",
+            qpath, s->wells, q->n_ctl_wells[NS_TYPE_QC_LOW], q->n_ctl_wells[NS_TYPE_QC_HIGH],
+            q->n_ctl_wells[NS_TYPE_BLANK], s->per_plate);
+    ret = 0;
+out:
+    free(ppath);
+    free(qpath);
+    return ret;
+}
+
 int ns_cmd_simulate(int argc, char **argv)
 {
-    enum { O_NIGHT = 256, O_CASES, O_EVERY, O_UNMATCHED, O_UNPLATED, O_VENDOR, O_CRLF, O_FORCE };
+    enum { O_NIGHT = 256, O_CASES, O_EVERY, O_UNMATCHED, O_UNPLATED, O_VENDOR, O_CRLF, O_FORCE,
+           O_PANEL, O_QC, O_QC_SHIFT };
     static const struct option lopts[] = {
         { "out", required_argument, NULL, 'o' },
         { "samples", required_argument, NULL, 'n' },
@@ -692,6 +888,9 @@ int ns_cmd_simulate(int argc, char **argv)
         { "vendor-headers", no_argument, NULL, O_VENDOR },
         { "crlf", no_argument, NULL, O_CRLF },
         { "force", no_argument, NULL, O_FORCE },
+        { "panel", required_argument, NULL, O_PANEL },
+        { "qc", required_argument, NULL, O_QC },
+        { "qc-shift", required_argument, NULL, O_QC_SHIFT },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -700,6 +899,9 @@ int ns_cmd_simulate(int argc, char **argv)
     int64_t v;
     parse_night("2026-11-22", &o);
     if (argc <= 1) { usage(stdout); return 1; }
+    /* at most one --qc-shift per argument */
+    o.shift = ns_calloc((size_t)argc, sizeof *o.shift);
+    int ret = 1;
 
     optind = 1;
     opterr = 0;
@@ -710,21 +912,21 @@ int ns_cmd_simulate(int argc, char **argv)
         case 'n':
             if (parse_i64(optarg, 1, INT64_C(1000000000), &v) < 0) {
                 ns_error(SUB, "--samples wants an integer 1..1000000000, not '%s'", optarg);
-                return 1;
+                goto out;
             }
             o.n = v;
             break;
         case 's':
             if (parse_i64(optarg, 0, INT64_C(4294967295), &v) < 0) {
                 ns_error(SUB, "--seed wants an integer 0..4294967295, not '%s'", optarg);
-                return 1;
+                goto out;
             }
             o.seed = (unsigned long)v;
             break;
         case O_NIGHT:
             if (parse_night(optarg, &o) < 0) {
                 ns_error(SUB, "--night wants a date YYYY-MM-DD, not '%s'", optarg);
-                return 1;
+                goto out;
             }
             break;
         case O_CASES: case O_UNMATCHED: case O_UNPLATED:
@@ -732,7 +934,7 @@ int ns_cmd_simulate(int argc, char **argv)
                 ns_error(SUB, "--%s wants an integer 0..1000000000, not '%s'",
                          c == O_CASES ? "cases" : c == O_UNMATCHED ? "unmatched" : "unplated",
                          optarg);
-                return 1;
+                goto out;
             }
             if (c == O_CASES) o.cases = v, o.cases_set = 1;
             else if (c == O_UNMATCHED) o.unmatched = v;
@@ -742,31 +944,34 @@ int ns_cmd_simulate(int argc, char **argv)
         case O_VENDOR: o.vendor = 1; break;
         case O_CRLF: o.crlf = 1; break;
         case O_FORCE: o.force = 1; break;
+        case O_PANEL: o.panel_path = optarg; break;
+        case O_QC: o.qc_path = optarg; break;
+        case O_QC_SHIFT: o.shift[o.n_shift++].arg = optarg; break;   /* resolved in layout_init */
         case 'v': ns_verbosity = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
+        case 'h': usage(stdout); ret = 0; goto out;
         case ':':
             ns_error(SUB, "option '%s' needs a value", argv[optind - 1]);
-            return 1;
+            goto out;
         default:
             ns_error(SUB, "unknown option '%s' (see 'neoscreen simulate --help')",
                      argv[optind - 1]);
-            return 1;
+            goto out;
         }
     }
     if (optind < argc) {
         ns_error(SUB, "unexpected argument '%s'", argv[optind]);
-        return 1;
+        goto out;
     }
     if (!o.out || !*o.out) {
         ns_error(SUB, "no output directory: give -o DIR");
-        return 1;
+        goto out;
     }
     if (!o.cases_set) o.cases = llround((double)o.n * 0.0005);   /* ~1:2000 [K], DOMAIN §11 item 6 */
     if (o.every && o.cases < ns_sim_n_conds) o.cases = ns_sim_n_conds;
     if (o.cases + o.unmatched > o.n) {
         ns_error(SUB, "%" PRId64 " cases + %" PRId64 " unmatched wells do not fit in %" PRId64
                  " samples", o.cases, o.unmatched, o.n);
-        return 1;
+        goto out;
     }
 
     ns_clock_start();
@@ -774,29 +979,36 @@ int ns_cmd_simulate(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.o = &o;
     s.eol = o.crlf ? "\r\n" : "\n";
-    if (model_init(&s) < 0) return 1;
-    for (int w = 0; w < PLATE_WELLS; w++) s.ctl[w] = -1;
-    for (int i = 0; i < N_LAYOUT; i++) {
-        const char *wl = layout[i].well;
-        int row = wl[0] - 'A', col = atoi(wl + 1) - 1;
-        s.ctl[col * PLATE_ROWS + row] = i;
+    ns_panel_t *panel = NULL;
+    ns_qc_config_t *qc = NULL;
+    if (model_init(&s) < 0 || layout_init(&s, &o, &panel, &qc) < 0 || prepare_dir(&s) < 0) {
+        ns_qc_free(qc);
+        ns_panel_free(panel);
+        goto out;
     }
-    s.per_plate = PLATE_WELLS - N_LAYOUT;
-    if (prepare_dir(&s) < 0) return 1;
 
     ns_info(1, SUB, "seed %lu, night %04d-%02d-%02d: %" PRId64 " samples, %" PRId64 " cases, %" PRId64
             " unmatched, %" PRId64 " unplated", o.seed, o.year, o.month, o.day, o.n, o.cases, o.unmatched,
             o.unplated);
     s.r = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!s.r) { ns_error(SUB, "cannot allocate the random number generator"); return 1; }
+    if (!s.r) {
+        ns_error(SUB, "cannot allocate the random number generator");
+        ns_qc_free(qc);
+        ns_panel_free(panel);
+        goto out;
+    }
     gsl_rng_set(s.r, o.seed);
     s.pat = ns_malloc((size_t)s.per_plate * sizeof *s.pat);
-    int ret = simulate(&s) < 0 ? 1 : 0;
+    ret = simulate(&s) < 0 ? 1 : 0;
     if (ret == 0)
         ns_info(1, SUB, "%d plates, %" PRId64 " patient wells, %" PRId64 " cases -> %s "
                 "(%.1f s, peak RSS %ld kB)", s.plate_no, o.n, s.n_cases_written, o.out,
                 ns_wall_s(), ns_peak_rss_kb());
     free(s.pat);
     gsl_rng_free(s.r);
+    ns_qc_free(qc);
+    ns_panel_free(panel);
+out:
+    free(o.shift);
     return ret;
 }

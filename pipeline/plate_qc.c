@@ -211,12 +211,15 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
         for (int a = 0; a < na; a++) {
             int rule = rule_of[(size_t)k * na + a];
             if (rule < 0) continue;
-            if (best_rule < 0 || severity[rule] < severity[best_rule]) { best_rule = rule; best_a = a; }
+            /* rejecting rules first (in Westgard's order of seriousness), then warnings */
+            int sev = severity[rule] + (((1u << rule) & cfg->reject_rules) ? 0 : 10);
+            int best = best_rule < 0 ? 99 : severity[best_rule] + (((1u << best_rule) & cfg->reject_rules) ? 0 : 10);
+            if (sev < best) { best_rule = rule; best_a = a; }
         }
         if (best_rule >= 0) {
             int l = lvl_of[(size_t)k * na + best_a];
             const char *ln = l >= 0 ? level_name[l] : "qc_low+qc_high";
-            if ((1u << best_rule) & NS_WG_REJECT_RULES)
+            if ((1u << best_rule) & cfg->reject_rules)
                 reject(q, "%s %s %s", ns_westgard_rule_name(best_rule), p->analytes[best_a].name, ln);
             else
                 add_warning(q, "%s %s %s", ns_westgard_rule_name(best_rule), p->analytes[best_a].name, ln);
@@ -228,6 +231,8 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
             for (int a = 0; a < na; a++) {
                 double lim = cfg->blank_max_fraction * cfg->level[0].mean[a];
                 double v = b->conc[(size_t)a * un + (size_t)i];
+                /* "<0.01" or ND only says the blank is below a limit: no evidence of carry-over */
+                if (b->cell && b->cell[(size_t)a * un + (size_t)i] != NS_CELL_VALUE) continue;
                 if (isnan(lim) || isnan(v) || v <= lim) continue;
                 if (cfg->blank_action == NS_QC_ACT_REJECT)
                     reject(q, "carry-over %s in blank %s", p->analytes[a].name, b->well[i]);

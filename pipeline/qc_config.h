@@ -32,6 +32,7 @@ typedef struct {
     int n_ctl_wells[4];         /* wells per NS_TYPE_* in the map */
     ns_qc_level_t level[NS_QC_LEVELS];
     unsigned rules;             /* NS_WG_* bits in force (kernels/westgard.h) */
+    unsigned reject_rules;      /* those of them that reject the plate; the others warn */
     double blank_max_fraction;  /* blank above this fraction of the qc_low target: carry-over */
     int blank_action;           /* NS_QC_ACT_* */
     double median_max_shift;    /* |plate median / running median - 1| above this: warning;

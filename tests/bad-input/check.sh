@@ -96,7 +96,7 @@ for f in "$HERE"/[0-9][0-9].*.csv; do
         mkdir "$tmp/plates"
         cp "$f" "$HERE/good/GOOD.csv" "$tmp/plates/"
         cp "$HERE/good/manifest.csv" "$tmp/manifest.csv"
-        (cd "$ROOT" && "$NS" run -t 2 -v 0 -o "$tmp/out" "$tmp") >"$tmp/stdout" 2>"$tmp/stderr"
+        (cd "$ROOT" && "$NS" run -t 2 -v 0 -q tests/bad-input/qc.yaml -o "$tmp/out" "$tmp") >"$tmp/stdout" 2>"$tmp/stderr"
         rc=$?
         mentions=$(grep -cF "$name" "$tmp/stderr")
         if [ "$outcome" = reject ]; then

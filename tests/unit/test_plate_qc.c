@@ -33,6 +33,7 @@ static void setup_config(void)
         cfg.level[l].sd = sd_[l];
     }
     cfg.rules = NS_WG_ALL;
+    cfg.reject_rules = NS_WG_REJECT_RULES;
     cfg.blank_max_fraction = 0.2;
     cfg.blank_action = NS_QC_ACT_WARNING;
     cfg.median_max_shift = 0.3;
@@ -146,7 +147,8 @@ static void test_rules_off_are_off(void **st)
 {
     (void)st;
     setup_config();
-    cfg.rules = NS_WG_1_2S;            /* only the warning rule */
+    cfg.rules = NS_WG_1_2S | NS_WG_1_3S;   /* 1-3s in force, but only warning */
+    cfg.reject_rules = 0;
     night_t nt = { .n_plates = 1, .z_high = { 4.0 } };
     ns_batch_t *b = make_batch(&nt);
     ns_qc_result_t r;
