@@ -678,6 +678,34 @@ static int write_inputs(wctx_t *w, const ns_batch_t *b)
     return r;
 }
 
+/* Why each card could or could not be read as a standard one: /samples_specimen [n][7]
+ * (0/1 per finding, names in attribute "names": early_collection...) and /samples_strata
+ * [n][n_strata] (0/1 per panel stratum).  Written when scoring has run. */
+static int write_specimen(wctx_t *w, const ns_batch_t *b)
+{
+    if (!b->spec || !b->strata) return 0;
+    const ns_panel_t *p = b->panel;
+    const size_t n = (size_t)b->n;
+    uint8_t *m = ns_calloc(n * NS_SPEC_N + 1, 1);
+    for (size_t i = 0; i < n; i++)
+        for (int f = 0; f < NS_SPEC_N; f++) m[i * NS_SPEC_N + (size_t)f] = (uint8_t)((b->spec[i] >> f) & 1u);
+    const char *fn[NS_SPEC_N];
+    for (int f = 0; f < NS_SPEC_N; f++) fn[f] = ns_spec_name(f);
+    int r = write_matrix(w, "/samples_specimen", m, 1, b->n, NS_SPEC_N, 0, "sample,finding");
+    if (r == 0) r = attr_strs_at(w, "/samples_specimen", "names", fn, NS_SPEC_N);
+    free(m);
+    if (r < 0 || p->n_strata == 0) return r;
+    m = ns_calloc(n * (size_t)p->n_strata + 1, 1);
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < p->n_strata; k++) m[i * (size_t)p->n_strata + (size_t)k] = (uint8_t)((b->strata[i] >> k) & 1u);
+    const char *sn[NS_MAX_STRATA];
+    for (int k = 0; k < p->n_strata; k++) sn[k] = p->strata[k].name;
+    r = write_matrix(w, "/samples_strata", m, 1, b->n, p->n_strata, 0, "sample,stratum");
+    if (r == 0) r = attr_strs_at(w, "/samples_strata", "names", sn, p->n_strata);
+    free(m);
+    return r;
+}
+
 static int write_samples(wctx_t *w, const ns_batch_t *b)
 {
     rctx_t x = { .b = b };
@@ -688,7 +716,8 @@ static int write_samples(wctx_t *w, const ns_batch_t *b)
     for (int k = 0; k < NS_STATE_N; k++) names[k] = ns_state_name(k);
     if (write_matrix(w, "/samples_state_code", b->state, 1, b->n, 1, 1, "sample") < 0)
         return -1;
-    return attr_strs_at(w, "/samples_state_code", "names", names, NS_STATE_N);
+    if (attr_strs_at(w, "/samples_state_code", "names", names, NS_STATE_N) < 0) return -1;
+    return write_specimen(w, b);
 }
 
 static int write_analytes(wctx_t *w, const ns_batch_t *b)

@@ -37,6 +37,12 @@
  *       unknown), feeding, transfusion, antibiotics, nicu (int8: 0/1, -1 = unknown).
  *       Manifest fields are ""/NaN/-1 for rows without a manifest row.
  *   /samples_state_code           uint8 [n], NS_STATE_*; attribute names[k] = name of code k
+ *   /samples_specimen             uint8 [n][7], 1 where the card has that specimen finding
+ *                                 (names: early_collection, late_collection,
+ *                                 missing_collection_age, missing_birth_weight,
+ *                                 missing_gestational_age, transfusion, tpn)
+ *   /samples_strata               uint8 [n][n_strata], 1 where the card is in that panel
+ *                                 stratum (names: the panel's strata, e.g. preterm)
  *   /analytes/values              float64 [n][A], umol/L as read; NaN = missing
  *   /analytes/censoring           uint8 [n][A], NS_CELL_*; attribute names
  *   /analytes/names, units, loinc fixed-length strings [A]

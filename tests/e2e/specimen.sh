@@ -102,3 +102,13 @@ d = json.load(open(sys.argv[1]))
 f = d["specimen_findings"]
 ok = f["early_collection"] == 2 and f["transfusion"] == 1 and f["missing_birth_weight"] == 1 and f["tpn"] == 2 and d["states_add_up"]
 print(("ok - " if ok else "not ok - ") + "summary counts specimen findings and still adds up" + ("" if ok else ": %r" % f))' "$T/o/summary.json"
+"$PY" - "$T/o/batch.h5" <<'EOF2'
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+names = [n.decode() if isinstance(n, bytes) else n for n in f["samples_specimen"].attrs["names"]]
+tot = dict(zip(names, f["samples_specimen"][:].sum(axis=0).tolist()))
+strata = [n.decode() if isinstance(n, bytes) else n for n in f["samples_strata"].attrs["names"]]
+s = dict(zip(strata, f["samples_strata"][:].sum(axis=0).tolist()))
+ok = tot["early_collection"] == 2 and tot["transfusion"] == 1 and tot["tpn"] == 2 and s["preterm"] == 3 and s["vlbw"] == 1
+print(("ok - " if ok else "not ok - ") + "batch.h5 keeps each card's specimen findings and strata" + ("" if ok else ": %r %r" % (tot, s)))
+EOF2
