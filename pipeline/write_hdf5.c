@@ -688,7 +688,7 @@ static int write_specimen(wctx_t *w, const ns_batch_t *b)
     const size_t n = (size_t)b->n;
     uint8_t *m = ns_calloc(n * NS_SPEC_N + 1, 1);
     for (size_t i = 0; i < n; i++)
-        for (int f = 0; f < NS_SPEC_N; f++) m[i * NS_SPEC_N + (size_t)f] = (uint8_t)((b->spec[i] >> f) & 1u);
+        for (int f = 0; f < NS_SPEC_N; f++) m[(size_t)f * n + i] = (uint8_t)((b->spec[i] >> f) & 1u);   /* column-major, as write_matrix reads */
     const char *fn[NS_SPEC_N];
     for (int f = 0; f < NS_SPEC_N; f++) fn[f] = ns_spec_name(f);
     int r = write_matrix(w, "/samples_specimen", m, 1, b->n, NS_SPEC_N, 0, "sample,finding");
@@ -697,7 +697,7 @@ static int write_specimen(wctx_t *w, const ns_batch_t *b)
     if (r < 0 || p->n_strata == 0) return r;
     m = ns_calloc(n * (size_t)p->n_strata + 1, 1);
     for (size_t i = 0; i < n; i++)
-        for (int k = 0; k < p->n_strata; k++) m[i * (size_t)p->n_strata + (size_t)k] = (uint8_t)((b->strata[i] >> k) & 1u);
+        for (int k = 0; k < p->n_strata; k++) m[(size_t)k * n + i] = (uint8_t)((b->strata[i] >> k) & 1u);
     const char *sn[NS_MAX_STRATA];
     for (int k = 0; k < p->n_strata; k++) sn[k] = p->strata[k].name;
     r = write_matrix(w, "/samples_strata", m, 1, b->n, p->n_strata, 0, "sample,stratum");
