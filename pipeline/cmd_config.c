@@ -53,16 +53,7 @@ static void usage(FILE *fp)
  * $NEOSCREEN_CONFIG, else ./configs/panel-default.yaml, else the source tree's copy. */
 static char *default_panel(const char *given)
 {
-    if (given) return ns_strdup(given);
-    const char *env = getenv("NEOSCREEN_CONFIG");
-    if (env && *env) return ns_strdup(env);
-    if (access(DEFAULT_PANEL, R_OK) == 0) return ns_strdup(DEFAULT_PANEL);
-#ifdef NS_SRCDIR
-    char *built = ns_asprintf("%s/%s", NS_SRCDIR, DEFAULT_PANEL);
-    if (access(built, R_OK) == 0) return built;
-    free(built);
-#endif
-    return ns_strdup(DEFAULT_PANEL);
+    return ns_config_path(given, "NEOSCREEN_CONFIG", DEFAULT_PANEL);
 }
 
 /* 1 if path parses as YAML whose top level is a mapping with a key "qc".  Anything else,

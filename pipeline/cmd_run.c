@@ -86,22 +86,6 @@ static void usage(FILE *fp)
             DEFAULT_CONFIG);
 }
 
-/* The file given; else $ENV; else ./REL; else the copy in the source tree neoscreen was
- * built from (so a run from another directory still finds the shipped configs). */
-static char *config_path(const char *given, const char *env, const char *rel)
-{
-    if (given) return ns_strdup(given);
-    const char *e = env ? getenv(env) : NULL;
-    if (e && *e) return ns_strdup(e);
-    if (access(rel, R_OK) == 0) return ns_strdup(rel);
-#ifdef NS_SRCDIR
-    char *built = ns_asprintf("%s/%s", NS_SRCDIR, rel);
-    if (access(built, R_OK) == 0) return built;
-    free(built);
-#endif
-    return ns_strdup(rel);
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -401,7 +385,7 @@ int ns_cmd_run(int argc, char **argv)
 #endif
 
     /* 1. config: checked completely before anything else is touched */
-    char *cfg_path = config_path(config, "NEOSCREEN_CONFIG", DEFAULT_CONFIG);
+    char *cfg_path = ns_config_path(config, "NEOSCREEN_CONFIG", DEFAULT_CONFIG);
     ns_panel_errs_t perr;
     ns_panel_t *panel = ns_panel_load(cfg_path, &perr);
     if (!panel) {
@@ -413,7 +397,7 @@ int ns_cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     ns_panel_errs_free(&perr);
-    char *qc_path = config_path(qc_file, "NEOSCREEN_QC", DEFAULT_QC);
+    char *qc_path = ns_config_path(qc_file, "NEOSCREEN_QC", DEFAULT_QC);
     ns_qc_config_t *qcc = ns_qc_load(qc_path, panel, &perr);
     if (!qcc) {
         ns_panel_errs_print(stderr, "neoscreen run", qc_path, NULL, &perr);

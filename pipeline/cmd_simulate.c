@@ -136,7 +136,7 @@ typedef struct {
     int year, month, day;
     char ymd[9];             /* "20261122" */
     int cases_set, every, vendor, crlf, force;
-    const char *panel_path, *qc_path;   /* NULL: the defaults (see default_file()) */
+    const char *panel_path, *qc_path;   /* NULL: the defaults (see ns_config_path()) */
     shift_t *shift;
     int n_shift;
 } opts_t;
@@ -727,20 +727,6 @@ done:
     return ret;
 }
 
-/* FILE as given; else ./REL; else the copy in the source tree neoscreen was built from
- * (NS_SRCDIR), so a simulate started in another directory still finds the shipped file. */
-static char *default_file(const char *given, const char *rel)
-{
-    if (given) return ns_strdup(given);
-    if (access(rel, R_OK) == 0) return ns_strdup(rel);
-#ifdef NS_SRCDIR
-    char *built = ns_asprintf("%s/%s", NS_SRCDIR, rel);
-    if (access(built, R_OK) == 0) return built;
-    free(built);
-#endif
-    return ns_strdup(rel);
-}
-
 /* Resolve --qc-shift LEVEL:ANALYTE:SDS[:PLATE] against the panel and the QC targets.
  * ANALYTE may itself hold ':' (C5:1), so every split is tried; exactly one must fit. */
 static int resolve_shift(shift_t *sh, const ns_panel_t *p, const ns_qc_config_t *q)
@@ -818,8 +804,8 @@ static int resolve_shift(shift_t *sh, const ns_panel_t *p, const ns_qc_config_t 
 /* Load the panel and the QC config; set the plate layout, control targets and shifts. */
 static int layout_init(sim_t *s, opts_t *o, ns_panel_t **panel, ns_qc_config_t **qc)
 {
-    char *ppath = default_file(o->panel_path, DEFAULT_PANEL);
-    char *qpath = default_file(o->qc_path, DEFAULT_QC);
+    char *ppath = ns_config_path(o->panel_path, NULL, DEFAULT_PANEL);
+    char *qpath = ns_config_path(o->qc_path, NULL, DEFAULT_QC);
     int ret = -1;
     ns_panel_errs_t e;
     *panel = ns_panel_load(ppath, &e);

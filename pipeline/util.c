@@ -110,3 +110,17 @@ int ns_mkdir_p(const char *path)
     if (r < 0 && errno != EEXIST) return -1;
     return 0;
 }
+
+char *ns_config_path(const char *given, const char *env, const char *rel)
+{
+    if (given) return ns_strdup(given);
+    const char *e = env ? getenv(env) : NULL;
+    if (e && *e) return ns_strdup(e);
+    if (access(rel, R_OK) == 0) return ns_strdup(rel);
+#ifdef NS_SRCDIR
+    char *built = ns_asprintf("%s/%s", NS_SRCDIR, rel);
+    if (access(built, R_OK) == 0) return built;
+    free(built);
+#endif
+    return ns_strdup(rel);
+}

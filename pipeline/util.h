@@ -21,6 +21,12 @@ int ns_read_file(const char *path, char **buf, size_t *len);
 /* Case-insensitive ASCII comparison. */
 int ns_strcaseeq(const char *a, const char *b);
 
+/* Where a config file is: given (if not NULL); else the environment variable env (if set and
+ * not empty; env may be NULL); else ./rel; else rel in the source tree neoscreen was built
+ * from (NS_SRCDIR), so a command started in another directory finds the shipped configs.
+ * Returns a new string (rel itself when nothing exists, for the error message). */
+char *ns_config_path(const char *given, const char *env, const char *rel);
+
 /* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
 int ns_mkdir_p(const char *path);
 
