@@ -108,6 +108,8 @@ int ns_westgard_eval(const ns_qc_obs_t *obs, int n, unsigned rules_on, ns_wg_res
             break;
         }
     }
+    for (int b = 0; b < N_RULES; b++)
+        res->rule_level[b] = (viol & (1u << b)) && lvl[b] < NS_QC_MAX_LEVELS ? lvl[b] : -1;
     res->n_current = n_current;
     res->n_missing = n_missing;
     return 0;

@@ -102,6 +102,10 @@ typedef struct {
                          * (1-3s and 1-2s: the level of the offending observation; R-4s
                          * and 2-2s(a): both observations of that level).  -1 if only
                          * windows spanning several levels violate it, or if none does */
+    int rule_level[6];  /* per rule bit index: the level that decided that rule, chosen as
+                         * for level; -1 if the rule is not violated or only windows
+                         * spanning several levels violate it.  Lets a caller that ranks
+                         * rules differently (warning vs reject) name the right level */
     int n_current;      /* number of current observations, present or missing */
     int n_missing;      /* number of current observations whose z is NAN (history
                          * observations that are missing are skipped, not counted) */

@@ -67,9 +67,9 @@ static void reject(ns_plate_qc_t *q, const char *fmt, ...)
 }
 
 /* Westgard over every analyte: fills q[k].violated and returns, per plate and analyte,
- * the kernel's most serious rule and level in rule_of / lvl_of ([k * na + a]). */
+ * the kernel's outcome in res_of[k * na + a] (violated == 0 where nothing was judged). */
 static int westgard_all(const ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_history_t *hist,
-                        const ns_qc_result_t *r, int *rule_of, int *lvl_of)
+                        const ns_qc_result_t *r, ns_wg_result_t *res_of)
 {
     const int na = b->panel->n_analytes, np = b->n_plates;
     int bad = 0;
@@ -100,8 +100,7 @@ static int westgard_all(const ns_batch_t *b, const ns_qc_config_t *cfg, const ns
         int64_t lo = 0;
         while (lo < m && plate_of[lo] < 0) lo++;
         for (int k = 0; k < np; k++) {
-            rule_of[(size_t)k * na + a] = -1;
-            lvl_of[(size_t)k * na + a] = -1;
+            memset(&res_of[(size_t)k * na + a], 0, sizeof *res_of);
             int64_t hi = lo;
             while (hi < m && plate_of[hi] == k) hi++;
             if (hi == lo) continue;
@@ -110,14 +109,17 @@ static int westgard_all(const ns_batch_t *b, const ns_qc_config_t *cfg, const ns
             ns_wg_result_t res;
             if (ns_westgard_eval(s + from, (int)(hi - from), cfg->rules, &res) < 0) bad = 1;
             else {
-                rule_of[(size_t)k * na + a] = res.first_rule;
-                lvl_of[(size_t)k * na + a] = res.level;
+                res_of[(size_t)k * na + a] = res;
                 /* per level: which rules this plate's observations of that level break */
                 for (int l = 0; l < NS_QC_LEVELS; l++) {
                     int any = 0;
                     for (int64_t j = lo; j < hi; j++) any |= s[j].level == l;
-                    if (any && (res.level == l || res.level < 0))
-                        r->plate[k].violated[a * NS_QC_LEVELS + l] = res.violated;
+                    if (!any) continue;
+                    unsigned v = 0;     /* rules decided by this level, or by levels together */
+                    for (int rb = 0; rb < 6; rb++)
+                        if ((res.violated & (1u << rb)) && (res.rule_level[rb] == l || res.rule_level[rb] < 0))
+                            v |= 1u << rb;
+                    r->plate[k].violated[a * NS_QC_LEVELS + l] = v;
                 }
             }
             for (int64_t j = lo; j < hi; j++) s[j].current = 0;
@@ -169,12 +171,10 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
     }
 
     /* 1. Westgard, all analytes in parallel */
-    int *rule_of = ns_malloc((size_t)(np ? np : 1) * (size_t)na * sizeof *rule_of);
-    int *lvl_of = ns_malloc((size_t)(np ? np : 1) * (size_t)na * sizeof *lvl_of);
-    if (westgard_all(b, cfg, hist, r, rule_of, lvl_of) < 0) {
+    ns_wg_result_t *res_of = ns_calloc((size_t)(np ? np : 1) * (size_t)(na ? na : 1), sizeof *res_of);
+    if (westgard_all(b, cfg, hist, r, res_of) < 0) {
         ns_error("run", "internal error: Westgard kernel rejected a control series");
-        free(rule_of);
-        free(lvl_of);
+        free(res_of);
         return -1;
     }
 
@@ -205,19 +205,22 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
                 if (!have) { reject(q, "no %s value for %s", level_name[l], p->analytes[a].name); break; }
             }
 
-        /* Westgard: the most serious rule over all analytes decides; ties by analyte order */
-        static const int severity[6] = { 5, 0, 2, 1, 3, 4 };   /* by bit: 1-2s last, 1-3s first */
+        /* Westgard: a rejecting rule decides before any warning; among rules of one kind,
+         * Westgard's order of seriousness, then analyte order.  Ranked here, not by the
+         * kernel's first_rule, because the config may make any rule warning-only. */
+        static const int by_seriousness[6] = { 1, 3, 2, 4, 5, 0 };   /* 1-3s R-4s 2-2s 4-1s 10-x 1-2s */
         int best_a = -1, best_rule = -1;
-        for (int a = 0; a < na; a++) {
-            int rule = rule_of[(size_t)k * na + a];
-            if (rule < 0) continue;
-            /* rejecting rules first (in Westgard's order of seriousness), then warnings */
-            int sev = severity[rule] + (((1u << rule) & cfg->reject_rules) ? 0 : 10);
-            int best = best_rule < 0 ? 99 : severity[best_rule] + (((1u << best_rule) & cfg->reject_rules) ? 0 : 10);
-            if (sev < best) { best_rule = rule; best_a = a; }
+        for (int pass = 0; pass < 2 && best_rule < 0; pass++) {
+            unsigned kind = pass ? cfg->rules & ~cfg->reject_rules : cfg->reject_rules;
+            for (int s = 0; s < 6 && best_rule < 0; s++) {
+                int rule = by_seriousness[s];
+                if (!(kind & (1u << rule))) continue;
+                for (int a = 0; a < na; a++)
+                    if (res_of[(size_t)k * na + a].violated & (1u << rule)) { best_rule = rule; best_a = a; break; }
+            }
         }
         if (best_rule >= 0) {
-            int l = lvl_of[(size_t)k * na + best_a];
+            int l = res_of[(size_t)k * na + best_a].rule_level[best_rule];
             const char *ln = l >= 0 ? level_name[l] : "qc_low+qc_high";
             if ((1u << best_rule) & cfg->reject_rules)
                 reject(q, "%s %s %s", ns_westgard_rule_name(best_rule), p->analytes[best_a].name, ln);
@@ -271,8 +274,7 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
     }
     free(buf);
     free(ref);
-    free(rule_of);
-    free(lvl_of);
+    free(res_of);
     return 0;
 }
 

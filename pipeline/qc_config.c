@@ -146,7 +146,6 @@ static void load_rules(ld_t *L, yaml_node_t *v)
     ns_qc_config_t *q = L->q;
     q->rules = NS_WG_ALL;
     q->reject_rules = NS_WG_REJECT_RULES;
-    q->reject_rules = NS_WG_REJECT_RULES;
     if (!v) return;
     if (v->type == YAML_MAPPING_NODE) {
         static const char *const acts[] = { "off", "warning", "reject", NULL };
@@ -197,6 +196,9 @@ static void load_rules(ld_t *L, yaml_node_t *v)
         q->rules |= 1u << bit;
     }
     q->reject_rules = q->rules & NS_WG_REJECT_RULES;
+    if (q->rules && !q->reject_rules)
+        ns_yaml_err(&L->y, v, "qc.rules: only 1-2s is on, and it only warns: no control could "
+                    "ever hold a plate (add a rejecting rule such as \"1-3s\")");
 }
 
 static void load_blank(ld_t *L, yaml_node_t *v)

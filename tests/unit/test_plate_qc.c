@@ -158,6 +158,31 @@ static void test_rules_off_are_off(void **st)
     free_batch(b);
 }
 
+/* A warning-only rule ranked above a rejecting one must not hide the rejection:
+ * 4-1s demoted to warning, 10-x rejecting, ten plates with qc_low at +1.5 SD break both. */
+static void test_warning_rule_does_not_hide_rejecting_rule(void **st)
+{
+    (void)st;
+    setup_config();
+    cfg.rules = NS_WG_4_1S | NS_WG_10X;
+    cfg.reject_rules = NS_WG_10X;
+    night_t nt = { .n_plates = 8 };
+    for (int k = 0; k < 8; k++) nt.z_low[k] = 1.5, nt.z_high[k] = 1.5;
+    ns_batch_t *b = make_batch(&nt);
+    ns_qc_result_t r;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+    /* plate 2: four observations beyond +1 SD (4-1s, warning only); plate 5: ten on one
+     * side of the mean (10-x, across levels) -> rejected by 10-x although 4-1s also holds */
+    assert_int_equal(r.plate[1].status, NS_QC_WARNING);
+    assert_non_null(strstr(r.plate[1].warnings, "4-1s A0"));
+    assert_int_equal(r.plate[4].status, NS_QC_REJECTED);
+    assert_string_equal(r.plate[4].reason, "10-x A0 qc_low+qc_high");
+    assert_true(r.plate[4].violated[0 * NS_QC_LEVELS + 0] & NS_WG_4_1S);
+    assert_int_equal(held(b, 4), PER_PLATE - 3);
+    ns_plate_qc_free(&r, b->n_plates);
+    free_batch(b);
+}
+
 static void test_drift_caught_from_history(void **st)
 {
     (void)st;
@@ -240,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_shifted_high_control_rejects_its_plate_only),
         cmocka_unit_test(test_warning_then_2_2s_across_plates),
         cmocka_unit_test(test_rules_off_are_off),
+        cmocka_unit_test(test_warning_rule_does_not_hide_rejecting_rule),
         cmocka_unit_test(test_drift_caught_from_history),
         cmocka_unit_test(test_missing_controls_reject),
         cmocka_unit_test(test_carry_over_and_median_shift_warn),

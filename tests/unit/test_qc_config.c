@@ -208,6 +208,9 @@ static void test_rule_and_limit_errors(void **st)
     expect("\"2-2s\"", "\"1-3s\"", 6, 19, "qc.rules: rule '1-3s' is listed twice");
     expect("rules: [\"1-3s\", \"2-2s\", \"R-4s\"]", "rules: []", 6, 10, "qc.rules is empty");
     expect("rules: [\"1-3s\", \"2-2s\", \"R-4s\"]", "rules: 1-3s", 6, 10, "qc.rules must be a list");
+    expect("rules: [\"1-3s\", \"2-2s\", \"R-4s\"]", "rules: [\"1-2s\"]", 6, 10, "qc.rules: only 1-2s is on, and it only warns");
+    expect("rules: [\"1-3s\", \"2-2s\", \"R-4s\"]", "rules: {1-2s: warning, 1-3s: warning}", 6, 10,
+           "qc.rules: no rule rejects");
     /* fractions and whole numbers out of range */
     expect("max_fraction_of_qc_low: 0.1", "max_fraction_of_qc_low: 1.5", 7, 35,
            "'max_fraction_of_qc_low' must be above 0 and at most 1");

@@ -483,6 +483,10 @@ static void test_first_rule_priority(void **st)
     add(&s, -2.5, HIGH, CUR);           /* R-4s across levels */
     ns_wg_result_t r = eval(&s);
     assert_int_equal(r.violated, NS_WG_ALL);
+    /* every violated rule names its own deciding level, whichever rule ranks first */
+    const int by_bit[6] = { LOW, LOW, LOW, -1, LOW, LOW };   /* 1-2s 1-3s 2-2s R-4s 4-1s 10-x */
+    for (int b = 0; b < 6; b++) assert_int_equal(r.rule_level[b], by_bit[b]);
+    assert_int_equal(eval_mask(&s, NS_WG_1_3S).rule_level[4], -1);   /* 4-1s off: no level */
 
     const unsigned order[] = { NS_WG_1_3S, NS_WG_R_4S, NS_WG_2_2S, NS_WG_4_1S, NS_WG_10X,
                                NS_WG_1_2S };
