@@ -384,7 +384,7 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
     int m = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     p->conds = ns_calloc((size_t)m, sizeof *p->conds);
     static const char *const keys[] = { "code", "name", "priority", "action", "rule",
-                                        "require_secondary", "tpn_sensitive", "markers", NULL };
+                                        "require_secondary", "tpn_sensitive", "tpn_max_fold", "markers", NULL };
     static const char *const rules[] = { "any", "all", NULL };
     static const char *const bools[] = { "false", "true", NULL };
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
@@ -406,6 +406,14 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
         c->rule = ns_yaml_enum(&L->y, cn, "rule", rules, NS_RULE_ANY, what);
         c->require_secondary = ns_yaml_enum(&L->y, cn, "require_secondary", bools, 0, what);
         c->tpn_sensitive = ns_yaml_enum(&L->y, cn, "tpn_sensitive", bools, 0, what);
+        c->tpn_max_fold = NAN;
+        yaml_node_t *fold = ns_yaml_get(&L->y, cn, "tpn_max_fold");
+        if (ns_yaml_num(&L->y, cn, "tpn_max_fold", &c->tpn_max_fold, what) > 0) {
+            if (!(c->tpn_max_fold > 1.0))
+                ns_yaml_err(&L->y, fold, "condition %s: tpn_max_fold must be above 1 (a fold of the cutoff)", c->code);
+            else if (!c->tpn_sensitive)
+                ns_yaml_err(&L->y, fold, "condition %s: tpn_max_fold needs tpn_sensitive: true", c->code);
+        }
         yaml_node_t *mks = ns_yaml_get(&L->y, cn, "markers");
         if (!mks || mks->type != YAML_SEQUENCE_NODE || mks->data.sequence.items.top == mks->data.sequence.items.start) {
             ns_yaml_err(&L->y, mks ? mks : cn, "condition %s: 'markers' must be a non-empty list", c->code);
@@ -423,6 +431,9 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
                 ns_yaml_err(&L->y, mks, "condition %s: needs at least one primary marker", c->code);
             if (c->require_secondary && n_sec == 0)
                 ns_yaml_err(&L->y, ns_yaml_get(&L->y, cn, "require_secondary"), "condition %s: require_secondary is true but no marker has role secondary", c->code);
+            if (c->tpn_sensitive && n_sec == 0)
+                ns_yaml_err(&L->y, ns_yaml_get(&L->y, cn, "tpn_sensitive"), "condition %s: tpn_sensitive is true but no marker has role secondary "
+                            "(on TPN, only a ratio marker can tell the disease from a TPN rise)", c->code);
             if (c->n_markers > 64)
                 ns_yaml_err(&L->y, mks, "condition %s: more than 64 markers", c->code);
         }

@@ -99,6 +99,9 @@ typedef struct {
     int require_secondary;   /* positive needs a secondary marker at/over its cutoff */
     int tpn_sensitive;       /* amino-acid condition: on TPN, a positive needs its ratio
                                 (secondary) markers to confirm, else "repeat after TPN" */
+    double tpn_max_fold;     /* on TPN, a primary marker at/beyond this fold of its cutoff is
+                                disease range, not a TPN rise: the call stands (NAN = none;
+                                a critical-limit call always stands) */
     int priority;            /* NS_PRIO_* for a positive call */
     int action;              /* NS_ACT_* for a positive call */
     ns_pos_t pos;

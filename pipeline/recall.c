@@ -52,6 +52,11 @@ static void row_priority(const ns_batch_t *b, int64_t i, int *prio, int *act)
         else if (v == NS_CALL_POSITIVE) { pr = p->conds[c].priority; ac = p->conds[c].action; }
         else if (v == NS_CALL_BORDERLINE) { pr = NS_PRIO_ROUTINE; ac = NS_ACT_REPEAT; }
         else continue;
+        /* a time-critical condition held back only because the baby is on TPN: the repeat
+         * cannot wait for the routine queue (DOMAIN.md §2.3: stop PN 3 h, then collect) */
+        if (v == NS_CALL_BORDERLINE && (b->call_note[(size_t)c * un + (size_t)i] & NS_NOTE_TPN)
+            && p->conds[c].priority == NS_PRIO_CRITICAL)
+            pr = NS_PRIO_URGENT;
         if (pr < *prio) *prio = pr;
         if (ac < *act) *act = ac;
     }

@@ -57,6 +57,25 @@ const ns_threshold_t *ns_marker_threshold(const ns_batch_t *b, const ns_marker_t
     return &mk->thr;
 }
 
+
+/* On TPN, is a primary marker of condition cd at or beyond tpn_max_fold times its cutoff
+ * (for a low marker: at or below cutoff / fold)?  Such a value is disease range, not the
+ * broad amino-acid rise TPN gives, and the call must stand. */
+static int tpn_disease_range(const ns_batch_t *b, const ns_condition_t *cd, int64_t i)
+{
+    if (isnan(cd->tpn_max_fold)) return 0;
+    for (int k = 0; k < cd->n_markers; k++) {
+        const ns_marker_t *mk = &cd->markers[k];
+        if (mk->role != NS_ROLE_PRIMARY) continue;
+        const ns_threshold_t *t = ns_marker_threshold(b, mk, i);
+        double x = ns_batch_marker(b, mk->marker)[i];
+        if (isnan(x)) continue;
+        if (t->dir == NS_DIR_HIGH ? x >= t->cutoff * cd->tpn_max_fold : x <= t->cutoff / cd->tpn_max_fold)
+            return 1;
+    }
+    return 0;
+}
+
 int ns_batch_score(ns_batch_t *b)
 {
     const ns_panel_t *p = b->panel;
@@ -157,7 +176,8 @@ int ns_batch_score(ns_batch_t *b)
                 return -1;
             }
             for (int64_t i = 0; i < n; i++)
-                if (((b->spec[i] >> NS_SPEC_TPN) & 1u) && forced[i] < plain[i]) {
+                if (((b->spec[i] >> NS_SPEC_TPN) & 1u) && forced[i] < plain[i]
+                    && plain[i] != NS_CALL_CRITICAL && !tpn_disease_range(b, cd, i)) {
                     out[i] = forced[i];
                     b->call_note[(size_t)c * un + (size_t)i] |= NS_NOTE_TPN;
                 }

@@ -4,7 +4,7 @@
 # Wells built from a normal patient row of the example night with single cells changed,
 # a manifest with chosen covariates, and a copy of the default panel that adds stratum
 # overrides to PKU's Phe cutoff (150 by default): preterm 250, vlbw 400 (vlbw is listed
-# first, so it wins for a baby in both).  Prints "ok - NAME" / "not ok - NAME: why".
+# first, so it wins for a baby in both), and tpn_max_fold: 3 to MSUD.  Prints "ok - NAME" / "not ok - NAME: why".
 set -u
 NS=${NS:-$PWD/neoscreen}
 PY=/usr/bin/python3
@@ -19,6 +19,9 @@ s = open(sys.argv[1], encoding="utf-8").read()
 i = s.index("  - code: PKU\n")
 j = s.index("        cutoff: 150\n", i) + len("        cutoff: 150\n")
 s = s[:j] + "        strata:\n          preterm: {cutoff: 250}\n          vlbw: {cutoff: 400}\n" + s[j:]
+i = s.index("  - code: MSUD\n")
+j = s.index("    tpn_sensitive: true\n", i)
+s = s[:j] + "    tpn_max_fold: 3\n" + s[j:]
 open(sys.argv[2], "w", encoding="utf-8").write(s)
 EOF2
 
@@ -41,6 +44,7 @@ cases = [
     ("N1", tpn_aa, {"feeding": "tpn"}),                                        # TPN global rise
     ("N2", {"Xle": "2000", "Val": "800", "Ala": "400"}, {"feeding": "tpn"}),   # true MSUD on TPN
     ("N3", tpn_aa, {}),                                                        # same rise, not on TPN
+    ("N4", {"Xle": "1500", "Val": "1200", "Ala": "1500"}, {"feeding": "tpn"}), # >= 3x cutoff on TPN
     ("E1", {}, {"collection_time": "2026-11-19T20:00"}),                       # 12 h: early, normal
     ("E2", {"Phe": "600", "Tyr": "60"}, {"collection_time": "2026-11-19T20:00"}),  # early, PKU range
     ("X1", {}, {"transfusion": "1"}),                                          # transfused, normal
@@ -83,10 +87,12 @@ check("term baby, Phe 200: PKU referral", "IT1", ("recall", "urgent", "referral"
 check("preterm baby, Phe 200: under the preterm cutoff 250, negative", "IT2", None)
 check("preterm baby, Phe 300: over the preterm cutoff, PKU referral", "IT3", ("recall", "urgent", "referral", "PKU", "PKU Phe 300 >= cutoff 250"))
 check("VLBW preterm baby, Phe 300: the vlbw cutoff 400 decides (listed first)", "IT4", None)
-check("TPN baby with a global amino-acid rise: repeat after TPN, no MSUD referral", "IN1",
-      ("recall", "routine", "repeat_specimen", "PKU;MSUD", "MSUD on TPN at collection: amino-acid rise without ratio confirmation"))
+check("TPN baby with a global amino-acid rise: repeat after TPN (urgent: MSUD is critical), no MSUD referral", "IN1",
+      ("recall", "urgent", "repeat_specimen", "PKU;MSUD", "MSUD on TPN at collection: amino-acid rise without ratio confirmation"))
 check("TPN baby with disease-range Xle and high Xle/Ala: MSUD referral stands", "IN2",
       ("recall", "critical", "referral", "MSUD", "MSUD Xle 2000 >= cutoff 490"))
+check("TPN baby with Xle 1500 >= tpn_max_fold 3 x 490, ratio normal: MSUD referral stands", "IN4",
+      ("recall", "critical", "referral", "MSUD", "MSUD Xle 1500 >= cutoff 490"))
 check("the same rise without TPN is an MSUD referral (PKU borderline beside it)", "IN3", ("recall", "critical", "referral", "PKU;MSUD", "MSUD Xle 600"))
 check("early card (12 h), normal values: invalid specimen, repeat", "IE1",
       ("invalid_specimen", "routine", "repeat_specimen", "", "specimen: collected at 12.0 h, before 24 h"))
@@ -100,7 +106,7 @@ EOF2
 import json, sys
 d = json.load(open(sys.argv[1]))
 f = d["specimen_findings"]
-ok = f["early_collection"] == 2 and f["transfusion"] == 1 and f["missing_birth_weight"] == 1 and f["tpn"] == 2 and d["states_add_up"]
+ok = f["early_collection"] == 2 and f["transfusion"] == 1 and f["missing_birth_weight"] == 1 and f["tpn"] == 3 and d["states_add_up"]
 print(("ok - " if ok else "not ok - ") + "summary counts specimen findings and still adds up" + ("" if ok else ": %r" % f))' "$T/o/summary.json"
 "$PY" - "$T/o/batch.h5" <<'EOF2'
 import sys, h5py
@@ -109,6 +115,6 @@ names = [n.decode() if isinstance(n, bytes) else n for n in f["samples_specimen"
 tot = dict(zip(names, f["samples_specimen"][:].sum(axis=0).tolist()))
 strata = [n.decode() if isinstance(n, bytes) else n for n in f["samples_strata"].attrs["names"]]
 s = dict(zip(strata, f["samples_strata"][:].sum(axis=0).tolist()))
-ok = tot["early_collection"] == 2 and tot["transfusion"] == 1 and tot["tpn"] == 2 and s["preterm"] == 3 and s["vlbw"] == 1
+ok = tot["early_collection"] == 2 and tot["transfusion"] == 1 and tot["tpn"] == 3 and s["preterm"] == 3 and s["vlbw"] == 1
 print(("ok - " if ok else "not ok - ") + "batch.h5 keeps each card's specimen findings and strata" + ("" if ok else ": %r %r" % (tot, s)))
 EOF2

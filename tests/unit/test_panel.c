@@ -104,6 +104,13 @@ static void test_errors(void **st)
     expect("direction: low", "direction: down", 21, 33, "'direction' must be one of high, low");
     expect("role: secondary", "role: primary", 13, 24, "require_secondary is true but no marker has role secondary");
     expect("analytes:\n", "analytes:\n  - {name: Phe: x}\n", 3, 15, "YAML syntax error");
+    /* TPN handling: needs a ratio to confirm with; the disease-range fold needs TPN on */
+    expect("    require_secondary: true\n", "    require_secondary: true\n    tpn_max_fold: 3\n", 14, 19,
+           "condition PKU: tpn_max_fold needs tpn_sensitive: true");
+    expect("    require_secondary: true\n", "    tpn_sensitive: true\n    require_secondary: true\n    tpn_max_fold: 1\n", 15, 19,
+           "tpn_max_fold must be above 1");
+    expect("    action: referral\n    markers:\n", "    action: referral\n    tpn_sensitive: true\n    markers:\n", 20, 20,
+           "condition CUD: tpn_sensitive is true but no marker has role secondary");
 }
 
 static void test_more_errors(void **st)
