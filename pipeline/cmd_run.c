@@ -65,7 +65,12 @@ static void usage(FILE *fp)
 "  -m, --manifest FILE  sample manifest [NIGHT_DIR/manifest.csv]\n"
 "  -q, --qc FILE        QC materials, plate map and rules [configs/qc.yaml, found like -c]\n"
 "  -H, --history DIR    earlier nights' outputs: every batch.h5 below DIR feeds the\n"
-"                       across-night Westgard rules (4-1s, 10-x) and median monitoring\n"
+"                       across-night Westgard rules (4-1s, 10-x) and median monitoring;\n"
+"                       archives of tonight, of a later night (ISO-dated names) and\n"
+"                       second copies of a night are skipped, each with a message\n"
+"  -n, --night NAME     this night's name in batch.h5 and for --history ordering\n"
+"                       [NIGHT_DIR's base name]; use ISO dates (2026-11-22) so that\n"
+"                       nights sort in time\n"
 "  -t, --threads N      threads for parsing and kernels [all cores]\n"
 "  -v, --verbosity N    0 errors only, 1 progress (default), 2 details\n"
 "  -h, --help           this text\n"
@@ -349,22 +354,30 @@ int ns_cmd_run(int argc, char **argv)
         { "manifest", required_argument, NULL, 'm' },
         { "qc", required_argument, NULL, 'q' },
         { "history", required_argument, NULL, 'H' },
+        { "night", required_argument, NULL, 'n' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     const char *out = NULL, *config = NULL, *manifest = NULL, *qc_file = NULL, *history = NULL;
+    const char *night_opt = NULL;
     int threads = 0, ch;
     if (argc == 1) { usage(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:c:m:q:H:t:v:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "o:c:m:q:H:n:t:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'o': out = optarg; break;
         case 'c': config = optarg; break;
         case 'm': manifest = optarg; break;
         case 'q': qc_file = optarg; break;
         case 'H': history = optarg; break;
+        case 'n': night_opt = optarg;
+            if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/')) {
+                ns_error("run", "--night must be a name of 1 to 64 characters without '/'");
+                return EXIT_USAGE;
+            }
+            break;
         case 't': threads = atoi(optarg);
             if (threads < 1) { ns_error("run", "--threads must be a positive number, not '%s'", optarg); return EXIT_USAGE; }
             break;
@@ -410,8 +423,8 @@ int ns_cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     ns_panel_errs_free(&perr);
-    /* the night's name is its directory's base name ("nights/2026-11-22/" -> "2026-11-22") */
-    char *night_name = ns_strdup(night);
+    /* the night's name: --night, else its directory's base name ("nights/2026-11-22/" -> "2026-11-22") */
+    char *night_name = ns_strdup(night_opt ? night_opt : night);
     for (size_t L = strlen(night_name); L > 1 && night_name[L - 1] == '/'; L--) night_name[L - 1] = 0;
     if (strrchr(night_name, '/')) memmove(night_name, strrchr(night_name, '/') + 1, strlen(strrchr(night_name, '/')));
     ns_qc_history_t hist;

@@ -67,9 +67,12 @@ const char *ns_qc_status_name(int status);   /* "accepted", "warning", "rejected
 
 /* Read earlier nights' archives: every batch.h5 under dir (any depth), ordered by their
  * "night" attribute then path, keeping the last max_plates plates.  Analytes are matched
- * to the panel by name.  Archives whose night equals skip_night (tonight, e.g. from an
- * earlier run of the same night into the same tree) are skipped: tonight is never its own
- * history.  skip_night may be NULL.  @return 0, or -1 after reporting an unreadable archive. */
+ * to the panel by name.  Skipped, each with a message on stderr: archives whose night
+ * equals skip_night (tonight, e.g. from an earlier run of the same night into the same
+ * tree): tonight is never its own history; archives of a later night when both names
+ * are ISO dates (YYYY-MM-DD...); and every archive of a night after the first one read
+ * (by path), so that a copy of a night's outputs counts once.  skip_night may be NULL.
+ * @return 0, or -1 after reporting an unreadable archive. */
 int ns_qc_history_load(ns_qc_history_t *h, const char *dir, const ns_panel_t *p, int max_plates,
                        const char *skip_night);
 void ns_qc_history_free(ns_qc_history_t *h);

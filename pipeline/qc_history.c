@@ -26,6 +26,7 @@
  * read with memory types of the file's own size and character set (the writer uses
  * fixed-length UTF-8; HDF5 does not convert between character sets).
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -514,6 +515,27 @@ out:
     return r;
 }
 
+/* "YYYY-MM-DD..." */
+static int iso_dated(const char *s)
+{
+    static const char pat[] = "dddd-dd-dd";
+    for (int k = 0; pat[k]; k++)
+        if (pat[k] == 'd' ? !isdigit((unsigned char)s[k]) : s[k] != pat[k]) return 0;
+    return 1;
+}
+
+/* Why an archive of night `night` cannot be history for tonight, or NULL if it can.
+ * Tonight is never its own history; when both names are ISO dates, a later night is not
+ * history either (re-processing an old night must not see what came after it). */
+static const char *not_history(const char *night, const char *tonight)
+{
+    if (!tonight || !*tonight) return NULL;
+    if (strcmp(night, tonight) == 0) return "same night as tonight (use --night to name nights apart)";
+    if (iso_dated(night) && iso_dated(tonight) && strcmp(night, tonight) > 0)
+        return "a later night than tonight";
+    return NULL;
+}
+
 int ns_qc_history_load(ns_qc_history_t *h, const char *dir, const ns_panel_t *p, int max_plates,
                        const char *skip_night)
 {
@@ -543,11 +565,14 @@ int ns_qc_history_load(ns_qc_history_t *h, const char *dir, const ns_panel_t *p,
     if (find_archives(dir, &found) < 0) goto out;
 
     arc = ns_calloc(found.n ? (size_t)found.n : 1, sizeof *arc);
+    int n_usable = 0;
     for (int k = 0; k < found.n; k++) {
         int s = scan_archive(found.v[k], &arc[n_arc]);
         if (s < 0) goto out;
-        if (s == 1 && skip_night && *skip_night && strcmp(arc[n_arc].night, skip_night) == 0) {
-            ns_info(1, "qc", "history: %s is tonight's night (%s), skipped", found.v[k], skip_night);
+        n_usable += s;
+        const char *why = s == 1 ? not_history(arc[n_arc].night, skip_night) : NULL;
+        if (why) {
+            ns_error("run", "history: %s (night %s) skipped: %s", found.v[k], arc[n_arc].night, why);
             free(arc[n_arc].night);
             free(arc[n_arc].path);
             memset(&arc[n_arc], 0, sizeof arc[n_arc]);
@@ -556,6 +581,23 @@ int ns_qc_history_load(ns_qc_history_t *h, const char *dir, const ns_panel_t *p,
         n_arc += s;
     }
     qsort(arc, (size_t)n_arc, sizeof *arc, arc_cmp);
+
+    /* one archive per night: a copy of a night's outputs must not count its plates twice */
+    int w = 0;
+    for (int k = 0; k < n_arc; k++) {
+        if (w > 0 && strcmp(arc[w - 1].night, arc[k].night) == 0) {
+            ns_error("run", "history: %s is night %s again (already read from %s); skipped",
+                     arc[k].path, arc[k].night, arc[w - 1].path);
+            free(arc[k].path);
+            free(arc[k].night);
+            continue;
+        }
+        arc[w++] = arc[k];
+    }
+    n_arc = w;
+    if (n_usable > 0 && n_arc == 0)
+        ns_error("run", "history: none of the %d archives in %s is an earlier night than %s; "
+                 "across-night rules see tonight only", n_usable, dir, skip_night ? skip_night : "tonight");
 
     /* newest back to oldest until max_plates judged plates are covered */
     int first = n_arc, skip = 0;

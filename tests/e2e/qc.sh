@@ -119,3 +119,30 @@ if [ -z "$first_alone" ] || [ "$ak" -gt "$hk" ]; then
 else
     nok "drift: without history it is caught later or not at all" "alone: night $first_alone, history: night $first_hist"
 fi
+
+# re-processing an old night later: the nights after it are not its history, so the
+# verdicts are those of the night itself; a copy of the night's outputs counts once
+cp -r "$T/out/2026-11-04" "$T/out/copy-of-04"
+"$NS" run -v 0 -H "$T/out" -o "$T/re05" "$T/nights/2026-11-05" 2> "$T/re05.err"
+st=$?
+v1=$(json "$T/out/2026-11-05/summary.json" '[p["qc_status"] + " " + p["qc_reason"] for p in d["plates"]["list"]]')
+v2=$(json "$T/re05/summary.json" '[p["qc_status"] + " " + p["qc_reason"] for p in d["plates"]["list"]]')
+n_later=$(grep -c "a later night than tonight" "$T/re05.err")
+n_same=$(grep -c "same night as tonight" "$T/re05.err")
+n_copy=$(grep -c "is night 2026-11-04 again" "$T/re05.err")
+if [ "$v1" = "$v2" ] && [ "$n_later" -eq 5 ] && [ "$n_same" -eq 1 ] && [ "$n_copy" -eq 1 ]; then
+    ok "re-run of night 5 after night 10: later nights and the copy skipped, same verdicts ($v2)"
+else
+    nok "re-run of night 5 after night 10" "exit $st, verdicts '$v1' vs '$v2', later $n_later same $n_same copy $n_copy: $(head -c 600 "$T/re05.err")"
+fi
+# a night kept in a directory whose name is not its date: --night names it
+mkdir -p "$T/x"
+cp -r "$T/nights/2026-11-05" "$T/x/night"
+"$NS" run -v 0 -H "$T/out" -n 2026-11-05 -o "$T/re05n" "$T/x/night" 2> /dev/null
+v3=$(json "$T/re05n/summary.json" '[p["qc_status"] + " " + p["qc_reason"] for p in d["plates"]["list"]]')
+n3=$(/usr/bin/python3 -c 'import h5py,sys; print(h5py.File(sys.argv[1], "r").attrs["night"].decode() if isinstance(h5py.File(sys.argv[1], "r").attrs["night"], bytes) else h5py.File(sys.argv[1], "r").attrs["night"])' "$T/re05n/batch.h5")
+if [ "$v3" = "$v1" ] && [ "$n3" = 2026-11-05 ]; then
+    ok "--night 2026-11-05 names a night kept in '.../night': archive says $n3, same verdicts"
+else
+    nok "--night names the night" "night attr '$n3', verdicts '$v3' vs '$v1'"
+fi

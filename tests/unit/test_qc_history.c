@@ -208,15 +208,15 @@ static void write_night(const char *dir, const char *sub, const ns_batch_t *b, c
 }
 
 /* Run ns_qc_history_load with stderr captured into err. */
-static int load_capture(ns_qc_history_t *h, const char *dir, const ns_panel_t *p, int max,
-                        char *err, size_t errsz)
+static int load_capture_night(ns_qc_history_t *h, const char *dir, const ns_panel_t *p, int max,
+                              const char *tonight, char *err, size_t errsz)
 {
     fflush(stderr);
     char tmpl[] = "/tmp/ns_test_qchist_errXXXXXX";
     int fd = mkstemp(tmpl), saved = dup(2);
     assert_true(fd >= 0 && saved >= 0);
     dup2(fd, 2);
-    int r = ns_qc_history_load(h, dir, p, max, NULL);
+    int r = ns_qc_history_load(h, dir, p, max, tonight);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
@@ -226,6 +226,12 @@ static int load_capture(ns_qc_history_t *h, const char *dir, const ns_panel_t *p
     close(fd);
     unlink(tmpl);
     return r;
+}
+
+static int load_capture(ns_qc_history_t *h, const char *dir, const ns_panel_t *p, int max,
+                        char *err, size_t errsz)
+{
+    return load_capture_night(h, dir, p, max, NULL, err, errsz);
 }
 
 static void assert_same(double got, double want)
@@ -343,7 +349,7 @@ static void test_order_by_night_not_path(void **state)
     assert_string_equal(h.obs[h.n_obs - 1].plate_id, "PL-1-1");
     ns_qc_history_free(&h);
 
-    /* the same night twice: by path then */
+    /* the same night twice (a copy of its outputs): read once, from the first path */
     night_fx_t *n2 = calloc(1, sizeof *n2);
     assert_non_null(n2);
     night_init(n2, 1, 2, -1);
@@ -353,11 +359,10 @@ static void test_order_by_night_not_path(void **state)
     char p2[1100];
     write_night(dir, "ab", &n2->b, p2, sizeof p2);      /* "aa/deeper/new" < "ab" */
     assert_int_equal(ns_qc_history_load(&h, dir, &t->n0.pf.p, -1, NULL), 0);
-    assert_int_equal(h.n_archives, 3);
+    assert_int_equal(h.n_archives, 2);
     assert_string_equal(h.archives[1], t->p1);
-    assert_string_equal(h.archives[2], p2);
-    assert_int_equal(h.n_plates, 6);
-    assert_string_equal(h.obs[h.n_obs - 2 * NS_QC_LEVELS * NA].plate_id, "PL-dup");
+    assert_int_equal(h.n_plates, 4);
+    for (int64_t j = 0; j < h.n_obs; j++) assert_string_not_equal(h.obs[j].plate_id, "PL-dup");
     ns_qc_history_free(&h);
     free(n2);
 
@@ -511,6 +516,44 @@ static void test_skipped(void **state)
     free(t);
 }
 
+/* Tonight is never its own history, and re-processing an old night must not read the
+ * nights after it (ISO-dated names); each skip is said on stderr. */
+static void test_tonight_and_later_nights_skipped(void **state)
+{
+    (void)state;
+    two_t *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    char *dir = mkdir_tmp(), err[4096];
+    two_nights(t, dir, "a", "b");                       /* nights 2026-11-20 and -21 */
+    ns_qc_history_t h;
+
+    assert_int_equal(load_capture_night(&h, dir, &t->n0.pf.p, -1, "2026-11-21", err, sizeof err), 0);
+    assert_int_equal(h.n_archives, 1);
+    assert_string_equal(h.archives[0], t->p0);
+    assert_non_null(strstr(err, "same night as tonight"));
+    ns_qc_history_free(&h);
+
+    assert_int_equal(load_capture_night(&h, dir, &t->n0.pf.p, -1, "2026-11-20b", err, sizeof err), 0);
+    assert_int_equal(h.n_archives, 1);                  /* -20 < -20b < -21 */
+    assert_string_equal(h.archives[0], t->p0);
+    assert_non_null(strstr(err, "a later night than tonight"));
+    ns_qc_history_free(&h);
+
+    assert_int_equal(load_capture_night(&h, dir, &t->n0.pf.p, -1, "2026-11-19", err, sizeof err), 0);
+    assert_int_equal(h.n_archives, 0);
+    assert_int_equal(h.n_obs, 0);
+    assert_non_null(strstr(err, "none of the 2 archives"));
+    ns_qc_history_free(&h);
+
+    /* names that are not dates cannot be ordered: only the same name is skipped */
+    assert_int_equal(load_capture_night(&h, dir, &t->n0.pf.p, -1, "night", err, sizeof err), 0);
+    assert_int_equal(h.n_archives, 2);
+    ns_qc_history_free(&h);
+
+    rm_tree(dir);
+    free(t);
+}
+
 /* A file named batch.h5 that is not HDF5, or an archive whose /qc is damaged: -1 and a
  * message naming the file. */
 static void test_unreadable_archive(void **state)
@@ -575,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_analyte_mapping),
         cmocka_unit_test(test_empty_and_missing_dir),
         cmocka_unit_test(test_skipped),
+        cmocka_unit_test(test_tonight_and_later_nights_skipped),
         cmocka_unit_test(test_unreadable_archive),
         cmocka_unit_test(test_status_names),
     };
