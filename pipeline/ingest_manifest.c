@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "csv.h"
 #include "encoding.h"
 #include "ingest.h"
@@ -186,6 +187,18 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         if (!isnan(tb) && !isnan(tc)) {
             if (tc < tb) problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time is before birth_time (age left missing)");
             else x->age_hours = tc - tb;
+        }
+        /* feeding: one of DESIGN.md's words, any case; anything else could hide a TPN baby */
+        if (col[M_FEED] >= 0 && *x->feeding) {
+            static const char *const feeds[] = { "breast", "formula", "mixed", "tpn", NULL };
+            int known = 0;
+            for (int q = 0; feeds[q]; q++)
+                if (strcasecmp(x->feeding, feeds[q]) == 0) { strcpy(x->feeding, feeds[q]); known = 1; }
+            if (!known) {
+                problem(m, path, c.fline[col[M_FEED]], c.fcol[col[M_FEED]],
+                        "feeding is not breast, formula, mixed or tpn (left unknown)");
+                x->feeding[0] = 0;
+            }
         }
         const int fk[3] = { M_TRANSF, M_ABX, M_NICU };
         int *fv[3] = { &x->transfusion, &x->antibiotics, &x->nicu };

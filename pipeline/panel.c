@@ -157,6 +157,21 @@ static void load_specimen(ld_t *L, yaml_node_t *v)
         ns_yaml_err(&L->y, ns_yaml_get(&L->y, v, "tpn"), "specimen: tpn can be ignore or caveat (TPN is handled per condition with tpn_sensitive)");
 }
 
+/* A limit in the wrong unit (weeks for days, kg for grams) would silently put every baby,
+ * or none, in the stratum: refuse values outside what the covariate's unit allows. */
+static void check_stratum_unit(ld_t *L, yaml_node_t *at, const ns_stratum_t *x)
+{
+    static const struct { int cov; double lo, hi; const char *hint; } r[] = {
+        { NS_COV_GA_DAYS, 140, 320, "days (37 weeks = 259)" },
+        { NS_COV_BW_G, 300, 6000, "grams (1.5 kg = 1500)" },
+        { NS_COV_AGE_H, 0, 1440, "hours since birth (3 days = 72)" },
+    };
+    for (size_t k = 0; k < sizeof r / sizeof r[0]; k++)
+        if (r[k].cov == x->cov && !(x->value >= r[k].lo && x->value <= r[k].hi))
+            ns_yaml_err(&L->y, at, "stratum %s: %s %g is outside %g..%g: give %s", x->name,
+                        cov_names[x->cov], x->value, r[k].lo, r[k].hi, r[k].hint);
+}
+
 static void load_strata(ld_t *L, yaml_node_t *v)
 {
     ns_panel_t *p = L->p;
@@ -185,7 +200,8 @@ static void load_strata(ld_t *L, yaml_node_t *v)
             if (text_cov && k != NS_CMP_EQ)
                 ns_yaml_err(&L->y, cv, "stratum %s: %s is text: compare it with eq", x->name, cov_names[x->cov]);
             else if (text_cov) ns_yaml_str(&L->y, sn, "eq", x->text, sizeof x->text, 1, "stratum");
-            else ns_yaml_num(&L->y, sn, cmps[k], &x->value, "stratum");
+            else if (ns_yaml_num(&L->y, sn, cmps[k], &x->value, "stratum") > 0)
+                check_stratum_unit(L, cv, x);
         }
         if (n_cmp != 1) ns_yaml_err(&L->y, sn, "stratum %s: give exactly one of lt, le, gt, ge, eq", x->name);
         p->n_strata++;
@@ -340,6 +356,13 @@ static void load_marker(ld_t *L, yaml_node_t *mk, ns_condition_t *c)
                             c->code, name, sn ? sn : "?");
                 continue;
             }
+            int dup = -1;
+            for (int k = 0; k < x->n_over; k++) if (x->strat_of[k] == st) dup = k;
+            if (dup >= 0) {
+                ns_yaml_err(&L->y, kn, "condition %s marker '%s': stratum '%s' is given twice", c->code, name, sn);
+                continue;
+            }
+            if (x->n_over >= NS_MAX_STRATA) continue;   /* unreachable: strata are distinct */
             if (!ns_yaml_keys(&L->y, vn, "a stratum override", okeys)) continue;
             ns_threshold_t t = x->thr;      /* limits not given are inherited */
             ns_yaml_num(&L->y, vn, "cutoff", &t.cutoff, what);

@@ -41,7 +41,7 @@ cases = [
     ("T2", {"Phe": "200", "Tyr": "60"}, {"gestational_age_days": "230"}),      # preterm: below 250
     ("T3", {"Phe": "300", "Tyr": "60"}, {"gestational_age_days": "230"}),      # preterm: above 250
     ("T4", {"Phe": "300", "Tyr": "60"}, {"gestational_age_days": "230", "birth_weight_g": "1200"}),  # vlbw wins: below 400
-    ("N1", tpn_aa, {"feeding": "tpn"}),                                        # TPN global rise
+    ("N1", tpn_aa, {"feeding": "TPN"}),                                        # TPN global rise (any case)
     ("N2", {"Xle": "2000", "Val": "800", "Ala": "400"}, {"feeding": "tpn"}),   # true MSUD on TPN
     ("N3", tpn_aa, {}),                                                        # same rise, not on TPN
     ("N4", {"Xle": "1500", "Val": "1200", "Ala": "1500"}, {"feeding": "tpn"}), # >= 3x cutoff on TPN

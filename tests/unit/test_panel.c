@@ -88,6 +88,74 @@ static void expect(const char *from, const char *to, int line, int col, const ch
     ns_panel_errs_free(&e);
 }
 
+/* good, with Phe's marker given `strata: {ovr}` (line 15) and the strata list `defs`
+ * appended from line 22 on */
+static ns_panel_t *load_strata(const char *ovr, const char *defs, ns_panel_errs_t *e, char *text, size_t tsz)
+{
+    const char *from = "cutoff: 150, borderline: 120}";
+    const char *at = strstr(good, from);
+    assert_non_null(at);
+    snprintf(text, tsz, "%.*scutoff: 150, borderline: 120, strata: {%s}}%sstrata:\n%s", (int)(at - good), good, ovr,
+             at + strlen(from), defs);
+    return load(text, e);
+}
+
+static int has_error(const ns_panel_errs_t *e, int line, const char *want)
+{
+    for (int i = 0; i < e->n; i++)
+        if (e->v[i].pos.line == line && strstr(e->v[i].msg, want)) return 1;
+    for (int i = 0; i < e->n; i++) print_error("got %d:%d: %s\n", e->v[i].pos.line, e->v[i].pos.col, e->v[i].msg);
+    return 0;
+}
+
+static void test_strata(void **st)
+{
+    (void)st;
+    static const char *defs =
+        "  - {name: vlbw, covariate: birth_weight_g, lt: 1500}\n"          /* 23 */
+        "  - {name: preterm, covariate: gestational_age_days, lt: 259}\n"  /* 24 */
+        "  - {name: tpn, covariate: feeding, eq: tpn}\n";                 /* 25 */
+    char text[16384];
+    ns_panel_errs_t e;
+    ns_panel_t *p = load_strata("preterm: {cutoff: 250}, vlbw: {cutoff: 400, borderline: 300}", defs, &e, text, sizeof text);
+    assert_non_null(p);
+    assert_int_equal(p->n_strata, 3);
+    assert_int_equal(p->strata[1].cov, NS_COV_GA_DAYS);
+    assert_int_equal(p->strata[1].cmp, NS_CMP_LT);
+    assert_true(p->strata[1].value == 259);
+    assert_string_equal(p->strata[2].text, "tpn");
+    const ns_marker_t *mk = &p->conds[0].markers[0];
+    assert_int_equal(mk->n_over, 2);
+    assert_int_equal(mk->strat_of[0], 1);
+    assert_true(mk->thr_of[0].cutoff == 250 && mk->thr_of[0].borderline == 120);   /* inherited */
+    assert_int_equal(mk->strat_of[1], 0);
+    assert_true(mk->thr_of[1].cutoff == 400 && mk->thr_of[1].borderline == 300);
+    ns_panel_free(p);
+    ns_panel_errs_free(&e);
+
+    /* one stratum twice in a marker: refused (once overflowed the override table) */
+    assert_null(load_strata("preterm: {cutoff: 250}, preterm: {cutoff: 300}", defs, &e, text, sizeof text));
+    assert_true(has_error(&e, 15, "stratum 'preterm' is given twice"));
+    ns_panel_errs_free(&e);
+    assert_null(load_strata("term: {cutoff: 250}", defs, &e, text, sizeof text));
+    assert_true(has_error(&e, 15, "unknown stratum 'term'"));
+    ns_panel_errs_free(&e);
+    /* limits in the wrong unit */
+    assert_null(load_strata("", "  - {name: preterm, covariate: gestational_age_days, lt: 37}\n", &e, text, sizeof text));
+    assert_true(has_error(&e, 23, "gestational_age_days 37 is outside 140..320: give days (37 weeks = 259)"));
+    ns_panel_errs_free(&e);
+    assert_null(load_strata("", "  - {name: vlbw, covariate: birth_weight_g, lt: 1.5}\n", &e, text, sizeof text));
+    assert_true(has_error(&e, 23, "give grams"));
+    ns_panel_errs_free(&e);
+    assert_null(load_strata("", "  - {name: tpn, covariate: feeding, lt: 3}\n", &e, text, sizeof text));
+    assert_true(has_error(&e, 23, "feeding is text: compare it with eq"));
+    ns_panel_errs_free(&e);
+    assert_null(load_strata("", "  - {name: a, covariate: age_hours, lt: 24}\n  - {name: a, covariate: age_hours, gt: 48}\n",
+                            &e, text, sizeof text));
+    assert_true(has_error(&e, 24, "duplicate stratum 'a'"));
+    ns_panel_errs_free(&e);
+}
+
 static void test_errors(void **st)
 {
     (void)st;
@@ -187,6 +255,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_strata),
         cmocka_unit_test(test_more_errors),
         cmocka_unit_test(test_all_errors_at_once),
         cmocka_unit_test(test_print_quotes_line),
