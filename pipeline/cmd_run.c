@@ -208,12 +208,14 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     }
     ns_json_end_arr(&j);
 
-    /* per condition: calls among reportable patient wells */
+    /* per condition: calls among reportable patient wells (not wells on QC hold: their
+     * values are not results) */
     ns_json_obj(&j, "conditions");
     for (int c = 0; c < p->n_conds; c++) {
         int64_t k[5] = {0};
         for (size_t i = 0; i < un; i++)
-            if (b->state[i] != NS_STATE_CONTROL && b->state[i] != NS_STATE_UNMATCHED)
+            if (b->state[i] != NS_STATE_CONTROL && b->state[i] != NS_STATE_UNMATCHED
+                && b->state[i] != NS_STATE_QC_HOLD)
                 k[b->call[(size_t)c * un + i] < 5 ? b->call[(size_t)c * un + i] : 4]++;
         ns_json_obj(&j, p->conds[c].code);
         ns_json_int(&j, "critical", k[NS_CALL_CRITICAL]);

@@ -52,6 +52,18 @@ ids = {r["infant_id"] for r in rec}
 missed = [t["condition"] for t in truth if t["sample_id"] not in held and t["infant_id"] not in ids]
 say(not missed, "cases on the other plates are all recalled", repr(missed))
 say(d["states_add_up"], "states still add up")
+# condition counts are over reportable wells only: a held card's values are not results
+import h5py
+f = h5py.File(out + "/batch.h5", "r")
+st = [x.decode() for x in f["samples"]["state"][:]]
+codes = [x.decode() for x in f["calls"]["conditions"][:]]
+calls = f["calls"]["values"][:]
+rows = [i for i, s in enumerate(st) if s not in ("control", "unmatched", "qc_hold")]
+want = {c: sum(1 for i in rows if calls[i][k] in (1, 2, 3)) for k, c in enumerate(codes)}
+got = {c: v["critical"] + v["positive"] + v["borderline"] for c, v in d["conditions"].items()}
+held_calls = sum(1 for i, s in enumerate(st) if s == "qc_hold" for k in range(len(codes)) if calls[i][k] in (1, 2, 3))
+say(want == got and held_calls > 0, "summary condition counts leave out the %d calls on held wells" % held_calls,
+    "%r vs %r" % (got, want))
 EOF
 cat "$T/r1"
 
