@@ -36,35 +36,6 @@ static void problem(ns_manifest_t *m, const char *path, int line, int col, const
                                         : ns_asprintf("%s: %s", path, msg);
 }
 
-/* days since 1970-01-01 of a civil date (Howard Hinnant's algorithm) */
-static long days_from_civil(long y, unsigned mo, unsigned d)
-{
-    y -= mo <= 2;
-    const long era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long)doe - 719468;
-}
-
-/* "YYYY-MM-DDTHH:MM[:SS]" or with a space; returns hours since the epoch, NAN if invalid */
-static double parse_time_h(const char *s)
-{
-    int y, mo, d, h, mi, sec = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5) return NAN;
-    if (s[n] == ':') {
-        int n2 = 0;
-        if (sscanf(s + n, ":%2d%n", &sec, &n2) != 1) return NAN;
-        n += n2;
-    }
-    if (s[n] && s[n] != 'Z') return NAN;
-    static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59 || h < 0 || mi < 0) return NAN;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo == 2 && d == 29 && !leap) return NAN;
-    return (double)days_from_civil(y, (unsigned)mo, (unsigned)d) * 24.0 + h + mi / 60.0 + sec / 3600.0;
-}
-
 static int parse_flag(const char *s)
 {
     if (!*s) return -1;
@@ -180,9 +151,9 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             else *numv[q] = v;
         }
         double tb = NAN, tc = NAN;
-        if (col[M_BIRTH] >= 0 && *c.f[col[M_BIRTH]] && isnan(tb = parse_time_h(c.f[col[M_BIRTH]])))
+        if (col[M_BIRTH] >= 0 && *c.f[col[M_BIRTH]] && isnan(tb = ns_parse_time_h(c.f[col[M_BIRTH]])))
             problem(m, path, c.fline[col[M_BIRTH]], c.fcol[col[M_BIRTH]], "birth_time is not a date and time YYYY-MM-DDTHH:MM (left missing)");
-        if (col[M_COLL] >= 0 && *c.f[col[M_COLL]] && isnan(tc = parse_time_h(c.f[col[M_COLL]])))
+        if (col[M_COLL] >= 0 && *c.f[col[M_COLL]] && isnan(tc = ns_parse_time_h(c.f[col[M_COLL]])))
             problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time is not a date and time YYYY-MM-DDTHH:MM (left missing)");
         if (!isnan(tb) && !isnan(tc)) {
             if (tc < tb) problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time is before birth_time (age left missing)");

@@ -1,6 +1,7 @@
 /* util.c — see util.h. */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,4 +124,48 @@ char *ns_config_path(const char *given, const char *env, const char *rel)
     free(built);
 #endif
     return ns_strdup(rel);
+}
+
+/* days since 1970-01-01 of a civil date (Howard Hinnant's algorithm) */
+static long days_from_civil(long y, unsigned mo, unsigned d)
+{
+    y -= mo <= 2;
+    const long era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long)doe - 719468;
+}
+
+/* "YYYY-MM-DDTHH:MM[:SS]" or with a space; returns hours since the epoch, NAN if invalid */
+double ns_parse_time_h(const char *s)
+{
+    int y, mo, d, h, mi, sec = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5) return NAN;
+    if (s[n] == ':') {
+        int n2 = 0;
+        if (sscanf(s + n, ":%2d%n", &sec, &n2) != 1) return NAN;
+        n += n2;
+    }
+    if (s[n] && s[n] != 'Z') return NAN;
+    static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59 || h < 0 || mi < 0) return NAN;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return NAN;
+    return (double)days_from_civil(y, (unsigned)mo, (unsigned)d) * 24.0 + h + mi / 60.0 + sec / 3600.0;
+}
+
+void ns_format_date(double hours, char out[16])
+{
+    if (isnan(hours)) { out[0] = 0; return; }
+    long z = (long)floor(hours / 24.0) + 719468;            /* civil_from_days, Hinnant */
+    const long era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    long y = (long)yoe + era * 400 + (m <= 2);
+    snprintf(out, 16, "%04d-%02d-%02d", (int)(y % 10000), (int)(m % 100), (int)(d % 100));
 }

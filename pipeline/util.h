@@ -30,4 +30,10 @@ char *ns_config_path(const char *given, const char *env, const char *rel);
 /* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
 int ns_mkdir_p(const char *path);
 
+/* "YYYY-MM-DDTHH:MM[:SS][Z]" (or a space for T): hours since 1970-01-01T00:00, NAN if
+ * invalid (bad field, day not in month, 29 Feb of a common year, trailing text). */
+double ns_parse_time_h(const char *s);
+/* Hours since the epoch -> "YYYY-MM-DD" (the day holding that instant); "" for NAN. */
+void ns_format_date(double hours, char out[16]);
+
 #endif

@@ -1,0 +1,64 @@
+/* followup.h — what the follow-up team must do for a baby: findings from every screen.
+ *
+ * Why: one baby can have an MS/MS recall, a hearing refer and a deafness-gene result on the
+ * same night, and the follow-up team wants one row per baby with every reason, the most
+ * urgent priority and the earliest deadline (issue 4).  Each screen's engine (MS/MS in
+ * recall.c, hearing.c, genes.c) turns its results into findings; followup.c merges them by
+ * infant_id, resolves deadlines against the manifest's birth and collection times, and
+ * renders the list in the chosen language.
+ *
+ * A finding is language-neutral: `code` and IDs are never translated; `action` and `reason`
+ * are translation keys (configs/lang.yaml: "action.<key>", "reason.<key>"), and the reason's
+ * arguments are values already formatted for people in a language-neutral way (numbers in
+ * C locale, locus names, ear codes).  The English template of a reason key, with
+ * {name} placeholders filled from args, must read as a complete sentence fragment, e.g.
+ *   reason.hearing_refer  "hearing {stage} screen ({method}): refer in {ears}"
+ */
+#ifndef NS_FOLLOWUP_H
+#define NS_FOLLOWUP_H
+
+#include <stdint.h>
+
+enum { NS_SRC_MSMS = 0, NS_SRC_HEARING = 1, NS_SRC_GENE = 2, NS_SRC_N };
+
+/* What a deadline counts from.  NS_DUE_NONE: the rule sets no deadline. */
+enum { NS_DUE_NONE = 0, NS_DUE_BIRTH, NS_DUE_COLLECTION, NS_DUE_TEST };
+
+#define NS_FU_ID_MAX   64   /* infant_id / sample_id, including the NUL */
+#define NS_FU_KEY_MAX  40   /* code, action, reason keys */
+#define NS_FU_ARG_MAX  128  /* one formatted argument */
+#define NS_FU_MAX_ARGS 8
+
+typedef struct {
+    char infant_id[NS_FU_ID_MAX];
+    char sample_id[NS_FU_ID_MAX];  /* the card or gene-plate sample, "" for hearing */
+    int source;                    /* NS_SRC_* */
+    int priority;                  /* NS_PRIO_* (panel.h): critical, urgent, routine */
+    char action[NS_FU_KEY_MAX];    /* translation key: referral, repeat_specimen, rescreen,
+                                      audiology_referral, counselling, carrier_counselling,
+                                      surveillance, ... */
+    char code[NS_FU_KEY_MAX];      /* never translated: condition code (MSUD) or rule id
+                                      (hearing:initial_refer, gene:GJB2:biallelic) */
+    char reason[NS_FU_KEY_MAX];    /* translation key of the reason template */
+    int n_args;
+    char arg_name[NS_FU_MAX_ARGS][16];
+    char arg[NS_FU_MAX_ARGS][NS_FU_ARG_MAX];
+    int due_from;                  /* NS_DUE_* */
+    double due_hours;              /* deadline = reference time + due_hours */
+    double test_time_h;            /* hours since the epoch of the test (NS_DUE_TEST); NAN if none */
+} ns_finding_t;
+
+typedef struct {
+    ns_finding_t *v;
+    int64_t n, m;
+} ns_findings_t;
+
+/* Append a zeroed finding for infant_id (truncated to NS_FU_ID_MAX - 1) and return it;
+ * due_from = NS_DUE_NONE, test_time_h = NAN.  Never fails (aborts on out of memory). */
+ns_finding_t *ns_findings_add(ns_findings_t *fs, const char *infant_id, int source);
+/* Add a named argument to f (formatted with printf); silently ignored beyond NS_FU_MAX_ARGS. */
+void ns_finding_arg(ns_finding_t *f, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ns_findings_free(ns_findings_t *fs);
+
+#endif

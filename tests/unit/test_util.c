@@ -1,0 +1,57 @@
+/* test_util.c — date and time helpers shared by the manifest, hearing and follow-up code. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "../../pipeline/util.h"
+
+static void test_parse_time(void **st)
+{
+    (void)st;
+    assert_true(ns_parse_time_h("1970-01-01T00:00") == 0.0);
+    assert_true(ns_parse_time_h("1970-01-02 06:30") == 30.5);
+    assert_true(ns_parse_time_h("2026-11-22T08:00:36Z") == ns_parse_time_h("2026-11-22T08:00") + 0.01);
+    assert_true(ns_parse_time_h("2024-02-29T00:00") - ns_parse_time_h("2024-02-28T00:00") == 24.0);
+    const char *bad[] = { "", "2026-11-22", "2026-13-01T00:00", "2025-02-29T00:00", "2026-04-31T00:00",
+                          "2026-11-22T24:00", "2026-11-22T08:00 x", "22/11/2026 08:00" };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) assert_true(isnan(ns_parse_time_h(bad[k])));
+}
+
+static void test_format_date(void **st)
+{
+    (void)st;
+    char d[16];
+    ns_format_date(0.0, d);
+    assert_string_equal(d, "1970-01-01");
+    ns_format_date(ns_parse_time_h("2026-11-22T23:59"), d);
+    assert_string_equal(d, "2026-11-22");
+    ns_format_date(ns_parse_time_h("2026-11-22T08:00") + 42 * 24.0, d);   /* day 42 */
+    assert_string_equal(d, "2027-01-03");
+    ns_format_date(ns_parse_time_h("2024-02-28T12:00") + 24.0, d);
+    assert_string_equal(d, "2024-02-29");
+    ns_format_date(-1.0, d);
+    assert_string_equal(d, "1969-12-31");
+    ns_format_date(NAN, d);
+    assert_string_equal(d, "");
+    /* every day of four years round-trips */
+    for (int k = 0; k < 4 * 366; k++) {
+        double h = ns_parse_time_h("2023-01-01T00:00") + 24.0 * k + 13.0;
+        char t[32];
+        ns_format_date(h, d);
+        snprintf(t, sizeof t, "%sT13:00", d);
+        assert_true(ns_parse_time_h(t) == h);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_format_date),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
