@@ -20,6 +20,7 @@ ns_finding_t *ns_findings_add(ns_findings_t *fs, const char *infant_id, int sour
     f->due_from = NS_DUE_NONE;
     f->due_hours = NAN;
     f->test_time_h = NAN;
+    f->batch_row = -1;
     return f;
 }
 

@@ -46,6 +46,10 @@ typedef struct {
     int due_from;                  /* NS_DUE_* */
     double due_hours;              /* deadline = reference time + due_hours */
     double test_time_h;            /* hours since the epoch of the test (NS_DUE_TEST); NAN if none */
+    int64_t batch_row;             /* MS/MS: the well's batch row; -1 for other sources */
+    int note_only;                 /* 1: adds its reason text only (a caveat), no action */
+    int invalid_card;              /* 1: from a card that cannot be read (invalid_specimen),
+                                      not from a screen-positive result */
 } ns_finding_t;
 
 typedef struct {
