@@ -153,6 +153,8 @@ static void load_specimen(ld_t *L, yaml_node_t *v)
                     sp->max_age_h, sp->min_age_h);
     for (int f = 0; f < NS_SPEC_N; f++)
         sp->consequence[f] = ns_yaml_enum(&L->y, v, spec_names[f], conseq_names, NS_SPEC_IGNORE, "specimen");
+    if (!isnan(sp->max_age_h) && !(sp->max_age_h > 0))
+        ns_yaml_err(&L->y, ns_yaml_get(&L->y, v, "max_age_hours"), "specimen: max_age_hours must be above 0");
     if (sp->consequence[NS_SPEC_TPN] == NS_SPEC_INVALID)
         ns_yaml_err(&L->y, ns_yaml_get(&L->y, v, "tpn"), "specimen: tpn can be ignore or caveat (TPN is handled per condition with tpn_sensitive)");
 }
@@ -465,6 +467,24 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
     if (p->n_conds == 0) ns_yaml_err(&L->y, v, "'conditions' is empty");
 }
 
+/* followup: {due_days_of_life: {critical: 5, urgent: 7, routine: 20}} */
+static void load_followup(ld_t *L, yaml_node_t *v)
+{
+    ns_panel_t *p = L->p;
+    for (int k = 0; k < NS_PRIO_N; k++) p->due_days[k] = NAN;
+    if (!v) return;
+    static const char *const keys[] = { "due_days_of_life", NULL };
+    if (!ns_yaml_keys(&L->y, v, "followup", keys)) return;
+    yaml_node_t *d = ns_yaml_get(&L->y, v, "due_days_of_life");
+    if (!d) return;
+    if (!ns_yaml_keys(&L->y, d, "followup.due_days_of_life", prio_names)) return;
+    for (int k = 0; k < NS_PRIO_N; k++)
+        if (ns_yaml_num(&L->y, d, prio_names[k], &p->due_days[k], "followup.due_days_of_life") > 0
+            && !(p->due_days[k] >= 0 && p->due_days[k] <= 3650))
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, d, prio_names[k]),
+                        "followup.due_days_of_life: %s must be from 0 to 3650 days, not %g", prio_names[k], p->due_days[k]);
+}
+
 /* ---- entry points ------------------------------------------------------------------ */
 
 ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns_panel_errs_t *errs)
@@ -481,7 +501,7 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
 
     yaml_node_t *root = ns_yaml_root(&L.y);
     static const char *const top[] = { "panel", "input", "specimen", "strata", "analytes", "ratios",
-                                       "conditions", NULL };
+                                       "conditions", "followup", NULL };
     if (!root) {
         ns_yaml_errs_add(errs, 1, 1, "empty file: expected panel, analytes, ratios and conditions");
     } else if (ns_yaml_keys(&L.y, root, "the top level", top)) {
@@ -494,6 +514,7 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
         load_specimen(&L, ns_yaml_get(&L.y, root, "specimen"));
         load_strata(&L, ns_yaml_get(&L.y, root, "strata"));
         load_conditions(&L, ns_yaml_get(&L.y, root, "conditions"));
+        load_followup(&L, ns_yaml_get(&L.y, root, "followup"));
     }
     ns_yaml_done(&L.y);
 

@@ -131,6 +131,8 @@ typedef struct {
     ns_stratum_t strata[NS_MAX_STRATA]; int n_strata;
     ns_specimen_rules_t specimen;
     ns_input_t input;
+    double due_days[NS_PRIO_N];   /* followup: MS/MS deadline per priority, days of life
+                                     (from birth_time); NAN = no deadline */
 
     /* Derived: distinct markers used by any condition, as flat "flag slots".  Slot s is
      * condition slot_cond[s], marker slot_marker[s] of that condition. */

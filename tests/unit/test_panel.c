@@ -63,6 +63,7 @@ static void test_good(void **st)
     assert_string_equal(ns_panel_marker_name(p, 4), "Phe/Tyr");
     assert_int_equal((int)strlen(p->sha256), 64);
     assert_int_equal(p->input.plate_rows * p->input.plate_cols, 96);
+    for (int k = 0; k < NS_PRIO_N; k++) assert_true(isnan(p->due_days[k]));   /* no followup: */
     ns_panel_free(p);
     ns_panel_errs_free(&e);
 }
@@ -172,6 +173,10 @@ static void test_errors(void **st)
     expect("direction: low", "direction: down", 21, 33, "'direction' must be one of high, low");
     expect("role: secondary", "role: primary", 13, 24, "require_secondary is true but no marker has role secondary");
     expect("analytes:\n", "analytes:\n  - {name: Phe: x}\n", 3, 15, "YAML syntax error");
+    expect("conditions:\n", "followup: {due_days_of_life: {urgent: -1}}\nconditions:\n", 9, 39,
+           "followup.due_days_of_life: urgent must be from 0 to 3650 days, not -1");
+    expect("conditions:\n", "followup: {due_days_of_life: {soon: 2}}\nconditions:\n", 9, 31,
+           "unknown key 'soon'");
     /* TPN handling: needs a ratio to confirm with; the disease-range fold needs TPN on */
     expect("    require_secondary: true\n", "    require_secondary: true\n    tpn_max_fold: 3\n", 14, 19,
            "condition PKU: tpn_max_fold needs tpn_sensitive: true");
@@ -238,6 +243,9 @@ static void test_shipped_config(void **st)
     ns_panel_t *p = ns_panel_load(NS_SRCDIR "/configs/panel-default.yaml", &e);
     for (int i = 0; i < e.n; i++) print_error("%d:%d: %s\n", e.v[i].pos.line, e.v[i].pos.col, e.v[i].msg);
     assert_non_null(p);
+    /* MS/MS deadlines: ACHDNC 5 / 7 days, China's day-20 sampling limit */
+    assert_true(p->due_days[NS_PRIO_CRITICAL] == 5 && p->due_days[NS_PRIO_URGENT] == 7
+                && p->due_days[NS_PRIO_ROUTINE] == 20);
     /* the vendor spellings of the issue all resolve */
     const char *sp[][2] = { {"Leu", "Xle"}, {"Xle", "Xle"}, {"Leu+Ile", "Xle"}, {"SA", "SUAC"},
                             {"SUAC", "SUAC"}, {"C0", "C0"}, {"FC", "C0"}, {"C5:1", "C5:1"}, {"C51", "C5:1"} };
