@@ -40,3 +40,112 @@ void ns_findings_free(ns_findings_t *fs)
     free(fs->v);
     memset(fs, 0, sizeof *fs);
 }
+
+/* ---- merge --------------------------------------------------------------------------- */
+
+static const ns_findings_t *sort_fs;     /* qsort has no context argument in C11 */
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const ns_finding_t *x = &sort_fs->v[*(const int64_t *)a], *y = &sort_fs->v[*(const int64_t *)b];
+    int c = strcmp(x->infant_id, y->infant_id);
+    if (c) return c;
+    if (x->source != y->source) return x->source - y->source;
+    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+    return (i > j) - (i < j);
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    const ns_fu_row_t *x = a, *y = b;
+    if (x->priority != y->priority) return x->priority - y->priority;
+    int xn = isnan(x->due_h), yn = isnan(y->due_h);
+    if (xn != yn) return xn - yn;                      /* a deadline before none */
+    if (!xn && x->due_h != y->due_h) return x->due_h < y->due_h ? -1 : 1;
+    return strcmp(x->infant_id, y->infant_id);
+}
+
+/* manifest rows sorted by infant_id, then file order: the infant's first row */
+static const ns_manifest_t *sort_m;
+static int cmp_mrow(const void *a, const void *b)
+{
+    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+    int c = strcmp(sort_m->rows[i].infant_id, sort_m->rows[j].infant_id);
+    return c ? c : (i > j) - (i < j);
+}
+
+static int64_t infant_row(const ns_manifest_t *m, const int64_t *by_infant, const char *infant)
+{
+    int64_t lo = 0, hi = m->n;
+    while (lo < hi) {                                  /* first row with id >= infant */
+        int64_t mid = lo + (hi - lo) / 2;
+        if (strcmp(m->rows[by_infant[mid]].infant_id, infant) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < m->n && strcmp(m->rows[by_infant[lo]].infant_id, infant) == 0 ? by_infant[lo] : -1;
+}
+
+static double deadline(const ns_finding_t *f, const ns_batch_t *b, int64_t mrow)
+{
+    if (f->note_only || f->due_from == NS_DUE_NONE || isnan(f->due_hours)) return NAN;
+    const ns_manifest_t *m = &b->manifest;
+    double ref = NAN;
+    if (f->due_from == NS_DUE_TEST) ref = f->test_time_h;
+    else if (f->due_from == NS_DUE_BIRTH && mrow >= 0 && m->rows[mrow].birth_time)
+        ref = ns_parse_time_h(m->rows[mrow].birth_time);
+    else if (f->due_from == NS_DUE_COLLECTION) {
+        int64_t r = f->batch_row >= 0 ? b->mrow[f->batch_row] : mrow;
+        if (r >= 0 && m->rows[r].collection_time) ref = ns_parse_time_h(m->rows[r].collection_time);
+    }
+    return ref + f->due_hours;                         /* NAN stays NAN */
+}
+
+void ns_followup_merge(const ns_findings_t *fs, const ns_batch_t *b, ns_fu_list_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const ns_manifest_t *m = &b->manifest;
+    int64_t n = fs->n;
+    out->order = ns_malloc((size_t)(n ? n : 1) * sizeof *out->order);
+    for (int64_t k = 0; k < n; k++) out->order[k] = k;
+    sort_fs = fs;
+    qsort(out->order, (size_t)n, sizeof *out->order, cmp_finding);
+
+    int64_t *by_infant = ns_malloc((size_t)(m->n ? m->n : 1) * sizeof *by_infant);
+    for (int64_t k = 0; k < m->n; k++) by_infant[k] = k;
+    sort_m = m;
+    qsort(by_infant, (size_t)m->n, sizeof *by_infant, cmp_mrow);
+
+    out->rows = ns_calloc((size_t)(n ? n : 1), sizeof *out->rows);
+    for (int64_t k = 0; k < n; ) {
+        const ns_finding_t *f0 = &fs->v[out->order[k]];
+        ns_fu_row_t *r = &out->rows[out->n++];
+        r->infant_id = f0->infant_id;
+        r->f0 = k;
+        while (k < n && strcmp(fs->v[out->order[k]].infant_id, r->infant_id) == 0) k++;
+        r->f1 = k;
+        r->mrow = f0->source == NS_SRC_MSMS && f0->batch_row >= 0 ? b->mrow[f0->batch_row]
+                                                                 : infant_row(m, by_infant, r->infant_id);
+        r->priority = NS_PRIO_N;
+        r->due_h = NAN;
+        r->invalid_only = 1;
+        for (int64_t j = r->f0; j < r->f1; j++) {
+            const ns_finding_t *f = &fs->v[out->order[j]];
+            r->sources |= 1u << f->source;
+            if (f->note_only) continue;
+            if (f->priority < r->priority) r->priority = f->priority;
+            if (!f->invalid_card) r->invalid_only = 0;
+            double d = deadline(f, b, r->mrow);
+            if (!isnan(d) && (isnan(r->due_h) || d < r->due_h)) r->due_h = d;
+        }
+        if (r->priority == NS_PRIO_N) r->priority = NS_PRIO_ROUTINE;   /* notes only: cannot happen */
+    }
+    qsort(out->rows, (size_t)out->n, sizeof *out->rows, cmp_row);
+    free(by_infant);
+}
+
+void ns_followup_free(ns_fu_list_t *l)
+{
+    free(l->rows);
+    free(l->order);
+    memset(l, 0, sizeof *l);
+}

@@ -18,6 +18,7 @@
 #define NS_FOLLOWUP_H
 
 #include <stdint.h>
+#include "batch.h"
 
 enum { NS_SRC_MSMS = 0, NS_SRC_HEARING = 1, NS_SRC_GENE = 2, NS_SRC_N };
 
@@ -64,5 +65,49 @@ ns_finding_t *ns_findings_add(ns_findings_t *fs, const char *infant_id, int sour
 void ns_finding_arg(ns_finding_t *f, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ns_findings_free(ns_findings_t *fs);
+
+
+/* ---- one row per baby ----------------------------------------------------------------- */
+
+
+/* One row of the follow-up list: every finding of one infant. */
+typedef struct {
+    const char *infant_id;
+    int64_t mrow;          /* manifest row for contact and covariates: the card of the
+                              first MS/MS finding, else the infant's first manifest row;
+                              -1 if the manifest does not know the infant */
+    int priority;          /* most urgent NS_PRIO_* of its actionable findings */
+    double due_h;          /* earliest deadline, hours since the epoch; NAN = none */
+    int invalid_only;      /* every actionable finding is an unreadable card */
+    unsigned sources;      /* bit NS_SRC_* of the sources with a finding */
+    int64_t f0, f1;        /* its findings: order[f0 .. f1) */
+} ns_fu_row_t;
+
+typedef struct {
+    ns_fu_row_t *rows;
+    int64_t n;
+    int64_t *order;        /* finding indices, grouped by row (MS/MS, hearing, gene; then
+                              in the order they were found) */
+} ns_fu_list_t;
+
+/* Merge findings by infant_id into rows sorted by priority, then due date (none last),
+ * then infant_id, byte-wise: the same findings give the same list.  Deadlines resolve
+ * against the manifest: NS_DUE_BIRTH the infant's birth_time, NS_DUE_COLLECTION the
+ * card's collection_time, NS_DUE_TEST the finding's test time; a reference time that is
+ * unknown gives no deadline.  fs must outlive out. */
+void ns_followup_merge(const ns_findings_t *fs, const ns_batch_t *b, ns_fu_list_t *out);
+void ns_followup_free(ns_fu_list_t *l);
+
+/* What the written list holds, for summary.json. */
+#define NS_FU_MAX_ACTIONS 16
+typedef struct {
+    int64_t n_rows;                    /* babies on the list */
+    int64_t by_prio[NS_PRIO_N];
+    int64_t by_source[NS_SRC_N];       /* babies with a finding from each source */
+    int64_t msms_and_hearing;          /* babies with both a metabolic and a hearing reason */
+    int n_actions;
+    char action[NS_FU_MAX_ACTIONS][NS_FU_KEY_MAX];
+    int64_t by_action[NS_FU_MAX_ACTIONS];   /* babies whose actions include action[k] */
+} ns_fu_stats_t;
 
 #endif

@@ -245,3 +245,139 @@ int ns_recall_write(const char *path, const ns_batch_t *b, ns_recall_stats_t *st
     }
     return 0;
 }
+
+/* ---- MS/MS findings (followup.h) ----------------------------------------------------- */
+
+/* priority and action of one condition's call on row i (see recall.h) */
+static void call_priority(const ns_batch_t *b, int c, int64_t i, int v, int *prio, int *act)
+{
+    const ns_condition_t *cd = &b->panel->conds[c];
+    if (v == NS_CALL_CRITICAL) { *prio = NS_PRIO_CRITICAL; *act = NS_ACT_REFERRAL; return; }
+    if (v == NS_CALL_POSITIVE) { *prio = cd->priority; *act = cd->action; return; }
+    *prio = NS_PRIO_ROUTINE;             /* borderline, indeterminate */
+    *act = NS_ACT_REPEAT;
+    /* a time-critical condition held back only because the baby is on TPN: the repeat
+     * cannot wait for the routine queue (DOMAIN.md §2.3: stop PN 3 h, then collect) */
+    if (v == NS_CALL_BORDERLINE && (b->call_note[(size_t)c * (size_t)b->n + (size_t)i] & NS_NOTE_TPN)
+        && cd->priority == NS_PRIO_CRITICAL)
+        *prio = NS_PRIO_URGENT;
+}
+
+static ns_finding_t *msms_add(ns_findings_t *out, const ns_batch_t *b, int64_t i, const char *code,
+                              int prio, int act, const char *reason)
+{
+    const ns_manifest_row_t *r = &b->manifest.rows[b->mrow[i]];
+    ns_finding_t *f = ns_findings_add(out, r->infant_id, NS_SRC_MSMS);
+    snprintf(f->sample_id, sizeof f->sample_id, "%s", b->sample_id[i]);
+    snprintf(f->code, sizeof f->code, "%s", code);
+    snprintf(f->reason, sizeof f->reason, "%s", reason);
+    f->batch_row = i;
+    f->priority = prio;
+    if (act >= 0) snprintf(f->action, sizeof f->action, "%s", ns_action_name(act));
+    else f->note_only = 1;
+    double d = b->panel->due_days[prio];
+    if (act >= 0 && !isnan(d)) {
+        f->due_from = NS_DUE_BIRTH;
+        f->due_hours = d * 24.0;
+    }
+    return f;
+}
+
+/* one condition's reasons on row i, in marker order */
+static void condition_findings(const ns_batch_t *b, int c, int s0, int64_t i, ns_findings_t *out)
+{
+    const ns_panel_t *p = b->panel;
+    const size_t un = (size_t)b->n;
+    const ns_condition_t *cd = &p->conds[c];
+    int v = b->call[(size_t)c * un + (size_t)i], prio, act;
+    call_priority(b, c, i, v, &prio, &act);
+    /* an indeterminate condition is no suspicion: it names no condition code */
+    const char *code = v == NS_CALL_INDETERMINATE ? "" : cd->code;
+    if (b->call_note[(size_t)c * un + (size_t)i] & NS_NOTE_TPN) {
+        ns_finding_t *f = msms_add(out, b, i, code, prio, act, "tpn_repeat");
+        ns_finding_arg(f, "cond", "%s", cd->code);
+    }
+    for (int k = 0; k < cd->n_markers; k++) {
+        const ns_marker_t *mk = &cd->markers[k];
+        int fl = b->flag[(size_t)(s0 + k) * un + (size_t)i];
+        double x = ns_batch_marker(b, mk->marker)[i];
+        const char *mn = ns_panel_marker_name(p, mk->marker);
+        ns_finding_t *f;
+        if (fl == NS_FLAG_MISSING) {
+            /* say why no decision was possible: no value, or a censored one ("<x") whose
+             * interval straddles a limit */
+            f = msms_add(out, b, i, code, prio, act, isnan(x) ? "marker_missing" : "marker_censored");
+            f->invalid_card = v == NS_CALL_INDETERMINATE;
+            ns_finding_arg(f, "cond", "%s", cd->code);
+            ns_finding_arg(f, "marker", "%s", mn);
+            if (!isnan(x)) {
+                ns_finding_arg(f, "bound", "%s", ns_batch_marker_bound(b, mk->marker, i) == NS_BOUND_LOWER ? ">" : "<");
+                ns_finding_arg(f, "value", "%.4g", x);
+            }
+            continue;
+        }
+        if (fl == NS_FLAG_NONE || v == NS_CALL_INDETERMINATE) continue;
+        const ns_threshold_t *t = ns_marker_threshold(b, mk, i);
+        double lim = fl == NS_FLAG_CRITICAL ? t->critical : fl == NS_FLAG_BORDER ? t->borderline : t->cutoff;
+        f = msms_add(out, b, i, code, prio, act, fl == NS_FLAG_CUTOFF ? "marker" : "marker_zone");
+        ns_finding_arg(f, "cond", "%s", cd->code);
+        ns_finding_arg(f, "marker", "%s", mn);
+        ns_finding_arg(f, "value", "%.4g", x);
+        ns_finding_arg(f, "op", "%s", t->dir == NS_DIR_HIGH ? ">=" : "<=");
+        ns_finding_arg(f, "limit_name", "@limit.%s",
+                       fl == NS_FLAG_CRITICAL ? "critical" : fl == NS_FLAG_BORDER ? "borderline" : "cutoff");
+        ns_finding_arg(f, "limit", "%.4g", lim);
+        ns_finding_arg(f, "cutoff", "%.4g", t->cutoff);
+        ns_finding_arg(f, "fold", "%.2f", ns_cutoff_fold(x, t));
+    }
+}
+
+/* specimen findings of row i that matter: on an unreadable card (state invalid_specimen)
+ * an invalid finding asks for a repeat card; otherwise findings only add their text */
+static void specimen_findings(const ns_batch_t *b, int64_t i, ns_findings_t *out)
+{
+    static const char *const key[NS_SPEC_N] = {
+        [NS_SPEC_EARLY] = "spec_early", [NS_SPEC_LATE] = "spec_late", [NS_SPEC_NO_AGE] = "spec_no_age",
+        [NS_SPEC_NO_BW] = "spec_no_bw", [NS_SPEC_NO_GA] = "spec_no_ga",
+        [NS_SPEC_TRANSFUSION] = "spec_transfusion", [NS_SPEC_TPN] = "spec_tpn",
+    };
+    static const char *const code[NS_SPEC_N] = {
+        [NS_SPEC_EARLY] = "specimen:early", [NS_SPEC_LATE] = "specimen:late", [NS_SPEC_NO_AGE] = "specimen:no_age",
+        [NS_SPEC_NO_BW] = "specimen:no_birth_weight", [NS_SPEC_NO_GA] = "specimen:no_gestational_age",
+        [NS_SPEC_TRANSFUSION] = "specimen:transfusion", [NS_SPEC_TPN] = "specimen:tpn",
+    };
+    const ns_specimen_rules_t *sp = &b->panel->specimen;
+    const ns_manifest_row_t *r = &b->manifest.rows[b->mrow[i]];
+    for (int k = 0; k < NS_SPEC_N; k++) {
+        int c = sp->consequence[k];
+        if (!((b->spec[i] >> k) & 1u) || c == NS_SPEC_IGNORE) continue;
+        int repeat = c == NS_SPEC_INVALID && b->state[i] == NS_STATE_INVALID;
+        ns_finding_t *f = msms_add(out, b, i, c == NS_SPEC_INVALID ? code[k] : "", NS_PRIO_ROUTINE,
+                                   repeat ? NS_ACT_REPEAT : -1, key[k]);
+        f->invalid_card = repeat;
+        ns_finding_arg(f, "lead", c == NS_SPEC_INVALID ? "@lead.specimen" : "@lead.caveat");
+        if (k == NS_SPEC_EARLY || k == NS_SPEC_LATE) {
+            ns_finding_arg(f, "age", "%.1f", r->age_hours);
+            ns_finding_arg(f, "limit", "%.4g", k == NS_SPEC_EARLY ? sp->min_age_h : sp->max_age_h);
+        }
+    }
+}
+
+void ns_msms_findings(const ns_batch_t *b, ns_findings_t *out)
+{
+    const ns_panel_t *p = b->panel;
+    for (int64_t i = 0; i < b->n; i++) {
+        if (b->state[i] != NS_STATE_RECALL && b->state[i] != NS_STATE_INVALID) continue;
+        int64_t n0 = out->n;
+        for (int c = 0, s0 = 0; c < p->n_conds; s0 += p->conds[c].n_markers, c++)
+            if (b->call[(size_t)c * (size_t)b->n + (size_t)i] != NS_CALL_NEGATIVE) condition_findings(b, c, s0, i, out);
+        specimen_findings(b, i, out);
+        /* a card on the list always says why and what to do */
+        int actionable = 0;
+        for (int64_t k = n0; k < out->n; k++) actionable |= !out->v[k].note_only;
+        if (!actionable) {
+            ns_finding_t *f = msms_add(out, b, i, "", NS_PRIO_ROUTINE, NS_ACT_REPEAT, "card_unreadable");
+            f->invalid_card = b->state[i] == NS_STATE_INVALID;
+        }
+    }
+}

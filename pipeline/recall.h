@@ -17,6 +17,7 @@
 #define NS_RECALL_H
 
 #include "batch.h"
+#include "followup.h"
 
 typedef struct {
     int64_t n_infants;
@@ -26,5 +27,20 @@ typedef struct {
 
 /* Write DIR-less path (e.g. "out/recall-list.csv").  Returns 0, or -1 after reporting. */
 int ns_recall_write(const char *path, const ns_batch_t *b, ns_recall_stats_t *st);
+
+/* The MS/MS findings of every patient well in state recall or invalid_specimen, in batch
+ * row order; per well: each condition that is not negative (panel order) with its TPN note
+ * and marker reasons, then the card's specimen findings.  Reason keys (configs/lang.yaml
+ * "reason.<key>") and their arguments:
+ *   marker          cond marker value op limit_name limit cutoff fold   (beyond the cutoff)
+ *   marker_zone     the same, for a borderline or critical limit
+ *   marker_missing  cond marker;  marker_censored  cond marker bound value
+ *   tpn_repeat      cond
+ *   spec_early / spec_late  lead age limit;  spec_no_age, spec_no_bw, spec_no_ga,
+ *   spec_transfusion, spec_tpn  lead
+ *   card_unreadable (a card on the list with no other actionable reason; a safety net)
+ * An argument value "@key" names a translation (limit.cutoff, lead.specimen, ...).
+ * Deadlines: the panel's followup.due_days_of_life for the finding's priority. */
+void ns_msms_findings(const ns_batch_t *b, ns_findings_t *out);
 
 #endif
