@@ -4,8 +4,10 @@
  * the instrument layout, a LIMS manifest with awkward text (commas, quotes, Chinese), a
  * known set of injected disease cases (truth.csv) to score the calls against, and the
  * usual mess of a real night (early and late collections, preterm and TPN babies, cards
- * logged but not plated, wells without a manifest row).  The biology lives in
- * sim_profiles.c; this file is the machinery:
+ * logged but not plated, wells without a manifest row), and the hearing screen records and
+ * deafness-gene plates that come with it.  The biology lives in sim_profiles.c, the
+ * hearing records in sim_hearing.c, the gene plates in sim_genes.c (each on its own random
+ * stream, so neither moves a value of the MS/MS night); this file is the machinery:
  *
  *   - one GSL Mersenne Twister seeded once, drawn in a fixed order, numbers printed in the
  *     C locale: the same arguments give byte-identical files;
@@ -195,7 +197,8 @@ static void usage(FILE *fp)
 "Synthetic data only: no real infant, name, hospital or phone number.\n"
 "\n"
 "Options:\n"
-"  -o, --out DIR         night directory to create (refused if DIR/plates is not empty)\n"
+"  -o, --out DIR         night directory to create (refused if DIR/plates or DIR/genes\n"
+"                        is not empty)\n"
 "      --force           write into a non-empty DIR/plates or DIR/genes, removing their\n"
 "                        old plate files (P20261122-0001.csv, G20261122-0001.csv) and a\n"
 "                        hearing.csv or truth-genes.csv this night would not rewrite\n"
