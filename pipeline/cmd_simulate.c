@@ -4,8 +4,10 @@
  * the instrument layout, a LIMS manifest with awkward text (commas, quotes, Chinese), a
  * known set of injected disease cases (truth.csv) to score the calls against, and the
  * usual mess of a real night (early and late collections, preterm and TPN babies, cards
- * logged but not plated, wells without a manifest row).  The biology lives in
- * sim_profiles.c; this file is the machinery:
+ * logged but not plated, wells without a manifest row), and the hearing screen records and
+ * deafness-gene plates that come with it.  The biology lives in sim_profiles.c, the
+ * hearing records in sim_hearing.c, the gene plates in sim_genes.c (each on its own random
+ * stream, so neither moves a value of the MS/MS night); this file is the machinery:
  *
  *   - one GSL Mersenne Twister seeded once, drawn in a fixed order, numbers printed in the
  *     C locale: the same arguments give byte-identical files;
@@ -41,6 +43,8 @@
 #include "batch.h"
 #include "panel.h"
 #include "qc_config.h"
+#include "sim_genes.h"
+#include "sim_hearing.h"
 #include "sim_profiles.h"
 #include "util.h"
 
@@ -136,6 +140,7 @@ typedef struct {
     int year, month, day;
     char ymd[9];             /* "20261122" */
     int cases_set, every, vendor, crlf, force;
+    int hearing, genes;      /* write hearing.csv (default on), genes/ (--genes) */
     const char *panel_path, *qc_path;   /* NULL: the defaults (see ns_config_path()) */
     shift_t *shift;
     int n_shift;
@@ -173,6 +178,8 @@ typedef struct {
     int plate_no;
     char plates_dir[4096];
     ns_atomic_t *manifest, *truth;
+    ns_sim_hearing_t *hearing;           /* NULL with --no-hearing */
+    ns_sim_genes_t *genes;               /* NULL when neither hearing nor --genes needs it */
     int64_t n_cases_written;
 } sim_t;
 
@@ -184,19 +191,27 @@ static void usage(FILE *fp)
 "Usage: neoscreen simulate -o DIR [options]\n"
 "\n"
 "Write a synthetic, reproducible night of dried-blood-spot MS/MS plates:\n"
-"DIR/plates/<plate_id>.csv, DIR/manifest.csv and DIR/truth.csv (injected cases).\n"
+"DIR/plates/<plate_id>.csv, DIR/manifest.csv and DIR/truth.csv (injected cases),\n"
+"the hearing screen records DIR/hearing.csv (truth: DIR/truth-hearing.csv) and, with\n"
+"--genes, deafness-gene plates DIR/genes/<plate_id>.csv (truth: DIR/truth-genes.csv).\n"
 "Synthetic data only: no real infant, name, hospital or phone number.\n"
 "\n"
 "Options:\n"
-"  -o, --out DIR         night directory to create (refused if DIR/plates is not empty)\n"
-"      --force           write into a non-empty DIR/plates, removing its old plate files\n"
-"                        (names like P20261122-0001.csv)\n"
+"  -o, --out DIR         night directory to create (refused if DIR/plates or DIR/genes\n"
+"                        is not empty)\n"
+"      --force           write into a non-empty DIR/plates or DIR/genes, removing their\n"
+"                        old plate files (P20261122-0001.csv, G20261122-0001.csv) and a\n"
+"                        hearing.csv or truth-genes.csv this night would not rewrite\n"
 "  -n, --samples N       patient samples (plated cards) [1000]\n"
 "  -s, --seed N          random seed, 0..4294967295 [1]; same arguments, same bytes\n"
 "      --night DATE      collection night YYYY-MM-DD [2026-11-22]\n"
 "      --cases N         inject N disease cases, conditions round-robin in list order\n"
 "                        [round(samples * 0.0005)]\n"
-"      --every-condition at least one case of each of the %d conditions\n"
+"      --every-condition at least one case of each of the %d conditions, and of each\n"
+"                        hearing and gene case type (the first infants get them)\n"
+"      --no-hearing      no hearing.csv / truth-hearing.csv\n"
+"      --genes           write deafness-gene plates (9 loci; 96 wells: A01 wt_control,\n"
+"                        B01 pos_control, C01 blank) for the punched initial cards\n"
 "      --unmatched K     K patient wells whose sample_id has no manifest row [0]\n"
 "      --unplated K      K manifest rows with no well [0]\n"
 "      --vendor-headers  vendor column names: Leu, SA, FC, C51 for Xle, SUAC, C0, C5:1\n"
@@ -223,6 +238,11 @@ static void usage(FILE *fp)
 "its lot's target mean + N(0, target SD) per analyte (never below 0.001), with the lot id\n"
 "as sample_id; an analyte without a target on that level reads the simulator's own\n"
 "material (normal median, x%g for qc_high, CV %g %%).\n"
+"Hearing: one initial record per infant of the manifest (48-72 h; NICU babies by AABR\n"
+"before NICU discharge), ~9 %% initial refer, rescreen records (day 28-42) for ~90 %% of\n"
+"refers and missed ears, ~1.5 %% rescreen refer.  Genes: ~4.8 %% of babies with a variant.\n"
+"Hearing and gene draws use their own random streams: plates, manifest and truth.csv are\n"
+"the same with or without them.\n"
 "Conditions:",
             ns_sim_n_conds, DEFAULT_PANEL, DEFAULT_QC, NS_SIM_QC_HIGH_FOLD, 100 * NS_SIM_QC_CV);
     for (int c = 0; c < ns_sim_n_conds; c++)
@@ -240,52 +260,17 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
     return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's
- * algorithms): exact, and free of time zones and locale. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static int parse_night(const char *s, opts_t *o)
 {
     int y, m, d, yy, mm, dd, n = 0;
     if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
         return -1;
     if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return -1;
-    civil_from_days(days_from_civil(y, m, d), &yy, &mm, &dd);
+    ns_sim_civil_from_days(ns_sim_days_from_civil(y, m, d), &yy, &mm, &dd);
     if (yy != y || mm != m || dd != d) return -1;   /* e.g. 2026-02-30 */
     o->year = y, o->month = m, o->day = d;
     snprintf(o->ymd, sizeof o->ymd, "%04d%02d%02d", y, m, d);
     return 0;
-}
-
-/* "2026-11-19T08:30" */
-static void iso_minute(int64_t min, char *buf, size_t len)
-{
-    int64_t day = min >= 0 ? min / 1440 : -((-min + 1439) / 1440);
-    int64_t mod = min - day * 1440;
-    int y, m, d;
-    civil_from_days(day, &y, &m, &d);
-    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d", y, m, d, (int)(mod / 60), (int)(mod % 60));
 }
 
 static double uniform(gsl_rng *r, double lo, double hi)
@@ -503,8 +488,8 @@ static void write_manifest_row(sim_t *s, int64_t card, const demo_t *d)
     unsigned long ph = gsl_rng_uniform_int(r, 1000000000UL);
     snprintf(phone, sizeof phone, "+86 10%lu %04lu %04lu", ph / 100000000UL,
              ph / 10000UL % 10000UL, ph % 10000UL);
-    iso_minute(d->birth_min, birth, sizeof birth);
-    iso_minute(d->coll_min, coll, sizeof coll);
+    ns_sim_iso_minute(d->birth_min, birth, sizeof birth);
+    ns_sim_iso_minute(d->coll_min, coll, sizeof coll);
     fprintf(fp, "S%s-%06" PRId64 ",I%07" PRId64 ",%s,%s,%d,%d,%s,%s,%s,%d,%d,%d,",
             s->o->ymd, card, card, d->repeat ? "repeat" : "initial", d->female ? "F" : "M",
             d->bw, d->ga, birth, coll, feed_name[d->feeding], d->transfusion,
@@ -622,40 +607,82 @@ static int is_plate_name(const char *s)
     return 1;
 }
 
-/* Refuse a non-empty plates directory unless --force; with --force remove old plate files
- * so the night holds only tonight's plates. */
+/* Empty DIR of the files is_ours() recognises (with --force), or refuse when it holds
+ * anything.  A missing DIR is fine.  Returns 0 or -1 with a message. */
+static int clear_dir(const char *dir, int (*is_ours)(const char *), int force)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT) return 0;
+        ns_error_errno(SUB, "cannot open %s", dir);
+        return -1;
+    }
+    struct dirent *e;
+    int nonempty = 0, removed = 0, failed = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        nonempty = 1;
+        if (!force) break;
+        if (is_ours(e->d_name)) {
+            char *p = ns_asprintf("%s/%s", dir, e->d_name);
+            if (unlink(p) == 0) removed++;
+            else { ns_error_errno(SUB, "cannot remove %s", p); failed = 1; }
+            free(p);
+        }
+    }
+    closedir(d);
+    if (failed) return -1;
+    if (nonempty && !force) {
+        ns_error(SUB, "%s is not empty (use --force to overwrite)", dir);
+        return -1;
+    }
+    if (removed) ns_info(1, SUB, "removed %d old plate files from %s", removed, dir);
+    return 0;
+}
+
+/* A file an earlier night left that this night would not rewrite (hearing.csv with
+ * --no-hearing, truth-genes.csv without --genes): removed with --force, else refused, so a
+ * night never mixes two runs. */
+static int clear_stale(const char *out, const char *name, int force)
+{
+    char *p = ns_asprintf("%s/%s", out, name);
+    int ret = 0;
+    if (access(p, F_OK) == 0) {
+        if (!force) {
+            ns_error(SUB, "%s is left from an earlier night and this one would not rewrite it "
+                     "(use --force to remove it)", p);
+            ret = -1;
+        } else if (unlink(p) != 0) {
+            ns_error_errno(SUB, "cannot remove %s", p);
+            ret = -1;
+        }
+    }
+    free(p);
+    return ret;
+}
+
+/* Refuse non-empty plates/ and genes/ directories unless --force; with --force remove old
+ * plate files so the night holds only tonight's plates.  Then create the directories. */
 static int prepare_dir(sim_t *s)
 {
     const opts_t *o = s->o;
+    char genes_dir[4200];
     snprintf(s->plates_dir, sizeof s->plates_dir, "%s/plates", o->out);
-    DIR *dir = opendir(s->plates_dir);
-    if (dir) {
-        struct dirent *e;
-        int nonempty = 0, removed = 0, failed = 0;
-        while ((e = readdir(dir)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            nonempty = 1;
-            if (!o->force) break;
-            if (is_plate_name(e->d_name)) {
-                char *p = ns_asprintf("%s/%s", s->plates_dir, e->d_name);
-                if (unlink(p) == 0) removed++;
-                else { ns_error_errno(SUB, "cannot remove %s", p); failed = 1; }
-                free(p);
-            }
-        }
-        closedir(dir);
-        if (failed) return -1;
-        if (nonempty && !o->force) {
-            ns_error(SUB, "%s is not empty (use --force to overwrite)", s->plates_dir);
-            return -1;
-        }
-        if (removed) ns_info(1, SUB, "removed %d old plate files from %s", removed, s->plates_dir);
-    } else if (errno != ENOENT) {
-        ns_error_errno(SUB, "cannot open %s", s->plates_dir);
+    snprintf(genes_dir, sizeof genes_dir, "%s/genes", o->out);
+    /* without --force nothing is removed, so a refusal leaves the directory as it was */
+    if (clear_dir(s->plates_dir, is_plate_name, o->force) < 0
+        || clear_dir(genes_dir, ns_sim_is_gene_plate_name, o->force) < 0)
         return -1;
-    }
+    if (!o->hearing && (clear_stale(o->out, "hearing.csv", o->force) < 0
+                        || clear_stale(o->out, "truth-hearing.csv", o->force) < 0))
+        return -1;
+    if (!o->genes && clear_stale(o->out, "truth-genes.csv", o->force) < 0) return -1;
     if (ns_mkdir_p(s->plates_dir) < 0) {
         ns_error_errno(SUB, "cannot create %s", s->plates_dir);
+        return -1;
+    }
+    if (o->genes && ns_mkdir_p(genes_dir) < 0) {
+        ns_error_errno(SUB, "cannot create %s", genes_dir);
         return -1;
     }
     return 0;
@@ -677,8 +704,18 @@ static int simulate(sim_t *s)
             "gestational_age_days,birth_time,collection_time,feeding,transfusion,antibiotics,"
             "nicu,hospital,mother_name,contact_phone%s", s->eol);
     fprintf(s->truth->fp, "sample_id,infant_id,plate_id,well,condition%s", s->eol);
+    /* hearing and gene draws come from their own streams: the MS/MS night is the same
+     * with or without them */
+    if (o->hearing || o->genes) {
+        s->genes = ns_sim_genes_new(o->out, o->ymd, o->seed, o->genes, o->every, s->eol);
+        if (!s->genes) goto done;
+    }
+    if (o->hearing) {
+        s->hearing = ns_sim_hearing_new(o->out, o->seed, o->every, s->eol);
+        if (!s->hearing) goto done;
+    }
 
-    int64_t night_min = days_from_civil(o->year, o->month, o->day) * 1440;
+    int64_t night_min = ns_sim_days_from_civil(o->year, o->month, o->day) * 1440;
     int64_t total = o->n + o->unplated;
     int64_t left[4] = { o->n - o->cases - o->unmatched, o->cases, o->unmatched, o->unplated };
     int64_t case_no = 0;
@@ -706,9 +743,21 @@ static int simulate(sim_t *s)
                     if (bernoulli(s->r, ns_sim_mimics[k].p)) inject(s, &ns_sim_mimics[k].prof, p->v);
         }
         if (kind != K_UNMATCHED) write_manifest_row(s, card, &d);
+        /* the gene plate runs on the punched initial cards that the manifest knows (a
+         * repeat card's infant was genotyped on its first card); hearing records exist for
+         * every infant of the manifest */
+        ns_sim_genotype_t gt;
+        int typed = s->genes && (kind == K_PLAIN || kind == K_CASE) && !d.repeat;
+        if (typed && ns_sim_genes_sample(s->genes, card, &gt) < 0) goto done;
+        if (s->hearing && kind != K_UNMATCHED) {
+            ns_sim_baby_t b = { card, d.birth_min, d.nicu, d.ga, d.antibiotics, typed ? &gt : NULL };
+            if (ns_sim_hearing_infant(s->hearing, &b) < 0) goto done;
+        }
         if (s->n_pat == s->per_plate && flush_plate(s) < 0) goto done;
     }
     if (s->n_pat > 0 && flush_plate(s) < 0) goto done;
+    if (s->genes && ns_sim_genes_finish(s->genes) < 0) goto done;
+    if (s->hearing && ns_sim_hearing_finish(s->hearing) < 0) goto done;
 
     ns_atomic_t *m = s->manifest, *t = s->truth;
     s->manifest = s->truth = NULL;
@@ -863,7 +912,7 @@ out:
 int ns_cmd_simulate(int argc, char **argv)
 {
     enum { O_NIGHT = 256, O_CASES, O_EVERY, O_UNMATCHED, O_UNPLATED, O_VENDOR, O_CRLF, O_FORCE,
-           O_PANEL, O_QC, O_QC_SHIFT };
+           O_PANEL, O_QC, O_QC_SHIFT, O_NO_HEARING, O_GENES };
     static const struct option lopts[] = {
         { "out", required_argument, NULL, 'o' },
         { "samples", required_argument, NULL, 'n' },
@@ -879,11 +928,13 @@ int ns_cmd_simulate(int argc, char **argv)
         { "panel", required_argument, NULL, O_PANEL },
         { "qc", required_argument, NULL, O_QC },
         { "qc-shift", required_argument, NULL, O_QC_SHIFT },
+        { "no-hearing", no_argument, NULL, O_NO_HEARING },
+        { "genes", no_argument, NULL, O_GENES },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    opts_t o = { .n = 1000, .seed = 1 };
+    opts_t o = { .n = 1000, .seed = 1, .hearing = 1 };
     int64_t v;
     parse_night("2026-11-22", &o);
     if (argc <= 1) { usage(stdout); return 1; }
@@ -929,6 +980,8 @@ int ns_cmd_simulate(int argc, char **argv)
             else o.unplated = v;
             break;
         case O_EVERY: o.every = 1; break;
+        case O_NO_HEARING: o.hearing = 0; break;
+        case O_GENES: o.genes = 1; break;
         case O_VENDOR: o.vendor = 1; break;
         case O_CRLF: o.crlf = 1; break;
         case O_FORCE: o.force = 1; break;
@@ -988,10 +1041,35 @@ int ns_cmd_simulate(int argc, char **argv)
     gsl_rng_set(s.r, o.seed);
     s.pat = ns_malloc((size_t)s.per_plate * sizeof *s.pat);
     ret = simulate(&s) < 0 ? 1 : 0;
-    if (ret == 0)
+    if (ret == 0) {
+        if (s.hearing) {
+            ns_sim_hearing_stats_t h = ns_sim_hearing_stats(s.hearing);
+            double n = h.infants > 0 ? (double)h.infants : 1.0;
+            ns_info(1, SUB, "hearing: %" PRId64 " infants (%" PRId64 " NICU), initial refer %.2f %%, "
+                    "%" PRId64 " rescreens, rescreen refer %.2f %%, risk factors %.2f %%",
+                    h.infants, h.nicu, 100.0 * (double)h.initial_refer / n, h.rescreens,
+                    100.0 * (double)h.rescreen_refer / n, 100.0 * (double)h.risk / n);
+            if (h.forced_left)
+                ns_error(SUB, "warning: --every-condition: %d hearing case type%s not placed "
+                         "(the night has too few well or NICU infants)", h.forced_left,
+                         h.forced_left == 1 ? "" : "s");
+        }
+        if (o.genes) {
+            int64_t g = ns_sim_genes_n_samples(s.genes);
+            ns_info(1, SUB, "genes: %d plates, %" PRId64 " samples, %.2f %% with a variant",
+                    ns_sim_genes_n_plates(s.genes), g,
+                    g ? 100.0 * (double)ns_sim_genes_n_positive(s.genes) / (double)g : 0.0);
+            int left = ns_sim_genes_n_forced_left(s.genes);
+            if (left)
+                ns_error(SUB, "warning: --every-condition: %d gene case type%s not placed (too "
+                         "few samples)", left, left == 1 ? "" : "s");
+        }
         ns_info(1, SUB, "%d plates, %" PRId64 " patient wells, %" PRId64 " cases -> %s "
                 "(%.1f s, peak RSS %ld kB)", s.plate_no, o.n, s.n_cases_written, o.out,
                 ns_wall_s(), ns_peak_rss_kb());
+    }
+    ns_sim_hearing_free(s.hearing);
+    ns_sim_genes_free(s.genes);
     free(s.pat);
     gsl_rng_free(s.r);
     ns_qc_free(qc);

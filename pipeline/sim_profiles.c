@@ -430,3 +430,47 @@ int ns_sim_profiles_check(char *msg, int len)
     }
     return 0;
 }
+
+/* ---- shared helpers ---------------------------------------------------------------- */
+
+int64_t ns_sim_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void ns_sim_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+void ns_sim_iso_minute(int64_t min, char *buf, size_t len)
+{
+    int64_t day = min >= 0 ? min / 1440 : -((-min + 1439) / 1440);
+    int64_t mod = min - day * 1440;
+    int y, m, d;
+    ns_sim_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d", y, m, d, (int)(mod / 60), (int)(mod % 60));
+}
+
+unsigned long ns_sim_stream_seed(unsigned long seed, unsigned stream)
+{
+    uint64_t z = (uint64_t)seed + (uint64_t)stream * UINT64_C(0x9E3779B97F4A7C15);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    z ^= z >> 31;
+    unsigned long s = (unsigned long)(z & UINT64_C(0xFFFFFFFF));
+    return s ? s : 1;
+}

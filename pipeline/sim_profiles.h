@@ -144,4 +144,25 @@ int ns_sim_for_each(const char *list, void (*fn)(int a, void *arg), void *arg);
  * returns -1; returns 0 when the tables are sound. */
 int ns_sim_profiles_check(char *msg, int len);
 
+/* ---- helpers shared by the simulator's modules (cmd_simulate.c, sim_hearing.c,
+ * sim_genes.c) ---------------------------------------------------------------------- */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms):
+ * exact, free of time zones and locale. */
+int64_t ns_sim_days_from_civil(int64_t y, int m, int d);
+void ns_sim_civil_from_days(int64_t z, int *y, int *m, int *d);
+/* Minutes since 1970-01-01T00:00 -> "2026-11-19T08:30" (the manifest's format). */
+void ns_sim_iso_minute(int64_t min, char *buf, size_t len);
+
+/* Seed of an independent random stream of a night: the MS/MS night draws from the user's
+ * seed itself; the hearing records (stream NS_SIM_STREAM_HEARING) and the gene plates
+ * (NS_SIM_STREAM_GENES) draw from their own Mersenne Twisters seeded with this, so adding
+ * or changing them never moves a value of the plates or the manifest.  A SplitMix64 mix of
+ * (seed, stream), reduced to the 32 bits gsl_rng_set() uses for mt19937; never 0. */
+enum { NS_SIM_STREAM_HEARING = 1, NS_SIM_STREAM_GENES = 2 };
+unsigned long ns_sim_stream_seed(unsigned long seed, unsigned stream);
+
 #endif
