@@ -14,7 +14,7 @@ char *ns_atomic_tmpname(const char *path)
     return ns_asprintf("%s.tmp.%ld", path, (long)getpid());
 }
 
-static int fsync_dir_of(const char *path)
+int ns_atomic_sync_dir(const char *path)
 {
     char *d = ns_strdup(path);
     int fd = open(dirname(d), O_RDONLY | O_DIRECTORY);
@@ -60,7 +60,7 @@ int ns_atomic_commit(ns_atomic_t *a)
     if (fflush(a->fp) != 0 || ferror(a->fp) || fsync(fileno(a->fp)) != 0) { r = -1; e = errno; }
     if (fclose(a->fp) != 0 && r == 0) { r = -1; e = errno; }
     if (r == 0 && rename(a->tmp, a->path) != 0) { r = -1; e = errno; }
-    if (r == 0 && fsync_dir_of(a->path) != 0) { r = -1; e = errno; }
+    if (r == 0 && ns_atomic_sync_dir(a->path) != 0) { r = -1; e = errno; }
     if (r != 0) unlink(a->tmp);
     afree(a);
     errno = e;
@@ -82,7 +82,7 @@ int ns_atomic_rename(const char *tmp, const char *path, mode_t mode)
     if (r == 0 && (fchmod(fd, mode) != 0 || fsync(fd) != 0)) { r = -1; e = errno; }
     if (fd >= 0) close(fd);
     if (r == 0 && rename(tmp, path) != 0) { r = -1; e = errno; }
-    if (r == 0 && fsync_dir_of(path) != 0) { r = -1; e = errno; }
+    if (r == 0 && ns_atomic_sync_dir(path) != 0) { r = -1; e = errno; }
     if (r != 0) unlink(tmp);
     errno = e;
     return r;

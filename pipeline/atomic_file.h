@@ -35,6 +35,11 @@ void ns_atomic_abort(ns_atomic_t *a);
  * rename it to PATH, fsync the directory.  Returns 0 or -1 with errno (TMP removed). */
 int ns_atomic_rename(const char *tmp, const char *path, mode_t mode);
 
+/* fsync the directory holding path, so that a rename into it survives a power cut (file
+ * systems that refuse fsync on a directory count as success).  0 or -1 with errno.  For
+ * writers that do their own rename (table.c's XLSX writer). */
+int ns_atomic_sync_dir(const char *path);
+
 /* The temporary name ns_atomic_open would use for path (caller frees). */
 char *ns_atomic_tmpname(const char *path);
 

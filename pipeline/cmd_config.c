@@ -3,8 +3,9 @@
  * Loads each config exactly as `run` would and prints every problem as FILE:LINE:COL
  * with the offending line quoted (redis' config loader style).  A file whose top-level
  * key is `qc` is a QC materials file (plate map, control lots, rules) and is checked
- * against a panel, since its analyte names and well names only mean something there;
- * any other file is checked as a panel.  Exit status 0 when every file is clean, 1
+ * against a panel, since its analyte names and well names only mean something there; a
+ * file with a top-level `languages` or `text` key is a translation table (lang.h); any
+ * other file is checked as a panel.  Exit status 0 when every file is clean, 1
  * otherwise; `run` refuses to start on a config that fails this check.
  */
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include "cmds.h"
 #include "log.h"
 #include "panel.h"
+#include "lang.h"
 #include "qc_config.h"
 #include "util.h"
 
@@ -28,7 +30,7 @@ static void usage(FILE *fp)
 "Usage: neoscreen config check [options] FILE...\n"
 "\n"
 "Check configs (YAML) and report every problem as FILE:LINE:COL, the offending line\n"
-"quoted after '>>>', and what is wrong.  Two kinds of file:\n"
+"quoted after '>>>', and what is wrong.  Three kinds of file:\n"
 "\n"
 "  panel  analytes, ratios, conditions (configs/panel-default.yaml): unknown keys,\n"
 "         unknown analytes in ratios or markers, borderline/critical limits on the\n"
@@ -38,6 +40,10 @@ static void usage(FILE *fp)
 "         rules, control lots and targets.  Checked against a panel (--panel) for\n"
 "         analyte names and plate size: wells not on the plate or listed twice,\n"
 "         unknown rules or analytes, SD <= 0, missing control levels...\n"
+"  lang   a file whose top level has 'languages:' and 'text:' (configs/lang.yaml):\n"
+"         the translation table.  Every key needs a text in every listed\n"
+"         language, with the same {placeholders} in each; unknown or repeated\n"
+"         keys, a default language that is not listed, malformed placeholders...\n"
 "\n"
 "Options:\n"
 "  -p, --panel FILE   panel that QC files are checked against [$NEOSCREEN_CONFIG, else\n"
@@ -56,17 +62,19 @@ static char *default_panel(const char *given)
     return ns_config_path(given, "NEOSCREEN_CONFIG", DEFAULT_PANEL);
 }
 
-/* 1 if path parses as YAML whose top level is a mapping with a key "qc".  Anything else,
- * including a file that cannot be read or parsed, is left to the panel loader, which
- * reports the problem. */
-static int is_qc_file(const char *path)
+enum { KIND_PANEL = 0, KIND_QC, KIND_LANG };
+
+/* KIND_QC if path parses as YAML whose top level is a mapping with a key "qc", KIND_LANG
+ * if it has a key "languages" or "text", else KIND_PANEL.  Anything else, including a file
+ * that cannot be read or parsed, is left to the panel loader, which reports the problem. */
+static int file_kind(const char *path)
 {
     char *text;
     size_t len;
     if (ns_read_file(path, &text, &len) < 0) return 0;
     yaml_parser_t yp;
     yaml_document_t doc;
-    int qc = 0;
+    int kind = KIND_PANEL;
     yaml_parser_initialize(&yp);
     yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
     if (yaml_parser_load(&yp, &doc)) {
@@ -74,14 +82,40 @@ static int is_qc_file(const char *path)
         if (root && root->type == YAML_MAPPING_NODE)
             for (yaml_node_pair_t *a = root->data.mapping.pairs.start; a < root->data.mapping.pairs.top; a++) {
                 yaml_node_t *k = yaml_document_get_node(&doc, a->key);
-                if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, "qc") == 0)
-                    qc = 1;
+                if (!k || k->type != YAML_SCALAR_NODE) continue;
+                const char *ks = (const char *)k->data.scalar.value;
+                if (strcmp(ks, "qc") == 0) kind = KIND_QC;
+                else if ((strcmp(ks, "languages") == 0 || strcmp(ks, "text") == 0) && kind == KIND_PANEL)
+                    kind = KIND_LANG;
             }
         yaml_document_delete(&doc);
     }
     yaml_parser_delete(&yp);
     free(text);
-    return qc;
+    return kind;
+}
+
+/* Check one translation table: the whole file is checked whatever the language. */
+static int check_lang(const char *path, int quiet)
+{
+    ns_panel_errs_t e;
+    ns_lang_t *l = ns_lang_load(path, NULL, &e);
+    int bad = 0;
+    if (l) {
+        if (!quiet) {
+            printf("%s: ok (lang: %d keys in ", path, ns_lang_n_keys(l));
+            for (int i = 0; i < ns_lang_n_languages(l); i++)
+                printf("%s%s", i ? ", " : "", ns_lang_language(l, i));
+            printf("; default %s)\n", ns_lang_default(l));
+        }
+        ns_lang_free(l);
+    } else {
+        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
+        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
+        bad = 1;
+    }
+    ns_panel_errs_free(&e);
+    return bad;
 }
 
 static void print_rules(unsigned rules)
@@ -164,8 +198,13 @@ int ns_cmd_config(int argc, char **argv)
     ns_panel_t *qc_panel = NULL;
     int panel_tried = 0, bad = 0;
     for (int i = optind; i < argc; i++) {
-        if (is_qc_file(argv[i])) {
+        int kind = file_kind(argv[i]);
+        if (kind == KIND_QC) {
             bad |= check_qc(argv[i], panel_path, &qc_panel, &panel_tried, quiet);
+            continue;
+        }
+        if (kind == KIND_LANG) {
+            bad |= check_lang(argv[i], quiet);
             continue;
         }
         ns_panel_errs_t e;

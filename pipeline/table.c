@@ -1,0 +1,548 @@
+/* table.c — see table.h.  The model, then the CSV writer, then the XLSX writer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
+#include "atomic_file.h"
+#include "csv.h"
+#include "table.h"
+#include "util.h"
+
+#define MAX_COLS 16384                 /* Excel's column limit */
+#define DAY_MIN (-25508L)              /* 1900-03-01: Excel's day numbers are right from here */
+#define DAY_MAX 2932896L               /* 9999-12-31 */
+#define CREATED_DEFAULT ((time_t)315532800)   /* 1980-01-01T00:00:00Z */
+
+static _Thread_local char last_err[512];
+
+static void seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void seterr(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_err, sizeof last_err, fmt, ap);
+    va_end(ap);
+}
+
+const char *ns_table_error(void) { return last_err; }
+
+/* ---- text helpers ------------------------------------------------------------------ */
+
+/* Decode one UTF-8 sequence at s: its code point in *cp and its length, or 0 if invalid
+ * (overlong, surrogate, above U+10FFFF, truncated). */
+static int utf8_dec(const unsigned char *s, uint32_t *cp)
+{
+    if (s[0] < 0x80) { *cp = s[0]; return 1; }
+    int n;
+    uint32_t c, min;
+    if ((s[0] & 0xE0) == 0xC0) { n = 2; c = s[0] & 0x1Fu; min = 0x80; }
+    else if ((s[0] & 0xF0) == 0xE0) { n = 3; c = s[0] & 0x0Fu; min = 0x800; }
+    else if ((s[0] & 0xF8) == 0xF0) { n = 4; c = s[0] & 0x07u; min = 0x10000; }
+    else return 0;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3Fu);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return n;
+}
+
+/* 1 if s is valid UTF-8 without control characters other than TAB, LF, CR. */
+static int text_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t c;
+        int n = utf8_dec(p, &c);
+        if (!n) return 0;
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F || (c >= 0x80 && c < 0xA0)
+            || c == 0xFFFE || c == 0xFFFF)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+static int cp_width(uint32_t c)
+{
+    static const uint32_t zero[][2] = {
+        { 0x0300, 0x036F }, { 0x1AB0, 0x1AFF }, { 0x1DC0, 0x1DFF }, { 0x200B, 0x200F },
+        { 0x20D0, 0x20FF }, { 0xFE00, 0xFE0F }, { 0xFE20, 0xFE2F } };
+    static const uint32_t wide[][2] = {
+        { 0x1100, 0x115F }, { 0x2E80, 0x303E }, { 0x3041, 0x33FF }, { 0x3400, 0x4DBF },
+        { 0x4E00, 0x9FFF }, { 0xA000, 0xA4CF }, { 0xA960, 0xA97F }, { 0xAC00, 0xD7A3 },
+        { 0xF900, 0xFAFF }, { 0xFE10, 0xFE19 }, { 0xFE30, 0xFE6F }, { 0xFF00, 0xFF60 },
+        { 0xFFE0, 0xFFE6 }, { 0x1F300, 0x1F64F }, { 0x1F900, 0x1F9FF }, { 0x20000, 0x2FFFD },
+        { 0x30000, 0x3FFFD } };
+    if (c < 0x20 || (c >= 0x7F && c < 0xA0)) return 0;
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        if (c >= zero[i][0] && c <= zero[i][1]) return 0;
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        if (c >= wide[i][0] && c <= wide[i][1]) return 2;
+    return 1;
+}
+
+int ns_display_width(const char *text)
+{
+    int best = 0, w = 0;
+    const unsigned char *p = (const unsigned char *)text;
+    while (p && *p) {
+        uint32_t c;
+        int n = utf8_dec(p, &c);
+        if (!n) { c = 0xFFFD; n = 1; }        /* invalid byte: one replacement character */
+        if (c == '\n') { if (w > best) best = w; w = 0; }
+        else w += cp_width(c);
+        p += n;
+    }
+    return w > best ? w : best;
+}
+
+int ns_table_formula_risk(const char *s)
+{
+    return s && (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r');
+}
+
+/* The text as written: with the apostrophe when it could be read as a formula. */
+static char *safe_text(const char *s)
+{
+    return ns_table_formula_risk(s) ? ns_asprintf("'%s", s) : ns_strdup(s);
+}
+
+/* ---- the model --------------------------------------------------------------------- */
+
+ns_table_t *ns_table_new(int ncols, const char *const *keys, const char *const *headers)
+{
+    if (ncols < 1 || ncols > MAX_COLS || !keys) return NULL;
+    for (int c = 0; c < ncols; c++) {
+        if (!keys[c] || !*keys[c] || !text_ok(keys[c])) return NULL;
+        if (headers && headers[c] && !text_ok(headers[c])) return NULL;
+        for (int d = 0; d < c; d++) if (strcmp(keys[c], keys[d]) == 0) return NULL;
+    }
+    ns_table_t *t = ns_calloc(1, sizeof *t);
+    t->ncols = ncols;
+    t->keys = ns_calloc((size_t)ncols, sizeof *t->keys);
+    t->headers = ns_calloc((size_t)ncols, sizeof *t->headers);
+    for (int c = 0; c < ncols; c++) {
+        t->keys[c] = ns_strdup(keys[c]);
+        t->headers[c] = ns_strdup(headers && headers[c] ? headers[c] : keys[c]);
+    }
+    t->created = CREATED_DEFAULT;
+    return t;
+}
+
+void ns_table_free(ns_table_t *t)
+{
+    if (!t) return;
+    for (int c = 0; c < t->ncols; c++) { free(t->keys[c]); free(t->headers[c]); }
+    for (size_t i = 0; i < (size_t)t->nrows * (size_t)t->ncols; i++) free(t->cells[i].text);
+    free(t->keys);
+    free(t->headers);
+    free(t->cells);
+    free(t);
+}
+
+int ns_table_col(const ns_table_t *t, const char *key)
+{
+    for (int c = 0; key && c < t->ncols; c++) if (strcmp(t->keys[c], key) == 0) return c;
+    return -1;
+}
+
+int ns_table_set_header(ns_table_t *t, int col, const char *text)
+{
+    if (col < 0 || col >= t->ncols || (text && !text_ok(text))) return -1;
+    free(t->headers[col]);
+    t->headers[col] = ns_strdup(text ? text : t->keys[col]);
+    return 0;
+}
+
+int ns_table_add_row(ns_table_t *t)
+{
+    if (t->nrows == t->mrows) {
+        t->mrows = t->mrows ? t->mrows * 2 : 16;
+        t->cells = ns_realloc(t->cells, (size_t)t->mrows * (size_t)t->ncols * sizeof *t->cells);
+    }
+    memset(t->cells + (size_t)t->nrows * (size_t)t->ncols, 0, (size_t)t->ncols * sizeof *t->cells);
+    return t->nrows++;
+}
+
+static ns_cell_t *cell_at(ns_table_t *t, int row, int col)
+{
+    if (row < 0 || row >= t->nrows || col < 0 || col >= t->ncols) return NULL;
+    return &t->cells[(size_t)row * (size_t)t->ncols + (size_t)col];
+}
+
+const ns_cell_t *ns_table_cell(const ns_table_t *t, int row, int col)
+{
+    return cell_at((ns_table_t *)t, row, col);
+}
+
+static void clear(ns_cell_t *x)
+{
+    free(x->text);
+    memset(x, 0, sizeof *x);
+}
+
+int ns_table_set_empty(ns_table_t *t, int row, int col)
+{
+    ns_cell_t *x = cell_at(t, row, col);
+    if (!x) return -1;
+    clear(x);
+    return 0;
+}
+
+int ns_table_set_text(ns_table_t *t, int row, int col, const char *text)
+{
+    ns_cell_t *x = cell_at(t, row, col);
+    if (!x || (text && !text_ok(text))) return -1;
+    clear(x);
+    if (text && *text) {
+        x->type = NS_CELL_TEXT;
+        x->text = ns_strdup(text);
+    }
+    return 0;
+}
+
+int ns_table_set_number(ns_table_t *t, int row, int col, double v, int decimals)
+{
+    ns_cell_t *x = cell_at(t, row, col);
+    if (!x || decimals < -1 || decimals > NS_TABLE_MAX_DECIMALS) return -1;
+    clear(x);
+    if (!isfinite(v)) return 0;
+    x->type = NS_CELL_NUMBER;
+    x->num = v == 0 ? 0.0 : v;         /* no "-0" */
+    x->decimals = decimals;
+    return 0;
+}
+
+int ns_table_set_date(ns_table_t *t, int row, int col, long days)
+{
+    ns_cell_t *x = cell_at(t, row, col);
+    if (!x || days < DAY_MIN || days > DAY_MAX) return -1;
+    clear(x);
+    x->type = NS_CELL_DATE;
+    x->num = (double)days;
+    return 0;
+}
+
+int ns_table_set_date_str(ns_table_t *t, int row, int col, const char *ymd)
+{
+    if (!ymd || !*ymd) return ns_table_set_empty(t, row, col);
+    /* exactly YYYY-MM-DD: ns_parse_time_h checks the day is real */
+    static const char shape[] = "dddd-dd-dd";
+    if (strlen(ymd) != 10) return -1;
+    for (int i = 0; i < 10; i++)
+        if (shape[i] == 'd' ? (ymd[i] < '0' || ymd[i] > '9') : ymd[i] != '-') return -1;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%sT00:00", ymd);
+    double h = ns_parse_time_h(buf);
+    if (isnan(h)) return -1;
+    return ns_table_set_date(t, row, col, (long)floor(h / 24.0));
+}
+
+void ns_table_set_created(ns_table_t *t, time_t when) { t->created = when; }
+
+static char *number_text(const ns_cell_t *x)
+{
+    return x->decimals < 0 ? ns_asprintf("%.15g", x->num) : ns_asprintf("%.*f", x->decimals, x->num);
+}
+
+static char *cell_text(const ns_cell_t *x)
+{
+    char d[16];
+    switch (x->type) {
+    case NS_CELL_TEXT: return safe_text(x->text);
+    case NS_CELL_NUMBER: return number_text(x);
+    case NS_CELL_DATE: ns_format_date(x->num * 24.0, d); return ns_strdup(d);
+    default: return ns_strdup("");
+    }
+}
+
+char *ns_table_cell_text(const ns_table_t *t, int row, int col)
+{
+    if (row == -1 && col >= 0 && col < t->ncols) return safe_text(t->headers[col]);
+    const ns_cell_t *x = ns_table_cell(t, row, col);
+    return x ? cell_text(x) : NULL;
+}
+
+/* ---- CSV --------------------------------------------------------------------------- */
+
+int ns_table_write_csv(const ns_table_t *t, const char *path, int mode, int bom)
+{
+    last_err[0] = 0;
+    ns_atomic_t *a = ns_atomic_open(path, (mode_t)mode);
+    if (!a) {
+        seterr("cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    FILE *fp = a->fp;
+    if (bom) fputs("\xEF\xBB\xBF", fp);
+    for (int r = -1; r < t->nrows; r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            char *s = ns_table_cell_text(t, r, c);
+            if (c) fputc(',', fp);
+            ns_csv_field(fp, s);
+            free(s);
+        }
+        fputc('\n', fp);
+    }
+    if (ns_atomic_commit(a) < 0) {
+        int e = errno;
+        seterr("cannot write %s: %s", path, strerror(e));
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- XLSX -------------------------------------------------------------------------- */
+
+typedef struct {
+    lxw_workbook *wb;
+    lxw_format *hdr, *txt, *wrap, *date, *num[NS_TABLE_MAX_DECIMALS + 2];   /* num[d + 1] */
+} book_t;
+
+static lxw_format *top_format(lxw_workbook *wb)
+{
+    lxw_format *f = workbook_add_format(wb);
+    if (f) format_set_align(f, LXW_ALIGN_VERTICAL_TOP);
+    return f;
+}
+
+/* The format of a NUMBER cell with d decimals, made on first use. */
+static lxw_format *num_format(book_t *B, int d)
+{
+    if (B->num[d + 1]) return B->num[d + 1];
+    lxw_format *f = top_format(B->wb);
+    if (f && d >= 0) {
+        char pat[NS_TABLE_MAX_DECIMALS + 3] = "0";
+        if (d > 0) {
+            pat[1] = '.';
+            memset(pat + 2, '0', (size_t)d);
+            pat[d + 2] = 0;
+        }
+        format_set_num_format(f, pat);
+    }
+    return B->num[d + 1] = f;
+}
+
+/* Widths per column (display width + 2, capped); wrap[] marks cells that need wrapping. */
+static double *column_widths(const ns_table_t *t, unsigned char *wrap)
+{
+    double *w = ns_calloc((size_t)t->ncols, sizeof *w);
+    for (int c = 0; c < t->ncols; c++) {
+        char *h = safe_text(t->headers[c]);
+        int best = ns_display_width(h) + 1;          /* bold is a little wider */
+        free(h);
+        for (int r = 0; r < t->nrows; r++) {
+            const ns_cell_t *x = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
+            if (x->type == NS_CELL_EMPTY) continue;
+            char *s = cell_text(x);
+            int dw = ns_display_width(s);
+            if (x->type == NS_CELL_TEXT && (dw + 2 > NS_TABLE_MAX_WIDTH || strchr(s, '\n')))
+                wrap[(size_t)r * (size_t)t->ncols + (size_t)c] = 1;
+            free(s);
+            if (dw > best) best = dw;
+        }
+        int width = best + 2;
+        if (width < 6) width = 6;
+        if (width > NS_TABLE_MAX_WIDTH) width = NS_TABLE_MAX_WIDTH;
+        w[c] = width;
+    }
+    return w;
+}
+
+static long utf8_chars(const char *s)
+{
+    long n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Fill the workbook; returns 0 or -1 (last_err set).  The caller closes it either way. */
+static int fill(book_t *B, const ns_table_t *t, const char *path, const char *sheet)
+{
+    lxw_error e = workbook_validate_sheet_name(B->wb, sheet);
+    if (e != LXW_NO_ERROR) {
+        seterr("%s: sheet name '%s' not allowed: %s", path, sheet, lxw_strerror(e));
+        return -1;
+    }
+    lxw_worksheet *ws = workbook_add_worksheet(B->wb, sheet);
+    if (!ws) { seterr("%s: cannot add sheet '%s'", path, sheet); return -1; }
+    if ((long)t->nrows + 1 > (long)LXW_ROW_MAX) {
+        seterr("%s: %d rows do not fit in a sheet (at most %ld)", path, t->nrows, (long)LXW_ROW_MAX - 1);
+        return -1;
+    }
+    lxw_doc_properties props;
+    memset(&props, 0, sizeof props);
+    props.created = t->created;
+    if ((e = workbook_set_properties(B->wb, &props)) != LXW_NO_ERROR) goto lxw_fail;
+
+    B->hdr = top_format(B->wb);
+    B->txt = top_format(B->wb);
+    B->wrap = top_format(B->wb);
+    B->date = top_format(B->wb);
+    if (!B->hdr || !B->txt || !B->wrap || !B->date) { e = LXW_ERROR_MEMORY_MALLOC_FAILED; goto lxw_fail; }
+    format_set_bold(B->hdr);
+    format_set_text_wrap(B->wrap);
+    format_set_num_format(B->date, "yyyy-mm-dd");
+
+    unsigned char *wrap = ns_calloc((size_t)t->nrows * (size_t)t->ncols + 1, 1);
+    double *width = column_widths(t, wrap);
+    int rc = 0;
+    for (int c = 0; c < t->ncols && rc == 0; c++) {
+        if ((e = worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, width[c], NULL)) != LXW_NO_ERROR) rc = -1;
+        char *h = safe_text(t->headers[c]);
+        if (rc == 0 && utf8_chars(h) > NS_TABLE_MAX_CELL_CHARS) {
+            seterr("%s: header of column %s is longer than Excel's %d characters", path, t->keys[c],
+                   NS_TABLE_MAX_CELL_CHARS);
+            rc = -2;
+        }
+        if (rc == 0 && (e = worksheet_write_string(ws, 0, (lxw_col_t)c, h, B->hdr)) != LXW_NO_ERROR) rc = -1;
+        free(h);
+    }
+    for (int r = 0; r < t->nrows && rc == 0; r++)
+        for (int c = 0; c < t->ncols && rc == 0; c++) {
+            const ns_cell_t *x = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
+            lxw_row_t xr = (lxw_row_t)r + 1;
+            lxw_col_t xc = (lxw_col_t)c;
+            if (x->type == NS_CELL_TEXT) {
+                char *s = safe_text(x->text);
+                if (utf8_chars(s) > NS_TABLE_MAX_CELL_CHARS) {
+                    seterr("%s: row %d, column %s: text longer than Excel's %d characters", path, r + 1,
+                           t->keys[c], NS_TABLE_MAX_CELL_CHARS);
+                    rc = -2;
+                } else {
+                    e = worksheet_write_string(ws, xr, xc, s, wrap[(size_t)r * (size_t)t->ncols + (size_t)c]
+                                               ? B->wrap : B->txt);
+                }
+                free(s);
+            } else if (x->type == NS_CELL_NUMBER) {
+                /* the value the CSV shows, so both files hold the same number */
+                char *s = number_text(x);
+                double v = strtod(s, NULL);
+                free(s);
+                lxw_format *f = num_format(B, x->decimals);
+                e = f ? worksheet_write_number(ws, xr, xc, v, f) : LXW_ERROR_MEMORY_MALLOC_FAILED;
+            } else if (x->type == NS_CELL_DATE) {
+                char d[16];
+                lxw_datetime dt;
+                memset(&dt, 0, sizeof dt);
+                ns_format_date(x->num * 24.0, d);
+                if (sscanf(d, "%4d-%2d-%2d", &dt.year, &dt.month, &dt.day) != 3) e = LXW_ERROR_PARAMETER_VALIDATION;
+                else e = worksheet_write_datetime(ws, xr, xc, &dt, B->date);
+            } else {
+                continue;                  /* EMPTY: nothing in the sheet */
+            }
+            if (rc == 0 && e != LXW_NO_ERROR) rc = -1;
+        }
+    free(wrap);
+    free(width);
+    if (rc == -2) return -1;
+    if (rc < 0) goto lxw_fail;
+    worksheet_freeze_panes(ws, 1, 0);
+    if ((e = worksheet_autofilter(ws, 0, 0, (lxw_row_t)t->nrows, (lxw_col_t)(t->ncols - 1))) != LXW_NO_ERROR)
+        goto lxw_fail;
+    return 0;
+lxw_fail:
+    seterr("%s: libxlsxwriter: %s", path, lxw_strerror(e));
+    return -1;
+}
+
+int ns_table_write_xlsx(const ns_table_t *t, const char *path, int mode, const char *sheet)
+{
+    last_err[0] = 0;
+    if (!sheet) sheet = "Sheet1";
+    char *tmp = ns_atomic_tmpname(path);
+    /* created here, exclusively and with its final mode: libxlsxwriter's fopen("wb") then
+     * truncates this very file; a leftover of an earlier process with our PID goes once */
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(tmp, flags, (mode_t)mode);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0) fd = open(tmp, flags, (mode_t)mode);
+    if (fd < 0) {
+        int er = errno;
+        seterr("cannot create %s: %s", tmp, strerror(er));
+        free(tmp);
+        errno = er;
+        return -1;
+    }
+    struct stat st0, st1;
+    int er = 0;
+    if (fchmod(fd, (mode_t)mode) != 0 || fstat(fd, &st0) != 0) {
+        er = errno;
+        seterr("cannot set up %s: %s", tmp, strerror(er));
+        goto fail;
+    }
+
+    char *dir = ns_strdup(path);
+    char *tmpdir = ns_strdup(dirname(dir));
+    free(dir);
+    lxw_workbook_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.tmpdir = tmpdir;
+    book_t B;
+    memset(&B, 0, sizeof B);
+    B.wb = workbook_new_opt(tmp, &opt);
+    if (!B.wb) {
+        free(tmpdir);
+        er = ENOMEM;
+        seterr("%s: libxlsxwriter could not start a workbook", path);
+        goto fail;
+    }
+    int rc = fill(&B, t, path, sheet);
+    lxw_error e = workbook_close(B.wb);      /* frees the workbook whatever happened */
+    free(tmpdir);
+    if (rc < 0) { er = EINVAL; goto fail; }
+    if (e != LXW_NO_ERROR) {
+        er = e == LXW_ERROR_CREATING_XLSX_FILE || e == LXW_ERROR_CREATING_TMPFILE
+             || e == LXW_ERROR_ZIP_FILE_OPERATION ? (errno ? errno : EIO) : EIO;
+        seterr("cannot write %s: libxlsxwriter: %s%s%s", path, lxw_strerror(e),
+               er != EIO ? ": " : "", er != EIO ? strerror(er) : "");
+        goto fail;
+    }
+    /* still the file created above (nobody swapped a link in under the name)? */
+    if (lstat(tmp, &st1) != 0 || !S_ISREG(st1.st_mode) || st1.st_dev != st0.st_dev || st1.st_ino != st0.st_ino) {
+        er = EEXIST;
+        seterr("cannot write %s: the temporary file %s was replaced while it was written", path, tmp);
+        goto fail;
+    }
+    if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
+        er = errno;
+        seterr("cannot write %s: %s", path, strerror(er));
+        goto fail;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        er = errno;
+        seterr("cannot write %s: %s", path, strerror(er));
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        er = errno;
+        seterr("cannot rename %s to %s: %s", tmp, path, strerror(er));
+        goto fail;
+    }
+    free(tmp);
+    if (ns_atomic_sync_dir(path) != 0) {
+        er = errno;
+        seterr("cannot sync the directory of %s: %s", path, strerror(er));
+        errno = er;
+        return -1;
+    }
+    return 0;
+fail:
+    if (fd >= 0) close(fd);
+    unlink(tmp);
+    free(tmp);
+    errno = er;
+    return -1;
+}
