@@ -4,7 +4,8 @@
  * with the offending line quoted (redis' config loader style).  A file whose top-level
  * key is `qc` is a QC materials file (plate map, control lots, rules) and is checked
  * against a panel, since its analyte names and well names only mean something there;
- * any other file is checked as a panel.  Exit status 0 when every file is clean, 1
+ * a file whose top-level key is `hearing` is a hearing protocol (hearing.h); any other
+ * file is checked as a panel.  Exit status 0 when every file is clean, 1
  * otherwise; `run` refuses to start on a config that fails this check.
  */
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include <yaml.h>
 #include "batch.h"
 #include "cmds.h"
+#include "hearing.h"
 #include "log.h"
 #include "panel.h"
 #include "qc_config.h"
@@ -28,16 +30,19 @@ static void usage(FILE *fp)
 "Usage: neoscreen config check [options] FILE...\n"
 "\n"
 "Check configs (YAML) and report every problem as FILE:LINE:COL, the offending line\n"
-"quoted after '>>>', and what is wrong.  Two kinds of file:\n"
+"quoted after '>>>', and what is wrong.  Three kinds of file:\n"
 "\n"
-"  panel  analytes, ratios, conditions (configs/panel-default.yaml): unknown keys,\n"
-"         unknown analytes in ratios or markers, borderline/critical limits on the\n"
-"         wrong side of the cutoff, missing actions, duplicate conditions, aliases\n"
-"         that clash, YAML syntax errors...\n"
-"  QC     a file whose top-level key is 'qc:' (configs/qc.yaml): plate map, Westgard\n"
-"         rules, control lots and targets.  Checked against a panel (--panel) for\n"
-"         analyte names and plate size: wells not on the plate or listed twice,\n"
-"         unknown rules or analytes, SD <= 0, missing control levels...\n"
+"  panel    analytes, ratios, conditions (configs/panel-default.yaml): unknown\n"
+"           keys, unknown analytes in ratios or markers, borderline/critical limits\n"
+"           on the wrong side of the cutoff, missing actions, duplicate conditions,\n"
+"           aliases that clash, YAML syntax errors...\n"
+"  QC       a file whose top-level key is 'qc:' (configs/qc.yaml): plate map,\n"
+"           Westgard rules, control lots and targets.  Checked against a panel\n"
+"           (--panel) for analyte names and plate size: wells not on the plate or\n"
+"           listed twice, unknown rules or analytes, SD <= 0, missing levels...\n"
+"  hearing  a file whose top-level key is 'hearing:' (configs/hearing.yaml): the\n"
+"           hearing protocol: unknown facts or values in 'when', duplicate rule\n"
+"           ids, unknown actions or reasons, a reason its rule does not make true...\n"
 "\n"
 "Options:\n"
 "  -p, --panel FILE   panel that QC files are checked against [$NEOSCREEN_CONFIG, else\n"
@@ -56,10 +61,10 @@ static char *default_panel(const char *given)
     return ns_config_path(given, "NEOSCREEN_CONFIG", DEFAULT_PANEL);
 }
 
-/* 1 if path parses as YAML whose top level is a mapping with a key "qc".  Anything else,
- * including a file that cannot be read or parsed, is left to the panel loader, which
- * reports the problem. */
-static int is_qc_file(const char *path)
+/* 1 if path parses as YAML whose top level is a mapping with the key `key` ("qc",
+ * "hearing").  Anything else, including a file that cannot be read or parsed, is left to
+ * the panel loader, which reports the problem. */
+static int has_top_key(const char *path, const char *key)
 {
     char *text;
     size_t len;
@@ -74,7 +79,7 @@ static int is_qc_file(const char *path)
         if (root && root->type == YAML_MAPPING_NODE)
             for (yaml_node_pair_t *a = root->data.mapping.pairs.start; a < root->data.mapping.pairs.top; a++) {
                 yaml_node_t *k = yaml_document_get_node(&doc, a->key);
-                if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, "qc") == 0)
+                if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
                     qc = 1;
             }
         yaml_document_delete(&doc);
@@ -138,6 +143,26 @@ static int check_qc(const char *path, const char *panel_path, ns_panel_t **panel
     return bad;
 }
 
+/* Check one hearing protocol. */
+static int check_hearing(const char *path, int quiet)
+{
+    ns_panel_errs_t e;
+    ns_hearing_config_t *h = ns_hearing_config_load(path, &e);
+    int bad = 0;
+    if (h) {
+        if (!quiet)
+            printf("%s: ok (hearing protocol %s: %d rules, NICU stay > %g days = AABR)\n", path,
+                   h->name[0] ? h->name : "-", h->n_rules, h->nicu_aabr_days);
+        ns_hearing_config_free(h);
+    } else {
+        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
+        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
+        bad = 1;
+    }
+    ns_panel_errs_free(&e);
+    return bad;
+}
+
 int ns_cmd_config(int argc, char **argv)
 {
     if (argc < 2) { usage(stdout); return 1; }
@@ -164,7 +189,11 @@ int ns_cmd_config(int argc, char **argv)
     ns_panel_t *qc_panel = NULL;
     int panel_tried = 0, bad = 0;
     for (int i = optind; i < argc; i++) {
-        if (is_qc_file(argv[i])) {
+        if (has_top_key(argv[i], "hearing")) {
+            bad |= check_hearing(argv[i], quiet);
+            continue;
+        }
+        if (has_top_key(argv[i], "qc")) {
             bad |= check_qc(argv[i], panel_path, &qc_panel, &panel_tried, quiet);
             continue;
         }
