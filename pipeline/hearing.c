@@ -199,7 +199,7 @@ int ns_hearing_read_mem(ns_hearing_records_t *r, const char *name, const char *r
     for (int k = 0; k < NS_HCOL_N; k++) col[k] = -1;
     if (rc <= 0) {
         if (rc < 0) problem(r, name, c.err_line, c.err_col, "%s in the header: the hearing records cannot be used", c.err);
-        else problem(r, name, 1, 1, "empty file: no header row");
+        else problem(r, name, 1, 1, "empty file (no header row): the hearing records cannot be used");
         goto done;
     }
     const int nh = c.nf;
@@ -450,23 +450,25 @@ static void load_due(ld_t *L, yaml_node_t *rule, ns_hearing_rule_t *R, const cha
     R->due_days = (int)x;
 }
 
-/* One rule; first_line[] keeps where each id was first seen (for duplicates). */
+/* One rule, rules[idx]; earlier rules are loaded (their ids and lines, for duplicates). */
 static void load_rule(ld_t *L, yaml_node_t *n, int idx)
 {
     static const char *const keys[] = { "id", "when", "action", "reason", "priority", "due", "stop", NULL };
     ns_hearing_rule_t *R = &L->h->rules[idx];
     memset(R, 0, sizeof *R);
     R->pos = ns_yaml_pos(n);
+    /* messages name the rule by its id once it has a usable one, else by its place */
     char what[80];
-    snprintf(what, sizeof what, "hearing.rules[%d]", idx + 1);
-    if (!ns_yaml_keys(&L->y, n, what, keys)) { R->id[0] = 0; return; }
+    const char *ids = ns_yaml_scalar(ns_yaml_get(&L->y, n, "id"));
+    if (ids && valid_id(ids) && strlen(ids) < sizeof R->id) snprintf(what, sizeof what, "rule '%s'", ids);
+    else snprintf(what, sizeof what, "hearing.rules[%d]", idx + 1);
+    if (!ns_yaml_keys(&L->y, n, what, keys)) return;
     yaml_node_t *idn = ns_yaml_get(&L->y, n, "id");
     if (ns_yaml_str(&L->y, n, "id", R->id, sizeof R->id, 1, what)) {
         if (!valid_id(R->id)) {
             ns_yaml_err(&L->y, idn, "%s: id '%s' may hold only letters, digits, '_', '-' and '.'", what, R->id);
             R->id[0] = 0;
         } else {
-            snprintf(what, sizeof what, "rule '%s'", R->id);
             for (int k = 0; k < idx; k++)
                 if (strcmp(L->h->rules[k].id, R->id) == 0) {
                     ns_yaml_err(&L->y, idn, "duplicate rule id '%s' (first at line %d)", R->id, L->h->rules[k].pos.line);
