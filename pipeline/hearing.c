@@ -276,10 +276,12 @@ int ns_hearing_read_mem(ns_hearing_records_t *r, const char *name, const char *r
 
         x.nicu_days = NAN;
         if (*f[NS_HCOL_NICU_DAYS]) {
+            /* plain decimal days only: strtod alone would take "0x10", "1e3" or "inf" */
+            const char *s = f[NS_HCOL_NICU_DAYS];
             char *end;
             errno = 0;
-            double d = strtod(f[NS_HCOL_NICU_DAYS], &end);
-            if (*end || errno || !isfinite(d) || d < 0)
+            double d = strtod(s, &end);
+            if (*end || errno || !isfinite(d) || d < 0 || strspn(s, "0123456789.") != strlen(s))
                 problem(r, name, x.at[NS_HCOL_NICU_DAYS].line, x.at[NS_HCOL_NICU_DAYS].col,
                         "nicu_days is not a number of days >= 0 (left unknown)");
             else x.nicu_days = d;

@@ -27,7 +27,7 @@
  *   method        TEOAE | DPOAE | AABR                     (any case)
  *   left, right   pass | refer | not_tested                (any case; "not tested" and
  *                                                           "not-tested" also accepted)
- *   nicu_days     days in the NICU, a number >= 0; empty = unknown
+ *   nicu_days     days in the NICU, a plain decimal >= 0 ("3", "5.5"); empty = unknown
  *   risk_factors  free text or a flag: empty, 0, no, n, none, false (any case) = none;
  *                 anything else = the baby has risk factors.  The text is kept in the
  *                 record but is clinical personal data: no message ever prints it.
@@ -46,8 +46,9 @@
  *     is empty, lacks one of the eight columns or has one twice.  Never a crash.
  *   - Identical duplicate rows are allowed (kept, no message).  Two rows of the same
  *     infant, stage and test_time with different method or results are both KEPT and
- *     reported on the later line ("same infant, stage and test_time as line N, different
- *     result: both kept, the worse counts"); evaluation then takes the worse (below).
+ *     reported on the later line, at the first field that differs ("same infant, stage
+ *     and test_time as line N with a different left: both kept, the worse result
+ *     counts"); evaluation then takes the worse (below).
  *   - A rescreen whose test_time is earlier than an initial screen of the same infant is
  *     reported and kept (stage, not time, decides which record is later).
  *

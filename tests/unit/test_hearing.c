@@ -620,7 +620,8 @@ static void test_ingest_row_errors(void **st)
              "A9,2026-11-02T10:00,initial,TEOAE,,pass,0,\n"                           /* 11 left empty */
              "B1,,rescreen,DPOAE,pass,pass,-1,\n"                                     /* 12 time empty */
              "B2,2026-11-02T10:00,initial,\"TEOAE\"x,pass,pass,0,\n"                  /* 13 CSV syntax */
-             "B3,2026-11-02T10:00,,,pass,maybe,0,\n");                                /* 14 three bad */
+             "B3,2026-11-02T10:00,,,pass,maybe,0,\n"                                  /* 14 three bad */
+             "B4,2026-11-02T10:00,initial,TEOAE,pass,pass,0x10,\n");                  /* 15 hex: kept */
     assert_int_equal(r.ok, 1);
     expect_msg(&r, "hearing.csv:3:21: stage is not initial or rescreen (row rejected)");
     expect_msg(&r, "hearing.csv:4:40: right is not pass, refer or not_tested (row rejected)");
@@ -635,6 +636,7 @@ static void test_ingest_row_errors(void **st)
     expect_msg(&r, "hearing.csv:14:21: empty stage (expected initial or rescreen) (row rejected)");
     expect_msg(&r, "hearing.csv:14:22: empty method (expected TEOAE, DPOAE or AABR) (row rejected)");
     expect_msg(&r, "hearing.csv:14:28: right is not pass, refer or not_tested (row rejected)");
+    expect_msg(&r, "hearing.csv:15:45: nicu_days is not a number of days >= 0 (left unknown)");
     int csv_syntax = 0;
     for (int64_t i = 0; i < r.n_errors; i++) {
         csv_syntax += strncmp(r.errors[i], "hearing.csv:13:", 15) == 0;
@@ -645,14 +647,15 @@ static void test_ingest_row_errors(void **st)
         assert_null(strstr(r.errors[i], "fail,"));
     }
     assert_int_equal(csv_syntax, 1);
-    assert_int_equal(r.n_errors, 14);
-    assert_int_equal(r.n_read, 13);
-    assert_int_equal(r.n, 2);               /* A1 and A8 */
+    assert_int_equal(r.n_errors, 15);
+    assert_int_equal(r.n_read, 14);
+    assert_int_equal(r.n, 3);               /* A1, A8 and B4 */
     assert_int_equal(r.n_rejected, 11);
     assert_int_equal(r.n_read, r.n + r.n_rejected);
     assert_string_equal(r.v[0].infant_id, "A1");
     assert_string_equal(r.v[1].infant_id, "A8");
     assert_true(isnan(r.v[1].nicu_days));
+    assert_true(isnan(r.v[2].nicu_days));     /* B4: not 16 */
     assert_int_equal(r.v[1].ear[NS_HEAR_LEFT], NS_HEAR_REFER);  /* the refer is not lost */
     ns_hearing_records_free(&r);
 
