@@ -4,8 +4,9 @@
  * with the offending line quoted (redis' config loader style).  A file whose top-level
  * key is `qc` is a QC materials file (plate map, control lots, rules) and is checked
  * against a panel, since its analyte names and well names only mean something there; a
- * file with a top-level `languages` or `text` key is a translation table (lang.h); any
- * other file is checked as a panel.  Exit status 0 when every file is clean, 1
+ * file with a top-level `languages` or `text` key is a translation table (lang.h); a file
+ * whose top-level key is `hearing` is a hearing protocol (hearing.h); any other file is
+ * checked as a panel.  Exit status 0 when every file is clean, 1
  * otherwise; `run` refuses to start on a config that fails this check.
  */
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <yaml.h>
 #include "batch.h"
 #include "cmds.h"
+#include "hearing.h"
 #include "log.h"
 #include "panel.h"
 #include "lang.h"
@@ -30,20 +32,23 @@ static void usage(FILE *fp)
 "Usage: neoscreen config check [options] FILE...\n"
 "\n"
 "Check configs (YAML) and report every problem as FILE:LINE:COL, the offending line\n"
-"quoted after '>>>', and what is wrong.  Three kinds of file:\n"
+"quoted after '>>>', and what is wrong.  Four kinds of file:\n"
 "\n"
-"  panel  analytes, ratios, conditions (configs/panel-default.yaml): unknown keys,\n"
-"         unknown analytes in ratios or markers, borderline/critical limits on the\n"
-"         wrong side of the cutoff, missing actions, duplicate conditions, aliases\n"
-"         that clash, YAML syntax errors...\n"
-"  QC     a file whose top-level key is 'qc:' (configs/qc.yaml): plate map, Westgard\n"
-"         rules, control lots and targets.  Checked against a panel (--panel) for\n"
-"         analyte names and plate size: wells not on the plate or listed twice,\n"
-"         unknown rules or analytes, SD <= 0, missing control levels...\n"
-"  lang   a file whose top level has 'languages:' and 'text:' (configs/lang.yaml):\n"
-"         the translation table.  Every key needs a text in every listed\n"
-"         language, with the same {placeholders} in each; unknown or repeated\n"
-"         keys, a default language that is not listed, malformed placeholders...\n"
+"  panel    analytes, ratios, conditions (configs/panel-default.yaml): unknown\n"
+"           keys, unknown analytes in ratios or markers, borderline/critical limits\n"
+"           on the wrong side of the cutoff, missing actions, duplicate conditions,\n"
+"           aliases that clash, YAML syntax errors...\n"
+"  QC       a file whose top-level key is 'qc:' (configs/qc.yaml): plate map,\n"
+"           Westgard rules, control lots and targets.  Checked against a panel\n"
+"           (--panel) for analyte names and plate size: wells not on the plate or\n"
+"           listed twice, unknown rules or analytes, SD <= 0, missing levels...\n"
+"  hearing  a file whose top-level key is 'hearing:' (configs/hearing.yaml): the\n"
+"           hearing protocol: unknown facts or values in 'when', duplicate rule\n"
+"           ids, unknown actions or reasons, a reason its rule does not make true...\n"
+"  lang     a file whose top level has 'languages:' and 'text:' (configs/lang.yaml):\n"
+"           the translation table.  Every key needs a text in every listed\n"
+"           language, with the same {placeholders} in each; unknown or repeated\n"
+"           keys, a default language that is not listed, malformed placeholders...\n"
 "\n"
 "Options:\n"
 "  -p, --panel FILE   panel that QC files are checked against [$NEOSCREEN_CONFIG, else\n"
@@ -62,11 +67,12 @@ static char *default_panel(const char *given)
     return ns_config_path(given, "NEOSCREEN_CONFIG", DEFAULT_PANEL);
 }
 
-enum { KIND_PANEL = 0, KIND_QC, KIND_LANG };
+enum { KIND_PANEL = 0, KIND_QC, KIND_LANG, KIND_HEARING };
 
-/* KIND_QC if path parses as YAML whose top level is a mapping with a key "qc", KIND_LANG
- * if it has a key "languages" or "text", else KIND_PANEL.  Anything else, including a file
- * that cannot be read or parsed, is left to the panel loader, which reports the problem. */
+/* KIND_QC if path parses as YAML whose top level is a mapping with a key "qc",
+ * KIND_HEARING with a key "hearing", KIND_LANG with a key "languages" or "text", else
+ * KIND_PANEL.  Anything else, including a file that cannot be read or parsed, is left to
+ * the panel loader, which reports the problem. */
 static int file_kind(const char *path)
 {
     char *text;
@@ -85,6 +91,7 @@ static int file_kind(const char *path)
                 if (!k || k->type != YAML_SCALAR_NODE) continue;
                 const char *ks = (const char *)k->data.scalar.value;
                 if (strcmp(ks, "qc") == 0) kind = KIND_QC;
+                else if (strcmp(ks, "hearing") == 0) kind = KIND_HEARING;
                 else if ((strcmp(ks, "languages") == 0 || strcmp(ks, "text") == 0) && kind == KIND_PANEL)
                     kind = KIND_LANG;
             }
@@ -172,6 +179,26 @@ static int check_qc(const char *path, const char *panel_path, ns_panel_t **panel
     return bad;
 }
 
+/* Check one hearing protocol. */
+static int check_hearing(const char *path, int quiet)
+{
+    ns_panel_errs_t e;
+    ns_hearing_config_t *h = ns_hearing_config_load(path, &e);
+    int bad = 0;
+    if (h) {
+        if (!quiet)
+            printf("%s: ok (hearing protocol %s: %d rules, NICU stay > %g days = AABR)\n", path,
+                   h->name[0] ? h->name : "-", h->n_rules, h->nicu_aabr_days);
+        ns_hearing_config_free(h);
+    } else {
+        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
+        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
+        bad = 1;
+    }
+    ns_panel_errs_free(&e);
+    return bad;
+}
+
 int ns_cmd_config(int argc, char **argv)
 {
     if (argc < 2) { usage(stdout); return 1; }
@@ -199,6 +226,10 @@ int ns_cmd_config(int argc, char **argv)
     int panel_tried = 0, bad = 0;
     for (int i = optind; i < argc; i++) {
         int kind = file_kind(argv[i]);
+        if (kind == KIND_HEARING) {
+            bad |= check_hearing(argv[i], quiet);
+            continue;
+        }
         if (kind == KIND_QC) {
             bad |= check_qc(argv[i], panel_path, &qc_panel, &panel_tried, quiet);
             continue;
