@@ -655,10 +655,11 @@ int ns_hearing_eval(const ns_hearing_config_t *h, const ns_hearing_records_t *r,
             f->test_time_h = d->test_time_h;
             char date[16];
             ns_format_date(d->test_time_h, date);
-            ns_finding_arg(f, "stage", "%s", stage_names[d->stage]);
+            /* "@key": the renderer shows the code in the list's language (followup.h) */
+            ns_finding_arg(f, "stage", "@hearing.stage.%s", stage_names[d->stage]);
             ns_finding_arg(f, "method", "%s", method_names[d->method]);
-            ns_finding_arg(f, "result", "%s", result_names[fact[NS_HCOND_RESULT]]);
-            ns_finding_arg(f, "ears", "%s", ears_with(d, fact[NS_HCOND_RESULT]));
+            ns_finding_arg(f, "result", "@hearing.result.%s", result_names[fact[NS_HCOND_RESULT]]);
+            ns_finding_arg(f, "ears", "@hearing.ears.%s", ears_with(d, fact[NS_HCOND_RESULT]));
             ns_finding_arg(f, "test_date", "%s", date);
             if (!isnan(nicu)) ns_finding_arg(f, "nicu_days", "%g", nicu);
             ns_finding_arg(f, "nicu_limit", "%g", h->nicu_aabr_days);

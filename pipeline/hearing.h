@@ -100,7 +100,7 @@
  *     nicu_days   the NICU stay as given ("%g"); ONLY when known
  *     nicu_limit  nicu_aabr_days of the protocol
  *
- * ---- Translation keys (texts: configs/lang/hearing.yaml, en + zh) ----------------------
+ * ---- Translation keys (texts: configs/lang.yaml, en + zh) ----------------------
  *
  *   action.rescreen               action.aabr_screen
  *   action.audiology_referral     action.surveillance

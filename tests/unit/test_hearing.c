@@ -129,10 +129,10 @@ static void test_initial_refer_unilateral(void **st)
     assert_int_equal(fs.n, 1);
     const ns_finding_t *f = &fs.v[0];
     is_finding(f, "B1", "hearing:initial_refer", "rescreen", "hearing_refer", NS_PRIO_ROUTINE, 42);
-    assert_string_equal(arg(f, "stage"), "initial");
+    assert_string_equal(arg(f, "stage"), "@hearing.stage.initial");
     assert_string_equal(arg(f, "method"), "TEOAE");
-    assert_string_equal(arg(f, "result"), "refer");
-    assert_string_equal(arg(f, "ears"), "left");
+    assert_string_equal(arg(f, "result"), "@hearing.result.refer");
+    assert_string_equal(arg(f, "ears"), "@hearing.ears.left");
     assert_string_equal(arg(f, "test_date"), "2026-11-02");
     assert_string_equal(arg(f, "nicu_days"), "0");
     assert_string_equal(arg(f, "nicu_limit"), "5");
@@ -147,7 +147,7 @@ static void test_initial_refer_unilateral(void **st)
     eval_rows("B1,2026-11-02T10:00,initial,DPOAE,pass,refer,,\n", &fs, &s);
     assert_int_equal(fs.n, 1);
     is_finding(&fs.v[0], "B1", "hearing:initial_refer", "rescreen", "hearing_refer", NS_PRIO_ROUTINE, 42);
-    assert_string_equal(arg(&fs.v[0], "ears"), "right");
+    assert_string_equal(arg(&fs.v[0], "ears"), "@hearing.ears.right");
     assert_null(arg(&fs.v[0], "nicu_days"));       /* unknown stay: no argument */
     ns_findings_free(&fs);
 }
@@ -159,7 +159,7 @@ static void test_initial_refer_bilateral(void **st)
     eval_rows("B2,2026-11-02T10:00,initial,TEOAE,refer,refer,0,\n", &fs, NULL);
     assert_int_equal(fs.n, 1);
     is_finding(&fs.v[0], "B2", "hearing:initial_refer", "rescreen", "hearing_refer", NS_PRIO_ROUTINE, 42);
-    assert_string_equal(arg(&fs.v[0], "ears"), "both");
+    assert_string_equal(arg(&fs.v[0], "ears"), "@hearing.ears.both");
     ns_findings_free(&fs);
 }
 
@@ -173,8 +173,8 @@ static void test_rescreen(void **st)
               "B3,2026-11-28T09:00,rescreen,TEOAE,pass,refer,0,\n", &fs, &s);
     assert_int_equal(fs.n, 1);
     is_finding(&fs.v[0], "B3", "hearing:rescreen_refer", "audiology_referral", "hearing_refer", NS_PRIO_URGENT, 90);
-    assert_string_equal(arg(&fs.v[0], "stage"), "rescreen");
-    assert_string_equal(arg(&fs.v[0], "ears"), "right");
+    assert_string_equal(arg(&fs.v[0], "stage"), "@hearing.stage.rescreen");
+    assert_string_equal(arg(&fs.v[0], "ears"), "@hearing.ears.right");
     assert_true(fs.v[0].test_time_h == ns_parse_time_h("2026-11-28T09:00"));
     assert_int_equal(s.initial_refer, 1);
     assert_int_equal(s.rescreened, 1);
@@ -219,8 +219,8 @@ static void test_nicu_oae_pass_is_not_a_pass(void **st)
     is_finding(&fs.v[0], "N1", "hearing:nicu_oae", "aabr_screen", "hearing_nicu_oae", NS_PRIO_ROUTINE, 42);
     assert_string_equal(arg(&fs.v[0], "nicu_days"), "8");
     assert_string_equal(arg(&fs.v[0], "nicu_limit"), "5");
-    assert_string_equal(arg(&fs.v[0], "result"), "pass");
-    assert_string_equal(arg(&fs.v[0], "ears"), "both");
+    assert_string_equal(arg(&fs.v[0], "result"), "@hearing.result.pass");
+    assert_string_equal(arg(&fs.v[0], "ears"), "@hearing.ears.both");
     assert_int_equal(s.nicu, 1);
     assert_int_equal(s.pass, 1);       /* the screen passed; the protocol still wants AABR */
     ns_findings_free(&fs);
@@ -265,7 +265,7 @@ static void test_nicu_aabr_refer_goes_to_audiology(void **st)
     assert_int_equal(fs.n, 1);     /* no outpatient rescreen besides */
     is_finding(&fs.v[0], "N4", "hearing:nicu_aabr_refer", "audiology_referral", "hearing_nicu_aabr_refer",
                NS_PRIO_URGENT, 90);
-    assert_string_equal(arg(&fs.v[0], "ears"), "right");
+    assert_string_equal(arg(&fs.v[0], "ears"), "@hearing.ears.right");
     assert_string_equal(arg(&fs.v[0], "nicu_days"), "10");
     ns_findings_free(&fs);
 
@@ -346,21 +346,21 @@ static void test_not_tested(void **st)
     eval_rows("T1,2026-11-02T10:00,initial,TEOAE,not_tested,pass,0,\n", &fs, &s);
     assert_int_equal(fs.n, 1);
     is_finding(&fs.v[0], "T1", "hearing:not_tested", "rescreen", "hearing_not_tested", NS_PRIO_ROUTINE, 42);
-    assert_string_equal(arg(&fs.v[0], "ears"), "left");
-    assert_string_equal(arg(&fs.v[0], "result"), "not_tested");
+    assert_string_equal(arg(&fs.v[0], "ears"), "@hearing.ears.left");
+    assert_string_equal(arg(&fs.v[0], "result"), "@hearing.result.not_tested");
     assert_int_equal(s.not_tested, 1);
     ns_findings_free(&fs);
 
     eval_rows("T2,2026-11-02T10:00,initial,TEOAE,not_tested,not_tested,0,\n", &fs, NULL);
     assert_int_equal(fs.n, 1);
-    assert_string_equal(arg(&fs.v[0], "ears"), "both");
+    assert_string_equal(arg(&fs.v[0], "ears"), "@hearing.ears.both");
     ns_findings_free(&fs);
 
     /* a refer beside an untested ear: the refer rule, once */
     eval_rows("T3,2026-11-02T10:00,initial,TEOAE,not_tested,refer,0,\n", &fs, &s);
     assert_int_equal(fs.n, 1);
     assert_string_equal(fs.v[0].code, "hearing:initial_refer");
-    assert_string_equal(arg(&fs.v[0], "ears"), "right");
+    assert_string_equal(arg(&fs.v[0], "ears"), "@hearing.ears.right");
     assert_int_equal(s.refer, 1);
     assert_int_equal(s.not_tested, 0);
     ns_findings_free(&fs);
@@ -946,7 +946,7 @@ static void placeholders(const char *t, char *out, size_t n)
     }
 }
 
-/* Every action and reason the engine can give has en and zh texts in configs/lang/hearing.yaml;
+/* Every action and reason the engine can give has en and zh texts in configs/lang.yaml;
  * both languages use the same placeholders; each is an arg the engine gives with that
  * reason ({nicu_days} only with reasons whose rules must test nicu: true). */
 static void test_translations(void **st)
@@ -954,13 +954,13 @@ static void test_translations(void **st)
     (void)st;
     char *text;
     size_t len;
-    assert_int_equal(ns_read_file(NS_SRCDIR "/configs/lang/hearing.yaml", &text, &len), 0);
+    assert_int_equal(ns_read_file(NS_SRCDIR "/configs/lang.yaml", &text, &len), 0);
     ns_panel_errs_t e;
     memset(&e, 0, sizeof e);
     ns_yaml_t y;
     assert_int_equal(ns_yaml_parse(&y, text, len, &e), 0);
     assert_int_equal(e.n, 0);
-    yaml_node_t *root = ns_yaml_root(&y);
+    yaml_node_t *root = ns_yaml_get(&y, ns_yaml_root(&y), "text");
     assert_non_null(root);
     const char *base = "{stage}{method}{result}{ears}{test_date}{nicu_limit}";
     for (int kind = 0; kind < 2; kind++)
@@ -970,7 +970,7 @@ static void test_translations(void **st)
             char key[64];
             snprintf(key, sizeof key, "%s.%s", kind == 0 ? "action" : "reason", name);
             yaml_node_t *v = ns_yaml_get(&y, root, key);
-            if (!v) { print_error("%s: not in configs/lang/hearing.yaml\n", key); fail(); }
+            if (!v) { print_error("%s: not in configs/lang.yaml\n", key); fail(); }
             const char *en = ns_yaml_scalar(ns_yaml_get(&y, v, "en"));
             const char *zh = ns_yaml_scalar(ns_yaml_get(&y, v, "zh"));
             assert_non_null(en);
@@ -1020,19 +1020,20 @@ static void test_render_english(void **st)
     assert_int_equal(fs.n, 2);
     char *text;
     size_t len;
-    assert_int_equal(ns_read_file(NS_SRCDIR "/configs/lang/hearing.yaml", &text, &len), 0);
+    assert_int_equal(ns_read_file(NS_SRCDIR "/configs/lang.yaml", &text, &len), 0);
     ns_panel_errs_t e;
     memset(&e, 0, sizeof e);
     ns_yaml_t y;
     assert_int_equal(ns_yaml_parse(&y, text, len, &e), 0);
     const char *want[] = {
-        "hearing initial screen (TEOAE, 2026-11-02): refer in left",
-        "NICU stay of 9 days: AABR refer in both (initial screen, 2026-11-02); refer straight to "
+        "hearing initial screen (TEOAE, 2026-11-02): refer in the left ear",
+        "NICU stay of 9 days: AABR refer in both ears (initial screen, 2026-11-02); refer straight to "
         "diagnostic audiology, not to an outpatient rescreen" };
     for (int i = 0; i < 2; i++) {
         char key[64], out[512] = "";
         snprintf(key, sizeof key, "reason.%s", fs.v[i].reason);
-        const char *t = ns_yaml_scalar(ns_yaml_get(&y, ns_yaml_get(&y, ns_yaml_root(&y), key), "en"));
+        yaml_node_t *texts = ns_yaml_get(&y, ns_yaml_root(&y), "text");
+        const char *t = ns_yaml_scalar(ns_yaml_get(&y, ns_yaml_get(&y, texts, key), "en"));
         assert_non_null(t);
         for (const char *p = t; *p; ) {
             if (*p != '{') { strncat(out, p++, 1); continue; }
@@ -1041,6 +1042,10 @@ static void test_render_english(void **st)
             snprintf(name, sizeof name, "%.*s", (int)(q - p - 1), p + 1);
             const char *v = arg(&fs.v[i], name);
             if (!v) { print_error("%s: no arg %s\n", key, name); fail(); }
+            if (v[0] == '@') {                  /* a code shown through its own text */
+                v = ns_yaml_scalar(ns_yaml_get(&y, ns_yaml_get(&y, texts, v + 1), "en"));
+                assert_non_null(v);
+            }
             strcat(out, v);
             p = q + 1;
         }
