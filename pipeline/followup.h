@@ -110,4 +110,14 @@ typedef struct {
     int64_t by_action[NS_FU_MAX_ACTIONS];   /* babies whose actions include action[k] */
 } ns_fu_stats_t;
 
+/* Write the list as recall-list.csv (csv_path) and recall-list.xlsx (xlsx_path; either
+ * may be NULL), both mode 0600, from the same table: column headers, priorities, actions,
+ * states and reason texts in language L (codes and IDs never translated), one row per
+ * baby in the order of l.  bom: start the CSV with a UTF-8 byte-order mark.
+ * Returns 0, or -1 after reporting (the files at the paths are then untouched). */
+struct ns_lang;
+int ns_followup_write(const char *csv_path, const char *xlsx_path, const ns_fu_list_t *l,
+                      const ns_findings_t *fs, const ns_batch_t *b, const struct ns_lang *L, int bom,
+                      ns_fu_stats_t *st);
+
 #endif

@@ -319,12 +319,12 @@ static void condition_findings(const ns_batch_t *b, int c, int s0, int64_t i, ns
         if (fl == NS_FLAG_NONE || v == NS_CALL_INDETERMINATE) continue;
         const ns_threshold_t *t = ns_marker_threshold(b, mk, i);
         double lim = fl == NS_FLAG_CRITICAL ? t->critical : fl == NS_FLAG_BORDER ? t->borderline : t->cutoff;
-        f = msms_add(out, b, i, code, prio, act, fl == NS_FLAG_CUTOFF ? "marker" : "marker_zone");
+        f = msms_add(out, b, i, code, prio, act, fl == NS_FLAG_CUTOFF ? "marker" : "marker_limit");
         ns_finding_arg(f, "cond", "%s", cd->code);
         ns_finding_arg(f, "marker", "%s", mn);
         ns_finding_arg(f, "value", "%.4g", x);
         ns_finding_arg(f, "op", "%s", t->dir == NS_DIR_HIGH ? ">=" : "<=");
-        ns_finding_arg(f, "limit_name", "@limit.%s",
+        ns_finding_arg(f, "limit_kind", "@limit.%s",
                        fl == NS_FLAG_CRITICAL ? "critical" : fl == NS_FLAG_BORDER ? "borderline" : "cutoff");
         ns_finding_arg(f, "limit", "%.4g", lim);
         ns_finding_arg(f, "cutoff", "%.4g", t->cutoff);
@@ -355,10 +355,11 @@ static void specimen_findings(const ns_batch_t *b, int64_t i, ns_findings_t *out
         ns_finding_t *f = msms_add(out, b, i, c == NS_SPEC_INVALID ? code[k] : "", NS_PRIO_ROUTINE,
                                    repeat ? NS_ACT_REPEAT : -1, key[k]);
         f->invalid_card = repeat;
-        ns_finding_arg(f, "lead", c == NS_SPEC_INVALID ? "@lead.specimen" : "@lead.caveat");
+        /* the renderer wraps the text in reason.spec_lead_<lead> */
+        ns_finding_arg(f, "lead", "%s", c == NS_SPEC_INVALID ? "invalid" : "caveat");
         if (k == NS_SPEC_EARLY || k == NS_SPEC_LATE) {
             ns_finding_arg(f, "age", "%.1f", r->age_hours);
-            ns_finding_arg(f, "limit", "%.4g", k == NS_SPEC_EARLY ? sp->min_age_h : sp->max_age_h);
+            ns_finding_arg(f, k == NS_SPEC_EARLY ? "min" : "max", "%.4g", k == NS_SPEC_EARLY ? sp->min_age_h : sp->max_age_h);
         }
     }
 }

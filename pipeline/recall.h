@@ -32,12 +32,13 @@ int ns_recall_write(const char *path, const ns_batch_t *b, ns_recall_stats_t *st
  * row order; per well: each condition that is not negative (panel order) with its TPN note
  * and marker reasons, then the card's specimen findings.  Reason keys (configs/lang.yaml
  * "reason.<key>") and their arguments:
- *   marker          cond marker value op limit_name limit cutoff fold   (beyond the cutoff)
- *   marker_zone     the same, for a borderline or critical limit
+ *   marker          cond marker value op limit_kind limit cutoff fold   (beyond the cutoff)
+ *   marker_limit    the same, for a borderline or critical limit
  *   marker_missing  cond marker;  marker_censored  cond marker bound value
  *   tpn_repeat      cond
- *   spec_early / spec_late  lead age limit;  spec_no_age, spec_no_bw, spec_no_ga,
- *   spec_transfusion, spec_tpn  lead
+ *   spec_early  lead age min;  spec_late  lead age max;  spec_no_age, spec_no_bw,
+ *   spec_no_ga, spec_transfusion, spec_tpn  lead  (lead "invalid" or "caveat": the text
+ *                   is wrapped in reason.spec_lead_<lead>)
  *   card_unreadable (a card on the list with no other actionable reason; a safety net)
  * An argument value "@key" names a translation (limit.cutoff, lead.specimen, ...).
  * Deadlines: the panel's followup.due_days_of_life for the finding's priority. */

@@ -205,7 +205,7 @@ int ns_table_set_text(ns_table_t *t, int row, int col, const char *text)
     if (!x || (text && !text_ok(text))) return -1;
     clear(x);
     if (text && *text) {
-        x->type = NS_CELL_TEXT;
+        x->type = NS_TCELL_TEXT;
         x->text = ns_strdup(text);
     }
     return 0;
@@ -217,7 +217,7 @@ int ns_table_set_number(ns_table_t *t, int row, int col, double v, int decimals)
     if (!x || decimals < -1 || decimals > NS_TABLE_MAX_DECIMALS) return -1;
     clear(x);
     if (!isfinite(v)) return 0;
-    x->type = NS_CELL_NUMBER;
+    x->type = NS_TCELL_NUMBER;
     x->num = v == 0 ? 0.0 : v;         /* no "-0" */
     x->decimals = decimals;
     return 0;
@@ -228,7 +228,7 @@ int ns_table_set_date(ns_table_t *t, int row, int col, long days)
     ns_cell_t *x = cell_at(t, row, col);
     if (!x || days < DAY_MIN || days > DAY_MAX) return -1;
     clear(x);
-    x->type = NS_CELL_DATE;
+    x->type = NS_TCELL_DATE;
     x->num = (double)days;
     return 0;
 }
@@ -259,9 +259,9 @@ static char *cell_text(const ns_cell_t *x)
 {
     char d[16];
     switch (x->type) {
-    case NS_CELL_TEXT: return safe_text(x->text);
-    case NS_CELL_NUMBER: return number_text(x);
-    case NS_CELL_DATE: ns_format_date(x->num * 24.0, d); return ns_strdup(d);
+    case NS_TCELL_TEXT: return safe_text(x->text);
+    case NS_TCELL_NUMBER: return number_text(x);
+    case NS_TCELL_DATE: ns_format_date(x->num * 24.0, d); return ns_strdup(d);
     default: return ns_strdup("");
     }
 }
@@ -344,10 +344,10 @@ static double *column_widths(const ns_table_t *t, unsigned char *wrap)
         free(h);
         for (int r = 0; r < t->nrows; r++) {
             const ns_cell_t *x = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
-            if (x->type == NS_CELL_EMPTY) continue;
+            if (x->type == NS_TCELL_EMPTY) continue;
             char *s = cell_text(x);
             int dw = ns_display_width(s);
-            if (x->type == NS_CELL_TEXT && (dw + 2 > NS_TABLE_MAX_WIDTH || strchr(s, '\n')))
+            if (x->type == NS_TCELL_TEXT && (dw + 2 > NS_TABLE_MAX_WIDTH || strchr(s, '\n')))
                 wrap[(size_t)r * (size_t)t->ncols + (size_t)c] = 1;
             free(s);
             if (dw > best) best = dw;
@@ -414,7 +414,7 @@ static int fill(book_t *B, const ns_table_t *t, const char *path, const char *sh
             const ns_cell_t *x = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
             lxw_row_t xr = (lxw_row_t)r + 1;
             lxw_col_t xc = (lxw_col_t)c;
-            if (x->type == NS_CELL_TEXT) {
+            if (x->type == NS_TCELL_TEXT) {
                 char *s = safe_text(x->text);
                 if (utf8_chars(s) > NS_TABLE_MAX_CELL_CHARS) {
                     seterr("%s: row %d, column %s: text longer than Excel's %d characters", path, r + 1,
@@ -425,14 +425,14 @@ static int fill(book_t *B, const ns_table_t *t, const char *path, const char *sh
                                                ? B->wrap : B->txt);
                 }
                 free(s);
-            } else if (x->type == NS_CELL_NUMBER) {
+            } else if (x->type == NS_TCELL_NUMBER) {
                 /* the value the CSV shows, so both files hold the same number */
                 char *s = number_text(x);
                 double v = strtod(s, NULL);
                 free(s);
                 lxw_format *f = num_format(B, x->decimals);
                 e = f ? worksheet_write_number(ws, xr, xc, v, f) : LXW_ERROR_MEMORY_MALLOC_FAILED;
-            } else if (x->type == NS_CELL_DATE) {
+            } else if (x->type == NS_TCELL_DATE) {
                 char d[16];
                 lxw_datetime dt;
                 memset(&dt, 0, sizeof dt);

@@ -8,13 +8,13 @@
  * Columns have a key (stable, never translated: "infant_id") and a header text (what
  * people read, taken from the translation table: "婴儿编号").  Cells are typed:
  *
- *   NS_CELL_EMPTY   nothing (also what a missing number becomes)
- *   NS_CELL_TEXT    UTF-8 text
- *   NS_CELL_NUMBER  a finite double with a decimals hint (digits after the point in both
+ *   NS_TCELL_EMPTY   nothing (also what a missing number becomes)
+ *   NS_TCELL_TEXT    UTF-8 text
+ *   NS_TCELL_NUMBER  a finite double with a decimals hint (digits after the point in both
  *                   writers: CSV "%.*f", XLSX number format "0.0..."; -1 = as many as
  *                   needed, CSV "%.15g", XLSX "General"); the XLSX cell holds the value
  *                   rounded as the CSV shows it, so the two files agree to the digit
- *   NS_CELL_DATE    a calendar day, days since 1970-01-01 (CSV "YYYY-MM-DD", XLSX a real
+ *   NS_TCELL_DATE    a calendar day, days since 1970-01-01 (CSV "YYYY-MM-DD", XLSX a real
  *                   Excel date shown as yyyy-mm-dd)
  *
  * Formula injection (OWASP "CSV Injection").  A spreadsheet program treats a cell that
@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <time.h>
 
-enum { NS_CELL_EMPTY = 0, NS_CELL_TEXT, NS_CELL_NUMBER, NS_CELL_DATE };
+enum { NS_TCELL_EMPTY = 0, NS_TCELL_TEXT, NS_TCELL_NUMBER, NS_TCELL_DATE };
 
 /* Digits after the point a NUMBER cell may ask for. */
 #define NS_TABLE_MAX_DECIMALS 15

@@ -106,7 +106,7 @@ static void test_new_and_columns(void **st)
     assert_int_equal(t->nrows, 0);
     for (int i = 0; i < 40; i++) assert_int_equal(ns_table_add_row(t), i);   /* grows past 16 */
     assert_int_equal(t->nrows, 40);
-    assert_int_equal(ns_table_cell(t, 39, 2)->type, NS_CELL_EMPTY);
+    assert_int_equal(ns_table_cell(t, 39, 2)->type, NS_TCELL_EMPTY);
     assert_null(ns_table_cell(t, 40, 0));
     assert_null(ns_table_cell(t, 0, 3));
     assert_null(ns_table_cell(t, -1, 0));
@@ -123,7 +123,7 @@ static void test_setters(void **st)
     assert_int_equal(ns_table_set_text(t, r, 0, buf), 0);
     buf[0] = 'X';
     assert_string_equal(ns_table_cell(t, r, 0)->text, "abc");
-    assert_int_equal(ns_table_cell(t, r, 0)->type, NS_CELL_TEXT);
+    assert_int_equal(ns_table_cell(t, r, 0)->type, NS_TCELL_TEXT);
     const char *bad[] = { "\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\x01", "\x7f",
                           "\xc2\x85" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -132,26 +132,26 @@ static void test_setters(void **st)
     }
     assert_int_equal(ns_table_set_text(t, r, 0, "tab\tlf\ncr\r 中文 😀"), 0);
     assert_int_equal(ns_table_set_text(t, r, 0, ""), 0);
-    assert_int_equal(ns_table_cell(t, r, 0)->type, NS_CELL_EMPTY);
+    assert_int_equal(ns_table_cell(t, r, 0)->type, NS_TCELL_EMPTY);
     assert_null(ns_table_cell(t, r, 0)->text);
     assert_int_equal(ns_table_set_text(t, r, 5, "x"), -1);
     assert_int_equal(ns_table_set_text(t, 1, 0, "x"), -1);
 
     /* numbers: NAN and infinities are EMPTY; decimals 0..15 or -1 */
     assert_int_equal(ns_table_set_number(t, r, 2, 2588.0, 0), 0);
-    assert_int_equal(ns_table_cell(t, r, 2)->type, NS_CELL_NUMBER);
+    assert_int_equal(ns_table_cell(t, r, 2)->type, NS_TCELL_NUMBER);
     assert_true(ns_table_cell(t, r, 2)->num == 2588.0);
     assert_int_equal(ns_table_set_number(t, r, 2, 1.0, 16), -1);
     assert_int_equal(ns_table_set_number(t, r, 2, 1.0, -2), -1);
-    assert_int_equal(ns_table_cell(t, r, 2)->type, NS_CELL_NUMBER);
+    assert_int_equal(ns_table_cell(t, r, 2)->type, NS_TCELL_NUMBER);
     assert_int_equal(ns_table_set_number(t, r, 2, NAN, 1), 0);
-    assert_int_equal(ns_table_cell(t, r, 2)->type, NS_CELL_EMPTY);
+    assert_int_equal(ns_table_cell(t, r, 2)->type, NS_TCELL_EMPTY);
     assert_int_equal(ns_table_set_number(t, r, 2, INFINITY, 1), 0);
-    assert_int_equal(ns_table_cell(t, r, 2)->type, NS_CELL_EMPTY);
+    assert_int_equal(ns_table_cell(t, r, 2)->type, NS_TCELL_EMPTY);
 
     /* dates: range, strict form, real days */
     assert_int_equal(ns_table_set_date(t, r, 1, 0), 0);
-    assert_int_equal(ns_table_cell(t, r, 1)->type, NS_CELL_DATE);
+    assert_int_equal(ns_table_cell(t, r, 1)->type, NS_TCELL_DATE);
     assert_int_equal(ns_table_set_date(t, r, 1, -25508), 0);          /* 1900-03-01 */
     assert_int_equal(ns_table_set_date(t, r, 1, -25509), -1);
     assert_int_equal(ns_table_set_date(t, r, 1, 2932896), 0);         /* 9999-12-31 */
@@ -164,11 +164,11 @@ static void test_setters(void **st)
         assert_int_equal(ns_table_set_date_str(t, r, 1, bad_d[i]), -1);
     assert_true(ns_table_cell(t, r, 1)->num == 19782.0);
     assert_int_equal(ns_table_set_date_str(t, r, 1, ""), 0);
-    assert_int_equal(ns_table_cell(t, r, 1)->type, NS_CELL_EMPTY);
+    assert_int_equal(ns_table_cell(t, r, 1)->type, NS_TCELL_EMPTY);
     assert_int_equal(ns_table_set_date_str(t, r, 1, "1970-01-02"), 0);
     assert_true(ns_table_cell(t, r, 1)->num == 1.0);
     assert_int_equal(ns_table_set_empty(t, r, 1), 0);
-    assert_int_equal(ns_table_cell(t, r, 1)->type, NS_CELL_EMPTY);
+    assert_int_equal(ns_table_cell(t, r, 1)->type, NS_TCELL_EMPTY);
     assert_int_equal(ns_table_set_empty(t, r, 3), -1);
     ns_table_free(t);
 }

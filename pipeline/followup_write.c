@@ -1,0 +1,241 @@
+/* followup_write.c — the follow-up list as people read it: recall-list.csv and .xlsx.
+ *
+ * One table (table.h) is filled from the merged rows (followup.h) in the chosen language
+ * (lang.h) and written twice, so the CSV and the XLSX always say the same thing.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "followup.h"
+#include "lang.h"
+#include "log.h"
+#include "table.h"
+#include "util.h"
+
+/* growable string */
+typedef struct { char *s; size_t n, m; } buf_t;
+
+static void badd(buf_t *b, const char *s)
+{
+    size_t k = strlen(s);
+    if (b->n + k + 1 > b->m) {
+        b->m = (b->n + k + 1) * 2;
+        b->s = ns_realloc(b->s, b->m);
+    }
+    memcpy(b->s + b->n, s, k + 1);
+    b->n += k;
+}
+
+static void breset(buf_t *b)
+{
+    b->n = 0;
+    if (b->s) b->s[0] = 0;
+}
+
+/* is key already in the ';'-separated list? */
+static int listed(const char *list, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *q = list; q && *q;) {
+        const char *e = strchr(q, ';');
+        size_t n = e ? (size_t)(e - q) : strlen(q);
+        if (n == k && strncmp(q, key, k) == 0) return 1;
+        q = e ? e + 1 : q + n;
+    }
+    return 0;
+}
+
+static void list_add(buf_t *b, const char *item)
+{
+    if (!*item || listed(b->s, item)) return;
+    if (b->n) badd(b, ";");
+    badd(b, item);
+}
+
+/* the value of f's argument name, or NULL */
+static const char *arg_of(const ns_finding_t *f, const char *name)
+{
+    for (int k = 0; k < f->n_args; k++)
+        if (strcmp(f->arg_name[k], name) == 0) return f->arg[k];
+    return NULL;
+}
+
+/* one finding's reason in language L: its template with the arguments filled in; an
+ * argument "@key" is itself a translation; a "lead" argument wraps the text in
+ * reason.spec_lead_<lead> ("specimen: ...", "caveat: ...") */
+static char *reason_text(const ns_lang_t *L, const ns_finding_t *f)
+{
+    const char *names[NS_FU_MAX_ARGS], *vals[NS_FU_MAX_ARGS];
+    for (int k = 0; k < f->n_args; k++) {
+        names[k] = f->arg_name[k];
+        vals[k] = f->arg[k][0] == '@' ? ns_lang_get(L, f->arg[k] + 1) : f->arg[k];
+    }
+    char key[NS_FU_KEY_MAX + 32];
+    snprintf(key, sizeof key, "reason.%s", f->reason);
+    char *text = ns_lang_format(L, key, f->n_args, names, vals);
+    const char *lead = arg_of(f, "lead");
+    if (!lead) return text;
+    snprintf(key, sizeof key, "reason.spec_lead_%s", lead);
+    const char *wn[1] = { "text" }, *wv[1] = { text };
+    char *wrapped = ns_lang_format(L, key, 1, wn, wv);
+    free(text);
+    return wrapped;
+}
+
+static const char *const columns[] = {
+    "priority", "action", "due_by", "state", "infant_id", "sample_id", "plate_id", "well",
+    "hospital", "mother_name", "contact_phone", "conditions", "reasons", "sources", "specimen",
+    "age_at_collection_h", "birth_weight_g", "gestational_age_days", "feeding", "nicu",
+};
+enum { C_PRIO, C_ACT, C_DUE, C_STATE, C_INFANT, C_SID, C_PLATE, C_WELL, C_HOSP, C_MOTHER,
+       C_PHONE, C_CONDS, C_REASONS, C_SOURCES, C_SPEC, C_AGE, C_BW, C_GA, C_FEED, C_NICU, C_N };
+
+static const char *const source_names[NS_SRC_N] = { "msms", "hearing", "gene" };
+
+static void count_action(ns_fu_stats_t *st, const char *action)
+{
+    for (int k = 0; k < st->n_actions; k++)
+        if (strcmp(st->action[k], action) == 0) { st->by_action[k]++; return; }
+    if (st->n_actions == NS_FU_MAX_ACTIONS) return;
+    snprintf(st->action[st->n_actions], sizeof st->action[0], "%s", action);
+    st->by_action[st->n_actions++] = 1;
+}
+
+static ns_table_t *build(const ns_fu_list_t *l, const ns_findings_t *fs, const ns_batch_t *b,
+                         const ns_lang_t *L, ns_fu_stats_t *st)
+{
+    const char *headers[C_N];
+    char key[64];
+    char *hdr_own[C_N];
+    for (int c = 0; c < C_N; c++) {
+        snprintf(key, sizeof key, "col.%s", columns[c]);
+        hdr_own[c] = ns_strdup(ns_lang_get(L, key));
+        headers[c] = hdr_own[c];
+    }
+    ns_table_t *t = ns_table_new(C_N, columns, headers);
+    for (int c = 0; c < C_N; c++) free(hdr_own[c]);
+    if (!t) return NULL;
+
+    const ns_manifest_t *m = &b->manifest;
+    buf_t acts = {0}, conds = {0}, why = {0}, sid = {0}, plate = {0}, well = {0}, spec = {0}, src = {0};
+    for (int64_t g = 0; g < l->n; g++) {
+        const ns_fu_row_t *r = &l->rows[g];
+        breset(&acts); breset(&conds); breset(&why); breset(&sid); breset(&plate); breset(&well);
+        breset(&spec); breset(&src);
+        /* cards: the distinct MS/MS wells, in batch order */
+        int64_t n_cards = 0, last_row = -1;
+        for (int64_t j = r->f0; j < r->f1; j++) {
+            const ns_finding_t *f = &fs->v[l->order[j]];
+            if (f->source != NS_SRC_MSMS || f->batch_row < 0 || f->batch_row == last_row) continue;
+            int64_t i = last_row = f->batch_row;
+            const char *sep = n_cards++ ? ";" : "";
+            badd(&sid, sep); badd(&sid, b->sample_id[i]);
+            badd(&plate, sep); badd(&plate, b->plates[b->plate[i]].id);
+            badd(&well, sep); badd(&well, b->well[i]);
+            badd(&spec, sep); badd(&spec, m->rows[b->mrow[i]].specimen);
+        }
+        /* actions, most urgent finding first (then in the order found) */
+        for (int p = 0; p < NS_PRIO_N; p++)
+            for (int64_t j = r->f0; j < r->f1; j++) {
+                const ns_finding_t *f = &fs->v[l->order[j]];
+                if (f->note_only || f->priority != p || listed(acts.s, f->action)) continue;
+                list_add(&acts, f->action);
+                count_action(st, f->action);
+            }
+        /* reasons; with several cards, each card's reasons as reason.for_sample */
+        const char *sep = ns_lang_get(L, "sep.reasons");
+        buf_t card = {0};
+        for (int64_t j = r->f0; j < r->f1; j++) {
+            const ns_finding_t *f = &fs->v[l->order[j]];
+            if (!f->note_only && strncmp(f->code, "specimen:", 9) != 0) list_add(&conds, f->code);
+            list_add(&src, source_names[f->source]);
+            char *text = reason_text(L, f);
+            int grouped = n_cards > 1 && f->source == NS_SRC_MSMS;
+            if (!grouped) {
+                if (why.n) badd(&why, sep);
+                badd(&why, text);
+                free(text);
+                continue;
+            }
+            if (card.n) badd(&card, sep);
+            badd(&card, text);
+            free(text);
+            const ns_finding_t *nx = j + 1 < r->f1 ? &fs->v[l->order[j + 1]] : NULL;
+            if (!nx || nx->source != NS_SRC_MSMS || nx->batch_row != f->batch_row) {
+                const char *wn[2] = { "sample", "reasons" }, *wv[2] = { f->sample_id, card.s };
+                char *w = ns_lang_format(L, "reason.for_sample", 2, wn, wv);
+                if (why.n) badd(&why, sep);
+                badd(&why, w);
+                free(w);
+                breset(&card);
+            }
+        }
+        free(card.s);
+        /* translated action list */
+        buf_t tacts = {0};
+        for (const char *q = acts.s; q && *q;) {
+            const char *e = strchr(q, ';');
+            size_t n = e ? (size_t)(e - q) : strlen(q);
+            snprintf(key, sizeof key, "action.%.*s", (int)n, q);
+            if (tacts.n) badd(&tacts, ";");
+            badd(&tacts, ns_lang_get(L, key));
+            q = e ? e + 1 : q + n;
+        }
+        const ns_manifest_row_t *mr = r->mrow >= 0 ? &m->rows[r->mrow] : NULL;
+        int row = ns_table_add_row(t);
+        snprintf(key, sizeof key, "priority.%s", ns_prio_name(r->priority));
+        ns_table_set_text(t, row, C_PRIO, ns_lang_get(L, key));
+        ns_table_set_text(t, row, C_ACT, tacts.s ? tacts.s : "");
+        if (!isnan(r->due_h)) ns_table_set_date(t, row, C_DUE, (long)floor(r->due_h / 24.0));
+        ns_table_set_text(t, row, C_STATE, ns_lang_get(L, r->invalid_only ? "state.invalid_specimen" : "state.recall"));
+        ns_table_set_text(t, row, C_INFANT, r->infant_id);
+        ns_table_set_text(t, row, C_SID, sid.s);
+        ns_table_set_text(t, row, C_PLATE, plate.s);
+        ns_table_set_text(t, row, C_WELL, well.s);
+        ns_table_set_text(t, row, C_CONDS, conds.s);
+        ns_table_set_text(t, row, C_REASONS, why.s);
+        ns_table_set_text(t, row, C_SOURCES, src.s);
+        ns_table_set_text(t, row, C_SPEC, spec.s);
+        if (mr) {
+            ns_table_set_text(t, row, C_HOSP, mr->hospital);
+            ns_table_set_text(t, row, C_MOTHER, mr->mother_name);
+            ns_table_set_text(t, row, C_PHONE, mr->contact_phone);
+            ns_table_set_number(t, row, C_AGE, mr->age_hours, 1);
+            ns_table_set_number(t, row, C_BW, mr->birth_weight_g, 0);
+            ns_table_set_number(t, row, C_GA, mr->gestational_age_days, 0);
+            ns_table_set_text(t, row, C_FEED, mr->feeding);
+            if (mr->nicu >= 0) ns_table_set_number(t, row, C_NICU, mr->nicu, 0);
+        }
+        free(tacts.s);
+        st->n_rows++;
+        st->by_prio[r->priority]++;
+        for (int s = 0; s < NS_SRC_N; s++) st->by_source[s] += (r->sources >> s) & 1u;
+        if ((r->sources & (1u << NS_SRC_MSMS)) && (r->sources & (1u << NS_SRC_HEARING))) st->msms_and_hearing++;
+    }
+    free(acts.s); free(conds.s); free(why.s); free(sid.s); free(plate.s); free(well.s); free(spec.s); free(src.s);
+    return t;
+}
+
+int ns_followup_write(const char *csv_path, const char *xlsx_path, const ns_fu_list_t *l,
+                      const ns_findings_t *fs, const ns_batch_t *b, const ns_lang_t *L, int bom,
+                      ns_fu_stats_t *st)
+{
+    memset(st, 0, sizeof *st);
+    ns_table_t *t = build(l, fs, b, L, st);
+    if (!t) {
+        ns_error("run", "internal error: the recall-list table could not be built");
+        return -1;
+    }
+    int r = 0;
+    if (csv_path && ns_table_write_csv(t, csv_path, 0600, bom) < 0) {
+        ns_error("run", "%s", ns_table_error());
+        r = -1;
+    }
+    if (xlsx_path && ns_table_write_xlsx(t, xlsx_path, 0600, ns_lang_get(L, "sheet.recall_list")) < 0) {
+        ns_error("run", "%s", ns_table_error());
+        r = -1;
+    }
+    ns_table_free(t);
+    return r;
+}
