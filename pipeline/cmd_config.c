@@ -4,9 +4,13 @@
  * with the offending line quoted (redis' config loader style).  A file whose top-level
  * key is `qc` is a QC materials file (plate map, control lots, rules) and is checked
  * against a panel, since its analyte names and well names only mean something there;
- * any other file is checked as a panel.  Exit status 0 when every file is clean, 1
+ * a file whose top-level key is `genes` is a deafness-gene plate config (genes.h); a file
+ * whose every top-level key is a dotted translation key ("action.counselling") is a
+ * translation table; any other file is checked as a panel.  Exit status 0 when every file
+ * is clean, 1
  * otherwise; `run` refuses to start on a config that fails this check.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -15,10 +19,12 @@
 #include <yaml.h>
 #include "batch.h"
 #include "cmds.h"
+#include "genes.h"
 #include "log.h"
 #include "panel.h"
 #include "qc_config.h"
 #include "util.h"
+#include "yaml_doc.h"
 
 #define DEFAULT_PANEL "configs/panel-default.yaml"
 
@@ -28,7 +34,7 @@ static void usage(FILE *fp)
 "Usage: neoscreen config check [options] FILE...\n"
 "\n"
 "Check configs (YAML) and report every problem as FILE:LINE:COL, the offending line\n"
-"quoted after '>>>', and what is wrong.  Two kinds of file:\n"
+"quoted after '>>>', and what is wrong.  Four kinds of file:\n"
 "\n"
 "  panel  analytes, ratios, conditions (configs/panel-default.yaml): unknown keys,\n"
 "         unknown analytes in ratios or markers, borderline/critical limits on the\n"
@@ -38,6 +44,12 @@ static void usage(FILE *fp)
 "         rules, control lots and targets.  Checked against a panel (--panel) for\n"
 "         analyte names and plate size: wells not on the plate or listed twice,\n"
 "         unknown rules or analytes, SD <= 0, missing control levels...\n"
+"  genes  a file whose top-level key is 'genes:' (configs/genes.yaml): deafness-gene\n"
+"         loci, plate controls and rules: duplicate loci or rule ids, rules naming an\n"
+"         unknown gene or class or matching no locus, unknown calls or actions...\n"
+"  texts  a file whose every top-level key is a translation key such as\n"
+"         'action.counselling' (configs/genes-lang.yaml): each needs non-empty en and\n"
+"         zh texts with the same {placeholders}.\n"
 "\n"
 "Options:\n"
 "  -p, --panel FILE   panel that QC files are checked against [$NEOSCREEN_CONFIG, else\n"
@@ -56,10 +68,11 @@ static char *default_panel(const char *given)
     return ns_config_path(given, "NEOSCREEN_CONFIG", DEFAULT_PANEL);
 }
 
-/* 1 if path parses as YAML whose top level is a mapping with a key "qc".  Anything else,
- * including a file that cannot be read or parsed, is left to the panel loader, which
- * reports the problem. */
-static int is_qc_file(const char *path)
+/* 1 if path parses as YAML whose top level is a mapping with the key `key` ("qc",
+ * "genes"); with key NULL, 1 if every top-level key is dotted ("action.x": a translation
+ * table).  Anything else, including a file that cannot be read or parsed, is left to the
+ * panel loader, which reports the problem. */
+static int has_top_key(const char *path, const char *key)
 {
     char *text;
     size_t len;
@@ -71,12 +84,17 @@ static int is_qc_file(const char *path)
     yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
     if (yaml_parser_load(&yp, &doc)) {
         yaml_node_t *root = yaml_document_get_root_node(&doc);
-        if (root && root->type == YAML_MAPPING_NODE)
+        if (root && root->type == YAML_MAPPING_NODE) {
+            int dotted = 1;
             for (yaml_node_pair_t *a = root->data.mapping.pairs.start; a < root->data.mapping.pairs.top; a++) {
                 yaml_node_t *k = yaml_document_get_node(&doc, a->key);
-                if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, "qc") == 0)
+                int scalar = k && k->type == YAML_SCALAR_NODE;
+                if (key && scalar && strcmp((const char *)k->data.scalar.value, key) == 0)
                     qc = 1;
+                if (!scalar || !strchr((const char *)k->data.scalar.value, '.')) dotted = 0;
             }
+            if (!key) qc = dotted && root->data.mapping.pairs.top > root->data.mapping.pairs.start;
+        }
         yaml_document_delete(&doc);
     }
     yaml_parser_delete(&yp);
@@ -138,6 +156,105 @@ static int check_qc(const char *path, const char *panel_path, ns_panel_t **panel
     return bad;
 }
 
+/* Check one deafness-gene config. */
+static int check_genes(const char *path, int quiet)
+{
+    ns_panel_errs_t e;
+    ns_genes_config_t *g = ns_genes_config_load(path, &e);
+    int bad = 0;
+    if (g) {
+        if (!quiet)
+            printf("%s: ok (genes %s %s, %d-well plate: %d loci in %d genes, %d controls, %d rules)\n", path,
+                   g->name[0] ? g->name : "-", g->version[0] ? g->version : "-", g->rows * g->cols, g->n_loci,
+                   g->n_genes, g->n_controls, g->n_rules);
+        ns_genes_config_free(g);
+    } else {
+        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
+        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
+        bad = 1;
+    }
+    ns_panel_errs_free(&e);
+    return bad;
+}
+
+/* The distinct {placeholders} of s, sorted, in out ("{gene} {loci}"; "" when none). */
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static void placeholders(const char *s, char *out, size_t sz)
+{
+    char *v[32];
+    int n = 0;
+    for (const char *p = strchr(s, '{'); p && n < 32; p = strchr(p + 1, '{')) {
+        const char *q = strchr(p, '}');
+        if (!q) break;
+        char *one = ns_strndup(p, (size_t)(q - p + 1));
+        int dup = 0;
+        for (int i = 0; i < n; i++) dup |= strcmp(v[i], one) == 0;
+        if (dup) free(one);
+        else v[n++] = one;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_str);
+    out[0] = 0;
+    for (int i = 0; i < n; i++) {
+        if (i) strncat(out, " ", sz - strlen(out) - 1);
+        strncat(out, v[i], sz - strlen(out) - 1);
+        free(v[i]);
+    }
+}
+
+/* Check one translation table: key: {en: "...", zh: "..."}, both non-empty, same
+ * {placeholders} (a placeholder in one language only is a text that cannot be filled). */
+static int check_texts(const char *path, int quiet)
+{
+    static const char *const langs[] = { "en", "zh", NULL };
+    char *text;
+    size_t len;
+    ns_panel_errs_t e;
+    memset(&e, 0, sizeof e);
+    int n_keys = 0;
+    if (ns_read_file(path, &text, &len) < 0) {
+        ns_yaml_errs_add(&e, 0, 0, "cannot read: %s", strerror(errno));
+    } else {
+        ns_yaml_t y;
+        if (ns_yaml_parse(&y, text, len, &e) == 0) {
+            yaml_node_t *root = ns_yaml_root(&y);
+            for (yaml_node_pair_t *a = root->data.mapping.pairs.start; a < root->data.mapping.pairs.top; a++, n_keys++) {
+                yaml_node_t *k = ns_yaml_node(&y, a->key), *v = ns_yaml_node(&y, a->value);
+                const char *ks = ns_yaml_scalar(k);
+                for (yaml_node_pair_t *b = root->data.mapping.pairs.start; b < a; b++)
+                    if (strcmp(ns_yaml_scalar(ns_yaml_node(&y, b->key)), ks) == 0) {
+                        ns_yaml_err(&y, k, "'%s' is given twice (first at line %d)", ks,
+                                    ns_yaml_pos(ns_yaml_node(&y, b->key)).line);
+                        break;
+                    }
+                if (!ns_yaml_keys(&y, v, ks, langs)) continue;
+                char ph[2][256];
+                int ok = 1;
+                for (int l = 0; langs[l]; l++) {
+                    yaml_node_t *t = ns_yaml_get(&y, v, langs[l]);
+                    const char *ts = ns_yaml_scalar(t);
+                    if (!t) ns_yaml_err(&y, v, "%s: missing '%s' text", ks, langs[l]);
+                    else if (!ts || !*ts) ns_yaml_err(&y, t, "%s: '%s' must be a non-empty text", ks, langs[l]);
+                    if (!ts || !*ts) { ok = 0; continue; }
+                    placeholders(ts, ph[l], sizeof ph[l]);
+                }
+                if (ok && strcmp(ph[0], ph[1]) != 0)
+                    ns_yaml_err(&y, v, "%s: the en and zh texts have different {placeholders} (en: %s; zh: %s)",
+                                ks, ph[0][0] ? ph[0] : "none", ph[1][0] ? ph[1] : "none");
+            }
+            ns_yaml_done(&y);
+        }
+        free(text);
+    }
+    int bad = e.n > 0;
+    if (bad) {
+        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
+        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
+    } else if (!quiet)
+        printf("%s: ok (translations: %d keys, en and zh)\n", path, n_keys);
+    ns_panel_errs_free(&e);
+    return bad;
+}
+
 int ns_cmd_config(int argc, char **argv)
 {
     if (argc < 2) { usage(stdout); return 1; }
@@ -164,7 +281,15 @@ int ns_cmd_config(int argc, char **argv)
     ns_panel_t *qc_panel = NULL;
     int panel_tried = 0, bad = 0;
     for (int i = optind; i < argc; i++) {
-        if (is_qc_file(argv[i])) {
+        if (has_top_key(argv[i], "genes")) {
+            bad |= check_genes(argv[i], quiet);
+            continue;
+        }
+        if (has_top_key(argv[i], NULL)) {
+            bad |= check_texts(argv[i], quiet);
+            continue;
+        }
+        if (has_top_key(argv[i], "qc")) {
             bad |= check_qc(argv[i], panel_path, &qc_panel, &panel_tried, quiet);
             continue;
         }

@@ -447,6 +447,7 @@ static void load_when(ld_t *L, yaml_node_t *w, ns_gene_rule_t *r, const char *wh
     r->gene_sel = ns_calloc((size_t)c->n_genes + 1, 1);
     if (!w) return;                  /* reported by the caller, at the rule */
     if (!ns_yaml_keys(&L->y, w, wh, keys)) return;
+    int n_before = L->y.errs->n;         /* a bad value below makes later checks moot */
     yaml_node_t *gn = ns_yaml_get(&L->y, w, "gene");
     if (gn) {
         yaml_node_t *it[64];
@@ -482,10 +483,11 @@ static void load_when(ld_t *L, yaml_node_t *w, ns_gene_rule_t *r, const char *wh
     if (r->min_alleles >= 0 && r->max_alleles >= 0 && r->min_alleles > r->max_alleles)
         ns_yaml_err(&L->y, ns_yaml_get(&L->y, w, "max_alleles"), "%s: max_alleles %d is below min_alleles %d: the rule could never fire",
                     wh, r->max_alleles, r->min_alleles);
-    if (r->min_alleles < 0 && r->max_alleles < 0 && !r->call_mask && !kn) {
+    if (!kn && !ns_yaml_get(&L->y, w, "min_alleles") && !ns_yaml_get(&L->y, w, "max_alleles")) {
         ns_yaml_err(&L->y, w, "%s: needs min_alleles, max_alleles or call", wh);
         return;
     }
+    if (L->y.errs->n > n_before) return;
     /* which loci does it look at? none: it can never fire */
     int n_loci = 0;
     for (int l = 0; l < c->n_loci; l++)
@@ -496,7 +498,7 @@ static void load_when(ld_t *L, yaml_node_t *w, ns_gene_rule_t *r, const char *wh
     }
     /* would it fire for a baby with every call wt?  Then every negative baby is recalled. */
     int wt_calls_ok = !r->call_mask || (r->call_mask & (1u << NS_GCALL_WT));
-    if (!(kn && !r->call_mask) && wt_calls_ok && r->min_alleles <= 0)
+    if (wt_calls_ok && r->min_alleles <= 0)
         ns_yaml_err(&L->y, w, "%s: the rule would fire for a baby whose every call is wt (give min_alleles >= 1 or a call other than wt)", wh);
 }
 
