@@ -201,46 +201,57 @@ static void placeholders(const char *s, char *out, size_t sz)
     }
 }
 
+/* The entries of a translation table (root is a mapping); problems go to y's error list.
+ * @return the number of keys. */
+static int check_text_entries(ns_yaml_t *y, yaml_node_t *root)
+{
+    static const char *const langs[] = { "en", "zh", NULL };
+    int n_keys = 0;
+    for (yaml_node_pair_t *a = root->data.mapping.pairs.start; a < root->data.mapping.pairs.top; a++, n_keys++) {
+        yaml_node_t *k = ns_yaml_node(y, a->key), *v = ns_yaml_node(y, a->value);
+        const char *ks = ns_yaml_scalar(k);
+        for (yaml_node_pair_t *b = root->data.mapping.pairs.start; b < a; b++)
+            if (strcmp(ns_yaml_scalar(ns_yaml_node(y, b->key)), ks) == 0) {
+                ns_yaml_err(y, k, "'%s' is given twice (first at line %d)", ks, ns_yaml_pos(ns_yaml_node(y, b->key)).line);
+                break;
+            }
+        if (!ns_yaml_keys(y, v, ks, langs)) continue;
+        char ph[2][256];
+        int ok = 1;
+        for (int l = 0; langs[l]; l++) {
+            yaml_node_t *t = ns_yaml_get(y, v, langs[l]);
+            const char *ts = ns_yaml_scalar(t);
+            if (!t) ns_yaml_err(y, v, "%s: missing '%s' text", ks, langs[l]);
+            else if (!ts || !*ts) ns_yaml_err(y, t, "%s: '%s' must be a non-empty text", ks, langs[l]);
+            if (!ts || !*ts) { ok = 0; continue; }
+            placeholders(ts, ph[l], sizeof ph[l]);
+        }
+        if (ok && strcmp(ph[0], ph[1]) != 0)
+            ns_yaml_err(y, v, "%s: the en and zh texts have different {placeholders} (en: %s; zh: %s)",
+                        ks, ph[0][0] ? ph[0] : "none", ph[1][0] ? ph[1] : "none");
+    }
+    return n_keys;
+}
+
 /* Check one translation table: key: {en: "...", zh: "..."}, both non-empty, same
  * {placeholders} (a placeholder in one language only is a text that cannot be filled). */
 static int check_texts(const char *path, int quiet)
 {
-    static const char *const langs[] = { "en", "zh", NULL };
-    char *text;
-    size_t len;
     ns_panel_errs_t e;
     memset(&e, 0, sizeof e);
     int n_keys = 0;
+    char *text;
+    size_t len;
     if (ns_read_file(path, &text, &len) < 0) {
         ns_yaml_errs_add(&e, 0, 0, "cannot read: %s", strerror(errno));
     } else {
         ns_yaml_t y;
         if (ns_yaml_parse(&y, text, len, &e) == 0) {
             yaml_node_t *root = ns_yaml_root(&y);
-            for (yaml_node_pair_t *a = root->data.mapping.pairs.start; a < root->data.mapping.pairs.top; a++, n_keys++) {
-                yaml_node_t *k = ns_yaml_node(&y, a->key), *v = ns_yaml_node(&y, a->value);
-                const char *ks = ns_yaml_scalar(k);
-                for (yaml_node_pair_t *b = root->data.mapping.pairs.start; b < a; b++)
-                    if (strcmp(ns_yaml_scalar(ns_yaml_node(&y, b->key)), ks) == 0) {
-                        ns_yaml_err(&y, k, "'%s' is given twice (first at line %d)", ks,
-                                    ns_yaml_pos(ns_yaml_node(&y, b->key)).line);
-                        break;
-                    }
-                if (!ns_yaml_keys(&y, v, ks, langs)) continue;
-                char ph[2][256];
-                int ok = 1;
-                for (int l = 0; langs[l]; l++) {
-                    yaml_node_t *t = ns_yaml_get(&y, v, langs[l]);
-                    const char *ts = ns_yaml_scalar(t);
-                    if (!t) ns_yaml_err(&y, v, "%s: missing '%s' text", ks, langs[l]);
-                    else if (!ts || !*ts) ns_yaml_err(&y, t, "%s: '%s' must be a non-empty text", ks, langs[l]);
-                    if (!ts || !*ts) { ok = 0; continue; }
-                    placeholders(ts, ph[l], sizeof ph[l]);
-                }
-                if (ok && strcmp(ph[0], ph[1]) != 0)
-                    ns_yaml_err(&y, v, "%s: the en and zh texts have different {placeholders} (en: %s; zh: %s)",
-                                ks, ph[0][0] ? ph[0] : "none", ph[1][0] ? ph[1] : "none");
-            }
+            if (!root || root->type != YAML_MAPPING_NODE)
+                ns_yaml_errs_add(&e, 1, 1, "expected a mapping of translation keys");
+            else
+                n_keys = check_text_entries(&y, root);
             ns_yaml_done(&y);
         }
         free(text);
