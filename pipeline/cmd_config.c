@@ -5,10 +5,12 @@
  * key is `qc` is a QC materials file (plate map, control lots, rules) and is checked
  * against a panel, since its analyte names and well names only mean something there; a
  * file with a top-level `languages` or `text` key is a translation table (lang.h); a file
- * whose top-level key is `hearing` is a hearing protocol (hearing.h); any other file is
- * checked as a panel.  Exit status 0 when every file is clean, 1
+ * whose top-level key is `hearing` is a hearing protocol (hearing.h), `genes` a
+ * deafness-gene plate config (genes.h); any other file is checked as a panel.  Exit
+ * status 0 when every file is clean, 1
  * otherwise; `run` refuses to start on a config that fails this check.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -17,12 +19,14 @@
 #include <yaml.h>
 #include "batch.h"
 #include "cmds.h"
+#include "genes.h"
 #include "hearing.h"
 #include "log.h"
 #include "panel.h"
 #include "lang.h"
 #include "qc_config.h"
 #include "util.h"
+#include "yaml_doc.h"
 
 #define DEFAULT_PANEL "configs/panel-default.yaml"
 
@@ -32,7 +36,7 @@ static void usage(FILE *fp)
 "Usage: neoscreen config check [options] FILE...\n"
 "\n"
 "Check configs (YAML) and report every problem as FILE:LINE:COL, the offending line\n"
-"quoted after '>>>', and what is wrong.  Four kinds of file:\n"
+"quoted after '>>>', and what is wrong.  Five kinds of file:\n"
 "\n"
 "  panel    analytes, ratios, conditions (configs/panel-default.yaml): unknown\n"
 "           keys, unknown analytes in ratios or markers, borderline/critical limits\n"
@@ -49,6 +53,9 @@ static void usage(FILE *fp)
 "           the translation table.  Every key needs a text in every listed\n"
 "           language, with the same {placeholders} in each; unknown or repeated\n"
 "           keys, a default language that is not listed, malformed placeholders...\n"
+"  genes    a file whose top-level key is 'genes:' (configs/genes.yaml): deafness-\n"
+"           gene loci, plate controls and rules: duplicate loci or rule ids, rules\n"
+"           naming an unknown gene or class or matching no locus, unknown calls...\n"
 "\n"
 "Options:\n"
 "  -p, --panel FILE   panel that QC files are checked against [$NEOSCREEN_CONFIG, else\n"
@@ -67,12 +74,12 @@ static char *default_panel(const char *given)
     return ns_config_path(given, "NEOSCREEN_CONFIG", DEFAULT_PANEL);
 }
 
-enum { KIND_PANEL = 0, KIND_QC, KIND_LANG, KIND_HEARING };
+enum { KIND_PANEL = 0, KIND_QC, KIND_LANG, KIND_HEARING, KIND_GENES };
 
 /* KIND_QC if path parses as YAML whose top level is a mapping with a key "qc",
- * KIND_HEARING with a key "hearing", KIND_LANG with a key "languages" or "text", else
- * KIND_PANEL.  Anything else, including a file that cannot be read or parsed, is left to
- * the panel loader, which reports the problem. */
+ * KIND_HEARING with "hearing", KIND_GENES with "genes", KIND_LANG with "languages" or
+ * "text", else KIND_PANEL.  Anything else, including a file that cannot be read or
+ * parsed, is left to the panel loader, which reports the problem. */
 static int file_kind(const char *path)
 {
     char *text;
@@ -85,16 +92,18 @@ static int file_kind(const char *path)
     yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
     if (yaml_parser_load(&yp, &doc)) {
         yaml_node_t *root = yaml_document_get_root_node(&doc);
-        if (root && root->type == YAML_MAPPING_NODE)
+        if (root && root->type == YAML_MAPPING_NODE) {
             for (yaml_node_pair_t *a = root->data.mapping.pairs.start; a < root->data.mapping.pairs.top; a++) {
                 yaml_node_t *k = yaml_document_get_node(&doc, a->key);
                 if (!k || k->type != YAML_SCALAR_NODE) continue;
                 const char *ks = (const char *)k->data.scalar.value;
                 if (strcmp(ks, "qc") == 0) kind = KIND_QC;
                 else if (strcmp(ks, "hearing") == 0) kind = KIND_HEARING;
+                else if (strcmp(ks, "genes") == 0) kind = KIND_GENES;
                 else if ((strcmp(ks, "languages") == 0 || strcmp(ks, "text") == 0) && kind == KIND_PANEL)
                     kind = KIND_LANG;
             }
+        }
         yaml_document_delete(&doc);
     }
     yaml_parser_delete(&yp);
@@ -199,6 +208,27 @@ static int check_hearing(const char *path, int quiet)
     return bad;
 }
 
+/* Check one deafness-gene config. */
+static int check_genes(const char *path, int quiet)
+{
+    ns_panel_errs_t e;
+    ns_genes_config_t *g = ns_genes_config_load(path, &e);
+    int bad = 0;
+    if (g) {
+        if (!quiet)
+            printf("%s: ok (genes %s %s, %d-well plate: %d loci in %d genes, %d controls, %d rules)\n", path,
+                   g->name[0] ? g->name : "-", g->version[0] ? g->version : "-", g->rows * g->cols, g->n_loci,
+                   g->n_genes, g->n_controls, g->n_rules);
+        ns_genes_config_free(g);
+    } else {
+        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
+        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
+        bad = 1;
+    }
+    ns_panel_errs_free(&e);
+    return bad;
+}
+
 int ns_cmd_config(int argc, char **argv)
 {
     if (argc < 2) { usage(stdout); return 1; }
@@ -228,6 +258,10 @@ int ns_cmd_config(int argc, char **argv)
         int kind = file_kind(argv[i]);
         if (kind == KIND_HEARING) {
             bad |= check_hearing(argv[i], quiet);
+            continue;
+        }
+        if (kind == KIND_GENES) {
+            bad |= check_genes(argv[i], quiet);
             continue;
         }
         if (kind == KIND_QC) {
