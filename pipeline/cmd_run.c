@@ -28,6 +28,7 @@
 #include "json.h"
 #include "log.h"
 #include "recall.h"
+#include "run_followup.h"
 #include "score.h"
 #include "util.h"
 #include "version.h"
@@ -68,6 +69,13 @@ static void usage(FILE *fp)
 "                       across-night Westgard rules (4-1s, 10-x) and median monitoring;\n"
 "                       archives of tonight, of a later night (ISO-dated names) and\n"
 "                       second copies of a night are skipped, each with a message\n"
+"  -L, --lang CODE      language of the recall list's headers, priorities, actions and\n"
+"                       reasons: en or zh [the translation table's default]; codes\n"
+"                       and IDs never change\n"
+"      --lang-file FILE translation table [$NEOSCREEN_LANG_FILE, else configs/lang.yaml,\n"
+"                       found like -c]\n"
+"      --no-bom         recall-list.csv without the UTF-8 byte-order mark (the mark\n"
+"                       lets Excel open Chinese text; scripts may not want it)\n"
 "  -n, --night NAME     this night's name in batch.h5 and for --history ordering\n"
 "                       [NIGHT_DIR's base name]; use ISO dates (2026-11-22) so that\n"
 "                       nights sort in time\n"
@@ -91,30 +99,12 @@ static void usage(FILE *fp)
             DEFAULT_CONFIG);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The .csv files in NIGHT/plates, sorted by name.  Returns count, -1 if the directory is unreadable. */
 static int list_plates(const char *night, char ***out)
 {
     char *dir = ns_asprintf("%s/plates", night);
-    DIR *d = opendir(dir);
-    if (!d) { free(dir); return -1; }
-    char **v = NULL;
-    int n = 0, m = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        size_t L = strlen(de->d_name);
-        if (de->d_name[0] == '.' || L < 5 || !ns_strcaseeq(de->d_name + L - 4, ".csv")) continue;
-        if (n == m) v = ns_realloc(v, (size_t)(m = m ? m * 2 : 64) * sizeof *v);
-        v[n++] = ns_asprintf("%s/%s", dir, de->d_name);
-    }
-    closedir(d);
+    int n = ns_list_csv(dir, out);
     free(dir);
-    if (n) qsort(v, (size_t)n, sizeof *v, cmp_str);
-    *out = v;
     return n;
 }
 
@@ -123,7 +113,7 @@ static int list_plates(const char *night, char ***out)
 typedef struct {
     const char *night, *out, *config;
     int threads, exit_status;
-    ns_recall_stats_t recall;
+    const ns_run_fu_t *fu;
     int64_t state[NS_STATE_N];
 } run_info_t;
 
@@ -234,11 +224,7 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     }
     ns_json_end_obj(&j);
 
-    ns_json_obj(&j, "recall_list");
-    ns_json_int(&j, "infants", ri->recall.n_infants);
-    for (int q = 0; q < NS_PRIO_N; q++) ns_json_int(&j, ns_prio_name(q), ri->recall.by_prio[q]);
-    for (int q = 0; q < NS_ACT_N; q++) ns_json_int(&j, ns_action_name(q), ri->recall.by_action[q]);
-    ns_json_end_obj(&j);
+    ns_run_fu_summary(ri->fu, &j);     /* recall_list, hearing, genes */
 
     /* unmatched wells: card IDs only (no personal data), with any findings, so the lab can
      * trace the card — an unmatched positive is the worst thing to leave in a drawer */
@@ -357,23 +343,30 @@ int ns_cmd_run(int argc, char **argv)
         { "qc", required_argument, NULL, 'q' },
         { "history", required_argument, NULL, 'H' },
         { "night", required_argument, NULL, 'n' },
+        { "lang", required_argument, NULL, 'L' },
+        { "lang-file", required_argument, NULL, 'F' },
+        { "no-bom", no_argument, NULL, 'B' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     const char *out = NULL, *config = NULL, *manifest = NULL, *qc_file = NULL, *history = NULL;
-    const char *night_opt = NULL;
+    const char *night_opt = NULL, *lang_code = NULL, *lang_file = NULL;
+    int bom = 1;
     int threads = 0, ch;
     if (argc == 1) { usage(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:c:m:q:H:n:t:v:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "o:c:m:q:H:n:L:t:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'o': out = optarg; break;
         case 'c': config = optarg; break;
         case 'm': manifest = optarg; break;
         case 'q': qc_file = optarg; break;
         case 'H': history = optarg; break;
+        case 'L': lang_code = optarg; break;
+        case 'F': lang_file = optarg; break;
+        case 'B': bom = 0; break;
         case 'n': night_opt = optarg;
             if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/')) {
                 ns_error("run", "--night must be a name of 1 to 64 characters without '/'");
@@ -399,7 +392,19 @@ int ns_cmd_run(int argc, char **argv)
     threads = 1;
 #endif
 
-    /* 1. config: checked completely before anything else is touched */
+    /* 1. configs: checked completely before anything else is touched.  Every early exit
+     * goes through `done`, which frees whatever was made so far. */
+    int status = EXIT_USAGE, n_paths = 0;
+    char **paths = NULL, *night_name = NULL, *qc_path = NULL;
+    ns_qc_config_t *qcc = NULL;
+    ns_qc_history_t hist;
+    memset(&hist, 0, sizeof hist);
+    ns_run_fu_t fu;
+    memset(&fu, 0, sizeof fu);
+    ns_batch_t b;
+    memset(&b, 0, sizeof b);
+    ns_qc_result_t qres;
+    memset(&qres, 0, sizeof qres);
     char *cfg_path = ns_config_path(config, "NEOSCREEN_CONFIG", DEFAULT_CONFIG);
     ns_panel_errs_t perr;
     ns_panel_t *panel = ns_panel_load(cfg_path, &perr);
@@ -408,63 +413,43 @@ int ns_cmd_run(int argc, char **argv)
         ns_error("run", "%s: %d problem%s in the config; nothing was read or written", cfg_path, perr.n,
                  perr.n == 1 ? "" : "s");
         ns_panel_errs_free(&perr);
-        free(cfg_path);
-        return EXIT_USAGE;
+        goto done;
     }
     ns_panel_errs_free(&perr);
-    char *qc_path = ns_config_path(qc_file, "NEOSCREEN_QC", DEFAULT_QC);
-    ns_qc_config_t *qcc = ns_qc_load(qc_path, panel, &perr);
+    qc_path = ns_config_path(qc_file, "NEOSCREEN_QC", DEFAULT_QC);
+    qcc = ns_qc_load(qc_path, panel, &perr);
     if (!qcc) {
         ns_panel_errs_print(stderr, "neoscreen run", qc_path, NULL, &perr);
         ns_error("run", "%s: %d problem%s in the QC config; nothing was read or written", qc_path, perr.n,
                  perr.n == 1 ? "" : "s");
         ns_panel_errs_free(&perr);
-        ns_panel_free(panel);
-        free(cfg_path);
-        free(qc_path);
-        return EXIT_USAGE;
+        goto done;
     }
     ns_panel_errs_free(&perr);
+    if (ns_run_fu_configs(&fu, lang_file, lang_code) < 0) goto done;
     /* the night's name: --night, else its directory's base name ("nights/2026-11-22/" -> "2026-11-22") */
-    char *night_name = ns_strdup(night_opt ? night_opt : night);
+    night_name = ns_strdup(night_opt ? night_opt : night);
     for (size_t L = strlen(night_name); L > 1 && night_name[L - 1] == '/'; L--) night_name[L - 1] = 0;
     if (strrchr(night_name, '/')) memmove(night_name, strrchr(night_name, '/') + 1, strlen(strrchr(night_name, '/')));
-    ns_qc_history_t hist;
-    memset(&hist, 0, sizeof hist);
-    if (history && ns_qc_history_load(&hist, history, panel, qcc->history_plates, night_name) < 0) {
-        free(night_name);
-        ns_qc_free(qcc);
-        ns_panel_free(panel);
-        free(cfg_path);
-        free(qc_path);
-        return EXIT_USAGE;
-    }
+    if (history && ns_qc_history_load(&hist, history, panel, qcc->history_plates, night_name) < 0) goto done;
 
-    char **paths = NULL;
-    int n_paths = list_plates(night, &paths);
+    n_paths = list_plates(night, &paths);
     if (n_paths < 0) {
         ns_error_errno("run", "cannot read %s/plates", night);
-        ns_panel_free(panel);
-        free(cfg_path);
-        return EXIT_USAGE;
+        n_paths = 0;
+        goto done;
     }
     struct stat st;
     if (ns_mkdir_p(out) < 0 || stat(out, &st) < 0 || !S_ISDIR(st.st_mode) || access(out, W_OK | X_OK) < 0) {
         if (errno == 0 || (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))) errno = ENOTDIR;
         ns_error_errno("run", "cannot write into output directory %s", out);
-        ns_panel_free(panel);
-        free(cfg_path);
-        for (int k = 0; k < n_paths; k++) free(paths[k]);
-        free(paths);
-        return EXIT_USAGE;
+        goto done;
     }
     ns_info(1, "run", "panel %s %s (%d analytes, %d ratios, %d conditions), %d threads",
             panel->name, panel->version, panel->n_analytes, panel->n_ratios, panel->n_conds, threads);
 
     /* 2. ingest */
-    int status = 0;
-    ns_batch_t b;
-    memset(&b, 0, sizeof b);
+    status = 0;
     b.panel = panel;
     b.plate_map = qcc->well_type;
     b.night = night_name;
@@ -488,12 +473,13 @@ int ns_cmd_run(int argc, char **argv)
     ns_batch_join(&b);
     ns_info(1, "ingest", "%d plates, %lld wells, %d quarantined (%lld wells)", n_paths,
             (long long)b.wells_read, n_quar, (long long)b.n_quarantined_wells);
+    int fu_flags = ns_run_fu_inputs(&fu, night);        /* hearing.csv, genes/<plate>.csv */
+    if (fu_flags & 1) status |= EXIT_PARTIAL;
+    if (fu_flags & 2) status |= EXIT_QC_HOLD;
 
     /* 3. kernels and states */
     if (ns_batch_score(&b) < 0) status |= EXIT_OUTPUT;
     /* plate QC: controls, blanks, patient medians; rejected plates' patients -> qc_hold */
-    ns_qc_result_t qres;
-    memset(&qres, 0, sizeof qres);
     if (ns_plate_qc_run(&b, qcc, history ? &hist : NULL, &qres) < 0) status |= EXIT_OUTPUT;
     b.qc = &qres;
     if (qres.n_rejected) status |= EXIT_QC_HOLD;
@@ -506,6 +492,7 @@ int ns_cmd_run(int argc, char **argv)
 
     run_info_t ri;
     memset(&ri, 0, sizeof ri);
+    ri.fu = &fu;
     ri.night = night;
     ri.out = out;
     ri.threads = threads;
@@ -527,7 +514,7 @@ int ns_cmd_run(int argc, char **argv)
         ns_error_errno("run", "cannot remove the previous %s", p_sum);
         status |= EXIT_OUTPUT;
     }
-    if (ns_recall_write(p_recall, &b, &ri.recall) < 0) status |= EXIT_OUTPUT;
+    if (ns_run_fu_write(&fu, &b, out, bom) < 0) status |= EXIT_OUTPUT;
     char *p_rerun = ns_asprintf("%s/plates-to-rerun.csv", out);
     if (write_rerun(p_rerun, &b, &qres) < 0) status |= EXIT_OUTPUT;
     free(p_rerun);
@@ -543,17 +530,19 @@ int ns_cmd_run(int argc, char **argv)
     ri.exit_status = status;
     if (write_summary(p_sum, &b, &ri) < 0) status |= EXIT_OUTPUT;
     ns_info(1, "run", "recall list: %lld infants (%lld critical, %lld urgent, %lld routine) -> %s",
-            (long long)ri.recall.n_infants, (long long)ri.recall.by_prio[NS_PRIO_CRITICAL],
-            (long long)ri.recall.by_prio[NS_PRIO_URGENT], (long long)ri.recall.by_prio[NS_PRIO_ROUTINE], out);
+            (long long)fu.stats.n_rows, (long long)fu.stats.by_prio[NS_PRIO_CRITICAL],
+            (long long)fu.stats.by_prio[NS_PRIO_URGENT], (long long)fu.stats.by_prio[NS_PRIO_ROUTINE], out);
     ns_info(1, "main", "Version %s; exit status %d; Real time: %.3f sec; CPU: %.3f sec; Peak RSS: %.3f GB",
             NS_VERSION, status, ns_wall_s(), ns_cpu_s(), (double)ns_peak_rss_kb() / 1048576.0);
 
     free(cmdline);
     free(p_recall); free(p_h5); free(p_sum);
+done:
     for (int k = 0; k < n_paths; k++) free(paths[k]);
     free(paths);
     ns_plate_qc_free(&qres, b.n_plates);
     ns_batch_free(&b);
+    ns_run_fu_free(&fu);
     ns_qc_history_free(&hist);
     free(night_name);
     ns_qc_free(qcc);

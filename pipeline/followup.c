@@ -61,7 +61,10 @@ static int cmp_row(const void *a, const void *b)
     if (x->priority != y->priority) return x->priority - y->priority;
     int xn = isnan(x->due_h), yn = isnan(y->due_h);
     if (xn != yn) return xn - yn;                      /* a deadline before none */
-    if (!xn && x->due_h != y->due_h) return x->due_h < y->due_h ? -1 : 1;
+    if (!xn) {                                         /* by the day shown in due_by */
+        double dx = floor(x->due_h / 24.0), dy = floor(y->due_h / 24.0);
+        if (dx != dy) return dx < dy ? -1 : 1;
+    }
     return strcmp(x->infant_id, y->infant_id);
 }
 

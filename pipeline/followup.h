@@ -90,8 +90,8 @@ typedef struct {
                               in the order they were found) */
 } ns_fu_list_t;
 
-/* Merge findings by infant_id into rows sorted by priority, then due date (none last),
- * then infant_id, byte-wise: the same findings give the same list.  Deadlines resolve
+/* Merge findings by infant_id into rows sorted by priority, then due date (the day, as
+ * due_by shows it; none last), then infant_id, byte-wise: the same findings give the same list.  Deadlines resolve
  * against the manifest: NS_DUE_BIRTH the infant's birth_time, NS_DUE_COLLECTION the
  * card's collection_time, NS_DUE_TEST the finding's test time; a reference time that is
  * unknown gives no deadline.  fs must outlive out. */

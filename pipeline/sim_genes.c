@@ -25,9 +25,9 @@
  *   - Fails: 0.1 % of samples fail at every locus (no DNA on the punch), 0.1 % at one locus
  *     [K]: ~0.2 % of samples carry a fail call.
  *
- * Plates: 96 wells, A01 wt_control (every locus wt), B01 pos_control (GJB2:c.235delC het,
- * SLC26A4:c.919-2A>G het, MT-RNR1:m.1555A>G homoplasmic, the rest wt), C01 blank (every
- * locus fail), samples from D01 column-major, as on the MS/MS plates.  Control positions
+ * Plates: 96 wells, A01 wt_control (every locus wt), B01 pos_control (every nuclear locus
+ * het, both MT-RNR1 variants homoplasmic: the mixed control of configs/genes.yaml), C01
+ * blank (every locus fail), samples from D01 column-major, as on the MS/MS plates.  Control positions
  * are local practice (DOMAIN §5.3: no standard); a gene config lists them.
  */
 #include <errno.h>
@@ -75,8 +75,12 @@ static const char *const gene_names[] = { "GJB2", "SLC26A4", "MT-RNR1", "GJB3" }
 /* Control wells. */
 static const struct { const char *well, *type, *sample_id; int call[NS_SIM_GENE_LOCI]; } controls[N_CTL] = {
     { "A01", "wt_control",  "GENE-CTRL-WT",  { 0 } },
+    /* a mixed positive control: every nuclear locus het, both mtDNA variants present (as
+     * configs/genes.yaml expects: the control then proves every locus can call a variant) */
     { "B01", "pos_control", "GENE-CTRL-POS",
-      { [L_235] = NS_SIM_HET, [L_919] = NS_SIM_HET, [L_1555] = NS_SIM_HOMOPLASMIC } },
+      { [L_35] = NS_SIM_HET, [L_176] = NS_SIM_HET, [L_235] = NS_SIM_HET, [L_299] = NS_SIM_HET,
+        [L_919] = NS_SIM_HET, [L_2168] = NS_SIM_HET, [L_1494] = NS_SIM_HOMOPLASMIC,
+        [L_1555] = NS_SIM_HOMOPLASMIC, [L_GJB3] = NS_SIM_HET } },
     { "C01", "blank",       "BLANK",
       { NS_SIM_FAIL, NS_SIM_FAIL, NS_SIM_FAIL, NS_SIM_FAIL, NS_SIM_FAIL, NS_SIM_FAIL,
         NS_SIM_FAIL, NS_SIM_FAIL, NS_SIM_FAIL } },

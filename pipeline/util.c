@@ -1,5 +1,6 @@
 /* util.c — see util.h. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
@@ -168,4 +169,29 @@ void ns_format_date(double hours, char out[16])
     const unsigned m = mp < 10 ? mp + 3 : mp - 9;
     long y = (long)yoe + era * 400 + (m <= 2);
     snprintf(out, 16, "%04d-%02d-%02d", (int)(y % 10000), (int)(m % 100), (int)(d % 100));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ns_list_csv(const char *dir, char ***out)
+{
+    DIR *d = opendir(dir);
+    *out = NULL;
+    if (!d) return -1;
+    char **v = NULL;
+    int n = 0, m = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t L = strlen(de->d_name);
+        if (de->d_name[0] == '.' || L < 5 || !ns_strcaseeq(de->d_name + L - 4, ".csv")) continue;
+        if (n == m) v = ns_realloc(v, (size_t)(m = m ? m * 2 : 64) * sizeof *v);
+        v[n++] = ns_asprintf("%s/%s", dir, de->d_name);
+    }
+    closedir(d);
+    if (n) qsort(v, (size_t)n, sizeof *v, cmp_str);
+    *out = v;
+    return n;
 }

@@ -30,6 +30,11 @@ char *ns_config_path(const char *given, const char *env, const char *rel);
 /* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
 int ns_mkdir_p(const char *path);
 
+/* The .csv files (any case, not hidden) in dir, as "dir/name", sorted by name (byte
+ * order); *out is malloc'd (free each and the array).  @return count, -1 if dir cannot be
+ * read (errno set; *out NULL). */
+int ns_list_csv(const char *dir, char ***out);
+
 /* "YYYY-MM-DDTHH:MM[:SS][Z]" (or a space for T): hours since 1970-01-01T00:00, NAN if
  * invalid (bad field, day not in month, 29 Feb of a common year, trailing text). */
 double ns_parse_time_h(const char *s);

@@ -66,12 +66,13 @@ recall_rows=$(($(wc -l < "$T/o1/recall-list.csv") - 1))
 check "summary: recall list count matches the file" test "$(json "$T/o1/summary.json" 'd["recall_list"]["infants"]')" -eq "$recall_rows"
 
 # sorted by priority, then infant
-check "recall list sorted by priority then infant_id" "$PY" -c '
+check "recall list sorted by priority, then due_by (none last), then infant_id; one row per infant" "$PY" -c '
 import csv, sys
 rank = {"critical": 0, "urgent": 1, "routine": 2}
-rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
-keys = [(rank[r["priority"]], r["infant_id"].encode()) for r in rows]
-sys.exit(0 if keys == sorted(keys) and len(set(k[1] for k in keys)) == len(keys) else 1)' "$T/o1/recall-list.csv"
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig")))
+keys = [(rank[r["priority"]], r["due_by"] or "9999-99-99", r["infant_id"].encode()) for r in rows]
+sys.exit(0 if keys == sorted(keys) and len(set(k[2] for k in keys)) == len(keys) else 1)' "$T/o1/recall-list.csv"
+check "recall-list.csv starts with a UTF-8 BOM (Excel reads Chinese text)" test "$(head -c 3 "$T/o1/recall-list.csv" | od -An -tx1 | tr -d ' ')" = efbbbf
 
 # personal data never on stderr
 "$PY" -c '

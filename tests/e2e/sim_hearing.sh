@@ -137,7 +137,7 @@ for c in ("initial_refer_unilateral", "initial_refer_bilateral", "rescreen_refer
 plates = sorted(glob.glob(night + "/genes/*.csv"))
 ok("gene plates written (genes/G<date>-<n>.csv)", plates and all(os.path.basename(p).startswith("G20261122-") for p in plates))
 hdr_ok, ctl_ok, ids_ok, calls_ok, samples = True, True, True, True, []
-POS = {"GJB2:c.235delC": "het", "SLC26A4:c.919-2A>G": "het", "MT-RNR1:m.1555A>G": "homoplasmic"}
+POS = {l: ("homoplasmic" if l.startswith("MT-RNR1") else "het") for l in LOCI}
 for p in plates:
     g = rows(p)
     hdr_ok &= g[0] == ["plate_id", "well", "sample_id", "sample_type"] + LOCI
