@@ -526,7 +526,7 @@ int ns_cmd_run(int argc, char **argv)
         strcpy(cmdline, "neoscreen");
         for (int i = 0; i < argc; i++) { strcat(cmdline, " "); strcat(cmdline, argv[i]); }
     }
-    if (ns_write_hdf5(p_h5, &b, cmdline) < 0) status |= EXIT_OUTPUT;
+    if (ns_write_hdf5(p_h5, &b, &fu, cmdline) < 0) status |= EXIT_OUTPUT;
     ri.exit_status = status;
     if (write_summary(p_sum, &b, &ri) < 0) status |= EXIT_OUTPUT;
     ns_info(1, "run", "recall list: %lld infants (%lld critical, %lld urgent, %lld routine) -> %s",

@@ -29,7 +29,7 @@
 #include "json.h"
 #include "lang.h"
 
-typedef struct {
+typedef struct ns_run_fu {
     /* configs */
     char *lang_path, *hearing_path, *genes_path;
     ns_lang_t *lang;

@@ -22,6 +22,7 @@
 #include "atomic_file.h"
 #include "log.h"
 #include "plate_qc.h"
+#include "run_followup.h"
 #include "sha256.h"
 #include "util.h"
 #include "version.h"
@@ -812,6 +813,192 @@ static int write_unplated(wctx_t *w, const ns_batch_t *b)
     return r;
 }
 
+/* ------------------------------------------------------------------ follow-up */
+
+/* A text (a config file) as a scalar string dataset with its sha256 and path. */
+static int write_text(wctx_t *w, const char *name, const char *text, const char *path)
+{
+    size_t len = text ? strlen(text) : 0;
+    char sha[65], zero = 0;
+    ns_sha256_hex(text ? text : "", len, sha);
+    hid_t t = str_fixed(len ? len : 1, H5T_STR_NULLPAD);
+    if (t < 0) return fail(w, "making the string type of %s", name);
+    int r = -1;
+    hid_t d = create_ds(w, name, t, 0, NULL, 0, 0);
+    if (d >= 0) {
+        if (H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, len ? (const void *)text : &zero) < 0)
+            fail(w, "writing %s", name);
+        else if (attr_str(w, d, name, "sha256", sha) == 0)
+            r = attr_str(w, d, name, "path", path);
+        if (close_ds(w, d, name) < 0) r = -1;
+    }
+    close_type(t);
+    return r;
+}
+
+typedef struct {
+    const ns_run_fu_t *fu;
+    char t[24], due[16], args[NS_FU_MAX_ARGS * (NS_FU_ARG_MAX + 18)];
+} fctx_t;
+
+/* risk_factors is free text that may be clinical: only its presence is archived */
+static const col_t hearing_cols[] = {
+    { "infant_id", K_STR }, { "test_time", K_STR }, { "stage", K_STR }, { "method", K_STR },
+    { "left", K_STR }, { "right", K_STR }, { "nicu_days", K_F64 }, { "risk_factors", K_I8 },
+    { "line", K_I32 },
+};
+
+static void hearing_row(void *ctx, int64_t i, cell_t *o)
+{
+    fctx_t *x = ctx;
+    const ns_hearing_rec_t *r = &x->fu->hrec.v[i];
+    double t = r->test_time_h;
+    ns_format_date(t, x->due);
+    double hm = t - floor(t / 24.0) * 24.0;
+    snprintf(x->t, sizeof x->t, "%sT%02d:%02d", x->due, (int)hm % 24, (int)lround((hm - floor(hm)) * 60.0) % 60);
+    o[0].s = r->infant_id;
+    o[1].s = x->t;
+    o[2].s = ns_hearing_stage_name(r->stage);
+    o[3].s = ns_hearing_method_name(r->method);
+    o[4].s = ns_hearing_result_name(r->ear[0]);
+    o[5].s = ns_hearing_result_name(r->ear[1]);
+    o[6].f = r->nicu_days;
+    o[7].i = r->risk;
+    o[8].i = r->line;
+}
+
+static const col_t gplate_cols[] = {
+    { "plate_id", K_STR }, { "file", K_STR }, { "sha256", K_STR }, { "encoding", K_STR },
+    { "status", K_STR }, { "reason", K_STR }, { "n_wells", K_I64 },
+};
+
+static void gplate_row(void *ctx, int64_t k, cell_t *o)
+{
+    const ns_gene_plate_t *pl = &((fctx_t *)ctx)->fu->genes.plates[k];
+    o[0].s = pl->id;
+    o[1].s = pl->name;
+    o[2].s = pl->sha256;
+    o[3].s = pl->encoding;
+    o[4].s = ns_gene_plate_status_name(pl->status);
+    o[5].s = pl->error ? pl->error : pl->reason;
+    o[6].i = pl->n_wells;
+}
+
+static const col_t gsample_cols[] = {
+    { "sample_id", K_STR }, { "plate_id", K_STR }, { "well", K_STR }, { "state", K_STR },
+};
+
+static void gsample_row(void *ctx, int64_t i, cell_t *o)
+{
+    const ns_genes_night_t *g = &((fctx_t *)ctx)->fu->genes;
+    o[0].s = g->sample_id[i];
+    o[1].s = g->plates[g->plate[i]].id;
+    o[2].s = g->well[i];
+    o[3].s = ns_gene_state_name(g->state[i]);
+}
+
+static const col_t finding_cols[] = {
+    { "infant_id", K_STR }, { "sample_id", K_STR }, { "source", K_STR }, { "code", K_STR },
+    { "priority", K_STR }, { "action", K_STR }, { "due_by", K_STR }, { "reason", K_STR },
+    { "args", K_STR },
+};
+
+static void finding_row(void *ctx, int64_t k, cell_t *o)
+{
+    fctx_t *x = ctx;
+    const ns_fu_list_t *l = &x->fu->list;
+    const ns_finding_t *f = &x->fu->findings.v[l->order[k]];
+    static const char *const src[NS_SRC_N] = { "msms", "hearing", "gene" };
+    o[0].s = f->infant_id;
+    o[1].s = f->sample_id;
+    o[2].s = src[f->source];
+    o[3].s = f->code;
+    o[4].s = f->note_only ? "" : ns_prio_name(f->priority);
+    o[5].s = f->note_only ? "" : f->action;
+    x->due[0] = 0;
+    if (!f->note_only && f->due_from == NS_DUE_TEST) ns_format_date(f->test_time_h + f->due_hours, x->due);
+    o[6].s = x->due;        /* birth-based deadlines resolve per row: see /followup/rows */
+    o[7].s = f->reason;
+    size_t n = 0;
+    x->args[0] = 0;
+    for (int a = 0; a < f->n_args; a++)
+        n += (size_t)snprintf(x->args + n, sizeof x->args - n, "%s%s=%s", a ? "; " : "", f->arg_name[a], f->arg[a]);
+    o[8].s = x->args;
+}
+
+static const col_t furow_cols[] = {
+    { "infant_id", K_STR }, { "priority", K_STR }, { "due_by", K_STR }, { "sources", K_STR },
+    { "first_finding", K_I64 }, { "n_findings", K_I64 },
+};
+
+static void furow_row(void *ctx, int64_t g, cell_t *o)
+{
+    fctx_t *x = ctx;
+    const ns_fu_row_t *r = &x->fu->list.rows[g];
+    o[0].s = r->infant_id;
+    o[1].s = ns_prio_name(r->priority);
+    ns_format_date(r->due_h, x->due);
+    o[2].s = x->due;
+    static const char *const src[NS_SRC_N] = { "msms", "hearing", "gene" };
+    x->t[0] = 0;
+    for (int s = 0; s < NS_SRC_N; s++)
+        if ((r->sources >> s) & 1u) {
+            strncat(x->t, x->t[0] ? ";" : "", sizeof x->t - strlen(x->t) - 1);
+            strncat(x->t, src[s], sizeof x->t - strlen(x->t) - 1);
+        }
+    o[3].s = x->t;
+    o[4].i = r->f0;
+    o[5].i = r->f1 - r->f0;
+}
+
+/* /hearing, /genes and /followup: the other screens of the night and the list made of
+ * them (no names or phones: the list itself is recall-list.csv / .xlsx) */
+static int write_followup(wctx_t *w, const ns_run_fu_t *fu)
+{
+    fctx_t x = { .fu = fu };
+    if (create_group(w, "/followup") < 0) return -1;
+    int r = write_table(w, "/followup/rows", furow_cols, NCOLS(furow_cols), fu->list.n, furow_row, &x);
+    if (r == 0) r = write_table(w, "/followup/findings", finding_cols, NCOLS(finding_cols), fu->findings.n,
+                                finding_row, &x);
+    if (r == 0) r = attr_str_at(w, "/followup", "language", ns_lang_code(fu->lang));
+    if (r == 0) r = attr_str_at(w, "/followup", "lang_sha256", ns_lang_sha256(fu->lang));
+
+    if (r == 0) r = create_group(w, "/hearing");
+    if (r == 0) r = write_text(w, "/hearing/protocol_yaml", fu->hcfg->text, fu->hcfg->path);
+    if (r == 0 && fu->have_hearing) {
+        r = write_table(w, "/hearing/records", hearing_cols, NCOLS(hearing_cols), fu->hrec.n, hearing_row, &x);
+        if (r == 0) r = attr_str_at(w, "/hearing/records", "file_sha256", fu->hrec.sha256);
+    }
+
+    if (r == 0) r = create_group(w, "/genes");
+    if (r == 0) r = write_text(w, "/genes/config_yaml", fu->gcfg->text, fu->gcfg->path);
+    if (r == 0 && fu->have_genes) {
+        const ns_genes_night_t *g = &fu->genes;
+        const int nl = fu->gcfg->n_loci;
+        r = write_table(w, "/genes/plates", gplate_cols, NCOLS(gplate_cols), g->n_plates, gplate_row, &x);
+        if (r == 0) r = write_table(w, "/genes/samples", gsample_cols, NCOLS(gsample_cols), g->n, gsample_row, &x);
+        if (r == 0) {                           /* calls [sample][locus], column-major for write_matrix */
+            uint8_t *cm = ns_malloc((size_t)(g->n * nl > 0 ? g->n * nl : 1));
+            for (int64_t i = 0; i < g->n; i++)
+                for (int l = 0; l < nl; l++) cm[(size_t)l * (size_t)g->n + (size_t)i] = g->call[(size_t)i * (size_t)nl + (size_t)l];
+            r = write_matrix(w, "/genes/calls", cm, 1, g->n, nl, 0, "sample,locus");
+            free(cm);
+        }
+        if (r == 0) {
+            const char **ln = ns_malloc((size_t)(nl ? nl : 1) * sizeof *ln);
+            for (int l = 0; l < nl; l++) ln[l] = fu->gcfg->loci[l].id;
+            r = attr_strs_at(w, "/genes/calls", "loci", ln, nl);
+            free(ln);
+        }
+        if (r == 0) {
+            const char *cn[NS_GCALL_N];
+            for (int c = 0; c < NS_GCALL_N; c++) cn[c] = ns_gene_call_name(c);
+            r = attr_strs_at(w, "/genes/calls", "names", cn, NS_GCALL_N);
+        }
+    }
+    return r;
+}
+
 /* A [rows][cols] matrix given row-major in buf (esz 8: double, 4: uint32), chunked and
  * compressed like the batch matrices. */
 static int write_rowmajor(wctx_t *w, const char *name, const void *buf, size_t esz,
@@ -952,7 +1139,7 @@ static int check_batch(wctx_t *w, const ns_batch_t *b)
  * image (caller frees).  HDF5 itself never touches the disk: HDF5 1.10 does not recover
  * from a failed write of its own (after a failed H5Fclose, e.g. on a full disk, the
  * library crashes at exit), so all file I/O is done by atomic_file.c instead. */
-static int build_image(wctx_t *w, const ns_batch_t *b, const char *cmdline, const char *sha,
+static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, const char *cmdline, const char *sha,
                        const char *label, void **img, size_t *len)
 {
     const ns_panel_t *p = b->panel;
@@ -982,6 +1169,7 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const char *cmdline, cons
     if (r == 0) r = write_calls(w, b);
     if (r == 0) r = write_unplated(w, b);
     if (r == 0 && b->qc) r = write_qc(w, b);
+    if (r == 0 && fu) r = write_followup(w, fu);
     if (r == 0 && H5Fflush(w->f, H5F_SCOPE_GLOBAL) < 0) r = fail(w, "flushing the archive");
     if (r == 0) {
         ssize_t n = H5Fget_file_image(w->f, NULL, 0);
@@ -1030,7 +1218,7 @@ static int store_image(wctx_t *w, const char *path, const void *img, size_t len)
     return r;
 }
 
-int ns_write_hdf5(const char *path, const ns_batch_t *b, const char *cmdline)
+int ns_write_hdf5(const char *path, const ns_batch_t *b, const ns_run_fu_t *fu, const char *cmdline)
 {
     H5E_auto2_t old_fn = NULL;
     void *old_data = NULL;
@@ -1057,7 +1245,7 @@ int ns_write_hdf5(const char *path, const ns_batch_t *b, const char *cmdline)
     }
     if (check_batch(&w, b) < 0) goto out;
     char *label = ns_atomic_tmpname(path);      /* a name for HDF5's open-file table only */
-    r = build_image(&w, b, cmdline, sha, label, &img, &len);
+    r = build_image(&w, b, fu, cmdline, sha, label, &img, &len);
     free(label);
     if (r == 0) r = store_image(&w, path, img, len);
 out:

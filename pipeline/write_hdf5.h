@@ -121,12 +121,15 @@
  * full disk for instance, the library crashes at exit and the run's exit status is lost).
  * @param path     final file name; its directory must exist
  * @param b        the batch (b->panel required); not modified
+ * @param fu       hearing records, gene plates and the follow-up list (/hearing, /genes,
+ *                 /followup), or NULL for none
  * @param cmdline  command line to record, or NULL
  * A batch whose QC result is inconsistent (a control observation with a level, analyte
  * or plate out of range; a QC config digest that does not match its text) is refused.
  * @return 0, or -1 after reporting through ns_error("run", ...) what failed and on which
  *         file; the temporary file is then removed and path is untouched.  HDF5's own error
  *         printing is switched off during the call (and restored afterwards). */
-int ns_write_hdf5(const char *path, const ns_batch_t *b, const char *cmdline);
+struct ns_run_fu;
+int ns_write_hdf5(const char *path, const ns_batch_t *b, const struct ns_run_fu *fu, const char *cmdline);
 
 #endif

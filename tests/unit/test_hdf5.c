@@ -469,7 +469,7 @@ static int write_capture(const char *path, const ns_batch_t *b, const char *cmd,
     int fd = mkstemp(tmpl), saved = dup(2);
     assert_true(fd >= 0 && saved >= 0);
     dup2(fd, 2);
-    int r = ns_write_hdf5(path, b, cmd);
+    int r = ns_write_hdf5(path, b, NULL, cmd);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
@@ -512,7 +512,7 @@ static void test_roundtrip(void **state)
     char *dir = mkdir_tmp(), path[512];
     snprintf(path, sizeof path, "%s/night.h5", dir);
 
-    assert_int_equal(ns_write_hdf5(path, &x->b, "neoscreen run -t 2 night/"), 0);
+    assert_int_equal(ns_write_hdf5(path, &x->b, NULL, "neoscreen run -t 2 night/"), 0);
 
     /* mode 0644, and only the final file is left */
     struct stat st;
@@ -848,8 +848,8 @@ static void test_deterministic_overwrite(void **state)
     char *dir = mkdir_tmp(), a[512], b[512];
     snprintf(a, sizeof a, "%s/a.h5", dir);
     snprintf(b, sizeof b, "%s/b.h5", dir);
-    assert_int_equal(ns_write_hdf5(a, &x->b, "cmd"), 0);
-    assert_int_equal(ns_write_hdf5(b, &x->b, "cmd"), 0);
+    assert_int_equal(ns_write_hdf5(a, &x->b, NULL, "cmd"), 0);
+    assert_int_equal(ns_write_hdf5(b, &x->b, NULL, "cmd"), 0);
     size_t la, lb;
     char *ba = read_all(a, &la), *bb = read_all(b, &lb);
     assert_int_equal(la, lb);
@@ -859,7 +859,7 @@ static void test_deterministic_overwrite(void **state)
 
     /* overwrite a with a different batch: the new content is there */
     x->conc[0] = 99.5;
-    assert_int_equal(ns_write_hdf5(a, &x->b, NULL), 0);
+    assert_int_equal(ns_write_hdf5(a, &x->b, NULL, NULL), 0);
     hid_t f = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     double v[N_ROWS][3];
@@ -947,7 +947,7 @@ static void test_many_rows(void **state)
 
     char *dir = mkdir_tmp(), path[512];
     snprintf(path, sizeof path, "%s/big.h5", dir);
-    assert_int_equal(ns_write_hdf5(path, b, "big"), 0);
+    assert_int_equal(ns_write_hdf5(path, b, NULL, "big"), 0);
 
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
@@ -1016,7 +1016,7 @@ static void test_empty_and_not_computed(void **state)
     ns_batch_t e;
     memset(&e, 0, sizeof e);
     e.panel = &x->p;
-    assert_int_equal(ns_write_hdf5(path, &e, "empty"), 0);
+    assert_int_equal(ns_write_hdf5(path, &e, NULL, "empty"), 0);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     hsize_t dims[2];
@@ -1039,7 +1039,7 @@ static void test_empty_and_not_computed(void **state)
     x->b.flag = NULL;
     x->b.call = NULL;
     x->b.state = NULL;
-    assert_int_equal(ns_write_hdf5(path, &x->b, "early"), 0);
+    assert_int_equal(ns_write_hdf5(path, &x->b, NULL, "early"), 0);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     assert_false(link_exists(f, "/ratios"));
@@ -1068,7 +1068,7 @@ static void test_failure_midway_keeps_previous(void **state)
     fx_init(x);
     char *dir = mkdir_tmp(), path[512], err[2048];
     snprintf(path, sizeof path, "%s/night.h5", dir);
-    assert_int_equal(ns_write_hdf5(path, &x->b, "first"), 0);
+    assert_int_equal(ns_write_hdf5(path, &x->b, NULL, "first"), 0);
     size_t l0, l1;
     char *before = read_all(path, &l0);
     assert_true(l0 < 60000);
@@ -1162,7 +1162,7 @@ static void test_qc_roundtrip(void **state)
     snprintf(path, sizeof path, "%s/night.h5", dir);
 
     /* without QC, without a night: no /qc, night "" */
-    assert_int_equal(ns_write_hdf5(path, &x->b, "cmd"), 0);
+    assert_int_equal(ns_write_hdf5(path, &x->b, NULL, "cmd"), 0);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     assert_false(link_exists(f, "/qc"));
@@ -1212,7 +1212,7 @@ static void test_qc_roundtrip(void **state)
     qc.n_warning = 1;
     x->b.qc = &qc;
     x->b.night = "2026-11-22";
-    assert_int_equal(ns_write_hdf5(path, &x->b, "cmd"), 0);
+    assert_int_equal(ns_write_hdf5(path, &x->b, NULL, "cmd"), 0);
 
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
@@ -1343,7 +1343,7 @@ static void test_qc_roundtrip(void **state)
     /* byte-identical when written again */
     char path2[600];
     snprintf(path2, sizeof path2, "%s/again.h5", dir);
-    assert_int_equal(ns_write_hdf5(path2, &x->b, "cmd"), 0);
+    assert_int_equal(ns_write_hdf5(path2, &x->b, NULL, "cmd"), 0);
     size_t l1, l2;
     char *b1 = read_all(path, &l1), *b2 = read_all(path2, &l2);
     assert_int_equal(l1, l2);

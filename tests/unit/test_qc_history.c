@@ -204,7 +204,7 @@ static void write_night(const char *dir, const char *sub, const ns_batch_t *b, c
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", d);
     assert_int_equal(system(cmd), 0);
     snprintf(out, outsz, "%s/batch.h5", d);
-    assert_int_equal(ns_write_hdf5(out, b, "test"), 0);
+    assert_int_equal(ns_write_hdf5(out, b, NULL, "test"), 0);
 }
 
 /* Run ns_qc_history_load with stderr captured into err. */
