@@ -1,0 +1,187 @@
+#!/bin/bash
+# tests/e2e/followup.sh — one recall list per baby: MS/MS, hearing and gene reasons merged,
+# deadlines, CSV and XLSX the same, Chinese, formula injection, archive and summary.
+#
+# Works on a simulated night with --every-condition --genes, edited so that chosen babies
+# have chosen hearing records.  Prints "ok - NAME" / "not ok - NAME: why".
+set -u
+NS=${NS:-$PWD/neoscreen}
+PY=/usr/bin/python3
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1: $2"; }
+
+N="$T/n"
+"$NS" simulate -v 0 -o "$N" -n 600 -s 4242 --every-condition --genes 2> "$T/sim.err" || nok "simulate" "$(cat "$T/sim.err")"
+
+# Chosen babies: X = an injected MSUD case (metabolic), given a unilateral initial refer;
+# Y = a baby with no MS/MS finding, 9 days in NICU, screened by TEOAE only and passing;
+# Z = a recalled baby whose hospital and mother's name look like formulas.
+"$PY" - "$N" > "$T/ids" <<'EOF'
+import csv, sys
+n = sys.argv[1]
+truth = list(csv.DictReader(open(n + "/truth.csv", encoding="utf-8")))
+x = next(t["infant_id"] for t in truth if t["condition"] == "MSUD")
+hot = {t["infant_id"] for t in truth}
+tg = {r["infant_id"] for r in csv.DictReader(open(n + "/truth-genes.csv", encoding="utf-8"))}
+th = {r["infant_id"] for r in csv.DictReader(open(n + "/truth-hearing.csv", encoding="utf-8"))}
+man = list(csv.DictReader(open(n + "/manifest.csv", encoding="utf-8")))
+y = next(r["infant_id"] for r in man if r["infant_id"] not in hot | tg | th and r["nicu"] == "0"
+         and r["transfusion"] == "0" and r["specimen"] == "initial")
+z = next(t["infant_id"] for t in truth if t["condition"] == "PKU")
+rows = list(csv.DictReader(open(n + "/hearing.csv", encoding="utf-8")))
+hdr = list(rows[0].keys())
+out = []
+for r in rows:
+    if r["infant_id"] in (x, y):
+        continue
+    out.append(r)
+birth = {r["infant_id"]: r["birth_time"] for r in man}
+out.append({"infant_id": x, "test_time": birth[x][:10] + "T23:00", "stage": "initial", "method": "TEOAE",
+            "left": "refer", "right": "pass", "nicu_days": "0", "risk_factors": ""})
+out.append({"infant_id": y, "test_time": birth[y][:10] + "T23:00", "stage": "initial", "method": "TEOAE",
+            "left": "pass", "right": "pass", "nicu_days": "9", "risk_factors": ""})
+w = csv.DictWriter(open(n + "/hearing.csv", "w", encoding="utf-8", newline=""), hdr, lineterminator="\n")
+w.writeheader()
+w.writerows(out)
+for r in man:
+    if r["infant_id"] == z:
+        r["hospital"], r["mother_name"] = '=HYPERLINK("http://x","y")', "@SUM(1+1)"
+w = csv.DictWriter(open(n + "/manifest.csv", "w", encoding="utf-8", newline=""), list(man[0].keys()), lineterminator="\n")
+w.writeheader()
+w.writerows(man)
+print(x, y, z, birth[x][:10])
+EOF
+read -r X Y Z XBIRTH < "$T/ids"
+
+"$NS" run -v 0 -t 2 -o "$T/o" "$N" 2> "$T/o.err"
+RC=$?
+[ "$RC" -eq 0 ] && ok "run on a night with hearing and gene plates: exit 0" || nok "run exit 0" "rc=$RC $(head -c 400 "$T/o.err")"
+
+"$PY" - "$T/o/recall-list.csv" "$X" "$Y" "$Z" "$XBIRTH" <<'EOF'
+import csv, datetime, sys
+path, x, y, z, xbirth = sys.argv[1:6]
+rows = list(csv.DictReader(open(path, encoding="utf-8-sig")))
+by = {}
+for r in rows:
+    by.setdefault(r["infant_id"], []).append(r)
+def say(good, name, why=""):
+    print(("ok - " if good else "not ok - ") + name + ("" if good else ": " + why))
+say(all(len(v) == 1 for v in by.values()), "every baby appears once on the list")
+rx = by.get(x, [None])[0]
+conds = rx["conditions"].split(";") if rx else []
+say(rx is not None and "MSUD" in conds and "hearing:initial_refer" in conds
+    and "MSUD Xle" in rx["reasons"] and "refer in the left ear" in rx["reasons"]
+    and rx["sources"] == "msms;hearing" and rx["priority"] == "critical"
+    and rx["action"] == "referral;rescreen",
+    "MSUD case with a hearing refer: one row, both reasons, most urgent priority, both actions",
+    repr(rx and {k: rx[k] for k in ("priority", "action", "conditions", "sources", "reasons")}))
+# due_by: MSUD is critical -> 5 days of life (panel followup), earlier than day 42
+want = (datetime.date.fromisoformat(xbirth) + datetime.timedelta(days=5)).isoformat()
+say(rx is not None and rx["due_by"] == want, "due_by is the earliest deadline: birth + 5 days for a critical condition (%s)" % want,
+    repr(rx and rx["due_by"]))
+ry = by.get(y, [None])[0]
+say(ry is not None and ry["conditions"] == "hearing:nicu_oae" and ry["action"] == "aabr_screen"
+    and "AABR screen is required" in ry["reasons"],
+    "NICU stay of 9 days with a TEOAE pass only is not a pass: AABR screen", repr(ry))
+rz = by.get(z, [None])[0]
+say(rz is not None and rz["hospital"].startswith("'=HYPERLINK") and rz["mother_name"] == "'@SUM(1+1)"
+    and rz["contact_phone"].startswith("'+"),
+    "CSV: cells beginning with = @ + are neutralised with a leading apostrophe", repr(rz and (rz["hospital"], rz["mother_name"])))
+for r in rows:
+    if r["due_by"]:
+        datetime.date.fromisoformat(r["due_by"])
+say(True, "due_by is an ISO date or empty on every row")
+EOF
+
+# the XLSX says exactly what the CSV says
+if out=$("$PY" "$ROOT/tests/unit/xlsx_readback.py" "$T/o/recall-list.csv" "$T/o/recall-list.xlsx" "recall list" 600 2>&1); then
+    ok "recall-list.xlsx matches recall-list.csv row for row (frozen header, dates as dates, 0600): ${out##*: }"
+else
+    nok "recall-list.xlsx matches recall-list.csv" "$(echo "$out" | head -5 | tr '\n' ' ')"
+fi
+
+# determinism of both files
+"$NS" run -v 0 -t 1 -o "$T/o1" "$N" 2> /dev/null
+cmp -s "$T/o/recall-list.csv" "$T/o1/recall-list.csv" && cmp -s "$T/o/recall-list.xlsx" "$T/o1/recall-list.xlsx" \
+    && ok "threads 1 vs 2: byte-identical recall-list.csv and recall-list.xlsx" \
+    || nok "threads 1 vs 2: byte-identical CSV and XLSX" "differ"
+
+# Chinese: headers, priorities, actions and reasons translated; codes and IDs unchanged
+"$NS" run -v 0 -t 2 -L zh -o "$T/zh" "$N" 2> "$T/zh.err"
+"$PY" - "$T/o/recall-list.csv" "$T/zh/recall-list.csv" "$X" <<'EOF'
+import csv, sys
+en = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig")))
+zh = list(csv.reader(open(sys.argv[2], encoding="utf-8-sig")))
+x = sys.argv[3]
+def say(good, name, why=""):
+    print(("ok - " if good else "not ok - ") + name + ("" if good else ": " + why))
+h = en[0]
+ci, cc, cs, cr, cp = h.index("infant_id"), h.index("conditions"), h.index("sample_id"), h.index("reasons"), h.index("priority")
+say(zh[0][ci] == "婴儿编号" and zh[0][cp] == "优先级", "--lang zh: Chinese column headers", repr(zh[0][:5]))
+same = len(en) == len(zh) and all(a[ci] == b[ci] and a[cc] == b[cc] and a[cs] == b[cs] for a, b in zip(en[1:], zh[1:]))
+say(same, "--lang zh: same rows, same order; infant_id, sample_id and condition codes unchanged")
+rx = next(r for r in zh[1:] if r[ci] == x)
+say(rx[cp] == "危急" and "右耳" not in rx[cr] and "左耳未通过" in rx[cr] and "切值" in rx[cr],
+    "--lang zh: priority and reason texts in Chinese", repr((rx[cp], rx[cr][:160])))
+EOF
+
+# summary.json: refer rates, gene-positive rate, babies with both reasons
+"$PY" - "$N" "$T/o/summary.json" "$T/o/recall-list.csv" <<'EOF'
+import csv, json, sys
+n, sp, rp = sys.argv[1:4]
+d = json.load(open(sp))
+h, g, rl = d["hearing"], d["genes"], d["recall_list"]
+def say(good, name, why=""):
+    print(("ok - " if good else "not ok - ") + name + ("" if good else ": " + why))
+recs = list(csv.DictReader(open(n + "/hearing.csv", encoding="utf-8")))
+initial = {}
+for r in sorted(recs, key=lambda r: r["test_time"]):
+    if r["stage"] == "initial":
+        initial[r["infant_id"]] = "refer" in (r["left"], r["right"])
+want = sum(initial.values()) / len(initial)
+say(abs(h["initial_refer_rate"] - want) < 1e-6 and h["records_read"] == len(recs),
+    "summary: initial refer rate %.4f recomputed from hearing.csv" % want, repr(h))
+say("rescreen_refer_rate" in h and "rescreen_refer_per_screened" in h, "summary: rescreen refer rates given")
+say(g["present"] and g["wells_add_up"] and abs(g["positive_rate"] - g["positive"] / g["tested"]) < 1e-6,
+    "summary: gene-positive rate %.4f, gene wells add up" % g["positive_rate"], repr({k: g[k] for k in g if k != "plates_list"}))
+rows = list(csv.DictReader(open(rp, encoding="utf-8-sig")))
+both = sum(1 for r in rows if "msms" in r["sources"].split(";") and "hearing" in r["sources"].split(";"))
+say(rl["msms_and_hearing"] == both and both >= 1 and rl["infants"] == len(rows),
+    "summary: %d babies with a metabolic and a hearing reason, as on the list" % both, repr(rl))
+EOF
+
+# batch.h5 holds hearing and gene results per baby
+"$PY" - "$T/o/batch.h5" "$X" <<'EOF'
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+x = sys.argv[2].encode()
+rec = f["hearing/records"][:]
+fnd = f["followup/findings"][:]
+ok = (any(r["infant_id"] == x and r["left"] == b"refer" for r in rec)
+      and any(r["infant_id"] == x and r["code"] == b"hearing:initial_refer" for r in fnd)
+      and f["genes/calls"].shape == (f["genes/samples"].shape[0], len(f["genes/calls"].attrs["loci"]))
+      and b"mother_name" not in f["followup/findings"].dtype.names)
+print(("ok - " if ok else "not ok - ") + "batch.h5: /hearing/records, /genes/calls and /followup findings per baby")
+EOF
+
+# a gene plate whose positive control failed: its samples are held, exit bit 4
+cp -r "$N" "$T/g"
+gp=$(ls "$T/g/genes" | head -1)
+sed -i 's/^\([^,]*\),B01,\([^,]*\),pos_control,het,/\1,B01,\2,pos_control,wt,/' "$T/g/genes/$gp"
+"$NS" run -v 0 -t 2 -o "$T/go" "$T/g" 2> "$T/go.err"
+RC=$?
+"$PY" - "$T/go/summary.json" "$T/o/summary.json" "$RC" "$T/go.err" "$gp" <<'EOF'
+import json, sys
+d, d0 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+rc, err, gp = int(sys.argv[3]), open(sys.argv[4]).read(), sys.argv[5]
+g = d["genes"]
+first = g["plates_list"][0]
+ok = (rc & 4 and first["status"] == "rejected" and "positive control GJB2:c.35delG expected het, got wt" in first["reason"]
+      and g["gene_hold"] > 0 and g["wells_add_up"] and g["tested"] == d0["genes"]["tested"] - g["gene_hold"]
+      and gp in err)
+print(("ok - " if ok else "not ok - ") + "gene plate with a failed positive control: rejected, its samples on gene_hold, exit bit 4"
+      + ("" if ok else ": rc=%d %r" % (rc, first)))
+EOF
