@@ -297,7 +297,7 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
 
 /* Plates that failed QC: what decided it, and the cards to punch again.  A card already
  * re-run on an accepted plate tonight is counted as resolved. */
-static int write_rerun(const char *path, const ns_batch_t *b, const ns_qc_result_t *q)
+static int write_rerun(const char *path, const ns_batch_t *b, const ns_qc_result_t *q, const ns_run_fu_t *fu)
 {
     ns_atomic_t *af = ns_atomic_open(path, 0644);
     if (!af) { ns_error_errno("run", "cannot create %s", path); return -1; }
@@ -333,6 +333,7 @@ static int write_rerun(const char *path, const ns_batch_t *b, const ns_qc_result
         fputc('\n', af->fp);
         free(ids);
     }
+    ns_run_fu_rerun_rows(fu, af->fp);        /* gene plates rejected by their controls */
     free(resolved);
     if (ns_atomic_commit(af) < 0) { ns_error_errno("run", "cannot write %s", path); return -1; }
     return 0;
@@ -522,7 +523,7 @@ int ns_cmd_run(int argc, char **argv)
     }
     if (ns_run_fu_write(&fu, &b, out, bom) < 0) status |= EXIT_OUTPUT;
     char *p_rerun = ns_asprintf("%s/plates-to-rerun.csv", out);
-    if (write_rerun(p_rerun, &b, &qres) < 0) status |= EXIT_OUTPUT;
+    if (write_rerun(p_rerun, &b, &qres, &fu) < 0) status |= EXIT_OUTPUT;
     free(p_rerun);
     char *cmdline = NULL;
     {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "csv.h"
 #include "log.h"
 #include "recall.h"
 #include "run_followup.h"
@@ -128,6 +129,40 @@ int ns_run_fu_write(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bo
     free(p_csv);
     free(p_xlsx);
     return r;
+}
+
+void ns_run_fu_rerun_rows(const ns_run_fu_t *f, FILE *fp)
+{
+    if (!f->have_genes) return;
+    const ns_genes_night_t *g = &f->genes;
+    for (int k = 0; k < g->n_plates; k++) {
+        if (g->plates[k].status != NS_GPLATE_REJECTED) continue;
+        int64_t n = 0, done = 0;
+        size_t cap = 256, len = 0;
+        char *ids = ns_malloc(cap);
+        ids[0] = 0;
+        for (int64_t i = 0; i < g->n; i++) {
+            if (g->plate[i] != k || g->control[i] >= 0) continue;
+            n++;
+            for (int64_t j = 0; j < g->n; j++)       /* tested again on an accepted plate */
+                if (g->state[j] != NS_GSTATE_HOLD && g->control[j] < 0 && strcmp(g->sample_id[j], g->sample_id[i]) == 0) {
+                    done++;
+                    break;
+                }
+            size_t L = strlen(g->sample_id[i]) + 2;
+            if (len + L >= cap) ids = ns_realloc(ids, cap = (cap + L) * 2);
+            len += (size_t)snprintf(ids + len, cap - len, "%s%s", len ? ";" : "", g->sample_id[i]);
+        }
+        ns_csv_field(fp, g->plates[k].id);
+        fputc(',', fp);
+        ns_csv_field(fp, g->plates[k].name);
+        fputc(',', fp);
+        ns_csv_field(fp, g->plates[k].reason ? g->plates[k].reason : "");
+        fprintf(fp, ",,%lld,%lld,", (long long)n, (long long)done);
+        ns_csv_field(fp, ids);
+        fputc('\n', fp);
+        free(ids);
+    }
 }
 
 static void rate(ns_json_t *j, const char *key, int64_t num, int64_t den)

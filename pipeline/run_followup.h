@@ -22,6 +22,7 @@
 #ifndef NS_RUN_FOLLOWUP_H
 #define NS_RUN_FOLLOWUP_H
 
+#include <stdio.h>
 #include "batch.h"
 #include "followup.h"
 #include "genes.h"
@@ -69,6 +70,10 @@ int ns_run_fu_inputs(ns_run_fu_t *f, const char *night);
  * (with a UTF-8 BOM when bom) and OUT/recall-list.xlsx.  @return 0, or -1 after reporting
  * a file that could not be written. */
 int ns_run_fu_write(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bom);
+
+/* Rows of plates-to-rerun.csv for gene plates rejected by their controls (same columns as
+ * the MS/MS rows: plate_id,file,reason,warnings,patient_wells,rerun_tonight,sample_ids). */
+void ns_run_fu_rerun_rows(const ns_run_fu_t *f, FILE *fp);
 
 /* The "recall_list", "hearing" and "genes" objects of summary.json. */
 void ns_run_fu_summary(const ns_run_fu_t *f, ns_json_t *j);

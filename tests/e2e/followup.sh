@@ -173,15 +173,16 @@ gp=$(ls "$T/g/genes" | head -1)
 sed -i 's/^\([^,]*\),B01,\([^,]*\),pos_control,het,/\1,B01,\2,pos_control,wt,/' "$T/g/genes/$gp"
 "$NS" run -v 0 -t 2 -o "$T/go" "$T/g" 2> "$T/go.err"
 RC=$?
-"$PY" - "$T/go/summary.json" "$T/o/summary.json" "$RC" "$T/go.err" "$gp" <<'EOF'
-import json, sys
+"$PY" - "$T/go/summary.json" "$T/o/summary.json" "$RC" "$T/go.err" "$gp" "$T/go/plates-to-rerun.csv" <<'EOF'
+import csv, json, sys
 d, d0 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+rr = list(csv.DictReader(open(sys.argv[6], encoding="utf-8")))
 rc, err, gp = int(sys.argv[3]), open(sys.argv[4]).read(), sys.argv[5]
 g = d["genes"]
 first = g["plates_list"][0]
 ok = (rc & 4 and first["status"] == "rejected" and "positive control GJB2:c.35delG expected het, got wt" in first["reason"]
       and g["gene_hold"] > 0 and g["wells_add_up"] and g["tested"] == d0["genes"]["tested"] - g["gene_hold"]
-      and gp in err)
-print(("ok - " if ok else "not ok - ") + "gene plate with a failed positive control: rejected, its samples on gene_hold, exit bit 4"
+      and gp in err and len(rr) == 1 and rr[0]["file"] == gp and int(rr[0]["patient_wells"]) == g["gene_hold"])
+print(("ok - " if ok else "not ok - ") + "gene plate with a failed positive control: rejected, its samples on gene_hold, listed in plates-to-rerun.csv, exit bit 4"
       + ("" if ok else ": rc=%d %r" % (rc, first)))
 EOF
