@@ -9,8 +9,8 @@ SEED=${BENCH_SEED:-7}
 REPS=${BENCH_REPS:-3}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-./neoscreen simulate -v 0 -o "$T/night" -n "$N" -s "$SEED" --every-condition 2>/dev/null || { echo "bench: simulate failed"; exit 0; }
-echo "neoscreen bench: $N samples ($(ls "$T/night/plates" | wc -l) plates, $(du -sh "$T/night" | cut -f1)), best of $REPS"
+./neoscreen simulate -v 0 -o "$T/night" -n "$N" -s "$SEED" --every-condition --genes 2>/dev/null || { echo "bench: simulate failed"; exit 0; }
+echo "neoscreen bench: $N samples ($(ls "$T/night/plates" | wc -l) MS/MS plates, $(ls "$T/night/genes" | wc -l) gene plates, hearing.csv, $(du -sh "$T/night" | cut -f1)), best of $REPS"
 printf '%-8s %10s %12s %12s\n' threads wall_s samples/s peak_rss_MB
 for t in 1 2; do
     best=""
@@ -23,5 +23,5 @@ for t in 1 2; do
     done
     awk -v t="$t" -v w="$best" -v n="$N" -v m="$rss" 'BEGIN{printf "%-8s %10.3f %12.0f %12.1f\n", t, w, (w>0? n/w : 0), m/1024}'
 done
-cmp -s "$T/out1/recall-list.csv" "$T/out2/recall-list.csv" && echo "recall list identical at 1 and 2 threads" || echo "WARNING: recall lists differ between thread counts"
+cmp -s "$T/out1/recall-list.csv" "$T/out2/recall-list.csv" && cmp -s "$T/out1/recall-list.xlsx" "$T/out2/recall-list.xlsx" && echo "recall list (CSV and XLSX) identical at 1 and 2 threads" || echo "WARNING: recall lists differ between thread counts"
 exit 0
