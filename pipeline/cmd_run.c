@@ -100,7 +100,8 @@ static void usage(FILE *fp)
 "  2   partial: a plate file quarantined, a manifest or hearing.csv problem, or no\n"
 "      plate files at all\n"
 "  4   at least one plate on hold: an MS/MS plate failed QC, or a gene plate its controls\n"
-"  8   unmatched: patient wells with no manifest row (listed in summary.json)\n"
+"  8   unmatched: patient wells or gene samples with no manifest row, or babies known\n"
+"      only from hearing.csv (all listed in summary.json)\n"
 "  16  an output file could not be written\n",
             DEFAULT_CONFIG);
 }
@@ -522,6 +523,7 @@ int ns_cmd_run(int argc, char **argv)
         status |= EXIT_OUTPUT;
     }
     if (ns_run_fu_write(&fu, &b, out, bom) < 0) status |= EXIT_OUTPUT;
+    if (ns_run_fu_unmatched(&fu)) status |= EXIT_UNMATCHED;
     char *p_rerun = ns_asprintf("%s/plates-to-rerun.csv", out);
     if (write_rerun(p_rerun, &b, &qres, &fu) < 0) status |= EXIT_OUTPUT;
     free(p_rerun);

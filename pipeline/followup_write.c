@@ -83,6 +83,37 @@ static char *reason_text(const ns_lang_t *L, const ns_finding_t *f)
     return wrapped;
 }
 
+/* Set a text cell.  Control characters other than tab, LF and CR (which XML, and so XLSX,
+ * cannot carry) become U+FFFD, so that a stray byte in a LIMS field never blanks a cell;
+ * text that still cannot be set (not UTF-8) is reported by row and column, never quoted. */
+static int set_text(ns_table_t *t, int row, int col, const char *text)
+{
+    if (!text) return 0;
+    if (ns_table_set_text(t, row, col, text) == 0) return 0;
+    buf_t clean = {0};
+    char one[2] = { 0, 0 };
+    badd(&clean, "");
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') || *p == 0x7f) badd(&clean, "\xef\xbf\xbd");
+        else { one[0] = (char)*p; badd(&clean, one); }
+    }
+    int r = ns_table_set_text(t, row, col, clean.s);
+    free(clean.s);
+    if (r < 0)
+        ns_error("run", "recall list row %d, column %s: text is not valid UTF-8 and was left empty",
+                 row + 1, t->keys[col]);
+    return r;
+}
+
+/* append item to a ';'-separated list of cells; an item that a spreadsheet could take for
+ * a formula (a list may be split into cells on ';') gets the same apostrophe as a cell */
+static void badd_item(buf_t *b, const char *item)
+{
+    if (b->n) badd(b, ";");
+    if (ns_table_formula_risk(item)) badd(b, "'");
+    badd(b, item);
+}
+
 static const char *const columns[] = {
     "priority", "action", "due_by", "state", "infant_id", "sample_id", "plate_id", "well",
     "hospital", "mother_name", "contact_phone", "conditions", "reasons", "sources", "specimen",
@@ -129,11 +160,27 @@ static ns_table_t *build(const ns_fu_list_t *l, const ns_findings_t *fs, const n
             const ns_finding_t *f = &fs->v[l->order[j]];
             if (f->source != NS_SRC_MSMS || f->batch_row < 0 || f->batch_row == last_row) continue;
             int64_t i = last_row = f->batch_row;
-            const char *sep = n_cards++ ? ";" : "";
-            badd(&sid, sep); badd(&sid, b->sample_id[i]);
-            badd(&plate, sep); badd(&plate, b->plates[b->plate[i]].id);
-            badd(&well, sep); badd(&well, b->well[i]);
-            badd(&spec, sep); badd(&spec, m->rows[b->mrow[i]].specimen);
+            n_cards++;
+            badd_item(&sid, b->sample_id[i]);
+            badd_item(&plate, b->plates[b->plate[i]].id);
+            badd_item(&well, b->well[i]);
+            badd_item(&spec, m->rows[b->mrow[i]].specimen);
+        }
+        /* no MS/MS card on the list: the gene plate wells, so a gene result can be traced */
+        for (int64_t j = r->f0; j < r->f1 && n_cards == 0; j++) {
+            const ns_finding_t *f = &fs->v[l->order[j]];
+            const char *gp = arg_of(f, "plate"), *gw = arg_of(f, "well");
+            if (f->source != NS_SRC_GENE || !gp || !gw) continue;
+            int dup = 0;
+            for (int64_t k = r->f0; k < j; k++) {
+                const ns_finding_t *e = &fs->v[l->order[k]];
+                const char *ep = arg_of(e, "plate"), *ew = arg_of(e, "well");
+                dup |= e->source == NS_SRC_GENE && ep && ew && !strcmp(ep, gp) && !strcmp(ew, gw);
+            }
+            if (dup) continue;
+            badd_item(&sid, f->sample_id);
+            badd_item(&plate, gp);
+            badd_item(&well, gw);
         }
         /* actions, most urgent finding first (then in the order found) */
         for (int p = 0; p < NS_PRIO_N; p++)
@@ -185,33 +232,40 @@ static ns_table_t *build(const ns_fu_list_t *l, const ns_findings_t *fs, const n
         const ns_manifest_row_t *mr = r->mrow >= 0 ? &m->rows[r->mrow] : NULL;
         int row = ns_table_add_row(t);
         snprintf(key, sizeof key, "priority.%s", ns_prio_name(r->priority));
-        ns_table_set_text(t, row, C_PRIO, ns_lang_get(L, key));
-        ns_table_set_text(t, row, C_ACT, tacts.s ? tacts.s : "");
+        set_text(t, row, C_PRIO, ns_lang_get(L, key));
+        set_text(t, row, C_ACT, tacts.s ? tacts.s : "");
         if (!isnan(r->due_h)) ns_table_set_date(t, row, C_DUE, (long)floor(r->due_h / 24.0));
-        ns_table_set_text(t, row, C_STATE, ns_lang_get(L, r->invalid_only ? "state.invalid_specimen" : "state.recall"));
-        ns_table_set_text(t, row, C_INFANT, r->infant_id);
-        ns_table_set_text(t, row, C_SID, sid.s);
-        ns_table_set_text(t, row, C_PLATE, plate.s);
-        ns_table_set_text(t, row, C_WELL, well.s);
-        ns_table_set_text(t, row, C_CONDS, conds.s);
-        ns_table_set_text(t, row, C_REASONS, why.s);
-        ns_table_set_text(t, row, C_SOURCES, src.s);
-        ns_table_set_text(t, row, C_SPEC, spec.s);
+        set_text(t, row, C_STATE, ns_lang_get(L, r->invalid_only ? "state.invalid_specimen" : "state.recall"));
+        set_text(t, row, C_INFANT, r->infant_id);
+        set_text(t, row, C_SID, sid.s);
+        set_text(t, row, C_PLATE, plate.s);
+        set_text(t, row, C_WELL, well.s);
+        set_text(t, row, C_CONDS, conds.s);
+        set_text(t, row, C_REASONS, why.s);
+        set_text(t, row, C_SOURCES, src.s);
+        set_text(t, row, C_SPEC, spec.s);
         if (mr) {
-            ns_table_set_text(t, row, C_HOSP, mr->hospital);
-            ns_table_set_text(t, row, C_MOTHER, mr->mother_name);
-            ns_table_set_text(t, row, C_PHONE, mr->contact_phone);
+            set_text(t, row, C_HOSP, mr->hospital);
+            set_text(t, row, C_MOTHER, mr->mother_name);
+            set_text(t, row, C_PHONE, mr->contact_phone);
             ns_table_set_number(t, row, C_AGE, mr->age_hours, 1);
             ns_table_set_number(t, row, C_BW, mr->birth_weight_g, 0);
             ns_table_set_number(t, row, C_GA, mr->gestational_age_days, 0);
-            ns_table_set_text(t, row, C_FEED, mr->feeding);
+            set_text(t, row, C_FEED, mr->feeding);
             if (mr->nicu >= 0) ns_table_set_number(t, row, C_NICU, mr->nicu, 0);
         }
         free(tacts.s);
         st->n_rows++;
         st->by_prio[r->priority]++;
         for (int s = 0; s < NS_SRC_N; s++) st->by_source[s] += (r->sources >> s) & 1u;
-        if ((r->sources & (1u << NS_SRC_MSMS)) && (r->sources & (1u << NS_SRC_HEARING))) st->msms_and_hearing++;
+        int metabolic = 0, hearing = 0;
+        for (int64_t j = r->f0; j < r->f1; j++) {
+            const ns_finding_t *f = &fs->v[l->order[j]];
+            if (f->note_only) continue;
+            metabolic |= f->source == NS_SRC_MSMS && !f->invalid_card;
+            hearing |= f->source == NS_SRC_HEARING;
+        }
+        st->msms_and_hearing += metabolic && hearing;
     }
     free(acts.s); free(conds.s); free(why.s); free(sid.s); free(plate.s); free(well.s); free(spec.s); free(src.s);
     return t;

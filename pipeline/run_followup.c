@@ -94,8 +94,33 @@ static int cmp_sid_key(const void *key, const void *row)
 static const char *infant_of(void *ctx, const char *sample_id)
 {
     const ns_manifest_t *m = ctx;
+    if (!m->rows || m->n == 0) return NULL;
     const ns_manifest_row_t *r = bsearch(sample_id, m->rows, (size_t)m->n, sizeof *m->rows, cmp_sid_key);
     return r ? r->infant_id : NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* every gene patient sample the manifest does not know, sorted, once each */
+static void gene_unmatched(ns_run_fu_t *f, const ns_manifest_t *m)
+{
+    const ns_genes_night_t *g = &f->genes;
+    for (int64_t i = 0; i < g->n; i++) {
+        if (g->control[i] >= 0 || infant_of((void *)m, g->sample_id[i])) continue;
+        f->gene_unmatched = ns_realloc(f->gene_unmatched, (size_t)(f->n_gene_unmatched + 1) * sizeof *f->gene_unmatched);
+        f->gene_unmatched[f->n_gene_unmatched++] = ns_strdup(g->sample_id[i]);
+    }
+    if (f->n_gene_unmatched > 1)
+        qsort(f->gene_unmatched, (size_t)f->n_gene_unmatched, sizeof *f->gene_unmatched, cmp_str);
+    int64_t w = 0;
+    for (int64_t k = 0; k < f->n_gene_unmatched; k++) {
+        if (w > 0 && strcmp(f->gene_unmatched[w - 1], f->gene_unmatched[k]) == 0) { free(f->gene_unmatched[k]); continue; }
+        f->gene_unmatched[w++] = f->gene_unmatched[k];
+    }
+    f->n_gene_unmatched = w;
 }
 
 int ns_run_fu_write(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bom)
@@ -105,30 +130,35 @@ int ns_run_fu_write(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bo
     if (f->have_genes) {
         int64_t n0 = f->findings.n;
         ns_genes_evaluate(&f->genes, &f->findings, infant_of, (void *)&b->manifest);
-        /* a gene result nobody can be told about: listed in summary.json, not on the list */
+        /* a gene result nobody can be told about cannot go on the list: its sample is
+         * listed in summary.json and the run ends with the unmatched bit */
         int64_t w = n0;
-        for (int64_t k = n0; k < f->findings.n; k++) {
-            ns_finding_t *g = &f->findings.v[k];
-            if (g->infant_id[0]) { f->findings.v[w++] = *g; continue; }
-            int seen = 0;
-            for (int64_t u = 0; u < f->n_gene_unmatched; u++) seen |= strcmp(f->gene_unmatched[u], g->sample_id) == 0;
-            if (seen) continue;
-            f->gene_unmatched = ns_realloc(f->gene_unmatched, (size_t)(f->n_gene_unmatched + 1) * sizeof *f->gene_unmatched);
-            f->gene_unmatched[f->n_gene_unmatched++] = ns_strdup(g->sample_id);
-        }
+        for (int64_t k = n0; k < f->findings.n; k++)
+            if (f->findings.v[k].infant_id[0]) f->findings.v[w++] = f->findings.v[k];
         f->findings.n = w;
+        gene_unmatched(f, &b->manifest);
         if (f->n_gene_unmatched)
-            ns_error("run", "%lld gene sample%s with a result but no manifest row (listed in summary.json)",
-                     (long long)f->n_gene_unmatched, f->n_gene_unmatched == 1 ? "" : "s");
+            ns_error("run", "%lld gene plate sample%s not in the manifest: %s%s (results not reported; "
+                     "listed in summary.json)", (long long)f->n_gene_unmatched, f->n_gene_unmatched == 1 ? "" : "s",
+                     f->gene_unmatched[0], f->n_gene_unmatched > 1 ? ", ..." : "");
     }
     ns_followup_merge(&f->findings, b, &f->list);
     for (int64_t k = 0; k < f->list.n; k++) f->hearing_without_manifest += f->list.rows[k].mrow < 0;
+    if (f->hearing_without_manifest)
+        ns_error("run", "%lld bab%s on the recall list from hearing.csv only, not in the manifest: no contact "
+                 "details or birth time (listed in summary.json)", (long long)f->hearing_without_manifest,
+                 f->hearing_without_manifest == 1 ? "y" : "ies");
 
     char *p_csv = ns_asprintf("%s/recall-list.csv", out), *p_xlsx = ns_asprintf("%s/recall-list.xlsx", out);
     int r = ns_followup_write(p_csv, p_xlsx, &f->list, &f->findings, b, f->lang, bom, &f->stats);
     free(p_csv);
     free(p_xlsx);
     return r;
+}
+
+int ns_run_fu_unmatched(const ns_run_fu_t *f)
+{
+    return f->n_gene_unmatched > 0 || f->hearing_without_manifest > 0;
 }
 
 void ns_run_fu_rerun_rows(const ns_run_fu_t *f, FILE *fp)
@@ -186,6 +216,10 @@ void ns_run_fu_summary(const ns_run_fu_t *f, ns_json_t *j)
     ns_json_end_obj(j);
     ns_json_int(j, "msms_and_hearing", s->msms_and_hearing);
     ns_json_int(j, "without_manifest_row", f->hearing_without_manifest);
+    ns_json_arr(j, "without_manifest_row_ids");       /* infant IDs only, no personal data */
+    for (int64_t k = 0; k < f->list.n; k++)
+        if (f->list.rows[k].mrow < 0) ns_json_str(j, NULL, f->list.rows[k].infant_id);
+    ns_json_end_arr(j);
     ns_json_str(j, "language", ns_lang_code(f->lang));
     ns_json_end_obj(j);
 

@@ -16,8 +16,9 @@
  * Gene plates hold sample_ids (the same dried blood spot as the MS/MS card): a gene
  * sample maps to its infant through the manifest; one that the manifest does not know
  * cannot be reported to anyone and is listed in summary.json as unmatched, like an
- * unmatched MS/MS well.  Hearing records carry the infant_id itself: a baby with no
- * manifest row is still listed (without contact details, which the manifest holds).
+ * unmatched MS/MS well, with the unmatched exit bit.  Hearing records carry the infant_id
+ * itself: a baby with no manifest row is still listed (without contact details or birth
+ * time, which the manifest holds), said on stderr, with the unmatched exit bit.
  */
 #ifndef NS_RUN_FOLLOWUP_H
 #define NS_RUN_FOLLOWUP_H
@@ -70,6 +71,11 @@ int ns_run_fu_inputs(ns_run_fu_t *f, const char *night);
  * (with a UTF-8 BOM when bom) and OUT/recall-list.xlsx.  @return 0, or -1 after reporting
  * a file that could not be written. */
 int ns_run_fu_write(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bom);
+
+/* 1 if, after ns_run_fu_write(), a gene plate sample is not in the manifest (its results
+ * cannot be reported) or a baby on the list is known only from hearing.csv (no contact
+ * details): the run's "unmatched" exit bit. */
+int ns_run_fu_unmatched(const ns_run_fu_t *f);
 
 /* Rows of plates-to-rerun.csv for gene plates rejected by their controls (same columns as
  * the MS/MS rows: plate_id,file,reason,warnings,patient_wells,rerun_tonight,sample_ids). */

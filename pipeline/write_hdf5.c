@@ -838,12 +838,14 @@ static int write_text(wctx_t *w, const char *name, const char *text, const char 
 
 typedef struct {
     const ns_run_fu_t *fu;
+    const ns_batch_t *b;
     char t[24], due[16], args[NS_FU_MAX_ARGS * (NS_FU_ARG_MAX + 18)];
 } fctx_t;
 
-/* risk_factors is free text that may be clinical: only its presence is archived */
+/* risk_factors is free text that may be clinical: only its presence is archived; the
+ * test is archived by its date only (no times of day: see the top of write_hdf5.h) */
 static const col_t hearing_cols[] = {
-    { "infant_id", K_STR }, { "test_time", K_STR }, { "stage", K_STR }, { "method", K_STR },
+    { "infant_id", K_STR }, { "test_date", K_STR }, { "stage", K_STR }, { "method", K_STR },
     { "left", K_STR }, { "right", K_STR }, { "nicu_days", K_F64 }, { "risk_factors", K_I8 },
     { "line", K_I32 },
 };
@@ -852,12 +854,9 @@ static void hearing_row(void *ctx, int64_t i, cell_t *o)
 {
     fctx_t *x = ctx;
     const ns_hearing_rec_t *r = &x->fu->hrec.v[i];
-    double t = r->test_time_h;
-    ns_format_date(t, x->due);
-    double hm = t - floor(t / 24.0) * 24.0;
-    snprintf(x->t, sizeof x->t, "%sT%02d:%02d", x->due, (int)hm % 24, (int)lround((hm - floor(hm)) * 60.0) % 60);
+    ns_format_date(r->test_time_h, x->due);
     o[0].s = r->infant_id;
-    o[1].s = x->t;
+    o[1].s = x->due;
     o[2].s = ns_hearing_stage_name(r->stage);
     o[3].s = ns_hearing_method_name(r->method);
     o[4].s = ns_hearing_result_name(r->ear[0]);
@@ -897,10 +896,11 @@ static void gsample_row(void *ctx, int64_t i, cell_t *o)
     o[3].s = ns_gene_state_name(g->state[i]);
 }
 
+/* deadlines as days of life (a date would give away the birth date) */
 static const col_t finding_cols[] = {
     { "infant_id", K_STR }, { "sample_id", K_STR }, { "source", K_STR }, { "code", K_STR },
-    { "priority", K_STR }, { "action", K_STR }, { "due_by", K_STR }, { "reason", K_STR },
-    { "args", K_STR },
+    { "priority", K_STR }, { "action", K_STR }, { "due_from", K_STR }, { "due_days", K_F64 },
+    { "reason", K_STR }, { "args", K_STR },
 };
 
 static void finding_row(void *ctx, int64_t k, cell_t *o)
@@ -915,19 +915,20 @@ static void finding_row(void *ctx, int64_t k, cell_t *o)
     o[3].s = f->code;
     o[4].s = f->note_only ? "" : ns_prio_name(f->priority);
     o[5].s = f->note_only ? "" : f->action;
-    x->due[0] = 0;
-    if (!f->note_only && f->due_from == NS_DUE_TEST) ns_format_date(f->test_time_h + f->due_hours, x->due);
-    o[6].s = x->due;        /* birth-based deadlines resolve per row: see /followup/rows */
-    o[7].s = f->reason;
+    static const char *const from[] = { "", "birth", "collection", "test" };
+    int has = !f->note_only && f->due_from != NS_DUE_NONE && !isnan(f->due_hours);
+    o[6].s = has ? from[f->due_from] : "";
+    o[7].f = has ? f->due_hours / 24.0 : NAN;
+    o[8].s = f->reason;
     size_t n = 0;
     x->args[0] = 0;
     for (int a = 0; a < f->n_args; a++)
         n += (size_t)snprintf(x->args + n, sizeof x->args - n, "%s%s=%s", a ? "; " : "", f->arg_name[a], f->arg[a]);
-    o[8].s = x->args;
+    o[9].s = x->args;
 }
 
 static const col_t furow_cols[] = {
-    { "infant_id", K_STR }, { "priority", K_STR }, { "due_by", K_STR }, { "sources", K_STR },
+    { "infant_id", K_STR }, { "priority", K_STR }, { "due_day_of_life", K_F64 }, { "sources", K_STR },
     { "first_finding", K_I64 }, { "n_findings", K_I64 },
 };
 
@@ -937,8 +938,9 @@ static void furow_row(void *ctx, int64_t g, cell_t *o)
     const ns_fu_row_t *r = &x->fu->list.rows[g];
     o[0].s = r->infant_id;
     o[1].s = ns_prio_name(r->priority);
-    ns_format_date(r->due_h, x->due);
-    o[2].s = x->due;
+    const ns_manifest_t *m = &x->b->manifest;
+    double birth = r->mrow >= 0 && m->rows[r->mrow].birth_time ? ns_parse_time_h(m->rows[r->mrow].birth_time) : NAN;
+    o[2].f = floor((r->due_h - birth) / 24.0);      /* NaN when either is unknown */
     static const char *const src[NS_SRC_N] = { "msms", "hearing", "gene" };
     x->t[0] = 0;
     for (int s = 0; s < NS_SRC_N; s++)
@@ -953,9 +955,9 @@ static void furow_row(void *ctx, int64_t g, cell_t *o)
 
 /* /hearing, /genes and /followup: the other screens of the night and the list made of
  * them (no names or phones: the list itself is recall-list.csv / .xlsx) */
-static int write_followup(wctx_t *w, const ns_run_fu_t *fu)
+static int write_followup(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu)
 {
-    fctx_t x = { .fu = fu };
+    fctx_t x = { .fu = fu, .b = b };
     if (create_group(w, "/followup") < 0) return -1;
     int r = write_table(w, "/followup/rows", furow_cols, NCOLS(furow_cols), fu->list.n, furow_row, &x);
     if (r == 0) r = write_table(w, "/followup/findings", finding_cols, NCOLS(finding_cols), fu->findings.n,
@@ -1169,7 +1171,7 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     if (r == 0) r = write_calls(w, b);
     if (r == 0) r = write_unplated(w, b);
     if (r == 0 && b->qc) r = write_qc(w, b);
-    if (r == 0 && fu) r = write_followup(w, fu);
+    if (r == 0 && fu) r = write_followup(w, b, fu);
     if (r == 0 && H5Fflush(w->f, H5F_SCOPE_GLOBAL) < 0) r = fail(w, "flushing the archive");
     if (r == 0) {
         ssize_t n = H5Fget_file_image(w->f, NULL, 0);

@@ -84,6 +84,32 @@
  *   /qc/median, /qc/median_ref    float64 [P][A]: each plate's patient median per analyte,
  *                                 and the running median of earlier plates it was compared
  *                                 with (NaN = too few patients / no reference / not run)
+ *   /followup                     the recall list's content without personal data (only
+ *                                 when fu is given).  Attributes language, lang_sha256
+ *   /followup/rows                compound [babies on the list, in list order]: infant_id,
+ *                                 priority, due_day_of_life (float64: the due_by date as
+ *                                 days after birth; NaN = none or birth unknown), sources
+ *                                 ("msms;hearing;gene"), first_finding, n_findings (rows of
+ *                                 /followup/findings)
+ *   /followup/findings            compound [findings], grouped by baby: infant_id, sample_id,
+ *                                 source, code (condition or rule code), priority, action
+ *                                 ("" for a note), due_from ("birth"|"collection"|"test"|""),
+ *                                 due_days (float64), reason (translation key), args
+ *                                 ("name=value; ..."; a value "@key" is a translation key)
+ *   /hearing/protocol_yaml        configs/hearing.yaml byte for byte (attributes sha256, path)
+ *   /hearing/records              compound [records of hearing.csv used]: infant_id,
+ *                                 test_date (no time of day), stage, method, left, right,
+ *                                 nicu_days (NaN = unknown), risk_factors (int8 0/1: the
+ *                                 text itself is never archived), line.  Attribute
+ *                                 file_sha256.  Absent when the night had no hearing.csv
+ *   /genes/config_yaml            configs/genes.yaml byte for byte (attributes sha256, path)
+ *   /genes/plates                 compound [gene plates]: plate_id, file, sha256, encoding,
+ *                                 status "accepted"|"rejected"|"quarantined", reason, n_wells
+ *   /genes/samples                compound [wells of parsed plates]: sample_id, plate_id,
+ *                                 well, state (gene_negative, gene_positive, gene_incomplete,
+ *                                 gene_hold, control)
+ *   /genes/calls                  uint8 [wells][loci]: NS_GCALL_* codes; attributes loci
+ *                                 (column names), names (code -> "wt", "het", ...), dims
  *
  * --history (qc_history.c) reads back /@night, /analytes/names, /qc/plates, /qc/controls
  * and /qc/median of earlier archives; archives without /qc are skipped.
