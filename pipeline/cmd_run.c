@@ -434,7 +434,7 @@ int ns_cmd_run(int argc, char **argv)
         goto done;
     }
     ns_panel_errs_free(&perr);
-    if (ns_run_fu_configs(&fu, lang_file, lang_code) < 0) goto done;
+    if (ns_run_fu_configs(&fu, panel, lang_file, lang_code) < 0) goto done;
     /* the night's name: --night, else its directory's base name ("nights/2026-11-22/" -> "2026-11-22") */
     night_name = ns_strdup(night_opt ? night_opt : night);
     for (size_t L = strlen(night_name); L > 1 && night_name[L - 1] == '/'; L--) night_name[L - 1] = 0;

@@ -59,6 +59,7 @@ static int cmp_row(const void *a, const void *b)
 {
     const ns_fu_row_t *x = a, *y = b;
     if (x->priority != y->priority) return x->priority - y->priority;
+    if (x->due_unknown != y->due_unknown) return y->due_unknown - x->due_unknown;
     int xn = isnan(x->due_h), yn = isnan(y->due_h);
     if (xn != yn) return xn - yn;                      /* a deadline before none */
     if (!xn) {                                         /* by the day shown in due_by */
@@ -139,6 +140,7 @@ void ns_followup_merge(const ns_findings_t *fs, const ns_batch_t *b, ns_fu_list_
             if (!f->invalid_card) r->invalid_only = 0;
             double d = deadline(f, b, r->mrow);
             if (!isnan(d) && (isnan(r->due_h) || d < r->due_h)) r->due_h = d;
+            if (isnan(d) && f->due_from != NS_DUE_NONE && !isnan(f->due_hours)) r->due_unknown = 1;
         }
         if (r->priority == NS_PRIO_N) r->priority = NS_PRIO_ROUTINE;   /* notes only: cannot happen */
     }

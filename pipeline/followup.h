@@ -78,6 +78,8 @@ typedef struct {
                               -1 if the manifest does not know the infant */
     int priority;          /* most urgent NS_PRIO_* of its actionable findings */
     double due_h;          /* earliest deadline, hours since the epoch; NAN = none */
+    int due_unknown;       /* a finding has a deadline whose reference time (birth,
+                              collection) is unknown: the row sorts first of its priority */
     int invalid_only;      /* every actionable finding is an unreadable card */
     unsigned sources;      /* bit NS_SRC_* of the sources with a finding */
     int64_t f0, f1;        /* its findings: order[f0 .. f1) */
@@ -91,7 +93,8 @@ typedef struct {
 } ns_fu_list_t;
 
 /* Merge findings by infant_id into rows sorted by priority, then due date (the day, as
- * due_by shows it; none last), then infant_id, byte-wise: the same findings give the same list.  Deadlines resolve
+ * due_by shows it; a deadline that cannot be computed first, none last), then infant_id,
+ * byte-wise: the same findings give the same list.  Deadlines resolve
  * against the manifest: NS_DUE_BIRTH the infant's birth_time, NS_DUE_COLLECTION the
  * card's collection_time, NS_DUE_TEST the finding's test time; a reference time that is
  * unknown gives no deadline.  fs must outlive out. */
@@ -116,6 +119,8 @@ typedef struct {
  * baby in the order of l.  bom: start the CSV with a UTF-8 byte-order mark.
  * Returns 0, or -1 after reporting (the files at the paths are then untouched). */
 struct ns_lang;
+/* The column keys of the list, in order (headers: translation keys "col.<key>"). */
+const char *const *ns_followup_columns(int *n);
 int ns_followup_write(const char *csv_path, const char *xlsx_path, const ns_fu_list_t *l,
                       const ns_findings_t *fs, const ns_batch_t *b, const struct ns_lang *L, int bom,
                       ns_fu_stats_t *st);

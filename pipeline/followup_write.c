@@ -124,6 +124,12 @@ enum { C_PRIO, C_ACT, C_DUE, C_STATE, C_INFANT, C_SID, C_PLATE, C_WELL, C_HOSP, 
 
 static const char *const source_names[NS_SRC_N] = { "msms", "hearing", "gene" };
 
+const char *const *ns_followup_columns(int *n)
+{
+    *n = C_N;
+    return columns;
+}
+
 static void count_action(ns_fu_stats_t *st, const char *action)
 {
     for (int k = 0; k < st->n_actions; k++)

@@ -23,7 +23,45 @@ static int config_failed(const char *path, const char *what, ns_panel_errs_t *e)
     return -1;
 }
 
-int ns_run_fu_configs(ns_run_fu_t *f, const char *lang_file, const char *lang_code)
+/* Every text the list can need must be in the translation table: a key missing from a
+ * lab's own table would print as a raw key on the follow-up team's list. */
+static int check_lang(const ns_run_fu_t *f, const ns_panel_t *p)
+{
+    static const char *const fixed[] = {
+        "priority.critical", "priority.urgent", "priority.routine", "state.recall",
+        "state.invalid_specimen", "sheet.recall_list", "sep.reasons", "reason.for_sample",
+        "reason.spec_lead_invalid", "reason.spec_lead_caveat", "limit.cutoff", "limit.borderline",
+        "limit.critical", "reason.marker", "reason.marker_limit", "reason.marker_missing",
+        "reason.marker_censored", "reason.tpn_repeat", "reason.spec_early", "reason.spec_late",
+        "reason.spec_no_age", "reason.spec_no_bw", "reason.spec_no_ga", "reason.spec_transfusion",
+        "reason.spec_tpn", "reason.card_unreadable", "action.referral", "action.repeat_specimen",
+        "hearing.stage.initial", "hearing.stage.rescreen", "hearing.ears.left", "hearing.ears.right",
+        "hearing.ears.both", "hearing.result.pass", "hearing.result.refer", "hearing.result.not_tested",
+        NULL };
+    char key[NS_FU_KEY_MAX + 16];
+    int bad = 0;
+#define NEED(...) do { snprintf(key, sizeof key, __VA_ARGS__); \
+        if (!ns_lang_has(f->lang, key)) { \
+            ns_error("run", "%s: no text for '%s', which the recall list needs", f->lang_path, key); bad = 1; } } while (0)
+    for (int k = 0; fixed[k]; k++) NEED("%s", fixed[k]);
+    int nc;
+    const char *const *cols = ns_followup_columns(&nc);
+    for (int k = 0; k < nc; k++) NEED("col.%s", cols[k]);
+    for (int c = 0; p && c < p->n_conds; c++) NEED("action.%s", ns_action_name(p->conds[c].action));
+    for (int r = 0; r < f->hcfg->n_rules; r++) {
+        NEED("action.%s", ns_hearing_action_name(f->hcfg->rules[r].action));
+        NEED("reason.%s", ns_hearing_reason_name(f->hcfg->rules[r].reason));
+    }
+    for (int r = 0; r < f->gcfg->n_rules; r++) {
+        NEED("action.%s", f->gcfg->rules[r].action);
+        NEED("reason.%s", f->gcfg->rules[r].reason);
+    }
+#undef NEED
+    if (bad) ns_error("run", "%s: the translation table lacks texts; nothing was read or written", f->lang_path);
+    return bad ? -1 : 0;
+}
+
+int ns_run_fu_configs(ns_run_fu_t *f, const ns_panel_t *panel, const char *lang_file, const char *lang_code)
 {
     memset(f, 0, sizeof *f);
     ns_panel_errs_t e;
@@ -39,7 +77,7 @@ int ns_run_fu_configs(ns_run_fu_t *f, const char *lang_file, const char *lang_co
     if (!(f->gcfg = ns_genes_config_load(f->genes_path, &e)))
         return config_failed(f->genes_path, "deafness-gene config", &e);
     ns_panel_errs_free(&e);
-    return 0;
+    return check_lang(f, panel);
 }
 
 int ns_run_fu_inputs(ns_run_fu_t *f, const char *night)

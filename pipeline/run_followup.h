@@ -57,9 +57,10 @@ typedef struct ns_run_fu {
 
 /* Load the configs: lang (lang_file, else $NEOSCREEN_LANG_FILE, else configs/lang.yaml
  * found like the panel) in language lang_code (NULL = the file's default), and
- * configs/hearing.yaml and configs/genes.yaml ($NEOSCREEN_HEARING, $NEOSCREEN_GENES).
+ * configs/hearing.yaml and configs/genes.yaml ($NEOSCREEN_HEARING, $NEOSCREEN_GENES), and
+ * check that the table has every text the panel's and the rules' findings can need.
  * @return 0, or -1 after printing every problem (nothing read or written yet). */
-int ns_run_fu_configs(ns_run_fu_t *f, const char *lang_file, const char *lang_code);
+int ns_run_fu_configs(ns_run_fu_t *f, const ns_panel_t *panel, const char *lang_file, const char *lang_code);
 
 /* Read NIGHT/hearing.csv and NIGHT/genes/<plate>.csv if present, judge the gene plates on
  * their controls.  Messages on stderr (FILE:LINE:COL, never personal data).

@@ -19,7 +19,7 @@ N="$T/n"
 # Chosen babies: X = an injected MSUD case (metabolic), given a unilateral initial refer;
 # Y = a baby with no MS/MS finding, 9 days in NICU, screened by TEOAE only and passing;
 # Z = a recalled baby whose hospital and mother's name look like formulas.
-"$PY" - "$N" > "$T/ids" <<'EOF'
+"$PY" - "$N" > "$T/ids" <<'EOF' || nok "python check block" "crashed (traceback above)"
 import csv, sys
 n = sys.argv[1]
 truth = list(csv.DictReader(open(n + "/truth.csv", encoding="utf-8")))
@@ -60,7 +60,7 @@ read -r X Y Z XBIRTH < "$T/ids"
 RC=$?
 [ "$RC" -eq 0 ] && ok "run on a night with hearing and gene plates: exit 0" || nok "run exit 0" "rc=$RC $(head -c 400 "$T/o.err")"
 
-"$PY" - "$T/o/recall-list.csv" "$X" "$Y" "$Z" "$XBIRTH" <<'EOF'
+"$PY" - "$T/o/recall-list.csv" "$X" "$Y" "$Z" "$XBIRTH" <<'EOF' || nok "python check block" "crashed (traceback above)"
 import csv, datetime, sys
 path, x, y, z, xbirth = sys.argv[1:6]
 rows = list(csv.DictReader(open(path, encoding="utf-8-sig")))
@@ -111,7 +111,7 @@ cmp -s "$T/o/recall-list.csv" "$T/o1/recall-list.csv" && cmp -s "$T/o/recall-lis
 
 # Chinese: headers, priorities, actions and reasons translated; codes and IDs unchanged
 "$NS" run -v 0 -t 2 -L zh -o "$T/zh" "$N" 2> "$T/zh.err"
-"$PY" - "$T/o/recall-list.csv" "$T/zh/recall-list.csv" "$X" <<'EOF'
+"$PY" - "$T/o/recall-list.csv" "$T/zh/recall-list.csv" "$X" <<'EOF' || nok "python check block" "crashed (traceback above)"
 import csv, sys
 en = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig")))
 zh = list(csv.reader(open(sys.argv[2], encoding="utf-8-sig")))
@@ -129,7 +129,7 @@ say(rx[cp] == "危急" and "右耳" not in rx[cr] and "左耳未通过" in rx[cr
 EOF
 
 # summary.json: refer rates, gene-positive rate, babies with both reasons
-"$PY" - "$N" "$T/o/summary.json" "$T/o/recall-list.csv" <<'EOF'
+"$PY" - "$N" "$T/o/summary.json" "$T/o/recall-list.csv" <<'EOF' || nok "python check block" "crashed (traceback above)"
 import csv, json, sys
 n, sp, rp = sys.argv[1:4]
 d = json.load(open(sp))
@@ -154,7 +154,7 @@ say(rl["msms_and_hearing"] == both and both >= 1 and rl["infants"] == len(rows),
 EOF
 
 # batch.h5 holds hearing and gene results per baby
-"$PY" - "$T/o/batch.h5" "$X" <<'EOF'
+"$PY" - "$T/o/batch.h5" "$X" <<'EOF' || nok "python check block" "crashed (traceback above)"
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
 x = sys.argv[2].encode()
@@ -173,7 +173,7 @@ gp=$(ls "$T/g/genes" | head -1)
 sed -i 's/^\([^,]*\),B01,\([^,]*\),pos_control,het,/\1,B01,\2,pos_control,wt,/' "$T/g/genes/$gp"
 "$NS" run -v 0 -t 2 -o "$T/go" "$T/g" 2> "$T/go.err"
 RC=$?
-"$PY" - "$T/go/summary.json" "$T/o/summary.json" "$RC" "$T/go.err" "$gp" "$T/go/plates-to-rerun.csv" <<'EOF'
+"$PY" - "$T/go/summary.json" "$T/o/summary.json" "$RC" "$T/go.err" "$gp" "$T/go/plates-to-rerun.csv" <<'EOF' || nok "python check block" "crashed (traceback above)"
 import csv, json, sys
 d, d0 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 rr = list(csv.DictReader(open(sys.argv[6], encoding="utf-8")))
@@ -186,3 +186,56 @@ ok = (rc & 4 and first["status"] == "rejected" and "positive control GJB2:c.35de
 print(("ok - " if ok else "not ok - ") + "gene plate with a failed positive control: rejected, its samples on gene_hold, listed in plates-to-rerun.csv, exit bit 4"
       + ("" if ok else ": rc=%d %r" % (rc, first)))
 EOF
+
+# ---- things that must not be lost -------------------------------------------------------
+# a gene result whose sample the manifest does not know; a baby known only from
+# hearing.csv; a control character in a mother's name; a translation table missing a key
+cp -r "$N" "$T/u"
+"$PY" - "$T/u" "$Z" <<'EOF' > "$T/u.ids" || nok "python check block" "crashed (traceback above)"
+import csv, glob, sys
+n, z = sys.argv[1:3]
+tg = [r for r in csv.DictReader(open(n + "/truth-genes.csv", encoding="utf-8")) if r["category"] == "aminoglycoside"]
+sid = tg[0]["sample_id"]
+for path in glob.glob(n + "/genes/*.csv"):
+    s = open(path, encoding="utf-8").read()
+    if "," + sid + "," in s:
+        open(path, "w", encoding="utf-8").write(s.replace("," + sid + ",", ",X" + sid + ","))
+with open(n + "/hearing.csv", "a", encoding="utf-8") as f:
+    f.write("I9999999,2026-11-20T10:00,rescreen,AABR,refer,refer,0,\n")
+man = list(csv.DictReader(open(n + "/manifest.csv", encoding="utf-8")))
+for r in man:
+    if r["infant_id"] == z:
+        r["mother_name"] = "Li\x0bNa"
+w = csv.DictWriter(open(n + "/manifest.csv", "w", encoding="utf-8", newline=""), list(man[0].keys()), lineterminator="\n")
+w.writeheader()
+w.writerows(man)
+print("X" + sid)
+EOF
+read -r XSID < "$T/u.ids"
+"$NS" run -v 0 -t 2 -o "$T/uo" "$T/u" 2> "$T/uo.err"
+RC=$?
+"$PY" - "$T/uo" "$RC" "$T/uo.err" "$XSID" "$Z" <<'EOF' || nok "python check block" "crashed (traceback above)"
+import csv, json, sys
+o, rc, err, xsid, z = sys.argv[1], int(sys.argv[2]), open(sys.argv[3]).read(), sys.argv[4], sys.argv[5]
+d = json.load(open(o + "/summary.json"))
+rows = {r["infant_id"]: r for r in csv.DictReader(open(o + "/recall-list.csv", encoding="utf-8-sig"))}
+def say(good, name, why=""):
+    print(("ok - " if good else "not ok - ") + name + ("" if good else ": " + why))
+say(rc & 8 and xsid in d["genes"]["unmatched"] and xsid in err,
+    "gene sample not in the manifest: exit bit 8, named on stderr and in summary.json", "rc=%d %r" % (rc, d["genes"].get("unmatched")))
+r = rows.get("I9999999")
+say(r is not None and r["action"] == "audiology_referral" and r["contact_phone"] == ""
+    and "I9999999" in d["recall_list"]["without_manifest_row_ids"] and "not in the manifest" in err,
+    "baby known only from hearing.csv: listed without contact, said on stderr and in summary.json", repr(r))
+rz = rows.get(z)
+say(rz is not None and rz["mother_name"] == "Li\ufffdNa", "a control character in a name becomes U+FFFD, the cell is not blanked",
+    repr(rz and rz["mother_name"]))
+EOF
+grep -v '^  reason.gene_carrier:' "$ROOT/configs/lang.yaml" > "$T/lang-missing.yaml"
+"$NS" run -v 0 --lang-file "$T/lang-missing.yaml" -o "$T/lm" "$N" 2> "$T/lm.err"
+RC=$?
+if [ "$RC" -eq 1 ] && [ ! -e "$T/lm/recall-list.csv" ] && grep -q "no text for 'reason.gene_carrier'" "$T/lm.err"; then
+    ok "a translation table without a text the rules need: config error, nothing written"
+else
+    nok "translation table missing a key" "rc=$RC $(head -c 300 "$T/lm.err")"
+fi
