@@ -10,7 +10,8 @@
  * A finding is language-neutral: `code` and IDs are never translated; `action` and `reason`
  * are translation keys (configs/lang.yaml: "action.<key>", "reason.<key>"), and the reason's
  * arguments are values already formatted for people in a language-neutral way (numbers in
- * C locale, locus names, ear codes).  The English template of a reason key, with
+ * C locale, locus names, ear codes).  An argument "@key" is shown as the text of key, and
+ * "@{key}" inside an argument as the text of key in place ("GJB2:c.235delC @{gene.call.hom}").  The English template of a reason key, with
  * {name} placeholders filled from args, must read as a complete sentence fragment, e.g.
  *   reason.hearing_refer  "hearing {stage} screen ({method}): refer in {ears}"
  */

@@ -64,16 +64,40 @@ static const char *arg_of(const ns_finding_t *f, const char *name)
 /* one finding's reason in language L: its template with the arguments filled in; an
  * argument "@key" is itself a translation; a "lead" argument wraps the text in
  * reason.spec_lead_<lead> ("specimen: ...", "caveat: ...") */
+/* an argument in language L: "@key" is the text of key; "@{key}" inside a value is
+ * replaced by the text of key ("GJB2:c.235delC @{gene.call.hom}") */
+static char *arg_text(const ns_lang_t *L, const char *v)
+{
+    if (v[0] == '@' && v[1] != '{') return ns_strdup(ns_lang_get(L, v + 1));
+    buf_t b = {0};
+    badd(&b, "");
+    char key[NS_FU_ARG_MAX], one[2] = { 0, 0 };
+    for (const char *p = v; *p; ) {
+        const char *e;
+        if (p[0] == '@' && p[1] == '{' && (e = strchr(p + 2, '}')) && (size_t)(e - p - 2) < sizeof key) {
+            snprintf(key, sizeof key, "%.*s", (int)(e - p - 2), p + 2);
+            badd(&b, ns_lang_get(L, key));
+            p = e + 1;
+        } else {
+            one[0] = *p++;
+            badd(&b, one);
+        }
+    }
+    return b.s;
+}
+
 static char *reason_text(const ns_lang_t *L, const ns_finding_t *f)
 {
     const char *names[NS_FU_MAX_ARGS], *vals[NS_FU_MAX_ARGS];
+    char *own[NS_FU_MAX_ARGS];
     for (int k = 0; k < f->n_args; k++) {
         names[k] = f->arg_name[k];
-        vals[k] = f->arg[k][0] == '@' ? ns_lang_get(L, f->arg[k] + 1) : f->arg[k];
+        vals[k] = own[k] = arg_text(L, f->arg[k]);
     }
     char key[NS_FU_KEY_MAX + 32];
     snprintf(key, sizeof key, "reason.%s", f->reason);
     char *text = ns_lang_format(L, key, f->n_args, names, vals);
+    for (int k = 0; k < f->n_args; k++) free(own[k]);
     const char *lead = arg_of(f, "lead");
     if (!lead) return text;
     snprintf(key, sizeof key, "reason.spec_lead_%s", lead);

@@ -514,7 +514,7 @@ static int fires(const ns_genes_config_t *cfg, const ns_gene_rule_t *r, const ui
 
 /* Join items into out (size NS_FU_ARG_MAX) with ", "; when they do not fit, stop at an item
  * boundary and end with " +N" (N = items left out). */
-static void join_items(char *out, char items[][NS_GENE_LOCUS_MAX + 16], int n)
+static void join_items(char *out, char items[][NS_GENE_LOCUS_MAX + 32], int n)
 {
     out[0] = 0;
     size_t len = 0;
@@ -553,14 +553,15 @@ static void emit(const ns_genes_night_t *g, int64_t i, const ns_gene_rule_t *r, 
         f->due_from = NS_DUE_BIRTH;
         f->due_hours = r->due_days * 24.0;
     }
-    char (*items)[NS_GENE_LOCUS_MAX + 16] = ns_malloc(((size_t)n + 1) * sizeof *items);
+    char (*items)[NS_GENE_LOCUS_MAX + 32] = ns_malloc(((size_t)n + 1) * sizeof *items);
     int ni = 0;
     char genes[NS_FU_ARG_MAX] = "";
     uint8_t *gseen = ns_calloc((size_t)cfg->n_genes + 1, 1);
     for (int x = 0; x < n; x++) {
         int l = set[x];
         if (call[l] == NS_GCALL_WT && !(r->call_mask & (1u << NS_GCALL_WT))) continue;
-        snprintf(items[ni++], sizeof items[0], "%s %s", cfg->loci[l].id, ns_gene_call_name(call[l]));
+        /* the call as "@{gene.call.het}": shown in the list's language (followup.h) */
+        snprintf(items[ni++], sizeof items[0], "%s @{gene.call.%s}", cfg->loci[l].id, ns_gene_call_name(call[l]));
         int gi = cfg->loci[l].gene_idx;
         if (!gseen[gi]) {
             gseen[gi] = 1;

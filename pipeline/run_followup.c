@@ -37,7 +37,8 @@ static int check_lang(const ns_run_fu_t *f, const ns_panel_t *p)
         "reason.spec_tpn", "reason.card_unreadable", "action.referral", "action.repeat_specimen",
         "hearing.stage.initial", "hearing.stage.rescreen", "hearing.ears.left", "hearing.ears.right",
         "hearing.ears.both", "hearing.result.pass", "hearing.result.refer", "hearing.result.not_tested",
-        NULL };
+        "gene.call.wt", "gene.call.het", "gene.call.hom", "gene.call.heteroplasmic",
+        "gene.call.homoplasmic", "gene.call.fail", NULL };
     char key[NS_FU_KEY_MAX + 16];
     int bad = 0;
 #define NEED(...) do { snprintf(key, sizeof key, __VA_ARGS__); \
