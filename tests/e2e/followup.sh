@@ -127,7 +127,7 @@ rx = next(r for r in zh[1:] if r[ci] == x)
 say(rx[cp] == "危急" and "右耳" not in rx[cr] and "左耳未通过" in rx[cr] and "切值" in rx[cr],
     "--lang zh: priority and reason texts in Chinese", repr((rx[cp], rx[cr][:160])))
 txt = "\n".join(",".join(r) for r in zh)
-say(("杂合" in txt or "纯合" in txt) and " het" not in txt and " hom" not in txt and "@" not in txt and "{" not in txt,
+say(("杂合" in txt or "纯合" in txt) and " het" not in txt and " hom" not in txt and "@{" not in txt and "{cond}" not in txt,
     "--lang zh: gene calls in Chinese, no untranslated key or placeholder left")
 EOF
 
