@@ -70,20 +70,6 @@ static void slot_free(slot_t *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Data lines of a text whose header could not be read (as in ingest_plate.c). */
-static int64_t count_data_lines(const char *t, size_t n)
-{
-    char eol = memchr(t, '\n', n) ? '\n' : '\r';
-    int64_t lines = 0;
-    int content = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (t[i] == eol) { lines += content; content = 0; }
-        else if (t[i] != '\r' && t[i] != ' ' && t[i] != '\t') content = 1;
-    }
-    lines += content;
-    return lines > 0 ? lines - 1 : 0;
-}
-
 static int call_of(const char *s)
 {
     for (int k = 0; k < NS_GCALL_N; k++) if (ns_strcaseeq(s, ns_gene_call_name(k))) return k;
@@ -113,30 +99,13 @@ static const char *type_label(const ns_genes_config_t *c, int control, char *buf
 static void parse_plate(const ns_genes_config_t *cfg, const char *path, ns_gene_plate_t *pl, slot_t *s)
 {
     const int nl = cfg->n_loci;
-    char *raw = NULL, *text = NULL;
-    size_t rlen = 0, tlen = 0;
+    char *text = NULL;
+    size_t tlen = 0;
     memset(s, 0, sizeof *s);
-    if (ns_read_file(path, &raw, &rlen) < 0) {
-        pl->error = ns_asprintf("%s: cannot read: %s", path, strerror(errno));
+    if (ns_ingest_read(path, &text, &tlen, pl->sha256, pl->encoding, &pl->error, &pl->n_wells) < 0) {
         pl->status = NS_GPLATE_QUARANTINED;
         return;
     }
-    ns_sha256_hex(raw, rlen, pl->sha256);
-    ns_decode_err_t de;
-    if (ns_decode_text(raw, rlen, &text, &tlen, pl->encoding, &de) < 0) {
-        set_error(pl, path, de.line, de.col, "%s", de.msg);
-        int64_t n = 0;
-        size_t last = rlen;      /* last byte that is not NUL (UTF-16 ends "\n\0") */
-        for (size_t i = 0; i < rlen; i++) {
-            n += raw[i] == '\n';
-            if (raw[i]) last = i;
-        }
-        if (last < rlen && raw[last] != '\n') n++;
-        pl->n_wells = n > 0 ? n - 1 : 0;
-        free(raw);
-        return;
-    }
-    free(raw);
 
     ns_csv_t c;
     ns_csv_init(&c, text, tlen);
@@ -144,7 +113,7 @@ static void parse_plate(const ns_genes_config_t *cfg, const char *path, ns_gene_
     if (r <= 0) {
         if (r < 0) {
             set_error(pl, path, c.err_line, c.err_col, "%s", c.err);
-            pl->n_wells = count_data_lines(text, tlen);
+            pl->n_wells = ns_count_data_lines(text, tlen);
         } else set_error(pl, path, 1, 1, "empty file: no header row");
         ns_csv_free(&c);
         free(text);

@@ -19,6 +19,7 @@
 #include "encoding.h"
 #include "hearing.h"
 #include "sha256.h"
+#include "log.h"
 #include "util.h"
 #include "yaml_doc.h"
 
@@ -87,15 +88,10 @@ static const char *const hcols[NS_HCOL_N] = {
 __attribute__((format(printf, 5, 6)))
 static void problem(ns_hearing_records_t *r, const char *path, int line, int col, const char *fmt, ...)
 {
-    char msg[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ns_msgs_vadd(&r->errors, &r->n_errors, path, line, col, fmt, ap);
     va_end(ap);
-    ns_utf8_clip(msg);
-    r->errors = ns_realloc(r->errors, (size_t)(r->n_errors + 1) * sizeof *r->errors);
-    r->errors[r->n_errors++] = line > 0 ? ns_asprintf("%s:%d:%d: %s", path, line, col, msg)
-                                        : ns_asprintf("%s: %s", path, msg);
 }
 
 /* An ear result: the three names, plus "not tested" / "not-tested" as exports spell it. */

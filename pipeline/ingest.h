@@ -18,6 +18,7 @@
 #ifndef NS_INGEST_H
 #define NS_INGEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "batch.h"
 
@@ -27,6 +28,16 @@ int ns_parse_cell(const char *s, double *v, uint8_t *kind);
 /* Parse a well name ("A1", "a01", "H12") for a rows x cols plate into out ("A01").
  * @return 0 ok, -1 not a well name, -2 a well name outside the plate. */
 int ns_parse_well(const char *s, int rows, int cols, char out[4]);
+
+/* Read an export for ingest: the raw bytes hashed into sha256, decoded to UTF-8 text
+ * (encoding.h; the encoding found in encoding).  @return 0 with *text (caller frees);
+ * -1 with *error = "FILE: cannot read: why" or "FILE:LINE:COL: what" (caller frees) and
+ * *rows = the data rows counted in the raw bytes, so that an undecodable file's wells still
+ * show in the totals. */
+int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65], char encoding[8],
+                   char **error, int64_t *rows);
+/* Data rows (lines after the first, blank lines not counted) of a decoded text. */
+int64_t ns_count_data_lines(const char *t, size_t n);
 
 /* Read every plate file (paths, already sorted) into b->plates / rows.  b->panel must be
  * set.  Quarantined plates are marked in b->plates[k] with their error.

@@ -13,6 +13,7 @@
 #include "encoding.h"
 #include "ingest.h"
 #include "sha256.h"
+#include "log.h"
 #include "util.h"
 
 enum { M_SID, M_IID, M_SPEC, M_SEX, M_BW, M_GA, M_BIRTH, M_COLL, M_FEED, M_TRANSF, M_ABX,
@@ -25,15 +26,10 @@ static const char *const mcols[M_N] = {
 __attribute__((format(printf, 5, 6)))
 static void problem(ns_manifest_t *m, const char *path, int line, int col, const char *fmt, ...)
 {
-    char msg[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ns_msgs_vadd(&m->errors, &m->n_errors, path, line, col, fmt, ap);
     va_end(ap);
-    ns_utf8_clip(msg);
-    m->errors = ns_realloc(m->errors, (size_t)(m->n_errors + 1) * sizeof *m->errors);
-    m->errors[m->n_errors++] = line > 0 ? ns_asprintf("%s:%d:%d: %s", path, line, col, msg)
-                                        : ns_asprintf("%s: %s", path, msg);
 }
 
 static int parse_flag(const char *s)

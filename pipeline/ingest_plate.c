@@ -113,7 +113,7 @@ static void slot_free(slot_t *s)
 
 /* Data lines of a text whose header could not be read: lines end in LF, or in CR alone
  * when the text holds no LF at all (old Mac exports); blank lines are not counted. */
-static int64_t count_data_lines(const char *t, size_t n)
+int64_t ns_count_data_lines(const char *t, size_t n)
 {
     char eol = memchr(t, '\n', n) ? '\n' : '\r';
     int64_t lines = 0;
@@ -126,22 +126,23 @@ static int64_t count_data_lines(const char *t, size_t n)
     return lines > 0 ? lines - 1 : 0;
 }
 
-/* Parse a whole plate file into s; on any problem, set pl->error and keep counting rows. */
-static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path, ns_plate_t *pl, slot_t *s)
+int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65], char encoding[8],
+                   char **error, int64_t *rows)
 {
-    const int na = p->n_analytes;
-    char *raw = NULL, *text = NULL;
-    size_t rlen = 0, tlen = 0;
-    memset(s, 0, sizeof *s);
+    char *raw = NULL;
+    size_t rlen = 0;
+    *text = NULL;
+    *tlen = 0;
+    *error = NULL;
+    *rows = 0;
     if (ns_read_file(path, &raw, &rlen) < 0) {
-        pl->error = ns_asprintf("%s: cannot read: %s", path, strerror(errno));
-        pl->status = NS_PLATE_QUARANTINED;
-        return;
+        *error = ns_asprintf("%s: cannot read: %s", path, strerror(errno));
+        return -1;
     }
-    ns_sha256_hex(raw, rlen, pl->sha256);
+    ns_sha256_hex(raw, rlen, sha256);
     ns_decode_err_t de;
-    if (ns_decode_text(raw, rlen, &text, &tlen, pl->encoding, &de) < 0) {
-        set_error(pl, path, de.line, de.col, "%s", de.msg);
+    if (ns_decode_text(raw, rlen, text, tlen, encoding, &de) < 0) {
+        *error = ns_asprintf("%s:%d:%d: %s", path, de.line, de.col, de.msg);
         /* count lines so the wells still show up in the totals */
         int64_t nl = 0;
         size_t last = rlen;      /* last byte that is not NUL (UTF-16 ends "\n\0") */
@@ -150,11 +151,25 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
             if (raw[i]) last = i;
         }
         if (last < rlen && raw[last] != '\n') nl++;
-        pl->n_wells = nl > 0 ? nl - 1 : 0;
+        *rows = nl > 0 ? nl - 1 : 0;
         free(raw);
-        return;
+        return -1;
     }
     free(raw);
+    return 0;
+}
+
+/* Parse a whole plate file into s; on any problem, set pl->error and keep counting rows. */
+static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path, ns_plate_t *pl, slot_t *s)
+{
+    const int na = p->n_analytes;
+    char *text = NULL;
+    size_t tlen = 0;
+    memset(s, 0, sizeof *s);
+    if (ns_ingest_read(path, &text, &tlen, pl->sha256, pl->encoding, &pl->error, &pl->n_wells) < 0) {
+        pl->status = NS_PLATE_QUARANTINED;
+        return;
+    }
 
     ns_csv_t c;
     ns_csv_init(&c, text, tlen);
@@ -162,7 +177,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
     if (r <= 0) {
         if (r < 0) {
             set_error(pl, path, c.err_line, c.err_col, "%s", c.err);
-            pl->n_wells = count_data_lines(text, tlen);
+            pl->n_wells = ns_count_data_lines(text, tlen);
         } else set_error(pl, path, 1, 1, "empty file: no header row");
         goto done;
     }

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "encoding.h"
 #include "log.h"
+#include "util.h"
 
 int ns_verbosity = 1;
 static struct timespec t0;
@@ -79,4 +81,13 @@ void ns_info(int level, const char *stage, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     errno = e;
+}
+
+void ns_msgs_vadd(char ***v, int64_t *n, const char *path, int line, int col, const char *fmt, va_list ap)
+{
+    char msg[400];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    ns_utf8_clip(msg);
+    *v = ns_realloc(*v, (size_t)(*n + 1) * sizeof **v);
+    (*v)[(*n)++] = line > 0 ? ns_asprintf("%s:%d:%d: %s", path, line, col, msg) : ns_asprintf("%s: %s", path, msg);
 }

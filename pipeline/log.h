@@ -10,6 +10,9 @@
 #ifndef NS_LOG_H
 #define NS_LOG_H
 
+#include <stdarg.h>
+#include <stdint.h>
+
 #include <stdio.h>
 
 #if defined(__GNUC__)
@@ -29,6 +32,11 @@ void ns_error(const char *subcmd, const char *fmt, ...) NS_FORMAT(2, 3);
 void ns_error_errno(const char *subcmd, const char *fmt, ...) NS_FORMAT(2, 3);
 /* "[M::stage::wall*cpu] message\n" on stderr when ns_verbosity >= level. */
 void ns_info(int level, const char *stage, const char *fmt, ...) NS_FORMAT(3, 4);
+
+/* Append "PATH:LINE:COL: message" (or "PATH: message" when line is 0) to the growable
+ * list *v of *n strings; the message is clipped to whole UTF-8 characters.  For input
+ * readers that collect every problem of a file before the caller prints them. */
+void ns_msgs_vadd(char ***v, int64_t *n, const char *path, int line, int col, const char *fmt, va_list ap);
 
 void ns_clock_start(void);   /* reference point for wall/CPU figures */
 double ns_wall_s(void);      /* seconds since ns_clock_start() */
