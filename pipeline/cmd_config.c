@@ -111,6 +111,14 @@ static int file_kind(const char *path)
     return kind;
 }
 
+/* Print a file's problems (FILE:LINE:COL, the line quoted) and their count; 1. */
+static int report(const char *path, const ns_panel_errs_t *e)
+{
+    ns_panel_errs_print(stderr, "neoscreen config", path, NULL, e);
+    ns_error("config", "%s: %d problem%s", path, e->n, e->n == 1 ? "" : "s");
+    return 1;
+}
+
 /* Check one translation table: the whole file is checked whatever the language. */
 static int check_lang(const char *path, int quiet)
 {
@@ -125,11 +133,7 @@ static int check_lang(const char *path, int quiet)
             printf("; default %s)\n", ns_lang_default(l));
         }
         ns_lang_free(l);
-    } else {
-        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
-        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
-        bad = 1;
-    }
+    } else bad = report(path, &e);
     ns_panel_errs_free(&e);
     return bad;
 }
@@ -179,11 +183,7 @@ static int check_qc(const char *path, const char *panel_path, ns_panel_t **panel
             printf(")\n");
         }
         ns_qc_free(q);
-    } else {
-        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
-        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
-        bad = 1;
-    }
+    } else bad = report(path, &e);
     ns_panel_errs_free(&e);
     return bad;
 }
@@ -199,11 +199,7 @@ static int check_hearing(const char *path, int quiet)
             printf("%s: ok (hearing protocol %s: %d rules, NICU stay > %g days = AABR)\n", path,
                    h->name[0] ? h->name : "-", h->n_rules, h->nicu_aabr_days);
         ns_hearing_config_free(h);
-    } else {
-        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
-        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
-        bad = 1;
-    }
+    } else bad = report(path, &e);
     ns_panel_errs_free(&e);
     return bad;
 }
@@ -220,11 +216,7 @@ static int check_genes(const char *path, int quiet)
                    g->name[0] ? g->name : "-", g->version[0] ? g->version : "-", g->rows * g->cols, g->n_loci,
                    g->n_genes, g->n_controls, g->n_rules);
         ns_genes_config_free(g);
-    } else {
-        ns_panel_errs_print(stderr, "neoscreen config", path, NULL, &e);
-        ns_error("config", "%s: %d problem%s", path, e.n, e.n == 1 ? "" : "s");
-        bad = 1;
-    }
+    } else bad = report(path, &e);
     ns_panel_errs_free(&e);
     return bad;
 }

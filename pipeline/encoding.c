@@ -121,3 +121,17 @@ int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, cha
     strcpy(enc, "gbk");
     return 0;
 }
+
+const char *ns_clip_cell(char buf[200], const char *s)
+{
+    size_t i = 0, chars = 0;
+    while (s[i] && chars < 40) {
+        size_t k = 1;
+        while (((unsigned char)s[i + k] & 0xC0) == 0x80) k++;
+        i += k;
+        chars++;
+    }
+    if (!s[i]) return s;
+    snprintf(buf, 200, "%.*s...", (int)i, s);
+    return buf;
+}

@@ -33,6 +33,10 @@ int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, cha
  * truncated a message in the middle of a character. */
 void ns_utf8_clip(char *s);
 
+/* A cell quoted in a message: s itself when it has at most 40 characters, else its first
+ * 40 characters (cut on a character boundary) and "..." in buf. */
+const char *ns_clip_cell(char buf[200], const char *s);
+
 /* Length of the valid UTF-8 prefix of s (== len when all of s is valid UTF-8). */
 size_t ns_utf8_valid_prefix(const char *s, size_t len);
 

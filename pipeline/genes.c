@@ -11,6 +11,7 @@
 #include "genes.h"
 #include "ingest.h"
 #include "sha256.h"
+#include "log.h"
 #include "util.h"
 
 static const char *const state_names[] = { "gene_negative", "gene_positive", "gene_incomplete",
@@ -38,29 +39,11 @@ __attribute__((format(printf, 5, 6)))
 static void set_error(ns_gene_plate_t *pl, const char *path, int line, int col, const char *fmt, ...)
 {
     if (pl->error) return;          /* the first problem is the one reported */
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    pl->error = ns_msg_vat(path, line, col, fmt, ap);
     va_end(ap);
-    ns_utf8_clip(msg);
-    pl->error = ns_asprintf("%s:%d:%d: %s", path, line, col, msg);
     pl->status = NS_GPLATE_QUARANTINED;
-}
-
-/* A cell quoted in a message: at most 40 characters, cut on a character boundary. */
-static const char *clip_cell(char buf[200], const char *s)
-{
-    size_t i = 0, chars = 0;
-    while (s[i] && chars < 40) {
-        size_t k = 1;
-        while (((unsigned char)s[i + k] & 0xC0) == 0x80) k++;
-        i += k;
-        chars++;
-    }
-    if (!s[i]) return s;
-    snprintf(buf, 200, "%.*s...", (int)i, s);
-    return buf;
 }
 
 static void slot_free(slot_t *s)
@@ -140,7 +123,7 @@ static void parse_plate(const ns_genes_config_t *cfg, const char *path, ns_gene_
         if (l >= 0) {
             if (col_of[l] >= 0)
                 set_error(pl, path, c.fline[j], c.fcol[j], "columns %d ('%s') and %d ('%s') both hold locus %s",
-                          col_of[l] + 1, c.f[col_of[l]], j + 1, clip_cell(qb, h), cfg->loci[l].id);
+                          col_of[l] + 1, c.f[col_of[l]], j + 1, ns_clip_cell(qb, h), cfg->loci[l].id);
             col_of[l] = j;
             continue;
         }
@@ -149,7 +132,7 @@ static void parse_plate(const ns_genes_config_t *cfg, const char *path, ns_gene_
         if (!ign)
             set_error(pl, path, c.fline[j], c.fcol[j], "column '%s' is not a locus of the gene config "
                       "(loci are named GENE:variant, e.g. %s; other vendor columns go in ignore_columns)",
-                      clip_cell(qb, h), cfg->loci[0].id);
+                      ns_clip_cell(qb, h), cfg->loci[0].id);
     }
     for (int k = 0; k < 4; k++)
         if (fixed[k] < 0) set_error(pl, path, c.rec_line, 1, "missing column '%s'", fixed_cols[k]);
@@ -186,7 +169,7 @@ static void parse_plate(const ns_genes_config_t *cfg, const char *path, ns_gene_
             pl->id_col = c.fcol[jp];
         } else if (strcmp(pl->id, pid) != 0) {
             set_error(pl, path, c.fline[jp], c.fcol[jp], "plate_id '%s' differs from '%s' above: one file must hold one plate",
-                      clip_cell(qb, pid), pl->id);
+                      ns_clip_cell(qb, pid), pl->id);
             continue;
         }
         char well[4];
@@ -194,10 +177,10 @@ static void parse_plate(const ns_genes_config_t *cfg, const char *path, ns_gene_
         if (wr < 0) {
             if (wr == -2)
                 set_error(pl, path, c.fline[jw], c.fcol[jw], "well '%s' is not on a %d-well plate (A01-%c%02d)",
-                          clip_cell(qb, c.f[jw]), rows * cols, 'A' + rows - 1, cols);
+                          ns_clip_cell(qb, c.f[jw]), rows * cols, 'A' + rows - 1, cols);
             else
                 set_error(pl, path, c.fline[jw], c.fcol[jw], "well '%s' is not a well name (expected A01-%c%02d)",
-                          clip_cell(qb, c.f[jw]), 'A' + rows - 1, cols);
+                          ns_clip_cell(qb, c.f[jw]), 'A' + rows - 1, cols);
             continue;
         }
         int wi = (well[0] - 'A') * cols + (well[1] - '0') * 10 + (well[2] - '0') - 1;
@@ -225,7 +208,7 @@ static void parse_plate(const ns_genes_config_t *cfg, const char *path, ns_gene_
                     strncat(known, cfg->controls[k].types[x], sizeof known - strlen(known) - 1);
                 }
             set_error(pl, path, c.fline[jt], c.fcol[jt], "unknown sample_type '%s' (expected one of: %s)",
-                      clip_cell(qb, ts), known);
+                      ns_clip_cell(qb, ts), known);
             continue;
         }
         /* controls given wells in the config: the layout must match, or no well can be trusted */
@@ -246,7 +229,7 @@ static void parse_plate(const ns_genes_config_t *cfg, const char *path, ns_gene_
         const char *sid = c.f[js];
         if (control < 0 && !*sid) { set_error(pl, path, c.fline[js], c.fcol[js], "empty sample_id in a patient well"); continue; }
         if (strlen(sid) >= NS_FU_ID_MAX) {
-            set_error(pl, path, c.fline[js], c.fcol[js], "sample_id '%s' is longer than %d bytes", clip_cell(qb, sid), NS_FU_ID_MAX - 1);
+            set_error(pl, path, c.fline[js], c.fcol[js], "sample_id '%s' is longer than %d bytes", ns_clip_cell(qb, sid), NS_FU_ID_MAX - 1);
             continue;
         }
         if (s->n == s->m) {
@@ -267,7 +250,7 @@ static void parse_plate(const ns_genes_config_t *cfg, const char *path, ns_gene_
                 set_error(pl, path, c.fline[j], c.fcol[j], "empty call in column %s (every locus needs a call: fail for no amplification)", lo->id);
             else if (k < 0)
                 set_error(pl, path, c.fline[j], c.fcol[j], "call '%s' in column %s is not one of wt, het, hom, heteroplasmic, homoplasmic, fail",
-                          clip_cell(qb, c.f[j]), lo->id);
+                          ns_clip_cell(qb, c.f[j]), lo->id);
             else if (lo->mt && (k == NS_GCALL_HET || k == NS_GCALL_HOM))
                 set_error(pl, path, c.fline[j], c.fcol[j], "call '%s' in column %s: a mitochondrial locus is wt, heteroplasmic, homoplasmic or fail",
                           c.f[j], lo->id);

@@ -10,6 +10,7 @@
 #include "encoding.h"
 #include "ingest.h"
 #include "sha256.h"
+#include "log.h"
 #include "util.h"
 
 int ns_parse_cell(const char *s, double *v, uint8_t *kind)
@@ -70,29 +71,11 @@ __attribute__((format(printf, 5, 6)))
 static void set_error(ns_plate_t *pl, const char *path, int line, int col, const char *fmt, ...)
 {
     if (pl->error) return;          /* the first problem is the one reported */
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    pl->error = ns_msg_vat(path, line, col, fmt, ap);
     va_end(ap);
-    ns_utf8_clip(msg);
-    pl->error = ns_asprintf("%s:%d:%d: %s", path, line, col, msg);
     pl->status = NS_PLATE_QUARANTINED;
-}
-
-/* A cell quoted in a message: at most 40 characters, cut on a character boundary. */
-static const char *clip_cell(char buf[200], const char *s)
-{
-    size_t i = 0, chars = 0;
-    while (s[i] && chars < 40) {
-        size_t k = 1;
-        while (((unsigned char)s[i + k] & 0xC0) == 0x80) k++;
-        i += k;
-        chars++;
-    }
-    if (!s[i]) return s;
-    snprintf(buf, 200, "%.*s...", (int)i, s);
-    return buf;
 }
 
 static void alias_text(char *buf, size_t sz, char **v, int n)
@@ -258,7 +241,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
             pl->id_col = c.fcol[fixed[COL_PLATE]];
         } else if (strcmp(pl->id, pid) != 0) {
             set_error(pl, path, c.fline[fixed[COL_PLATE]], c.fcol[fixed[COL_PLATE]], "plate_id '%s' differs from '%s' above: one file must hold one plate",
-                      clip_cell(qb, pid), pl->id);
+                      ns_clip_cell(qb, pid), pl->id);
             continue;
         }
         char well[4];
@@ -267,10 +250,10 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
         if (wr < 0) {
             if (wr == -2)
                 set_error(pl, path, c.fline[fixed[COL_WELL]], c.fcol[fixed[COL_WELL]], "well '%s' is not on a %d-well plate (A01-%c%02d)",
-                          clip_cell(qb, ws), rows * cols, 'A' + rows - 1, cols);
+                          ns_clip_cell(qb, ws), rows * cols, 'A' + rows - 1, cols);
             else
                 set_error(pl, path, c.fline[fixed[COL_WELL]], c.fcol[fixed[COL_WELL]], "well '%s' is not a well name (expected A01-%c%02d)",
-                          clip_cell(qb, ws), 'A' + rows - 1, cols);
+                          ns_clip_cell(qb, ws), 'A' + rows - 1, cols);
             continue;
         }
         int wi = (well[0] - 'A') * cols + (well[1] - '0') * 10 + (well[2] - '0') - 1;
@@ -286,7 +269,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
                 if (ns_strcaseeq(ts, p->input.type_alias[k][x])) { type = k; break; }
         if (type < 0) {
             set_error(pl, path, c.fline[fixed[COL_TYPE]], c.fcol[fixed[COL_TYPE]],
-                      "unknown sample_type '%s' (expected patient, qc_low, qc_high or blank, or a spelling from the config)", clip_cell(qb, ts));
+                      "unknown sample_type '%s' (expected patient, qc_low, qc_high or blank, or a spelling from the config)", ns_clip_cell(qb, ts));
             continue;
         }
         /* the plate map says where controls and blanks are; a mismatch means the plate
@@ -316,11 +299,11 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
         for (int a = 0; a < na && !bad; a++) {
             int j = col_of[a];
             if (ns_parse_cell(c.f[j], &v[a], &ck[a]) < 0) {
-                set_error(pl, path, c.fline[j], c.fcol[j], "value '%s' in column %s is not a number", clip_cell(qb, c.f[j]), p->analytes[a].name);
+                set_error(pl, path, c.fline[j], c.fcol[j], "value '%s' in column %s is not a number", ns_clip_cell(qb, c.f[j]), p->analytes[a].name);
                 bad = 1;
             } else if (v[a] < 0 && type != NS_TYPE_BLANK) {
                 set_error(pl, path, c.fline[j], c.fcol[j], "negative value '%s' in column %s (allowed in blank wells only)",
-                          clip_cell(qb, c.f[j]), p->analytes[a].name);
+                          ns_clip_cell(qb, c.f[j]), p->analytes[a].name);
                 bad = 1;
             }
         }

@@ -83,11 +83,16 @@ void ns_info(int level, const char *stage, const char *fmt, ...)
     errno = e;
 }
 
-void ns_msgs_vadd(char ***v, int64_t *n, const char *path, int line, int col, const char *fmt, va_list ap)
+char *ns_msg_vat(const char *path, int line, int col, const char *fmt, va_list ap)
 {
-    char msg[400];
+    char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     ns_utf8_clip(msg);
+    return line > 0 ? ns_asprintf("%s:%d:%d: %s", path, line, col, msg) : ns_asprintf("%s: %s", path, msg);
+}
+
+void ns_msgs_vadd(char ***v, int64_t *n, const char *path, int line, int col, const char *fmt, va_list ap)
+{
     *v = ns_realloc(*v, (size_t)(*n + 1) * sizeof **v);
-    (*v)[(*n)++] = line > 0 ? ns_asprintf("%s:%d:%d: %s", path, line, col, msg) : ns_asprintf("%s: %s", path, msg);
+    (*v)[(*n)++] = ns_msg_vat(path, line, col, fmt, ap);
 }

@@ -33,6 +33,9 @@ void ns_error_errno(const char *subcmd, const char *fmt, ...) NS_FORMAT(2, 3);
 /* "[M::stage::wall*cpu] message\n" on stderr when ns_verbosity >= level. */
 void ns_info(int level, const char *stage, const char *fmt, ...) NS_FORMAT(3, 4);
 
+/* "PATH:LINE:COL: message" (or "PATH: message" when line is 0), malloc'd, the message
+ * clipped to whole UTF-8 characters. */
+char *ns_msg_vat(const char *path, int line, int col, const char *fmt, va_list ap);
 /* Append "PATH:LINE:COL: message" (or "PATH: message" when line is 0) to the growable
  * list *v of *n strings; the message is clipped to whole UTF-8 characters.  For input
  * readers that collect every problem of a file before the caller prints them. */
