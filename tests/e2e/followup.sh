@@ -242,3 +242,16 @@ if [ "$RC" -eq 1 ] && [ ! -e "$T/lm/recall-list.csv" ] && grep -q "no text for '
 else
     nok "translation table missing a key" "rc=$RC $(head -c 300 "$T/lm.err")"
 fi
+
+# a bad hearing row through `run`: FILE:LINE:COL on stderr, exit bit 2, counted, rest used
+cp -r "$N" "$T/h"
+line=$(($(wc -l < "$T/h/hearing.csv") + 1))
+printf 'I0000001,2026-11-20T10:00,second,TEOAE,pass,pass,0,\n' >> "$T/h/hearing.csv"
+"$NS" run -v 0 -t 2 -o "$T/ho" "$T/h" 2> "$T/ho.err"
+RC=$?
+rej=$("$PY" -c 'import json,sys; h=json.load(open(sys.argv[1]))["hearing"]; print(h["records_rejected"], h["records_read"])' "$T/ho/summary.json")
+if [ $((RC & 2)) -eq 2 ] && grep -q "^neoscreen run: $T/h/hearing.csv:$line:27: " "$T/ho.err" && [ "$rej" = "1 $(($(wc -l < "$T/h/hearing.csv") - 1))" ]; then
+    ok "hearing.csv with a bad stage: FILE:LINE:COL, exit bit 2, the row counted as rejected, the rest used"
+else
+    nok "bad hearing row through run" "rc=$RC rejected/read=$rej $(grep hearing.csv "$T/ho.err" | head -c 300)"
+fi
