@@ -138,6 +138,22 @@ static void badd_item(buf_t *b, const char *item)
     badd(b, item);
 }
 
+/* A gene result found again on a second plate (a sample tested twice) says the same thing:
+ * is finding j of the row the same code with the same loci as an earlier one? */
+static int repeats_gene_finding(const ns_findings_t *fs, const ns_fu_list_t *l, int64_t f0, int64_t j)
+{
+    const ns_finding_t *f = &fs->v[l->order[j]];
+    if (f->source != NS_SRC_GENE) return 0;
+    const char *loci = arg_of(f, "loci");
+    for (int64_t k = f0; k < j; k++) {
+        const ns_finding_t *e = &fs->v[l->order[k]];
+        const char *el = arg_of(e, "loci");
+        if (e->source == NS_SRC_GENE && strcmp(e->code, f->code) == 0 && loci && el && strcmp(loci, el) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static const char *const columns[] = {
     "priority", "action", "due_by", "state", "infant_id", "sample_id", "plate_id", "well",
     "hospital", "mother_name", "contact_phone", "conditions", "reasons", "sources", "specimen",
@@ -227,6 +243,7 @@ static ns_table_t *build(const ns_fu_list_t *l, const ns_findings_t *fs, const n
             const ns_finding_t *f = &fs->v[l->order[j]];
             if (!f->note_only && strncmp(f->code, "specimen:", 9) != 0) list_add(&conds, f->code);
             list_add(&src, source_names[f->source]);
+            if (repeats_gene_finding(fs, l, r->f0, j)) continue;
             char *text = reason_text(L, f);
             int grouped = n_cards > 1 && f->source == NS_SRC_MSMS;
             if (!grouped) {

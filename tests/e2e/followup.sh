@@ -255,3 +255,18 @@ if [ $((RC & 2)) -eq 2 ] && grep -q "^neoscreen run: $T/h/hearing.csv:$line:27: 
 else
     nok "bad hearing row through run" "rc=$RC rejected/read=$rej $(grep hearing.csv "$T/ho.err" | head -c 300)"
 fi
+
+# a gene plate run twice (a second accepted plate with the same samples): the same results
+# are not listed twice
+cp -r "$N" "$T/d"
+g1=$(ls "$T/d/genes" | head -1)
+sed "s/^${g1%.csv},/${g1%.csv}-B,/" "$T/d/genes/$g1" > "$T/d/genes/${g1%.csv}-B.csv"
+"$NS" run -v 0 -t 2 -o "$T/do" "$T/d" 2> /dev/null
+"$PY" - "$T/o/recall-list.csv" "$T/do/recall-list.csv" <<'EOF' || nok "python check block" "crashed (traceback above)"
+import csv, sys
+a = {r["infant_id"]: r["reasons"] for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig"))}
+b = {r["infant_id"]: r["reasons"].replace("-B,", ",") for r in csv.DictReader(open(sys.argv[2], encoding="utf-8-sig"))}
+diff = [k for k in a if a[k] != b.get(k)]
+print(("ok - " if not diff and set(a) == set(b) else "not ok - ") + "a sample on two accepted gene plates: its results listed once"
+      + ("" if not diff else ": %r" % [(k, a[k][:80], b.get(k, "")[:160]) for k in diff[:2]]))
+EOF
