@@ -33,9 +33,9 @@ static const char *const nicu_names[] = { "false", "true", "unknown", NULL };
 static const char *const bool_names[] = { "false", "true", NULL };
 
 static const char *const cond_keys[NS_HCOND_N + 1] = {
-    "stage", "method", "result", "nicu", "risk_factors", "aabr_refer_before", NULL };
+    "stage", "method", "result", "nicu", "risk_factors", "aabr_refer_before", "aabr_pass_before", NULL };
 static const char *const *const cond_values[NS_HCOND_N] = {
-    stage_names, method_names, result_names, nicu_names, bool_names, bool_names };
+    stage_names, method_names, result_names, nicu_names, bool_names, bool_names, bool_names };
 
 static const char *const action_names[NS_HACT_N + 1] = {
     "rescreen", "aabr_screen", "audiology_referral", "surveillance", NULL };
@@ -94,6 +94,14 @@ static void problem(ns_hearing_records_t *r, const char *path, int line, int col
     va_end(ap);
 }
 
+/* the infant_id of a rejected row, when it is one: that baby's outcome needs a look */
+static void note_rejected(ns_hearing_records_t *r, const char *id)
+{
+    if (!*id || strlen(id) >= NS_FU_ID_MAX) return;
+    r->rejected_ids = ns_realloc(r->rejected_ids, (size_t)(r->n_rejected_ids + 1) * sizeof *r->rejected_ids);
+    snprintf(r->rejected_ids[r->n_rejected_ids++], NS_FU_ID_MAX, "%s", id);
+}
+
 /* An ear result: the three names, plus "not tested" / "not-tested" as exports spell it. */
 static int parse_ear(const char *s)
 {
@@ -105,7 +113,9 @@ static int parse_ear(const char *s)
 /* risk_factors: a flag or free text; these words (any case) and empty mean none. */
 static int has_risk(const char *s)
 {
-    static const char *const none[] = { "", "0", "no", "n", "none", "false", NULL };
+    static const char *const none[] = { "", "0", "no", "n", "none", "false", "n/a", "na", "nil", "-",
+                                        "\xe6\x97\xa0" /* 无 */, "\xe5\x90\xa6" /* 否 */,
+                                        "\xe6\xb2\xa1\xe6\x9c\x89" /* 没有 */, NULL };
     return find_ci(none, s) < 0;
 }
 
@@ -125,17 +135,27 @@ static int severity(const ns_hearing_rec_t *x)
 
 static int cmp3(double a, double b) { return (a > b) - (a < b); }
 
-/* The order of hearing.h: infant, stage, test_time, severity, line. */
+/* The order of hearing.h: infant, stage, test_time, severity, then method (an AABR at the
+ * same time decides over an OAE: it is the test an OAE cannot overrule), the ears, the
+ * NICU stay and risk flag, and only then the line, so that rows which differ in any
+ * value give the same outcome in any order. */
 static int cmp_rec(const ns_hearing_rec_t *x, const ns_hearing_rec_t *y)
 {
     int c = strcmp(x->infant_id, y->infant_id);
     if (!c) c = cmp3(x->stage, y->stage);
     if (!c) c = cmp3(x->test_time_h, y->test_time_h);
     if (!c) c = cmp3(severity(x), severity(y));
+    if (!c) c = cmp3(x->method == NS_HMETHOD_AABR, y->method == NS_HMETHOD_AABR);
+    if (!c) c = cmp3(x->method, y->method);
+    if (!c) c = cmp3(x->ear[0], y->ear[0]);
+    if (!c) c = cmp3(x->ear[1], y->ear[1]);
+    if (!c) c = cmp3(isnan(x->nicu_days) ? -1.0 : x->nicu_days, isnan(y->nicu_days) ? -1.0 : y->nicu_days);
+    if (!c) c = cmp3(x->risk, y->risk);
     if (!c) c = cmp3(x->line, y->line);
     return c;
 }
 static int cmp_rec_q(const void *a, const void *b) { return cmp_rec(a, b); }
+static int cmp_id(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
 
 /* Reports about rows that are kept: conflicting results at the same stage and time, and a
  * rescreen dated before the initial screen.  r->v is sorted (cmp_rec). */
@@ -231,6 +251,7 @@ int ns_hearing_read_mem(ns_hearing_records_t *r, const char *name, const char *r
             problem(r, name, c.nf < nh ? c.end_line : c.fline[nh], c.nf < nh ? c.end_col : c.fcol[nh],
                     "row has %d fields, the header has %d (row rejected)", c.nf, nh);
             r->n_rejected++;
+            if (col[NS_HCOL_INFANT_ID] < c.nf) note_rejected(r, c.f[col[NS_HCOL_INFANT_ID]]);
             continue;
         }
         ns_hearing_rec_t x;
@@ -268,7 +289,7 @@ int ns_hearing_read_mem(ns_hearing_records_t *r, const char *name, const char *r
                     *f[k] ? "is not" : "is empty: expected");
         }
 #undef BAD
-        if (bad) { r->n_rejected++; continue; }
+        if (bad) { r->n_rejected++; note_rejected(r, f[NS_HCOL_INFANT_ID]); continue; }
 
         x.nicu_days = NAN;
         if (*f[NS_HCOL_NICU_DAYS]) {
@@ -317,6 +338,7 @@ int ns_hearing_read(ns_hearing_records_t *r, const char *path)
 
 void ns_hearing_records_free(ns_hearing_records_t *r)
 {
+    free(r->rejected_ids);
     for (int64_t i = 0; i < r->n; i++) free(r->v[i].risk_factors);
     free(r->v);
     for (int64_t i = 0; i < r->n_errors; i++) free(r->errors[i]);
@@ -622,6 +644,7 @@ int ns_hearing_eval(const ns_hearing_config_t *h, const ns_hearing_records_t *r,
         fact[NS_HCOND_NICU] = isnan(nicu) ? NS_HNICU_UNKNOWN : nicu > h->nicu_aabr_days ? NS_HNICU_TRUE : NS_HNICU_FALSE;
         fact[NS_HCOND_RISK] = risk;
         fact[NS_HCOND_AABR_BEFORE] = last_aabr && worst_ear(last_aabr) == NS_HEAR_REFER;
+        fact[NS_HCOND_AABR_PASS_BEFORE] = last_aabr && worst_ear(last_aabr) == NS_HEAR_PASS;
 
         st.infants++;
         if (last_initial) { st.initial_screened++; st.initial_refer += worst_ear(last_initial) == NS_HEAR_REFER; }
@@ -666,6 +689,21 @@ int ns_hearing_eval(const ns_hearing_config_t *h, const ns_hearing_records_t *r,
         i = j;
     }
     free(idx);
+
+    /* babies with a rejected row, once each, in infant_id order */
+    char (*ids)[NS_FU_ID_MAX] = ns_malloc(((size_t)r->n_rejected_ids + 1) * sizeof *ids);
+    memcpy(ids, r->rejected_ids, (size_t)r->n_rejected_ids * sizeof *ids);
+    qsort(ids, (size_t)r->n_rejected_ids, sizeof *ids, cmp_id);
+    for (int64_t k = 0; k < r->n_rejected_ids; k++) {
+        if (k > 0 && strcmp(ids[k], ids[k - 1]) == 0) continue;
+        ns_finding_t *f = ns_findings_add(out, ids[k], NS_SRC_HEARING);
+        f->priority = NS_PRIO_URGENT;
+        snprintf(f->code, sizeof f->code, "hearing:record_rejected");
+        snprintf(f->action, sizeof f->action, "check_hearing_record");
+        snprintf(f->reason, sizeof f->reason, "hearing_record_rejected");
+        st.rejected_infants++;
+    }
+    free(ids);
     st.findings = out->n - n0;
     if (stats) *stats = st;
     return (int)(out->n - n0);

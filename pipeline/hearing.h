@@ -75,6 +75,8 @@
  *                      infant's records, compared with nicu_aabr_days: true = more than it,
  *                      false = known and not more, unknown = no record gives it
  *   risk_factors       true | false             any of the infant's records has risk factors
+ *   aabr_pass_before   true | false             the latest AABR record BEFORE the deciding
+ *                      one passed both ears (the AABR screen is done)
  *   aabr_refer_before  true | false             the latest AABR record BEFORE the deciding
  *                      one (in the order above) referred in either ear: an OAE pass cannot
  *                      clear it (auditory neuropathy; DOMAIN §7.1, JCIH 2007)
@@ -138,7 +140,7 @@ enum { NS_HCOL_INFANT_ID = 0, NS_HCOL_TEST_TIME, NS_HCOL_STAGE, NS_HCOL_METHOD, 
 
 /* The "when:" facts, in the order above. */
 enum { NS_HCOND_STAGE = 0, NS_HCOND_METHOD, NS_HCOND_RESULT, NS_HCOND_NICU,
-       NS_HCOND_RISK, NS_HCOND_AABR_BEFORE, NS_HCOND_N };
+       NS_HCOND_RISK, NS_HCOND_AABR_BEFORE, NS_HCOND_AABR_PASS_BEFORE, NS_HCOND_N };
 
 /* Actions (translation keys "action.<name>"). */
 enum { NS_HACT_RESCREEN = 0, NS_HACT_AABR_SCREEN, NS_HACT_AUDIOLOGY, NS_HACT_SURVEILLANCE,
@@ -174,12 +176,18 @@ typedef struct {
     int64_t n, m;
     int64_t n_read;            /* data rows read (records of the CSV after the header) */
     int64_t n_rejected;        /* of them, rejected: n_read == n + n_rejected */
+    char (*rejected_ids)[NS_FU_ID_MAX];  /* infant_ids readable on rejected rows (may repeat) */
+    int64_t n_rejected_ids;
     char **errors;             /* every problem, "FILE:LINE:COL: what" (or "FILE: what") */
     int64_t n_errors;
     int ok;                    /* 0: the file could not be used at all */
 } ns_hearing_records_t;
 
-/* Read hearing.csv at path into r (r is overwritten; free with ns_hearing_records_free(),
+/* hearing.csv must hold each baby's hearing history, not only tonight's tests: the
+ * deciding record, aabr_*_before and the NICU stay are taken over every row of the baby
+ * (an OAE rescreen pass exported alone would hide an earlier AABR refer).
+ *
+ * Read hearing.csv at path into r (r is overwritten; free with ns_hearing_records_free(),
  * also after a failure).  @return the number of problems (0 = clean); r->ok says whether
  * the file was usable. */
 int ns_hearing_read(ns_hearing_records_t *r, const char *path);
@@ -242,10 +250,15 @@ typedef struct {
     int64_t nicu_unknown;        /* infants with nicu = unknown */
     int64_t risk;                /* infants with risk factors */
     int64_t with_findings;       /* infants given at least one finding */
+    int64_t rejected_infants;    /* babies with a rejected row (a record_rejected finding) */
     int64_t findings;            /* findings appended */
 } ns_hearing_stats_t;
 
-/* Apply the protocol h to every infant of r and append the findings to out (which may
+/* Apply the protocol h to every infant of r and append the findings to out.  A baby with a
+ * rejected row (its infant_id readable) also gets one finding "hearing:record_rejected"
+ * (action check_hearing_record, reason hearing_record_rejected, urgent, no deadline): the
+ * rejected row might have been the refer that decides, so its outcome cannot be trusted
+ * until someone looks at the record (which may
  * already hold findings of other screens; it is not cleared).  stats (may be NULL) is
  * overwritten.  Deterministic: the same records in any order give the same findings.
  * @return the number of findings appended, or -1 if h, r or out is NULL. */

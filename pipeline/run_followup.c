@@ -38,7 +38,8 @@ static int check_lang(const ns_run_fu_t *f, const ns_panel_t *p)
         "hearing.stage.initial", "hearing.stage.rescreen", "hearing.ears.left", "hearing.ears.right",
         "hearing.ears.both", "hearing.result.pass", "hearing.result.refer", "hearing.result.not_tested",
         "gene.call.wt", "gene.call.het", "gene.call.hom", "gene.call.heteroplasmic",
-        "gene.call.homoplasmic", "gene.call.fail", NULL };
+        "gene.call.homoplasmic", "gene.call.fail", "action.check_hearing_record",
+        "reason.hearing_record_rejected", NULL };
     char key[NS_FU_KEY_MAX + 16];
     int bad = 0;
 #define NEED(...) do { snprintf(key, sizeof key, __VA_ARGS__); \
@@ -88,7 +89,9 @@ int ns_run_fu_inputs(ns_run_fu_t *f, const char *night)
     char *hpath = ns_asprintf("%s/hearing.csv", night);
     if (stat(hpath, &st) == 0) {
         f->have_hearing = 1;
-        if (ns_hearing_read(&f->hrec, hpath) > 0) flags |= 1;
+        ns_hearing_read(&f->hrec, hpath);
+        /* rows rejected or the file unusable: partial; notes about kept rows are not */
+        if (f->hrec.n_rejected > 0 || !f->hrec.ok) flags |= 1;
         for (int64_t k = 0; k < f->hrec.n_errors; k++) ns_error("run", "%s", f->hrec.errors[k]);
         if (!f->hrec.ok) ns_error("run", "%s: not used: no hearing result of tonight is reported", hpath);
         ns_info(1, "ingest", "hearing: %lld records, %lld rejected", (long long)f->hrec.n_read,
@@ -287,6 +290,7 @@ void ns_run_fu_summary(const ns_run_fu_t *f, ns_json_t *j)
         ns_json_int(j, "nicu_unknown", h->nicu_unknown);
         ns_json_int(j, "risk_factors", h->risk);
         ns_json_int(j, "with_findings", h->with_findings);
+        ns_json_int(j, "infants_with_rejected_rows", h->rejected_infants);
     }
     ns_json_end_obj(j);
 

@@ -250,8 +250,9 @@ printf 'I0000001,2026-11-20T10:00,second,TEOAE,pass,pass,0,\n' >> "$T/h/hearing.
 "$NS" run -v 0 -t 2 -o "$T/ho" "$T/h" 2> "$T/ho.err"
 RC=$?
 rej=$("$PY" -c 'import json,sys; h=json.load(open(sys.argv[1]))["hearing"]; print(h["records_rejected"], h["records_read"])' "$T/ho/summary.json")
-if [ $((RC & 2)) -eq 2 ] && grep -q "^neoscreen run: $T/h/hearing.csv:$line:27: " "$T/ho.err" && [ "$rej" = "1 $(($(wc -l < "$T/h/hearing.csv") - 1))" ]; then
-    ok "hearing.csv with a bad stage: FILE:LINE:COL, exit bit 2, the row counted as rejected, the rest used"
+flag=$("$PY" -c 'import csv,sys; print(sum(1 for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig")) if r["infant_id"] == "I0000001" and "hearing:record_rejected" in r["conditions"].split(";") and "check_hearing_record" in r["action"]))' "$T/ho/recall-list.csv")
+if [ $((RC & 2)) -eq 2 ] && grep -q "^neoscreen run: $T/h/hearing.csv:$line:27: " "$T/ho.err" && [ "$rej" = "1 $(($(wc -l < "$T/h/hearing.csv") - 1))" ] && [ "$flag" = 1 ]; then
+    ok "hearing.csv with a bad stage: FILE:LINE:COL, exit bit 2, the row counted as rejected, its baby listed to check the record"
 else
     nok "bad hearing row through run" "rc=$RC rejected/read=$rej $(grep hearing.csv "$T/ho.err" | head -c 300)"
 fi

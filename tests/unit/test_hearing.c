@@ -60,6 +60,22 @@ static void eval_rows(const char *rows, ns_findings_t *fs, ns_hearing_stats_t *s
     free(text);
 }
 
+/* eval_rows for inputs that may carry messages about kept rows (same time, ...) */
+static void eval_rows_any(const char *rows, ns_findings_t *fs)
+{
+    char *text = ns_asprintf(HDR "%s", rows);
+    ns_hearing_records_t r;
+    read_csv(&r, text);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.n_rejected, 0);
+    ns_hearing_config_t *h = shipped();
+    memset(fs, 0, sizeof *fs);
+    ns_hearing_eval(h, &r, fs, NULL);
+    ns_hearing_config_free(h);
+    ns_hearing_records_free(&r);
+    free(text);
+}
+
 static const char *arg(const ns_finding_t *f, const char *name)
 {
     for (int k = 0; k < f->n_args; k++)
@@ -255,6 +271,76 @@ static void test_nicu_oae_pass_is_not_a_pass(void **st)
     assert_string_equal(fs.v[0].code, "hearing:nicu_oae");
     assert_string_equal(arg(&fs.v[0], "nicu_days"), "9");
     ns_findings_free(&fs);
+}
+
+/* Review findings: the outcome must not depend on row order when two rows share a time;
+ * an AABR pass before an OAE is the NICU baby's AABR screen; Chinese "none" is no risk. */
+static void test_order_and_earlier_aabr(void **st)
+{
+    (void)st;
+    ns_findings_t a, b;
+    /* NICU, AABR pass and TEOAE pass at the same time: the AABR decides, in any order */
+    eval_rows_any("N1,2026-11-02T10:00,initial,AABR,pass,pass,10,\n"
+                  "N1,2026-11-02T10:00,initial,TEOAE,pass,pass,10,\n", &a);
+    eval_rows_any("N1,2026-11-02T10:00,initial,TEOAE,pass,pass,10,\n"
+                  "N1,2026-11-02T10:00,initial,AABR,pass,pass,10,\n", &b);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(b.n, 0);
+    ns_findings_free(&a);
+    ns_findings_free(&b);
+    /* well baby, AABR refer left and TEOAE refer right at the same time: same outcome */
+    eval_rows_any("W1,2026-11-02T10:00,initial,AABR,refer,pass,0,\n"
+                  "W1,2026-11-02T10:00,initial,TEOAE,pass,refer,0,\n", &a);
+    eval_rows_any("W1,2026-11-02T10:00,initial,TEOAE,pass,refer,0,\n"
+                  "W1,2026-11-02T10:00,initial,AABR,refer,pass,0,\n", &b);
+    assert_int_equal(a.n, 1);
+    assert_int_equal(b.n, 1);
+    assert_string_equal(a.v[0].code, b.v[0].code);
+    assert_string_equal(arg(&a.v[0], "ears"), arg(&b.v[0], "ears"));
+    ns_findings_free(&a);
+    ns_findings_free(&b);
+    /* NICU baby: AABR pass at 10:00, TEOAE pass at 11:00: the AABR screen is done */
+    eval_rows_any("N2,2026-11-02T10:00,initial,AABR,pass,pass,10,\n"
+                  "N2,2026-11-02T11:00,initial,TEOAE,pass,pass,10,\n", &a);
+    assert_int_equal(a.n, 0);
+    ns_findings_free(&a);
+    /* "无" (none), "否", "N/A", "-": no risk factors, no surveillance */
+    eval_rows_any("R1,2026-11-02T10:00,initial,TEOAE,pass,pass,0,\xe6\x97\xa0\n"
+                  "R2,2026-11-02T10:00,initial,TEOAE,pass,pass,0,\xe5\x90\xa6\n"
+                  "R3,2026-11-02T10:00,initial,TEOAE,pass,pass,0,N/A\n"
+                  "R4,2026-11-02T10:00,initial,TEOAE,pass,pass,0,-\n", &a);
+    assert_int_equal(a.n, 0);
+    ns_findings_free(&a);
+}
+
+/* A rejected row might have been the refer that decides: its baby is listed to check */
+static void test_rejected_row_listed(void **st)
+{
+    (void)st;
+    char *text = ns_asprintf(HDR "%s", "J1,2026-11-02T10:00,initial,TEOAE,refer,pass,0,\n"
+                                       "J1,2026-11-20T10:00,rescreen,ABR,refer,refer,0,\n"
+                                       "K1,2026-11-02T10:00,initial,TEOAE,pass,pass,0,\n");
+    ns_hearing_records_t r;
+    read_csv(&r, text);
+    assert_int_equal(r.n_rejected, 1);
+    ns_hearing_config_t *h = shipped();
+    ns_findings_t fs;
+    memset(&fs, 0, sizeof fs);
+    ns_hearing_stats_t s;
+    ns_hearing_eval(h, &r, &fs, &s);
+    int listed = 0;
+    for (int64_t k = 0; k < fs.n; k++)
+        if (!strcmp(fs.v[k].infant_id, "J1") && !strcmp(fs.v[k].code, "hearing:record_rejected")) {
+            listed++;
+            assert_string_equal(fs.v[k].action, "check_hearing_record");
+            assert_int_equal(fs.v[k].priority, NS_PRIO_URGENT);
+        }
+    assert_int_equal(listed, 1);
+    assert_int_equal(s.rejected_infants, 1);
+    ns_findings_free(&fs);
+    ns_hearing_config_free(h);
+    ns_hearing_records_free(&r);
+    free(text);
 }
 
 static void test_nicu_aabr_refer_goes_to_audiology(void **st)
@@ -871,7 +957,7 @@ static void test_config_errors(void **st)
         { 11, 11, "duplicate rule id 'a' (first at line 5)" },
         { 12, 22, "rule 'a': when.method: unknown value 'OAE' (expected TEOAE, DPOAE or AABR)" },
         { 12, 27, "unknown key 'nicu_stay' in rule 'a': when (allowed: stage, method, result, nicu, "
-                  "risk_factors, aabr_refer_before)" },
+                  "risk_factors, aabr_refer_before, aabr_pass_before)" },
         { 13, 15, "rule 'a': 'action' must be one of rescreen, aabr_screen, audiology_referral, "
                   "surveillance, not 'refer'" },
         { 15, 7, "unknown key 'priorty' in rule 'a' (allowed: id, when, action, reason, priority, due, stop)" },
@@ -1066,6 +1152,8 @@ int main(void)
         cmocka_unit_test(test_rescreen),
         cmocka_unit_test(test_nicu_oae_pass_is_not_a_pass),
         cmocka_unit_test(test_nicu_aabr_refer_goes_to_audiology),
+        cmocka_unit_test(test_order_and_earlier_aabr),
+        cmocka_unit_test(test_rejected_row_listed),
         cmocka_unit_test(test_risk_factors_surveillance),
         cmocka_unit_test(test_not_tested),
         cmocka_unit_test(test_well_baby_pass),
