@@ -28,7 +28,7 @@ enum { NS_DUE_NONE = 0, NS_DUE_BIRTH, NS_DUE_COLLECTION, NS_DUE_TEST };
 
 #define NS_FU_ID_MAX   64   /* infant_id / sample_id, including the NUL */
 #define NS_FU_KEY_MAX  40   /* code, action, reason keys */
-#define NS_FU_ARG_MAX  128  /* one formatted argument */
+#define NS_FU_ARG_MAX  256  /* one formatted argument */
 #define NS_FU_MAX_ARGS 8
 
 typedef struct {
@@ -118,7 +118,8 @@ typedef struct {
  * may be NULL), both mode 0600, from the same table: column headers, priorities, actions,
  * states and reason texts in language L (codes and IDs never translated), one row per
  * baby in the order of l.  bom: start the CSV with a UTF-8 byte-order mark.
- * Returns 0, or -1 after reporting (the files at the paths are then untouched). */
+ * Returns 0, or -1 after reporting; a file that could not be written is removed, so that
+ * last night's list is never read as tonight's. */
 struct ns_lang;
 /* The column keys of the list, in order (headers: translation keys "col.<key>"). */
 const char *const *ns_followup_columns(int *n);

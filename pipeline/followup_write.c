@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "followup.h"
 #include "lang.h"
 #include "log.h"
@@ -107,25 +108,17 @@ static char *reason_text(const ns_lang_t *L, const ns_finding_t *f)
     return wrapped;
 }
 
-/* Set a text cell.  Control characters other than tab, LF and CR (which XML, and so XLSX,
- * cannot carry) become U+FFFD, so that a stray byte in a LIMS field never blanks a cell;
- * text that still cannot be set (not UTF-8) is reported by row and column, never quoted. */
+/* Set a text cell; text the table refuses (a stray control byte, C1 character or broken
+ * UTF-8 from a LIMS field) is set with those characters replaced by U+FFFD, never left
+ * blank, and reported by row and column (never quoted: it may be personal data). */
 static int set_text(ns_table_t *t, int row, int col, const char *text)
 {
-    if (!text) return 0;
-    if (ns_table_set_text(t, row, col, text) == 0) return 0;
-    buf_t clean = {0};
-    char one[2] = { 0, 0 };
-    badd(&clean, "");
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') || *p == 0x7f) badd(&clean, "\xef\xbf\xbd");
-        else { one[0] = (char)*p; badd(&clean, one); }
-    }
-    int r = ns_table_set_text(t, row, col, clean.s);
-    free(clean.s);
-    if (r < 0)
-        ns_error("run", "recall list row %d, column %s: text is not valid UTF-8 and was left empty",
-                 row + 1, t->keys[col]);
+    if (!text || ns_table_set_text(t, row, col, text) == 0) return 0;
+    char *clean = ns_table_clean_text(text);
+    int r = ns_table_set_text(t, row, col, clean);
+    free(clean);
+    ns_error("run", "recall list row %d, column %s: characters a spreadsheet cannot hold were replaced by U+FFFD",
+             row + 1, t->keys[col]);
     return r;
 }
 
@@ -328,13 +321,17 @@ int ns_followup_write(const char *csv_path, const char *xlsx_path, const ns_fu_l
         ns_error("run", "internal error: the recall-list table could not be built");
         return -1;
     }
+    /* a list that could not be written must not leave last night's file in its place,
+     * where it would be read as tonight's */
     int r = 0;
     if (csv_path && ns_table_write_csv(t, csv_path, 0600, bom) < 0) {
         ns_error("run", "%s", ns_table_error());
+        if (unlink(csv_path) == 0) ns_error("run", "%s: the previous file was removed", csv_path);
         r = -1;
     }
     if (xlsx_path && ns_table_write_xlsx(t, xlsx_path, 0600, ns_lang_get(L, "sheet.recall_list")) < 0) {
         ns_error("run", "%s", ns_table_error());
+        if (unlink(xlsx_path) == 0) ns_error("run", "%s: the previous file was removed", xlsx_path);
         r = -1;
     }
     ns_table_free(t);

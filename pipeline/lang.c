@@ -391,4 +391,5 @@ const char *ns_lang_default(const ns_lang_t *l) { return l ? l->dflt : ""; }
 int ns_lang_n_languages(const ns_lang_t *l) { return l ? l->n_langs : 0; }
 const char *ns_lang_language(const ns_lang_t *l, int i) { return l && i >= 0 && i < l->n_langs ? l->langs[i] : NULL; }
 int ns_lang_n_keys(const ns_lang_t *l) { return l ? l->n : 0; }
+const char *ns_lang_key(const ns_lang_t *l, int i) { return l && i >= 0 && i < l->n ? l->e[i].key : NULL; }
 const char *ns_lang_sha256(const ns_lang_t *l) { return l ? l->sha256 : ""; }

@@ -85,6 +85,8 @@ int ns_lang_n_languages(const ns_lang_t *l);
 const char *ns_lang_language(const ns_lang_t *l, int i);
 /* Number of text keys. */
 int ns_lang_n_keys(const ns_lang_t *l);
+/* Key i (0 <= i < ns_lang_n_keys()), NULL when out of range. */
+const char *ns_lang_key(const ns_lang_t *l, int i);
 /* SHA-256 (hex) of the file's bytes, for provenance next to the other configs. */
 const char *ns_lang_sha256(const ns_lang_t *l);
 

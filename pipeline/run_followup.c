@@ -7,6 +7,7 @@
 #include "csv.h"
 #include "log.h"
 #include "recall.h"
+#include "table.h"
 #include "run_followup.h"
 #include "util.h"
 
@@ -59,7 +60,31 @@ static int check_lang(const ns_run_fu_t *f, const ns_panel_t *p)
         NEED("reason.%s", f->gcfg->rules[r].reason);
     }
 #undef NEED
-    if (bad) ns_error("run", "%s: the translation table lacks texts; nothing was read or written", f->lang_path);
+    const char *sheet = ns_lang_get(f->lang, "sheet.recall_list");
+    if (!ns_table_sheet_name_ok(sheet)) {
+        ns_error("run", "%s: sheet.recall_list '%s' is not an Excel sheet name (1-31 characters, none of "
+                 "[]:*?/\\, no leading or trailing apostrophe)", f->lang_path, sheet);
+        bad = 1;
+    }
+    /* every reason template must fill from the arguments its engine gives */
+    static const char *const args[] = { "cond", "marker", "value", "op", "limit_kind", "limit", "cutoff",
+        "fold", "bound", "age", "min", "max", "text", "sample", "reasons", "stage", "method", "result",
+        "ears", "test_date", "nicu_days", "nicu_limit", "gene", "loci", "plate", "well" };
+    const int na = (int)(sizeof args / sizeof args[0]);
+    for (int k = 0; k < ns_lang_n_keys(f->lang); k++) {
+        const char *key = ns_lang_key(f->lang, k);
+        if (strncmp(key, "reason.", 7) != 0) continue;
+        char *t = ns_lang_format(f->lang, key, na, args, args);
+        const char *open = strchr(t, '{');
+        if (open) {
+            ns_error("run", "%s: %s uses a placeholder no finding gives (%.*s)", f->lang_path, key,
+                     (int)strcspn(open, "}") + 1, open);
+            bad = 1;
+        }
+        free(t);
+    }
+    if (bad) ns_error("run", "%s: the translation table cannot make the recall list; nothing was read or written",
+                      f->lang_path);
     return bad ? -1 : 0;
 }
 

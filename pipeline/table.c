@@ -72,6 +72,30 @@ static int text_ok(const char *s)
     return 1;
 }
 
+char *ns_table_clean_text(const char *s)
+{
+    size_t len = strlen(s);
+    char *out = ns_malloc(len * 3 + 1), *o = out;     /* a byte becomes at most 3 */
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t c;
+        int n = utf8_dec(p, &c);
+        int bad = !n || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F
+                  || (c >= 0x80 && c < 0xA0) || c == 0xFFFE || c == 0xFFFF;
+        if (bad) {
+            memcpy(o, "\xef\xbf\xbd", 3);           /* U+FFFD */
+            o += 3;
+            p += n ? n : 1;
+        } else {
+            memcpy(o, p, (size_t)n);
+            o += n;
+            p += n;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
 static int cp_width(uint32_t c)
 {
     static const uint32_t zero[][2] = {
@@ -455,6 +479,15 @@ static int fill(book_t *B, const ns_table_t *t, const char *path, const char *sh
 lxw_fail:
     seterr("%s: libxlsxwriter: %s", path, lxw_strerror(e));
     return -1;
+}
+
+int ns_table_sheet_name_ok(const char *name)
+{
+    if (!name || !*name || name[0] == '\'' || name[strlen(name) - 1] == '\'' || strpbrk(name, "[]:*?/\\"))
+        return 0;
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) chars += (*p & 0xC0) != 0x80;
+    return chars <= 31 && text_ok(name);
 }
 
 int ns_table_write_xlsx(const ns_table_t *t, const char *path, int mode, const char *sheet)

@@ -88,6 +88,10 @@ int ns_table_add_row(ns_table_t *t);
  * code points above U+10FFFF are invalid) or if it holds a control character other than
  * TAB, LF and CR (XML 1.0, and so XLSX, cannot carry them). */
 int ns_table_set_text(ns_table_t *t, int row, int col, const char *text);
+/* A copy of text (caller frees) that ns_table_set_text() accepts: every invalid UTF-8
+ * sequence and every character it refuses (controls other than TAB, LF, CR; U+0080-U+009F;
+ * U+FFFE, U+FFFF) replaced by U+FFFD, so that a stray byte never blanks a cell. */
+char *ns_table_clean_text(const char *text);
 /* A number.  NAN or an infinity: the cell becomes EMPTY (missing value, written as
  * nothing).  decimals: 0..NS_TABLE_MAX_DECIMALS or -1 (see the top of this file). */
 int ns_table_set_number(ns_table_t *t, int row, int col, double x, int decimals);
@@ -151,6 +155,10 @@ int ns_table_write_csv(const ns_table_t *t, const char *path, int mode, int bom)
  * mode 0600) go to path's directory, not /tmp: the personal data they hold stays where the
  * lab put the output, and a small tmpfs cannot fill up. */
 int ns_table_write_xlsx(const ns_table_t *t, const char *path, int mode, const char *sheet);
+
+/* 1 if name is a sheet name Excel accepts (1 to 31 characters, none of []:*?/\, no
+ * leading or trailing apostrophe), else 0: for checking a config before a run. */
+int ns_table_sheet_name_ok(const char *name);
 
 /* Why the last writer call on this thread failed ("" if none did).  Names the file and
  * the reason, never cell contents. */

@@ -209,6 +209,7 @@ man = list(csv.DictReader(open(n + "/manifest.csv", encoding="utf-8")))
 for r in man:
     if r["infant_id"] == z:
         r["mother_name"] = "Li\x0bNa"
+        r["contact_phone"] = "+86\u0085100"
 w = csv.DictWriter(open(n + "/manifest.csv", "w", encoding="utf-8", newline=""), list(man[0].keys()), lineterminator="\n")
 w.writeheader()
 w.writerows(man)
@@ -231,8 +232,9 @@ say(r is not None and r["action"] == "audiology_referral" and r["contact_phone"]
     and "I9999999" in d["recall_list"]["without_manifest_row_ids"] and "not in the manifest" in err,
     "baby known only from hearing.csv: listed without contact, said on stderr and in summary.json", repr(r))
 rz = rows.get(z)
-say(rz is not None and rz["mother_name"] == "Li\ufffdNa", "a control character in a name becomes U+FFFD, the cell is not blanked",
-    repr(rz and rz["mother_name"]))
+say(rz is not None and rz["mother_name"] == "Li\ufffdNa" and rz["contact_phone"] == "'+86\ufffd100",
+    "control characters (C0 in a name, C1 in a phone) become U+FFFD, the cells are not blanked",
+    repr(rz and (rz["mother_name"], rz["contact_phone"])))
 EOF
 grep -v '^  reason.gene_carrier:' "$ROOT/configs/lang.yaml" > "$T/lang-missing.yaml"
 "$NS" run -v 0 --lang-file "$T/lang-missing.yaml" -o "$T/lm" "$N" 2> "$T/lm.err"
@@ -271,3 +273,16 @@ diff = [k for k in a if a[k] != b.get(k)]
 print(("ok - " if not diff and set(a) == set(b) else "not ok - ") + "a sample on two accepted gene plates: its results listed once"
       + ("" if not diff else ": %r" % [(k, a[k][:80], b.get(k, "")[:160]) for k in diff[:2]]))
 EOF
+
+# a translation table whose reason uses a placeholder no finding gives, or whose sheet name
+# Excel refuses: refused before anything is read
+sed 's/{loci}/{locus}/g' "$ROOT/configs/lang.yaml" > "$T/lang-ph.yaml"
+sed 's/recall list"/recall: list"/' "$ROOT/configs/lang.yaml" > "$T/lang-sheet.yaml"
+"$NS" run -v 0 --lang-file "$T/lang-ph.yaml" -o "$T/lp" "$N" 2> "$T/lp.err"; r1=$?
+"$NS" run -v 0 --lang-file "$T/lang-sheet.yaml" -o "$T/ls" "$N" 2> "$T/ls.err"; r2=$?
+if [ "$r1" -eq 1 ] && [ "$r2" -eq 1 ] && grep -q "reason.gene_carrier uses a placeholder no finding gives ({locus})" "$T/lp.err" \
+   && grep -q "sheet.recall_list 'recall: list' is not an Excel sheet name" "$T/ls.err" && [ ! -e "$T/lp/recall-list.csv" ]; then
+    ok "a translation table with an unknown placeholder or a bad sheet name: config error, nothing written"
+else
+    nok "lang placeholder / sheet name checks" "rc=$r1/$r2 $(head -c 200 "$T/lp.err") $(head -c 200 "$T/ls.err")"
+fi
