@@ -298,9 +298,9 @@ int ns_hearing_read_mem(ns_hearing_records_t *r, const char *name, const char *r
             char *end;
             errno = 0;
             double d = strtod(s, &end);
-            if (*end || errno || !isfinite(d) || d < 0 || strspn(s, "0123456789.") != strlen(s))
+            if (*end || errno || !isfinite(d) || d < 0 || d > 365 || strspn(s, "0123456789.") != strlen(s))
                 problem(r, name, x.at[NS_HCOL_NICU_DAYS].line, x.at[NS_HCOL_NICU_DAYS].col,
-                        "nicu_days is not a number of days >= 0 (left unknown)");
+                        "nicu_days is not a number of days from 0 to 365 (left unknown)");
             else x.nicu_days = d;
         }
         x.risk = has_risk(f[NS_HCOL_RISK_FACTORS]);

@@ -132,7 +132,7 @@ int ns_display_width(const char *text)
 
 int ns_table_formula_risk(const char *s)
 {
-    return s && (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r');
+    return s && (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r' || *s == '\n');
 }
 
 /* The text as written: with the apostrophe when it could be read as a formula. */

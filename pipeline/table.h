@@ -18,10 +18,10 @@
  *                   Excel date shown as yyyy-mm-dd)
  *
  * Formula injection (OWASP "CSV Injection").  A spreadsheet program treats a cell that
- * begins with '=', '+', '-' or '@' as a formula, and tab or CR at the start can hide one;
+ * begins with '=', '+', '-' or '@' as a formula, and tab, CR or LF at the start can hide one;
  * a hospital or mother's name typed as "=HYPERLINK(...)" in the LIMS must never become a
  * live formula on the follow-up team's screen.  Both writers therefore write every TEXT
- * cell (and header) that begins with one of = + - @ TAB CR with a leading apostrophe '
+ * cell (and header) that begins with one of = + - @ TAB CR LF with a leading apostrophe '
  * prepended.  Trade-off, accepted and documented: a phone number typed "+86 138 ..."
  * is written "'+86 138 ..." in both files (the XLSX cell's text really starts with the
  * apostrophe; Excel does not hide it as it would for a typed-in quote prefix).  NUMBER and
@@ -116,7 +116,7 @@ void ns_table_set_created(ns_table_t *t, time_t when);
  * NULL if out of range.  row -1 = the header. */
 char *ns_table_cell_text(const ns_table_t *t, int row, int col);
 
-/* 1 if text must get the leading apostrophe (begins with = + - @ TAB or CR), else 0. */
+/* 1 if text must get the leading apostrophe (begins with = + - @ TAB, CR or LF), else 0. */
 int ns_table_formula_risk(const char *text);
 
 /* Display width of UTF-8 text in a fixed-width grid: East Asian wide and fullwidth

@@ -343,6 +343,25 @@ static void test_rejected_row_listed(void **st)
     free(text);
 }
 
+/* A NICU stay of 99999 days is a typo, not a stay: left unknown, with a message */
+static void test_nicu_days_bound(void **st)
+{
+    (void)st;
+    char *text = ns_asprintf(HDR "%s", "B1,2026-11-02T10:00,initial,TEOAE,pass,pass,99999,\n"
+                                       "B2,2026-11-02T10:00,initial,TEOAE,pass,pass,365,\n");
+    ns_hearing_records_t r;
+    read_csv(&r, text);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.n_rejected, 0);
+    assert_true(isnan(r.v[0].nicu_days));
+    assert_true(r.v[1].nicu_days == 365);
+    assert_int_equal(r.n_errors, 1);
+    assert_non_null(strstr(r.errors[0], ":2:"));
+    assert_non_null(strstr(r.errors[0], "nicu_days is not a number of days from 0 to 365 (left unknown)"));
+    ns_hearing_records_free(&r);
+    free(text);
+}
+
 static void test_nicu_aabr_refer_goes_to_audiology(void **st)
 {
     (void)st;
@@ -716,13 +735,13 @@ static void test_ingest_row_errors(void **st)
     expect_msg(&r, "hearing.csv:7:48: row has 9 fields, the header has 8 (row rejected)");
     expect_msg(&r, "hearing.csv:8:1: empty infant_id (row rejected)");
     expect_msg(&r, "hearing.csv:9:29: method is not TEOAE, DPOAE or AABR (row rejected)");
-    expect_msg(&r, "hearing.csv:10:46: nicu_days is not a number of days >= 0 (left unknown)");
+    expect_msg(&r, "hearing.csv:10:46: nicu_days is not a number of days from 0 to 365 (left unknown)");
     expect_msg(&r, "hearing.csv:11:35: left is empty: expected pass, refer or not_tested (row rejected)");
     expect_msg(&r, "hearing.csv:12:4: empty test_time (row rejected)");
     expect_msg(&r, "hearing.csv:14:21: empty stage (expected initial or rescreen) (row rejected)");
     expect_msg(&r, "hearing.csv:14:22: empty method (expected TEOAE, DPOAE or AABR) (row rejected)");
     expect_msg(&r, "hearing.csv:14:28: right is not pass, refer or not_tested (row rejected)");
-    expect_msg(&r, "hearing.csv:15:45: nicu_days is not a number of days >= 0 (left unknown)");
+    expect_msg(&r, "hearing.csv:15:45: nicu_days is not a number of days from 0 to 365 (left unknown)");
     int csv_syntax = 0;
     for (int64_t i = 0; i < r.n_errors; i++) {
         csv_syntax += strncmp(r.errors[i], "hearing.csv:13:", 15) == 0;
@@ -817,7 +836,7 @@ static void test_ingest_bom_crlf_and_gbk(void **st)
     assert_int_equal(r.v[0].risk, 1);
     assert_true(r.v[1].nicu_days == 12);
     assert_int_equal(r.n_errors, 1);
-    expect_msg(&r, "hearing.csv:2:49: nicu_days is not a number of days >= 0 (left unknown)");
+    expect_msg(&r, "hearing.csv:2:49: nicu_days is not a number of days from 0 to 365 (left unknown)");
     ns_hearing_records_free(&r);
 }
 
@@ -1154,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_nicu_aabr_refer_goes_to_audiology),
         cmocka_unit_test(test_order_and_earlier_aabr),
         cmocka_unit_test(test_rejected_row_listed),
+        cmocka_unit_test(test_nicu_days_bound),
         cmocka_unit_test(test_risk_factors_surveillance),
         cmocka_unit_test(test_not_tested),
         cmocka_unit_test(test_well_baby_pass),

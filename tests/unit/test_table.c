@@ -209,7 +209,7 @@ static void test_cell_text(void **st)
     ns_table_set_date_str(t, r, 0, "2026-11-24");
     expect_text(t, r, 0, "2026-11-24");
     /* the OWASP set, and what is left alone */
-    const char *risky[] = { "=1+1", "+86 138 0000 0000", "-2+3", "@SUM(A1)", "\tx", "\rx" };
+    const char *risky[] = { "=1+1", "+86 138 0000 0000", "-2+3", "@SUM(A1)", "\tx", "\rx", "\n=1+1" };
     for (size_t i = 0; i < sizeof risky / sizeof risky[0]; i++) {
         assert_int_equal(ns_table_formula_risk(risky[i]), 1);
         ns_table_set_text(t, r, 1, risky[i]);
