@@ -692,8 +692,10 @@ int ns_hearing_eval(const ns_hearing_config_t *h, const ns_hearing_records_t *r,
 
     /* babies with a rejected row, once each, in infant_id order */
     char (*ids)[NS_FU_ID_MAX] = ns_malloc(((size_t)r->n_rejected_ids + 1) * sizeof *ids);
-    memcpy(ids, r->rejected_ids, (size_t)r->n_rejected_ids * sizeof *ids);
-    qsort(ids, (size_t)r->n_rejected_ids, sizeof *ids, cmp_id);
+    if (r->n_rejected_ids > 0) {
+        memcpy(ids, r->rejected_ids, (size_t)r->n_rejected_ids * sizeof *ids);
+        qsort(ids, (size_t)r->n_rejected_ids, sizeof *ids, cmp_id);
+    }
     for (int64_t k = 0; k < r->n_rejected_ids; k++) {
         if (k > 0 && strcmp(ids[k], ids[k - 1]) == 0) continue;
         ns_finding_t *f = ns_findings_add(out, ids[k], NS_SRC_HEARING);
