@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <hdf5.h>
+#include "h5read.h"
 #include "log.h"
 #include "plate_qc.h"
 #include "util.h"
@@ -51,236 +52,8 @@ const char *ns_qc_status_name(int status)
     }
 }
 
-/* ------------------------------------------------------------------ errors */
-
-typedef struct { char s[512]; } inner_t;
-
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
-{
-    if (n == 0 && e->desc) snprintf(((inner_t *)data)->s, sizeof ((inner_t *)data)->s, "%s",
-                                    e->desc);
-    return 0;
-}
-
-/* Report "history archive PATH: what (HDF5: innermost message)"; returns -1.  Called right
- * after the failing HDF5 call, or with the stack clear for a layout problem. */
-static int arc_fail(const char *path, const char *fmt, ...) NS_FORMAT(2, 3);
-static int arc_fail(const char *path, const char *fmt, ...)
-{
-    inner_t in = { "" };
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &in);
-    H5Eclear2(H5E_DEFAULT);
-    char what[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    /* a system call failed: HDF5 says "... errno = 13, error message = 'Permission
-     * denied', ..."; the quoted message alone reads best (as write_hdf5.c does) */
-    const char *em = strstr(in.s, "error message = '"), *end;
-    if (em && (end = strchr(em += 17, '\'')) != NULL)
-        ns_error("run", "history archive %s: %s: %.*s", path, what, (int)(end - em), em);
-    else if (in.s[0])
-        ns_error("run", "history archive %s: %s (HDF5: %s)", path, what, in.s);
-    else
-        ns_error("run", "history archive %s: %s", path, what);
-    return -1;
-}
-
-/* ------------------------------------------------------------------ finding archives */
-
-typedef struct {
-    char **v;
-    int n, m;
-} paths_t;
-
-static void paths_add(paths_t *p, char *s)
-{
-    if (p->n == p->m) {
-        p->m = p->m ? 2 * p->m : 16;
-        p->v = ns_realloc(p->v, (size_t)p->m * sizeof *p->v);
-    }
-    p->v[p->n++] = s;
-}
-
-static int find_archives(const char *dir, paths_t *out)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        ns_error_errno("run", "history directory %s", dir);
-        return -1;
-    }
-    int r = 0;
-    struct dirent *e;
-    errno = 0;
-    while (r == 0 && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        size_t l = strlen(dir);
-        char *p = l && dir[l - 1] == '/' ? ns_asprintf("%s%s", dir, e->d_name)
-                                         : ns_asprintf("%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) != 0) {
-            ns_error_errno("run", "history: %s", p);
-            r = -1;
-        } else if (S_ISDIR(st.st_mode)) {
-            r = find_archives(p, out);
-        } else if (S_ISREG(st.st_mode) && strcmp(e->d_name, "batch.h5") == 0) {
-            paths_add(out, p);
-            p = NULL;
-        }
-        free(p);
-        errno = 0;
-    }
-    if (r == 0 && errno != 0) {
-        ns_error_errno("run", "history directory %s", dir);
-        r = -1;
-    }
-    closedir(d);
-    return r;
-}
-
-/* ------------------------------------------------------------------ reading */
-
-/* Memory type for a file string type: same size and character set, NUL-terminated. */
-static hid_t mem_str(hid_t ft)
-{
-    if (H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) > 0) return -1;
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t < 0) return -1;
-    if (H5Tset_size(t, H5Tget_size(ft) + 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0
-        || H5Tset_cset(t, H5Tget_cset(ft)) < 0) {
-        H5Tclose(t);
-        return -1;
-    }
-    return t;
-}
-
-/* Root attribute "night" as a malloc'd string ("" when absent); NULL after a report. */
-static char *read_night(hid_t f, const char *path)
-{
-    htri_t ex = H5Aexists(f, "night");
-    if (ex < 0) { arc_fail(path, "looking for attribute night"); return NULL; }
-    if (ex == 0) return ns_strdup("");
-    hid_t a = H5Aopen(f, "night", H5P_DEFAULT), ft = -1, sp = -1, mt = -1;
-    char *out = NULL;
-    if (a < 0 || (ft = H5Aget_type(a)) < 0 || (sp = H5Aget_space(a)) < 0) {
-        arc_fail(path, "opening attribute night");
-    } else if (H5Tget_class(ft) != H5T_STRING
-               || H5Sget_simple_extent_type(sp) != H5S_SCALAR) {
-        arc_fail(path, "attribute night is not a scalar string");
-    } else if (H5Tis_variable_str(ft) > 0) {
-        char *s = NULL;
-        mt = H5Tcopy(H5T_C_S1);
-        if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0
-            || H5Tset_cset(mt, H5Tget_cset(ft)) < 0 || H5Aread(a, mt, &s) < 0)
-            arc_fail(path, "reading attribute night");
-        else
-            out = ns_strdup(s ? s : "");
-        if (s) H5free_memory(s);
-    } else {
-        size_t n = H5Tget_size(ft);
-        out = ns_calloc(n + 2, 1);
-        if ((mt = mem_str(ft)) < 0 || H5Aread(a, mt, out) < 0) {
-            arc_fail(path, "reading attribute night");
-            free(out);
-            out = NULL;
-        }
-    }
-    if (mt >= 0) H5Tclose(mt);
-    if (sp >= 0) H5Sclose(sp);
-    if (ft >= 0) H5Tclose(ft);
-    if (a >= 0) H5Aclose(a);
-    return out;
-}
-
-/* Length of the 1-D dataset name, or -1 after a report. */
-static int64_t ds_len1(hid_t f, const char *path, const char *name, hid_t *dset)
-{
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    if (d < 0) return arc_fail(path, "opening %s", name);
-    hid_t s = H5Dget_space(d);
-    hsize_t dim = 0;
-    if (s < 0 || H5Sget_simple_extent_ndims(s) != 1
-        || H5Sget_simple_extent_dims(s, &dim, NULL) < 0) {
-        arc_fail(path, "%s is not one-dimensional", name);
-        if (s >= 0) H5Sclose(s);
-        H5Dclose(d);
-        return -1;
-    }
-    H5Sclose(s);
-    *dset = d;
-    return (int64_t)dim;
-}
-
-/* One compound field to read: its name, and where it goes in the memory row. */
-typedef struct {
-    const char *name;
-    int is_str;             /* 1: fixed-length string (width from the file), 0: numeric */
-    hid_t num;              /* memory type for a numeric field */
-    size_t off, width;      /* filled by read_table */
-} field_t;
-
-/* Read the named fields of compound dataset d ([n] rows) into a malloc'd buffer of rows of
- * *rowsize bytes, strings NUL-terminated.  NULL after a report. */
-static void *read_table(hid_t d, int64_t n, const char *path, const char *name, field_t *fl,
-                        int nf, size_t *rowsize)
-{
-    hid_t ft = H5Dget_type(d), mt = -1;
-    hid_t st[16];
-    int nst = 0, ok = 0;
-    size_t off = 0;
-    void *buf = NULL;
-    if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
-        arc_fail(path, "%s is not a table", name);
-        goto out;
-    }
-    for (int k = 0; k < nf; k++) {
-        int idx = H5Tget_member_index(ft, fl[k].name);
-        if (idx < 0) {
-            H5Eclear2(H5E_DEFAULT);
-            arc_fail(path, "%s has no field %s", name, fl[k].name);
-            goto out;
-        }
-        if (fl[k].is_str) {
-            hid_t mft = H5Tget_member_type(ft, (unsigned)idx);
-            hid_t m = mft >= 0 ? mem_str(mft) : -1;
-            if (mft >= 0) H5Tclose(mft);
-            if (m < 0) {
-                arc_fail(path, "%s.%s is not a fixed-length string", name, fl[k].name);
-                goto out;
-            }
-            st[nst++] = m;
-            fl[k].width = H5Tget_size(m);
-        } else {
-            fl[k].width = H5Tget_size(fl[k].num);
-        }
-        off = (off + 7) & ~(size_t)7;
-        fl[k].off = off;
-        off += fl[k].width;
-    }
-    *rowsize = (off + 7) & ~(size_t)7;
-    if ((mt = H5Tcreate(H5T_COMPOUND, *rowsize)) < 0) {
-        arc_fail(path, "making the row type of %s", name);
-        goto out;
-    }
-    for (int k = 0, s = 0; k < nf; k++)
-        if (H5Tinsert(mt, fl[k].name, fl[k].off, fl[k].is_str ? st[s++] : fl[k].num) < 0) {
-            arc_fail(path, "making the row type of %s", name);
-            goto out;
-        }
-    buf = ns_calloc(n > 0 ? (size_t)n : 1, *rowsize);
-    if (n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        arc_fail(path, "reading %s", name);
-        goto out;
-    }
-    ok = 1;
-out:
-    for (int s = 0; s < nst; s++) H5Tclose(st[s]);
-    if (mt >= 0) H5Tclose(mt);
-    if (ft >= 0) H5Tclose(ft);
-    if (!ok) { free(buf); buf = NULL; }
-    return buf;
-}
+#define HIST(p) (&(ns_h5src_t){ "run", "history archive", (p) })
+#define arc_fail(path, ...) ns_h5_fail(HIST(path), __VA_ARGS__)
 
 /* One archive found with /qc. */
 typedef struct {
@@ -300,11 +73,11 @@ static int arc_cmp(const void *pa, const void *pb)
 static int64_t read_plates(hid_t f, const char *path, char **judged)
 {
     hid_t d = -1;
-    int64_t n = ds_len1(f, path, "/qc/plates", &d);
+    int64_t n = ns_h5_len1(HIST(path), f, "/qc/plates", &d);
     if (n < 0) return -1;
-    field_t fl[] = { { "status", 1, -1, 0, 0 } };
+    ns_h5field_t fl[] = { { "status", 1, -1, 0, 0 } };
     size_t rs = 0;
-    char *t = read_table(d, n, path, "/qc/plates", fl, 1, &rs);
+    char *t = ns_h5_read_table(HIST(path), d, "/qc/plates", 0, n, fl, 1, &rs);
     H5Dclose(d);
     if (!t) return -1;
     *judged = ns_calloc(n > 0 ? (size_t)n : 1, 1);
@@ -314,34 +87,12 @@ static int64_t read_plates(hid_t f, const char *path, char **judged)
     return n;
 }
 
-/* Open path read-only: 0 and the file, or -1 after a report. */
-static int open_archive(const char *path, hid_t *f)
-{
-    htri_t is = H5Fis_hdf5(path);
-    if (is <= 0) {
-        if (is == 0) {
-            H5Eclear2(H5E_DEFAULT);
-            return arc_fail(path, "not an HDF5 file");
-        }
-        return arc_fail(path, "cannot open");
-    }
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
-        if (fapl >= 0) H5Pclose(fapl);
-        return arc_fail(path, "making file properties");
-    }
-    *f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    if (*f < 0) arc_fail(path, "cannot open");     /* before H5Pclose clears the stack */
-    H5Pclose(fapl);
-    return *f < 0 ? -1 : 0;
-}
-
 /* Pass 1: night, whether /qc exists, and how many judged plates.  1 = usable, 0 = no
  * /qc (skipped), -1 = error (reported). */
 static int scan_archive(const char *path, arc_t *a)
 {
     hid_t f;
-    if (open_archive(path, &f) < 0) return -1;
+    if (ns_h5_open(HIST(path), &f) < 0) return -1;
     int r = -1;
     htri_t has = H5Lexists(f, "/qc", H5P_DEFAULT);
     if (has < 0) {
@@ -349,7 +100,7 @@ static int scan_archive(const char *path, arc_t *a)
     } else if (has == 0) {
         ns_info(1, "qc", "history: %s has no QC results (/qc), skipped", path);
         r = 0;
-    } else if ((a->night = read_night(f, path)) != NULL) {
+    } else if ((a->night = ns_h5_attr_str(HIST(path), f, "night")) != NULL) {
         char *judged = NULL;
         int64_t n = read_plates(f, path, &judged);
         if (n >= 0) {
@@ -369,9 +120,9 @@ static int scan_archive(const char *path, arc_t *a)
 static int64_t read_analyte_map(hid_t f, const char *path, const ns_panel_t *p, int **map)
 {
     hid_t d = -1;
-    int64_t n = ds_len1(f, path, "/analytes/names", &d);
+    int64_t n = ns_h5_len1(HIST(path), f, "/analytes/names", &d);
     if (n < 0) return -1;
-    hid_t ft = H5Dget_type(d), mt = ft >= 0 ? mem_str(ft) : -1;
+    hid_t ft = H5Dget_type(d), mt = ft >= 0 ? ns_h5_mem_str(ft) : -1;
     char *buf = NULL;
     if (mt < 0) {
         arc_fail(path, "/analytes/names is not a list of fixed-length strings");
@@ -401,7 +152,7 @@ static int read_archive(ns_qc_history_t *h, const char *path, const ns_panel_t *
                         int64_t *obs_cap)
 {
     hid_t f, d = -1;
-    if (open_archive(path, &f) < 0) return -1;
+    if (ns_h5_open(HIST(path), &f) < 0) return -1;
     int r = -1, *map = NULL;
     char *judged = NULL, *ctl = NULL;
     double *med = NULL;
@@ -459,15 +210,15 @@ static int read_archive(ns_qc_history_t *h, const char *path, const ns_panel_t *
     }
 
     /* /qc/controls, row order */
-    int64_t nc = ds_len1(f, path, "/qc/controls", &d);
+    int64_t nc = ns_h5_len1(HIST(path), f, "/qc/controls", &d);
     if (nc < 0) goto out;
-    field_t fl[] = {
+    ns_h5field_t fl[] = {
         { "plate_id", 1, -1, 0, 0 }, { "plate_index", 0, H5T_NATIVE_INT32, 0, 0 },
         { "well", 1, -1, 0, 0 }, { "level", 1, -1, 0, 0 }, { "analyte", 1, -1, 0, 0 },
         { "value", 0, H5T_NATIVE_DOUBLE, 0, 0 }, { "z", 0, H5T_NATIVE_DOUBLE, 0, 0 },
     };
     size_t rs = 0;
-    ctl = read_table(d, nc, path, "/qc/controls", fl, 7, &rs);
+    ctl = ns_h5_read_table(HIST(path), d, "/qc/controls", 0, nc, fl, 7, &rs);
     H5Dclose(d);
     d = -1;
     if (!ctl) goto out;
@@ -540,13 +291,10 @@ int ns_qc_history_load(ns_qc_history_t *h, const char *dir, const ns_panel_t *p,
                        const char *skip_night)
 {
     memset(h, 0, sizeof *h);
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    H5Eclear2(H5E_DEFAULT);
+    ns_h5_errstate_t es;
+    ns_h5_quiet(&es);
 
-    paths_t found = { 0 };
+    struct { char **v; int n; } found = { NULL, 0 };
     arc_t *arc = NULL;
     int n_arc = 0, r = -1;
     struct stat st;
@@ -562,7 +310,7 @@ int ns_qc_history_load(ns_qc_history_t *h, const char *dir, const ns_panel_t *p,
         ns_error("run", "history directory %s: not a directory", dir);
         goto out;
     }
-    if (find_archives(dir, &found) < 0) goto out;
+    if (ns_h5_find_files("run", dir, "batch.h5", &found.v, &found.n) < 0) goto out;
 
     arc = ns_calloc(found.n ? (size_t)found.n : 1, sizeof *arc);
     int n_usable = 0;
@@ -630,7 +378,7 @@ out:
         free(arc[k].night);
     }
     free(arc);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    ns_h5_loud(&es);
     return r;
 }
 

@@ -1,0 +1,329 @@
+/* h5read.c — see h5read.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "h5read.h"
+#include "log.h"
+
+void ns_h5_quiet(ns_h5_errstate_t *s)
+{
+    H5Eget_auto2(H5E_DEFAULT, &s->fn, &s->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    H5Eclear2(H5E_DEFAULT);
+}
+
+void ns_h5_loud(const ns_h5_errstate_t *s)
+{
+    H5Eset_auto2(H5E_DEFAULT, s->fn, s->data);
+}
+
+typedef struct { char s[512]; } inner_t;
+
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    if (n == 0 && e->desc) snprintf(((inner_t *)data)->s, sizeof ((inner_t *)data)->s, "%s",
+                                    e->desc);
+    return 0;
+}
+
+int ns_h5_fail(const ns_h5src_t *s, const char *fmt, ...)
+{
+    inner_t in = { "" };
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &in);
+    H5Eclear2(H5E_DEFAULT);
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    /* a system call failed: HDF5 says "... errno = 13, error message = 'Permission
+     * denied', ..."; the quoted message alone reads best (as write_hdf5.c does) */
+    const char *em = strstr(in.s, "error message = '"), *end;
+    if (em && (end = strchr(em += 17, '\'')) != NULL)
+        ns_error(s->tag, "%s %s: %s: %.*s", s->label, s->path, what, (int)(end - em), em);
+    else if (in.s[0])
+        ns_error(s->tag, "%s %s: %s (HDF5: %s)", s->label, s->path, what, in.s);
+    else
+        ns_error(s->tag, "%s %s: %s", s->label, s->path, what);
+    return -1;
+}
+
+int ns_h5_open(const ns_h5src_t *s, hid_t *f)
+{
+    htri_t is = H5Fis_hdf5(s->path);
+    if (is <= 0) {
+        if (is == 0) {
+            H5Eclear2(H5E_DEFAULT);
+            return ns_h5_fail(s, "not an HDF5 file");
+        }
+        return ns_h5_fail(s, "cannot open");
+    }
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        if (fapl >= 0) H5Pclose(fapl);
+        return ns_h5_fail(s, "making file properties");
+    }
+    *f = H5Fopen(s->path, H5F_ACC_RDONLY, fapl);
+    if (*f < 0) ns_h5_fail(s, "cannot open");     /* before H5Pclose clears the stack */
+    H5Pclose(fapl);
+    return *f < 0 ? -1 : 0;
+}
+
+hid_t ns_h5_mem_str(hid_t ft)
+{
+    if (H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) > 0) return -1;
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return -1;
+    if (H5Tset_size(t, H5Tget_size(ft) + 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0
+        || H5Tset_cset(t, H5Tget_cset(ft)) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+char *ns_h5_attr_str(const ns_h5src_t *s, hid_t obj, const char *name)
+{
+    htri_t ex = H5Aexists(obj, name);
+    if (ex < 0) { ns_h5_fail(s, "looking for attribute %s", name); return NULL; }
+    if (ex == 0) return ns_strdup("");
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), ft = -1, sp = -1, mt = -1;
+    char *out = NULL;
+    if (a < 0 || (ft = H5Aget_type(a)) < 0 || (sp = H5Aget_space(a)) < 0) {
+        ns_h5_fail(s, "opening attribute %s", name);
+    } else if (H5Tget_class(ft) != H5T_STRING
+               || H5Sget_simple_extent_type(sp) != H5S_SCALAR) {
+        ns_h5_fail(s, "attribute %s is not a scalar string", name);
+    } else if (H5Tis_variable_str(ft) > 0) {
+        char *v = NULL;
+        mt = H5Tcopy(H5T_C_S1);
+        if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0
+            || H5Tset_cset(mt, H5Tget_cset(ft)) < 0 || H5Aread(a, mt, &v) < 0)
+            ns_h5_fail(s, "reading attribute %s", name);
+        else
+            out = ns_strdup(v ? v : "");
+        if (v) H5free_memory(v);
+    } else {
+        size_t n = H5Tget_size(ft);
+        out = ns_calloc(n + 2, 1);
+        if ((mt = ns_h5_mem_str(ft)) < 0 || H5Aread(a, mt, out) < 0) {
+            ns_h5_fail(s, "reading attribute %s", name);
+            free(out);
+            out = NULL;
+        }
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    if (a >= 0) H5Aclose(a);
+    return out;
+}
+
+static int dims_of(const ns_h5src_t *s, hid_t f, const char *name, int rank, hid_t *dset,
+                   hsize_t *dims)
+{
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0) return ns_h5_fail(s, "opening %s", name);
+    hid_t sp = H5Dget_space(d);
+    if (sp < 0 || H5Sget_simple_extent_ndims(sp) != rank
+        || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        ns_h5_fail(s, "%s is not %s-dimensional", name, rank == 1 ? "one" : "two");
+        if (sp >= 0) H5Sclose(sp);
+        H5Dclose(d);
+        return -1;
+    }
+    H5Sclose(sp);
+    *dset = d;
+    return 0;
+}
+
+int64_t ns_h5_len1(const ns_h5src_t *s, hid_t f, const char *name, hid_t *dset)
+{
+    hsize_t dim = 0;
+    if (dims_of(s, f, name, 1, dset, &dim) < 0) return -1;
+    return (int64_t)dim;
+}
+
+int ns_h5_dims2(const ns_h5src_t *s, hid_t f, const char *name, hid_t *dset, int64_t *rows,
+                int64_t *cols)
+{
+    hsize_t dims[2] = { 0, 0 };
+    if (dims_of(s, f, name, 2, dset, dims) < 0) return -1;
+    *rows = (int64_t)dims[0];
+    *cols = (int64_t)dims[1];
+    return 0;
+}
+
+/* Select rows [r0, r0 + k) of d in *fs and a matching memory space in *ms. */
+static int select_rows(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, int64_t k,
+                       int64_t ncol, hid_t *fs, hid_t *ms)
+{
+    *fs = H5Dget_space(d);
+    *ms = -1;
+    int rank = *fs >= 0 ? H5Sget_simple_extent_ndims(*fs) : -1;
+    hsize_t start[2] = { (hsize_t)r0, 0 }, count[2] = { (hsize_t)k, (hsize_t)ncol };
+    if (rank < 1 || rank > 2
+        || H5Sselect_hyperslab(*fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0
+        || (*ms = H5Screate_simple(rank, count, NULL)) < 0) {
+        ns_h5_fail(s, "selecting rows %lld..%lld of %s", (long long)r0, (long long)(r0 + k), name);
+        if (*fs >= 0) H5Sclose(*fs);
+        *fs = -1;
+        return -1;
+    }
+    return 0;
+}
+
+int ns_h5_read_rows(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, int64_t k,
+                    int64_t ncol, hid_t mtype, void *buf)
+{
+    if (k <= 0) return 0;
+    hid_t fs, ms;
+    if (select_rows(s, d, name, r0, k, ncol, &fs, &ms) < 0) return -1;
+    int r = 0;
+    if (H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf) < 0)
+        r = ns_h5_fail(s, "reading rows %lld..%lld of %s", (long long)r0, (long long)(r0 + k), name);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return r;
+}
+
+void *ns_h5_read_table(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, int64_t k,
+                       ns_h5field_t *fl, int nf, size_t *rowsize)
+{
+    hid_t ft = H5Dget_type(d), mt = -1;
+    hid_t st[32];
+    int nst = 0, ok = 0;
+    size_t off = 0;
+    void *buf = NULL;
+    if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
+        ns_h5_fail(s, "%s is not a table", name);
+        goto out;
+    }
+    if (nf > 32) {
+        ns_h5_fail(s, "%s: too many fields asked for", name);
+        goto out;
+    }
+    for (int j = 0; j < nf; j++) {
+        int idx = H5Tget_member_index(ft, fl[j].name);
+        if (idx < 0) {
+            H5Eclear2(H5E_DEFAULT);
+            ns_h5_fail(s, "%s has no field %s", name, fl[j].name);
+            goto out;
+        }
+        if (fl[j].is_str) {
+            hid_t mft = H5Tget_member_type(ft, (unsigned)idx);
+            hid_t m = mft >= 0 ? ns_h5_mem_str(mft) : -1;
+            if (mft >= 0) H5Tclose(mft);
+            if (m < 0) {
+                ns_h5_fail(s, "%s.%s is not a fixed-length string", name, fl[j].name);
+                goto out;
+            }
+            st[nst++] = m;
+            fl[j].width = H5Tget_size(m);
+        } else {
+            fl[j].width = H5Tget_size(fl[j].num);
+        }
+        off = (off + 7) & ~(size_t)7;
+        fl[j].off = off;
+        off += fl[j].width;
+    }
+    *rowsize = (off + 7) & ~(size_t)7;
+    if ((mt = H5Tcreate(H5T_COMPOUND, *rowsize)) < 0) {
+        ns_h5_fail(s, "making the row type of %s", name);
+        goto out;
+    }
+    for (int j = 0, m = 0; j < nf; j++)
+        if (H5Tinsert(mt, fl[j].name, fl[j].off, fl[j].is_str ? st[m++] : fl[j].num) < 0) {
+            ns_h5_fail(s, "making the row type of %s", name);
+            goto out;
+        }
+    buf = ns_calloc(k > 0 ? (size_t)k : 1, *rowsize);
+    if (ns_h5_read_rows(s, d, name, r0, k, 1, mt, buf) < 0) goto out;
+    ok = 1;
+out:
+    for (int m = 0; m < nst; m++) H5Tclose(st[m]);
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (!ok) { free(buf); buf = NULL; }
+    return buf;
+}
+
+char **ns_h5_read_strlist(const ns_h5src_t *s, hid_t f, const char *name, int64_t *n)
+{
+    hid_t d = -1;
+    *n = ns_h5_len1(s, f, name, &d);
+    if (*n < 0) return NULL;
+    hid_t ft = H5Dget_type(d), mt = ft >= 0 ? ns_h5_mem_str(ft) : -1;
+    char *buf = NULL, **out = NULL;
+    if (mt < 0) {
+        ns_h5_fail(s, "%s is not a list of fixed-length strings", name);
+        goto out;
+    }
+    size_t w = H5Tget_size(mt);
+    buf = ns_calloc(*n > 0 ? (size_t)*n : 1, w);
+    if (*n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        ns_h5_fail(s, "reading %s", name);
+        goto out;
+    }
+    out = ns_calloc((size_t)*n + 1, sizeof *out);
+    for (int64_t j = 0; j < *n; j++) out[j] = ns_strdup(buf + (size_t)j * w);
+out:
+    free(buf);
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    H5Dclose(d);
+    return out;
+}
+
+void ns_h5_strlist_free(char **v, int64_t n)
+{
+    if (!v) return;
+    for (int64_t j = 0; j < n; j++) free(v[j]);
+    free(v);
+}
+
+int ns_h5_find_files(const char *tag, const char *dir, const char *fname, char ***v, int *n)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        ns_error_errno(tag, "%s", dir);
+        return -1;
+    }
+    int r = 0, cap = *n;
+    struct dirent *e;
+    errno = 0;
+    while (r == 0 && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        size_t l = strlen(dir);
+        char *p = l && dir[l - 1] == '/' ? ns_asprintf("%s%s", dir, e->d_name)
+                                         : ns_asprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) != 0) {
+            ns_error_errno(tag, "%s", p);
+            r = -1;
+        } else if (S_ISDIR(st.st_mode)) {
+            r = ns_h5_find_files(tag, p, fname, v, n);
+            cap = *n;
+        } else if (S_ISREG(st.st_mode) && strcmp(e->d_name, fname) == 0) {
+            if (*n >= cap) {
+                cap = cap ? 2 * cap : 16;
+                *v = ns_realloc(*v, (size_t)cap * sizeof **v);
+            }
+            (*v)[(*n)++] = p;
+            p = NULL;
+        }
+        free(p);
+        errno = 0;
+    }
+    if (r == 0 && errno != 0) {
+        ns_error_errno(tag, "%s", dir);
+        r = -1;
+    }
+    closedir(d);
+    return r;
+}
