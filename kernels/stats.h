@@ -31,4 +31,25 @@ double ns_quantile_masked(const double *x, const uint8_t *mask, ptrdiff_t n, dou
  * in counts[n_codes - 1].  Returns 0, or -1 on bad arguments. */
 int ns_count_codes(const uint8_t *x, ptrdiff_t n, int64_t *counts, int n_codes);
 
+/* Exact quantile q (0..1) of n sorted values: Hyndman-Fan type 7, the definition of GSL's
+ * gsl_stats_quantile_from_sorted_data and R's default: h = (n - 1) q, then linear
+ * interpolation between the order statistics x[floor h] and x[floor h + 1].  NAN when
+ * n == 0 or q is outside [0, 1]. */
+double ns_quantile_sorted(const double *x, size_t n, double q);
+
+/* Distribution-free confidence interval for the q-quantile of the population n sorted
+ * values were drawn from: order statistics x(l) <= Q_q <= x(u) (1-based ranks) with
+ * coverage >= conf, from B ~ Binomial(n, q), the count of values below Q_q:
+ *   l = the largest rank with P(B <= l - 1) <= (1 - conf) / 2,
+ *   u = the smallest rank with P(B <= u - 1) >= 1 - (1 - conf) / 2.
+ * Returns 0 with *lo = x(l), *hi = x(u); 1 when n is too small to bound one side at this
+ * level (that side is NAN: e.g. the 99.5th percentile needs n >= 736 for an upper 95 %
+ * bound, because 0.995^n must fall below 0.025); -1 on bad arguments.  *rank_lo and
+ * *rank_hi (may be NULL) receive l and u (0 or n + 1 for an unbounded side). */
+int ns_quantile_ci(const double *x, size_t n, double q, double conf, double *lo, double *hi,
+                   size_t *rank_lo, size_t *rank_hi);
+
+/* Smallest n for which ns_quantile_ci bounds both sides of the q-quantile at conf. */
+size_t ns_quantile_min_n(double q, double conf);
+
 #endif

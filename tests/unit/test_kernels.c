@@ -10,6 +10,12 @@
 #include <omp.h>
 #include "../../kernels/ns_kernels.h"
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static void test_ratio(void **st)
 {
     (void)st;
@@ -193,6 +199,93 @@ static void test_quantile_and_counts(void **st)
     assert_int_equal(counts[2], 2);   /* 2 and the out-of-range 9 */
 }
 
+/* Type 7 on a small set, by hand: h = (n - 1) q. */
+static void test_quantile_sorted_type7(void **st)
+{
+    (void)st;
+    const double x[] = { 1, 2, 4, 8, 16 };
+    assert_true(ns_quantile_sorted(x, 5, 0.0) == 1.0);
+    assert_true(ns_quantile_sorted(x, 5, 1.0) == 16.0);
+    assert_true(ns_quantile_sorted(x, 5, 0.5) == 4.0);
+    assert_true(fabs(ns_quantile_sorted(x, 5, 0.9) - (8.0 + 0.6 * 8.0)) < 1e-12);   /* h = 3.6 */
+    assert_true(isnan(ns_quantile_sorted(x, 0, 0.5)));
+    assert_true(isnan(ns_quantile_sorted(x, 5, 1.5)));
+}
+
+/* Binomial sums done the slow way, to check the ranks the CI picks. */
+static double slow_cdf(long k, double q, long n)
+{
+    double s = 0, lc = 0;
+    for (long j = 0; j <= k && j <= n; j++) {
+        if (j > 0) lc += log((double)(n - j + 1)) - log((double)j);
+        s += exp(lc + j * log(q) + (n - j) * log1p(-q));
+    }
+    return s;
+}
+
+static void test_quantile_ci_ranks(void **st)
+{
+    (void)st;
+    enum { N = 400 };
+    double *x = malloc(N * sizeof *x);
+    for (int i = 0; i < N; i++) x[i] = i + 1;       /* x(r) = r */
+    const double qs[] = { 0.5, 0.9, 0.99 };
+    for (int t = 0; t < 3; t++) {
+        double lo, hi;
+        size_t rl, ru;
+        int r = ns_quantile_ci(x, N, qs[t], 0.95, &lo, &hi, &rl, &ru);
+        assert_int_equal(r, 0);
+        assert_true(lo == (double)rl && hi == (double)ru);
+        /* l: P(B <= l-1) <= 0.025 < P(B <= l);  u: P(B <= u-2) < 0.975 <= P(B <= u-1) */
+        assert_true(slow_cdf((long)rl - 1, qs[t], N) <= 0.025 + 1e-12);
+        assert_true(slow_cdf((long)rl, qs[t], N) > 0.025 - 1e-12);
+        assert_true(slow_cdf((long)ru - 1, qs[t], N) >= 0.975 - 1e-12);
+        assert_true(slow_cdf((long)ru - 2, qs[t], N) < 0.975 + 1e-12);
+        assert_true(slow_cdf((long)ru - 1, qs[t], N) - slow_cdf((long)rl - 1, qs[t], N) >= 0.95 - 1e-9);
+    }
+    free(x);
+}
+
+/* Too few values for the 99.5th: the upper side is open, and min_n says where it closes. */
+static void test_quantile_ci_small_n(void **st)
+{
+    (void)st;
+    size_t need = ns_quantile_min_n(0.995, 0.95);
+    assert_int_equal(need, 736);                    /* 0.995^736 < 0.025 < 0.995^735 */
+    double *x = malloc(need * sizeof *x);
+    for (size_t i = 0; i < need; i++) x[i] = (double)i;
+    double lo, hi;
+    assert_int_equal(ns_quantile_ci(x, need - 1, 0.995, 0.95, &lo, &hi, NULL, NULL), 1);
+    assert_true(!isnan(lo) && isnan(hi));
+    assert_int_equal(ns_quantile_ci(x, need, 0.995, 0.95, &lo, &hi, NULL, NULL), 0);
+    assert_true(!isnan(hi));
+    assert_int_equal(ns_quantile_ci(x, need, 1.0, 0.95, &lo, &hi, NULL, NULL), -1);
+    free(x);
+}
+
+/* Coverage: the 90th percentile of U(0,1) is 0.9; over many samples the interval holds it
+ * at least ~95 % of the time (fixed LCG, so the test is deterministic). */
+static void test_quantile_ci_coverage(void **st)
+{
+    (void)st;
+    enum { N = 500, REPS = 1000 };
+    double *x = malloc(N * sizeof *x);
+    uint64_t s = 12345;
+    int hit = 0;
+    for (int r = 0; r < REPS; r++) {
+        for (int i = 0; i < N; i++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            x[i] = (double)(s >> 11) / 9007199254740992.0;
+        }
+        qsort(x, N, sizeof *x, cmp_double);
+        double lo, hi;
+        assert_int_equal(ns_quantile_ci(x, N, 0.9, 0.95, &lo, &hi, NULL, NULL), 0);
+        hit += lo <= 0.9 && 0.9 <= hi;
+    }
+    assert_true(hit >= 935 && hit <= 990);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +294,10 @@ int main(void)
         cmocka_unit_test(test_call_rules),
         cmocka_unit_test(test_reductions_thread_independent),
         cmocka_unit_test(test_quantile_and_counts),
+        cmocka_unit_test(test_quantile_sorted_type7),
+        cmocka_unit_test(test_quantile_ci_ranks),
+        cmocka_unit_test(test_quantile_ci_small_n),
+        cmocka_unit_test(test_quantile_ci_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
