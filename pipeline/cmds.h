@@ -8,5 +8,7 @@ int ns_cmd_run(int argc, char **argv);
 int ns_cmd_simulate(int argc, char **argv);
 int ns_cmd_config(int argc, char **argv);
 int ns_cmd_version(int argc, char **argv);
+int ns_cmd_rescore(int argc, char **argv);
+int ns_cmd_cutoffs(int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static const struct {
 } cmds[] = {
     { "run",      "Batch",  "process one night of plates: recall list, HDF5 archive, summary", ns_cmd_run },
     { "simulate", "Data",   "write a synthetic night (plates, manifest, truth) for tests and demos", ns_cmd_simulate },
+    { "rescore",  "Cutoffs", "apply a candidate panel to archived nights: gained, lost, sensitivity", ns_cmd_rescore },
+    { "cutoffs",  "Cutoffs", "derive percentile cutoffs per stratum from archives (cutoffs derive)", ns_cmd_cutoffs },
     { "config",   "Config", "check a panel config (config check FILE)", ns_cmd_config },
     { "version",  "Misc",   "print version and build information", ns_cmd_version },
 };
@@ -26,7 +28,7 @@ static const struct {
 
 static void usage(FILE *fp)
 {
-    static const char *groups[] = { "Batch", "Config", "Data", "Misc" };
+    static const char *groups[] = { "Batch", "Cutoffs", "Config", "Data", "Misc" };
     fprintf(fp,
             "\nProgram: neoscreen (newborn screening batch engine)\n"
             "Version: %s\n\n"

@@ -1,0 +1,297 @@
+/* archive.c — see archive.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "archive.h"
+#include "log.h"
+#include "util.h"
+
+static void close_ds(hid_t *d)
+{
+    if (*d >= 0) H5Dclose(*d);
+    *d = -1;
+}
+
+void ns_archive_close(ns_archive_t *a)
+{
+    if (!a) return;
+    close_ds(&a->d_samples); close_ds(&a->d_state); close_ds(&a->d_conc);
+    close_ds(&a->d_cell); close_ds(&a->d_calls);
+    if (a->f >= 0) H5Fclose(a->f);
+    free(a->night);
+    free(a->panel_sha256);
+    free(a->panel_yaml);
+    ns_h5_strlist_free(a->analytes, a->n_analytes);
+    ns_h5_strlist_free(a->conds, a->n_conds);
+    memset(a, 0, sizeof *a);
+    a->f = a->d_samples = a->d_state = a->d_conc = a->d_cell = a->d_calls = -1;
+}
+
+/* /config/panel_yaml: a scalar fixed-length string. */
+static char *read_text(const ns_h5src_t *s, hid_t f, const char *name)
+{
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT), ft = -1, mt = -1;
+    char *out = NULL;
+    if (d < 0) { ns_h5_fail(s, "opening %s", name); return NULL; }
+    if ((ft = H5Dget_type(d)) < 0 || (mt = ns_h5_mem_str(ft)) < 0) {
+        ns_h5_fail(s, "%s is not a fixed-length string", name);
+    } else {
+        out = ns_calloc(H5Tget_size(mt) + 1, 1);
+        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
+            ns_h5_fail(s, "reading %s", name);
+            free(out);
+            out = NULL;
+        }
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    H5Dclose(d);
+    return out;
+}
+
+int ns_archive_open(ns_archive_t *a, const char *tag, const char *path)
+{
+    memset(a, 0, sizeof *a);
+    a->f = a->d_samples = a->d_state = a->d_conc = a->d_cell = a->d_calls = -1;
+    a->src = (ns_h5src_t){ tag, "archive", path };
+    const ns_h5src_t *s = &a->src;
+    ns_h5_errstate_t es;
+    ns_h5_quiet(&es);
+    int r = -1;
+    int64_t rows, cols;
+    if (ns_h5_open(s, &a->f) < 0) goto out;
+    if (!(a->night = ns_h5_attr_str(s, a->f, "night"))
+        || !(a->panel_sha256 = ns_h5_attr_str(s, a->f, "panel_sha256")))
+        goto out;
+    htri_t has = H5Lexists(a->f, "/calls", H5P_DEFAULT);
+    if (has <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        ns_h5_fail(s, "no /calls: not a neoscreen batch archive, or a night that never reached scoring");
+        goto out;
+    }
+    if (!(a->panel_yaml = read_text(s, a->f, "/config/panel_yaml"))) goto out;
+    if (!(a->analytes = ns_h5_read_strlist(s, a->f, "/analytes/names", &a->n_analytes))) goto out;
+    if (!(a->conds = ns_h5_read_strlist(s, a->f, "/calls/conditions", &a->n_conds))) goto out;
+    if ((a->n = ns_h5_len1(s, a->f, "/samples", &a->d_samples)) < 0) goto out;
+    if (ns_h5_len1(s, a->f, "/samples_state_code", &a->d_state) != a->n) {
+        if (a->d_state >= 0) ns_h5_fail(s, "/samples_state_code does not have one row per sample");
+        goto out;
+    }
+    if (ns_h5_dims2(s, a->f, "/analytes/values", &a->d_conc, &rows, &cols) < 0) goto out;
+    if (rows != a->n || cols != a->n_analytes) {
+        ns_h5_fail(s, "/analytes/values is not [%lld samples][%lld analytes]", (long long)a->n,
+                   (long long)a->n_analytes);
+        goto out;
+    }
+    if (ns_h5_dims2(s, a->f, "/analytes/censoring", &a->d_cell, &rows, &cols) < 0) goto out;
+    if (rows != a->n || cols != a->n_analytes) {
+        ns_h5_fail(s, "/analytes/censoring is not [%lld samples][%lld analytes]", (long long)a->n,
+                   (long long)a->n_analytes);
+        goto out;
+    }
+    if (ns_h5_dims2(s, a->f, "/calls/values", &a->d_calls, &rows, &cols) < 0) goto out;
+    if (rows != a->n || cols != a->n_conds) {
+        ns_h5_fail(s, "/calls/values is not [%lld samples][%lld conditions]", (long long)a->n,
+                   (long long)a->n_conds);
+        goto out;
+    }
+    r = 0;
+out:
+    ns_h5_loud(&es);
+    if (r < 0) {
+        a->src.path = NULL;
+        ns_archive_close(a);
+    }
+    return r;
+}
+
+int ns_archive_map(const ns_archive_t *a, const ns_panel_t *p, int *map)
+{
+    int r = 0;
+    for (int j = 0; j < p->n_analytes; j++) {
+        map[j] = -1;
+        for (int64_t c = 0; c < a->n_analytes && map[j] < 0; c++)
+            if (ns_panel_find_analyte(p, a->analytes[c]) == j) map[j] = (int)c;
+        if (map[j] < 0) {
+            ns_error(a->src.tag, "archive %s has no values of analyte %s (the panel needs it)",
+                     a->src.path, p->analytes[j].name);
+            r = -1;
+        }
+    }
+    return r;
+}
+
+static int type_code(const char *s)
+{
+    for (int t = 0; t < NS_TYPE_N; t++)
+        if (strcmp(s, ns_type_name(t)) == 0) return t;
+    return -1;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? ns_strdup(s) : NULL;
+}
+
+int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_t r0,
+                    int64_t k, ns_batch_t *b, ns_archive_rows_t *x)
+{
+    const ns_h5src_t *s = &a->src;
+    memset(b, 0, sizeof *b);
+    memset(x, 0, sizeof *x);
+    b->panel = p;
+    b->night = a->night;
+    if (r0 < 0 || k < 0 || r0 + k > a->n) {
+        ns_error(s->tag, "archive %s: rows %lld..%lld asked for, it has %lld", s->path,
+                 (long long)r0, (long long)(r0 + k), (long long)a->n);
+        return -1;
+    }
+    ns_h5_errstate_t es;
+    ns_h5_quiet(&es);
+    int r = -1;
+    const size_t uk = (size_t)k, na = (size_t)a->n_analytes, nc = (size_t)a->n_conds;
+    double *vals = NULL;
+    uint8_t *cens = NULL, *calls = NULL;
+    char *tab = NULL;
+
+    ns_h5field_t fl[] = {
+        { "sample_id", 1, -1, 0, 0 }, { "sample_type", 1, -1, 0, 0 },
+        { "manifest_line", 0, H5T_NATIVE_INT32, 0, 0 }, { "infant_id", 1, -1, 0, 0 },
+        { "specimen", 1, -1, 0, 0 }, { "sex", 1, -1, 0, 0 }, { "hospital", 1, -1, 0, 0 },
+        { "birth_weight_g", 0, H5T_NATIVE_DOUBLE, 0, 0 },
+        { "gestational_age_days", 0, H5T_NATIVE_DOUBLE, 0, 0 },
+        { "age_hours", 0, H5T_NATIVE_DOUBLE, 0, 0 }, { "feeding", 1, -1, 0, 0 },
+        { "transfusion", 0, H5T_NATIVE_INT8, 0, 0 }, { "antibiotics", 0, H5T_NATIVE_INT8, 0, 0 },
+        { "nicu", 0, H5T_NATIVE_INT8, 0, 0 },
+    };
+    enum { F_SID, F_TYPE, F_LINE, F_INFANT, F_SPEC, F_SEX, F_HOSP, F_BW, F_GA, F_AGE, F_FEED,
+           F_TRANSF, F_ANTIB, F_NICU, F_N };
+    size_t rs = 0;
+    if (!(tab = ns_h5_read_table(s, a->d_samples, "/samples", r0, k, fl, F_N, &rs))) goto out;
+
+    x->k = k;
+    x->state = ns_calloc(uk + 1, 1);
+    x->call = ns_calloc(uk * nc + 1, 1);
+    x->infant_id = ns_calloc(uk + 1, sizeof *x->infant_id);
+    calls = ns_malloc(uk * nc + 1);
+    if (ns_h5_read_rows(s, a->d_state, "/samples_state_code", r0, k, 1, H5T_NATIVE_UINT8, x->state) < 0
+        || ns_h5_read_rows(s, a->d_calls, "/calls/values", r0, k, (int64_t)nc, H5T_NATIVE_UINT8, calls) < 0)
+        goto out;
+    for (size_t i = 0; i < uk; i++)
+        for (size_t c = 0; c < nc; c++) x->call[c * uk + i] = calls[i * nc + c];
+
+    vals = ns_malloc(uk * na * sizeof *vals + 1);
+    cens = ns_malloc(uk * na + 1);
+    if (ns_h5_read_rows(s, a->d_conc, "/analytes/values", r0, k, (int64_t)na, H5T_NATIVE_DOUBLE, vals) < 0
+        || ns_h5_read_rows(s, a->d_cell, "/analytes/censoring", r0, k, (int64_t)na, H5T_NATIVE_UINT8, cens) < 0)
+        goto out;
+
+    const size_t pa = (size_t)p->n_analytes;
+    b->n = k;
+    b->sample_id = ns_calloc(uk + 1, sizeof *b->sample_id);
+    b->type = ns_calloc(uk + 1, 1);
+    b->mrow = ns_malloc((uk + 1) * sizeof *b->mrow);
+    b->conc = ns_malloc(pa * uk * sizeof *b->conc + 1);
+    b->cell = ns_malloc(pa * uk + 1);
+    for (size_t j = 0; j < pa; j++) {
+        const size_t c = (size_t)map[j];
+        for (size_t i = 0; i < uk; i++) {
+            b->conc[j * uk + i] = vals[i * na + c];
+            b->cell[j * uk + i] = cens[i * na + c];
+        }
+    }
+    b->manifest.rows = ns_calloc(uk + 1, sizeof *b->manifest.rows);
+    b->manifest.ok = 1;
+    for (size_t i = 0; i < uk; i++) {
+        const char *row = tab + i * rs;
+        int32_t line;
+        int8_t tr, ab, nicu;
+        memcpy(&line, row + fl[F_LINE].off, sizeof line);
+        int t = type_code(row + fl[F_TYPE].off);
+        if (t < 0) {
+            ns_error(s->tag, "archive %s: /samples[%lld]: unknown sample_type '%.32s'", s->path,
+                     (long long)(r0 + (int64_t)i), row + fl[F_TYPE].off);
+            goto out;
+        }
+        b->type[i] = (uint8_t)t;
+        b->sample_id[i] = ns_strdup(row + fl[F_SID].off);
+        b->mrow[i] = -1;
+        if (line < 0) continue;                     /* no manifest row: unmatched or control */
+        ns_manifest_row_t *m = &b->manifest.rows[b->manifest.n];
+        b->mrow[i] = b->manifest.n++;
+        m->sample_id = ns_strdup(row + fl[F_SID].off);
+        m->infant_id = dup_or_null(row + fl[F_INFANT].off);
+        m->specimen = dup_or_null(row + fl[F_SPEC].off);
+        m->sex = dup_or_null(row + fl[F_SEX].off);
+        m->hospital = dup_or_null(row + fl[F_HOSP].off);
+        m->feeding = dup_or_null(row + fl[F_FEED].off);
+        memcpy(&m->birth_weight_g, row + fl[F_BW].off, sizeof m->birth_weight_g);
+        memcpy(&m->gestational_age_days, row + fl[F_GA].off, sizeof m->gestational_age_days);
+        memcpy(&m->age_hours, row + fl[F_AGE].off, sizeof m->age_hours);
+        memcpy(&tr, row + fl[F_TRANSF].off, 1);
+        memcpy(&ab, row + fl[F_ANTIB].off, 1);
+        memcpy(&nicu, row + fl[F_NICU].off, 1);
+        m->transfusion = tr;
+        m->antibiotics = ab;
+        m->nicu = nicu;
+        m->line = line;
+        m->n_wells = 1;
+        x->infant_id[i] = m->infant_id ? ns_strdup(m->infant_id) : NULL;
+    }
+    b->manifest.m = b->manifest.n;
+    b->wells_read = k;
+    r = 0;
+out:
+    ns_h5_loud(&es);
+    free(tab);
+    free(vals);
+    free(cens);
+    free(calls);
+    if (r < 0) {
+        ns_batch_free(b);
+        memset(b, 0, sizeof *b);
+        ns_archive_rows_free(x);
+    }
+    return r;
+}
+
+void ns_archive_rows_free(ns_archive_rows_t *x)
+{
+    if (!x) return;
+    if (x->infant_id)
+        for (int64_t i = 0; i < x->k; i++) free(x->infant_id[i]);
+    free(x->infant_id);
+    free(x->state);
+    free(x->call);
+    memset(x, 0, sizeof *x);
+}
+
+static int cmp_str(const void *pa, const void *pb)
+{
+    return strcmp(*(char *const *)pa, *(char *const *)pb);
+}
+
+int ns_archive_paths(const char *tag, char **args, int n_args, char ***v, int *n)
+{
+    for (int k = 0; k < n_args; k++) {
+        struct stat st;
+        if (stat(args[k], &st) != 0) {
+            ns_error_errno(tag, "%s", args[k]);
+            return -1;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            *v = ns_realloc(*v, (size_t)(*n + 1) * sizeof **v);
+            (*v)[(*n)++] = ns_strdup(args[k]);
+            continue;
+        }
+        int n0 = *n;
+        if (ns_h5_find_files(tag, args[k], "batch.h5", v, n) < 0) return -1;
+        if (*n == n0) {
+            ns_error(tag, "%s: no batch.h5 archive in this directory or below it", args[k]);
+            return -1;
+        }
+        qsort(*v + n0, (size_t)(*n - n0), sizeof **v, cmp_str);
+    }
+    return 0;
+}

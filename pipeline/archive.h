@@ -1,0 +1,66 @@
+/* archive.h — a batch.h5 archive read back row by row, as batches a panel can be scored on.
+ *
+ * `cutoffs derive` and `rescore` never re-read plate CSVs: every value a panel needs is in
+ * the archive (write_hdf5.c): analyte values and their censoring, sample types, the
+ * covariates of each card (/samples: birth weight, gestational age, age at collection,
+ * feeding, sex, transfusion, NICU), the state each well ended in and the calls the
+ * archived panel made, plus the exact text of that panel.  ns_archive_read() turns rows
+ * [r0, r0 + k) into an ns_batch_t for any panel whose analytes the archive holds (matched
+ * by name or alias), so ns_batch_score() runs on it exactly as it did on the night — and a
+ * run over many archives holds one chunk at a time, however many rows they have.
+ *
+ * Personal data never reached the archive, so none comes back: the manifest rows built
+ * here carry IDs and covariates only.
+ */
+#ifndef NS_ARCHIVE_H
+#define NS_ARCHIVE_H
+
+#include <stdint.h>
+#include "batch.h"
+#include "h5read.h"
+
+typedef struct {
+    ns_h5src_t src;          /* tag of the command, label "archive", path */
+    hid_t f;
+    char *night;             /* root attribute "night" ("" if absent) */
+    char *panel_sha256;      /* root attribute "panel_sha256" */
+    char *panel_yaml;        /* /config/panel_yaml: the exact panel the night ran with */
+    int64_t n;               /* rows (wells) */
+    char **analytes;         /* /analytes/names */
+    int64_t n_analytes;
+    char **conds;            /* /calls/conditions: codes of the archived panel */
+    int64_t n_conds;
+    hid_t d_samples, d_state, d_conc, d_cell, d_calls;
+} ns_archive_t;
+
+/* Archived outcome of rows [r0, r0 + k), beside the rebuilt batch. */
+typedef struct {
+    uint8_t *state;          /* [k] NS_STATE_* the night gave each row */
+    uint8_t *call;           /* [c * k + i]: NS_CALL_* of archived condition c */
+    char **infant_id;        /* [k] (NULL entries for wells with no manifest row) */
+    int64_t k;
+} ns_archive_rows_t;
+
+/* Open path and read its metadata.  tag names the command in messages ("rescore").
+ * Returns 0, or -1 after a report (not HDF5, not a neoscreen archive, no /calls...). */
+int ns_archive_open(ns_archive_t *a, const char *tag, const char *path);
+void ns_archive_close(ns_archive_t *a);
+
+/* map[j] = the archive column of panel analyte j.  -1 after a report naming every analyte
+ * of the panel the archive does not hold. */
+int ns_archive_map(const ns_archive_t *a, const ns_panel_t *p, int *map);
+
+/* Rows [r0, r0 + k) as batch b for panel p (map from ns_archive_map): sample_id, type,
+ * conc, cell, and one manifest row per patient well that had one (mrow = -1 otherwise).
+ * b is overwritten; free it with ns_batch_free().  x receives the archived state and calls
+ * (free with ns_archive_rows_free).  0, or -1 after a report. */
+int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_t r0,
+                    int64_t k, ns_batch_t *b, ns_archive_rows_t *x);
+void ns_archive_rows_free(ns_archive_rows_t *x);
+
+/* The archives named by args: a file is taken as it is; a directory contributes every
+ * batch.h5 under it (any depth, symbolic links skipped), sorted by path.  Appends to
+ * *v / *n.  -1 after a report (missing path, unreadable directory, none found). */
+int ns_archive_paths(const char *tag, char **args, int n_args, char ***v, int *n);
+
+#endif

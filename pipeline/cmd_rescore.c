@@ -1,0 +1,479 @@
+/* cmd_rescore.c — `neoscreen rescore`: what would a candidate panel have done to past nights?
+ *
+ * For every archive given (batch.h5 files, or directories searched for them), rows are read
+ * back in chunks (archive.h), scored with the candidate panel exactly as `run` scores a
+ * night (ns_batch_score: ratios, strata, specimen rules, TPN rule, scores), and compared
+ * with the calls the archived panel made that night.  A patient card counts when it had a
+ * manifest row and its plate was not on QC hold (the candidate changes cutoffs, not QC);
+ * it is a recall for a condition when the call is borderline, positive or critical.
+ *
+ * Outputs (in -o DIR, each written whole or not at all):
+ *   rescore-conditions.csv  per condition: recalls under the archived and the candidate
+ *                           panel, gained, lost, calls changed; with --outcomes also known
+ *                           cases, detected, sensitivity, false positives, FPR and PPV
+ *   rescore-changes.csv     every card whose recall status changed, per condition
+ *   rescore-missed.csv      (--outcomes) known cases the candidate does not recall
+ * and the same per-condition table on stdout.  Only IDs: no personal data is in an
+ * archive, so none can come out.
+ *
+ * Memory is one chunk (--chunk rows, all analytes) plus the counters, however many
+ * archives are given.  The result is the same for any thread count: scoring writes each
+ * row independently and counting is serial, in archive then row order.
+ *
+ * Exit status: 0; 1 usage, config or archive error (nothing written); 3 a known case
+ * would be missed by the candidate panel.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "archive.h"
+#include "atomic_file.h"
+#include "cmds.h"
+#include "csv.h"
+#include "log.h"
+#include "outcomes.h"
+#include "panel.h"
+#include "score.h"
+#include "util.h"
+
+enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_MISSED = 3 };
+#define MAX_MATCH 64
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+"Usage: neoscreen rescore -p PANEL -o DIR [options] ARCHIVE|DIR...\n"
+"\n"
+"Apply a candidate panel to archived nights (batch.h5 files, or directories searched\n"
+"for them at any depth) without re-reading plate CSVs, and compare with the calls the\n"
+"panel stored in each archive made: per condition, recalls under old and new, gained\n"
+"and lost, and the cards behind every change.  A card counts when it had a manifest row\n"
+"and its plate was not on QC hold; a recall is a borderline, positive or critical call.\n"
+"\n"
+"Writes DIR/rescore-conditions.csv, DIR/rescore-changes.csv and, with --outcomes,\n"
+"DIR/rescore-missed.csv; prints the per-condition table.\n"
+"\n"
+"Options:\n"
+"  -p, --panel FILE     candidate panel (required); checked as `config check` does\n"
+"  -o, --out DIR        output directory (created)\n"
+"      --outcomes FILE  known outcomes: CSV with a condition column and sample_id and/or\n"
+"                       infant_id (the simulator's truth.csv works as it is).  Adds\n"
+"                       sensitivity, false-positive rate and PPV, old vs new; exit 3 if\n"
+"                       the candidate would miss any known case found in the archives\n"
+"      --chunk N        rows read and scored at a time [65536]; memory stays bounded\n"
+"  -t, --threads N      OpenMP threads for scoring [all cores]; results do not depend on it\n"
+"  -v, --verbosity N    0 quiet, 1 progress per archive (default), 2 more\n"
+"  -h, --help           this text\n"
+"\n"
+"Exit status: 0 done; 1 usage, config or archive error (nothing written); 3 a known\n"
+"case would be missed by the candidate.\n");
+}
+
+/* One condition of the union of the candidate's and the archives' conditions. */
+typedef struct {
+    char code[NS_NAME_MAX];
+    int cand;                      /* index in the candidate panel, -1 if only archived */
+    int in_old;                    /* seen in some archive's panel */
+    int64_t old_recall, new_recall, gained, lost, changed;
+    int64_t cases, old_hit, new_hit;           /* known cases found / detected */
+    int64_t old_tp, new_tp, case_rows;         /* card level */
+} cond_t;
+
+typedef struct {
+    cond_t *v;
+    int n, m;
+    int64_t screened, old_any, new_any, any_gained, any_lost;
+    int64_t archives, rows;
+} tally_t;
+
+static int cond_find(tally_t *t, const char *code)
+{
+    for (int u = 0; u < t->n; u++)
+        if (strcmp(t->v[u].code, code) == 0) return u;
+    return -1;
+}
+
+static int cond_add(tally_t *t, const char *code, int cand)
+{
+    if (t->n == t->m) {
+        t->m = t->m ? 2 * t->m : 32;
+        t->v = ns_realloc(t->v, (size_t)t->m * sizeof *t->v);
+    }
+    cond_t *c = &t->v[t->n];
+    memset(c, 0, sizeof *c);
+    snprintf(c->code, sizeof c->code, "%s", code);
+    c->cand = cand;
+    return t->n++;
+}
+
+static int is_recall(int call)
+{
+    return call == NS_CALL_BORDERLINE || call == NS_CALL_POSITIVE || call == NS_CALL_CRITICAL;
+}
+
+static const char *call_name(int call)
+{
+    static const char *const names[] = { "negative", "borderline", "positive", "critical",
+                                         "indeterminate" };
+    return call >= 0 && call <= NS_CALL_INDETERMINATE ? names[call] : "none";
+}
+
+/* Per-case flags while the archives are read. */
+typedef struct {
+    uint8_t *found, *old_hit, *new_hit;
+} casemark_t;
+
+typedef struct {
+    const ns_panel_t *cand;
+    const ns_outcomes_t *oc;       /* NULL without --outcomes */
+    casemark_t mark;
+    tally_t t;
+    FILE *changes;                 /* rescore-changes.csv */
+} ctx_t;
+
+static void change_row(ctx_t *x, const ns_archive_t *a, const char *sid, const char *iid,
+                       const char *code, int oc, int nc, const char *what)
+{
+    FILE *fp = x->changes;
+    ns_csv_field(fp, a->src.path); fputc(',', fp);
+    ns_csv_field(fp, a->night); fputc(',', fp);
+    ns_csv_field(fp, sid ? sid : ""); fputc(',', fp);
+    ns_csv_field(fp, iid ? iid : ""); fputc(',', fp);
+    ns_csv_field(fp, code); fputc(',', fp);
+    fprintf(fp, "%s,%s,%s\n", call_name(oc), call_name(nc), what);
+}
+
+/* Compare one scored chunk with its archived calls. */
+static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, const ns_batch_t *b,
+                        const ns_archive_rows_t *r)
+{
+    tally_t *t = &x->t;
+    const size_t k = (size_t)b->n;
+    int64_t match[MAX_MATCH];
+    for (size_t i = 0; i < k; i++) {
+        if (b->type[i] != NS_TYPE_PATIENT || b->mrow[i] < 0 || r->state[i] == NS_STATE_QC_HOLD
+            || r->state[i] == NS_STATE_UNMATCHED)
+            continue;
+        t->screened++;
+        const char *sid = b->sample_id[i], *iid = r->infant_id[i];
+        int nm = x->oc ? ns_outcomes_match(x->oc, sid, iid, match, MAX_MATCH) : 0;
+        int old_any = r->state[i] == NS_STATE_RECALL, new_any = b->state[i] == NS_STATE_RECALL;
+        t->old_any += old_any;
+        t->new_any += new_any;
+        if (old_any != new_any) {
+            if (new_any) t->any_gained++; else t->any_lost++;
+        }
+        for (int u = 0; u < t->n; u++) {
+            cond_t *c = &t->v[u];
+            int oc = old_of[u] >= 0 ? r->call[(size_t)old_of[u] * k + i] : -1;
+            int ncall = c->cand >= 0 ? b->call[(size_t)c->cand * k + i] : -1;
+            int o = oc >= 0 && is_recall(oc), n = ncall >= 0 && is_recall(ncall);
+            c->old_recall += o;
+            c->new_recall += n;
+            if (oc >= 0 && ncall >= 0 && oc != ncall) c->changed++;
+            if (o != n) {
+                if (n) c->gained++; else c->lost++;
+                change_row(x, a, sid, iid, c->code, oc, ncall, n ? "gained" : "lost");
+            }
+            int is_case = 0;
+            for (int j = 0; j < nm; j++) {
+                if (strcmp(x->oc->v[match[j]].code, c->code) != 0) continue;
+                is_case = 1;
+                x->mark.found[match[j]] = 1;
+                if (o) x->mark.old_hit[match[j]] = 1;
+                if (n) x->mark.new_hit[match[j]] = 1;
+            }
+            if (is_case) {
+                c->case_rows++;
+                c->old_tp += o;
+                c->new_tp += n;
+            }
+        }
+    }
+}
+
+static int rescore_archive(ctx_t *x, const char *path, int64_t chunk, int idx, int n_paths)
+{
+    ns_archive_t a;
+    if (ns_archive_open(&a, "rescore", path) < 0) return -1;
+    int *map = ns_calloc((size_t)x->cand->n_analytes + 1, sizeof *map);
+    int r = -1;
+    if (ns_archive_map(&a, x->cand, map) < 0) goto out;
+    for (int64_t c = 0; c < a.n_conds; c++) {
+        int u = cond_find(&x->t, a.conds[c]);
+        if (u < 0) u = cond_add(&x->t, a.conds[c], -1);
+        x->t.v[u].in_old = 1;
+    }
+    int *old_of = ns_calloc((size_t)x->t.n + 1, sizeof *old_of);
+    for (int u = 0; u < x->t.n; u++) {
+        old_of[u] = -1;
+        for (int64_t c = 0; c < a.n_conds; c++)
+            if (strcmp(a.conds[c], x->t.v[u].code) == 0) old_of[u] = (int)c;
+    }
+    ns_info(1, "rescore", "archive %d/%d %s (night %s): %lld rows", idx + 1, n_paths, path,
+            a.night, (long long)a.n);
+    r = 0;
+    for (int64_t r0 = 0; r0 < a.n && r == 0; r0 += chunk) {
+        int64_t k = a.n - r0 < chunk ? a.n - r0 : chunk;
+        ns_batch_t b;
+        ns_archive_rows_t rows;
+        if (ns_archive_read(&a, x->cand, map, r0, k, &b, &rows) < 0) { r = -1; break; }
+        if (ns_batch_score(&b) < 0) r = -1;
+        else tally_chunk(x, &a, old_of, &b, &rows);
+        ns_batch_free(&b);
+        ns_archive_rows_free(&rows);
+    }
+    free(old_of);
+    x->t.archives++;
+    x->t.rows += a.n;
+out:
+    free(map);
+    ns_archive_close(&a);
+    return r;
+}
+
+static double ratio(int64_t a, int64_t b)
+{
+    return b > 0 ? (double)a / (double)b : NAN;
+}
+
+static void put_num(FILE *fp, double v)
+{
+    if (isnan(v)) fputs(",", fp);
+    else fprintf(fp, ",%.6g", v);
+}
+
+static void write_conditions(FILE *fp, const ctx_t *x)
+{
+    const tally_t *t = &x->t;
+    fputs("condition,in_old,in_new,screened,old_recalls,new_recalls,gained,lost,calls_changed", fp);
+    if (x->oc)
+        fputs(",known_cases,old_detected,new_detected,old_sensitivity,new_sensitivity,"
+              "old_false_pos,new_false_pos,old_fpr,new_fpr,old_ppv,new_ppv", fp);
+    fputc('\n', fp);
+    for (int u = 0; u < t->n; u++) {
+        const cond_t *c = &t->v[u];
+        ns_csv_field(fp, c->code);
+        fprintf(fp, ",%d,%d,%lld,%lld,%lld,%lld,%lld,%lld", c->in_old, c->cand >= 0,
+                (long long)t->screened, (long long)c->old_recall, (long long)c->new_recall,
+                (long long)c->gained, (long long)c->lost, (long long)c->changed);
+        if (x->oc) {
+            int64_t ofp = c->old_recall - c->old_tp, nfp = c->new_recall - c->new_tp;
+            int64_t neg = t->screened - c->case_rows;
+            fprintf(fp, ",%lld,%lld,%lld", (long long)c->cases, (long long)c->old_hit,
+                    (long long)c->new_hit);
+            put_num(fp, ratio(c->old_hit, c->cases));
+            put_num(fp, ratio(c->new_hit, c->cases));
+            fprintf(fp, ",%lld,%lld", (long long)ofp, (long long)nfp);
+            put_num(fp, ratio(ofp, neg));
+            put_num(fp, ratio(nfp, neg));
+            put_num(fp, ratio(c->old_tp, c->old_recall));
+            put_num(fp, ratio(c->new_tp, c->new_recall));
+        }
+        fputc('\n', fp);
+    }
+    fprintf(fp, "ANY,1,1,%lld,%lld,%lld,%lld,%lld,", (long long)t->screened, (long long)t->old_any,
+            (long long)t->new_any, (long long)t->any_gained, (long long)t->any_lost);
+    if (x->oc) fputs(",,,,,,,,,,,", fp);
+    fputc('\n', fp);
+}
+
+static void print_table(const ctx_t *x)
+{
+    const tally_t *t = &x->t;
+    printf("rescore: %lld archives, %lld rows, %lld cards screened\n", (long long)t->archives,
+           (long long)t->rows, (long long)t->screened);
+    printf("%-10s %9s %9s %7s %7s", "condition", "old", "new", "gained", "lost");
+    if (x->oc) printf(" %6s %9s %9s %9s %9s", "cases", "sens_old", "sens_new", "fpr_old%", "fpr_new%");
+    putchar('\n');
+    for (int u = 0; u < t->n; u++) {
+        const cond_t *c = &t->v[u];
+        printf("%-10s %9lld %9lld %7lld %7lld", c->code, (long long)c->old_recall,
+               (long long)c->new_recall, (long long)c->gained, (long long)c->lost);
+        if (x->oc) {
+            int64_t neg = t->screened - c->case_rows;
+            printf(" %6lld %9.4f %9.4f %9.4f %9.4f", (long long)c->cases, ratio(c->old_hit, c->cases),
+                   ratio(c->new_hit, c->cases), 100 * ratio(c->old_recall - c->old_tp, neg),
+                   100 * ratio(c->new_recall - c->new_tp, neg));
+        }
+        putchar('\n');
+        if (!c->in_old) printf("%-10s (not in the archived panel: every recall is gained)\n", "");
+        if (c->cand < 0) printf("%-10s (not in the candidate panel: every recall is lost)\n", "");
+    }
+    printf("%-10s %9lld %9lld %7lld %7lld\n", "ANY", (long long)t->old_any, (long long)t->new_any,
+           (long long)t->any_gained, (long long)t->any_lost);
+}
+
+/* Count cases per condition and write the missed ones; returns how many were missed. */
+static int64_t finish_cases(ctx_t *x, FILE *fp, int64_t *not_found)
+{
+    int64_t missed = 0;
+    *not_found = 0;
+    fputs("sample_id,infant_id,condition,outcomes_line,old_call_recalled\n", fp);
+    for (int64_t k = 0; k < x->oc->n; k++) {
+        const ns_case_t *cs = &x->oc->v[k];
+        int u = cond_find(&x->t, cs->code);
+        if (!x->mark.found[k]) { (*not_found)++; continue; }
+        if (u >= 0) {
+            x->t.v[u].cases++;
+            x->t.v[u].old_hit += x->mark.old_hit[k];
+            x->t.v[u].new_hit += x->mark.new_hit[k];
+        }
+        if (!x->mark.new_hit[k]) {
+            missed++;
+            ns_csv_field(fp, cs->sample_id ? cs->sample_id : ""); fputc(',', fp);
+            ns_csv_field(fp, cs->infant_id ? cs->infant_id : ""); fputc(',', fp);
+            ns_csv_field(fp, cs->code);
+            fprintf(fp, ",%d,%s\n", cs->line, x->mark.old_hit[k] ? "yes" : "no");
+        }
+    }
+    return missed;
+}
+
+int ns_cmd_rescore(int argc, char **argv)
+{
+    static const struct option lopts[] = {
+        { "panel", required_argument, NULL, 'p' },
+        { "out", required_argument, NULL, 'o' },
+        { "outcomes", required_argument, NULL, 'O' },
+        { "chunk", required_argument, NULL, 'C' },
+        { "threads", required_argument, NULL, 't' },
+        { "verbosity", required_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *panel_path = NULL, *out = NULL, *outcomes = NULL;
+    int64_t chunk = 65536;
+    int threads = 0, ch;
+    if (argc == 1) { usage(stdout); return EXIT_ERR; }
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "p:o:t:v:h", lopts, NULL)) >= 0) {
+        switch (ch) {
+        case 'p': panel_path = optarg; break;
+        case 'o': out = optarg; break;
+        case 'O': outcomes = optarg; break;
+        case 'C': chunk = atoll(optarg);
+            if (chunk < 1) { ns_error("rescore", "--chunk must be a positive number, not '%s'", optarg); return EXIT_ERR; }
+            break;
+        case 't': threads = atoi(optarg);
+            if (threads < 1) { ns_error("rescore", "--threads must be a positive number, not '%s'", optarg); return EXIT_ERR; }
+            break;
+        case 'v': ns_verbosity = atoi(optarg); break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_ERR;
+        }
+    }
+    if (!panel_path) { ns_error("rescore", "no candidate panel: give -p FILE"); return EXIT_ERR; }
+    if (!out) { ns_error("rescore", "no output directory: give -o DIR"); return EXIT_ERR; }
+    if (optind >= argc) { ns_error("rescore", "no archives given (batch.h5 files or directories)"); return EXIT_ERR; }
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+#endif
+
+    int status = EXIT_ERR, n_paths = 0;
+    char **paths = NULL;
+    ns_outcomes_t oc;
+    memset(&oc, 0, sizeof oc);
+    ctx_t x;
+    memset(&x, 0, sizeof x);
+    ns_atomic_t *fc = NULL, *fm = NULL, *fx = NULL;
+    char *p_changes = NULL, *p_cond = NULL, *p_missed = NULL;
+
+    ns_panel_errs_t perr;
+    ns_panel_t *cand = ns_panel_load(panel_path, &perr);
+    if (!cand) {
+        ns_panel_errs_print(stderr, "neoscreen rescore", panel_path, NULL, &perr);
+        ns_error("rescore", "%s: %d problem%s in the candidate panel; nothing was read or written",
+                 panel_path, perr.n, perr.n == 1 ? "" : "s");
+        ns_panel_errs_free(&perr);
+        return EXIT_ERR;
+    }
+    ns_panel_errs_free(&perr);
+    x.cand = cand;
+    for (int c = 0; c < cand->n_conds; c++) cond_add(&x.t, cand->conds[c].code, c);
+    if (outcomes) {
+        if (ns_outcomes_load(&oc, outcomes, "rescore") < 0) goto done;
+        x.oc = &oc;
+        x.mark.found = ns_calloc((size_t)oc.n + 1, 1);
+        x.mark.old_hit = ns_calloc((size_t)oc.n + 1, 1);
+        x.mark.new_hit = ns_calloc((size_t)oc.n + 1, 1);
+        for (int64_t k = 0; k < oc.n; k++)
+            if (cond_find(&x.t, oc.v[k].code) < 0)
+                ns_error("rescore", "%s:%d: condition %s is not in the candidate panel; "
+                         "that case counts as missed if it is in the archives", outcomes,
+                         oc.v[k].line, oc.v[k].code);
+    }
+    if (ns_archive_paths("rescore", argv + optind, argc - optind, &paths, &n_paths) < 0) goto done;
+    if (ns_mkdir_p(out) < 0) {
+        ns_error_errno("rescore", "cannot create output directory %s", out);
+        goto done;
+    }
+    p_changes = ns_asprintf("%s/rescore-changes.csv", out);
+    p_cond = ns_asprintf("%s/rescore-conditions.csv", out);
+    if (!(fx = ns_atomic_open(p_changes, 0644))) {
+        ns_error_errno("rescore", "cannot write %s", p_changes);
+        goto done;
+    }
+    x.changes = fx->fp;
+    fputs("archive,night,sample_id,infant_id,condition,old_call,new_call,change\n", fx->fp);
+    for (int k = 0; k < n_paths; k++)
+        if (rescore_archive(&x, paths[k], chunk, k, n_paths) < 0) goto done;
+
+    int64_t missed = 0, not_found = 0;
+    if (x.oc) {
+        p_missed = ns_asprintf("%s/rescore-missed.csv", out);
+        if (!(fm = ns_atomic_open(p_missed, 0644))) {
+            ns_error_errno("rescore", "cannot write %s", p_missed);
+            goto done;
+        }
+        missed = finish_cases(&x, fm->fp, &not_found);
+    }
+    if (!(fc = ns_atomic_open(p_cond, 0644))) {
+        ns_error_errno("rescore", "cannot write %s", p_cond);
+        goto done;
+    }
+    write_conditions(fc->fp, &x);
+    int werr = 0;
+    if (ns_atomic_commit(fx) < 0) { ns_error_errno("rescore", "writing %s", p_changes); werr = 1; }
+    fx = NULL;
+    if (fm && ns_atomic_commit(fm) < 0) { ns_error_errno("rescore", "writing %s", p_missed); werr = 1; }
+    fm = NULL;
+    if (ns_atomic_commit(fc) < 0) { ns_error_errno("rescore", "writing %s", p_cond); werr = 1; }
+    fc = NULL;
+    if (werr) goto done;
+    print_table(&x);
+    status = EXIT_OK;
+    if (x.oc) {
+        if (not_found)
+            ns_error("rescore", "%lld of %lld known cases are in none of the archives given",
+                     (long long)not_found, (long long)oc.n);
+        if (missed) {
+            ns_error("rescore", "the candidate panel would MISS %lld known case%s (listed in %s)",
+                     (long long)missed, missed == 1 ? "" : "s", p_missed);
+            status = EXIT_MISSED;
+        } else {
+            ns_info(1, "rescore", "every known case in the archives is recalled by the candidate");
+        }
+    }
+done:
+    if (fx) ns_atomic_abort(fx);
+    if (fm) ns_atomic_abort(fm);
+    if (fc) ns_atomic_abort(fc);
+    free(p_changes);
+    free(p_cond);
+    free(p_missed);
+    for (int k = 0; k < n_paths; k++) free(paths[k]);
+    free(paths);
+    free(x.t.v);
+    free(x.mark.found);
+    free(x.mark.old_hit);
+    free(x.mark.new_hit);
+    ns_outcomes_free(&oc);
+    ns_panel_free(cand);
+    return status;
+}
