@@ -212,6 +212,9 @@ static void usage(FILE *fp)
 "      --no-hearing      no hearing.csv / truth-hearing.csv\n"
 "      --genes           write deafness-gene plates (9 loci; 96 wells: A01 wt_control,\n"
 "                        B01 pos_control, C01 blank) for the punched initial cards\n"
+"      --profiles        print each analyte's normal-population median and log-SD (the\n"
+"                        model of a baby with no covariate shift, sim_profiles.h) as CSV\n"
+"                        and exit; no -o needed\n"
 "      --unmatched K     K patient wells whose sample_id has no manifest row [0]\n"
 "      --unplated K      K manifest rows with no well [0]\n"
 "      --vendor-headers  vendor column names: Leu, SA, FC, C51 for Xle, SUAC, C0, C5:1\n"
@@ -912,7 +915,7 @@ out:
 int ns_cmd_simulate(int argc, char **argv)
 {
     enum { O_NIGHT = 256, O_CASES, O_EVERY, O_UNMATCHED, O_UNPLATED, O_VENDOR, O_CRLF, O_FORCE,
-           O_PANEL, O_QC, O_QC_SHIFT, O_NO_HEARING, O_GENES };
+           O_PANEL, O_QC, O_QC_SHIFT, O_NO_HEARING, O_GENES, O_PROFILES };
     static const struct option lopts[] = {
         { "out", required_argument, NULL, 'o' },
         { "samples", required_argument, NULL, 'n' },
@@ -930,6 +933,7 @@ int ns_cmd_simulate(int argc, char **argv)
         { "qc-shift", required_argument, NULL, O_QC_SHIFT },
         { "no-hearing", no_argument, NULL, O_NO_HEARING },
         { "genes", no_argument, NULL, O_GENES },
+        { "profiles", no_argument, NULL, O_PROFILES },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -982,6 +986,16 @@ int ns_cmd_simulate(int argc, char **argv)
         case O_EVERY: o.every = 1; break;
         case O_NO_HEARING: o.hearing = 0; break;
         case O_GENES: o.genes = 1; break;
+        case O_PROFILES:
+            /* the model's normal population (sim_profiles.h), for checks such as
+             * tests/e2e/cutoffs.sh: a baby with no covariate shift has
+             * log x ~ N(log median, log_sd^2) */
+            printf("analyte,median,log_sd\n");
+            for (int a = 0; a < NS_SIM_N_ANALYTES; a++)
+                printf("%s,%.17g,%.17g\n", ns_sim_analytes[a].key, ns_sim_analytes[a].median,
+                       ns_sim_analytes[a].log_sd);
+            ret = 0;
+            goto out;
         case O_VENDOR: o.vendor = 1; break;
         case O_CRLF: o.crlf = 1; break;
         case O_FORCE: o.force = 1; break;

@@ -1,0 +1,107 @@
+#!/bin/bash
+# tests/e2e/cutoffs.sh — `neoscreen cutoffs derive` on simulated archives.
+#   - recovers the simulator's true percentiles: for every analyte the model gives no sex
+#     or covariate shift, the 0.5th and 99.5th percentile of a baby in no stratum is
+#     median * exp(log_sd * z_p) (simulate --profiles); it must lie inside the reported
+#     95 % interval for at least 90 % of the 40 (analyte, percentile) pairs (the interval
+#     is a 95 % one: about 2 misses in 40 are expected) and never far outside it;
+#   - percentiles are exact: numpy's linear (type 7) percentile of the screen-negative exact
+#     values read from batch.h5, same N, equal up to the rounding of the interpolation
+#     (GSL computes (1-d) x[i] + d x[i+1], numpy x[i] + d (x[i+1] - x[i]));
+#   - identical output at 1 and 2 threads, in one pass or in many (--memory);
+#   - a stratum too small for the percentile is marked in the output and on stderr;
+#   - the disease-range summary of known cases (--outcomes, --disease-out).
+# Prints "ok - NAME" / "not ok - NAME: why".
+set -u
+NS=${NS:-$PWD/neoscreen}
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1: $2"; }
+
+"$NS" simulate -v 0 -o "$T/night" -n 20000 -s 5 > /dev/null 2>&1
+"$NS" run -v 0 -o "$T/out" "$T/night" > /dev/null 2>&1
+A=$T/out/batch.h5
+[ -f "$A" ] || { nok "cutoffs: setup" "no archive"; exit 0; }
+"$NS" simulate --profiles > "$T/profiles.csv"
+"$NS" cutoffs derive -v 0 -t 2 --outcomes "$T/night/truth.csv" --disease-out "$T/disease.csv" -o "$T/pop.yaml" "$A" 2> "$T/d.err"
+rc=$?
+
+res=$($PY - "$T/profiles.csv" "$T/pop.yaml" <<'PYEOF'
+import csv, math, sys, yaml
+from statistics import NormalDist
+prof = {r['analyte']: (float(r['median']), float(r['log_sd'])) for r in csv.DictReader(open(sys.argv[1]))}
+pop = yaml.safe_load(open(sys.argv[2]))['population']
+# analytes with a sex shift in sim_profiles.c are a mixture of two log-normals: left out
+shifted = set("Phe Tyr Xle Val Met Cit Gly Ala Pro C2 C3 C4 C5 C6 C8 C10 C12 C14 C16 C18 C18:1".split())
+z = NormalDist()
+inside = total = 0
+far = []
+for a, (med, sd) in prof.items():
+    if a in shifted: continue
+    g = pop['markers'][a]['standard']
+    for p, key in ((pop['lower_pct'], 'lower_ci'), (pop['upper_pct'], 'upper_ci')):
+        t = med * math.exp(sd * z.inv_cdf(p / 100))
+        lo, hi = g[key]
+        total += 1
+        inside += lo <= t <= hi
+        w = hi - lo
+        if not (lo - w <= t <= hi + w): far.append(f"{a} p{p}: {t:.4g} vs [{lo}, {hi}]")
+print(f"{inside} {total} {';'.join(far)}")
+PYEOF
+)
+read -r inside total far <<< "$res"
+if [ "$rc" -eq 0 ] && [ "${total:-0}" -eq 40 ] && [ "$inside" -ge 36 ] && [ -z "$far" ]; then
+    ok "cutoffs: the simulator's true 0.5th/99.5th percentiles lie in the reported 95 % interval ($inside of $total)"
+else nok "cutoffs: true percentiles recovered" "rc=$rc res=[$res] $(head -c 300 "$T/d.err")"; fi
+
+exact=$($PY - "$A" "$T/pop.yaml" <<'PYEOF'
+import sys, h5py, numpy as np, yaml
+f = h5py.File(sys.argv[1])
+pop = yaml.safe_load(open(sys.argv[2]))['population']
+names = [s.decode() if isinstance(s, bytes) else s for s in f['/samples_state_code'].attrs['names']]
+st = f['/samples_state_code'][()]
+smp = f['/samples'][()]
+an = [a.decode() for a in f['/analytes/names'][()]]
+neg = (st == names.index('negative')) & (smp['sample_type'] == b'patient')
+bad = []
+for a in ('Phe', 'C0', 'C8', 'C5:1'):
+    j = an.index(a)
+    v = f['/analytes/values'][:, j][neg & (f['/analytes/censoring'][:, j] == 0)]
+    g = pop['markers'][a]['all']
+    for q, k in ((pop['lower_pct'], 'lower'), (50, 'median'), (pop['upper_pct'], 'upper')):
+        want = float(np.percentile(v, q, method='linear'))
+        if abs(want - g[k]) > 1e-13 * abs(want) or len(v) != g['n']: bad.append(f"{a} {k}: numpy {want!r} n {len(v)} vs {g[k]!r} n {g['n']}")
+print(";".join(bad) or "same")
+PYEOF
+)
+if [ "$exact" = same ]; then
+    ok "cutoffs: percentiles are exact: numpy's type-7 percentile of the archive's values, to the last bits of the interpolation"
+else nok "cutoffs: percentiles exact" "$exact"; fi
+
+"$NS" cutoffs derive -v 1 -t 1 --memory 0.1 --outcomes "$T/night/truth.csv" -o "$T/pop1.yaml" "$A" 2> "$T/d1.err"
+if cmp -s "$T/pop.yaml" "$T/pop1.yaml" && grep -q "70 markers x 8 groups in 70 passes" "$T/d1.err"; then
+    ok "cutoffs: identical fragment at 1 and 2 threads, in one pass and in one pass per marker (--memory 0.1)"
+else nok "cutoffs: thread- and pass-independent" "$(diff "$T/pop.yaml" "$T/pop1.yaml" | head -4)"; fi
+
+n_vlbw=$($PY -c "import yaml,sys; print(yaml.safe_load(open(sys.argv[1]))['population']['markers']['Phe']['vlbw']['n'])" "$T/pop.yaml")
+if [ "$n_vlbw" -lt 736 ] && grep -B1 "^      vlbw: " "$T/pop.yaml" | grep -q "# WARNING: N = $n_vlbw is too small for the 0.5/99.5 percentiles" \
+   && grep -q "warning: group vlbw: N is too small for the 0.5/99.5 percentiles" "$T/d.err" \
+   && ! grep -A0 "^      vlbw: " "$T/pop.yaml" | grep -q "upper_ci"; then
+    ok "cutoffs: a stratum too small for the 99.5th percentile (vlbw, N = $n_vlbw < 736) is marked, without an interval"
+else nok "cutoffs: small N warned" "n=$n_vlbw $(grep -c WARNING "$T/pop.yaml")"; fi
+
+# disease ranges: one row per condition marker; the injected MCAD case's C8 is far above the normal 99.5th
+c8=$(awk -F, '$1=="MCAD" && $2=="C8" {print $4, $7}' "$T/disease.csv")
+up=$($PY -c "import yaml,sys; print(yaml.safe_load(open(sys.argv[1]))['population']['markers']['C8']['all']['upper'])" "$T/pop.yaml")
+if [ -n "$c8" ] && awk -v a="$c8" -v u="$up" 'BEGIN{split(a,x," "); exit !(x[1]>=1 && x[2] > 2*u)}' \
+   && grep -q "^#   MCAD C8 (high): n " "$T/pop.yaml"; then
+    ok "cutoffs: --outcomes summarises the known cases' marker values (MCAD C8: n, median = $c8 > 2 x normal 99.5th $up)"
+else nok "cutoffs: disease-range summary" "c8=[$c8] up=$up"; fi
+
+"$NS" cutoffs derive -v 0 --lower 60 "$A" > /dev/null 2> "$T/e.err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "0 < --lower < 50 < --upper < 100" "$T/e.err"; then
+    ok "cutoffs: percentiles out of order are refused"
+else nok "cutoffs: bad percentiles refused" "rc=$rc"; fi
