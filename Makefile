@@ -55,6 +55,10 @@ check:
 
 bench: neoscreen
 	@scripts/bench.sh
+	@scripts/bench_scores.sh
+
+bench-scores: neoscreen
+	@scripts/bench_scores.sh
 
 clean:
 	rm -f neoscreen *.a kernels/*.o pipeline/*.o kernels/*.d pipeline/*.d tests/unit/*.d \
@@ -67,5 +71,5 @@ install: neoscreen
 	install -m 755 neoscreen $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 configs/*.yaml $(DESTDIR)$(PREFIX)/share/neoscreen/configs/
 
-.PHONY: all test check bench clean install FORCE
+.PHONY: all test check bench bench-scores clean install FORCE
 -include $(wildcard kernels/*.d pipeline/*.d)
