@@ -374,6 +374,7 @@ int ns_cmd_rescore(int argc, char **argv)
 #ifdef _OPENMP
     if (threads > 0) omp_set_num_threads(threads);
 #endif
+    ns_clock_start();
 
     int status = EXIT_ERR, n_paths = 0;
     char **paths = NULL;
@@ -447,6 +448,8 @@ int ns_cmd_rescore(int argc, char **argv)
     fc = NULL;
     if (werr) goto done;
     print_table(&x);
+    ns_info(1, "rescore", "%lld archives, %lld rows in %.2f s, peak RSS %ld kB", (long long)x.t.archives,
+            (long long)x.t.rows, ns_wall_s(), ns_peak_rss_kb());
     status = EXIT_OK;
     if (x.oc) {
         if (not_found)
