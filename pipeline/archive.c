@@ -50,6 +50,17 @@ static char *read_text(const ns_h5src_t *s, hid_t f, const char *name)
     return out;
 }
 
+/* Open the [n samples][cols] matrix name into *d; -1 after a report. */
+static int open_matrix(ns_archive_t *a, const char *name, int64_t cols, const char *what, hid_t *d)
+{
+    int64_t rows, c;
+    if (ns_h5_dims2(&a->src, a->f, name, d, &rows, &c) < 0) return -1;
+    if (rows != a->n || c != cols)
+        return ns_h5_fail(&a->src, "%s is not [%lld samples][%lld %s]", name, (long long)a->n,
+                          (long long)cols, what);
+    return 0;
+}
+
 int ns_archive_open(ns_archive_t *a, const char *tag, const char *path)
 {
     memset(a, 0, sizeof *a);
@@ -59,7 +70,6 @@ int ns_archive_open(ns_archive_t *a, const char *tag, const char *path)
     ns_h5_errstate_t es;
     ns_h5_quiet(&es);
     int r = -1;
-    int64_t rows, cols;
     if (ns_h5_open(s, &a->f) < 0) goto out;
     if (!(a->night = ns_h5_attr_str(s, a->f, "night"))
         || !(a->panel_sha256 = ns_h5_attr_str(s, a->f, "panel_sha256")))
@@ -78,24 +88,10 @@ int ns_archive_open(ns_archive_t *a, const char *tag, const char *path)
         if (a->d_state >= 0) ns_h5_fail(s, "/samples_state_code does not have one row per sample");
         goto out;
     }
-    if (ns_h5_dims2(s, a->f, "/analytes/values", &a->d_conc, &rows, &cols) < 0) goto out;
-    if (rows != a->n || cols != a->n_analytes) {
-        ns_h5_fail(s, "/analytes/values is not [%lld samples][%lld analytes]", (long long)a->n,
-                   (long long)a->n_analytes);
+    if (open_matrix(a, "/analytes/values", a->n_analytes, "analytes", &a->d_conc) < 0
+        || open_matrix(a, "/analytes/censoring", a->n_analytes, "analytes", &a->d_cell) < 0
+        || open_matrix(a, "/calls/values", a->n_conds, "conditions", &a->d_calls) < 0)
         goto out;
-    }
-    if (ns_h5_dims2(s, a->f, "/analytes/censoring", &a->d_cell, &rows, &cols) < 0) goto out;
-    if (rows != a->n || cols != a->n_analytes) {
-        ns_h5_fail(s, "/analytes/censoring is not [%lld samples][%lld analytes]", (long long)a->n,
-                   (long long)a->n_analytes);
-        goto out;
-    }
-    if (ns_h5_dims2(s, a->f, "/calls/values", &a->d_calls, &rows, &cols) < 0) goto out;
-    if (rows != a->n || cols != a->n_conds) {
-        ns_h5_fail(s, "/calls/values is not [%lld samples][%lld conditions]", (long long)a->n,
-                   (long long)a->n_conds);
-        goto out;
-    }
     r = 0;
 out:
     ns_h5_loud(&es);
