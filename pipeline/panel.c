@@ -352,7 +352,7 @@ static void load_disease(ld_t *L, yaml_node_t *mk, const ns_condition_t *c, ns_m
         if (!(x->weight >= 0))
             ns_yaml_err(&L->y, wn, "condition %s marker '%s': weight must be 0 or more, not %g", c->code, name, x->weight);
         else if (!dz)
-            ns_yaml_err(&L->y, wn, "condition %s marker '%s': weight is a weight in the score and needs "
+            ns_yaml_err(&L->y, wn, "condition %s marker '%s': weight (in the score) needs "
                         "disease: {median, source}", c->code, name);
     }
 }
@@ -696,6 +696,8 @@ static void load_population(ld_t *L, yaml_node_t *v)
     yaml_node_t *ms = ns_yaml_get(&L->y, v, "markers");
     if (!ms) { ns_yaml_err(&L->y, v, "population: missing 'markers' (marker: {group: {n, lower, median, upper}})"); return; }
     pop->markers_pos = ns_yaml_pos(ms);
+    for (yaml_node_pair_t *a = v->data.mapping.pairs.start; a < v->data.mapping.pairs.top; a++)
+        if (ns_yaml_node(&L->y, a->value) == ms) pop->markers_pos = ns_yaml_pos(ns_yaml_node(&L->y, a->key));
     if (ms->type != YAML_MAPPING_NODE || ms->data.mapping.pairs.top == ms->data.mapping.pairs.start) {
         ns_yaml_err(&L->y, ms, "population: 'markers' must map marker names to groups, e.g. Phe: {all: {n: ..., ...}}");
         return;
@@ -751,11 +753,13 @@ static void load_population(ld_t *L, yaml_node_t *v)
     }
 }
 
-/* "line N" of the other file in a message: the panel's when the population is a fragment */
-static const char *other_line(const ns_panel_t *p, int line, char *buf, size_t n)
+/* " (panel line N)" when the population is a fragment (the error points into the fragment,
+ * so the message names the panel's line), else "" (the error is at that line already) */
+static const char *panel_line(const ns_panel_t *p, int line, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s line %d", p->pop.path ? "panel" : "", line);
-    return buf[0] == ' ' ? buf + 1 : buf;
+    if (p->pop.path) snprintf(buf, n, " (panel line %d)", line);
+    else buf[0] = 0;
+    return buf;
 }
 
 int ns_panel_check_scores(const ns_panel_t *p, ns_panel_errs_t *errs)
@@ -783,9 +787,9 @@ int ns_panel_check_scores(const ns_panel_t *p, ns_panel_errs_t *errs)
             if (!E[NS_POP_ALL].n && !E[NS_POP_STANDARD].n) {
                 ns_pos_t at = !frag ? mk->disease_pos : pop->mpos[m].line ? pop->mpos[m] : pop->markers_pos;
                 ns_yaml_errs_add(errs, at.line, at.col,
-                                 "condition %s marker '%s' (%s) has a disease median, but the population has no "
+                                 "condition %s marker '%s'%s has a disease median, but the population has no "
                                  "'all' or 'standard' entry for '%s'", cd->code, mn,
-                                 other_line(p, mk->disease_pos.line, ob, sizeof ob), mn);
+                                 panel_line(p, mk->disease_pos.line, ob, sizeof ob), mn);
                 continue;
             }
             for (int g = 0; g < NS_POP_STRATUM0 + p->n_strata; g++) {
@@ -799,14 +803,14 @@ int ns_panel_check_scores(const ns_panel_t *p, ns_panel_errs_t *errs)
                 if (high ? !(Lim > M) : !(Lim < M && Lim > 0)) {
                     ns_yaml_errs_add(errs, at.line, at.col,
                                      "population %s %s (%s): the %s limit %g must be %s the median %g for the score "
-                                     "of condition %s (%s)", mn, gn, ob2, high ? "upper" : "lower", Lim,
+                                     "of condition %s%s", mn, gn, ob2, high ? "upper" : "lower", Lim,
                                      high ? "above" : "above 0 and below", M, cd->code,
-                                     other_line(p, mk->disease_pos.line, ob, sizeof ob));
+                                     panel_line(p, mk->disease_pos.line, ob, sizeof ob));
                 } else if (high ? !(D > Lim) : !(D < Lim)) {
                     ns_yaml_errs_add(errs, at.line, at.col,
-                                     "condition %s marker '%s' (%s): disease median %g is not %s the %s limit %g of "
+                                     "condition %s marker '%s'%s: disease median %g is not %s the %s limit %g of "
                                      "population group '%s' (%s): it must lie on the abnormal side", cd->code, mn,
-                                     other_line(p, mk->disease_pos.line, ob, sizeof ob), D, high ? "above" : "below",
+                                     panel_line(p, mk->disease_pos.line, ob, sizeof ob), D, high ? "above" : "below",
                                      high ? "upper" : "lower", Lim, gn, ob2);
                 }
             }
