@@ -664,8 +664,20 @@ static void pop_free(ns_population_t *pop)
     memset(pop, 0, sizeof *pop);
 }
 
-/* population: {source, lower_pct, upper_pct, markers: {MARKER: {GROUP: entry}}} */
-static void load_population(ld_t *L, yaml_node_t *v)
+/* The key node of `key` in mapping m (for positions: "population:" rather than its value). */
+static yaml_node_t *key_node(ns_yaml_t *Y, yaml_node_t *m, const char *key)
+{
+    if (!m || m->type != YAML_MAPPING_NODE) return NULL;
+    for (yaml_node_pair_t *a = m->data.mapping.pairs.start; a < m->data.mapping.pairs.top; a++) {
+        const char *ks = ns_yaml_scalar(ns_yaml_node(Y, a->key));
+        if (ks && strcmp(ks, key) == 0) return ns_yaml_node(Y, a->key);
+    }
+    return NULL;
+}
+
+/* population: {source, lower_pct, upper_pct, markers: {MARKER: {GROUP: entry}}}; v is the
+ * value of the key k */
+static void load_population(ld_t *L, yaml_node_t *k, yaml_node_t *v)
 {
     ns_panel_t *p = L->p;
     ns_population_t *pop = &p->pop;
@@ -673,7 +685,7 @@ static void load_population(ld_t *L, yaml_node_t *v)
     if (!ns_yaml_keys(&L->y, v, "population", keys)) return;
     const int nm = p->n_analytes + p->n_ratios;
     pop->present = 1;
-    pop->pos = ns_yaml_pos(v);
+    pop->pos = ns_yaml_pos(k);
     pop->e = ns_calloc((size_t)nm * NS_POP_GROUPS + 1, sizeof *pop->e);
     pop->mpos = ns_calloc((size_t)nm + 1, sizeof *pop->mpos);
     yaml_node_t *sv = ns_yaml_get(&L->y, v, "source");
@@ -695,9 +707,7 @@ static void load_population(ld_t *L, yaml_node_t *v)
                     pop->upper_pct);
     yaml_node_t *ms = ns_yaml_get(&L->y, v, "markers");
     if (!ms) { ns_yaml_err(&L->y, v, "population: missing 'markers' (marker: {group: {n, lower, median, upper}})"); return; }
-    pop->markers_pos = ns_yaml_pos(ms);
-    for (yaml_node_pair_t *a = v->data.mapping.pairs.start; a < v->data.mapping.pairs.top; a++)
-        if (ns_yaml_node(&L->y, a->value) == ms) pop->markers_pos = ns_yaml_pos(ns_yaml_node(&L->y, a->key));
+    pop->markers_pos = ns_yaml_pos(key_node(&L->y, v, "markers"));
     if (ms->type != YAML_MAPPING_NODE || ms->data.mapping.pairs.top == ms->data.mapping.pairs.start) {
         ns_yaml_err(&L->y, ms, "population: 'markers' must map marker names to groups, e.g. Phe: {all: {n: ..., ...}}");
         return;
@@ -838,16 +848,16 @@ int ns_population_load(ns_panel_t *p, const char *path, ns_panel_errs_t *errs)
     if (!root) {
         ns_yaml_errs_add(errs, 1, 1, "empty file: expected 'population:'");
     } else if (ns_yaml_keys(&L.y, root, "a population fragment", top)) {
-        yaml_node_t *v = ns_yaml_get(&L.y, root, "population");
+        yaml_node_t *v = ns_yaml_get(&L.y, root, "population"), *k = key_node(&L.y, root, "population");
         if (!v) ns_yaml_err(&L.y, root, "a population fragment needs 'population:'");
         else if (p->pop.present && p->pop.path)
-            ns_yaml_err(&L.y, v, "the panel %s already has a population, attached from %s: one population only",
+            ns_yaml_err(&L.y, k, "the panel %s already has a population, attached from %s: one population only",
                         p->path, p->pop.path);
         else if (p->pop.present)
-            ns_yaml_err(&L.y, v, "the panel %s already has a population: section (its line %d): give it in the "
+            ns_yaml_err(&L.y, k, "the panel %s already has a population: section (its line %d): give it in the "
                         "panel or as a fragment, not both", p->path, p->pop.pos.line);
         else {
-            load_population(&L, v);
+            load_population(&L, k, v);
             attached = p->pop.present;
         }
     }
@@ -917,7 +927,7 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
         load_specimen(&L, ns_yaml_get(&L.y, root, "specimen"));
         load_strata(&L, ns_yaml_get(&L.y, root, "strata"));
         yaml_node_t *pv = ns_yaml_get(&L.y, root, "population");
-        if (pv) load_population(&L, pv);
+        if (pv) load_population(&L, key_node(&L.y, root, "population"), pv);
         load_conditions(&L, ns_yaml_get(&L.y, root, "conditions"));
         load_followup(&L, ns_yaml_get(&L.y, root, "followup"));
         /* scores against an inline population; a fragment is checked when attached */
