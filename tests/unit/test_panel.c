@@ -70,6 +70,24 @@ static void test_good(void **st)
     ns_panel_errs_free(&e);
 }
 
+/* text must fail to load with an error at line:col whose message contains want */
+static void expect_error_at(const char *text, int line, int col, const char *want)
+{
+    ns_panel_errs_t e;
+    ns_panel_t *p = load(text, &e);
+    assert_null(p);
+    int found = 0;
+    for (int i = 0; i < e.n; i++)
+        if (e.v[i].pos.line == line && e.v[i].pos.col == col && strstr(e.v[i].msg, want)) found = 1;
+    if (!found) {
+        print_error("want %d:%d: %s\n", line, col, want);
+        for (int i = 0; i < e.n; i++)
+            print_error("got %d:%d: %s\n", e.v[i].pos.line, e.v[i].pos.col, e.v[i].msg);
+    }
+    assert_true(found);
+    ns_panel_errs_free(&e);
+}
+
 /* replace the first occurrence of from with to in good, load, and expect one error at
  * line:col whose message contains want */
 static void expect(const char *from, const char *to, int line, int col, const char *want)
@@ -78,17 +96,7 @@ static void expect(const char *from, const char *to, int line, int col, const ch
     const char *at = strstr(good, from);
     assert_non_null(at);
     snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
-    ns_panel_errs_t e;
-    ns_panel_t *p = load(text, &e);
-    assert_null(p);
-    int found = 0;
-    for (int i = 0; i < e.n; i++)
-        if (e.v[i].pos.line == line && e.v[i].pos.col == col && strstr(e.v[i].msg, want)) found = 1;
-    if (!found)
-        for (int i = 0; i < e.n; i++)
-            print_error("got %d:%d: %s\n", e.v[i].pos.line, e.v[i].pos.col, e.v[i].msg);
-    assert_true(found);
-    ns_panel_errs_free(&e);
+    expect_error_at(text, line, col, want);
 }
 
 /* good, with Phe's marker given `strata: {ovr}` (line 15) and the strata list `defs`
@@ -327,18 +335,7 @@ static void expect_pop2(const char *from, const char *to, const char *from2, con
     int col = col_of(text, line, token);
     if (col == 0) print_error("token '%s' not on line %d\n", token, line);
     assert_true(col > 0);
-    ns_panel_errs_t e;
-    ns_panel_t *p = load(text, &e);
-    assert_null(p);
-    int found = 0;
-    for (int i = 0; i < e.n; i++)
-        if (e.v[i].pos.line == line && e.v[i].pos.col == col && strstr(e.v[i].msg, want)) found = 1;
-    if (!found) {
-        print_error("want %d:%d: %s\n", line, col, want);
-        for (int i = 0; i < e.n; i++) print_error("got %d:%d: %s\n", e.v[i].pos.line, e.v[i].pos.col, e.v[i].msg);
-    }
-    assert_true(found);
-    ns_panel_errs_free(&e);
+    expect_error_at(text, line, col, want);
 }
 
 static void expect_pop(const char *from, const char *to, int line, const char *token, const char *want)
