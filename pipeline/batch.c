@@ -10,6 +10,9 @@ static const char *const state_names[NS_STATE_N] = {
 const char *ns_type_name(int t) { return t >= 0 && t < NS_TYPE_N ? type_names[t] : "?"; }
 const char *ns_state_name(int s) { return s >= 0 && s < NS_STATE_N ? state_names[s] : "?"; }
 
+static const char *const band_names[NS_BAND_N] = { "not_informative", "possible", "likely", "none" };
+const char *ns_band_name(int k) { return k >= 0 && k < NS_BAND_N ? band_names[k] : "?"; }
+
 void ns_batch_free(ns_batch_t *b)
 {
     if (!b) return;
@@ -22,6 +25,7 @@ void ns_batch_free(ns_batch_t *b)
     for (int64_t i = 0; i < b->n; i++) free(b->sample_id[i]);
     free(b->plate); free(b->well); free(b->sample_id); free(b->type);
     free(b->conc); free(b->cell); free(b->mrow);
-    free(b->abound); free(b->ratio); free(b->rbound); free(b->flag); free(b->call); free(b->call_note); free(b->spec); free(b->strata); free(b->state);
+    free(b->abound); free(b->ratio); free(b->rbound); free(b->flag); free(b->call); free(b->call_note);
+    free(b->score); free(b->band); free(b->mom); free(b->spec); free(b->strata); free(b->state);
     ns_manifest_free(&b->manifest);
 }

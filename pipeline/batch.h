@@ -36,7 +36,17 @@ enum {
 };
 
 /* Why a call is what it is, beyond the flags (batch.call_note). */
-enum { NS_NOTE_TPN = 1 };   /* lowered to borderline: on TPN, no ratio confirmation */
+enum {
+    NS_NOTE_TPN = 1,     /* lowered to borderline: on TPN, no ratio confirmation */
+    NS_NOTE_SCORE = 2    /* changed by the condition score (score.h): call_by both lowered a
+                            borderline/positive cutoff call to negative, or call_by score
+                            replaced the cutoff call by the band's */
+};
+
+/* Band of a condition's combined score (batch.band; score.h). */
+enum { NS_BAND_NOT_INFORMATIVE = 0, NS_BAND_POSSIBLE = 1, NS_BAND_LIKELY = 2,
+       NS_BAND_NONE = 3 /* no score: no score block, no usable primary marker, not a patient */,
+       NS_BAND_N };
 
 /* Censoring of a cell, see README "Cell values". */
 enum { NS_CELL_VALUE = 0, NS_CELL_BELOW = 1 /* "<x" */, NS_CELL_ND = 2, NS_CELL_EMPTY = 3,
@@ -114,6 +124,12 @@ typedef struct {
     uint8_t *flag;                /* flag slot s, row i: flag[s * n + i] (NS_FLAG_*) */
     uint8_t *call;                /* condition c, row i: call[c * n + i] (NS_CALL_*) */
     uint8_t *call_note;           /* same layout: NS_NOTE_* bits explaining a call */
+    /* condition scores (score.h); all three NULL when no condition has a score block */
+    double *score;                /* condition c, row i: score[c * n + i]; NAN = no score */
+    uint8_t *band;                /* same layout: NS_BAND_* */
+    double *mom;                  /* score slot k (panel->sslot[k]), row i: mom[k * n + i], the
+                                     value as a multiple of its population group's median;
+                                     NAN = not used in the score */
     uint16_t *spec;               /* per row: bits (1 << NS_SPEC_*) of specimen findings */
     uint32_t *strata;             /* per row: bits (1 << k) of the panel strata it belongs to */
     uint8_t *state;               /* NS_STATE_* per row */
@@ -149,6 +165,7 @@ static inline const uint8_t *ns_batch_marker_bounds(const ns_batch_t *b, int m)
 
 const char *ns_type_name(int type);     /* "patient", "qc_low", ... */
 const char *ns_state_name(int state);   /* "negative", "recall", ... */
+const char *ns_band_name(int band);     /* "not_informative", "possible", "likely", "none" */
 
 void ns_batch_free(ns_batch_t *b);
 

@@ -6,7 +6,9 @@
  * against a panel, since its analyte names and well names only mean something there; a
  * file with a top-level `languages` or `text` key is a translation table (lang.h); a file
  * whose top-level key is `hearing` is a hearing protocol (hearing.h), `genes` a
- * deafness-gene plate config (genes.h); any other file is checked as a panel.  Exit
+ * deafness-gene plate config (genes.h), and a file with `population` but no panel sections
+ * a population fragment (panel.h, ns_population_load()), checked against a panel like QC
+ * files; any other file is checked as a panel.  Exit
  * status 0 when every file is clean, 1
  * otherwise; `run` refuses to start on a config that fails this check.
  */
@@ -36,12 +38,13 @@ static void usage(FILE *fp)
 "Usage: neoscreen config check [options] FILE...\n"
 "\n"
 "Check configs (YAML) and report every problem as FILE:LINE:COL, the offending line\n"
-"quoted after '>>>', and what is wrong.  Five kinds of file:\n"
+"quoted after '>>>', and what is wrong.  Six kinds of file:\n"
 "\n"
 "  panel    analytes, ratios, conditions (configs/panel-default.yaml): unknown\n"
 "           keys, unknown analytes in ratios or markers, borderline/critical limits\n"
 "           on the wrong side of the cutoff, missing actions, duplicate conditions,\n"
-"           aliases that clash, YAML syntax errors...\n"
+"           aliases that clash, YAML syntax errors; score: blocks, disease\n"
+"           medians and an inline population: that do not fit together...\n"
 "  QC       a file whose top-level key is 'qc:' (configs/qc.yaml): plate map,\n"
 "           Westgard rules, control lots and targets.  Checked against a panel\n"
 "           (--panel) for analyte names and plate size: wells not on the plate or\n"
@@ -56,10 +59,19 @@ static void usage(FILE *fp)
 "  genes    a file whose top-level key is 'genes:' (configs/genes.yaml): deafness-\n"
 "           gene loci, plate controls and rules: duplicate loci or rule ids, rules\n"
 "           naming an unknown gene or class or matching no locus, unknown calls...\n"
+"  population\n"
+"           a file whose only top-level key is 'population:' (as written by\n"
+"           `neoscreen cutoffs derive`): the screen-negative median and percentile\n"
+"           limits per marker and group.  Checked against a panel (--panel): marker\n"
+"           and stratum names, n, lower <= median <= upper, and the panel's score\n"
+"           blocks (every scored marker has an 'all' or 'standard' entry; its\n"
+"           disease median lies beyond the normal limit); a panel that already has a\n"
+"           population: section is refused...\n"
 "\n"
 "Options:\n"
-"  -p, --panel FILE   panel that QC files are checked against [$NEOSCREEN_CONFIG, else\n"
-"                     ./%s, else the copy in the source tree]\n"
+"  -p, --panel FILE   panel that QC files and population fragments are checked\n"
+"                     against [$NEOSCREEN_CONFIG, else ./%s,\n"
+"                     else the copy in the source tree]\n"
 "  -q, --quiet        print nothing for clean files\n"
 "  -h, --help         this text\n"
 "\n"
@@ -74,11 +86,12 @@ static char *default_panel(const char *given)
     return ns_config_path(given, "NEOSCREEN_CONFIG", DEFAULT_PANEL);
 }
 
-enum { KIND_PANEL = 0, KIND_QC, KIND_LANG, KIND_HEARING, KIND_GENES };
+enum { KIND_PANEL = 0, KIND_QC, KIND_LANG, KIND_HEARING, KIND_GENES, KIND_POPULATION };
 
 /* KIND_QC if path parses as YAML whose top level is a mapping with a key "qc",
  * KIND_HEARING with "hearing", KIND_GENES with "genes", KIND_LANG with "languages" or
- * "text", else KIND_PANEL.  Anything else, including a file that cannot be read or
+ * "text", KIND_POPULATION with "population" and none of a panel's "panel", "analytes",
+ * "conditions", else KIND_PANEL.  Anything else, including a file that cannot be read or
  * parsed, is left to the panel loader, which reports the problem. */
 static int file_kind(const char *path)
 {
@@ -87,7 +100,7 @@ static int file_kind(const char *path)
     if (ns_read_file(path, &text, &len) < 0) return 0;
     yaml_parser_t yp;
     yaml_document_t doc;
-    int kind = KIND_PANEL;
+    int kind = KIND_PANEL, population = 0, panel = 0;
     yaml_parser_initialize(&yp);
     yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
     if (yaml_parser_load(&yp, &doc)) {
@@ -102,7 +115,10 @@ static int file_kind(const char *path)
                 else if (strcmp(ks, "genes") == 0) kind = KIND_GENES;
                 else if ((strcmp(ks, "languages") == 0 || strcmp(ks, "text") == 0) && kind == KIND_PANEL)
                     kind = KIND_LANG;
+                else if (strcmp(ks, "population") == 0) population = 1;
+                else if (!strcmp(ks, "panel") || !strcmp(ks, "analytes") || !strcmp(ks, "conditions")) panel = 1;
             }
+            if (kind == KIND_PANEL && population && !panel) kind = KIND_POPULATION;
         }
         yaml_document_delete(&doc);
     }
@@ -188,6 +204,39 @@ static int check_qc(const char *path, const char *panel_path, ns_panel_t **panel
     return bad;
 }
 
+/* Check one population fragment against a fresh copy of the panel (attaching it changes the
+ * panel, so each fragment gets its own). */
+static int check_population(const char *path, const char *panel_path, int quiet)
+{
+    ns_panel_errs_t e;
+    ns_panel_t *p = ns_panel_load(panel_path, &e);
+    if (!p) {
+        ns_panel_errs_print(stderr, "neoscreen config", panel_path, NULL, &e);
+        ns_error("config", "%s: %d problem%s in the panel that population fragments are checked against",
+                 panel_path, e.n, e.n == 1 ? "" : "s");
+        ns_error("config", "%s: not checked: the panel %s did not load", path, panel_path);
+        ns_panel_errs_free(&e);
+        return 1;
+    }
+    ns_panel_errs_free(&e);
+    int bad = 0;
+    if (ns_population_load(p, path, &e) == 0) {
+        if (!quiet) {
+            int nm = 0, ne = 0;
+            for (int m = 0; m < p->n_analytes + p->n_ratios; m++) {
+                nm += p->pop.mpos[m].line > 0;
+                for (int g = 0; g < NS_POP_GROUPS; g++) ne += p->pop.e[(size_t)m * NS_POP_GROUPS + g].n != 0;
+            }
+            printf("%s: ok (population for panel %s %s: %d markers, %d entries, percentiles %g / %g; "
+                   "%d scored condition%s checked)\n", path, p->name, p->version, nm, ne, p->pop.lower_pct,
+                   p->pop.upper_pct, p->n_scored, p->n_scored == 1 ? "" : "s");
+        }
+    } else bad = report(path, &e);
+    ns_panel_errs_free(&e);
+    ns_panel_free(p);
+    return bad;
+}
+
 /* Check one hearing protocol. */
 static int check_hearing(const char *path, int quiet)
 {
@@ -264,13 +313,23 @@ int ns_cmd_config(int argc, char **argv)
             bad |= check_lang(argv[i], quiet);
             continue;
         }
+        if (kind == KIND_POPULATION) {
+            bad |= check_population(argv[i], panel_path, quiet);
+            continue;
+        }
         ns_panel_errs_t e;
         ns_panel_t *p = ns_panel_load(argv[i], &e);
         if (p) {
-            if (!quiet)
-                printf("%s: ok (panel %s %s, kit %s: %d analytes, %d ratios, %d conditions, %d markers)\n",
+            if (!quiet) {
+                printf("%s: ok (panel %s %s, kit %s: %d analytes, %d ratios, %d conditions, %d markers",
                        argv[i], p->name, p->version, p->kit[0] ? p->kit : "-", p->n_analytes, p->n_ratios,
                        p->n_conds, p->n_slots);
+                /* scores without a population only run once a fragment is attached */
+                if (p->n_scored)
+                    printf("; %d scored condition%s%s", p->n_scored, p->n_scored == 1 ? "" : "s",
+                           p->pop.present ? "" : ", no population: attach a population fragment to run them");
+                printf(")\n");
+            }
             ns_panel_free(p);
         } else {
             ns_panel_errs_print(stderr, "neoscreen config", argv[i], NULL, &e);

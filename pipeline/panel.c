@@ -188,6 +188,10 @@ static void load_strata(ld_t *L, yaml_node_t *v)
         ns_stratum_t *x = &p->strata[p->n_strata];
         if (!ns_yaml_str(&L->y, sn, "name", x->name, sizeof x->name, 1, "stratum")) continue;
         x->pos = ns_yaml_pos(sn);
+        /* population groups are "all", "standard" or a stratum name: keep them apart */
+        if (strcmp(x->name, "all") == 0 || strcmp(x->name, "standard") == 0)
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, sn, "name"),
+                        "stratum name '%s' is reserved (population groups 'all' and 'standard')", x->name);
         for (int k = 0; k < p->n_strata; k++)
             if (strcmp(p->strata[k].name, x->name) == 0)
                 ns_yaml_err(&L->y, ns_yaml_get(&L->y, sn, "name"), "duplicate stratum '%s'", x->name);
@@ -312,10 +316,98 @@ static void load_ratios(ld_t *L, yaml_node_t *v)
 
 static void check_limits(ld_t *L, yaml_node_t *mk, const char *code, const char *name, const ns_threshold_t *t);
 
+/* A marker's part in the condition score: disease: {median, source} and weight:.  Whether
+ * the condition has a score block is checked by the caller, once all markers are read. */
+static void load_disease(ld_t *L, yaml_node_t *mk, const ns_condition_t *c, ns_marker_t *x,
+                         const char *name, const char *what)
+{
+    x->disease_median = NAN;
+    x->weight = NAN;
+    yaml_node_t *dz = ns_yaml_get(&L->y, mk, "disease");
+    static const char *const dkeys[] = { "median", "source", NULL };
+    if (dz && ns_yaml_keys(&L->y, dz, "disease", dkeys)) {
+        double d = NAN;
+        int r = ns_yaml_num(&L->y, dz, "median", &d, what);
+        yaml_node_t *mn = ns_yaml_get(&L->y, dz, "median");
+        if (r == 0)
+            ns_yaml_err(&L->y, dz, "condition %s marker '%s': disease needs 'median' (median of the "
+                        "condition's disease range)", c->code, name);
+        else if (r > 0 && !(d > 0))
+            ns_yaml_err(&L->y, mn, "condition %s marker '%s': disease median must be above 0, not %g", c->code, name, d);
+        else if (r > 0) {
+            x->disease_median = d;
+            x->disease_pos = ns_yaml_pos(mn);
+        }
+        yaml_node_t *sv = ns_yaml_get(&L->y, dz, "source");
+        const char *src = ns_yaml_scalar(sv);
+        if (!sv)
+            ns_yaml_err(&L->y, dz, "condition %s marker '%s': disease needs 'source' (where the median "
+                        "comes from: confirmed cases, a paper)", c->code, name);
+        else if (!src || !*src)
+            ns_yaml_err(&L->y, sv, "condition %s marker '%s': disease source must be a non-empty text", c->code, name);
+        else x->disease_source = ns_strdup(src);
+    }
+    yaml_node_t *wn = ns_yaml_get(&L->y, mk, "weight");
+    if (ns_yaml_num(&L->y, mk, "weight", &x->weight, what) > 0) {
+        if (!(x->weight >= 0))
+            ns_yaml_err(&L->y, wn, "condition %s marker '%s': weight must be 0 or more, not %g", c->code, name, x->weight);
+        else if (!dz)
+            ns_yaml_err(&L->y, wn, "condition %s marker '%s': weight (in the score) needs "
+                        "disease: {median, source}", c->code, name);
+    }
+}
+
+/* score: {call_by, possible, likely} of a condition, and the checks that need all of its
+ * markers: a disease median only with a score block, a usable primary marker. */
+static void load_score(ld_t *L, yaml_node_t *cn, ns_condition_t *c, const char *what)
+{
+    static const char *const skeys[] = { "call_by", "possible", "likely", NULL };
+    static const char *const call_by[] = { "cutoff", "score", "both", NULL };
+    yaml_node_t *sc = ns_yaml_get(&L->y, cn, "score");
+    ns_score_rule_t *r = &c->score;
+    r->call_by = NS_CALL_BY_CUTOFF;
+    r->possible = r->likely = NAN;
+    if (sc && ns_yaml_keys(&L->y, sc, "score", skeys)) {
+        char w2[96];
+        snprintf(w2, sizeof w2, "%s score", what);
+        r->present = 1;
+        r->pos = ns_yaml_pos(sc);
+        L->p->n_scored++;
+        r->call_by = ns_yaml_enum(&L->y, sc, "call_by", call_by, -1, w2);
+        int rp = ns_yaml_num(&L->y, sc, "possible", &r->possible, w2);
+        int rl = ns_yaml_num(&L->y, sc, "likely", &r->likely, w2);
+        if (rp == 0) ns_yaml_err(&L->y, sc, "%s: missing 'possible' (lowest score of the band possible)", w2);
+        if (rl == 0) ns_yaml_err(&L->y, sc, "%s: missing 'likely' (lowest score of the band likely)", w2);
+        if (rp > 0 && !(r->possible > NS_SCORE_LO && r->possible < NS_SCORE_HI))
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, sc, "possible"), "%s: possible must be between %g and %g "
+                        "(the score is clamped to that range), not %g", w2, NS_SCORE_LO, NS_SCORE_HI, r->possible);
+        else if (rl > 0 && !(r->likely > NS_SCORE_LO && r->likely <= NS_SCORE_HI))
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, sc, "likely"), "%s: likely must be above %g and at most %g "
+                        "(the score is clamped to that range), not %g", w2, NS_SCORE_LO, NS_SCORE_HI, r->likely);
+        else if (rp > 0 && rl > 0 && !(r->possible < r->likely))
+            ns_yaml_err(&L->y, ns_yaml_get(&L->y, sc, "likely"), "%s: likely (%g) must be above possible (%g)",
+                        w2, r->likely, r->possible);
+    }
+    int usable = 0;
+    for (int k = 0; k < c->n_markers; k++) {
+        ns_marker_t *x = &c->markers[k];
+        if (isnan(x->disease_median)) continue;
+        if (isnan(x->weight)) x->weight = x->role == NS_ROLE_PRIMARY ? 1.0 : 0.5;
+        if (x->role == NS_ROLE_PRIMARY && x->weight > 0) usable = 1;
+        if (!r->present)
+            ns_yaml_errs_add(L->y.errs, x->disease_pos.line, x->disease_pos.col,
+                             "condition %s marker '%s': a disease median is used only by a score: block, "
+                             "and the condition has none", c->code, ns_panel_marker_name(L->p, x->marker));
+    }
+    if (r->present && !usable)
+        ns_yaml_err(&L->y, sc, "condition %s: a score needs at least one primary marker with disease: "
+                    "{median, source} and a weight above 0", c->code);
+}
+
 static void load_marker(ld_t *L, yaml_node_t *mk, ns_condition_t *c)
 {
     static const char *const keys[] = { "marker", "role", "direction", "cutoff", "borderline",
-                                        "critical", "strata", NULL };
+                                        "critical", "strata", "disease", "weight", NULL };
     static const char *const roles[] = { "primary", "secondary", NULL };
     static const char *const dirs[] = { "high", "low", NULL };
     char what[80];
@@ -342,6 +434,7 @@ static void load_marker(ld_t *L, yaml_node_t *mk, ns_condition_t *c)
     ns_yaml_num(&L->y, mk, "borderline", &x->thr.borderline, what);
     ns_yaml_num(&L->y, mk, "critical", &x->thr.critical, what);
     check_limits(L, mk, c->code, name, &x->thr);
+    load_disease(L, mk, c, x, name, what);
     yaml_node_t *so = ns_yaml_get(&L->y, mk, "strata");
     if (so && so->type != YAML_MAPPING_NODE)
         ns_yaml_err(&L->y, so, "condition %s marker '%s': 'strata' must map stratum names to limits", c->code, name);
@@ -409,7 +502,8 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
     int m = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     p->conds = ns_calloc((size_t)m, sizeof *p->conds);
     static const char *const keys[] = { "code", "name", "priority", "action", "rule",
-                                        "require_secondary", "tpn_sensitive", "tpn_max_fold", "markers", NULL };
+                                        "require_secondary", "tpn_sensitive", "tpn_max_fold", "markers",
+                                        "score", NULL };
     static const char *const rules[] = { "any", "all", NULL };
     static const char *const bools[] = { "false", "true", NULL };
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
@@ -462,9 +556,328 @@ static void load_conditions(ld_t *L, yaml_node_t *v)
             if (c->n_markers > 64)
                 ns_yaml_err(&L->y, mks, "condition %s: more than 64 markers", c->code);
         }
+        load_score(L, cn, c, what);
         p->n_conds++;
     }
     if (p->n_conds == 0) ns_yaml_err(&L->y, v, "'conditions' is empty");
+}
+
+/* ---- population ------------------------------------------------------------------- */
+
+const char *ns_pop_group_name(const ns_panel_t *p, int g)
+{
+    if (g == NS_POP_ALL) return "all";
+    if (g == NS_POP_STANDARD) return "standard";
+    g -= NS_POP_STRATUM0;
+    return g >= 0 && g < p->n_strata ? p->strata[g].name : "?";
+}
+
+/* n: a whole number above 0.  Returns it, or -1 (reported; the entry still counts as given). */
+static int64_t pop_count(ld_t *L, yaml_node_t *en, const char *what)
+{
+    yaml_node_t *v = ns_yaml_get(&L->y, en, "n");
+    if (!v) { ns_yaml_err(&L->y, en, "%s: missing 'n' (how many babies the entry is from)", what); return -1; }
+    const char *s = ns_yaml_scalar(v);
+    char *end = NULL;
+    errno = 0;
+    long long n = s ? strtoll(s, &end, 10) : 0;
+    if (!s || !*s || *end || errno || n <= 0) {
+        ns_yaml_err(&L->y, v, "%s: 'n' must be a whole number above 0, not '%s'", what, s ? s : "(a list or mapping)");
+        return -1;
+    }
+    return n;
+}
+
+/* lower_ci / upper_ci: [lo, hi] with lo <= hi. */
+static void pop_ci(ld_t *L, yaml_node_t *en, const char *key, double out[2], const char *what)
+{
+    out[0] = out[1] = NAN;
+    yaml_node_t *v = ns_yaml_get(&L->y, en, key);
+    if (!v) return;
+    double x[2];
+    int ok = v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.top - v->data.sequence.items.start == 2;
+    for (int k = 0; ok && k < 2; k++) {
+        const char *s = ns_yaml_scalar(ns_yaml_node(&L->y, v->data.sequence.items.start[k]));
+        char *end = NULL;
+        errno = 0;
+        x[k] = s ? strtod(s, &end) : NAN;
+        ok = s && *s && !*end && !errno && isfinite(x[k]);
+    }
+    if (!ok) { ns_yaml_err(&L->y, v, "%s: '%s' must be two numbers [lo, hi]", what, key); return; }
+    if (!(x[0] <= x[1])) { ns_yaml_err(&L->y, v, "%s: '%s' [%g, %g] has lo above hi", what, key, x[0], x[1]); return; }
+    out[0] = x[0];
+    out[1] = x[1];
+}
+
+/* One entry { n, lower, median, upper [, lower_ci, upper_ci] }.  Values stay NAN where
+ * invalid (reported), so the score cross-checks skip them. */
+static void pop_entry(ld_t *L, yaml_node_t *en, ns_pop_entry_t *e, const char *what)
+{
+    static const char *const keys[] = { "n", "lower", "median", "upper", "lower_ci", "upper_ci", NULL };
+    e->lower = e->median = e->upper = NAN;
+    e->lower_ci[0] = e->lower_ci[1] = e->upper_ci[0] = e->upper_ci[1] = NAN;
+    e->n = -1;
+    if (en) e->pos = ns_yaml_pos(en);
+    if (!ns_yaml_keys(&L->y, en, what, keys)) return;
+    e->n = pop_count(L, en, what);
+    static const char *const vk[] = { "lower", "median", "upper" };
+    double v[3] = { NAN, NAN, NAN };
+    int got[3];
+    for (int k = 0; k < 3; k++) {
+        got[k] = ns_yaml_num(&L->y, en, vk[k], &v[k], what);
+        if (got[k] == 0) ns_yaml_err(&L->y, en, "%s: missing '%s'", what, vk[k]);
+    }
+    yaml_node_t *nl = ns_yaml_get(&L->y, en, "lower"), *nm = ns_yaml_get(&L->y, en, "median"),
+                *nu = ns_yaml_get(&L->y, en, "upper");
+    int bad = got[0] <= 0 || got[1] <= 0 || got[2] <= 0;
+    if (got[1] > 0 && !(v[1] > 0)) {
+        ns_yaml_err(&L->y, nm, "%s: median must be above 0 (the score works on logs), not %g", what, v[1]);
+        bad = 1;
+    }
+    if (got[0] > 0 && !(v[0] >= 0)) {
+        ns_yaml_err(&L->y, nl, "%s: lower must not be negative, not %g", what, v[0]);
+        bad = 1;
+    }
+    if (!bad && !(v[0] <= v[1])) {
+        ns_yaml_err(&L->y, nl, "%s: lower (%g) must not be above median (%g)", what, v[0], v[1]);
+        bad = 1;
+    }
+    if (!bad && !(v[1] <= v[2])) {
+        ns_yaml_err(&L->y, nu, "%s: upper (%g) must not be below median (%g)", what, v[2], v[1]);
+        bad = 1;
+    }
+    pop_ci(L, en, "lower_ci", e->lower_ci, what);
+    pop_ci(L, en, "upper_ci", e->upper_ci, what);
+    if (bad) return;
+    e->lower = v[0];
+    e->median = v[1];
+    e->upper = v[2];
+}
+
+static void pop_free(ns_population_t *pop)
+{
+    free(pop->source);
+    free(pop->e);
+    free(pop->mpos);
+    free(pop->path);
+    free(pop->text);
+    memset(pop, 0, sizeof *pop);
+}
+
+/* The key node of `key` in mapping m (for positions: "population:" rather than its value). */
+static yaml_node_t *key_node(ns_yaml_t *Y, yaml_node_t *m, const char *key)
+{
+    if (!m || m->type != YAML_MAPPING_NODE) return NULL;
+    for (yaml_node_pair_t *a = m->data.mapping.pairs.start; a < m->data.mapping.pairs.top; a++) {
+        const char *ks = ns_yaml_scalar(ns_yaml_node(Y, a->key));
+        if (ks && strcmp(ks, key) == 0) return ns_yaml_node(Y, a->key);
+    }
+    return NULL;
+}
+
+/* population: {source, lower_pct, upper_pct, markers: {MARKER: {GROUP: entry}}}; v is the
+ * value of the key k */
+static void load_population(ld_t *L, yaml_node_t *k, yaml_node_t *v)
+{
+    ns_panel_t *p = L->p;
+    ns_population_t *pop = &p->pop;
+    static const char *const keys[] = { "source", "lower_pct", "upper_pct", "markers", NULL };
+    if (!ns_yaml_keys(&L->y, v, "population", keys)) return;
+    const int nm = p->n_analytes + p->n_ratios;
+    pop->present = 1;
+    pop->pos = ns_yaml_pos(k);
+    pop->e = ns_calloc((size_t)nm * NS_POP_GROUPS + 1, sizeof *pop->e);
+    pop->mpos = ns_calloc((size_t)nm + 1, sizeof *pop->mpos);
+    yaml_node_t *sv = ns_yaml_get(&L->y, v, "source");
+    if (sv) {
+        const char *s = ns_yaml_scalar(sv);
+        if (!s || !*s) ns_yaml_err(&L->y, sv, "population: 'source' must be a non-empty text");
+        else pop->source = ns_strdup(s);
+    }
+    pop->lower_pct = pop->upper_pct = NAN;
+    int rl = ns_yaml_num(&L->y, v, "lower_pct", &pop->lower_pct, "population");
+    int ru = ns_yaml_num(&L->y, v, "upper_pct", &pop->upper_pct, "population");
+    if (rl == 0) ns_yaml_err(&L->y, v, "population: missing 'lower_pct' (the percentile that 'lower' is, e.g. 0.5)");
+    else if (rl > 0 && !(pop->lower_pct > 0 && pop->lower_pct < 50))
+        ns_yaml_err(&L->y, ns_yaml_get(&L->y, v, "lower_pct"), "population: lower_pct must be above 0 and below 50, not %g",
+                    pop->lower_pct);
+    if (ru == 0) ns_yaml_err(&L->y, v, "population: missing 'upper_pct' (the percentile that 'upper' is, e.g. 99.5)");
+    else if (ru > 0 && !(pop->upper_pct > 50 && pop->upper_pct < 100))
+        ns_yaml_err(&L->y, ns_yaml_get(&L->y, v, "upper_pct"), "population: upper_pct must be above 50 and below 100, not %g",
+                    pop->upper_pct);
+    yaml_node_t *ms = ns_yaml_get(&L->y, v, "markers");
+    if (!ms) { ns_yaml_err(&L->y, v, "population: missing 'markers' (marker: {group: {n, lower, median, upper}})"); return; }
+    pop->markers_pos = ns_yaml_pos(key_node(&L->y, v, "markers"));
+    if (ms->type != YAML_MAPPING_NODE || ms->data.mapping.pairs.top == ms->data.mapping.pairs.start) {
+        ns_yaml_err(&L->y, ms, "population: 'markers' must map marker names to groups, e.g. Phe: {all: {n: ..., ...}}");
+        return;
+    }
+    for (yaml_node_pair_t *a = ms->data.mapping.pairs.start; a < ms->data.mapping.pairs.top; a++) {
+        yaml_node_t *kn = ns_yaml_node(&L->y, a->key), *gv = ns_yaml_node(&L->y, a->value);
+        const char *name = ns_yaml_scalar(kn);
+        int m = name ? find_marker(p, name) : -1;
+        if (m < 0) {
+            ns_yaml_err(&L->y, kn, "population: unknown marker '%s' (not an analyte or ratio name of this panel)",
+                        name ? name : "?");
+            continue;
+        }
+        if (pop->mpos[m].line) {
+            ns_yaml_err(&L->y, kn, "population: marker '%s' is given twice (first at line %d)", name, pop->mpos[m].line);
+            continue;
+        }
+        pop->mpos[m] = ns_yaml_pos(kn);
+        if (gv->type != YAML_MAPPING_NODE || gv->data.mapping.pairs.top == gv->data.mapping.pairs.start) {
+            ns_yaml_err(&L->y, gv, "population marker '%s': give groups (all, standard or a stratum name) "
+                        "mapped to {n, lower, median, upper}", name);
+            continue;
+        }
+        for (yaml_node_pair_t *b = gv->data.mapping.pairs.start; b < gv->data.mapping.pairs.top; b++) {
+            yaml_node_t *gk = ns_yaml_node(&L->y, b->key);
+            const char *gn = ns_yaml_scalar(gk);
+            int g = -1;
+            if (gn && strcmp(gn, "all") == 0) g = NS_POP_ALL;
+            else if (gn && strcmp(gn, "standard") == 0) g = NS_POP_STANDARD;
+            for (int k = 0; gn && g < 0 && k < p->n_strata; k++)
+                if (strcmp(p->strata[k].name, gn) == 0) g = NS_POP_STRATUM0 + k;
+            if (g < 0) {
+                char list[256] = "all, standard";
+                for (int k = 0; k < p->n_strata; k++) {
+                    strncat(list, ", ", sizeof list - strlen(list) - 1);
+                    strncat(list, p->strata[k].name, sizeof list - strlen(list) - 1);
+                }
+                ns_yaml_err(&L->y, gk, "population marker '%s': unknown group '%s' (groups: %s)", name,
+                            gn ? gn : "?", list);
+                continue;
+            }
+            ns_pop_entry_t *e = &pop->e[(size_t)m * NS_POP_GROUPS + (size_t)g];
+            if (e->n != 0) {
+                ns_yaml_err(&L->y, gk, "population marker '%s': group '%s' is given twice (first at line %d)", name,
+                            gn, e->pos.line);
+                continue;
+            }
+            char what[96];
+            snprintf(what, sizeof what, "population %s %s", name, gn);
+            pop_entry(L, ns_yaml_node(&L->y, b->value), e, what);
+            e->pos = ns_yaml_pos(gk);
+        }
+    }
+}
+
+/* " (panel line N)" when the population is a fragment (the error points into the fragment,
+ * so the message names the panel's line), else "" (the error is at that line already) */
+static const char *panel_line(const ns_panel_t *p, int line, char *buf, size_t n)
+{
+    if (p->pop.path) snprintf(buf, n, " (panel line %d)", line);
+    else buf[0] = 0;
+    return buf;
+}
+
+int ns_panel_check_scores(const ns_panel_t *p, ns_panel_errs_t *errs)
+{
+    const ns_population_t *pop = &p->pop;
+    const int frag = pop->path != NULL;
+    const int n0 = errs->n;
+    char ob[48], ob2[48];
+    for (int c = 0; c < p->n_conds; c++) {
+        const ns_condition_t *cd = &p->conds[c];
+        if (!cd->score.present) continue;
+        if (!pop->present) {
+            ns_yaml_errs_add(errs, cd->score.pos.line, cd->score.pos.col,
+                             "condition %s has a score: block but the panel has no population: section "
+                             "(give one in the panel, or attach a population fragment)", cd->code);
+            continue;
+        }
+        for (int k = 0; k < cd->n_markers; k++) {
+            const ns_marker_t *mk = &cd->markers[k];
+            if (isnan(mk->disease_median)) continue;
+            const int m = mk->marker, high = mk->thr.dir == NS_DIR_HIGH;
+            const char *mn = ns_panel_marker_name(p, m);
+            const double D = mk->disease_median;
+            const ns_pop_entry_t *E = pop->e + (size_t)m * NS_POP_GROUPS;
+            if (!E[NS_POP_ALL].n && !E[NS_POP_STANDARD].n) {
+                ns_pos_t at = !frag ? mk->disease_pos : pop->mpos[m].line ? pop->mpos[m] : pop->markers_pos;
+                ns_yaml_errs_add(errs, at.line, at.col,
+                                 "condition %s marker '%s'%s has a disease median, but the population has no "
+                                 "'all' or 'standard' entry for '%s'", cd->code, mn,
+                                 panel_line(p, mk->disease_pos.line, ob, sizeof ob), mn);
+                continue;
+            }
+            for (int g = 0; g < NS_POP_STRATUM0 + p->n_strata; g++) {
+                const ns_pop_entry_t *e = &E[g];
+                const double M = e->median, Lim = high ? e->upper : e->lower;
+                if (!e->n || isnan(M) || isnan(Lim)) continue;
+                ns_pos_t at = frag ? e->pos : mk->disease_pos;
+                const char *gn = ns_pop_group_name(p, g);
+                /* the entry's own line is in the fragment, or in the panel itself */
+                snprintf(ob2, sizeof ob2, "line %d", e->pos.line);
+                if (high ? !(Lim > M) : !(Lim < M && Lim > 0)) {
+                    ns_yaml_errs_add(errs, at.line, at.col,
+                                     "population %s %s (%s): the %s limit %g must be %s the median %g for the score "
+                                     "of condition %s%s", mn, gn, ob2, high ? "upper" : "lower", Lim,
+                                     high ? "above" : "above 0 and below", M, cd->code,
+                                     panel_line(p, mk->disease_pos.line, ob, sizeof ob));
+                } else if (high ? !(D > Lim) : !(D < Lim)) {
+                    ns_yaml_errs_add(errs, at.line, at.col,
+                                     "condition %s marker '%s'%s: disease median %g is not %s the %s limit %g of "
+                                     "population group '%s' (%s): it must lie on the abnormal side", cd->code, mn,
+                                     panel_line(p, mk->disease_pos.line, ob, sizeof ob), D, high ? "above" : "below",
+                                     high ? "upper" : "lower", Lim, gn, ob2);
+                }
+            }
+        }
+    }
+    return errs->n - n0;
+}
+
+int ns_population_load(ns_panel_t *p, const char *path, ns_panel_errs_t *errs)
+{
+    char *text;
+    size_t len;
+    memset(errs, 0, sizeof *errs);
+    if (ns_read_file(path, &text, &len) < 0) {
+        ns_yaml_errs_add(errs, 0, 0, "cannot read: %s", strerror(errno));
+        return -1;
+    }
+    ld_t L;
+    memset(&L, 0, sizeof L);
+    L.p = p;
+    if (ns_yaml_parse(&L.y, text, len, errs) < 0) { free(text); return -1; }
+    yaml_node_t *root = ns_yaml_root(&L.y);
+    static const char *const top[] = { "population", NULL };
+    int attached = 0;
+    if (!root) {
+        ns_yaml_errs_add(errs, 1, 1, "empty file: expected 'population:'");
+    } else if (ns_yaml_keys(&L.y, root, "a population fragment", top)) {
+        yaml_node_t *v = ns_yaml_get(&L.y, root, "population"), *k = key_node(&L.y, root, "population");
+        if (!v) ns_yaml_err(&L.y, root, "a population fragment needs 'population:'");
+        else if (p->pop.present && p->pop.path)
+            ns_yaml_err(&L.y, k, "the panel %s already has a population, attached from %s: one population only",
+                        p->path, p->pop.path);
+        else if (p->pop.present)
+            ns_yaml_err(&L.y, k, "the panel %s already has a population: section (its line %d): give it in the "
+                        "panel or as a fragment, not both", p->path, p->pop.pos.line);
+        else {
+            load_population(&L, k, v);
+            attached = p->pop.present;
+        }
+    }
+    ns_yaml_done(&L.y);
+    if (attached && !errs->n) {
+        p->pop.path = ns_strdup(path);
+        p->pop.text = text;
+        p->pop.text_len = len;
+        ns_sha256_hex(text, len, p->pop.sha256);
+        text = NULL;
+        ns_panel_check_scores(p, errs);
+    }
+    free(text);
+    if (errs->n) {
+        if (attached) pop_free(&p->pop);
+        return -1;
+    }
+    free(errs->text);
+    errs->text = NULL;
+    return 0;
 }
 
 /* followup: {due_days_of_life: {critical: 5, urgent: 7, routine: 20}} */
@@ -501,7 +914,7 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
 
     yaml_node_t *root = ns_yaml_root(&L.y);
     static const char *const top[] = { "panel", "input", "specimen", "strata", "analytes", "ratios",
-                                       "conditions", "followup", NULL };
+                                       "conditions", "followup", "population", NULL };
     if (!root) {
         ns_yaml_errs_add(errs, 1, 1, "empty file: expected panel, analytes, ratios and conditions");
     } else if (ns_yaml_keys(&L.y, root, "the top level", top)) {
@@ -513,8 +926,12 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
         load_ratios(&L, ns_yaml_get(&L.y, root, "ratios"));
         load_specimen(&L, ns_yaml_get(&L.y, root, "specimen"));
         load_strata(&L, ns_yaml_get(&L.y, root, "strata"));
+        yaml_node_t *pv = ns_yaml_get(&L.y, root, "population");
+        if (pv) load_population(&L, key_node(&L.y, root, "population"), pv);
         load_conditions(&L, ns_yaml_get(&L.y, root, "conditions"));
         load_followup(&L, ns_yaml_get(&L.y, root, "followup"));
+        /* scores against an inline population; a fragment is checked when attached */
+        if (L.p->pop.present) ns_panel_check_scores(L.p, errs);
     }
     ns_yaml_done(&L.y);
 
@@ -531,6 +948,11 @@ ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len, ns
             p->slot_cond[s] = c;
             p->slot_marker[s] = k;
         }
+    p->sslot = ns_calloc((size_t)p->n_slots + 1, sizeof *p->sslot);
+    for (int s = 0; s < p->n_slots; s++) {
+        const ns_condition_t *cd = &p->conds[p->slot_cond[s]];
+        if (cd->score.present && !isnan(cd->markers[p->slot_marker[s]].disease_median)) p->sslot[p->n_sslots++] = s;
+    }
     return p;
 }
 
@@ -558,7 +980,13 @@ void ns_panel_free(ns_panel_t *p)
     free(p->analytes);
     for (int r = 0; r < p->n_ratios; r++) { free(p->ratios[r].num); free(p->ratios[r].den); }
     free(p->ratios);
-    for (int c = 0; c < p->n_conds; c++) { free(p->conds[c].name); free(p->conds[c].markers); }
+    for (int c = 0; c < p->n_conds; c++) {
+        for (int k = 0; k < p->conds[c].n_markers; k++) free(p->conds[c].markers[k].disease_source);
+        free(p->conds[c].name);
+        free(p->conds[c].markers);
+    }
+    pop_free(&p->pop);
+    free(p->sslot);
     free(p->conds);
     for (int i = 0; i < 4; i++) {
         ns_strlist_free(p->input.col_alias[i], p->input.n_col_alias[i]);

@@ -14,6 +14,7 @@
 #define NS_PANEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "../kernels/ns_kernels.h"
 
@@ -57,6 +58,13 @@ typedef struct {
     int marker;              /* analyte or ratio index, see above */
     int role;                /* NS_ROLE_* */
     ns_threshold_t thr;      /* direction, borderline, cutoff, critical */
+    /* condition score (score.h): the median of the condition's disease range for this
+     * marker (NAN = the marker takes no part in the score), where that number comes from,
+     * and the marker's weight in the combined score (default 1 primary, 0.5 secondary) */
+    double disease_median;
+    char *disease_source;
+    double weight;
+    ns_pos_t disease_pos;    /* of disease.median */
     /* per-stratum overrides: thr_of[k] applies to samples in panel stratum strat_of[k];
      * the first overridden stratum (in the panel's strata order) a sample belongs to wins */
     int n_over;
@@ -90,6 +98,21 @@ typedef struct {
     int consequence[NS_SPEC_N];      /* NS_SPEC_IGNORE / CAVEAT / INVALID */
 } ns_specimen_rules_t;
 
+/* How a condition's call uses its score (score.h): the cutoff call alone (the score is
+ * only reported), the cutoff call kept only when the score agrees, or the score's band. */
+enum { NS_CALL_BY_CUTOFF = 0, NS_CALL_BY_SCORE = 1, NS_CALL_BY_BOTH = 2 };
+/* A marker's position in the score is clamped to [NS_SCORE_LO, NS_SCORE_HI] (score.h). */
+#define NS_SCORE_LO (-1.0)
+#define NS_SCORE_HI 3.0
+
+/* A condition's `score:` block. */
+typedef struct {
+    int present;             /* 0: no score block (call_by cutoff, no score computed) */
+    int call_by;             /* NS_CALL_BY_* */
+    double possible, likely; /* band thresholds on the combined score, possible < likely */
+    ns_pos_t pos;
+} ns_score_rule_t;
+
 typedef struct {
     char code[NS_NAME_MAX];  /* short stable code, e.g. "MCAD"; never translated */
     char *name;              /* human name */
@@ -104,8 +127,37 @@ typedef struct {
                                 a critical-limit call always stands) */
     int priority;            /* NS_PRIO_* for a positive call */
     int action;              /* NS_ACT_* for a positive call */
+    ns_score_rule_t score;   /* score: block (score.h) */
     ns_pos_t pos;
 } ns_condition_t;
+
+/* Screen-negative distribution of the markers (panel `population:`, or a fragment file
+ * attached with ns_population_load()): per marker and group, the count, the lower and upper
+ * percentiles (lower_pct, upper_pct) and the median.  Groups: every baby, babies in no
+ * panel stratum, and each panel stratum. */
+enum { NS_POP_ALL = 0, NS_POP_STANDARD = 1, NS_POP_STRATUM0 = 2 };
+#define NS_POP_GROUPS (NS_POP_STRATUM0 + NS_MAX_STRATA)
+
+typedef struct {
+    int64_t n;               /* babies behind the entry; 0 = no entry for this group */
+    double lower, median, upper;       /* lower <= median <= upper, median > 0, lower >= 0 */
+    double lower_ci[2], upper_ci[2];   /* confidence intervals [lo, hi]; NAN = not given */
+    ns_pos_t pos;            /* of the entry's mapping */
+} ns_pop_entry_t;
+
+typedef struct {
+    int present;             /* 0: the panel has no population */
+    char *source;            /* free text, NULL if not given */
+    double lower_pct, upper_pct;       /* 0 < lower_pct < 50 < upper_pct < 100 */
+    ns_pop_entry_t *e;       /* [marker * NS_POP_GROUPS + group]; marker as in ns_marker_t */
+    ns_pos_t *mpos;          /* [marker]: where the marker's key is (line 0 = not listed) */
+    ns_pos_t pos, markers_pos;         /* of population: and of its markers: mapping */
+    /* only when attached from a fragment file (NULL / "" when inline in the panel) */
+    char *path;
+    char *text;              /* the fragment's exact bytes (NUL-terminated) */
+    size_t text_len;
+    char sha256[65];
+} ns_population_t;
 
 /* Input column spellings and well layout (the "lab" part of the panel file). */
 typedef struct {
@@ -138,6 +190,13 @@ typedef struct {
      * condition slot_cond[s], marker slot_marker[s] of that condition. */
     int n_slots;
     int *slot_cond, *slot_marker;
+
+    ns_population_t pop;     /* screen-negative distributions (pop.present = 0: none) */
+    int n_scored;            /* conditions with a score: block */
+    /* Derived: "score slots", the flag slots whose condition has a score block and whose
+     * marker has a disease median (batch.mom column k is slot sslot[k]). */
+    int n_sslots;
+    int *sslot;
 } ns_panel_t;
 
 /* One problem found while loading a panel. */
@@ -161,6 +220,30 @@ ns_panel_t *ns_panel_load(const char *path, ns_panel_errs_t *errs);
 /* Same, from a string already in memory; name is used in messages only. */
 ns_panel_t *ns_panel_load_mem(const char *name, const char *text, size_t len,
                               ns_panel_errs_t *errs);
+
+/* Attach a population fragment to a loaded panel.  path holds one YAML mapping whose only
+ * key is `population:`, in the panel's `population:` format (as `neoscreen cutoffs derive`
+ * writes it).  Marker and stratum names are checked against p, then the panel's score
+ * blocks against the population (ns_panel_check_scores()).  Errors point at the
+ * fragment's own lines (errs->text is the fragment); a panel that already has a
+ * population (inline or attached) is an error.
+ * @return 0 (p->pop filled, p->pop.path/text/sha256 set), or -1 with errs->n > 0 and p
+ *         unchanged.  errs is reset first; free it with ns_panel_errs_free(). */
+int ns_population_load(ns_panel_t *p, const char *path, ns_panel_errs_t *errs);
+
+/* Cross-checks between score blocks and the population, appended to errs: a population
+ * exists; every marker with a disease median has an `all` or `standard` entry; in every
+ * group of such a marker the normal limit (upper for a high marker, lower for a low one)
+ * is on the abnormal side of the median and strictly positive, and the disease median lies
+ * beyond it.  Run by ns_panel_load() when the population is inline and by
+ * ns_population_load(); a caller that may run a panel with score blocks but no population
+ * (no fragment given) should call it too.  Positions are in the panel file when the
+ * population is inline, else in the fragment (the message names the panel line).
+ * @return the number of problems added. */
+int ns_panel_check_scores(const ns_panel_t *p, ns_panel_errs_t *errs);
+
+/* Name of population group g ("all", "standard" or the stratum's name). */
+const char *ns_pop_group_name(const ns_panel_t *p, int g);
 
 void ns_panel_free(ns_panel_t *p);
 void ns_panel_errs_free(ns_panel_errs_t *e);

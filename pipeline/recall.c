@@ -330,6 +330,15 @@ static void condition_findings(const ns_batch_t *b, int c, int s0, int64_t i, ns
         ns_finding_arg(f, "cutoff", "%.4g", t->cutoff);
         ns_finding_arg(f, "fold", "%.2f", ns_cutoff_fold(x, t));
     }
+    /* the condition score, when it has one (score.h): after the markers it combines */
+    double sc = b->score ? b->score[(size_t)c * un + (size_t)i] : NAN;
+    if (!isnan(sc)) {
+        /* an indeterminate call asks nothing more of the score: a note only */
+        ns_finding_t *f = msms_add(out, b, i, code, prio, v == NS_CALL_INDETERMINATE ? -1 : act, "score");
+        ns_finding_arg(f, "cond", "%s", cd->code);
+        ns_finding_arg(f, "score", "%.2f", fabs(sc) < 0.005 ? 0.0 : sc);
+        ns_finding_arg(f, "band", "@band.%s", ns_band_name(b->band[(size_t)c * un + (size_t)i]));
+    }
 }
 
 /* specimen findings of row i that matter: on an unreadable card (state invalid_specimen)

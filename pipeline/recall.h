@@ -36,6 +36,9 @@ int ns_recall_write(const char *path, const ns_batch_t *b, ns_recall_stats_t *st
  *   marker_limit    the same, for a borderline or critical limit
  *   marker_missing  cond marker;  marker_censored  cond marker bound value
  *   tpn_repeat      cond
+ *   score           cond score band   (a condition with a score, score.h: the combined
+ *                   score "%.2f" and "@band.<not_informative|possible|likely>"; after
+ *                   that condition's marker reasons)
  *   spec_early  lead age min;  spec_late  lead age max;  spec_no_age, spec_no_bw,
  *   spec_no_ga, spec_transfusion, spec_tpn  lead  (lead "invalid" or "caveat": the text
  *                   is wrapped in reason.spec_lead_<lead>)

@@ -51,6 +51,11 @@ static int check_lang(const ns_run_fu_t *f, const ns_panel_t *p)
     const char *const *cols = ns_followup_columns(&nc);
     for (int k = 0; k < nc; k++) NEED("col.%s", cols[k]);
     for (int c = 0; p && c < p->n_conds; c++) NEED("action.%s", ns_action_name(p->conds[c].action));
+    /* condition scores (score.h) are listed only by panels that have them */
+    if (p && p->n_scored > 0) {
+        NEED("reason.score");
+        for (int k = 0; k < NS_BAND_NONE; k++) NEED("band.%s", ns_band_name(k));
+    }
     for (int r = 0; r < f->hcfg->n_rules; r++) {
         NEED("action.%s", ns_hearing_action_name(f->hcfg->rules[r].action));
         NEED("reason.%s", ns_hearing_reason_name(f->hcfg->rules[r].reason));
@@ -68,7 +73,8 @@ static int check_lang(const ns_run_fu_t *f, const ns_panel_t *p)
     }
     /* every reason template must fill from the arguments its engine gives */
     static const char *const args[] = { "cond", "marker", "value", "op", "limit_kind", "limit", "cutoff",
-        "fold", "bound", "age", "min", "max", "text", "sample", "reasons", "stage", "method", "result",
+        "fold", "bound", "score", "band", "age", "min", "max", "text", "sample", "reasons", "stage", "method",
+        "result",
         "ears", "test_date", "nicu_days", "nicu_limit", "gene", "loci", "plate", "well" };
     const int na = (int)(sizeof args / sizeof args[0]);
     for (int k = 0; k < ns_lang_n_keys(f->lang); k++) {

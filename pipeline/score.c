@@ -76,6 +76,112 @@ static int tpn_disease_range(const ns_batch_t *b, const ns_condition_t *cd, int6
     return 0;
 }
 
+/* ---- condition scores (see score.h) ---------------------------------------------------- */
+
+double ns_score_position(double x, double median, double limit, double disease)
+{
+    if (!(x > 0) || !(median > 0) || !(limit > 0) || !(disease > 0) || limit == median || disease == limit)
+        return NAN;
+    double t = log(x / limit) / log(disease / limit);    /* > 0: beyond the normal limit */
+    double u = t > 0 ? 1.0 + t : log(x / median) / log(limit / median);
+    return u < NS_SCORE_LO ? NS_SCORE_LO : u > NS_SCORE_HI ? NS_SCORE_HI : u;
+}
+
+double ns_score_combine(const double *u, const double *w, const uint8_t *primary, int n)
+{
+    double su = 0, sw = 0;
+    int prim = 0;
+    for (int k = 0; k < n; k++) {
+        if (isnan(u[k])) continue;
+        su += w[k] * u[k];
+        sw += w[k];
+        if (primary[k] && w[k] > 0) prim = 1;
+    }
+    return prim && sw > 0 ? su / sw : NAN;
+}
+
+int ns_score_band(double s, double possible, double likely)
+{
+    if (isnan(s)) return NS_BAND_NONE;
+    return s >= likely ? NS_BAND_LIKELY : s >= possible ? NS_BAND_POSSIBLE : NS_BAND_NOT_INFORMATIVE;
+}
+
+int ns_score_call(int call, int band, int call_by, int tpn_held)
+{
+    if (band == NS_BAND_NONE || call == NS_CALL_CRITICAL || call == NS_CALL_INDETERMINATE) return call;
+    if (call_by == NS_CALL_BY_BOTH)
+        return (call == NS_CALL_BORDERLINE || call == NS_CALL_POSITIVE) && band == NS_BAND_NOT_INFORMATIVE
+               ? NS_CALL_NEGATIVE : call;
+    if (call_by == NS_CALL_BY_SCORE) {
+        int v = band == NS_BAND_LIKELY ? NS_CALL_POSITIVE : band == NS_BAND_POSSIBLE ? NS_CALL_BORDERLINE
+                                                                                   : NS_CALL_NEGATIVE;
+        return tpn_held && v > call ? call : v;
+    }
+    return call;
+}
+
+int ns_pop_group(const ns_panel_t *p, int m, uint32_t strata)
+{
+    if (!p->pop.present) return -1;
+    const ns_pop_entry_t *E = p->pop.e + (size_t)m * NS_POP_GROUPS;
+    for (int k = 0; k < p->n_strata; k++)
+        if (((strata >> k) & 1u) && E[NS_POP_STRATUM0 + k].n) return NS_POP_STRATUM0 + k;
+    if (E[NS_POP_STANDARD].n) return NS_POP_STANDARD;
+    if (E[NS_POP_ALL].n) return NS_POP_ALL;
+    return -1;
+}
+
+/* Score condition c (markers from flag slot s0 on) on every patient row, then apply its
+ * call_by rule to b->call.  b->score / band / mom are preset to NAN / NONE / NAN. */
+static void score_condition(ns_batch_t *b, int c, int s0)
+{
+    const ns_panel_t *p = b->panel;
+    const ns_condition_t *cd = &p->conds[c];
+    const size_t un = (size_t)b->n;
+    const int64_t n = b->n;
+    int km[64], col[64], nk = 0;
+    double w[64];
+    int lim_hi[64];
+    uint8_t prim[64];
+    for (int k = 0; k < cd->n_markers && k < 64; k++) {
+        const ns_marker_t *mk = &cd->markers[k];
+        if (isnan(mk->disease_median)) continue;
+        km[nk] = k;
+        col[nk] = -1;
+        for (int j = 0; j < p->n_sslots; j++) if (p->sslot[j] == s0 + k) col[nk] = j;
+        w[nk] = mk->weight;
+        prim[nk] = mk->role == NS_ROLE_PRIMARY;
+        lim_hi[nk] = mk->thr.dir == NS_DIR_HIGH;
+        nk++;
+    }
+    double *sc = b->score + (size_t)c * un;
+    uint8_t *bd = b->band + (size_t)c * un, *call = b->call + (size_t)c * un, *note = b->call_note + (size_t)c * un;
+    #pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        if (b->type[i] != NS_TYPE_PATIENT) continue;
+        double u[64];
+        for (int j = 0; j < nk; j++) {
+            const ns_marker_t *mk = &cd->markers[km[j]];
+            double x = ns_batch_marker(b, mk->marker)[i];
+            int g;
+            u[j] = NAN;
+            if (!(x > 0) || ns_batch_marker_bound(b, mk->marker, i) != NS_BOUND_EXACT
+                || (g = ns_pop_group(p, mk->marker, b->strata[i])) < 0)
+                continue;
+            const ns_pop_entry_t *e = &p->pop.e[(size_t)mk->marker * NS_POP_GROUPS + (size_t)g];
+            u[j] = ns_score_position(x, e->median, lim_hi[j] ? e->upper : e->lower, mk->disease_median);
+            if (col[j] >= 0 && !isnan(u[j])) b->mom[(size_t)col[j] * un + (size_t)i] = x / e->median;
+        }
+        sc[i] = ns_score_combine(u, w, prim, nk);
+        bd[i] = (uint8_t)ns_score_band(sc[i], cd->score.possible, cd->score.likely);
+        int v = ns_score_call(call[i], bd[i], cd->score.call_by, note[i] & NS_NOTE_TPN);
+        if (v != call[i]) {
+            call[i] = (uint8_t)v;
+            note[i] |= NS_NOTE_SCORE;
+        }
+    }
+}
+
 int ns_batch_score(ns_batch_t *b)
 {
     const ns_panel_t *p = b->panel;
@@ -151,6 +257,21 @@ int ns_batch_score(ns_batch_t *b)
 
     b->call = ns_malloc((size_t)p->n_conds * un);
     b->call_note = ns_calloc((size_t)p->n_conds * un + 1, 1);
+    if (p->n_scored > 0) {
+        const size_t nsc = (size_t)p->n_conds * un, nmom = (size_t)p->n_sslots * un;
+        b->score = ns_malloc((nsc + 1) * sizeof *b->score);
+        b->band = ns_malloc(nsc + 1);
+        b->mom = ns_malloc((nmom + 1) * sizeof *b->mom);
+        for (size_t k = 0; k < nsc; k++) b->score[k] = NAN;
+        memset(b->band, NS_BAND_NONE, nsc + 1);
+        for (size_t k = 0; k < nmom; k++) b->mom[k] = NAN;
+        /* a panel whose population was never given (no fragment attached): say so, and
+         * keep the cutoff calls rather than stop the night */
+        if (!p->pop.present)
+            ns_error("run", "%s: %d condition%s ha%s a score: block but the panel has no population: the scores "
+                     "are not computed and the calls are the cutoff calls", p->path, p->n_scored,
+                     p->n_scored == 1 ? "" : "s", p->n_scored == 1 ? "s" : "ve");
+    }
     for (int c = 0, s0 = 0; c < p->n_conds; c++) {
         const ns_condition_t *cd = &p->conds[c];
         const uint8_t *fl[64];
@@ -184,6 +305,7 @@ int ns_batch_score(ns_batch_t *b)
             free(forced);
             free(plain);
         }
+        if (cd->score.present && b->score && p->pop.present) score_condition(b, c, s0);
         s0 += cd->n_markers;
     }
 

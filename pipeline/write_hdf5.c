@@ -836,6 +836,41 @@ static int write_text(wctx_t *w, const char *name, const char *text, const char 
     return r;
 }
 
+/* /scores (score.h), only when the batch carries scores; and the population fragment the
+ * panel was given, if any, as /config/population_yaml (it moves calls: keep its bytes). */
+static int write_scores(wctx_t *w, const ns_batch_t *b)
+{
+    const ns_panel_t *p = b->panel;
+    if (p->pop.text && write_text(w, "/config/population_yaml", p->pop.text, p->pop.path) < 0) return -1;
+    if (!b->score || !b->band || !b->mom) return 0;
+    const int nc = p->n_conds, K = p->n_sslots;
+    const char **codes = ns_calloc((size_t)nc + 1, sizeof *codes);
+    const char **mc = ns_calloc((size_t)K + 1, sizeof *mc), **mm = ns_calloc((size_t)K + 1, sizeof *mm);
+    const char *bn[NS_BAND_N];
+    for (int c = 0; c < nc; c++) codes[c] = p->conds[c].code;
+    for (int k = 0; k < K; k++) {
+        int s = p->sslot[k];
+        mc[k] = p->conds[p->slot_cond[s]].code;
+        mm[k] = ns_panel_marker_name(p, p->conds[p->slot_cond[s]].markers[p->slot_marker[s]].marker);
+    }
+    for (int k = 0; k < NS_BAND_N; k++) bn[k] = ns_band_name(k);
+    int r = -1;
+    if (create_group(w, "/scores") == 0
+        && attr_str_at(w, "/scores", "population_source", p->pop.source) == 0
+        && write_matrix(w, "/scores/values", b->score, 8, b->n, nc, 0, "sample,condition") == 0
+        && write_matrix(w, "/scores/bands", b->band, 1, b->n, nc, 0, "sample,condition") == 0
+        && attr_strs_at(w, "/scores/bands", "names", bn, NS_BAND_N) == 0
+        && write_strlist(w, "/scores/conditions", codes, nc) == 0
+        && write_matrix(w, "/scores/mom", b->mom, 8, b->n, K, 0, "sample,score_marker") == 0
+        && write_strlist(w, "/scores/mom_conditions", mc, K) == 0
+        && write_strlist(w, "/scores/mom_markers", mm, K) == 0)
+        r = 0;
+    free(codes);
+    free(mc);
+    free(mm);
+    return r;
+}
+
 typedef struct {
     const ns_run_fu_t *fu;
     const ns_batch_t *b;
@@ -1169,6 +1204,7 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     if (r == 0) r = write_ratios(w, b);
     if (r == 0) r = write_flags(w, b);
     if (r == 0) r = write_calls(w, b);
+    if (r == 0) r = write_scores(w, b);
     if (r == 0) r = write_unplated(w, b);
     if (r == 0 && b->qc) r = write_qc(w, b);
     if (r == 0 && fu) r = write_followup(w, b, fu);

@@ -54,6 +54,20 @@
  *                                 cutoff, borderline, critical (float64, NaN = unused)
  *   /calls/values                 uint8 [n][C], NS_CALL_*; attribute names
  *   /calls/conditions             fixed-length strings [C], condition codes
+ *   /scores                       condition scores (score.h), only when some condition has a
+ *                                 score: block.  Attribute population_source (the panel's
+ *                                 population.source, "" if none)
+ *   /scores/values                float64 [n][C], combined score; NaN = none (no score block,
+ *                                 no usable primary marker, not a patient well)
+ *   /scores/bands                 uint8 [n][C], NS_BAND_*; attribute names (not_informative,
+ *                                 possible, likely, none)
+ *   /scores/conditions            fixed-length strings [C], condition codes (as /calls)
+ *   /scores/mom                   float64 [n][K]: each scored marker's value as a multiple of
+ *                                 the median of the population group it was compared with
+ *                                 (NaN = not used).  Column k: condition
+ *                                 /scores/mom_conditions[k], marker /scores/mom_markers[k]
+ *   /config/population_yaml       the population fragment byte for byte, when the panel's
+ *                                 population was attached from one (attributes sha256, path)
  *   /manifest_unplated            compound: sample_id, infant_id, line int32 — manifest rows
  *                                 that no well refers to (cards logged, not plated)
  *
@@ -126,8 +140,9 @@
  *
  * /ratios, /flags, /calls and /samples_state_code are written only when the batch carries
  * them (b->ratio, b->flag, b->call, b->state non-NULL), or when there is nothing to carry
- * (n == 0 or no columns): a missing group means "not computed".  Likewise /qc is written
- * only when b->qc is set: a missing /qc means plate QC was not run.
+ * (n == 0 or no columns): a missing group means "not computed".  /scores exists only when
+ * some condition has a score block, so archives of panels without scores are unchanged.
+ * Likewise /qc is written only when b->qc is set: a missing /qc means plate QC was not run.
  *
  * HDF5 I/O is done from the calling thread only (BUILD-NOTES G3).
  */

@@ -12,7 +12,10 @@ When /qc (plate QC results) is present: /qc/plates has one row per plate row of 
 (same files, same order), /qc/westgard, /qc/median and /qc/median_ref have one row per
 plate and one column per analyte (westgard: two, qc_low and qc_high) of /analytes/names,
 every /qc/controls row names a plate of /qc/plates (plate_id and plate_index agree), a
-level and an analyte of the panel, and /qc/config_yaml matches its SHA-256.
+level and an analyte of the panel, and /qc/config_yaml matches its SHA-256.  When /scores
+(condition scores) is present: its conditions are /calls/conditions, values and bands are
+[samples][conditions], bands are codes with their names, NaN exactly where the band is
+"none", every score within [-1, 3], and /scores/mom has one column per listed marker.
 
 Prints one summary line on success and exits 0.  On any problem prints one line per
 problem ("check_h5: FILE: problem") and exits 1; usage errors exit 2.
@@ -50,6 +53,8 @@ WG_BITS = ["1-2s", "1-3s", "2-2s", "R-4s", "4-1s", "10-x"]
 PERSONAL = re.compile(r"mother|phone|birth_time|collection_time", re.I)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 N_CELL, N_FLAG, N_CALL = 5, 5, 5          # NS_CELL_*, NS_FLAG_*, NS_CALL_* code counts
+BAND_NAMES = ["not_informative", "possible", "likely", "none"]   # NS_BAND_*
+N_BAND = len(BAND_NAMES)
 
 
 def text(v):
@@ -265,6 +270,10 @@ class Checker:
             conds = self.names_list(f, "calls/conditions", None)
             self.matrix(f, "calls/values", n, len(conds), "u", N_CALL)
 
+        n_scored = 0
+        if "scores" in f:
+            n_scored = self.check_scores(f, n, conds)
+
         n_slots = 0
         if "flags" in f:
             sl = self.dataset(f, "flags/slots", 1)
@@ -301,9 +310,34 @@ class Checker:
         self.personal_names(f)
         return ("%s, %d samples, %d analytes, %d ratios, %d flag slots, %d conditions, "
                 "%d plates (%d quarantined), %d unplated manifest rows, panel %s %s "
-                "sha256 %s%s" % (FORMAT, n, na, len(rn), n_slots, len(conds), n_plates,
-                                 n_quar_plates, n_unplated, text(a["panel_name"]),
-                                 text(a["panel_version"]), root_sha[:12], qc))
+                "sha256 %s%s%s" % (FORMAT, n, na, len(rn), n_slots, len(conds), n_plates,
+                                   n_quar_plates, n_unplated, text(a["panel_name"]),
+                                   text(a["panel_version"]), root_sha[:12], qc,
+                                   ", scores for %d conditions" % n_scored if "scores" in f else ""))
+
+    def check_scores(self, f, n, conds):
+        """Validate /scores (condition scores); return how many conditions have a score."""
+        sc = self.names_list(f, "scores/conditions", None)
+        if conds and sc != conds:
+            self.bad("/scores/conditions differ from /calls/conditions")
+        vals = self.matrix(f, "scores/values", n, len(sc), "f")
+        bands = self.matrix(f, "scores/bands", n, len(sc), "u", N_BAND)
+        if bands is not None:
+            names = [text(x) for x in f["scores/bands"].attrs.get("names", [])]
+            if names != BAND_NAMES:
+                self.bad("/scores/bands names are %r, expected %r" % (names, BAND_NAMES))
+        if vals is not None and bands is not None:
+            none = bands == BAND_NAMES.index("none")
+            if (np.isnan(vals) != none).any():
+                self.bad("/scores: a band is 'none' exactly where the score is NaN, not so here")
+            if (vals[~none] < -1).any() or (vals[~none] > 3).any():
+                self.bad("/scores/values outside [-1, 3]")
+        mc = self.names_list(f, "scores/mom_conditions", None)
+        self.names_list(f, "scores/mom_markers", len(mc))
+        self.matrix(f, "scores/mom", n, len(mc), "f")
+        if not isinstance(f["scores"].attrs.get("population_source", ""), (str, bytes, np.bytes_)):
+            self.bad("/scores@population_source is not a string")
+        return 0 if bands is None else int((bands != BAND_NAMES.index("none")).any(axis=0).sum())
 
     def check_qc(self, f, plate_names, an):
         """Validate /qc; return a summary fragment for the ok line."""

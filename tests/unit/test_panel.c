@@ -7,7 +7,9 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "../../pipeline/panel.h"
 
 static const char *good =
@@ -68,6 +70,24 @@ static void test_good(void **st)
     ns_panel_errs_free(&e);
 }
 
+/* text must fail to load with an error at line:col whose message contains want */
+static void expect_error_at(const char *text, int line, int col, const char *want)
+{
+    ns_panel_errs_t e;
+    ns_panel_t *p = load(text, &e);
+    assert_null(p);
+    int found = 0;
+    for (int i = 0; i < e.n; i++)
+        if (e.v[i].pos.line == line && e.v[i].pos.col == col && strstr(e.v[i].msg, want)) found = 1;
+    if (!found) {
+        print_error("want %d:%d: %s\n", line, col, want);
+        for (int i = 0; i < e.n; i++)
+            print_error("got %d:%d: %s\n", e.v[i].pos.line, e.v[i].pos.col, e.v[i].msg);
+    }
+    assert_true(found);
+    ns_panel_errs_free(&e);
+}
+
 /* replace the first occurrence of from with to in good, load, and expect one error at
  * line:col whose message contains want */
 static void expect(const char *from, const char *to, int line, int col, const char *want)
@@ -76,17 +96,7 @@ static void expect(const char *from, const char *to, int line, int col, const ch
     const char *at = strstr(good, from);
     assert_non_null(at);
     snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
-    ns_panel_errs_t e;
-    ns_panel_t *p = load(text, &e);
-    assert_null(p);
-    int found = 0;
-    for (int i = 0; i < e.n; i++)
-        if (e.v[i].pos.line == line && e.v[i].pos.col == col && strstr(e.v[i].msg, want)) found = 1;
-    if (!found)
-        for (int i = 0; i < e.n; i++)
-            print_error("got %d:%d: %s\n", e.v[i].pos.line, e.v[i].pos.col, e.v[i].msg);
-    assert_true(found);
-    ns_panel_errs_free(&e);
+    expect_error_at(text, line, col, want);
 }
 
 /* good, with Phe's marker given `strata: {ovr}` (line 15) and the strata list `defs`
@@ -258,6 +268,302 @@ static void test_shipped_config(void **st)
     ns_panel_errs_free(&e);
 }
 
+/* ---- population: and score blocks ------------------------------------------------------ */
+
+static const char *good_pop =
+    "panel: {name: t, version: \"1\"}\n"                                          /* 1 */
+    "analytes:\n"                                                                   /* 2 */
+    "  - {name: Phe}\n"                                                             /* 3 */
+    "  - {name: Tyr}\n"                                                             /* 4 */
+    "  - {name: C0}\n"                                                              /* 5 */
+    "ratios:\n"                                                                     /* 6 */
+    "  - {name: Phe/Tyr, num: [Phe], den: [Tyr]}\n"                                 /* 7 */
+    "strata:\n"                                                                     /* 8 */
+    "  - {name: preterm, covariate: gestational_age_days, lt: 259}\n"               /* 9 */
+    "population:\n"                                                                 /* 10 */
+    "  source: \"test numbers\"\n"                                                  /* 11 */
+    "  lower_pct: 0.5\n"                                                            /* 12 */
+    "  upper_pct: 99.5\n"                                                           /* 13 */
+    "  markers:\n"                                                                  /* 14 */
+    "    Phe:\n"                                                                    /* 15 */
+    "      all: {n: 1000, lower: 22, median: 49, upper: 98}\n"                      /* 16 */
+    "      preterm: {n: 100, lower: 25, median: 56, upper: 110, lower_ci: [24, 26]}\n" /* 17 */
+    "    Phe/Tyr:\n"                                                                /* 18 */
+    "      standard: {n: 900, lower: 0.5, median: 1.1, upper: 2.0, upper_ci: [1.9, 2.1]}\n" /* 19 */
+    "    C0:\n"                                                                     /* 20 */
+    "      all: {n: 1000, lower: 17, median: 30, upper: 50}\n"                      /* 21 */
+    "conditions:\n"                                                                 /* 22 */
+    "  - code: PKU\n"                                                               /* 23 */
+    "    priority: urgent\n"                                                        /* 24 */
+    "    action: referral\n"                                                        /* 25 */
+    "    score: {call_by: both, possible: 1.2, likely: 1.8}\n"                      /* 26 */
+    "    markers:\n"                                                                /* 27 */
+    "      - {marker: Phe, direction: high, cutoff: 150, disease: {median: 600, source: \"test\"}}\n" /* 28 */
+    "      - {marker: Phe/Tyr, role: secondary, direction: high, cutoff: 1.7, disease: {median: 6, source: \"t\"}}\n" /* 29 */
+    "  - code: CUD\n"                                                               /* 30 */
+    "    priority: urgent\n"                                                        /* 31 */
+    "    action: referral\n"                                                        /* 32 */
+    "    markers:\n"                                                                /* 33 */
+    "      - {marker: C0, direction: low, cutoff: 6.4}\n";                          /* 34 */
+
+/* 1-based column of the first `token` on line `line` of text (0 if absent) */
+static int col_of(const char *text, int line, const char *token)
+{
+    const char *s = text;
+    for (int l = 1; l < line && s; l++) { s = strchr(s, '\n'); if (s) s++; }
+    if (!s) return 0;
+    const char *eol = strchr(s, '\n'), *t = strstr(s, token);
+    return t && (!eol || t < eol) ? (int)(t - s) + 1 : 0;
+}
+
+/* good_pop with `from` replaced by `to` (and from2 by to2 when from2 is not NULL) must fail
+ * with an error at line:col of `token` (on that line of the edited text) whose message
+ * contains want */
+static void expect_pop2(const char *from, const char *to, const char *from2, const char *to2, int line,
+                        const char *token, const char *want)
+{
+    char text[16384], t2[16384];
+    const char *at = strstr(good_pop, from);
+    assert_non_null(at);
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good_pop), good_pop, to, at + strlen(from));
+    if (from2) {
+        at = strstr(text, from2);
+        assert_non_null(at);
+        snprintf(t2, sizeof t2, "%.*s%s%s", (int)(at - text), text, to2, at + strlen(from2));
+        memcpy(text, t2, sizeof text);
+    }
+    int col = col_of(text, line, token);
+    if (col == 0) print_error("token '%s' not on line %d\n", token, line);
+    assert_true(col > 0);
+    expect_error_at(text, line, col, want);
+}
+
+static void expect_pop(const char *from, const char *to, int line, const char *token, const char *want)
+{
+    expect_pop2(from, to, NULL, NULL, line, token, want);
+}
+
+static void test_population_good(void **st)
+{
+    (void)st;
+    ns_panel_errs_t e;
+    ns_panel_t *p = load(good_pop, &e);
+    for (int i = 0; i < e.n; i++) print_error("%d:%d: %s\n", e.v[i].pos.line, e.v[i].pos.col, e.v[i].msg);
+    assert_non_null(p);
+    const ns_population_t *pop = &p->pop;
+    assert_true(pop->present);
+    assert_null(pop->path);                       /* inline */
+    assert_string_equal(pop->source, "test numbers");
+    assert_true(pop->lower_pct == 0.5 && pop->upper_pct == 99.5);
+    const ns_pop_entry_t *phe = pop->e + 0 * NS_POP_GROUPS, *ratio = pop->e + 3 * NS_POP_GROUPS;
+    assert_int_equal(phe[NS_POP_ALL].n, 1000);
+    assert_true(phe[NS_POP_ALL].lower == 22 && phe[NS_POP_ALL].median == 49 && phe[NS_POP_ALL].upper == 98);
+    assert_int_equal(phe[NS_POP_STANDARD].n, 0);
+    assert_int_equal(phe[NS_POP_STRATUM0].n, 100);
+    assert_true(phe[NS_POP_STRATUM0].lower_ci[0] == 24 && phe[NS_POP_STRATUM0].lower_ci[1] == 26);
+    assert_true(isnan(phe[NS_POP_STRATUM0].upper_ci[0]));
+    assert_true(ratio[NS_POP_STANDARD].upper_ci[1] == 2.1);
+    assert_string_equal(ns_pop_group_name(p, NS_POP_STRATUM0), "preterm");
+    const ns_condition_t *c = &p->conds[0];
+    assert_true(c->score.present && c->score.call_by == NS_CALL_BY_BOTH);
+    assert_true(c->score.possible == 1.2 && c->score.likely == 1.8);
+    assert_true(c->markers[0].disease_median == 600 && c->markers[0].weight == 1.0);
+    assert_string_equal(c->markers[0].disease_source, "test");
+    assert_true(c->markers[1].weight == 0.5);     /* secondary default */
+    assert_false(p->conds[1].score.present);
+    assert_true(isnan(p->conds[1].markers[0].disease_median));
+    assert_int_equal(p->n_scored, 1);
+    assert_int_equal(p->n_sslots, 2);
+    assert_int_equal(p->sslot[0], 0);
+    assert_int_equal(p->sslot[1], 1);
+    ns_panel_free(p);
+    ns_panel_errs_free(&e);
+}
+
+static void test_population_errors(void **st)
+{
+    (void)st;
+    /* the population section */
+    expect_pop("lower_pct: 0.5", "lower_pct: 50", 12, "50", "lower_pct must be above 0 and below 50");
+    expect_pop("upper_pct: 99.5", "upper_pct: 100", 13, "100", "upper_pct must be above 50 and below 100");
+    expect_pop("  upper_pct: 99.5\n", "", 11, "source", "missing 'upper_pct'");
+    expect_pop("  source: \"test numbers\"\n", "  sauce: x\n", 11, "sauce", "unknown key 'sauce' in population");
+    expect_pop("    Phe:\n      all:", "    Phx:\n      all:", 15, "Phx", "population: unknown marker 'Phx'");
+    expect_pop("    C0:\n", "    Phe:\n", 20, "Phe", "population: marker 'Phe' is given twice (first at line 15)");
+    expect_pop("      preterm: {n: 100", "      term: {n: 100", 17, "term",
+               "unknown group 'term' (groups: all, standard, preterm)");
+    expect_pop("      preterm: {n: 100", "      all: {n: 100", 17, "all", "group 'all' is given twice (first at line 16)");
+    /* one entry */
+    expect_pop("all: {n: 1000, lower: 22", "all: {n: 10.5, lower: 22", 16, "10.5", "'n' must be a whole number above 0");
+    expect_pop("all: {n: 1000, lower: 22", "all: {n: 0, lower: 22", 16, "0,", "'n' must be a whole number above 0");
+    expect_pop("all: {n: 1000, lower: 22", "all: {lower: 22", 16, "{", "missing 'n'");
+    expect_pop("lower: 22, median: 49", "lower: 52, median: 49", 16, "52", "lower (52) must not be above median (49)");
+    expect_pop("median: 49, upper: 98", "median: 49, upper: 48", 16, "48", "upper (48) must not be below median (49)");
+    expect_pop("lower: 17, median: 30", "lower: 0, median: 0", 21, "0, upper", "median must be above 0");
+    expect_pop("lower: 17, median: 30", "lower: -1, median: 30", 21, "-1", "lower must not be negative");
+    expect_pop("upper: 50}", "upper: 50, mean: 31}", 21, "mean", "unknown key 'mean' in population C0 all");
+    expect_pop("upper_ci: [1.9, 2.1]", "upper_ci: [2.1, 1.9]", 19, "[2.1", "'upper_ci' [2.1, 1.9] has lo above hi");
+    expect_pop("lower_ci: [24, 26]", "lower_ci: [24]", 17, "[24]", "'lower_ci' must be two numbers [lo, hi]");
+    /* strata cannot take a group's name */
+    expect_pop("{name: preterm,", "{name: all,", 9, "all", "stratum name 'all' is reserved");
+}
+
+static void test_score_errors(void **st)
+{
+    (void)st;
+    /* the score block */
+    expect_pop("call_by: both", "call_by: either", 26, "either", "'call_by' must be one of cutoff, score, both");
+    expect_pop("call_by: both, ", "", 26, "{", "missing 'call_by'");
+    expect_pop("likely: 1.8", "likely: 1.1", 26, "1.1", "likely (1.1) must be above possible (1.2)");
+    expect_pop(", likely: 1.8", "", 26, "{", "missing 'likely'");
+    expect_pop("possible: 1.2", "possible: -1", 26, "-1", "possible must be between -1 and 3");
+    expect_pop("likely: 1.8", "likely: 4", 26, "4", "likely must be above -1 and at most 3");
+    expect_pop("likely: 1.8}", "likely: 1.8, cut: 1}", 26, "cut", "unknown key 'cut' in score");
+    /* markers' disease and weight */
+    expect_pop("median: 600, source: \"test\"", "median: 600", 28, "{median", "disease needs 'source'");
+    expect_pop("median: 600, source: \"test\"", "median: 600, source: \"\"", 28, "\"\"", "disease source must be a non-empty text");
+    expect_pop("median: 600, source: \"test\"", "source: \"test\"", 28, "{source", "disease needs 'median'");
+    expect_pop("median: 600, source", "median: -6, source", 28, "-6", "disease median must be above 0");
+    expect_pop("median: 600, source: \"test\"}", "median: 600, source: \"test\"}, weight: -1", 28, "-1",
+               "weight must be 0 or more");
+    expect_pop("cutoff: 6.4}", "cutoff: 6.4, weight: 2}", 34, "2}", "weight (in the score) needs disease:");
+    expect_pop("cutoff: 6.4}", "cutoff: 6.4, disease: {median: 2, source: x}}", 34, "2,",
+               "a disease median is used only by a score: block, and the condition has none");
+    expect_pop("median: 600, source: \"test\"}}", "median: 600, source: \"test\"}, weight: 0}", 26, "{call_by",
+               "a score needs at least one primary marker with disease");
+    expect_pop("direction: high, cutoff: 150, disease: {median: 600, source: \"test\"}}",
+               "direction: high, cutoff: 150}", 26, "{call_by", "a score needs at least one primary marker");
+    /* against the population */
+    expect_pop("median: 600, source", "median: 100, source", 28, "100",
+               "disease median 100 is not above the upper limit 110 of population group 'preterm' (line 17)");
+    expect_pop("median: 600, source", "median: 90, source", 28, "90",
+               "disease median 90 is not above the upper limit 98 of population group 'all' (line 16)");
+    expect_pop("median: 56, upper: 110", "median: 56, upper: 56", 28, "600",
+               "population Phe preterm (line 17): the upper limit 56 must be above the median 56");
+    expect_pop("    Phe:\n      all: {n: 1000, lower: 22, median: 49, upper: 98}\n", "    Phe:\n", 27, "600",
+               "has a disease median, but the population has no 'all' or 'standard' entry for 'Phe'");
+    /* a low marker needs a lower limit above 0 */
+    expect_pop2("lower: 17, median: 30", "lower: 0, median: 30", "cutoff: 6.4}",
+                "cutoff: 6.4, disease: {median: 2, source: x}}\n    score: {call_by: score, possible: 1, likely: 2}",
+                34, "2,", "population C0 all (line 21): the lower limit 0 must be above 0 and below the median 30");
+    expect_pop2("lower: 17, median: 30", "lower: 1.5, median: 30", "cutoff: 6.4}",
+                "cutoff: 6.4, disease: {median: 2, source: x}}\n    score: {call_by: score, possible: 1, likely: 2}",
+                34, "2,", "condition CUD marker 'C0': disease median 2 is not below the lower limit 1.5");
+}
+
+/* good_pop without its population: section (lines 10-21), i.e. conditions from line 10 */
+static void panel_without_pop(char *out, size_t n)
+{
+    const char *a = strstr(good_pop, "population:\n"), *b = strstr(good_pop, "conditions:\n");
+    snprintf(out, n, "%.*s%s", (int)(a - good_pop), good_pop, b);
+}
+
+/* the population: section of good_pop as a fragment file, from line 2 (edited: from -> to) */
+static void write_fragment(const char *path, const char *from, const char *to)
+{
+    const char *a = strstr(good_pop, "population:\n"), *b = strstr(good_pop, "conditions:\n");
+    char frag[4096], out[4096];
+    snprintf(frag, sizeof frag, "# from cutoffs derive\n%.*s", (int)(b - a), a);
+    const char *at = from ? strstr(frag, from) : NULL;
+    if (from) assert_non_null(at);
+    if (at) snprintf(out, sizeof out, "%.*s%s%s", (int)(at - frag), frag, to, at + strlen(from));
+    else snprintf(out, sizeof out, "%s", frag);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(out, fp);
+    fclose(fp);
+}
+
+static int has_error_at(const ns_panel_errs_t *e, int line, int col, const char *want)
+{
+    for (int i = 0; i < e->n; i++)
+        if (e->v[i].pos.line == line && e->v[i].pos.col == col && strstr(e->v[i].msg, want)) return 1;
+    for (int i = 0; i < e->n; i++) print_error("got %d:%d: %s\n", e->v[i].pos.line, e->v[i].pos.col, e->v[i].msg);
+    return 0;
+}
+
+static void test_population_fragment(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/test_panel.XXXXXX", path[256], text[8192];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/pop.yaml", dir);
+    panel_without_pop(text, sizeof text);
+    ns_panel_errs_t e;
+    ns_panel_t *p = load(text, &e);
+    assert_non_null(p);                               /* scores wait for a population */
+    ns_panel_errs_free(&e);
+    assert_false(p->pop.present);
+    assert_int_equal(ns_panel_check_scores(p, &e), 1);
+    assert_true(has_error_at(&e, 14, 12, "condition PKU has a score: block but the panel has no population"));
+    ns_panel_errs_free(&e);
+
+    /* a fragment that fits */
+    write_fragment(path, NULL, NULL);
+    assert_int_equal(ns_population_load(p, path, &e), 0);
+    assert_int_equal(e.n, 0);
+    assert_true(p->pop.present);
+    assert_string_equal(p->pop.path, path);
+    assert_int_equal((int)strlen(p->pop.sha256), 64);
+    assert_non_null(strstr(p->pop.text, "# from cutoffs derive"));
+    assert_true(p->pop.e[0 * NS_POP_GROUPS + NS_POP_STRATUM0].upper == 110);
+    assert_int_equal(ns_panel_check_scores(p, &e), 0);
+    /* a second one is refused, and the first stays */
+    assert_int_equal(ns_population_load(p, path, &e), -1);
+    assert_true(has_error_at(&e, 2, 1, "already has a population, attached from"));
+    assert_true(p->pop.present && p->pop.path);
+    ns_panel_errs_free(&e);
+    ns_panel_free(p);
+
+    /* a panel with its own population: section takes no fragment */
+    p = load(good_pop, &e);
+    assert_non_null(p);
+    assert_int_equal(ns_population_load(p, path, &e), -1);
+    assert_true(has_error_at(&e, 2, 1, "already has a population: section (its line 10)"));
+    ns_panel_errs_free(&e);
+    ns_panel_free(p);
+
+    /* errors point at the fragment's own lines (and name the panel's) */
+    p = load(text, &e);
+    ns_panel_errs_free(&e);
+    write_fragment(path, "upper: 110", "upper: 700");
+    assert_int_equal(ns_population_load(p, path, &e), -1);
+    assert_true(has_error_at(&e, 9, 7, "condition PKU marker 'Phe' (panel line 16): disease median 600 is not above "
+                                       "the upper limit 700 of population group 'preterm' (line 9)"));
+    assert_false(p->pop.present);                     /* the panel is unchanged */
+    char buf[2048] = "";
+    FILE *fp = fmemopen(buf, sizeof buf, "w");
+    ns_panel_errs_print(fp, "neoscreen config", path, NULL, &e);
+    fclose(fp);
+    assert_non_null(strstr(buf, ">>>       preterm: {n: 100, lower: 25, median: 56, upper: 700"));
+    ns_panel_errs_free(&e);
+    write_fragment(path, "    Phe:\n      all: {n: 1000, lower: 22, median: 49, upper: 98}\n", "    Phe:\n");
+    assert_int_equal(ns_population_load(p, path, &e), -1);
+    assert_true(has_error_at(&e, 7, 5, "has a disease median, but the population has no 'all' or 'standard' entry"));
+    ns_panel_errs_free(&e);
+    write_fragment(path, "population:\n", "populations: 1\npopulation:\n");
+    assert_int_equal(ns_population_load(p, path, &e), -1);
+    assert_true(has_error_at(&e, 2, 1, "unknown key 'populations' in a population fragment (allowed: population)"));
+    ns_panel_errs_free(&e);
+    write_fragment(path, "    Phe/Tyr:\n", "    Xle:\n");
+    assert_int_equal(ns_population_load(p, path, &e), -1);
+    assert_true(has_error_at(&e, 10, 5, "population: unknown marker 'Xle'"));
+    ns_panel_errs_free(&e);
+    /* and once it is right, it attaches */
+    write_fragment(path, NULL, NULL);
+    assert_int_equal(ns_population_load(p, path, &e), 0);
+    ns_panel_errs_free(&e);
+    ns_panel_free(p);
+    remove(path);
+    p = load(text, &e);
+    ns_panel_errs_free(&e);
+    assert_int_equal(ns_population_load(p, path, &e), -1);
+    assert_non_null(strstr(e.v[0].msg, "cannot read"));
+    ns_panel_errs_free(&e);
+    ns_panel_free(p);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +574,10 @@ int main(void)
         cmocka_unit_test(test_all_errors_at_once),
         cmocka_unit_test(test_print_quotes_line),
         cmocka_unit_test(test_shipped_config),
+        cmocka_unit_test(test_population_good),
+        cmocka_unit_test(test_population_errors),
+        cmocka_unit_test(test_score_errors),
+        cmocka_unit_test(test_population_fragment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
