@@ -61,6 +61,8 @@ static void usage(FILE *fp)
 "Options:\n"
 "  -p, --panel FILE     candidate panel (required); checked as `config check` does\n"
 "  -o, --out DIR        output directory (created)\n"
+"      --population FILE  population fragment for the candidate's condition scores\n"
+"                       (`neoscreen cutoffs derive` output), when it has none inline\n"
 "      --outcomes FILE  known outcomes: CSV with a condition column and sample_id and/or\n"
 "                       infant_id (the simulator's truth.csv works as it is).  Adds\n"
 "                       sensitivity, false-positive rate and PPV, old vs new; exit 3 if\n"
@@ -88,6 +90,7 @@ typedef struct {
     cond_t *v;
     int n, m;
     int64_t screened, old_any, new_any, any_gained, any_lost;
+    cond_t any;                    /* known-case counters of the ANY row: any condition */
     int64_t archives, rows;
 } tally_t;
 
@@ -126,6 +129,7 @@ static const char *call_name(int call)
 /* Per-case flags while the archives are read. */
 typedef struct {
     uint8_t *found, *old_hit, *new_hit;
+    uint8_t *old_any, *new_any;    /* the card was recalled for some condition */
 } casemark_t;
 
 typedef struct {
@@ -167,6 +171,15 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
         t->new_any += new_any;
         if (old_any != new_any) {
             if (new_any) t->any_gained++; else t->any_lost++;
+        }
+        if (nm > 0) {
+            t->any.case_rows++;
+            t->any.old_tp += old_any;
+            t->any.new_tp += new_any;
+            for (int j = 0; j < nm; j++) {
+                x->mark.old_any[match[j]] |= (uint8_t)old_any;
+                x->mark.new_any[match[j]] |= (uint8_t)new_any;
+            }
         }
         for (int u = 0; u < t->n; u++) {
             cond_t *c = &t->v[u];
@@ -279,7 +292,20 @@ static void write_conditions(FILE *fp, const ctx_t *x)
     }
     fprintf(fp, "ANY,1,1,%lld,%lld,%lld,%lld,%lld,", (long long)t->screened, (long long)t->old_any,
             (long long)t->new_any, (long long)t->any_gained, (long long)t->any_lost);
-    if (x->oc) fputs(",,,,,,,,,,,", fp);
+    if (x->oc) {
+        /* any condition: a known case is detected when its card is recalled at all; a false
+         * positive is a recalled card that is no known case of any condition */
+        const cond_t *c = &t->any;
+        int64_t ofp = t->old_any - c->old_tp, nfp = t->new_any - c->new_tp, neg = t->screened - c->case_rows;
+        fprintf(fp, ",%lld,%lld,%lld", (long long)c->cases, (long long)c->old_hit, (long long)c->new_hit);
+        put_num(fp, ratio(c->old_hit, c->cases));
+        put_num(fp, ratio(c->new_hit, c->cases));
+        fprintf(fp, ",%lld,%lld", (long long)ofp, (long long)nfp);
+        put_num(fp, ratio(ofp, neg));
+        put_num(fp, ratio(nfp, neg));
+        put_num(fp, ratio(c->old_tp, t->old_any));
+        put_num(fp, ratio(c->new_tp, t->new_any));
+    }
     fputc('\n', fp);
 }
 
@@ -305,8 +331,16 @@ static void print_table(const ctx_t *x)
         if (!c->in_old) printf("%-10s (not in the archived panel: every recall is gained)\n", "");
         if (c->cand < 0) printf("%-10s (not in the candidate panel: every recall is lost)\n", "");
     }
-    printf("%-10s %9lld %9lld %7lld %7lld\n", "ANY", (long long)t->old_any, (long long)t->new_any,
+    printf("%-10s %9lld %9lld %7lld %7lld", "ANY", (long long)t->old_any, (long long)t->new_any,
            (long long)t->any_gained, (long long)t->any_lost);
+    if (x->oc) {
+        const cond_t *c = &t->any;
+        int64_t neg = t->screened - c->case_rows;
+        printf(" %6lld %9.4f %9.4f %9.4f %9.4f", (long long)c->cases, ratio(c->old_hit, c->cases),
+               ratio(c->new_hit, c->cases), 100 * ratio(t->old_any - c->old_tp, neg),
+               100 * ratio(t->new_any - c->new_tp, neg));
+    }
+    putchar('\n');
 }
 
 /* Count cases per condition and write the missed ones; returns how many were missed. */
@@ -319,6 +353,9 @@ static int64_t finish_cases(ctx_t *x, FILE *fp, int64_t *not_found)
         const ns_case_t *cs = &x->oc->v[k];
         int u = cond_find(&x->t, cs->code);
         if (!x->mark.found[k]) { (*not_found)++; continue; }
+        x->t.any.cases++;
+        x->t.any.old_hit += x->mark.old_any[k];
+        x->t.any.new_hit += x->mark.new_any[k];
         if (u >= 0) {
             x->t.v[u].cases++;
             x->t.v[u].old_hit += x->mark.old_hit[k];
@@ -341,13 +378,14 @@ int ns_cmd_rescore(int argc, char **argv)
         { "panel", required_argument, NULL, 'p' },
         { "out", required_argument, NULL, 'o' },
         { "outcomes", required_argument, NULL, 'O' },
+        { "population", required_argument, NULL, 'P' },
         { "chunk", required_argument, NULL, 'C' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    const char *panel_path = NULL, *out = NULL, *outcomes = NULL;
+    const char *panel_path = NULL, *out = NULL, *outcomes = NULL, *pop_path = NULL;
     int64_t chunk = 65536;
     int threads = 0, ch;
     if (argc == 1) { usage(stdout); return EXIT_ERR; }
@@ -357,6 +395,7 @@ int ns_cmd_rescore(int argc, char **argv)
         case 'p': panel_path = optarg; break;
         case 'o': out = optarg; break;
         case 'O': outcomes = optarg; break;
+        case 'P': pop_path = optarg; break;
         case 'C': chunk = atoll(optarg);
             if (chunk < 1) { ns_error("rescore", "--chunk must be a positive number, not '%s'", optarg); return EXIT_ERR; }
             break;
@@ -385,16 +424,8 @@ int ns_cmd_rescore(int argc, char **argv)
     ns_atomic_t *fc = NULL, *fm = NULL, *fx = NULL;
     char *p_changes = NULL, *p_cond = NULL, *p_missed = NULL;
 
-    ns_panel_errs_t perr;
-    ns_panel_t *cand = ns_panel_load(panel_path, &perr);
-    if (!cand) {
-        ns_panel_errs_print(stderr, "neoscreen rescore", panel_path, NULL, &perr);
-        ns_error("rescore", "%s: %d problem%s in the candidate panel; nothing was read or written",
-                 panel_path, perr.n, perr.n == 1 ? "" : "s");
-        ns_panel_errs_free(&perr);
-        return EXIT_ERR;
-    }
-    ns_panel_errs_free(&perr);
+    ns_panel_t *cand = ns_panel_open("rescore", panel_path, pop_path, "nothing was read or written");
+    if (!cand) return EXIT_ERR;
     x.cand = cand;
     for (int c = 0; c < cand->n_conds; c++) cond_add(&x.t, cand->conds[c].code, c);
     if (outcomes) {
@@ -403,6 +434,8 @@ int ns_cmd_rescore(int argc, char **argv)
         x.mark.found = ns_calloc((size_t)oc.n + 1, 1);
         x.mark.old_hit = ns_calloc((size_t)oc.n + 1, 1);
         x.mark.new_hit = ns_calloc((size_t)oc.n + 1, 1);
+        x.mark.old_any = ns_calloc((size_t)oc.n + 1, 1);
+        x.mark.new_any = ns_calloc((size_t)oc.n + 1, 1);
         for (int64_t k = 0; k < oc.n; k++)
             if (cond_find(&x.t, oc.v[k].code) < 0)
                 ns_error("rescore", "%s:%d: condition %s is not in the candidate panel; "
@@ -476,6 +509,8 @@ done:
     free(x.mark.found);
     free(x.mark.old_hit);
     free(x.mark.new_hit);
+    free(x.mark.old_any);
+    free(x.mark.new_any);
     ns_outcomes_free(&oc);
     ns_panel_free(cand);
     return status;

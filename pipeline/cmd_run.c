@@ -68,6 +68,8 @@ static void usage(FILE *fp)
 "  -o, --out DIR        output directory (created if missing) [required]\n"
 "  -c, --config FILE    panel config [$NEOSCREEN_CONFIG, else ./%s, else the\n"
 "                       copy in the source tree neoscreen was built from]\n"
+"      --population FILE  population fragment (`neoscreen cutoffs derive` output) for the\n"
+"                       panel's condition scores, when the panel has none inline\n"
 "  -m, --manifest FILE  sample manifest [NIGHT_DIR/manifest.csv]\n"
 "  -q, --qc FILE        QC materials, plate map and rules [configs/qc.yaml, found like -c]\n"
 "  -H, --history DIR    earlier nights' outputs: every batch.h5 below DIR feeds the\n"
@@ -353,6 +355,7 @@ int ns_cmd_run(int argc, char **argv)
         { "night", required_argument, NULL, 'n' },
         { "lang", required_argument, NULL, 'L' },
         { "lang-file", required_argument, NULL, 'F' },
+        { "population", required_argument, NULL, 'P' },
         { "no-bom", no_argument, NULL, 'B' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
@@ -360,7 +363,7 @@ int ns_cmd_run(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     const char *out = NULL, *config = NULL, *manifest = NULL, *qc_file = NULL, *history = NULL;
-    const char *night_opt = NULL, *lang_code = NULL, *lang_file = NULL;
+    const char *night_opt = NULL, *lang_code = NULL, *lang_file = NULL, *pop_file = NULL;
     int bom = 1;
     int threads = 0, ch;
     if (argc == 1) { usage(stdout); return 1; }
@@ -374,6 +377,7 @@ int ns_cmd_run(int argc, char **argv)
         case 'H': history = optarg; break;
         case 'L': lang_code = optarg; break;
         case 'F': lang_file = optarg; break;
+        case 'P': pop_file = optarg; break;
         case 'B': bom = 0; break;
         case 'n': night_opt = optarg;
             if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/')) {
@@ -415,15 +419,8 @@ int ns_cmd_run(int argc, char **argv)
     memset(&qres, 0, sizeof qres);
     char *cfg_path = ns_config_path(config, "NEOSCREEN_CONFIG", DEFAULT_CONFIG);
     ns_panel_errs_t perr;
-    ns_panel_t *panel = ns_panel_load(cfg_path, &perr);
-    if (!panel) {
-        ns_panel_errs_print(stderr, "neoscreen run", cfg_path, NULL, &perr);
-        ns_error("run", "%s: %d problem%s in the config; nothing was read or written", cfg_path, perr.n,
-                 perr.n == 1 ? "" : "s");
-        ns_panel_errs_free(&perr);
-        goto done;
-    }
-    ns_panel_errs_free(&perr);
+    ns_panel_t *panel = ns_panel_open("run", cfg_path, pop_file, "nothing was read or written");
+    if (!panel) goto done;
     qc_path = ns_config_path(qc_file, "NEOSCREEN_QC", DEFAULT_QC);
     qcc = ns_qc_load(qc_path, panel, &perr);
     if (!qcc) {

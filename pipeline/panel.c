@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include "log.h"
 #include "panel.h"
 #include "sha256.h"
 #include "util.h"
@@ -1024,4 +1025,29 @@ void ns_panel_errs_print(FILE *fp, const char *prefix, const char *path, const c
         if (n > 0 && s[n - 1] == '\r') n--;
         fprintf(fp, "    >>> %.*s\n        %*s^\n", n, s, x->pos.col - 1, "");
     }
+}
+
+ns_panel_t *ns_panel_open(const char *tag, const char *path, const char *pop_path,
+                          const char *consequence)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "neoscreen %s", tag);
+    ns_panel_errs_t e;
+    const char *bad = path;
+    ns_panel_t *p = ns_panel_load(path, &e);
+    if (p && pop_path) {
+        ns_panel_errs_free(&e);
+        bad = pop_path;
+        if (ns_population_load(p, pop_path, &e) < 0) { ns_panel_free(p); p = NULL; }
+    } else if (p && ns_panel_check_scores(p, &e) > 0) {
+        ns_panel_free(p);
+        p = NULL;
+    }
+    if (!p) {
+        ns_panel_errs_print(stderr, prefix, bad, NULL, &e);
+        ns_error(tag, "%s: %d problem%s in the %s; %s", bad, e.n, e.n == 1 ? "" : "s",
+                 bad == pop_path ? "population fragment" : "panel", consequence);
+    }
+    ns_panel_errs_free(&e);
+    return p;
 }

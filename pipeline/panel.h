@@ -242,6 +242,14 @@ int ns_population_load(ns_panel_t *p, const char *path, ns_panel_errs_t *errs);
  * @return the number of problems added. */
 int ns_panel_check_scores(const ns_panel_t *p, ns_panel_errs_t *errs);
 
+/* What a command does to get its panel: load path, attach the population fragment pop_path
+ * when given, and check the score blocks against the population (so a panel that scores
+ * without one is refused).  Every problem goes to stderr as "neoscreen TAG: FILE:LINE:COL:
+ * ..." with the line quoted, then one summary line ending in `consequence` ("nothing was
+ * read or written").  NULL after such a report. */
+ns_panel_t *ns_panel_open(const char *tag, const char *path, const char *pop_path,
+                          const char *consequence);
+
 /* Name of population group g ("all", "standard" or the stratum's name). */
 const char *ns_pop_group_name(const ns_panel_t *p, int g);
 
