@@ -105,3 +105,48 @@ rc=$?
 if [ "$rc" -eq 1 ] && grep -q "0 < --lower < 50 < --upper < 100" "$T/e.err"; then
     ok "cutoffs: percentiles out of order are refused"
 else nok "cutoffs: bad percentiles refused" "rc=$rc"; fi
+
+# the fragment is what `config check` and the scores take: check it, attach it to a panel
+# that scores MCAD (disease median from the known cases), run and rescore with it
+out=$("$NS" config check "$T/pop.yaml" 2>&1)
+rc=$?
+if [ "$rc" -eq 0 ] && echo "$out" | grep -q "ok (population for panel default .*70 markers"; then
+    ok "cutoffs: config check accepts the derived fragment"
+else nok "cutoffs: config check accepts the fragment" "rc=$rc $(echo "$out" | head -c 300)"; fi
+med=$(awk -F, '$1=="MCAD" && $2=="C8" {print $7}' "$T/disease.csv")
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+$PY - "$ROOT/configs/panel-default.yaml" "$T/scored.yaml" "$med" <<'PYEOF'
+import sys
+t = open(sys.argv[1]).read()
+i = t.index("  - code: MCAD")
+j = t.index("      - marker: C8\n", i)
+k = t.index("        cutoff:", j)
+k = t.index("\n", k) + 1
+t = (t[:k] + f"        disease: {{ median: {sys.argv[3]}, source: \"tests/e2e/cutoffs.sh: simulated cases\" }}\n" + t[k:])
+t = t.replace("  - code: MCAD\n", "  - code: MCAD\n    score: { call_by: both, possible: 1.0, likely: 1.8 }\n", 1)
+open(sys.argv[2], "w").write(t)
+PYEOF
+"$NS" run -v 0 -c "$T/scored.yaml" -o "$T/nopop" "$T/night" > /dev/null 2> "$T/nopop.err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "no population" "$T/nopop.err" && [ ! -e "$T/nopop/batch.h5" ]; then
+    ok "cutoffs: a panel that scores without a population is refused by run"
+else nok "cutoffs: scoring panel without population refused" "rc=$rc $(head -c 300 "$T/nopop.err")"; fi
+"$NS" run -v 0 -c "$T/scored.yaml" --population "$T/pop.yaml" -o "$T/scored" "$T/night" > /dev/null 2> "$T/scored.err"
+rc=$?
+chk=$($PY - "$T/scored/batch.h5" "$T/pop.yaml" <<'PYEOF'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1])
+codes = [c.decode() for c in f["/scores/conditions"][()]]
+v = f["/scores/values"][:, codes.index("MCAD")]
+same = f["/config/population_yaml"][()] == open(sys.argv[2], "rb").read()
+print("ok" if same and np.sum(~np.isnan(v)) > 1000 else f"same={same} scored={np.sum(~np.isnan(v))}")
+PYEOF
+)
+if [ $((rc & 1)) -eq 0 ] && [ "$chk" = ok ]; then
+    ok "cutoffs: run --population attaches the fragment: MCAD scores in batch.h5, the fragment archived"
+else nok "cutoffs: run --population" "rc=$rc $chk $(head -c 300 "$T/scored.err")"; fi
+"$NS" rescore -v 0 -p "$T/scored.yaml" --population "$T/pop.yaml" --outcomes "$T/night/truth.csv" -o "$T/rs" "$A" > /dev/null 2> "$T/rs.err"
+rc=$?
+if [ "$rc" -eq 0 ] && awk -F, '$1=="MCAD" {exit !($14=="1" && $16+0 <= $15+0)}' "$T/rs/rescore-conditions.csv"; then
+    ok "cutoffs: rescore with the scored panel + fragment keeps every MCAD case, with no more false positives"
+else nok "cutoffs: rescore with scores" "rc=$rc $(grep MCAD "$T/rs/rescore-conditions.csv") $(head -c 200 "$T/rs.err")"; fi
