@@ -121,7 +121,8 @@ step "test: rescore the independent test night with cutoffs + score"
 rc=$?
 echo
 echo "neoscreen bench-scores: $N training + $N test babies, $CASES cases each (synthetic), threads $TH"
-echo "  run (200k night):  $(cat "$T/train.time")    derive: $(cat "$T/derive.time")    rescore: $(cat "$T/rescore.time")"
+echo "  run ($N-baby night, default panel): $(tail -1 "$T/train.time");  derive: $(tail -1 "$T/derive.time");  rescore: $(tail -1 "$T/rescore.time")"
+echo "  (wall s, peak RSS; run exits 4 when a plate is on QC hold: its cards are not screened, so a few cases may be missing)"
 $PY - "$T/rescore/rescore-conditions.csv" "$T/thresholds.json" <<'PYEOF'
 import csv, json, sys
 thr = json.load(open(sys.argv[2]))
