@@ -177,6 +177,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
             t->any.old_tp += old_any;
             t->any.new_tp += new_any;
             for (int j = 0; j < nm; j++) {
+                x->mark.found[match[j]] = 1;    /* in the archives, whatever its condition */
                 x->mark.old_any[match[j]] |= (uint8_t)old_any;
                 x->mark.new_any[match[j]] |= (uint8_t)new_any;
             }
@@ -197,7 +198,6 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
             for (int j = 0; j < nm; j++) {
                 if (strcmp(x->oc->v[match[j]].code, c->code) != 0) continue;
                 is_case = 1;
-                x->mark.found[match[j]] = 1;
                 if (o) x->mark.old_hit[match[j]] = 1;
                 if (n) x->mark.new_hit[match[j]] = 1;
             }
@@ -439,7 +439,7 @@ int ns_cmd_rescore(int argc, char **argv)
         for (int64_t k = 0; k < oc.n; k++)
             if (cond_find(&x.t, oc.v[k].code) < 0)
                 ns_error("rescore", "%s:%d: condition %s is not in the candidate panel; "
-                         "that case counts as missed if it is in the archives", outcomes,
+                         "that case counts as missed when its card is in the archives", outcomes,
                          oc.v[k].line, oc.v[k].code);
     }
     if (ns_archive_paths("rescore", argv + optind, argc - optind, &paths, &n_paths) < 0) goto done;

@@ -95,6 +95,15 @@ if [ "$rc" -eq 0 ] && [ "$(wc -l < "$T/r3b/rescore-missed.csv")" -eq 1 ] \
     ok "rescore: with the archived panel every known case is found (exit 0, one case per condition)"
 else nok "rescore: archived panel finds every known case" "rc=$rc"; fi
 
+# a known case whose condition the candidate does not have (a typo, a dropped condition)
+# is a missed case, not a silently ignored one
+sed 's/,PKU$/,PKUX/' "$T/night/truth.csv" > "$T/typo.csv"
+"$NS" rescore -v 0 -p "$T/arch.yaml" -o "$T/r3c" --outcomes "$T/typo.csv" "$A" > /dev/null 2> "$T/r3c.err"
+rc=$?
+if [ "$rc" -eq 3 ] && grep -q ",PKUX," "$T/r3c/rescore-missed.csv" && grep -q "condition PKUX is not in the candidate panel" "$T/r3c.err"; then
+    ok "rescore: a known case of a condition the candidate lacks counts as missed (exit 3)"
+else nok "rescore: unknown-condition case missed" "rc=$rc $(head -c 300 "$T/r3c.err")"; fi
+
 # 4. same bytes at any thread count and chunk size; directories are searched
 "$NS" rescore -v 0 -t 1 -p "$T/loose.yaml" -o "$T/t1" --outcomes "$T/night/truth.csv" "$A" > /dev/null 2>&1
 "$NS" rescore -v 0 -t 2 --chunk 97 -p "$T/loose.yaml" -o "$T/t2" --outcomes "$T/night/truth.csv" "$A" > /dev/null 2>&1
