@@ -91,6 +91,27 @@ static size_t binom_first_at_least(double t, double q, size_t n)
     return a;
 }
 
+/* P(B > k); 1 for k < 0, 0 for k >= n.  The upper tail computed directly keeps its
+ * precision when a confidence level very close to 1 puts the bound deep in the tail. */
+static double binom_sf(long long k, double q, size_t n)
+{
+    if (k < 0) return 1.0;
+    if ((size_t)k >= n) return 0.0;
+    return gsl_cdf_binomial_Q((unsigned)k, q, (unsigned)n);
+}
+
+/* Smallest k in [0, n] with P(B > k) <= t. */
+static size_t binom_first_tail_at_most(double t, double q, size_t n)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (binom_sf((long long)m, q, n) <= t) b = m;
+        else a = m + 1;
+    }
+    return a;
+}
+
 int ns_quantile_ci(const double *x, size_t n, double q, double conf, double *lo, double *hi,
                    size_t *rank_lo, size_t *rank_hi)
 {
@@ -101,8 +122,8 @@ int ns_quantile_ci(const double *x, size_t n, double q, double conf, double *lo,
     /* l - 1 = the largest k with P(B <= k) <= a2, i.e. (first k with P > a2) - 1 */
     size_t k_first_over = n == 0 ? 0 : binom_first_at_least(nextafter(a2, 2.0), q, n);
     size_t l = k_first_over;          /* rank l = k + 1 where k = k_first_over - 1 */
-    /* u - 1 = the smallest k with P(B <= k) >= 1 - a2 */
-    size_t u = n == 0 ? 1 : binom_first_at_least(1.0 - a2, q, n) + 1;
+    /* u - 1 = the smallest k with P(B <= k) >= 1 - a2, i.e. P(B > k) <= a2 */
+    size_t u = n == 0 ? 1 : binom_first_tail_at_most(a2, q, n) + 1;
     if (u > n) u = n + 1;
     *lo = l >= 1 && l <= n ? x[l - 1] : NAN;
     *hi = u >= 1 && u <= n ? x[u - 1] : NAN;

@@ -246,6 +246,24 @@ static void test_quantile_ci_ranks(void **st)
     free(x);
 }
 
+/* The median's interval is symmetric (l + u = n + 1), also deep in the tails where the
+ * upper side must come from P(B > k) rather than 1 - P(B <= k). */
+static void test_quantile_ci_symmetric_deep_tail(void **st)
+{
+    (void)st;
+    const size_t n = 100000;
+    double *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = (double)(i + 1);
+    const double confs[] = { 0.95, 1 - 1e-9, 1 - 2e-16 };
+    for (int t = 0; t < 3; t++) {
+        double lo, hi;
+        size_t rl, ru;
+        assert_int_equal(ns_quantile_ci(x, n, 0.5, confs[t], &lo, &hi, &rl, &ru), 0);
+        assert_int_equal(rl + ru, n + 1);
+    }
+    free(x);
+}
+
 /* Too few values for the 99.5th: the upper side is open, and min_n says where it closes. */
 static void test_quantile_ci_small_n(void **st)
 {
@@ -297,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_quantile_sorted_type7),
         cmocka_unit_test(test_quantile_ci_ranks),
         cmocka_unit_test(test_quantile_ci_small_n),
+        cmocka_unit_test(test_quantile_ci_symmetric_deep_tail),
         cmocka_unit_test(test_quantile_ci_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
