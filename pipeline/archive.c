@@ -6,6 +6,7 @@
 #include "archive.h"
 #include "log.h"
 #include "util.h"
+#include "write_hdf5.h"
 
 static void close_ds(hid_t *d)
 {
@@ -31,10 +32,13 @@ void ns_archive_close(ns_archive_t *a)
 /* /config/panel_yaml: a scalar fixed-length string. */
 static char *read_text(const ns_h5src_t *s, hid_t f, const char *name)
 {
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT), ft = -1, mt = -1;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT), ft = -1, mt = -1, sp = -1;
     char *out = NULL;
     if (d < 0) { ns_h5_fail(s, "opening %s", name); return NULL; }
-    if ((ft = H5Dget_type(d)) < 0 || (mt = ns_h5_mem_str(ft)) < 0) {
+    if ((sp = H5Dget_space(d)) < 0 || H5Sget_simple_extent_type(sp) != H5S_SCALAR) {
+        H5Eclear2(H5E_DEFAULT);
+        ns_h5_fail(s, "%s is not one string", name);
+    } else if ((ft = H5Dget_type(d)) < 0 || (mt = ns_h5_mem_str(ft)) < 0) {
         ns_h5_fail(s, "%s is not a fixed-length string", name);
     } else {
         out = ns_calloc(H5Tget_size(mt) + 1, 1);
@@ -46,8 +50,57 @@ static char *read_text(const ns_h5src_t *s, hid_t f, const char *name)
     }
     if (mt >= 0) H5Tclose(mt);
     if (ft >= 0) H5Tclose(ft);
+    if (sp >= 0) H5Sclose(sp);
     H5Dclose(d);
     return out;
+}
+
+/* The state codes of /samples_state_code must mean what NS_STATE_* means today. */
+static int check_state_names(const ns_h5src_t *s, hid_t d)
+{
+    hid_t a = H5Aopen(d, "names", H5P_DEFAULT), t = -1, sp = -1, mt = -1;
+    int r = -1;
+    char *buf = NULL;
+    hssize_t n = 0;
+    if (a < 0 || (t = H5Aget_type(a)) < 0 || (sp = H5Aget_space(a)) < 0
+        || (n = H5Sget_simple_extent_npoints(sp)) < 0) {
+        ns_h5_fail(s, "/samples_state_code has no attribute names");
+        goto out;
+    }
+    if (H5Tis_variable_str(t) > 0) {
+        char **v = ns_calloc((size_t)n + 1, sizeof *v);
+        mt = H5Tcopy(H5T_C_S1);
+        if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Aread(a, mt, v) < 0) {
+            free(v);
+            ns_h5_fail(s, "reading /samples_state_code names");
+            goto out;
+        }
+        r = n == NS_STATE_N ? 0 : -1;
+        for (hssize_t k = 0; k < n; k++) {
+            if (r == 0 && strcmp(v[k] ? v[k] : "", ns_state_name((int)k)) != 0) r = -1;
+            if (v[k]) H5free_memory(v[k]);
+        }
+        free(v);
+    } else if ((mt = ns_h5_mem_str(t)) >= 0) {
+        size_t w = H5Tget_size(mt);
+        buf = ns_calloc((size_t)n + 1, w);
+        if (H5Aread(a, mt, buf) < 0) {
+            ns_h5_fail(s, "reading /samples_state_code names");
+            goto out;
+        }
+        r = n == NS_STATE_N ? 0 : -1;
+        for (hssize_t k = 0; k < n && r == 0; k++)
+            if (strcmp(buf + (size_t)k * w, ns_state_name((int)k)) != 0) r = -1;
+    }
+    if (r < 0) ns_h5_fail(s, "/samples_state_code names are not this version's states "
+                          "(written by another neoscreen version?)");
+out:
+    free(buf);
+    if (mt >= 0) H5Tclose(mt);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return r;
 }
 
 /* Open the [n samples][cols] matrix name into *d; -1 after a report. */
@@ -71,6 +124,15 @@ int ns_archive_open(ns_archive_t *a, const char *tag, const char *path)
     ns_h5_quiet(&es);
     int r = -1;
     if (ns_h5_open(s, &a->f) < 0) goto out;
+    char *fmt = ns_h5_attr_str(s, a->f, "format");
+    if (!fmt) goto out;
+    if (strcmp(fmt, NS_HDF5_FORMAT) != 0) {
+        ns_h5_fail(s, "format '%.40s' is not %s: not a neoscreen batch archive, or another version's",
+                   fmt, NS_HDF5_FORMAT);
+        free(fmt);
+        goto out;
+    }
+    free(fmt);
     if (!(a->night = ns_h5_attr_str(s, a->f, "night"))
         || !(a->panel_sha256 = ns_h5_attr_str(s, a->f, "panel_sha256")))
         goto out;
@@ -88,6 +150,7 @@ int ns_archive_open(ns_archive_t *a, const char *tag, const char *path)
         if (a->d_state >= 0) ns_h5_fail(s, "/samples_state_code does not have one row per sample");
         goto out;
     }
+    if (check_state_names(s, a->d_state) < 0) goto out;
     if (open_matrix(a, "/analytes/values", a->n_analytes, "analytes", &a->d_conc) < 0
         || open_matrix(a, "/analytes/censoring", a->n_analytes, "analytes", &a->d_cell) < 0
         || open_matrix(a, "/calls/values", a->n_conds, "conditions", &a->d_calls) < 0)
@@ -268,8 +331,37 @@ static int cmp_str(const void *pa, const void *pb)
     return strcmp(*(char *const *)pa, *(char *const *)pb);
 }
 
+/* Drop paths that name a file already in the list (same device and inode: the same path
+ * twice, a hard link, a directory and a file inside it), with a message. */
+static void drop_same_files(const char *tag, char **v, int *n)
+{
+    dev_t *dev = ns_calloc((size_t)*n + 1, sizeof *dev);
+    ino_t *ino = ns_calloc((size_t)*n + 1, sizeof *ino);
+    int w = 0;
+    for (int k = 0; k < *n; k++) {
+        struct stat st;
+        memset(&st, 0, sizeof st);
+        int dup = -1;
+        if (stat(v[k], &st) == 0)
+            for (int j = 0; j < w && dup < 0; j++)
+                if (dev[j] == st.st_dev && ino[j] == st.st_ino) dup = j;
+        if (dup >= 0) {
+            ns_error(tag, "%s is the same file as %s: read once", v[k], v[dup]);
+            free(v[k]);
+            continue;
+        }
+        dev[w] = st.st_dev;
+        ino[w] = st.st_ino;
+        v[w++] = v[k];
+    }
+    *n = w;
+    free(dev);
+    free(ino);
+}
+
 int ns_archive_paths(const char *tag, char **args, int n_args, char ***v, int *n)
 {
+    int n0_all = *n;
     for (int k = 0; k < n_args; k++) {
         struct stat st;
         if (stat(args[k], &st) != 0) {
@@ -289,5 +381,35 @@ int ns_archive_paths(const char *tag, char **args, int n_args, char ***v, int *n
         }
         qsort(*v + n0, (size_t)(*n - n0), sizeof **v, cmp_str);
     }
+    int m = *n - n0_all;
+    drop_same_files(tag, *v + n0_all, &m);
+    *n = n0_all + m;
     return 0;
+}
+
+void ns_archive_note_copy(ns_archive_seen_t *seen, const ns_archive_t *a)
+{
+    char *key = ns_asprintf("%s\t%s\t%lld", a->night, a->panel_sha256, (long long)a->n);
+    for (int k = 0; k < seen->n; k++)
+        if (strcmp(seen->key[k], key) == 0) {
+            ns_error(a->src.tag, "warning: %s looks like a copy of %s (night %s, same panel, %lld rows): "
+                     "its cards are counted twice", a->src.path, seen->path[k], a->night, (long long)a->n);
+            free(key);
+            return;
+        }
+    seen->key = ns_realloc(seen->key, (size_t)(seen->n + 1) * sizeof *seen->key);
+    seen->path = ns_realloc(seen->path, (size_t)(seen->n + 1) * sizeof *seen->path);
+    seen->key[seen->n] = key;
+    seen->path[seen->n++] = ns_strdup(a->src.path);
+}
+
+void ns_archive_seen_free(ns_archive_seen_t *seen)
+{
+    for (int k = 0; k < seen->n; k++) {
+        free(seen->key[k]);
+        free(seen->path[k]);
+    }
+    free(seen->key);
+    free(seen->path);
+    memset(seen, 0, sizeof *seen);
 }

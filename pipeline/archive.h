@@ -59,8 +59,20 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
 void ns_archive_rows_free(ns_archive_rows_t *x);
 
 /* The archives named by args: a file is taken as it is; a directory contributes every
- * batch.h5 under it (any depth, symbolic links skipped), sorted by path.  Appends to
- * *v / *n.  -1 after a report (missing path, unreadable directory, none found). */
+ * batch.h5 under it (any depth, symbolic links skipped), sorted by path; a file named twice
+ * (same path, a hard link, or found again under a directory) is kept once, with a message.
+ * Appends to *v / *n.  -1 after a report (missing path, unreadable directory, none found). */
 int ns_archive_paths(const char *tag, char **args, int n_args, char ***v, int *n);
+
+/* Archives read so far, by night, panel and row count: ns_archive_note_copy() warns when an
+ * archive looks like a copy of one already read (its cards would count twice; distinct files
+ * are still both read: two nights may share a name). */
+typedef struct {
+    char **key, **path;
+    int n;
+} ns_archive_seen_t;
+
+void ns_archive_note_copy(ns_archive_seen_t *seen, const ns_archive_t *a);
+void ns_archive_seen_free(ns_archive_seen_t *seen);
 
 #endif

@@ -101,6 +101,7 @@ typedef struct {
     /* disease values: per case card and condition marker (first pass only) */
     double **dval;        /* [slot] growing array */
     int64_t *dn, *dm;
+    ns_archive_seen_t seen;
 } dctx_t;
 
 static int used_card(const dctx_t *x, const ns_batch_t *b, const ns_archive_rows_t *r, size_t i,
@@ -177,6 +178,7 @@ static int one_pass(dctx_t *x, int first)
         int *map = ns_calloc((size_t)x->p->n_analytes + 1, sizeof *map);
         int r = ns_archive_map(&a, x->p, map);
         if (first && r == 0) {
+            ns_archive_note_copy(&x->seen, &a);
             x->rows += a.n;
             if (!x->night_lo || strcmp(a.night, x->night_lo) < 0) { free(x->night_lo); x->night_lo = ns_strdup(a.night); }
             if (!x->night_hi || strcmp(a.night, x->night_hi) > 0) { free(x->night_hi); x->night_hi = ns_strdup(a.night); }
@@ -525,6 +527,7 @@ done:
     free(x.dm);
     for (int k = 0; k < x.n_paths; k++) free(x.paths[k]);
     free(x.paths);
+    ns_archive_seen_free(&x.seen);
     free(x.night_lo);
     free(x.night_hi);
     ns_outcomes_free(&oc);

@@ -130,6 +130,7 @@ static const char *call_name(int call)
 typedef struct {
     uint8_t *found, *old_hit, *new_hit;
     uint8_t *old_any, *new_any;    /* the card was recalled for some condition */
+    uint8_t *held;                 /* a card of the case was on QC hold or unmatched */
 } casemark_t;
 
 typedef struct {
@@ -138,6 +139,7 @@ typedef struct {
     casemark_t mark;
     tally_t t;
     FILE *changes;                 /* rescore-changes.csv */
+    ns_archive_seen_t seen;
 } ctx_t;
 
 static void change_row(ctx_t *x, const ns_archive_t *a, const char *sid, const char *iid,
@@ -160,12 +162,14 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
     const size_t k = (size_t)b->n;
     int64_t match[MAX_MATCH];
     for (size_t i = 0; i < k; i++) {
-        if (b->type[i] != NS_TYPE_PATIENT || b->mrow[i] < 0 || r->state[i] == NS_STATE_QC_HOLD
-            || r->state[i] == NS_STATE_UNMATCHED)
-            continue;
-        t->screened++;
+        if (b->type[i] != NS_TYPE_PATIENT) continue;
         const char *sid = b->sample_id[i], *iid = r->infant_id[i];
         int nm = x->oc ? ns_outcomes_match(x->oc, sid, iid, match, MAX_MATCH) : 0;
+        if (b->mrow[i] < 0 || r->state[i] == NS_STATE_QC_HOLD || r->state[i] == NS_STATE_UNMATCHED) {
+            for (int j = 0; j < nm; j++) x->mark.held[match[j]] = 1;   /* not evaluated */
+            continue;
+        }
+        t->screened++;
         int old_any = r->state[i] == NS_STATE_RECALL, new_any = b->state[i] == NS_STATE_RECALL;
         t->old_any += old_any;
         t->new_any += new_any;
@@ -217,6 +221,7 @@ static int rescore_archive(ctx_t *x, const char *path, int64_t chunk, int idx, i
     int *map = ns_calloc((size_t)x->cand->n_analytes + 1, sizeof *map);
     int r = -1;
     if (ns_archive_map(&a, x->cand, map) < 0) goto out;
+    ns_archive_note_copy(&x->seen, &a);
     for (int64_t c = 0; c < a.n_conds; c++) {
         int u = cond_find(&x->t, a.conds[c]);
         if (u < 0) u = cond_add(&x->t, a.conds[c], -1);
@@ -343,31 +348,39 @@ static void print_table(const ctx_t *x)
     putchar('\n');
 }
 
-/* Count cases per condition and write the missed ones; returns how many were missed. */
-static int64_t finish_cases(ctx_t *x, FILE *fp, int64_t *not_found)
+/* Count cases per condition and write the missed ones (recalled by nothing in the candidate)
+ * and the ones no screened card of which is in the archives but one is on a QC-hold plate or
+ * unmatched (not evaluated).  Returns how many were missed. */
+static int64_t finish_cases(ctx_t *x, FILE *fp, int64_t *not_found, int64_t *held)
 {
     int64_t missed = 0;
-    *not_found = 0;
-    fputs("sample_id,infant_id,condition,outcomes_line,old_call_recalled\n", fp);
+    *not_found = *held = 0;
+    fputs("sample_id,infant_id,condition,outcomes_line,why,old_panel_recalled\n", fp);
     for (int64_t k = 0; k < x->oc->n; k++) {
         const ns_case_t *cs = &x->oc->v[k];
-        int u = cond_find(&x->t, cs->code);
-        if (!x->mark.found[k]) { (*not_found)++; continue; }
-        x->t.any.cases++;
-        x->t.any.old_hit += x->mark.old_any[k];
-        x->t.any.new_hit += x->mark.new_any[k];
-        if (u >= 0) {
-            x->t.v[u].cases++;
-            x->t.v[u].old_hit += x->mark.old_hit[k];
-            x->t.v[u].new_hit += x->mark.new_hit[k];
-        }
-        if (!x->mark.new_hit[k]) {
+        const char *why = NULL;
+        if (!x->mark.found[k]) {
+            if (!x->mark.held[k]) { (*not_found)++; continue; }
+            (*held)++;
+            why = "not evaluated: its card is on a QC-hold plate or unmatched";
+        } else {
+            int u = cond_find(&x->t, cs->code);
+            x->t.any.cases++;
+            x->t.any.old_hit += x->mark.old_any[k];
+            x->t.any.new_hit += x->mark.new_any[k];
+            if (u >= 0) {
+                x->t.v[u].cases++;
+                x->t.v[u].old_hit += x->mark.old_hit[k];
+                x->t.v[u].new_hit += x->mark.new_hit[k];
+            }
+            if (x->mark.new_hit[k]) continue;
             missed++;
-            ns_csv_field(fp, cs->sample_id ? cs->sample_id : ""); fputc(',', fp);
-            ns_csv_field(fp, cs->infant_id ? cs->infant_id : ""); fputc(',', fp);
-            ns_csv_field(fp, cs->code);
-            fprintf(fp, ",%d,%s\n", cs->line, x->mark.old_hit[k] ? "yes" : "no");
+            why = u >= 0 && x->t.v[u].cand >= 0 ? "not recalled for its condition" : "condition not in the candidate panel";
         }
+        ns_csv_field(fp, cs->sample_id ? cs->sample_id : ""); fputc(',', fp);
+        ns_csv_field(fp, cs->infant_id ? cs->infant_id : ""); fputc(',', fp);
+        ns_csv_field(fp, cs->code);
+        fprintf(fp, ",%d,%s,%s\n", cs->line, why, x->mark.old_hit[k] ? "yes" : "no");
     }
     return missed;
 }
@@ -436,6 +449,7 @@ int ns_cmd_rescore(int argc, char **argv)
         x.mark.new_hit = ns_calloc((size_t)oc.n + 1, 1);
         x.mark.old_any = ns_calloc((size_t)oc.n + 1, 1);
         x.mark.new_any = ns_calloc((size_t)oc.n + 1, 1);
+        x.mark.held = ns_calloc((size_t)oc.n + 1, 1);
         for (int64_t k = 0; k < oc.n; k++)
             if (cond_find(&x.t, oc.v[k].code) < 0)
                 ns_error("rescore", "%s:%d: condition %s is not in the candidate panel; "
@@ -458,14 +472,14 @@ int ns_cmd_rescore(int argc, char **argv)
     for (int k = 0; k < n_paths; k++)
         if (rescore_archive(&x, paths[k], chunk, k, n_paths) < 0) goto done;
 
-    int64_t missed = 0, not_found = 0;
+    int64_t missed = 0, not_found = 0, held = 0;
     if (x.oc) {
         p_missed = ns_asprintf("%s/rescore-missed.csv", out);
         if (!(fm = ns_atomic_open(p_missed, 0644))) {
             ns_error_errno("rescore", "cannot write %s", p_missed);
             goto done;
         }
-        missed = finish_cases(&x, fm->fp, &not_found);
+        missed = finish_cases(&x, fm->fp, &not_found, &held);
     }
     if (!(fc = ns_atomic_open(p_cond, 0644))) {
         ns_error_errno("rescore", "cannot write %s", p_cond);
@@ -488,6 +502,10 @@ int ns_cmd_rescore(int argc, char **argv)
         if (not_found)
             ns_error("rescore", "%lld of %lld known cases are in none of the archives given",
                      (long long)not_found, (long long)oc.n);
+        if (held)
+            ns_error("rescore", "warning: %lld known case%s not evaluated: %s card%s on a QC-hold plate "
+                     "or unmatched (listed in %s)", (long long)held, held == 1 ? " was" : "s were",
+                     held == 1 ? "its" : "their", held == 1 ? " is" : "s are", p_missed);
         if (missed) {
             ns_error("rescore", "the candidate panel would MISS %lld known case%s (listed in %s)",
                      (long long)missed, missed == 1 ? "" : "s", p_missed);
@@ -506,11 +524,13 @@ done:
     for (int k = 0; k < n_paths; k++) free(paths[k]);
     free(paths);
     free(x.t.v);
+    ns_archive_seen_free(&x.seen);
     free(x.mark.found);
     free(x.mark.old_hit);
     free(x.mark.new_hit);
     free(x.mark.old_any);
     free(x.mark.new_any);
+    free(x.mark.held);
     ns_outcomes_free(&oc);
     ns_panel_free(cand);
     return status;

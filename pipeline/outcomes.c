@@ -8,6 +8,7 @@
 #include "util.h"
 
 static const ns_outcomes_t *sort_ctx;
+static void drop_repeats(ns_outcomes_t *o, const char *tag);
 
 static int cmp_sid(const void *pa, const void *pb)
 {
@@ -101,17 +102,58 @@ out:
         ns_outcomes_free(o);
         return -1;
     }
+    drop_repeats(o, tag);
+    if (o->n == 0) ns_error(tag, "warning: %s names no case", path);
     o->by_sid = ns_calloc((size_t)o->n + 1, sizeof *o->by_sid);
     o->by_iid = ns_calloc((size_t)o->n + 1, sizeof *o->by_iid);
     for (int64_t k = 0; k < o->n; k++) {
         if (o->v[k].sample_id) o->by_sid[o->n_sid++] = k;
-        else o->by_iid[o->n_iid++] = k;
+        if (o->v[k].infant_id) o->by_iid[o->n_iid++] = k;
     }
     sort_ctx = o;
     qsort(o->by_sid, (size_t)o->n_sid, sizeof *o->by_sid, cmp_sid);
     qsort(o->by_iid, (size_t)o->n_iid, sizeof *o->by_iid, cmp_iid);
     sort_ctx = NULL;
     return 0;
+}
+
+static int same(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* One case per baby (or card) and condition: a row repeating an earlier one, or naming by
+ * infant_id alone a baby and condition another row already names, is dropped (counted, so
+ * the note says how many).  Quadratic in the number of cases, which are few. */
+static void drop_repeats(ns_outcomes_t *o, const char *tag)
+{
+    int64_t w = 0, dropped = 0;
+    for (int64_t k = 0; k < o->n; k++) {
+        ns_case_t *c = &o->v[k];
+        int dup = 0;
+        for (int64_t j = 0; j < o->n && !dup; j++) {
+            if (j == k || !o->v[j].code) continue;
+            const ns_case_t *d = &o->v[j];
+            if (strcmp(c->code, d->code) != 0) continue;
+            if (c->sample_id ? same(c->sample_id, d->sample_id) && (j < k)
+                             : same(c->infant_id, d->infant_id) && (d->sample_id || j < k))
+                dup = 1;
+        }
+        if (dup) {
+            dropped++;
+            free(c->sample_id);
+            free(c->infant_id);
+            free(c->code);
+            c->code = NULL;          /* marks it gone for the rows after it */
+            continue;
+        }
+    }
+    for (int64_t k = 0; k < o->n; k++)
+        if (o->v[k].code) o->v[w++] = o->v[k];
+    o->n = w;
+    if (dropped)
+        ns_error(tag, "%s: %lld row%s naming a case already named (same card or baby, same condition): "
+                 "counted once", o->path, (long long)dropped, dropped == 1 ? "" : "s");
 }
 
 void ns_outcomes_free(ns_outcomes_t *o)
@@ -142,6 +184,13 @@ static int64_t lower(const ns_outcomes_t *o, const int64_t *idx, int64_t n, cons
     return a;
 }
 
+static int seen_case(const int64_t *out, int got, int64_t k)
+{
+    for (int j = 0; j < got; j++)
+        if (out[j] == k) return 1;
+    return 0;
+}
+
 int ns_outcomes_match(const ns_outcomes_t *o, const char *sample_id, const char *infant_id,
                       int64_t *out, int max)
 {
@@ -153,6 +202,6 @@ int ns_outcomes_match(const ns_outcomes_t *o, const char *sample_id, const char 
     if (infant_id && *infant_id)
         for (int64_t j = lower(o, o->by_iid, o->n_iid, infant_id, 0);
              j < o->n_iid && got < max && strcmp(o->v[o->by_iid[j]].infant_id, infant_id) == 0; j++)
-            out[got++] = o->by_iid[j];
+            if (!seen_case(out, got, o->by_iid[j])) out[got++] = o->by_iid[j];
     return got;
 }

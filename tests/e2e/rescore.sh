@@ -104,6 +104,16 @@ if [ "$rc" -eq 3 ] && grep -q ",PKUX," "$T/r3c/rescore-missed.csv" && grep -q "c
     ok "rescore: a known case of a condition the candidate lacks counts as missed (exit 3)"
 else nok "rescore: unknown-condition case missed" "rc=$rc $(head -c 300 "$T/r3c.err")"; fi
 
+# a known case whose plate failed QC is not evaluated: said and listed, not "absent"
+"$NS" simulate -v 0 -o "$T/qh" -n 3000 -s 11 --every-condition --qc-shift qc_low:Phe:8:1 > /dev/null 2>&1
+"$NS" run -v 0 -o "$T/qhout" "$T/qh" > /dev/null 2>&1
+"$NS" rescore -v 0 -p "$T/arch.yaml" -o "$T/r3d" --outcomes "$T/qh/truth.csv" "$T/qhout/batch.h5" > /dev/null 2> "$T/r3d.err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q ",PKU,.*,not evaluated: its card is on a QC-hold plate" "$T/r3d/rescore-missed.csv" \
+   && grep -q "1 known case was not evaluated" "$T/r3d.err" && ! grep -q "in none of the archives" "$T/r3d.err"; then
+    ok "rescore: a known case on a QC-hold plate is reported as not evaluated, not as absent"
+else nok "rescore: known case on QC hold" "rc=$rc $(head -c 300 "$T/r3d.err")"; fi
+
 # 4. same bytes at any thread count and chunk size; directories are searched
 "$NS" rescore -v 0 -t 1 -p "$T/loose.yaml" -o "$T/t1" --outcomes "$T/night/truth.csv" "$A" > /dev/null 2>&1
 "$NS" rescore -v 0 -t 2 --chunk 97 -p "$T/loose.yaml" -o "$T/t2" --outcomes "$T/night/truth.csv" "$A" > /dev/null 2>&1
