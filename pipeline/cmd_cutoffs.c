@@ -10,9 +10,12 @@
  *              in several)
  *
  * Screen-negative: the archived night called the card negative (not recall, invalid
- * specimen, unmatched or QC hold), and --outcomes does not name it a known case.  Only
- * exact values count: a censored cell ("<x", a ratio over one) is counted in `censored`,
- * never used as a value.  Strata and ratios are those of the panel given (-p), computed
+ * specimen, unmatched or QC hold), and --outcomes does not name it a known case (matched by
+ * card or baby).  A censored cell is ranked, not dropped: "<x" (true value at most x, below
+ * the limit of quantitation) below every exact value, a ratio known only as ">= x" (over a
+ * "<x" denominator) above them; a percentile that falls among them is reported as that
+ * limit and marked censored.  Missing values are counted apart and never used.  Strata and
+ * ratios are those of the panel given (-p), computed
  * from each card's archived covariates and analyte values exactly as `run` computes them.
  *
  * Percentiles are exact: every value is kept and sorted, and the quantile is type 7
@@ -93,6 +96,7 @@ typedef struct {
     /* the pass in progress: markers [m0, m1), one column of n_used values each */
     int m0, m1;
     double *col;          /* (m - m0) * cap + j */
+    uint8_t *kind;        /* same layout: K_* */
     uint32_t *grp;        /* per used card: bit g (groups) */
     int64_t cap, n_used;
     /* totals (first pass) */
@@ -124,6 +128,18 @@ static double exact_value(const ns_batch_t *b, int m, size_t i)
 {
     double v = ns_batch_marker(b, m)[i];
     return ns_batch_marker_bound(b, m, (int64_t)i) == NS_BOUND_EXACT ? v : NAN;
+}
+
+/* How a collected value is known (x->kind). */
+enum { K_EXACT = 0, K_BELOW = 1 /* true value <= v */, K_ABOVE = 2 /* true value >= v */,
+       K_MISSING = 3 };
+
+static uint8_t value_kind(const ns_batch_t *b, int m, size_t i)
+{
+    double v = ns_batch_marker(b, m)[i];
+    if (isnan(v)) return K_MISSING;
+    int bd = ns_batch_marker_bound(b, m, (int64_t)i);
+    return bd == NS_BOUND_UPPER ? K_BELOW : bd == NS_BOUND_LOWER ? K_ABOVE : K_EXACT;
 }
 
 static void disease_add(dctx_t *x, int slot, double v)
@@ -164,8 +180,11 @@ static void chunk_collect(dctx_t *x, const ns_batch_t *b, const ns_archive_rows_
         for (int k = 0; k < p->n_strata; k++)
             if ((b->strata[i] >> k) & 1u) g |= 1u << (2 + k);
         x->grp[j] = g;
-        for (int m = x->m0; m < x->m1; m++)
-            x->col[(size_t)(m - x->m0) * (size_t)x->cap + (size_t)j] = exact_value(b, m, i);
+        for (int m = x->m0; m < x->m1; m++) {
+            size_t at = (size_t)(m - x->m0) * (size_t)x->cap + (size_t)j;
+            x->col[at] = ns_batch_marker(b, m)[i];
+            x->kind[at] = value_kind(b, m, i);
+        }
     }
 }
 
@@ -214,9 +233,11 @@ static void put_exact(FILE *fp, double v)
 }
 
 typedef struct {
-    int64_t n, censored;
+    int64_t n, below, above, missing;   /* n counts every value, censored ones included */
     double lower, median, upper, lo_ci[2], up_ci[2];
-    int lo_open, up_open;          /* a CI side could not be bounded */
+    int lo_open, up_open;          /* a CI side could not be bounded: N too small */
+    int lo_ci_cens, up_ci_cens;    /* a CI end is among censored values: no interval given */
+    int lower_cens, median_cens, upper_cens;   /* the percentile is a censoring limit */
 } gstat_t;
 
 static int cmp_double(const void *a, const void *b)
@@ -225,25 +246,49 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Statistics of marker column c for group g. */
-static void group_stats(const dctx_t *x, const double *c, int g, double lo_q, double up_q,
-                        double conf, double *tmp, gstat_t *o)
+/* A quantile computed over -inf (below) / +inf (above) placeholders: the value, or the
+ * censoring limit with *cens = 1 when a placeholder took part. */
+static double uncensor(double v, double below_lim, double above_lim, int *cens)
+{
+    *cens = !isfinite(v);
+    if (!*cens) return v;
+    return v < 0 ? below_lim : v > 0 ? above_lim : (isnan(below_lim) ? above_lim : below_lim);
+}
+
+/* Statistics of marker column c (kinds k) for group g. */
+static void group_stats(const dctx_t *x, const double *c, const uint8_t *kd, int g, double lo_q,
+                        double up_q, double conf, double *tmp, gstat_t *o)
 {
     memset(o, 0, sizeof *o);
+    double below_lim = NAN, above_lim = NAN;   /* highest "<x", lowest ">=x" */
     int64_t k = 0;
     for (int64_t j = 0; j < x->n_used; j++) {
         if (!((x->grp[j] >> g) & 1u)) continue;
-        if (isnan(c[j])) { o->censored++; continue; }
-        tmp[k++] = c[j];
+        switch (kd[j]) {
+        case K_MISSING: o->missing++; continue;
+        case K_BELOW:
+            o->below++;
+            if (isnan(below_lim) || c[j] > below_lim) below_lim = c[j];
+            tmp[k++] = -INFINITY;
+            break;
+        case K_ABOVE:
+            o->above++;
+            if (isnan(above_lim) || c[j] < above_lim) above_lim = c[j];
+            tmp[k++] = INFINITY;
+            break;
+        default: tmp[k++] = c[j];
+        }
     }
     o->n = k;
     if (k == 0) return;
     qsort(tmp, (size_t)k, sizeof *tmp, cmp_double);
-    o->lower = ns_quantile_sorted(tmp, (size_t)k, lo_q);
-    o->median = ns_quantile_sorted(tmp, (size_t)k, 0.5);
-    o->upper = ns_quantile_sorted(tmp, (size_t)k, up_q);
+    o->lower = uncensor(ns_quantile_sorted(tmp, (size_t)k, lo_q), below_lim, above_lim, &o->lower_cens);
+    o->median = uncensor(ns_quantile_sorted(tmp, (size_t)k, 0.5), below_lim, above_lim, &o->median_cens);
+    o->upper = uncensor(ns_quantile_sorted(tmp, (size_t)k, up_q), below_lim, above_lim, &o->upper_cens);
     o->lo_open = ns_quantile_ci(tmp, (size_t)k, lo_q, conf, &o->lo_ci[0], &o->lo_ci[1], NULL, NULL) != 0;
     o->up_open = ns_quantile_ci(tmp, (size_t)k, up_q, conf, &o->up_ci[0], &o->up_ci[1], NULL, NULL) != 0;
+    o->lo_ci_cens = !o->lo_open && (!isfinite(o->lo_ci[0]) || !isfinite(o->lo_ci[1]));
+    o->up_ci_cens = !o->up_open && (!isfinite(o->up_ci[0]) || !isfinite(o->up_ci[1]));
 }
 
 static const char *group_name(const ns_panel_t *p, int g)
@@ -268,8 +313,7 @@ static void write_group(FILE *fp, const ns_panel_t *p, int g, const gstat_t *s,
 {
     const char *gn = group_name(p, g);
     if (s->n == 0) {
-        fprintf(fp, "      # %s: no screen-negative card with an exact value%s\n", gn,
-                s->censored ? " (all censored)" : "");
+        fprintf(fp, "      # %s: no screen-negative card with a value\n", gn);
         return;
     }
     if ((size_t)s->n < need || s->lo_open || s->up_open) {
@@ -277,22 +321,33 @@ static void write_group(FILE *fp, const ns_panel_t *p, int g, const gstat_t *s,
                 "%g %% interval needs N >= %zu\n", (long long)s->n, lo_pct, up_pct, 100 * conf, need);
         if (w->n_small++ == 0 || s->n < w->min_n) w->min_n = s->n;
     }
+    if (s->lower_cens || s->median_cens || s->upper_cens)
+        fprintf(fp, "      # CENSORED: the%s%s%s %s a limit of quantitation, not a measured percentile "
+                "(%lld of %lld values below a limit, %lld above one)\n",
+                s->lower_cens ? " lower" : "", s->median_cens ? " median" : "", s->upper_cens ? " upper" : "",
+                s->lower_cens + s->median_cens + s->upper_cens > 1 ? "are" : "is",
+                (long long)s->below, (long long)s->n, (long long)s->above);
     fprintf(fp, "      %s: { n: %lld, lower: ", gn, (long long)s->n);
     put_exact(fp, s->lower);
     fputs(", median: ", fp);
     put_exact(fp, s->median);
     fputs(", upper: ", fp);
     put_exact(fp, s->upper);
-    if (!s->lo_open) {
+    if (!s->lo_open && !s->lo_ci_cens) {
         fputs(", lower_ci: [", fp); put_exact(fp, s->lo_ci[0]); fputs(", ", fp);
         put_exact(fp, s->lo_ci[1]); fputc(']', fp);
     }
-    if (!s->up_open) {
+    if (!s->up_open && !s->up_ci_cens) {
         fputs(", upper_ci: [", fp); put_exact(fp, s->up_ci[0]); fputs(", ", fp);
         put_exact(fp, s->up_ci[1]); fputc(']', fp);
     }
     fputs(" }", fp);
-    if (s->censored) fprintf(fp, "   # %lld censored values not used", (long long)s->censored);
+    if (s->below || s->above || s->missing) {
+        fputs("   #", fp);
+        if (s->below) fprintf(fp, " %lld below a limit (ranked lowest)", (long long)s->below);
+        if (s->above) fprintf(fp, " %lld above a limit (ranked highest)", (long long)s->above);
+        if (s->missing) fprintf(fp, " %lld missing (not used)", (long long)s->missing);
+    }
     fputc('\n', fp);
 }
 
@@ -374,8 +429,8 @@ static int derive(int argc, char **argv)
             if (ch == 'L') lo_pct = v; else if (ch == 'U') up_pct = v; else if (ch == 'C') conf = v; else mem_mb = v;
             break;
         }
-        case 'K': chunk = atoll(optarg);
-            if (chunk < 1) { ns_error("cutoffs", "--chunk must be a positive number, not '%s'", optarg); return 1; }
+        case 'K': chunk = strtoll(optarg, &end, 10);
+            if (end == optarg || *end || chunk < 1) { ns_error("cutoffs", "--chunk must be a positive number, not '%s'", optarg); return 1; }
             break;
         case 't': threads = atoi(optarg);
             if (threads < 1) { ns_error("cutoffs", "--threads must be a positive number, not '%s'", optarg); return 1; }
@@ -390,6 +445,7 @@ static int derive(int argc, char **argv)
         return 1;
     }
     if (!(conf < 1)) { ns_error("cutoffs", "--conf must be between 0 and 1, e.g. 0.95"); return 1; }
+    if (dis_out && !outcomes) { ns_error("cutoffs", "--disease-out needs --outcomes (the known cases)"); return 1; }
     if (optind >= argc) { ns_error("cutoffs", "no archives given (batch.h5 files or directories)"); return 1; }
 #ifdef _OPENMP
     if (threads > 0) omp_set_num_threads(threads);
@@ -435,8 +491,10 @@ static int derive(int argc, char **argv)
     }
     x.cap = total > 0 ? total : 1;
     const int nm = p->n_analytes + p->n_ratios;
-    int per_pass = (int)fmin((double)nm, fmax(1.0, mem_mb * 1048576.0 / (8.0 * (double)x.cap)));
+    /* per marker and card: 8 bytes of value and 1 of kind, plus 8 of sort buffer per thread */
+    int per_pass = (int)fmin((double)nm, fmax(1.0, mem_mb * 1048576.0 / (9.0 * (double)x.cap)));
     x.col = ns_malloc((size_t)per_pass * (size_t)x.cap * sizeof *x.col);
+    x.kind = ns_malloc((size_t)per_pass * (size_t)x.cap);
     x.grp = ns_malloc((size_t)x.cap * sizeof *x.grp);
     tmp = NULL;
 
@@ -459,6 +517,13 @@ static int derive(int argc, char **argv)
         if (m0 == 0) {
             ns_info(1, "cutoffs", "%lld cards screened, %lld screen-negative used%s", (long long)x.screened,
                     (long long)x.negative, x.oc ? "" : " (no --outcomes: known cases cannot be left out)");
+            if (x.negative == 0) {
+                ns_error("cutoffs", "no screen-negative patient card in the %d archive%s: nothing to derive",
+                         x.n_paths, x.n_paths == 1 ? "" : "s");
+                free(st);
+                free(gw);
+                goto done;
+            }
             fprintf(fp, "# neoscreen cutoffs derive: percentiles of screen-negative patient cards\n"
                     "# archives: %d, nights %s .. %s; %lld rows, %lld cards screened, %lld screen-negative used",
                     x.n_paths, x.night_lo ? x.night_lo : "", x.night_hi ? x.night_hi : "", (long long)x.rows,
@@ -468,7 +533,8 @@ static int derive(int argc, char **argv)
             fprintf(fp, "# groups: all; standard = in none of the panel's strata; one per stratum\n"
                     "# percentiles: exact, type 7 (Hyndman-Fan, as GSL and R); *_ci: distribution-free %g %%\n"
                     "# intervals from order statistics (binomial); a two-sided interval at these percentiles\n"
-                    "# needs N >= %zu.  Only exact values are used (censored cells are counted, not used).\n",
+                    "# needs N >= %zu.  Censored cells are ranked (\"<x\" lowest, \">=x\" highest), missing ones\n"
+                    "# are not used; a percentile among censored values is that limit (marked CENSORED).\n",
                     100 * conf, need);
             fputs("population:\n", fp);
             fprintf(fp, "  source: \"neoscreen cutoffs derive: %d archives, nights %s..%s, %lld screen-negative cards\"\n",
@@ -484,12 +550,22 @@ static int derive(int argc, char **argv)
             #pragma omp for schedule(dynamic, 1)
             for (int w = 0; w < nb * ng; w++) {
                 int mi = w / ng, g = w % ng;
-                group_stats(&x, x.col + (size_t)mi * (size_t)x.cap, g, lq, uq, conf, t, &st[w]);
+                group_stats(&x, x.col + (size_t)mi * (size_t)x.cap, x.kind + (size_t)mi * (size_t)x.cap,
+                            g, lq, uq, conf, t, &st[w]);
             }
             free(t);
         }
         for (int mi = 0; mi < nb; mi++) {
             const char *mn = ns_panel_marker_name(p, x.m0 + mi);
+            int any = 0;
+            for (int g = 0; g < ng; g++) any |= st[mi * ng + g].n > 0;
+            if (!any) {
+                /* a marker key with nothing under it would not be valid population YAML */
+                fprintf(fp, "    # \"%s\": no screen-negative card with a value\n", mn);
+                ns_error("cutoffs", "warning: %s: no screen-negative card has a value; left out", mn);
+                n_warn++;
+                continue;
+            }
             fputs("    \"", fp);
             fputs(mn, fp);
             fputs("\":\n", fp);
@@ -520,6 +596,7 @@ done:
     if (fd) ns_atomic_abort(fd);
     free(tmp);
     free(x.col);
+    free(x.kind);
     free(x.grp);
     for (int s = 0; x.dval && s < p->n_slots; s++) free(x.dval[s]);
     free(x.dval);

@@ -14,7 +14,8 @@
  *   rescore-changes.csv     every card whose recall status changed, per condition
  *   rescore-missed.csv      (--outcomes) known cases the candidate does not recall
  * and the same per-condition table on stdout.  Only IDs: no personal data is in an
- * archive, so none can come out.
+ * archive, so none can come out; but an infant ID beside a confirmed diagnosis is health
+ * data, so the files are 0600 like the recall list.
  *
  * Memory is one chunk (--chunk rows, all analytes) plus the counters, however many
  * archives are given.  The result is the same for any thread count: scoring writes each
@@ -24,6 +25,7 @@
  * would be missed by the candidate panel.
  */
 #include <getopt.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,9 +411,9 @@ int ns_cmd_rescore(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'O': outcomes = optarg; break;
         case 'P': pop_path = optarg; break;
-        case 'C': chunk = atoll(optarg);
-            if (chunk < 1) { ns_error("rescore", "--chunk must be a positive number, not '%s'", optarg); return EXIT_ERR; }
-            break;
+        case 'C': { char *end; chunk = strtoll(optarg, &end, 10);
+            if (end == optarg || *end || chunk < 1) { ns_error("rescore", "--chunk must be a positive number, not '%s'", optarg); return EXIT_ERR; }
+            break; }
         case 't': threads = atoi(optarg);
             if (threads < 1) { ns_error("rescore", "--threads must be a positive number, not '%s'", optarg); return EXIT_ERR; }
             break;
@@ -463,7 +465,8 @@ int ns_cmd_rescore(int argc, char **argv)
     }
     p_changes = ns_asprintf("%s/rescore-changes.csv", out);
     p_cond = ns_asprintf("%s/rescore-conditions.csv", out);
-    if (!(fx = ns_atomic_open(p_changes, 0644))) {
+    /* infant IDs beside a confirmed diagnosis: readable by the owner only (as the recall list) */
+    if (!(fx = ns_atomic_open(p_changes, 0600))) {
         ns_error_errno("rescore", "cannot write %s", p_changes);
         goto done;
     }
@@ -475,13 +478,13 @@ int ns_cmd_rescore(int argc, char **argv)
     int64_t missed = 0, not_found = 0, held = 0;
     if (x.oc) {
         p_missed = ns_asprintf("%s/rescore-missed.csv", out);
-        if (!(fm = ns_atomic_open(p_missed, 0644))) {
+        if (!(fm = ns_atomic_open(p_missed, 0600))) {
             ns_error_errno("rescore", "cannot write %s", p_missed);
             goto done;
         }
         missed = finish_cases(&x, fm->fp, &not_found, &held);
     }
-    if (!(fc = ns_atomic_open(p_cond, 0644))) {
+    if (!(fc = ns_atomic_open(p_cond, 0600))) {
         ns_error_errno("rescore", "cannot write %s", p_cond);
         goto done;
     }
@@ -494,6 +497,12 @@ int ns_cmd_rescore(int argc, char **argv)
     if (ns_atomic_commit(fc) < 0) { ns_error_errno("rescore", "writing %s", p_cond); werr = 1; }
     fc = NULL;
     if (werr) goto done;
+    if (!x.oc) {
+        /* a missed-cases list from an earlier run with --outcomes must not sit beside these */
+        char *stale = ns_asprintf("%s/rescore-missed.csv", out);
+        if (unlink(stale) == 0) ns_info(1, "rescore", "removed %s of an earlier run (no --outcomes now)", stale);
+        free(stale);
+    }
     print_table(&x);
     ns_info(1, "rescore", "%lld archives, %lld rows in %.2f s, peak RSS %ld kB", (long long)x.t.archives,
             (long long)x.t.rows, ns_wall_s(), ns_peak_rss_kb());

@@ -267,7 +267,8 @@ int ns_batch_score(ns_batch_t *b)
         for (size_t k = 0; k < nmom; k++) b->mom[k] = NAN;
         /* a panel whose population was never given (no fragment attached): say so, and
          * keep the cutoff calls rather than stop the night */
-        if (!p->pop.present)
+        static int warned;           /* once per process: rescore and derive score many chunks */
+        if (!p->pop.present && !warned++)
             ns_error("run", "%s: %d condition%s ha%s a score: block but the panel has no population: the scores "
                      "are not computed and the calls are the cutoff calls", p->path, p->n_scored,
                      p->n_scored == 1 ? "" : "s", p->n_scored == 1 ? "s" : "ve");

@@ -150,3 +150,34 @@ rc=$?
 if [ "$rc" -eq 0 ] && awk -F, '$1=="MCAD" {exit !($14=="1" && $16+0 <= $15+0)}' "$T/rs/rescore-conditions.csv"; then
     ok "cutoffs: rescore with the scored panel + fragment keeps every MCAD case, with no more false positives"
 else nok "cutoffs: rescore with scores" "rc=$rc $(grep MCAD "$T/rs/rescore-conditions.csv") $(head -c 200 "$T/rs.err")"; fi
+
+# censored cells are ranked, not dropped: mark every Phe below 45 as "<45" in a copy of the
+# archive; N and the upper percentile stay exactly as they were, the lower one becomes the
+# limit 45 and is marked CENSORED
+cp "$A" "$T/cens.h5"
+$PY - "$T/cens.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r+")
+an = [a.decode() for a in f["/analytes/names"][()]]
+j = an.index("Phe")
+v = f["/analytes/values"][()]
+c = f["/analytes/censoring"][()]
+low = (v[:, j] < 45) & (c[:, j] == 0)
+v[low, j] = 45.0
+c[low, j] = 1          # NS_CELL_BELOW
+f["/analytes/values"][...] = v
+f["/analytes/censoring"][...] = c
+PYEOF
+"$NS" cutoffs derive -v 0 -o "$T/cens.yaml" "$T/cens.h5" 2> /dev/null
+"$NS" cutoffs derive -v 0 -o "$T/plain.yaml" "$A" 2> /dev/null
+cmp=$($PY - "$T/plain.yaml" "$T/cens.yaml" <<'PYEOF'
+import sys, yaml
+a = yaml.safe_load(open(sys.argv[1]))["population"]["markers"]["Phe"]["all"]
+b = yaml.safe_load(open(sys.argv[2]))["population"]["markers"]["Phe"]["all"]
+ok = a["n"] == b["n"] and a["upper"] == b["upper"] and a["upper_ci"] == b["upper_ci"] and b["lower"] == 45 and "lower_ci" not in b
+print("ok" if ok else f"{a} / {b}")
+PYEOF
+)
+if [ "$cmp" = ok ] && grep -A1 "^    \"Phe\":" "$T/cens.yaml" | grep -q "# CENSORED: the lower"; then
+    ok "cutoffs: '<x' cells are ranked below the exact values: same N and upper percentile, lower = the limit, marked CENSORED"
+else nok "cutoffs: censored cells ranked" "$cmp"; fi

@@ -158,3 +158,10 @@ rc=$?
 if [ "$rc" -eq 1 ] && grep -q "$T/bad-outcomes.csv:3:1: " "$T/e3.err"; then
     ok "rescore: a malformed outcomes file is refused with FILE:LINE:COL"
 else nok "rescore: malformed outcomes refused" "rc=$rc $(head -c 300 "$T/e3.err")"; fi
+
+# infant IDs beside diagnoses: owner-only files; a stale missed list does not survive a run without --outcomes
+m1=$(stat -c %a "$T/r3/rescore-missed.csv"); m2=$(stat -c %a "$T/r3/rescore-changes.csv")
+"$NS" rescore -v 0 -p "$T/arch.yaml" -o "$T/r3" "$A" > /dev/null 2>&1
+if [ "$m1" = 600 ] && [ "$m2" = 600 ] && [ ! -e "$T/r3/rescore-missed.csv" ]; then
+    ok "rescore: outputs are 0600, and a missed list from an earlier --outcomes run is removed"
+else nok "rescore: output modes and stale files" "missed=$m1 changes=$m2 $(ls "$T/r3")"; fi
