@@ -27,8 +27,27 @@ int ns_atomic_sync_dir(const char *path)
     return r;
 }
 
+/* A target that exists and is not a regular file (/dev/null, /dev/stdout, a FIFO) is
+ * written in place: renaming a temporary file over it would replace the device node or
+ * pipe with a plain file (as root, /dev/null itself). */
+static ns_atomic_t *open_special(const char *path, mode_t mode)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return NULL;
+    FILE *fp = fopen(path, "w");
+    if (!fp) return NULL;
+    ns_atomic_t *a = ns_calloc(1, sizeof *a);
+    a->fp = fp;
+    a->path = ns_strdup(path);
+    a->tmp = NULL;
+    a->mode = mode;
+    return a;
+}
+
 ns_atomic_t *ns_atomic_open(const char *path, mode_t mode)
 {
+    ns_atomic_t *sp = open_special(path, mode);
+    if (sp) return sp;
     char *tmp = ns_atomic_tmpname(path);
     /* O_EXCL | O_NOFOLLOW: never write through a link planted under the predictable
      * temporary name; a leftover of an earlier process with our PID is removed once */
@@ -57,6 +76,13 @@ static void afree(ns_atomic_t *a)
 int ns_atomic_commit(ns_atomic_t *a)
 {
     int r = 0, e = 0;
+    if (!a->tmp) {                     /* a device or pipe, written in place */
+        if (fflush(a->fp) != 0 || ferror(a->fp)) { r = -1; e = errno; }
+        if (fclose(a->fp) != 0 && r == 0) { r = -1; e = errno; }
+        afree(a);
+        errno = e;
+        return r;
+    }
     if (fflush(a->fp) != 0 || ferror(a->fp) || fsync(fileno(a->fp)) != 0) { r = -1; e = errno; }
     if (fclose(a->fp) != 0 && r == 0) { r = -1; e = errno; }
     if (r == 0 && rename(a->tmp, a->path) != 0) { r = -1; e = errno; }
@@ -71,7 +97,7 @@ void ns_atomic_abort(ns_atomic_t *a)
 {
     if (!a) return;
     fclose(a->fp);
-    unlink(a->tmp);
+    if (a->tmp) unlink(a->tmp);
     afree(a);
 }
 

@@ -4,7 +4,9 @@
  * temporary file beside its final name ("NAME.tmp.PID"), flushed, fsync'ed, given its
  * final mode, and renamed over the final name; the directory is then fsync'ed so the
  * rename itself survives a power cut.  On any failure the temporary file is removed and
- * the previous output (if any) is left untouched.
+ * the previous output (if any) is left untouched.  A target that exists and is not a
+ * regular file (/dev/null, /dev/stdout, a FIFO) is written in place instead: a rename would
+ * replace the device or pipe with a plain file.
  */
 #ifndef NS_ATOMIC_FILE_H
 #define NS_ATOMIC_FILE_H

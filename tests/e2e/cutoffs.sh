@@ -181,3 +181,14 @@ PYEOF
 if [ "$cmp" = ok ] && grep -A1 "^    \"Phe\":" "$T/cens.yaml" | grep -q "# CENSORED: the lower"; then
     ok "cutoffs: '<x' cells are ranked below the exact values: same N and upper percentile, lower = the limit, marked CENSORED"
 else nok "cutoffs: censored cells ranked" "$cmp"; fi
+
+# -o naming a pipe (or /dev/null, /dev/stdout) writes into it: a temporary file renamed over
+# it would replace the pipe or device with a plain file
+mkfifo "$T/fifo"
+timeout 30 cat "$T/fifo" > "$T/fromfifo" &
+"$NS" cutoffs derive -v 0 -o "$T/fifo" "$A" 2> /dev/null
+rc=$?
+wait
+if [ "$rc" -eq 0 ] && [ -p "$T/fifo" ] && cmp -s "$T/fromfifo" "$T/plain.yaml"; then
+    ok "cutoffs: -o into a named pipe writes through it and leaves it a pipe"
+else nok "cutoffs: -o into a pipe" "rc=$rc $(ls -la "$T/fifo")"; fi
