@@ -113,6 +113,13 @@ rc=$?
 if [ "$rc" -eq 0 ] && echo "$out" | grep -q "ok (population for panel default .*70 markers"; then
     ok "cutoffs: config check accepts the derived fragment"
 else nok "cutoffs: config check accepts the fragment" "rc=$rc $(echo "$out" | head -c 300)"; fi
+ROOT0=$(cd "$(dirname "$0")/../.." && pwd)
+cat "$ROOT0/configs/panel-default.yaml" "$T/pop.yaml" > "$T/pasted.yaml"
+out=$("$NS" config check "$T/pasted.yaml" 2>&1)
+rc=$?
+if [ "$rc" -eq 0 ]; then
+    ok "cutoffs: the fragment pasted at the end of the default panel gives a panel config check accepts"
+else nok "cutoffs: pasted fragment" "rc=$rc $(echo "$out" | head -c 300)"; fi
 med=$(awk -F, '$1=="MCAD" && $2=="C8" {print $7}' "$T/disease.csv")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 $PY - "$ROOT/configs/panel-default.yaml" "$T/scored.yaml" "$med" <<'PYEOF'
