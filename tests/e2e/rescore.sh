@@ -165,3 +165,29 @@ m1=$(stat -c %a "$T/r3/rescore-missed.csv"); m2=$(stat -c %a "$T/r3/rescore-chan
 if [ "$m1" = 600 ] && [ "$m2" = 600 ] && [ ! -e "$T/r3/rescore-missed.csv" ]; then
     ok "rescore: outputs are 0600, and a missed list from an earlier --outcomes run is removed"
 else nok "rescore: output modes and stale files" "missed=$m1 changes=$m2 $(ls "$T/r3")"; fi
+
+# crafted archives: a panel text that is not one string (it used to overflow the heap), a
+# foreign format, state codes of another version: refused by name
+$PY - "$A" "$T/craft1.h5" "$T/craft2.h5" "$T/craft3.h5" <<'PYEOF'
+import shutil, sys, h5py, numpy as np
+for k, path in enumerate(sys.argv[2:]):
+    shutil.copy(sys.argv[1], path)
+    f = h5py.File(path, "r+")
+    if k == 0:
+        del f["/config/panel_yaml"]
+        f["/config/panel_yaml"] = np.array([b"x" * 4000] * 2000, dtype="S4000")
+    elif k == 1:
+        f.attrs["format"] = np.bytes_("other-tool/9")
+    else:
+        f["/samples_state_code"].attrs["names"] = [b"negative", b"positive"]
+    f.close()
+PYEOF
+r=""
+for k in 1 2 3; do
+    "$NS" rescore -v 0 -p "$T/arch.yaml" -o "$T/c$k" "$T/craft$k.h5" > /dev/null 2> "$T/c$k.err"; r="$r $?"
+done
+if [ "$r" = " 1 1 1" ] && grep -q "/config/panel_yaml is not one string" "$T/c1.err" \
+   && grep -q "format 'other-tool/9' is not neoscreen-batch/1" "$T/c2.err" \
+   && grep -q "/samples_state_code names are not this version's states" "$T/c3.err"; then
+    ok "rescore: crafted archives (panel text not one string, foreign format, other state codes) are refused by name"
+else nok "rescore: crafted archives refused" "rc=$r $(cat "$T"/c?.err | head -c 400)"; fi
