@@ -53,7 +53,10 @@ test: neoscreen $(UNIT_BINS)
 check:
 	$(MAKE) clean && $(MAKE) asan=1 test; r=$$?; $(MAKE) clean >/dev/null; exit $$r
 
-bench: neoscreen
+tests/bench/bench_kernels: tests/bench/bench_kernels.c libnspipe.a libnskernels.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libnspipe.a libnskernels.a $(LDLIBS)
+
+bench: neoscreen tests/bench/bench_kernels
 	@scripts/bench.sh
 	@scripts/bench_scores.sh
 

@@ -2,8 +2,9 @@
 #include "call.h"
 #include "cutoff.h"
 
-int ns_call_one(const uint8_t *flag, const int *role, int n_markers, int rule,
-                int require_secondary)
+/* The rule, inlined into the column loop below (the exported ns_call_one is the same). */
+static inline int call_one(const uint8_t *flag, const int *role, int n_markers, int rule,
+                           int require_secondary)
 {
     int n_prim = 0, n_missing = 0, lo = NS_FLAG_CRITICAL, hi = NS_FLAG_NONE, sec_ok = 0;
     for (int k = 0; k < n_markers; k++) {
@@ -39,6 +40,12 @@ int ns_call_one(const uint8_t *flag, const int *role, int n_markers, int rule,
     }
 }
 
+int ns_call_one(const uint8_t *flag, const int *role, int n_markers, int rule,
+                int require_secondary)
+{
+    return call_one(flag, role, n_markers, rule, require_secondary);
+}
+
 int ns_call_condition(const uint8_t *const *flags, const int *role, int n_markers, int rule,
                       int require_secondary, uint8_t *out, ptrdiff_t n)
 {
@@ -50,7 +57,7 @@ int ns_call_condition(const uint8_t *const *flags, const int *role, int n_marker
     for (ptrdiff_t i = 0; i < n; i++) {
         uint8_t f[64];
         for (int k = 0; k < n_markers; k++) f[k] = flags[k][i];
-        out[i] = (uint8_t)ns_call_one(f, role, n_markers, rule, require_secondary);
+        out[i] = (uint8_t)call_one(f, role, n_markers, rule, require_secondary);
     }
     return 0;
 }

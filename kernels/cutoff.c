@@ -1,5 +1,6 @@
 /* cutoff.c — see cutoff.h. */
 #include <math.h>
+#include <stdint.h>
 #include "cutoff.h"
 
 /* "x is at or beyond limit on the abnormal side"; a NAN limit is never reached. */
@@ -36,18 +37,51 @@ double ns_cutoff_fold(double x, const ns_threshold_t *t)
     return x / t->cutoff;
 }
 
+/* The limits of one threshold with their tolerance applied once, so that the hot loop is
+ * three comparisons.  lim - tol (high) or lim + tol (low) is the same expression beyond()
+ * evaluates, so the flags are bit-for-bit those of ns_cutoff_level; an unused (NAN) limit
+ * becomes +inf for a high marker and -inf for a low one, which no finite x reaches. */
+typedef struct {
+    int high;
+    double crit, cut, bord;
+} eff_t;
+
+static double eff_limit(double limit, int dir)
+{
+    if (isnan(limit)) return dir == NS_DIR_HIGH ? INFINITY : -INFINITY;
+    double tol = fabs(limit) * NS_CUTOFF_RTOL;
+    return dir == NS_DIR_HIGH ? limit - tol : limit + tol;
+}
+
+static inline uint8_t level_fast(double x, const eff_t *e)
+{
+    if (isnan(x)) return NS_FLAG_MISSING;
+    if (e->high) return (uint8_t)(x >= e->crit ? NS_FLAG_CRITICAL : x >= e->cut ? NS_FLAG_CUTOFF
+                                  : x >= e->bord ? NS_FLAG_BORDER : NS_FLAG_NONE);
+    return (uint8_t)(x <= e->crit ? NS_FLAG_CRITICAL : x <= e->cut ? NS_FLAG_CUTOFF
+                     : x <= e->bord ? NS_FLAG_BORDER : NS_FLAG_NONE);
+}
+
 int ns_cutoff_flag(const double *x, const uint8_t *bound, const uint16_t *stratum,
                    const ns_threshold_t *thr, int n_strata, uint8_t *out, ptrdiff_t n)
 {
     if (!x || !thr || !out || n_strata < 1 || n < 0) return -1;
+    eff_t eff[64];
+    int fast = n_strata <= 64;
+    for (int k = 0; fast && k < n_strata; k++) {
+        /* an infinite limit would break the +-inf convention above: use the plain path */
+        if (isinf(thr[k].critical) || isinf(thr[k].cutoff) || isinf(thr[k].borderline)) fast = 0;
+        eff[k] = (eff_t){ thr[k].dir == NS_DIR_HIGH, eff_limit(thr[k].critical, thr[k].dir),
+                          eff_limit(thr[k].cutoff, thr[k].dir), eff_limit(thr[k].borderline, thr[k].dir) };
+    }
     int bad = 0;
-
     #pragma omp parallel for schedule(static) reduction(|:bad)
     for (ptrdiff_t i = 0; i < n; i++) {
         int s = stratum ? stratum[i] : 0;
         if (s >= n_strata) { bad = 1; out[i] = NS_FLAG_MISSING; continue; }
-        out[i] = (uint8_t)(bound ? ns_cutoff_level_bounded(x[i], bound[i], &thr[s])
-                                 : ns_cutoff_level(x[i], &thr[s]));
+        if (fast && (!bound || bound[i] == NS_BOUND_EXACT)) out[i] = level_fast(x[i], &eff[s]);
+        else out[i] = (uint8_t)(bound ? ns_cutoff_level_bounded(x[i], bound[i], &thr[s])
+                                      : ns_cutoff_level(x[i], &thr[s]));
     }
     return bad ? -1 : 0;
 }

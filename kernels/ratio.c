@@ -25,6 +25,24 @@ int ns_ratio_compute(const double *const *num, const uint8_t *const *num_b, int 
     for (int k = 0; k < n_num; k++) if (!num[k] || (num_b && !num_b[k])) return -1;
     for (int k = 0; k < n_den; k++) if (!den[k] || (den_b && !den_b[k])) return -1;
 
+    if (n_num == 1 && n_den == 1) {
+        /* the common A/B ratio: the same rules, without the term loops */
+        const double *a = num[0], *b = den[0];
+        const uint8_t *ab = num_b ? num_b[0] : NULL, *bb = den_b ? den_b[0] : NULL;
+        #pragma omp parallel for schedule(static)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            int cn = ab && ab[i] != NS_BOUND_EXACT, cd = bb && bb[i] != NS_BOUND_EXACT;
+            double x = a[i], y = b[i], r = NAN;
+            uint8_t kind = NS_BOUND_EXACT;
+            if (!(isnan(x) || isnan(y) || !(y > 0.0) || (cn && cd))) {
+                r = x / y;
+                kind = cn ? NS_BOUND_UPPER : cd ? NS_BOUND_LOWER : NS_BOUND_EXACT;
+            }
+            out[i] = r;
+            if (out_b) out_b[i] = kind;
+        }
+        return 0;
+    }
     #pragma omp parallel for schedule(static)
     for (ptrdiff_t i = 0; i < n; i++) {
         int cn = 0, cd = 0;

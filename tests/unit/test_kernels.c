@@ -199,6 +199,63 @@ static void test_quantile_and_counts(void **st)
     assert_int_equal(counts[2], 2);   /* 2 and the out-of-range 9 */
 }
 
+/* The column kernel's precomputed limits flag exactly as the scalar rule does: random
+ * thresholds (high and low, with and without borderline and critical zones) and values at,
+ * just inside and just outside each limit's tolerance, plus NAN and censored values. */
+static void test_cutoff_flag_matches_scalar(void **st)
+{
+    (void)st;
+    enum { N = 20000, T = 200 };
+    double *x = malloc(N * sizeof *x);
+    uint8_t *bd = malloc(N), *out = malloc(N);
+    uint64_t s = 99;
+    #define RND() (s = s * 6364136223846793005ULL + 1442695040888963407ULL, (double)(s >> 11) / 9007199254740992.0)
+    for (int t = 0; t < T; t++) {
+        ns_threshold_t th;
+        th.dir = t % 2 ? NS_DIR_LOW : NS_DIR_HIGH;
+        th.cutoff = 0.01 + 100 * RND();
+        double sgn = th.dir == NS_DIR_HIGH ? 1 : -1;
+        th.borderline = t % 3 ? th.cutoff * (1 - 0.2 * sgn) : NAN;
+        th.critical = t % 5 ? th.cutoff * (1 + 0.5 * sgn) : NAN;
+        const double lim[3] = { th.cutoff, th.borderline, th.critical };
+        for (int i = 0; i < N; i++) {
+            double l = lim[i % 3];
+            if (isnan(l)) l = th.cutoff;
+            double eps[] = { 0, 1e-9, -1e-9, 2e-9, -2e-9, 1e-10, -1e-10, 1e-3, -1e-3, 0.5 };
+            x[i] = i % 97 == 0 ? NAN : l * (1 + eps[(i / 3) % 10]);
+            bd[i] = i % 89 == 0 ? NS_BOUND_UPPER : i % 83 == 0 ? NS_BOUND_LOWER : NS_BOUND_EXACT;
+        }
+        assert_int_equal(ns_cutoff_flag(x, bd, NULL, &th, 1, out, N), 0);
+        for (int i = 0; i < N; i++)
+            assert_int_equal(out[i], ns_cutoff_level_bounded(x[i], bd[i], &th));
+        assert_int_equal(ns_cutoff_flag(x, NULL, NULL, &th, 1, out, N), 0);
+        for (int i = 0; i < N; i++) assert_int_equal(out[i], ns_cutoff_level(x[i], &th));
+    }
+    #undef RND
+    free(x); free(bd); free(out);
+}
+
+/* The one-term ratio path follows the general rules: NAN terms, zero or negative
+ * denominators, censored numerator (upper bound), denominator (lower bound) or both. */
+static void test_ratio_single_term_rules(void **st)
+{
+    (void)st;
+    const double a[] = { 2, NAN, 2, 2, 2, 2, 2, 0 };
+    const double b[] = { 4, 4, NAN, 0, -1, 4, 4, 4 };
+    const uint8_t ab[] = { 0, 0, 0, 0, 0, NS_BOUND_UPPER, NS_BOUND_UPPER, 0 };
+    const uint8_t bb[] = { 0, 0, 0, 0, 0, 0, NS_BOUND_UPPER, NS_BOUND_UPPER };
+    const double *num[] = { a }, *den[] = { b };
+    const uint8_t *nb[] = { ab }, *db[] = { bb };
+    double r[8];
+    uint8_t k[8];
+    assert_int_equal(ns_ratio_compute(num, nb, 1, den, db, 1, r, k, 8), 0);
+    assert_true(r[0] == 0.5 && k[0] == NS_BOUND_EXACT);
+    assert_true(isnan(r[1]) && isnan(r[2]) && isnan(r[3]) && isnan(r[4]));
+    assert_true(r[5] == 0.5 && k[5] == NS_BOUND_UPPER);
+    assert_true(isnan(r[6]));                      /* both ends unknown */
+    assert_true(r[7] == 0.0 && k[7] == NS_BOUND_LOWER);
+}
+
 /* Type 7 on a small set, by hand: h = (n - 1) q. */
 static void test_quantile_sorted_type7(void **st)
 {
@@ -312,6 +369,8 @@ int main(void)
         cmocka_unit_test(test_call_rules),
         cmocka_unit_test(test_reductions_thread_independent),
         cmocka_unit_test(test_quantile_and_counts),
+        cmocka_unit_test(test_cutoff_flag_matches_scalar),
+        cmocka_unit_test(test_ratio_single_term_rules),
         cmocka_unit_test(test_quantile_sorted_type7),
         cmocka_unit_test(test_quantile_ci_ranks),
         cmocka_unit_test(test_quantile_ci_small_n),
