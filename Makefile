@@ -65,7 +65,7 @@ bench-scores: neoscreen
 
 clean:
 	rm -f neoscreen *.a kernels/*.o pipeline/*.o kernels/*.d pipeline/*.d tests/unit/*.d \
-	      $(UNIT_BINS) pipeline/version.h
+	      $(UNIT_BINS) pipeline/version.h tests/bench/bench_kernels
 	rm -rf tests/tmp
 
 PREFIX ?= /usr/local
