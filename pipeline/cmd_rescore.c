@@ -69,6 +69,9 @@ static void usage(FILE *fp)
 "                       infant_id (the simulator's truth.csv works as it is).  Adds\n"
 "                       sensitivity, false-positive rate and PPV, old vs new; exit 3 if\n"
 "                       the candidate would miss any known case found in the archives\n"
+"      --recalled FILE  also write the sample_id of every card the candidate recalls (any\n"
+"                       condition), one per line in archive and row order (for comparing\n"
+"                       with another tool; 0600)\n"
 "      --chunk N        rows read and scored at a time [65536]; memory stays bounded\n"
 "  -t, --threads N      OpenMP threads for scoring [all cores]; results do not depend on it\n"
 "  -v, --verbosity N    0 quiet, 1 progress per archive (default), 2 more\n"
@@ -141,6 +144,7 @@ typedef struct {
     casemark_t mark;
     tally_t t;
     FILE *changes;                 /* rescore-changes.csv */
+    FILE *recalled;                /* --recalled FILE: sample_id of every new recall, or NULL */
     ns_archive_seen_t seen;
 } ctx_t;
 
@@ -175,6 +179,10 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
         int old_any = r->state[i] == NS_STATE_RECALL, new_any = b->state[i] == NS_STATE_RECALL;
         t->old_any += old_any;
         t->new_any += new_any;
+        if (new_any && x->recalled) {
+            fputs(sid, x->recalled);
+            fputc('\n', x->recalled);
+        }
         if (old_any != new_any) {
             if (new_any) t->any_gained++; else t->any_lost++;
         }
@@ -394,13 +402,14 @@ int ns_cmd_rescore(int argc, char **argv)
         { "out", required_argument, NULL, 'o' },
         { "outcomes", required_argument, NULL, 'O' },
         { "population", required_argument, NULL, 'P' },
+        { "recalled", required_argument, NULL, 'R' },
         { "chunk", required_argument, NULL, 'C' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    const char *panel_path = NULL, *out = NULL, *outcomes = NULL, *pop_path = NULL;
+    const char *panel_path = NULL, *out = NULL, *outcomes = NULL, *pop_path = NULL, *recalled = NULL;
     int64_t chunk = 65536;
     int threads = 0, ch;
     if (argc == 1) { usage(stdout); return EXIT_ERR; }
@@ -411,6 +420,7 @@ int ns_cmd_rescore(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'O': outcomes = optarg; break;
         case 'P': pop_path = optarg; break;
+        case 'R': recalled = optarg; break;
         case 'C': { char *end; chunk = strtoll(optarg, &end, 10);
             if (end == optarg || *end || chunk < 1) { ns_error("rescore", "--chunk must be a positive number, not '%s'", optarg); return EXIT_ERR; }
             break; }
@@ -436,7 +446,7 @@ int ns_cmd_rescore(int argc, char **argv)
     memset(&oc, 0, sizeof oc);
     ctx_t x;
     memset(&x, 0, sizeof x);
-    ns_atomic_t *fc = NULL, *fm = NULL, *fx = NULL;
+    ns_atomic_t *fc = NULL, *fm = NULL, *fx = NULL, *fr = NULL;
     char *p_changes = NULL, *p_cond = NULL, *p_missed = NULL;
 
     ns_panel_t *cand = ns_panel_open("rescore", panel_path, pop_path, "nothing was read or written");
@@ -471,6 +481,13 @@ int ns_cmd_rescore(int argc, char **argv)
         goto done;
     }
     x.changes = fx->fp;
+    if (recalled) {
+        if (!(fr = ns_atomic_open(recalled, 0600))) {
+            ns_error_errno("rescore", "cannot write %s", recalled);
+            goto done;
+        }
+        x.recalled = fr->fp;
+    }
     fputs("archive,night,sample_id,infant_id,condition,old_call,new_call,change\n", fx->fp);
     for (int k = 0; k < n_paths; k++)
         if (rescore_archive(&x, paths[k], chunk, k, n_paths) < 0) goto done;
@@ -496,6 +513,8 @@ int ns_cmd_rescore(int argc, char **argv)
     fm = NULL;
     if (ns_atomic_commit(fc) < 0) { ns_error_errno("rescore", "writing %s", p_cond); werr = 1; }
     fc = NULL;
+    if (fr && ns_atomic_commit(fr) < 0) { ns_error_errno("rescore", "writing %s", recalled); werr = 1; }
+    fr = NULL;
     if (werr) goto done;
     if (!x.oc) {
         /* a missed-cases list from an earlier run with --outcomes must not sit beside these */
@@ -527,6 +546,7 @@ done:
     if (fx) ns_atomic_abort(fx);
     if (fm) ns_atomic_abort(fm);
     if (fc) ns_atomic_abort(fc);
+    if (fr) ns_atomic_abort(fr);
     free(p_changes);
     free(p_cond);
     free(p_missed);

@@ -49,6 +49,20 @@ if [ "$rc" -eq 0 ] && [ "$same" = same ] && [ "$nchg" -eq 0 ]; then
     ok "rescore: the archived panel reproduces every archived call (24 conditions, 0 changes)"
 else nok "rescore: archived panel reproduces the calls" "rc=$rc $same changes=$nchg $(head -c 300 "$T/r1.err")"; fi
 
+# --recalled lists exactly the cards recalled under the candidate (here: the archive's own)
+"$NS" rescore -v 0 -p "$T/arch.yaml" -o "$T/r1b" --recalled "$T/recalled.txt" "$A" > /dev/null 2>&1
+want=$($PY - "$A" <<'PYEOF'
+import sys, h5py
+f = h5py.File(sys.argv[1])
+names = [s.decode() if isinstance(s, bytes) else s for s in f['/samples_state_code'].attrs['names']]
+st = f['/samples_state_code'][()]
+print("\n".join(s.decode() for s in f['/samples']['sample_id'][st == names.index('recall')]))
+PYEOF
+)
+if [ -n "$want" ] && [ "$want" = "$(cat "$T/recalled.txt")" ]; then
+    ok "rescore: --recalled lists the $(echo "$want" | wc -l) cards the archive recalled, in row order"
+else nok "rescore: --recalled" "$(diff <(echo "$want") "$T/recalled.txt" | head -3)"; fi
+
 # 2. PKU Phe cutoff 150 -> 100: exactly the cards with 100 <= Phe < 150 (exact cells) are gained
 $PY - "$T/arch.yaml" "$T/loose.yaml" <<'PYEOF'
 import sys
