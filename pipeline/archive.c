@@ -234,16 +234,16 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
     x->call = ns_calloc(uk * nc + 1, 1);
     x->infant_id = ns_calloc(uk + 1, sizeof *x->infant_id);
     calls = ns_malloc(uk * nc + 1);
-    if (ns_h5_read_rows(s, a->d_state, "/samples_state_code", r0, k, 1, H5T_NATIVE_UINT8, x->state) < 0
-        || ns_h5_read_rows(s, a->d_calls, "/calls/values", r0, k, (int64_t)nc, H5T_NATIVE_UINT8, calls) < 0)
+    if (ns_h5_read_rows_par(s, a->d_state, "/samples_state_code", r0, k, 1, 1, x->state) < 0
+        || ns_h5_read_rows_par(s, a->d_calls, "/calls/values", r0, k, (int64_t)nc, 1, calls) < 0)
         goto out;
     for (size_t i = 0; i < uk; i++)
         for (size_t c = 0; c < nc; c++) x->call[c * uk + i] = calls[i * nc + c];
 
     vals = ns_malloc(uk * na * sizeof *vals + 1);
     cens = ns_malloc(uk * na + 1);
-    if (ns_h5_read_rows(s, a->d_conc, "/analytes/values", r0, k, (int64_t)na, H5T_NATIVE_DOUBLE, vals) < 0
-        || ns_h5_read_rows(s, a->d_cell, "/analytes/censoring", r0, k, (int64_t)na, H5T_NATIVE_UINT8, cens) < 0)
+    if (ns_h5_read_rows_par(s, a->d_conc, "/analytes/values", r0, k, (int64_t)na, 8, vals) < 0
+        || ns_h5_read_rows_par(s, a->d_cell, "/analytes/censoring", r0, k, (int64_t)na, 1, cens) < 0)
         goto out;
 
     const size_t pa = (size_t)p->n_analytes;
