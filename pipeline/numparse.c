@@ -4,8 +4,10 @@
  * x86-64 the compiler uses SSE2 (FLT_EVAL_METHOD 0), not the x87 unit, whose extended
  * precision would round twice.  Where that is not so, the fast path is compiled out and
  * every number goes to strtod.  -ffast-math would let the compiler rewrite x / 10^k as
- * x * 10^-k (not exact), so it is refused outright.  The sign is applied to m before the
- * one rounding operation, so the result is right in any rounding mode, as strtod's is. */
+ * x * 10^-k (not exact), so it is refused outright (-freciprocal-math alone has no macro
+ * to catch: do not add it to CFLAGS).  The sign is applied to m before the one rounding
+ * operation, so the result follows the current rounding mode as strtod's does (neoscreen
+ * never changes it; test_numparse checks all four). */
 #include <errno.h>
 #include <float.h>
 #include <stdint.h>
@@ -145,6 +147,8 @@ static inline __attribute__((always_inline)) int parse(const char *s, const char
             }
         }
     }
+#else
+    (void)lost;
 #endif
     return slow_path(s, (size_t)(p - s), out);
 }
