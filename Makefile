@@ -1,4 +1,5 @@
-# neoscreen — plain GNU make.  `make`, `make test`, `make check` (sanitizers), `make bench`.
+# neoscreen — plain GNU make.  `make`, `make test`, `make check` (sanitizers), `make bench`,
+# `make bench-parse` (cell parsing micro-benchmark).
 #
 # kernels/  -> libnskernels.a   (pure compute; unit tests link it without the CLI)
 # pipeline/ -> libnspipe.a      (everything but main.c)
@@ -46,6 +47,10 @@ neoscreen: pipeline/main.o libnspipe.a libnskernels.a
 tests/unit/test_%: tests/unit/test_%.c libnspipe.a libnskernels.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libnspipe.a libnskernels.a $(LDLIBS) $(TEST_LIBS)
 
+# micro-benchmarks: built from tests/unit/bench_*.c, never run by `make test`
+tests/unit/bench_%: tests/unit/bench_%.c libnspipe.a libnskernels.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libnspipe.a libnskernels.a $(LDLIBS)
+
 test: neoscreen $(UNIT_BINS)
 	@tests/run.sh
 
@@ -63,9 +68,13 @@ bench: neoscreen tests/bench/bench_kernels
 bench-scores: neoscreen
 	@scripts/bench_scores.sh
 
+# strtod against ns_parse_decimal on ~50 million plate-like cells: ns/cell and MiB/s
+bench-parse: tests/unit/bench_numparse
+	tests/unit/bench_numparse
+
 clean:
 	rm -f neoscreen *.a kernels/*.o pipeline/*.o kernels/*.d pipeline/*.d tests/unit/*.d \
-	      $(UNIT_BINS) pipeline/version.h tests/bench/bench_kernels
+	      $(UNIT_BINS) tests/unit/bench_numparse pipeline/version.h tests/bench/bench_kernels
 	rm -rf tests/tmp
 
 PREFIX ?= /usr/local
@@ -74,5 +83,5 @@ install: neoscreen
 	install -m 755 neoscreen $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 configs/*.yaml $(DESTDIR)$(PREFIX)/share/neoscreen/configs/
 
-.PHONY: all test check bench bench-scores clean install FORCE
--include $(wildcard kernels/*.d pipeline/*.d)
+.PHONY: all test check bench bench-scores bench-parse clean install FORCE
+-include $(wildcard kernels/*.d pipeline/*.d tests/unit/*.d)

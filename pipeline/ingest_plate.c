@@ -9,6 +9,7 @@
 #include "csv.h"
 #include "encoding.h"
 #include "ingest.h"
+#include "numparse.h"
 #include "sha256.h"
 #include "log.h"
 #include "util.h"
@@ -16,19 +17,17 @@
 int ns_parse_cell(const char *s, double *v, uint8_t *kind)
 {
     if (!*s) { *v = NAN; *kind = NS_CELL_EMPTY; return 0; }
-    if (ns_strcaseeq(s, "NaN")) { *v = NAN; *kind = NS_CELL_NAN; return 0; }
-    if (ns_strcaseeq(s, "ND")) { *v = 0.0; *kind = NS_CELL_ND; return 0; }
+    if ((*s | 0x20) == 'n') {   /* only a cell starting with n or N can be one of the words */
+        if (ns_strcaseeq(s, "NaN")) { *v = NAN; *kind = NS_CELL_NAN; return 0; }
+        if (ns_strcaseeq(s, "ND")) { *v = 0.0; *kind = NS_CELL_ND; return 0; }
+    }
     uint8_t k = NS_CELL_VALUE;
     if (*s == '<') { k = NS_CELL_BELOW; s++; while (*s == ' ') s++; }
-    if (!*s || isspace((unsigned char)*s)) return -1;
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(x)) return -1;
-    /* strtod accepts hex floats and "infinity"; a plate cell is plain decimal */
-    for (const char *c = s; c < end; c++)
-        if (!(isdigit((unsigned char)*c) || *c == '.' || *c == '-' || *c == '+' || *c == 'e' || *c == 'E'))
-            return -1;
+    /* a plate cell is a plain decimal (no spaces, hex floats, "inf"), read exactly as strtod
+     * reads it; out of range (strtod's ERANGE: overflow, or an underflow losing digits) is
+     * refused */
+    double x;
+    if (ns_parse_decimal_z(s, &x) != 0 || !isfinite(x)) return -1;
     if (k == NS_CELL_BELOW && x < 0) return -1;
     *v = x;
     *kind = k;
