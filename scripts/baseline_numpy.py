@@ -541,9 +541,7 @@ def run_night(panel, args):
     t0 = time.perf_counter()
     plates, odd = read_plates(pd, panel, args.input[0], args.per_file)
     man = read_manifest(pd, os.path.join(args.input[0], "manifest.csv"))
-    t1 = time.perf_counter()
-
-    n = len(plates)
+    n, na = len(plates), len(panel.analytes)
     tmap = {s.lower(): k for k in TYPES for s in panel.type_alias[k]}
     types = plates["sample_type"].str.lower().map(tmap)
     if types.isna().any():
@@ -551,15 +549,14 @@ def run_night(panel, args):
                      % plates["sample_type"][types.isna()].iloc[0])
     types = types.to_numpy()
     patient = types == "patient"
-    conc = np.empty((len(panel.analytes), n))
-    upper = np.empty((len(panel.analytes), n), bool)
+    conc = np.empty((na, n))
+    upper = np.empty((na, n), bool)
     for a, name in enumerate(panel.analytes):
         conc[a], upper[a] = _cells(pd, plates[name], name, odd)
-    neg = (conc < 0).any(0) & (types != "blank")
-    if neg.any():
+    if ((conc < 0).any(0) & (types != "blank")).any():
         raise Refuse("a negative value outside a blank well (neoscreen would quarantine the plate)")
     sid = plates["sample_id"].to_numpy(object)
-    mrow = pd.Index(man["sample_id"]).get_indexer(sid)
+    mrow = pd.Index(man["sample_id"]).get_indexer(sid)      # manifest sample_ids are unique
     mrow[~patient] = -1
     has_row = mrow >= 0
     if len(man) == 0:                        # a one-row stand-in, never used (has_row is false)
@@ -570,19 +567,39 @@ def run_night(panel, args):
     cov = {c: man[c].to_numpy()[take] for c in man.columns if c != "sample_id"}
     for c in ("feeding", "sex"):
         cov[c] = cov[c].astype(str)
+    t1 = time.perf_counter()
     calls, state = score(panel, conc, upper, patient, has_row, cov)
-    recalled = np.unique(sid[state == ST_RECALL]) if n else np.array([], object)
-    t2 = time.perf_counter()
+    recalled = np.unique(sid[state == ST_RECALL]).astype(str) if n else np.array([], str)
     screened = patient & has_row
-    report(panel, args, recalled, calls[:, screened], int((state == ST_RECALL).sum()), int(screened.sum()),
+    sc = calls[:, screened]
+    counts = {"recalls": ((sc >= C_BORDER) & (sc <= C_CRIT)).sum(1)}
+    t2 = time.perf_counter()
+    if args.calls_out:
+        _write_calls(args.calls_out, plates["plate_id"].to_numpy(object), plates["well"].to_numpy(object),
+                     sid, state, calls)
+    report(panel, args, recalled, counts, {"recalls": int((state == ST_RECALL).sum())}, int(screened.sum()),
            "night %s: %d wells, %d patient, %d unmatched" % (args.input[0], n, int(patient.sum()),
                                                               int((patient & ~has_row).sum())),
            t1 - t0, t2 - t1)
 
 
+def _write_calls(path, a, b, sid, state, calls):
+    """Every row: two locating columns, sample_id, state code, and the calls as one digit per
+    condition (for checking against batch.h5, not part of the timed work)."""
+    digits = np.array([str(k) for k in range(10)], object)
+    code = digits[calls[0]]
+    for c in calls[1:]:
+        code = code + digits[c]
+    with open(path, "w") as fh:
+        fh.write("a,b,sample_id,state,calls\n")
+        fh.writelines("%s,%s,%s,%d,%s\n" % r for r in zip(a, b, sid, state, code))
+
+
 # ---- archive mode: batch.h5 -------------------------------------------------------------
 
 def archive_paths(args):
+    """Files as given; a directory gives every batch.h5 under it (symbolic links skipped),
+    sorted; the same file twice is read once (ns_archive_paths)."""
     out, seen = [], set()
     for a in args:
         if os.path.isdir(a):
@@ -600,20 +617,27 @@ def archive_paths(args):
             raise Refuse("%s: no such file or directory" % a)
         for p in cand:
             st = os.stat(p)
-            if (st.st_dev, st.st_ino) in seen:
-                continue
-            seen.add((st.st_dev, st.st_ino))
-            out.append(p)
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                out.append(p)
     return out
 
 
 def run_archive(panel, args):
+    """What `neoscreen rescore -p PANEL` computes as new recalls: cards with a manifest row
+    whose archived state is not qc_hold (nor unmatched), recalled under the candidate."""
     import h5py
     t_read = t_comp = 0.0
-    ids, counts = [], np.zeros(len(panel.conds), np.int64)
-    n_any = screened = rows = 0
+    nc = len(panel.conds)
+    ids = []
+    cnt = {k: np.zeros(nc, np.int64) for k in ("recalls", "gained", "lost", "calls_changed")}
+    anyc = {"recalls": 0, "gained": 0, "lost": 0}
+    screened = rows = 0
     fields = ["sample_id", "sample_type", "manifest_line", "sex", "birth_weight_g",
               "gestational_age_days", "age_hours", "feeding", "transfusion", "nicu"]
+    calls_fh = open(args.calls_out, "w") if args.calls_out else None
+    if calls_fh:
+        calls_fh.write("a,b,sample_id,state,calls\n")
     for path in archive_paths(args.input):
         t0 = time.perf_counter()
         f = h5py.File(path, "r")
@@ -624,7 +648,9 @@ def run_archive(panel, args):
             if c is None:
                 raise Refuse("archive %s has no values of analyte %s" % (path, name))
             cmap.append(c)
-        ds_s, ds_st = f["/samples"], f["/samples_state_code"]
+        arch_codes = [x.decode() for x in f["/calls/conditions"][()]]
+        old_of = [arch_codes.index(c["code"]) if c["code"] in arch_codes else -1 for c in panel.conds]
+        ds_s, ds_st, ds_calls = f["/samples"], f["/samples_state_code"], f["/calls/values"]
         ds_v, ds_c = f["/analytes/values"], f["/analytes/censoring"]
         n = ds_s.shape[0]
         rows += n
@@ -634,57 +660,86 @@ def run_archive(panel, args):
             r1 = min(n, r0 + args.chunk)
             s = ds_s.fields(fields)[r0:r1]
             old = ds_st[r0:r1].reshape(-1)
+            oldc = ds_calls[r0:r1]
             v = ds_v[r0:r1]
             cz = ds_c[r0:r1]
-            t1 = time.perf_counter()
             conc = np.ascontiguousarray(v[:, cmap].T)
             upper = np.ascontiguousarray(cz[:, cmap].T) == CELL_BELOW
             patient = s["sample_type"] == b"patient"
             has_row = s["manifest_line"] >= 0
             cov = {c: s[c] for c in ("age_hours", "birth_weight_g", "gestational_age_days", "feeding",
                                      "sex", "transfusion", "nicu")}
+            t1 = time.perf_counter()
             calls, state = score(panel, conc, upper, patient, has_row, cov)
             keep = patient & has_row & (old != ST_QC_HOLD) & (old != ST_UNMATCHED)
-            rec = keep & (state == ST_RECALL)
-            ids.append(s["sample_id"][rec])
-            kc = calls[:, keep]
-            counts += ((kc >= C_BORDER) & (kc <= C_CRIT)).sum(1)
-            n_any += int(rec.sum())
+            new_any = keep & (state == ST_RECALL)
+            old_any = keep & (old == ST_RECALL)
+            ids.append(s["sample_id"][new_any])
+            for ci, oc in enumerate(old_of):
+                nrec = keep & (calls[ci] >= C_BORDER) & (calls[ci] <= C_CRIT)
+                if oc >= 0:
+                    ocall = oldc[:, oc]
+                    orec = keep & (ocall >= C_BORDER) & (ocall <= C_CRIT)
+                    cnt["calls_changed"][ci] += int((keep & (ocall != calls[ci])).sum())
+                else:
+                    orec = np.zeros_like(keep)
+                cnt["recalls"][ci] += int(nrec.sum())
+                cnt["gained"][ci] += int((nrec & ~orec).sum())
+                cnt["lost"][ci] += int((orec & ~nrec).sum())
+            anyc["recalls"] += int(new_any.sum())
+            anyc["gained"] += int((new_any & ~old_any).sum())
+            anyc["lost"] += int((old_any & ~new_any).sum())
             screened += int(keep.sum())
             t_read += t1 - t0
             t_comp += time.perf_counter() - t1
+            if calls_fh:
+                idx = np.arange(r0, r1)
+                _write_calls_fh(calls_fh, np.full(r1 - r0, path, object), idx,
+                                s["sample_id"].astype(str), state, calls)
         f.close()
+    if calls_fh:
+        calls_fh.close()
     t0 = time.perf_counter()
     allids = np.concatenate(ids) if ids else np.array([], "S1")
-    recalled = np.array(sorted({x.decode() for x in np.unique(allids)}), object)
+    recalled = np.unique(allids).astype(str)
     t_comp += time.perf_counter() - t0
-    report(panel, args, recalled, None, n_any, screened,
+    report(panel, args, recalled, cnt, anyc, screened,
            "archives: %d rows, %d cards screened (patient, manifest row, not qc_hold)" % (rows, screened),
-           t_read, t_comp, counts)
+           t_read, t_comp)
+
+
+def _write_calls_fh(fh, a, b, sid, state, calls):
+    digits = np.array([str(k) for k in range(10)], object)
+    code = digits[calls[0]]
+    for c in calls[1:]:
+        code = code + digits[c]
+    fh.writelines("%s,%s,%s,%d,%s\n" % r for r in zip(a, b, sid, state, code))
 
 
 # ---- output -----------------------------------------------------------------------------
 
-def report(panel, args, recalled, calls, n_any, screened, what, t_read, t_comp, counts=None):
-    if counts is None:
-        counts = ((calls >= C_BORDER) & (calls <= C_CRIT)).sum(1)
+def report(panel, args, recalled, counts, anyc, screened, what, t_read, t_comp):
+    """recalled sample_ids to -o or stdout; counts (arrays per condition, by column name) to
+    --counts as CSV with a last row ANY (anyc); the table and timings to stderr."""
     out = open(args.output, "w") if args.output else sys.stdout
     out.write("".join(x + "\n" for x in recalled))
     if args.output:
         out.close()
+    cols = list(counts)
     if args.counts:
         with open(args.counts, "w") as fh:
-            fh.write("condition,recalls\n")
-            for c, k in zip(panel.conds, counts):
-                fh.write("%s,%d\n" % (c["code"], k))
-            fh.write("ANY,%d\n" % n_any)
+            fh.write("condition,%s\n" % ",".join(cols))
+            for ci, c in enumerate(panel.conds):
+                fh.write("%s,%s\n" % (c["code"], ",".join(str(int(counts[k][ci])) for k in cols)))
+            fh.write("ANY,%s\n" % ",".join(str(anyc[k]) if k in anyc else "" for k in cols))
     err = sys.stderr
     err.write("baseline_numpy: %s\n" % what)
     err.write("baseline_numpy: plate QC is NOT applied (no qc_hold); compare on nights whose QC passes\n")
-    err.write("%-10s %9s\n" % ("condition", "recalls"))
-    for c, k in zip(panel.conds, counts):
-        err.write("%-10s %9d\n" % (c["code"], k))
-    err.write("%-10s %9d   (%d distinct sample_ids of %d cards screened)\n" % ("ANY", n_any, len(recalled), screened))
+    err.write("%-10s" % "condition" + "".join(" %13s" % k for k in cols) + "\n")
+    for ci, c in enumerate(panel.conds):
+        err.write("%-10s" % c["code"] + "".join(" %13d" % counts[k][ci] for k in cols) + "\n")
+    err.write("%-10s" % "ANY" + "".join(" %13s" % anyc.get(k, "") for k in cols)
+              + "   (%d distinct sample_ids recalled; %d cards screened)\n" % (len(recalled), screened))
     err.write("baseline_numpy: time read %.3f s, compute %.3f s\n" % (t_read, t_comp))
 
 
@@ -698,6 +753,7 @@ def main(argv):
     ap.add_argument("--counts", help="per-condition recall counts as CSV")
     ap.add_argument("--chunk", type=int, default=1 << 18, help="archive rows per chunk [262144]")
     ap.add_argument("--per-file", action="store_true", help="night: one read_csv per plate file")
+    ap.add_argument("--calls-out", help="(checking) every row's state and calls as CSV")
     args = ap.parse_args(argv)
     if args.mode == "night" and len(args.input) != 1:
         die("night mode takes one NIGHT_DIR")
