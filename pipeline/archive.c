@@ -188,9 +188,43 @@ static int type_code(const char *s)
     return -1;
 }
 
-static char *dup_or_null(const char *s)
+/* A string of the /samples buffer, or NULL when empty: borrowed, not copied (the buffer is
+ * x->tab; ns_archive_batch_free lets go of these before freeing the batch). */
+static char *borrow(const char *s)
 {
-    return s && *s ? ns_strdup(s) : NULL;
+    return s && *s ? (char *)s : NULL;
+}
+
+/* Row-major [n][ncol] to column-major dst[j * n + i] = src[i * ncol + col(j)], for the
+ * columns j < nj (col(j) = map[j], or j without a map), in blocks of rows that stay in
+ * cache: column by column over the whole chunk would read every row once per column. */
+#define TBLOCK 256
+static void transpose_f64(const double *restrict src, size_t n, size_t ncol, const int *map,
+                          size_t nj, double *restrict dst)
+{
+    #pragma omp parallel for schedule(static)
+    for (size_t i0 = 0; i0 < n; i0 += TBLOCK) {
+        size_t i1 = i0 + TBLOCK < n ? i0 + TBLOCK : n;
+        for (size_t j = 0; j < nj; j++) {
+            const size_t c = map ? (size_t)map[j] : j;
+            double *restrict d = dst + j * n;
+            for (size_t i = i0; i < i1; i++) d[i] = src[i * ncol + c];
+        }
+    }
+}
+
+static void transpose_u8(const uint8_t *restrict src, size_t n, size_t ncol, const int *map,
+                         size_t nj, uint8_t *restrict dst)
+{
+    #pragma omp parallel for schedule(static)
+    for (size_t i0 = 0; i0 < n; i0 += TBLOCK) {
+        size_t i1 = i0 + TBLOCK < n ? i0 + TBLOCK : n;
+        for (size_t j = 0; j < nj; j++) {
+            const size_t c = map ? (size_t)map[j] : j;
+            uint8_t *restrict d = dst + j * n;
+            for (size_t i = i0; i < i1; i++) d[i] = src[i * ncol + c];
+        }
+    }
 }
 
 int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_t r0,
@@ -237,8 +271,7 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
     if (ns_h5_read_rows_par(s, a->d_state, "/samples_state_code", r0, k, 1, 1, x->state) < 0
         || ns_h5_read_rows_par(s, a->d_calls, "/calls/values", r0, k, (int64_t)nc, 1, calls) < 0)
         goto out;
-    for (size_t i = 0; i < uk; i++)
-        for (size_t c = 0; c < nc; c++) x->call[c * uk + i] = calls[i * nc + c];
+    transpose_u8(calls, uk, nc, NULL, nc, x->call);
 
     vals = ns_malloc(uk * na * sizeof *vals + 1);
     cens = ns_malloc(uk * na + 1);
@@ -253,13 +286,8 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
     b->mrow = ns_malloc((uk + 1) * sizeof *b->mrow);
     b->conc = ns_malloc(pa * uk * sizeof *b->conc + 1);
     b->cell = ns_malloc(pa * uk + 1);
-    for (size_t j = 0; j < pa; j++) {
-        const size_t c = (size_t)map[j];
-        for (size_t i = 0; i < uk; i++) {
-            b->conc[j * uk + i] = vals[i * na + c];
-            b->cell[j * uk + i] = cens[i * na + c];
-        }
-    }
+    transpose_f64(vals, uk, na, map, pa, b->conc);
+    transpose_u8(cens, uk, na, map, pa, b->cell);
     b->manifest.rows = ns_calloc(uk + 1, sizeof *b->manifest.rows);
     b->manifest.ok = 1;
     for (size_t i = 0; i < uk; i++) {
@@ -274,17 +302,17 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
             goto out;
         }
         b->type[i] = (uint8_t)t;
-        b->sample_id[i] = ns_strdup(row + fl[F_SID].off);
+        b->sample_id[i] = (char *)(row + fl[F_SID].off);
         b->mrow[i] = -1;
         if (line < 0) continue;                     /* no manifest row: unmatched or control */
         ns_manifest_row_t *m = &b->manifest.rows[b->manifest.n];
         b->mrow[i] = b->manifest.n++;
-        m->sample_id = ns_strdup(row + fl[F_SID].off);
-        m->infant_id = dup_or_null(row + fl[F_INFANT].off);
-        m->specimen = dup_or_null(row + fl[F_SPEC].off);
-        m->sex = dup_or_null(row + fl[F_SEX].off);
-        m->hospital = dup_or_null(row + fl[F_HOSP].off);
-        m->feeding = dup_or_null(row + fl[F_FEED].off);
+        m->sample_id = (char *)(row + fl[F_SID].off);
+        m->infant_id = borrow(row + fl[F_INFANT].off);
+        m->specimen = borrow(row + fl[F_SPEC].off);
+        m->sex = borrow(row + fl[F_SEX].off);
+        m->hospital = borrow(row + fl[F_HOSP].off);
+        m->feeding = borrow(row + fl[F_FEED].off);
         memcpy(&m->birth_weight_g, row + fl[F_BW].off, sizeof m->birth_weight_g);
         memcpy(&m->gestational_age_days, row + fl[F_GA].off, sizeof m->gestational_age_days);
         memcpy(&m->age_hours, row + fl[F_AGE].off, sizeof m->age_hours);
@@ -296,10 +324,12 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
         m->nicu = nicu;
         m->line = line;
         m->n_wells = 1;
-        x->infant_id[i] = m->infant_id ? ns_strdup(m->infant_id) : NULL;
+        x->infant_id[i] = m->infant_id;
     }
     b->manifest.m = b->manifest.n;
     b->wells_read = k;
+    x->tab = tab;
+    tab = NULL;
     r = 0;
 out:
     ns_h5_loud(&es);
@@ -308,18 +338,30 @@ out:
     free(cens);
     free(calls);
     if (r < 0) {
-        ns_batch_free(b);
+        ns_archive_batch_free(b);
         memset(b, 0, sizeof *b);
         ns_archive_rows_free(x);
     }
     return r;
 }
 
+void ns_archive_batch_free(ns_batch_t *b)
+{
+    if (!b) return;
+    /* the strings are borrowed from the rows' /samples buffer: let go before freeing */
+    if (b->sample_id)
+        for (int64_t i = 0; i < b->n; i++) b->sample_id[i] = NULL;
+    for (int64_t i = 0; i < b->manifest.n; i++) {
+        ns_manifest_row_t *m = &b->manifest.rows[i];
+        m->sample_id = m->infant_id = m->specimen = m->sex = m->hospital = m->feeding = NULL;
+    }
+    ns_batch_free(b);
+}
+
 void ns_archive_rows_free(ns_archive_rows_t *x)
 {
     if (!x) return;
-    if (x->infant_id)
-        for (int64_t i = 0; i < x->k; i++) free(x->infant_id[i]);
+    free(x->tab);
     free(x->infant_id);
     free(x->state);
     free(x->call);

@@ -39,6 +39,7 @@ typedef struct {
     uint8_t *call;           /* [c * k + i]: NS_CALL_* of archived condition c */
     char **infant_id;        /* [k] (NULL entries for wells with no manifest row) */
     int64_t k;
+    char *tab;               /* the /samples rows the batch's strings point into */
 } ns_archive_rows_t;
 
 /* Open path and read its metadata.  tag names the command in messages ("rescore").
@@ -52,10 +53,12 @@ int ns_archive_map(const ns_archive_t *a, const ns_panel_t *p, int *map);
 
 /* Rows [r0, r0 + k) as batch b for panel p (map from ns_archive_map): sample_id, type,
  * conc, cell, and one manifest row per patient well that had one (mrow = -1 otherwise).
- * b is overwritten; free it with ns_batch_free().  x receives the archived state and calls
- * (free with ns_archive_rows_free).  0, or -1 after a report. */
+ * b is overwritten.  x receives the archived state and calls, and owns the text the batch's
+ * strings point into (not copied, for speed): free b with ns_archive_batch_free() first,
+ * then x with ns_archive_rows_free().  0, or -1 after a report. */
 int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_t r0,
                     int64_t k, ns_batch_t *b, ns_archive_rows_t *x);
+void ns_archive_batch_free(ns_batch_t *b);
 void ns_archive_rows_free(ns_archive_rows_t *x);
 
 /* The archives named by args: a file is taken as it is; a directory contributes every

@@ -211,7 +211,7 @@ static int one_pass(dctx_t *x, int first)
             if (ns_archive_read(&a, x->p, map, r0, n, &b, &rows) < 0) { r = -1; break; }
             if (ns_batch_score(&b) < 0) r = -1;
             else chunk_collect(x, &b, &rows, first);
-            ns_batch_free(&b);
+            ns_archive_batch_free(&b);
             ns_archive_rows_free(&rows);
         }
         free(map);

@@ -253,7 +253,7 @@ static int rescore_archive(ctx_t *x, const char *path, int64_t chunk, int idx, i
         if (ns_archive_read(&a, x->cand, map, r0, k, &b, &rows) < 0) { r = -1; break; }
         if (ns_batch_score(&b) < 0) r = -1;
         else tally_chunk(x, &a, old_of, &b, &rows);
-        ns_batch_free(&b);
+        ns_archive_batch_free(&b);
         ns_archive_rows_free(&rows);
     }
     free(old_of);
