@@ -31,6 +31,9 @@
  * each condition's markers among its known cases (--disease-out CSV, and as comments).
  */
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,6 +454,12 @@ static int derive(int argc, char **argv)
     if (threads > 0) omp_set_num_threads(threads);
 #endif
     ns_clock_start();
+#ifdef __GLIBC__
+    /* every chunk allocates and frees the same large arrays: keep them in the heap instead
+     * of mmap/munmap each time (which cost a page fault per page, every chunk) */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
     int status = 1;
     dctx_t x;
     memset(&x, 0, sizeof x);

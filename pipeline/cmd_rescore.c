@@ -25,6 +25,9 @@
  * would be missed by the candidate panel.
  */
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 #include <math.h>
 #include <stdio.h>
@@ -439,6 +442,12 @@ int ns_cmd_rescore(int argc, char **argv)
     if (threads > 0) omp_set_num_threads(threads);
 #endif
     ns_clock_start();
+#ifdef __GLIBC__
+    /* every chunk allocates and frees the same large arrays: keep them in the heap instead
+     * of mmap/munmap each time (which cost a page fault per page, every chunk) */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
 
     int status = EXIT_ERR, n_paths = 0;
     char **paths = NULL;
