@@ -6,6 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "sha256.h"
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define NS_SHA_NI 1
+#endif
 
 /* §4.2.2: first 32 bits of the fractional parts of the cube roots of the first 64 primes */
 static const uint32_t K[64] = {
@@ -48,6 +53,81 @@ static void compress(uint32_t h[8], const uint8_t *p)
     h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
+#ifdef NS_SHA_NI
+/* The same compression with the x86 SHA extensions (Intel SHA-NI, 2013): four rounds per
+ * pair of sha256rnds2, the message schedule by sha256msg1/msg2.  State kept as ABEF / CDGH,
+ * the order those instructions use.  Chosen at run time when the CPU has SHA, SSSE3 and
+ * SSE4.1; test_sha256 checks it against the portable code on the FIPS vectors and random
+ * data. */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&h[0]), 0xB1); /* CDAB */
+    __m128i st1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&h[4]), 0x1B); /* EFGH */
+    __m128i st0 = _mm_alignr_epi8(tmp, st1, 8);         /* ABEF */
+    st1 = _mm_blend_epi16(st1, tmp, 0xF0);              /* CDGH */
+    for (; nblocks > 0; nblocks--, p += 64) {
+        const __m128i abef = st0, cdgh = st1;
+        __m128i w[4];
+        for (int j = 0; j < 4; j++)
+            w[j] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16 * j)), bswap);
+        for (int j = 0; j < 16; j++) {
+            /* w[j & 3] holds words 4(j-4)..; the others j-3, j-2, j-1 */
+            if (j >= 4) {
+                __m128i t = _mm_sha256msg1_epu32(w[j & 3], w[(j + 1) & 3]);
+                t = _mm_add_epi32(t, _mm_alignr_epi8(w[(j + 3) & 3], w[(j + 2) & 3], 4));
+                w[j & 3] = _mm_sha256msg2_epu32(t, w[(j + 3) & 3]);
+            }
+            __m128i m = _mm_add_epi32(w[j & 3], _mm_loadu_si128((const __m128i *)(const void *)&K[4 * j]));
+            st1 = _mm_sha256rnds2_epu32(st1, st0, m);
+            st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(m, 0x0E));
+        }
+        st0 = _mm_add_epi32(st0, abef);
+        st1 = _mm_add_epi32(st1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(st0, 0x1B);                 /* FEBA */
+    st1 = _mm_shuffle_epi32(st1, 0xB1);                 /* DCHG */
+    st0 = _mm_blend_epi16(tmp, st1, 0xF0);              /* DCBA */
+    st1 = _mm_alignr_epi8(st1, tmp, 8);                 /* HGFE */
+    _mm_storeu_si128((__m128i *)(void *)&h[0], st0);
+    _mm_storeu_si128((__m128i *)(void *)&h[4], st1);
+}
+
+static int cpu_has_sha(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19))) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 29) & 1u;
+}
+#endif
+
+/* -1 = not yet known; 0 portable; 1 SHA-NI.  Racing first calls store the same value. */
+static int use_ni = -1;
+
+void ns_sha256_use_portable(int portable)
+{
+    __atomic_store_n(&use_ni, portable ? 0 : -1, __ATOMIC_RELAXED);
+}
+
+/* nblocks whole 64-byte blocks */
+static void compress_blocks(uint32_t h[8], const uint8_t *p, size_t nblocks)
+{
+#ifdef NS_SHA_NI
+    int ni = __atomic_load_n(&use_ni, __ATOMIC_RELAXED);
+    if (ni < 0) {
+        ni = cpu_has_sha();
+        __atomic_store_n(&use_ni, ni, __ATOMIC_RELAXED);
+    }
+    if (ni) {
+        compress_ni(h, p, nblocks);
+        return;
+    }
+#endif
+    for (; nblocks > 0; nblocks--, p += 64) compress(h, p);
+}
+
 void ns_sha256_init(ns_sha256_t *c)
 {
     /* §5.3.3: fractional parts of the square roots of the first 8 primes */
@@ -69,11 +149,14 @@ void ns_sha256_update(ns_sha256_t *c, const void *data, size_t len)
         memcpy(c->buf + c->nbuf, p, k);
         c->nbuf += k; p += k; len -= k;
         if (c->nbuf < 64) return;
-        compress(c->h, c->buf);
+        compress_blocks(c->h, c->buf, 1);
         c->nbuf = 0;
     }
-    for (; len >= 64; p += 64, len -= 64)   /* whole blocks straight from the input */
-        compress(c->h, p);
+    if (len >= 64) {                        /* whole blocks straight from the input */
+        compress_blocks(c->h, p, len / 64);
+        p += len / 64 * 64;
+        len %= 64;
+    }
     memcpy(c->buf, p, len);
     c->nbuf = len;
 }
@@ -85,12 +168,12 @@ void ns_sha256_final(ns_sha256_t *c, uint8_t out[NS_SHA256_LEN])
     c->buf[c->nbuf++] = 0x80;
     if (c->nbuf > 56) {
         memset(c->buf + c->nbuf, 0, 64 - c->nbuf);
-        compress(c->h, c->buf);
+        compress_blocks(c->h, c->buf, 1);
         c->nbuf = 0;
     }
     memset(c->buf + c->nbuf, 0, 56 - c->nbuf);
     for (int i = 0; i < 8; i++) c->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-    compress(c->h, c->buf);
+    compress_blocks(c->h, c->buf, 1);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(c->h[i] >> 24);
         out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);

@@ -46,4 +46,9 @@ void ns_sha256_hex(const void *data, size_t len, char out[NS_SHA256_HEX_LEN + 1]
  * @return 0, or -1 with errno set (out is then ""); EISDIR for a directory. */
 int ns_sha256_file_hex(const char *path, char out[NS_SHA256_HEX_LEN + 1]);
 
+/* Blocks are hashed with the x86 SHA extensions when the CPU has them (chosen once, at the
+ * first block), else by the portable code: same digests.  Tests call this with 1 to force
+ * the portable code, with 0 to choose again. */
+void ns_sha256_use_portable(int portable);
+
 #endif
