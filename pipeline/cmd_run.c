@@ -521,6 +521,7 @@ int ns_cmd_run(int argc, char **argv)
     }
     if (ns_run_fu_write(&fu, &b, out, bom) < 0) status |= EXIT_OUTPUT;
     if (ns_run_fu_unmatched(&fu)) status |= EXIT_UNMATCHED;
+    ns_info(2, "output", "recall list (CSV, XLSX) written");
     char *p_rerun = ns_asprintf("%s/plates-to-rerun.csv", out);
     if (write_rerun(p_rerun, &b, &qres, &fu) < 0) status |= EXIT_OUTPUT;
     free(p_rerun);
@@ -532,9 +533,12 @@ int ns_cmd_run(int argc, char **argv)
         strcpy(cmdline, "neoscreen");
         for (int i = 0; i < argc; i++) { strcat(cmdline, " "); strcat(cmdline, argv[i]); }
     }
+    ns_info(2, "output", "plates-to-rerun.csv written");
     if (ns_write_hdf5(p_h5, &b, &fu, cmdline) < 0) status |= EXIT_OUTPUT;
+    ns_info(2, "output", "batch.h5 written");
     ri.exit_status = status;
     if (write_summary(p_sum, &b, &ri) < 0) status |= EXIT_OUTPUT;
+    ns_info(2, "output", "summary.json written");
     ns_info(1, "run", "recall list: %lld infants (%lld critical, %lld urgent, %lld routine) -> %s",
             (long long)fu.stats.n_rows, (long long)fu.stats.by_prio[NS_PRIO_CRITICAL],
             (long long)fu.stats.by_prio[NS_PRIO_URGENT], (long long)fu.stats.by_prio[NS_PRIO_ROUTINE], out);

@@ -29,7 +29,7 @@
 
 #define CHUNK_ROWS 4096                 /* rows per chunk (all columns in one chunk) */
 #define CHUNK_MAX_BYTES ((size_t)4 << 20)
-#define DEFLATE_LEVEL 4
+#define DEFLATE_LEVEL 1                 /* deflate level of codes and tables: 1 is 1.5x faster than 4 on /samples for 8 % more bytes */
 #define CORE_INCREMENT ((size_t)8 << 20) /* in-memory file grows by this much */
 #define MAX_COLS 24                     /* columns of the widest compound table */
 
