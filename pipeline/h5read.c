@@ -176,8 +176,11 @@ static int chunk_format(hid_t d, int64_t ncol, size_t esz, chunkfmt_t *cf)
     const union { uint16_t u; uint8_t b[2]; } endian = { 1 };
     int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     hsize_t cd[2] = { 0, 0 };
-    if (dcpl < 0 || ft < 0 || rank < 1 || rank > 2 || !endian.b[0] || (esz != 8 && esz != 1)
-        || H5Tequal(ft, want) <= 0 || H5Pget_layout(dcpl) != H5D_CHUNKED
+    /* esz 0: a table (compound rows), checked field by field by the caller */
+    int type_ok = esz == 0 ? ft >= 0 && H5Tget_class(ft) == H5T_COMPOUND
+                           : (esz == 8 || esz == 1) && ft >= 0 && H5Tequal(ft, want) > 0;
+    if (dcpl < 0 || ft < 0 || rank < 1 || rank > 2 || !endian.b[0] || !type_ok
+        || H5Pget_layout(dcpl) != H5D_CHUNKED
         || H5Pget_chunk(dcpl, rank, cd) != rank || (rank == 2 && (int64_t)cd[1] != ncol)
         || (rank == 1 && ncol != 1))
         goto out;
@@ -234,20 +237,22 @@ static int decode_chunk(const chunkfmt_t *cf, uint32_t mask, const unsigned char
     return 0;
 }
 
-int ns_h5_read_rows_par(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, int64_t k,
-                        int64_t ncol, size_t esz, void *buf)
+/* Called for the rows [lo, hi) of one decoded chunk whose first row is `first`; raw holds
+ * the whole chunk.  Runs on any OpenMP thread: touch only the output rows given. */
+typedef void (*emit_fn)(void *ctx, const unsigned char *raw, int64_t first, int64_t lo, int64_t hi);
+
+/* Fetch the chunks covering rows [r0, r0 + k) of d raw (this thread: BUILD-NOTES G3), then
+ * decode them and hand them to emit in parallel.  0; 1 when a chunk is not there (the caller
+ * reads the plain way); -1 after a report. */
+static int walk_chunks(const ns_h5src_t *s, hid_t d, const char *name, const chunkfmt_t *cf,
+                       int64_t r0, int64_t k, size_t row_bytes, size_t esz, emit_fn emit, void *ctx)
 {
-    if (k <= 0) return 0;
-    chunkfmt_t cf;
-    hid_t mt = esz == 8 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT8;
-    if (!chunk_format(d, ncol, esz, &cf)) return ns_h5_read_rows(s, d, name, r0, k, ncol, mt, buf);
-    const int64_t cr = (int64_t)cf.rows, c0 = r0 / cr, c1 = (r0 + k - 1) / cr, nch = c1 - c0 + 1;
-    const size_t row_bytes = (size_t)ncol * esz, raw_len = (size_t)cr * row_bytes;
+    const int64_t cr = (int64_t)cf->rows, c0 = r0 / cr, c1 = (r0 + k - 1) / cr, nch = c1 - c0 + 1;
+    const size_t raw_len = (size_t)cr * row_bytes;
     unsigned char **comp = ns_calloc((size_t)nch, sizeof *comp);
     size_t *clen = ns_calloc((size_t)nch, sizeof *clen);
     uint32_t *mask = ns_calloc((size_t)nch, sizeof *mask);
     int r = 0;
-    /* HDF5 from this thread only (BUILD-NOTES G3): fetch every raw chunk first */
     for (int64_t j = 0; j < nch && r == 0; j++) {
         hsize_t off[2] = { (hsize_t)((c0 + j) * cr), 0 };
         hsize_t nb = 0;
@@ -258,9 +263,8 @@ int ns_h5_read_rows_par(const ns_h5src_t *s, hid_t d, const char *name, int64_t 
         }
         comp[j] = ns_malloc((size_t)nb);
         clen[j] = (size_t)nb;
-        if (H5Dread_chunk(d, H5P_DEFAULT, off, &mask[j], comp[j]) < 0) {
+        if (H5Dread_chunk(d, H5P_DEFAULT, off, &mask[j], comp[j]) < 0)
             r = ns_h5_fail(s, "reading chunk %lld of %s", (long long)(c0 + j), name);
-        }
     }
     int bad = 0;
     if (r == 0) {
@@ -269,11 +273,10 @@ int ns_h5_read_rows_par(const ns_h5src_t *s, hid_t d, const char *name, int64_t 
             unsigned char *raw = ns_malloc(raw_len), *tmp = ns_malloc(raw_len);
             #pragma omp for schedule(dynamic, 1) reduction(|:bad)
             for (int64_t j = 0; j < nch; j++) {
-                if (decode_chunk(&cf, mask[j], comp[j], clen[j], raw, raw_len, esz, tmp) < 0) { bad = 1; continue; }
+                if (decode_chunk(cf, mask[j], comp[j], clen[j], raw, raw_len, esz, tmp) < 0) { bad = 1; continue; }
                 int64_t first = (c0 + j) * cr, lo = first > r0 ? first : r0;
                 int64_t hi = first + cr < r0 + k ? first + cr : r0 + k;
-                memcpy((unsigned char *)buf + (size_t)(lo - r0) * row_bytes,
-                       raw + (size_t)(lo - first) * row_bytes, (size_t)(hi - lo) * row_bytes);
+                emit(ctx, raw, first, lo, hi);
             }
             free(raw);
             free(tmp);
@@ -285,8 +288,89 @@ int ns_h5_read_rows_par(const ns_h5src_t *s, hid_t d, const char *name, int64_t 
     free(comp);
     free(clen);
     free(mask);
+    return r;
+}
+
+typedef struct {
+    unsigned char *buf;
+    int64_t r0;
+    size_t row_bytes;
+} rows_ctx_t;
+
+static void emit_rows(void *ctx, const unsigned char *raw, int64_t first, int64_t lo, int64_t hi)
+{
+    const rows_ctx_t *c = ctx;
+    memcpy(c->buf + (size_t)(lo - c->r0) * c->row_bytes, raw + (size_t)(lo - first) * c->row_bytes,
+           (size_t)(hi - lo) * c->row_bytes);
+}
+
+int ns_h5_read_rows_par(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, int64_t k,
+                        int64_t ncol, size_t esz, void *buf)
+{
+    if (k <= 0) return 0;
+    chunkfmt_t cf;
+    hid_t mt = esz == 8 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT8;
+    if (!chunk_format(d, ncol, esz, &cf)) return ns_h5_read_rows(s, d, name, r0, k, ncol, mt, buf);
+    rows_ctx_t c = { buf, r0, (size_t)ncol * esz };
+    int r = walk_chunks(s, d, name, &cf, r0, k, c.row_bytes, esz, emit_rows, &c);
     if (r == 1) return ns_h5_read_rows(s, d, name, r0, k, ncol, mt, buf);
     return r;
+}
+
+/* A table read by the chunk walker: each field copied from its offset in the file row to its
+ * offset in the memory row.  Strings: the file's fixed width, NUL-terminated (the memory
+ * field is one byte wider); numbers: the same bytes (checked: same type, little-endian). */
+typedef struct {
+    unsigned char *buf;
+    int64_t r0;
+    size_t frow, mrow;             /* file and memory row sizes */
+    int nf;
+    size_t foff[32], moff[32], fw[32];
+    int is_str[32];
+} table_ctx_t;
+
+static void emit_table(void *ctx, const unsigned char *raw, int64_t first, int64_t lo, int64_t hi)
+{
+    const table_ctx_t *c = ctx;
+    for (int64_t i = lo; i < hi; i++) {
+        const unsigned char *fr = raw + (size_t)(i - first) * c->frow;
+        unsigned char *mr = c->buf + (size_t)(i - c->r0) * c->mrow;
+        for (int j = 0; j < c->nf; j++) {
+            memcpy(mr + c->moff[j], fr + c->foff[j], c->fw[j]);
+            if (c->is_str[j]) mr[c->moff[j] + c->fw[j]] = 0;
+        }
+    }
+}
+
+/* The parallel path for ns_h5_read_table, when every field can be copied as it is: 0 done,
+ * 1 not possible here (the caller reads the plain way), -1 after a report. */
+static int read_table_par(const ns_h5src_t *s, hid_t d, hid_t ft, const char *name, int64_t r0,
+                          int64_t k, const ns_h5field_t *fl, int nf, size_t rowsize, void *buf)
+{
+    chunkfmt_t cf;
+    if (k <= 0 || nf > 32 || !chunk_format(d, 1, 0, &cf)) return 1;
+    table_ctx_t c = { buf, r0, H5Tget_size(ft), rowsize, nf, { 0 }, { 0 }, { 0 }, { 0 } };
+    for (int j = 0; j < nf; j++) {
+        int idx = H5Tget_member_index(ft, fl[j].name);
+        hid_t mft = idx >= 0 ? H5Tget_member_type(ft, (unsigned)idx) : -1;
+        int ok = mft >= 0;
+        if (ok && fl[j].is_str) {
+            /* fixed-length, NUL-terminated or NUL-padded, as the writer makes them */
+            H5T_str_t pad = H5Tget_strpad(mft);
+            ok = H5Tget_class(mft) == H5T_STRING && H5Tis_variable_str(mft) == 0
+                 && (pad == H5T_STR_NULLTERM || pad == H5T_STR_NULLPAD) && H5Tget_size(mft) + 1 == fl[j].width;
+            c.fw[j] = H5Tget_size(mft);
+        } else if (ok) {
+            ok = H5Tequal(mft, fl[j].num) > 0;
+            c.fw[j] = fl[j].width;
+        }
+        if (mft >= 0) H5Tclose(mft);
+        if (!ok) { H5Eclear2(H5E_DEFAULT); return 1; }
+        c.foff[j] = H5Tget_member_offset(ft, (unsigned)idx);
+        c.moff[j] = fl[j].off;
+        c.is_str[j] = fl[j].is_str;
+    }
+    return walk_chunks(s, d, name, &cf, r0, k, c.frow, c.frow, emit_table, &c);
 }
 
 /* Select rows [r0, r0 + k) of d in *fs and a matching memory space in *ms. */
@@ -373,7 +457,9 @@ void *ns_h5_read_table(const ns_h5src_t *s, hid_t d, const char *name, int64_t r
             goto out;
         }
     buf = ns_calloc(k > 0 ? (size_t)k : 1, *rowsize);
-    if (ns_h5_read_rows(s, d, name, r0, k, 1, mt, buf) < 0) goto out;
+    int par = read_table_par(s, d, ft, name, r0, k, fl, nf, *rowsize, buf);
+    if (par < 0) goto out;
+    if (par == 1 && ns_h5_read_rows(s, d, name, r0, k, 1, mt, buf) < 0) goto out;
     ok = 1;
 out:
     for (int m = 0; m < nst; m++) H5Tclose(st[m]);
