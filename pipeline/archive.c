@@ -1,5 +1,11 @@
 /* archive.c — see archive.h. */
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -454,4 +460,20 @@ void ns_archive_seen_free(ns_archive_seen_t *seen)
     free(seen->key);
     free(seen->path);
     memset(seen, 0, sizeof *seen);
+}
+
+void ns_archive_start(int threads)
+{
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    ns_clock_start();
+#ifdef __GLIBC__
+    /* every chunk allocates and frees the same large arrays: keep them in the heap instead
+     * of mmap/munmap each time (which cost a page fault per page, every chunk) */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
 }

@@ -67,6 +67,11 @@ void ns_archive_rows_free(ns_archive_rows_t *x);
  * Appends to *v / *n.  -1 after a report (missing path, unreadable directory, none found). */
 int ns_archive_paths(const char *tag, char **args, int n_args, char ***v, int *n);
 
+/* Start of a command that streams archives (rescore, cutoffs derive): thread count
+ * (threads <= 0: all cores), the clock for its timing lines, and large chunk buffers kept
+ * in the heap between chunks (glibc). */
+void ns_archive_start(int threads);
+
 /* Archives read so far, by night, panel and row count: ns_archive_note_copy() warns when an
  * archive looks like a copy of one already read (its cards would count twice; distinct files
  * are still both read: two nights may share a name). */

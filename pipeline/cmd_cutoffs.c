@@ -31,17 +31,11 @@
  * each condition's markers among its known cases (--disease-out CSV, and as comments).
  */
 #include <getopt.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_sort.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include "../kernels/ns_kernels.h"
 #include "archive.h"
 #include "atomic_file.h"
@@ -450,16 +444,7 @@ static int derive(int argc, char **argv)
     if (!(conf < 1)) { ns_error("cutoffs", "--conf must be between 0 and 1, e.g. 0.95"); return 1; }
     if (dis_out && !outcomes) { ns_error("cutoffs", "--disease-out needs --outcomes (the known cases)"); return 1; }
     if (optind >= argc) { ns_error("cutoffs", "no archives given (batch.h5 files or directories)"); return 1; }
-#ifdef _OPENMP
-    if (threads > 0) omp_set_num_threads(threads);
-#endif
-    ns_clock_start();
-#ifdef __GLIBC__
-    /* every chunk allocates and frees the same large arrays: keep them in the heap instead
-     * of mmap/munmap each time (which cost a page fault per page, every chunk) */
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-#endif
+    ns_archive_start(threads);
     int status = 1;
     dctx_t x;
     memset(&x, 0, sizeof x);

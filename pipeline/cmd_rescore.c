@@ -25,17 +25,11 @@
  * would be missed by the candidate panel.
  */
 #include <getopt.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include "archive.h"
 #include "atomic_file.h"
 #include "cmds.h"
@@ -279,6 +273,22 @@ static void put_num(FILE *fp, double v)
     else fprintf(fp, ",%.6g", v);
 }
 
+/* The --outcomes columns of one row: known cases, detected old/new, sensitivity, false
+ * positives (recalls that are no known case), FPR over the screened cards that are not
+ * cases, PPV. */
+static void put_outcome_cols(FILE *fp, const cond_t *c, int64_t old_rec, int64_t new_rec, int64_t screened)
+{
+    int64_t ofp = old_rec - c->old_tp, nfp = new_rec - c->new_tp, neg = screened - c->case_rows;
+    fprintf(fp, ",%lld,%lld,%lld", (long long)c->cases, (long long)c->old_hit, (long long)c->new_hit);
+    put_num(fp, ratio(c->old_hit, c->cases));
+    put_num(fp, ratio(c->new_hit, c->cases));
+    fprintf(fp, ",%lld,%lld", (long long)ofp, (long long)nfp);
+    put_num(fp, ratio(ofp, neg));
+    put_num(fp, ratio(nfp, neg));
+    put_num(fp, ratio(c->old_tp, old_rec));
+    put_num(fp, ratio(c->new_tp, new_rec));
+}
+
 static void write_conditions(FILE *fp, const ctx_t *x)
 {
     const tally_t *t = &x->t;
@@ -293,19 +303,7 @@ static void write_conditions(FILE *fp, const ctx_t *x)
         fprintf(fp, ",%d,%d,%lld,%lld,%lld,%lld,%lld,%lld", c->in_old, c->cand >= 0,
                 (long long)t->screened, (long long)c->old_recall, (long long)c->new_recall,
                 (long long)c->gained, (long long)c->lost, (long long)c->changed);
-        if (x->oc) {
-            int64_t ofp = c->old_recall - c->old_tp, nfp = c->new_recall - c->new_tp;
-            int64_t neg = t->screened - c->case_rows;
-            fprintf(fp, ",%lld,%lld,%lld", (long long)c->cases, (long long)c->old_hit,
-                    (long long)c->new_hit);
-            put_num(fp, ratio(c->old_hit, c->cases));
-            put_num(fp, ratio(c->new_hit, c->cases));
-            fprintf(fp, ",%lld,%lld", (long long)ofp, (long long)nfp);
-            put_num(fp, ratio(ofp, neg));
-            put_num(fp, ratio(nfp, neg));
-            put_num(fp, ratio(c->old_tp, c->old_recall));
-            put_num(fp, ratio(c->new_tp, c->new_recall));
-        }
+        if (x->oc) put_outcome_cols(fp, c, c->old_recall, c->new_recall, t->screened);
         fputc('\n', fp);
     }
     fprintf(fp, "ANY,1,1,%lld,%lld,%lld,%lld,%lld,", (long long)t->screened, (long long)t->old_any,
@@ -313,16 +311,7 @@ static void write_conditions(FILE *fp, const ctx_t *x)
     if (x->oc) {
         /* any condition: a known case is detected when its card is recalled at all; a false
          * positive is a recalled card that is no known case of any condition */
-        const cond_t *c = &t->any;
-        int64_t ofp = t->old_any - c->old_tp, nfp = t->new_any - c->new_tp, neg = t->screened - c->case_rows;
-        fprintf(fp, ",%lld,%lld,%lld", (long long)c->cases, (long long)c->old_hit, (long long)c->new_hit);
-        put_num(fp, ratio(c->old_hit, c->cases));
-        put_num(fp, ratio(c->new_hit, c->cases));
-        fprintf(fp, ",%lld,%lld", (long long)ofp, (long long)nfp);
-        put_num(fp, ratio(ofp, neg));
-        put_num(fp, ratio(nfp, neg));
-        put_num(fp, ratio(c->old_tp, t->old_any));
-        put_num(fp, ratio(c->new_tp, t->new_any));
+        put_outcome_cols(fp, &t->any, t->old_any, t->new_any, t->screened);
     }
     fputc('\n', fp);
 }
@@ -438,16 +427,7 @@ int ns_cmd_rescore(int argc, char **argv)
     if (!panel_path) { ns_error("rescore", "no candidate panel: give -p FILE"); return EXIT_ERR; }
     if (!out) { ns_error("rescore", "no output directory: give -o DIR"); return EXIT_ERR; }
     if (optind >= argc) { ns_error("rescore", "no archives given (batch.h5 files or directories)"); return EXIT_ERR; }
-#ifdef _OPENMP
-    if (threads > 0) omp_set_num_threads(threads);
-#endif
-    ns_clock_start();
-#ifdef __GLIBC__
-    /* every chunk allocates and frees the same large arrays: keep them in the heap instead
-     * of mmap/munmap each time (which cost a page fault per page, every chunk) */
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-#endif
+    ns_archive_start(threads);
 
     int status = EXIT_ERR, n_paths = 0;
     char **paths = NULL;
