@@ -62,6 +62,35 @@ static inline uint8_t level_fast(double x, const eff_t *e)
                      : x <= e->bord ? NS_FLAG_BORDER : NS_FLAG_NONE);
 }
 
+/* The common case, one threshold and exact values: the level is the number of limits
+ * reached (the limits are ordered, so reaching the critical limit means reaching the other
+ * two), which vectorises; a NAN value is missing. */
+static void flag_exact(const double *restrict x, const eff_t *e, uint8_t *restrict out, ptrdiff_t n)
+{
+    const double cr = e->crit, cu = e->cut, bo = e->bord;
+    if (e->high) {
+        #pragma omp simd
+        for (ptrdiff_t i = 0; i < n; i++) {
+            double v = x[i];
+            uint8_t l = (uint8_t)((v >= bo) + (v >= cu) + (v >= cr));
+            out[i] = v != v ? (uint8_t)NS_FLAG_MISSING : l;
+        }
+    } else {
+        #pragma omp simd
+        for (ptrdiff_t i = 0; i < n; i++) {
+            double v = x[i];
+            uint8_t l = (uint8_t)((v <= bo) + (v <= cu) + (v <= cr));
+            out[i] = v != v ? (uint8_t)NS_FLAG_MISSING : l;
+        }
+    }
+}
+
+/* Are the effective limits ordered (critical beyond cutoff beyond borderline, ties allowed)? */
+static int ordered(const eff_t *e)
+{
+    return e->high ? e->crit >= e->cut && e->cut >= e->bord : e->crit <= e->cut && e->cut <= e->bord;
+}
+
 int ns_cutoff_flag(const double *x, const uint8_t *bound, const uint16_t *stratum,
                    const ns_threshold_t *thr, int n_strata, uint8_t *out, ptrdiff_t n)
 {
@@ -74,8 +103,21 @@ int ns_cutoff_flag(const double *x, const uint8_t *bound, const uint16_t *stratu
         eff[k] = (eff_t){ thr[k].dir == NS_DIR_HIGH, eff_limit(thr[k].critical, thr[k].dir),
                           eff_limit(thr[k].cutoff, thr[k].dir), eff_limit(thr[k].borderline, thr[k].dir) };
     }
+    if (fast && !stratum && ordered(&eff[0])) {
+        /* one threshold: count the limits reached on every row, then redo the censored rows
+         * (rare) by the interval rule */
+        #pragma omp parallel for schedule(static) if (n >= NS_PAR_MIN)
+        for (ptrdiff_t i0 = 0; i0 < n; i0 += 4096) {
+            ptrdiff_t m = n - i0 < 4096 ? n - i0 : 4096;
+            flag_exact(x + i0, &eff[0], out + i0, m);
+            if (bound)
+                for (ptrdiff_t i = i0; i < i0 + m; i++)
+                    if (bound[i] != NS_BOUND_EXACT) out[i] = (uint8_t)ns_cutoff_level_bounded(x[i], bound[i], &thr[0]);
+        }
+        return 0;
+    }
     int bad = 0;
-    #pragma omp parallel for schedule(static) reduction(|:bad)
+    #pragma omp parallel for schedule(static) reduction(|:bad) if (n >= NS_PAR_MIN)
     for (ptrdiff_t i = 0; i < n; i++) {
         int s = stratum ? stratum[i] : 0;
         if (s >= n_strata) { bad = 1; out[i] = NS_FLAG_MISSING; continue; }

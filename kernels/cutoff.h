@@ -38,6 +38,12 @@ enum {
 
 #define NS_CUTOFF_RTOL 1e-9
 
+/* The kernels split a column between threads only when it has at least this many rows:
+ * below it, a parallel region costs more than it saves (and on a loaded machine each one
+ * can wait a scheduler tick for its second thread).  ns_batch_score() calls them on
+ * blocks of rows from its own parallel loop, where they run serially. */
+#define NS_PAR_MIN 32768
+
 /* Flag levels, ordered: a larger level is further into the abnormal side. */
 enum {
     NS_FLAG_NONE = 0,       /* normal */

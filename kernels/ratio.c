@@ -29,7 +29,7 @@ int ns_ratio_compute(const double *const *num, const uint8_t *const *num_b, int 
         /* the common A/B ratio: the same rules, without the term loops */
         const double *a = num[0], *b = den[0];
         const uint8_t *ab = num_b ? num_b[0] : NULL, *bb = den_b ? den_b[0] : NULL;
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (n >= NS_PAR_MIN)
         for (ptrdiff_t i = 0; i < n; i++) {
             int cn = ab && ab[i] != NS_BOUND_EXACT, cd = bb && bb[i] != NS_BOUND_EXACT;
             double x = a[i], y = b[i], r = NAN;
@@ -43,7 +43,7 @@ int ns_ratio_compute(const double *const *num, const uint8_t *const *num_b, int 
         }
         return 0;
     }
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= NS_PAR_MIN)
     for (ptrdiff_t i = 0; i < n; i++) {
         int cn = 0, cd = 0;
         double a = term_sum(num, num_b, n_num, i, &cn);

@@ -131,14 +131,13 @@ int ns_pop_group(const ns_panel_t *p, int m, uint32_t strata)
     return -1;
 }
 
-/* Score condition c (markers from flag slot s0 on) on every patient row, then apply its
- * call_by rule to b->call.  b->score / band / mom are preset to NAN / NONE / NAN. */
-static void score_condition(ns_batch_t *b, int c, int s0)
+/* Score condition c (markers from flag slot s0 on) on patient rows [i0, i0 + m), then apply
+ * its call_by rule to b->call.  b->score / band / mom are preset to NAN / NONE / NAN. */
+static void score_condition(ns_batch_t *b, int c, int s0, int64_t i0, int64_t m)
 {
     const ns_panel_t *p = b->panel;
     const ns_condition_t *cd = &p->conds[c];
     const size_t un = (size_t)b->n;
-    const int64_t n = b->n;
     int km[64], col[64], nk = 0;
     double w[64];
     int lim_hi[64];
@@ -156,8 +155,7 @@ static void score_condition(ns_batch_t *b, int c, int s0)
     }
     double *sc = b->score + (size_t)c * un;
     uint8_t *bd = b->band + (size_t)c * un, *call = b->call + (size_t)c * un, *note = b->call_note + (size_t)c * un;
-    #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = i0; i < i0 + m; i++) {
         if (b->type[i] != NS_TYPE_PATIENT) continue;
         double u[64];
         for (int j = 0; j < nk; j++) {
@@ -182,138 +180,108 @@ static void score_condition(ns_batch_t *b, int c, int s0)
     }
 }
 
-int ns_batch_score(ns_batch_t *b)
+/* Every stage of the scoring, on rows [i0, i0 + m) only (m <= NS_SCORE_BLOCK): bounds,
+ * ratios, specimen findings and strata, flags, calls (with the TPN rule and the scores),
+ * states.  The kernels run serially here (they go parallel only on long columns): the
+ * parallelism is over blocks, so that a block's columns stay in cache from the ratio kernel
+ * to the state and a night is one parallel region, not one per column.  0, or the stage
+ * that failed (1 ratio, 2 cutoff, 3 call) with its index in *what. */
+#define NS_SCORE_BLOCK 2048
+static int score_rows(ns_batch_t *b, int64_t i0, int64_t m, int *what)
 {
     const ns_panel_t *p = b->panel;
-    const int64_t n = b->n;
-    const size_t un = (size_t)n;
+    const size_t un = (size_t)b->n, o = (size_t)i0;
 
-    /* "<x" cells are upper bounds; everything else read from a plate is exact (ND is 0) */
-    b->abound = ns_malloc((size_t)p->n_analytes * un);
-    for (size_t k = 0; k < (size_t)p->n_analytes * un; k++)
-        b->abound[k] = b->cell[k] == NS_CELL_BELOW ? NS_BOUND_UPPER : NS_BOUND_EXACT;
-
-    b->ratio = ns_malloc((size_t)p->n_ratios * un * sizeof *b->ratio);
-    b->rbound = ns_malloc((size_t)p->n_ratios * un);
+    for (int a = 0; a < p->n_analytes; a++) {
+        const uint8_t *cell = b->cell + (size_t)a * un + o;
+        uint8_t *ab = b->abound + (size_t)a * un + o;
+        for (int64_t i = 0; i < m; i++) ab[i] = cell[i] == NS_CELL_BELOW ? NS_BOUND_UPPER : NS_BOUND_EXACT;
+    }
     for (int r = 0; r < p->n_ratios; r++) {
         const ns_ratio_t *x = &p->ratios[r];
         const double *num[NS_RATIO_MAX_TERMS], *den[NS_RATIO_MAX_TERMS];
         const uint8_t *nb[NS_RATIO_MAX_TERMS], *db[NS_RATIO_MAX_TERMS];
-        if (x->n_num > NS_RATIO_MAX_TERMS || x->n_den > NS_RATIO_MAX_TERMS) {
-            ns_error("run", "internal error: ratio %s has more than %d terms", x->name, NS_RATIO_MAX_TERMS);
-            return -1;
-        }
         for (int k = 0; k < x->n_num; k++) {
-            num[k] = b->conc + (size_t)x->num[k] * un;
-            nb[k] = b->abound + (size_t)x->num[k] * un;
+            num[k] = b->conc + (size_t)x->num[k] * un + o;
+            nb[k] = b->abound + (size_t)x->num[k] * un + o;
         }
         for (int k = 0; k < x->n_den; k++) {
-            den[k] = b->conc + (size_t)x->den[k] * un;
-            db[k] = b->abound + (size_t)x->den[k] * un;
+            den[k] = b->conc + (size_t)x->den[k] * un + o;
+            db[k] = b->abound + (size_t)x->den[k] * un + o;
         }
-        if (ns_ratio_compute(num, nb, x->n_num, den, db, x->n_den, b->ratio + (size_t)r * un,
-                             b->rbound + (size_t)r * un, n) < 0) {
-            ns_error("run", "internal error: ratio kernel rejected ratio %s", x->name);
-            return -1;
+        if (ns_ratio_compute(num, nb, x->n_num, den, db, x->n_den, b->ratio + (size_t)r * un + o,
+                             b->rbound + (size_t)r * un + o, m) < 0) {
+            *what = r;
+            return 1;
         }
     }
 
     /* specimen findings and strata, from each well's manifest row */
-    b->spec = ns_calloc(un ? un : 1, sizeof *b->spec);
-    b->strata = ns_calloc(un ? un : 1, sizeof *b->strata);
-    #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = i0; i < i0 + m; i++) {
         if (b->mrow[i] < 0) continue;
         const ns_manifest_row_t *r = &b->manifest.rows[b->mrow[i]];
         b->spec[i] = specimen_findings(&p->specimen, r);
-        uint32_t m = 0;
-        for (int k = 0; k < p->n_strata; k++) m |= (uint32_t)in_stratum(&p->strata[k], r) << k;
-        b->strata[i] = m;
+        uint32_t s = 0;
+        for (int k = 0; k < p->n_strata; k++) s |= (uint32_t)in_stratum(&p->strata[k], r) << k;
+        b->strata[i] = s;
     }
 
     /* flags: each marker's limits resolved per row by its first overridden stratum */
-    b->flag = ns_malloc((size_t)p->n_slots * un);
-    uint16_t *sidx = ns_malloc((un ? un : 1) * sizeof *sidx);
+    uint16_t sidx[NS_SCORE_BLOCK];
     for (int s = 0; s < p->n_slots; s++) {
         const ns_marker_t *mk = &p->conds[p->slot_cond[s]].markers[p->slot_marker[s]];
         ns_threshold_t thr[NS_MAX_STRATA + 1];
         thr[0] = mk->thr;
         for (int k = 0; k < mk->n_over; k++) thr[k + 1] = mk->thr_of[k];
-        if (mk->n_over) {
-            #pragma omp parallel for schedule(static)
-            for (int64_t i = 0; i < n; i++) {
-                const ns_threshold_t *t = ns_marker_threshold(b, mk, i);
+        if (mk->n_over)
+            for (int64_t i = 0; i < m; i++) {
+                const ns_threshold_t *t = ns_marker_threshold(b, mk, i0 + i);
                 sidx[i] = (uint16_t)(t == &mk->thr ? 0 : t - mk->thr_of + 1);
             }
-        }
-        if (ns_cutoff_flag(ns_batch_marker(b, mk->marker), ns_batch_marker_bounds(b, mk->marker),
-                           mk->n_over ? sidx : NULL, thr, mk->n_over + 1, b->flag + (size_t)s * un, n) < 0) {
-            ns_error("run", "internal error: cutoff kernel rejected slot %d", s);
-            free(sidx);
-            return -1;
+        const uint8_t *bounds = ns_batch_marker_bounds(b, mk->marker);
+        if (ns_cutoff_flag(ns_batch_marker(b, mk->marker) + o, bounds ? bounds + o : NULL,
+                           mk->n_over ? sidx : NULL, thr, mk->n_over + 1, b->flag + (size_t)s * un + o, m) < 0) {
+            *what = s;
+            return 2;
         }
     }
-    free(sidx);
 
-    b->call = ns_malloc((size_t)p->n_conds * un);
-    b->call_note = ns_calloc((size_t)p->n_conds * un + 1, 1);
-    if (p->n_scored > 0) {
-        const size_t nsc = (size_t)p->n_conds * un, nmom = (size_t)p->n_sslots * un;
-        b->score = ns_malloc((nsc + 1) * sizeof *b->score);
-        b->band = ns_malloc(nsc + 1);
-        b->mom = ns_malloc((nmom + 1) * sizeof *b->mom);
-        for (size_t k = 0; k < nsc; k++) b->score[k] = NAN;
-        memset(b->band, NS_BAND_NONE, nsc + 1);
-        for (size_t k = 0; k < nmom; k++) b->mom[k] = NAN;
-        /* a panel whose population was never given (no fragment attached): say so, and
-         * keep the cutoff calls rather than stop the night */
-        static int warned;           /* once per process: rescore and derive score many chunks */
-        if (!p->pop.present && !warned++)
-            ns_error("run", "%s: %d condition%s ha%s a score: block but the panel has no population: the scores "
-                     "are not computed and the calls are the cutoff calls", p->path, p->n_scored,
-                     p->n_scored == 1 ? "" : "s", p->n_scored == 1 ? "s" : "ve");
-    }
     for (int c = 0, s0 = 0; c < p->n_conds; c++) {
         const ns_condition_t *cd = &p->conds[c];
         const uint8_t *fl[64];
         int role[64];
         for (int k = 0; k < cd->n_markers; k++) {
-            fl[k] = b->flag + (size_t)(s0 + k) * un;
+            fl[k] = b->flag + (size_t)(s0 + k) * un + o;
             role[k] = cd->markers[k].role;
         }
-        uint8_t *out = b->call + (size_t)c * un;
-        if (ns_call_condition(fl, role, cd->n_markers, cd->rule, cd->require_secondary, out, n) < 0) {
-            ns_error("run", "internal error: call kernel rejected condition %s", cd->code);
-            return -1;
+        uint8_t *out = b->call + (size_t)c * un + o;
+        if (ns_call_condition(fl, role, cd->n_markers, cd->rule, cd->require_secondary, out, m) < 0) {
+            *what = c;
+            return 3;
         }
         /* TPN raises amino acids across the board: for an amino-acid condition, a baby on
          * TPN needs the ratio (secondary) markers to confirm, else "repeat after TPN"
          * (DOMAIN.md §2.3, §1.4: Phe/Tyr, Xle/Ala tell PKU and MSUD from TPN) */
-        if (cd->tpn_sensitive && n > 0) {
-            uint8_t *forced = ns_malloc(un), *plain = ns_malloc(un);
-            if (ns_call_condition(fl, role, cd->n_markers, cd->rule, 1, forced, n) < 0
-                || ns_call_condition(fl, role, cd->n_markers, cd->rule, 0, plain, n) < 0) {
-                free(forced);
-                free(plain);
-                return -1;
+        if (cd->tpn_sensitive) {
+            uint8_t forced[NS_SCORE_BLOCK], plain[NS_SCORE_BLOCK];
+            if (ns_call_condition(fl, role, cd->n_markers, cd->rule, 1, forced, m) < 0
+                || ns_call_condition(fl, role, cd->n_markers, cd->rule, 0, plain, m) < 0) {
+                *what = c;
+                return 3;
             }
-            for (int64_t i = 0; i < n; i++)
-                if (((b->spec[i] >> NS_SPEC_TPN) & 1u) && forced[i] < plain[i]
-                    && plain[i] != NS_CALL_CRITICAL && !tpn_disease_range(b, cd, i)) {
+            for (int64_t i = 0; i < m; i++)
+                if (((b->spec[i0 + i] >> NS_SPEC_TPN) & 1u) && forced[i] < plain[i]
+                    && plain[i] != NS_CALL_CRITICAL && !tpn_disease_range(b, cd, i0 + i)) {
                     out[i] = forced[i];
-                    b->call_note[(size_t)c * un + (size_t)i] |= NS_NOTE_TPN;
+                    b->call_note[(size_t)c * un + o + (size_t)i] |= NS_NOTE_TPN;
                 }
-            free(forced);
-            free(plain);
         }
-        if (cd->score.present && b->score && p->pop.present) score_condition(b, c, s0);
+        if (cd->score.present && b->score && p->pop.present) score_condition(b, c, s0, i0, m);
         s0 += cd->n_markers;
     }
 
-    b->state = ns_malloc(un);
     const int nc = p->n_conds;
-    #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = i0; i < i0 + m; i++) {
         uint8_t st;
         if (b->type[i] != NS_TYPE_PATIENT) st = NS_STATE_CONTROL;
         else if (b->mrow[i] < 0) st = NS_STATE_UNMATCHED;
@@ -334,4 +302,59 @@ int ns_batch_score(ns_batch_t *b)
         b->state[i] = st;
     }
     return 0;
+}
+
+int ns_batch_score(ns_batch_t *b)
+{
+    const ns_panel_t *p = b->panel;
+    const int64_t n = b->n;
+    const size_t un = (size_t)n;
+
+    for (int r = 0; r < p->n_ratios; r++)
+        if (p->ratios[r].n_num > NS_RATIO_MAX_TERMS || p->ratios[r].n_den > NS_RATIO_MAX_TERMS) {
+            ns_error("run", "internal error: ratio %s has more than %d terms", p->ratios[r].name, NS_RATIO_MAX_TERMS);
+            return -1;
+        }
+    /* "<x" cells are upper bounds; everything else read from a plate is exact (ND is 0) */
+    b->abound = ns_malloc((size_t)p->n_analytes * un + 1);
+    b->ratio = ns_malloc((size_t)p->n_ratios * un * sizeof *b->ratio + 1);
+    b->rbound = ns_malloc((size_t)p->n_ratios * un + 1);
+    b->spec = ns_calloc(un ? un : 1, sizeof *b->spec);
+    b->strata = ns_calloc(un ? un : 1, sizeof *b->strata);
+    b->flag = ns_malloc((size_t)p->n_slots * un + 1);
+    b->call = ns_malloc((size_t)p->n_conds * un + 1);
+    b->call_note = ns_calloc((size_t)p->n_conds * un + 1, 1);
+    b->state = ns_malloc(un + 1);
+    if (p->n_scored > 0) {
+        const size_t nsc = (size_t)p->n_conds * un, nmom = (size_t)p->n_sslots * un;
+        b->score = ns_malloc((nsc + 1) * sizeof *b->score);
+        b->band = ns_malloc(nsc + 1);
+        b->mom = ns_malloc((nmom + 1) * sizeof *b->mom);
+        for (size_t k = 0; k < nsc; k++) b->score[k] = NAN;
+        memset(b->band, NS_BAND_NONE, nsc + 1);
+        for (size_t k = 0; k < nmom; k++) b->mom[k] = NAN;
+        /* a panel whose population was never given (no fragment attached): say so, and
+         * keep the cutoff calls rather than stop the night */
+        static int warned;           /* once per process: rescore and derive score many chunks */
+        if (!p->pop.present && !warned++)
+            ns_error("run", "%s: %d condition%s ha%s a score: block but the panel has no population: the scores "
+                     "are not computed and the calls are the cutoff calls", p->path, p->n_scored,
+                     p->n_scored == 1 ? "" : "s", p->n_scored == 1 ? "s" : "ve");
+    }
+
+    const int64_t nblk = (n + NS_SCORE_BLOCK - 1) / NS_SCORE_BLOCK;
+    int stage = 0, what = 0;
+    #pragma omp parallel for schedule(dynamic, 4) if (nblk > 1)
+    for (int64_t k = 0; k < nblk; k++) {
+        int w = 0, st;
+        int64_t i0 = k * NS_SCORE_BLOCK;
+        if ((st = score_rows(b, i0, n - i0 < NS_SCORE_BLOCK ? n - i0 : NS_SCORE_BLOCK, &w)) != 0) {
+            #pragma omp critical(ns_score_fail)
+            if (!stage) { stage = st; what = w; }
+        }
+    }
+    if (stage == 1) ns_error("run", "internal error: ratio kernel rejected ratio %s", p->ratios[what].name);
+    if (stage == 2) ns_error("run", "internal error: cutoff kernel rejected slot %d", what);
+    if (stage == 3) ns_error("run", "internal error: call kernel rejected condition %s", p->conds[what].code);
+    return stage ? -1 : 0;
 }

@@ -49,8 +49,13 @@ static void bandwidth(size_t bytes, int reps, int threads)
     volatile double sink = 0;
     for (int r = 0; r < reps; r++) {
         double t0 = now(), s = 0;
+        /* four independent sums: one chain of dependent adds would measure the adder's
+         * latency, not the memory */
         #pragma omp parallel for num_threads(threads) schedule(static) reduction(+:s)
-        for (size_t i = 0; i < n; i += 4) s += a[i] + a[i + 1] + a[i + 2] + a[i + 3];
+        for (size_t i = 0; i < n; i += 8) {
+            double s0 = a[i] + a[i + 4], s1 = a[i + 1] + a[i + 5], s2 = a[i + 2] + a[i + 6], s3 = a[i + 3] + a[i + 7];
+            s += (s0 + s1) + (s2 + s3);
+        }
         tr[r] = now() - t0;
         sink += s;
         t0 = now();
@@ -68,6 +73,51 @@ static void bandwidth(size_t bytes, int reps, int threads)
     (void)sink;
     free(a); free(b); free(tr); free(tc);
 }
+
+typedef struct {
+    const ns_panel_t *p;
+    size_t un;
+    double *conc, *ratio;
+    uint8_t *abound, *rbound, *flag, *call;
+} cols_t;
+
+/* The three kernel stages of ns_batch_score on rows [i0, i0 + m); returns the bytes the
+ * stages read and write (each column touched counted once). */
+static size_t stages(const cols_t *c, size_t i0, size_t m)
+{
+    const ns_panel_t *p = c->p;
+    const size_t un = c->un, na = (size_t)p->n_analytes, nr = (size_t)p->n_ratios;
+    size_t bytes = 0;
+    for (size_t x = 0; x < nr; x++) {
+        const ns_ratio_t *q = &p->ratios[x];
+        const double *num[NS_RATIO_MAX_TERMS], *den[NS_RATIO_MAX_TERMS];
+        const uint8_t *nb[NS_RATIO_MAX_TERMS], *db[NS_RATIO_MAX_TERMS];
+        for (int k = 0; k < q->n_num; k++) { num[k] = c->conc + (size_t)q->num[k] * un + i0; nb[k] = c->abound + (size_t)q->num[k] * un + i0; }
+        for (int k = 0; k < q->n_den; k++) { den[k] = c->conc + (size_t)q->den[k] * un + i0; db[k] = c->abound + (size_t)q->den[k] * un + i0; }
+        ns_ratio_compute(num, nb, q->n_num, den, db, q->n_den, c->ratio + x * un + i0, c->rbound + x * un + i0, (ptrdiff_t)m);
+        bytes += m * ((size_t)(q->n_num + q->n_den) * 9 + 9);
+    }
+    for (int s = 0; s < p->n_slots; s++) {
+        const ns_marker_t *mk = &p->conds[p->slot_cond[s]].markers[p->slot_marker[s]];
+        size_t mm = (size_t)mk->marker;
+        const double *x = mm < na ? c->conc + mm * un : c->ratio + (mm - na) * un;
+        const uint8_t *b = mm < na ? c->abound + mm * un : c->rbound + (mm - na) * un;
+        ns_cutoff_flag(x + i0, b + i0, NULL, &mk->thr, 1, c->flag + (size_t)s * un + i0, (ptrdiff_t)m);
+        bytes += m * 10;
+    }
+    for (int k = 0, s0 = 0; k < p->n_conds; k++) {
+        const ns_condition_t *cd = &p->conds[k];
+        const uint8_t *fl[64];
+        int role[64];
+        for (int j = 0; j < cd->n_markers; j++) { fl[j] = c->flag + (size_t)(s0 + j) * un + i0; role[j] = cd->markers[j].role; }
+        ns_call_condition(fl, role, cd->n_markers, cd->rule, cd->require_secondary, c->call + (size_t)k * un + i0, (ptrdiff_t)m);
+        bytes += m * ((size_t)cd->n_markers + 1);
+        s0 += cd->n_markers;
+    }
+    return bytes;
+}
+
+#define BLOCK 2048      /* rows per block, as NS_SCORE_BLOCK in pipeline/score.c */
 
 int main(int argc, char **argv)
 {
@@ -103,46 +153,34 @@ int main(int argc, char **argv)
     int maxt = omp_get_max_threads();
     for (int threads = 1; threads <= (maxt < 2 ? 1 : 2); threads++) {
         omp_set_num_threads(threads);
-        double *t = malloc((size_t)reps * sizeof *t);
-        size_t bytes = 0;
-        for (int r = 0; r < reps; r++) {
-            double t0 = now();
-            bytes = 0;
-            for (size_t x = 0; x < nr; x++) {
-                const ns_ratio_t *q = &p->ratios[x];
-                const double *num[NS_RATIO_MAX_TERMS], *den[NS_RATIO_MAX_TERMS];
-                const uint8_t *nb[NS_RATIO_MAX_TERMS], *db[NS_RATIO_MAX_TERMS];
-                for (int k = 0; k < q->n_num; k++) { num[k] = conc + (size_t)q->num[k] * un; nb[k] = abound + (size_t)q->num[k] * un; }
-                for (int k = 0; k < q->n_den; k++) { den[k] = conc + (size_t)q->den[k] * un; db[k] = abound + (size_t)q->den[k] * un; }
-                ns_ratio_compute(num, nb, q->n_num, den, db, q->n_den, ratio + x * un, rbound + x * un, n);
-                bytes += un * ((size_t)(q->n_num + q->n_den) * 9 + 9);
+        cols_t cl = { p, un, conc, ratio, abound, rbound, flag, call };
+        for (int mode = 0; mode < 2; mode++) {
+            /* mode 0: each kernel over whole columns (parallel inside the kernel);
+             * mode 1: blocks of rows, each through every stage, parallel over blocks —
+             * what ns_batch_score does */
+            double *t = malloc((size_t)reps * sizeof *t);
+            size_t bytes = 0;
+            for (int r = 0; r < reps; r++) {
+                double t0 = now();
+                if (mode == 0) bytes = stages(&cl, 0, un);
+                else {
+                    size_t nb = (un + BLOCK - 1) / BLOCK, tot = 0;
+                    #pragma omp parallel for schedule(dynamic, 4) reduction(+:tot)
+                    for (size_t k = 0; k < nb; k++)
+                        tot += stages(&cl, k * BLOCK, un - k * BLOCK < BLOCK ? un - k * BLOCK : BLOCK);
+                    bytes = tot;
+                }
+                t[r] = now() - t0;
             }
-            for (int s = 0; s < p->n_slots; s++) {
-                const ns_marker_t *mk = &p->conds[p->slot_cond[s]].markers[p->slot_marker[s]];
-                int m = mk->marker;
-                const double *x = m < (int)na ? conc + (size_t)m * un : ratio + (size_t)(m - (int)na) * un;
-                const uint8_t *b = m < (int)na ? abound + (size_t)m * un : rbound + (size_t)(m - (int)na) * un;
-                ns_cutoff_flag(x, b, NULL, &mk->thr, 1, flag + (size_t)s * un, n);
-                bytes += un * 10;
-            }
-            for (int c = 0, s0 = 0; c < p->n_conds; c++) {
-                const ns_condition_t *cd = &p->conds[c];
-                const uint8_t *fl[64];
-                int role[64];
-                for (int k = 0; k < cd->n_markers; k++) { fl[k] = flag + (size_t)(s0 + k) * un; role[k] = cd->markers[k].role; }
-                ns_call_condition(fl, role, cd->n_markers, cd->rule, cd->require_secondary, call + (size_t)c * un, n);
-                bytes += un * ((size_t)cd->n_markers + 1);
-                s0 += cd->n_markers;
-            }
-            t[r] = now() - t0;
+            double m, lo, hi;
+            summary(t, reps, &m, &lo, &hi);
+            size_t cells = un * (nr + (size_t)p->n_slots + (size_t)p->n_conds);
+            printf("{\"workload\": \"%s\", \"threads\": %d, \"rows\": %ld, \"cells\": %zu, \"bytes\": %zu, \"median_s\": %.6f, "
+                   "\"min_s\": %.6f, \"max_s\": %.6f, \"rows_s\": %.0f, \"cells_s\": %.0f, \"gib_s\": %.2f}\n",
+                   mode ? "kernels_blocked" : "kernels", threads, n, cells, bytes, m, lo, hi, n / m, cells / m,
+                   bytes / m / 1073741824.0);
+            free(t);
         }
-        double m, lo, hi;
-        summary(t, reps, &m, &lo, &hi);
-        size_t cells = un * (nr + (size_t)p->n_slots + (size_t)p->n_conds);
-        printf("{\"workload\": \"kernels\", \"threads\": %d, \"rows\": %ld, \"cells\": %zu, \"bytes\": %zu, \"median_s\": %.6f, "
-               "\"min_s\": %.6f, \"max_s\": %.6f, \"rows_s\": %.0f, \"cells_s\": %.0f, \"gib_s\": %.2f}\n",
-               threads, n, cells, bytes, m, lo, hi, n / m, cells / m, bytes / m / 1073741824.0);
-        free(t);
         bandwidth((size_t)1 << 30, reps, threads);
         fflush(stdout);
     }

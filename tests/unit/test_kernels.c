@@ -205,7 +205,7 @@ static void test_quantile_and_counts(void **st)
 static void test_cutoff_flag_matches_scalar(void **st)
 {
     (void)st;
-    enum { N = 20000, T = 200 };
+    enum { N = 40000, T = 200 };      /* > NS_PAR_MIN: the parallel path too */
     double *x = malloc(N * sizeof *x);
     uint8_t *bd = malloc(N), *out = malloc(N);
     uint64_t s = 99;
@@ -233,6 +233,43 @@ static void test_cutoff_flag_matches_scalar(void **st)
     }
     #undef RND
     free(x); free(bd); free(out);
+}
+
+/* The column kernel ns_call_condition (counts and minima over blocks of rows) against the
+ * scalar rule ns_call_one, for every combination of flags of up to 4 markers, every
+ * assignment of roles, both rules and both require_secondary settings; the rows are laid
+ * out so that blocks and the parallel split cut through them. */
+static void test_call_condition_matches_scalar(void **st)
+{
+    (void)st;
+    enum { NF = 5 };
+    for (int nm = 1; nm <= 4; nm++) {
+        int combos = 1;
+        for (int k = 0; k < nm; k++) combos *= NF;
+        const ptrdiff_t n = (ptrdiff_t)combos * 97 + 13;      /* not a multiple of any block */
+        uint8_t *col[4], *out = malloc((size_t)n);
+        for (int k = 0; k < nm; k++) col[k] = malloc((size_t)n);
+        for (ptrdiff_t i = 0; i < n; i++) {
+            int c = (int)((i * 7919) % combos);
+            for (int k = 0; k < nm; k++) { col[k][i] = (uint8_t)(c % NF); c /= NF; }
+        }
+        const uint8_t *fl[4] = { col[0], nm > 1 ? col[1] : NULL, nm > 2 ? col[2] : NULL, nm > 3 ? col[3] : NULL };
+        for (int roles = 0; roles < (1 << nm); roles++) {
+            int role[4];
+            for (int k = 0; k < nm; k++) role[k] = (roles >> k) & 1;
+            for (int rule = 0; rule < 2; rule++)
+                for (int req = 0; req < 2; req++) {
+                    assert_int_equal(ns_call_condition(fl, role, nm, rule, req, out, n), 0);
+                    for (ptrdiff_t i = 0; i < n; i++) {
+                        uint8_t f[4];
+                        for (int k = 0; k < nm; k++) f[k] = col[k][i];
+                        assert_int_equal(out[i], ns_call_one(f, role, nm, rule, req));
+                    }
+                }
+        }
+        for (int k = 0; k < nm; k++) free(col[k]);
+        free(out);
+    }
 }
 
 /* The one-term ratio path follows the general rules: NAN terms, zero or negative
@@ -367,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_cutoff_high_low),
         cmocka_unit_test(test_call_rules),
+        cmocka_unit_test(test_call_condition_matches_scalar),
         cmocka_unit_test(test_reductions_thread_independent),
         cmocka_unit_test(test_quantile_and_counts),
         cmocka_unit_test(test_cutoff_flag_matches_scalar),
