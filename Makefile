@@ -35,6 +35,10 @@ pipeline/version.h: FORCE
 $(PIPE_OBJS) pipeline/main.o: | pipeline/version.h
 pipeline/main.o pipeline/cmd_version.o pipeline/cmd_run.o pipeline/write_hdf5.o: pipeline/version.h
 
+# the kernels never enable FP traps, and without -ftrapping-math GCC can turn their
+# comparisons into vector selects (same results)
+$(KERNEL_OBJS): CFLAGS += -fno-trapping-math
+
 libnskernels.a: $(KERNEL_OBJS)
 	$(AR) rcs $@ $^
 

@@ -1,6 +1,7 @@
 /* cutoff.c — see cutoff.h. */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include "cutoff.h"
 
 /* "x is at or beyond limit on the abnormal side"; a NAN limit is never reached. */
@@ -65,6 +66,7 @@ static inline uint8_t level_fast(double x, const eff_t *e)
 /* The common case, one threshold and exact values: the level is the number of limits
  * reached (the limits are ordered, so reaching the critical limit means reaching the other
  * two), which vectorises; a NAN value is missing. */
+NS_KERNEL_CLONES
 static void flag_exact(const double *restrict x, const eff_t *e, uint8_t *restrict out, ptrdiff_t n)
 {
     const double cr = e->crit, cu = e->cut, bo = e->bord;
@@ -103,16 +105,32 @@ int ns_cutoff_flag(const double *x, const uint8_t *bound, const uint16_t *stratu
         eff[k] = (eff_t){ thr[k].dir == NS_DIR_HIGH, eff_limit(thr[k].critical, thr[k].dir),
                           eff_limit(thr[k].cutoff, thr[k].dir), eff_limit(thr[k].borderline, thr[k].dir) };
     }
-    if (fast && !stratum && ordered(&eff[0])) {
+    /* for counting, no borderline zone is a borderline limit at the cutoff */
+    eff_t e0 = { 0, 0, 0, 0 };
+    if (fast) {
+        e0 = eff[0];
+        if (isnan(thr[0].borderline)) e0.bord = e0.cut;
+    }
+    if (fast && !stratum && ordered(&e0)) {
         /* one threshold: count the limits reached on every row, then redo the censored rows
          * (rare) by the interval rule */
         #pragma omp parallel for schedule(static) if (n >= NS_PAR_MIN)
         for (ptrdiff_t i0 = 0; i0 < n; i0 += 4096) {
             ptrdiff_t m = n - i0 < 4096 ? n - i0 : 4096;
-            flag_exact(x + i0, &eff[0], out + i0, m);
-            if (bound)
-                for (ptrdiff_t i = i0; i < i0 + m; i++)
+            flag_exact(x + i0, &e0, out + i0, m);
+            if (bound) {
+                /* NS_BOUND_EXACT is 0: skip eight exact rows per load */
+                ptrdiff_t i = i0;
+                for (; i + 8 <= i0 + m; i += 8) {
+                    uint64_t w;
+                    memcpy(&w, bound + i, sizeof w);
+                    if (!w) continue;
+                    for (ptrdiff_t j = i; j < i + 8; j++)
+                        if (bound[j] != NS_BOUND_EXACT) out[j] = (uint8_t)ns_cutoff_level_bounded(x[j], bound[j], &thr[0]);
+                }
+                for (; i < i0 + m; i++)
                     if (bound[i] != NS_BOUND_EXACT) out[i] = (uint8_t)ns_cutoff_level_bounded(x[i], bound[i], &thr[0]);
+            }
         }
         return 0;
     }

@@ -44,6 +44,14 @@ enum {
  * blocks of rows from its own parallel loop, where they run serially. */
 #define NS_PAR_MIN 32768
 
+/* A hot loop compiled twice, for AVX2 and for baseline x86-64, the CPU choosing at load time
+ * (GCC/clang function multiversioning; one version elsewhere). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && !defined(NS_NO_CLONES)
+#define NS_KERNEL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define NS_KERNEL_CLONES
+#endif
+
 /* Flag levels, ordered: a larger level is further into the abnormal side. */
 enum {
     NS_FLAG_NONE = 0,       /* normal */

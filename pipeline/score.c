@@ -186,7 +186,7 @@ static void score_condition(ns_batch_t *b, int c, int s0, int64_t i0, int64_t m)
  * parallelism is over blocks, so that a block's columns stay in cache from the ratio kernel
  * to the state and a night is one parallel region, not one per column.  0, or the stage
  * that failed (1 ratio, 2 cutoff, 3 call) with its index in *what. */
-#define NS_SCORE_BLOCK 2048
+#define NS_SCORE_BLOCK 4096
 static int score_rows(ns_batch_t *b, int64_t i0, int64_t m, int *what)
 {
     const ns_panel_t *p = b->panel;

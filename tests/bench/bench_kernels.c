@@ -117,7 +117,9 @@ static size_t stages(const cols_t *c, size_t i0, size_t m)
     return bytes;
 }
 
-#define BLOCK 2048      /* rows per block, as NS_SCORE_BLOCK in pipeline/score.c */
+#ifndef BLOCK
+#define BLOCK 4096      /* rows per block, as NS_SCORE_BLOCK in pipeline/score.c */
+#endif
 
 int main(int argc, char **argv)
 {
