@@ -17,7 +17,11 @@
 # on the same files.  Before a ratio is printed, the bench checks that both found the same
 # recalled cards (the baseline ignores plate QC, so cards neoscreen held on rejected plates
 # are left out of its set first); a ratio on different answers is printed as "DIFFERENT".
-# DuckDB as a peer is not wired in yet: the bench says so.
+# Second peer, night workloads only: scripts/baseline_duckdb.mjs (the same rules as DuckDB
+# SQL, @duckdb/node-api from scripts/duckdb, run by node) at 1 and 2 threads, checked the
+# same way; its ratio is neoscreen's against DuckDB at the same number of threads.  When
+# node or the package is missing the bench tries `npm ci --prefix scripts/duckdb` once;
+# if that fails it says "DuckDB: not run (...)" and goes on.
 #
 #   BENCH_REPS (3)  BENCH_BIG (1000000)  BENCH_COPIES (10)  BENCH_SEED (7)
 #   BENCH_QUICK=1   10k / 100k / 2 copies, 1 repetition (a smoke run)
@@ -39,10 +43,11 @@ R=$T/results.tsv
 say() { echo "bench: $*" >&2; }
 [ -x "$NS" ] || { echo "bench: build neoscreen first (make)"; exit 0; }
 
-# one timed command: record workload, tool, threads, rep, wall s, peak RSS kB
+# one timed command: record workload, tool, threads, rep, wall s, peak RSS kB (its exit
+# status is left in TIMED_RC)
 timed() {   # workload tool threads rep -- command...
     local w=$1 tool=$2 th=$3 rep=$4; shift 5
-    if /usr/bin/time -f '%e %M' -o "$T/time" "$@" > "$T/cmd.out" 2> "$T/cmd.err"; then :; fi
+    if /usr/bin/time -f '%e %M' -o "$T/time" "$@" > "$T/cmd.out" 2> "$T/cmd.err"; then TIMED_RC=0; else TIMED_RC=$?; fi
     read -r s m < <(tail -1 "$T/time")
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$tool" "$th" "$rep" "$s" "$m" >> "$R"
 }
@@ -65,7 +70,35 @@ j = t.index("        cutoff: 150\n", i)
 open(sys.argv[2], "w").write(t[:j] + "        cutoff: 100\n" + t[j + len("        cutoff: 150\n"):])
 PYEOF
 
-# ---- (a), (b): run vs the pandas baseline, same night files
+# ---- the DuckDB peer: node, and @duckdb/node-api installed in scripts/duckdb
+DUCK=0 DUCK_NOTE= DUCK_VERSION=
+duck_loads() {
+    DUCK_VERSION=$(node -e "const p = require.resolve('@duckdb/node-api', {paths: ['scripts/duckdb']});
+        require(p); console.log(require(require('path').join(p, '../../package.json')).version)" 2> /dev/null)
+}
+if ! command -v node > /dev/null; then
+    DUCK_NOTE="no node on PATH"
+elif duck_loads; then
+    DUCK=1
+elif ! command -v npm > /dev/null; then
+    DUCK_NOTE="@duckdb/node-api is not installed and there is no npm"
+else
+    say "DuckDB: npm ci --prefix scripts/duckdb"
+    timeout 300 npm ci --prefix scripts/duckdb --no-audit --no-fund > "$T/npm.log" 2>&1
+    rc=$?
+    if [ $rc = 0 ] && duck_loads; then
+        DUCK=1
+    elif [ $rc = 0 ]; then
+        DUCK_NOTE="npm ci --prefix scripts/duckdb ran, but @duckdb/node-api does not load"
+    elif [ $rc = 124 ]; then
+        DUCK_NOTE="npm ci --prefix scripts/duckdb gave up after 300 s"
+    else
+        DUCK_NOTE="npm ci --prefix scripts/duckdb failed: $({ grep -m1 Error "$T/npm.log" || head -1 "$T/npm.log"; } | sed 's/^npm \(error\|ERR!\) *//' | cut -c1-160)"
+    fi
+fi
+if [ "$DUCK" = 1 ]; then say "DuckDB: @duckdb/node-api $DUCK_VERSION"; else say "DuckDB: not run ($DUCK_NOTE)"; fi
+
+# ---- (a), (b): run vs the pandas and DuckDB baselines, same night files
 for w in night_10k:n10k night_1M:nbig; do
     IFS=: read -r wname dir <<< "$w"
     for rep in $(seq "$REPS"); do
@@ -76,6 +109,13 @@ for w in night_10k:n10k night_1M:nbig; do
         done
         say "$wname: baseline_numpy.py night (rep $rep)"
         timed "$wname" numpy 1 "$rep" -- $PY scripts/baseline_numpy.py night -p configs/panel-default.yaml -o "$T/base-$dir.txt" "$T/$dir"
+        [ "$DUCK" = 1 ] || continue
+        for th in 1 2; do
+            say "$wname: baseline_duckdb.mjs night --threads $th (rep $rep)"
+            rm -f "$T/duck-$dir-$th.txt"
+            timed "$wname" duckdb "$th" "$rep" -- node scripts/baseline_duckdb.mjs night -p configs/panel-default.yaml --threads "$th" -o "$T/duck-$dir-$th.txt" "$T/$dir"
+            [ "$TIMED_RC" = 0 ] || say "DuckDB: $wname --threads $th failed ($TIMED_RC): $(tail -1 "$T/cmd.err")"
+        done
     done
 done
 
@@ -102,14 +142,12 @@ if [ -x tests/bench/bench_kernels ]; then
 else
     : > "$T/kernels.jsonl"
 fi
-command -v node > /dev/null && node -e "require('@duckdb/node-api')" 2> /dev/null \
-    && say "DuckDB is installed but not wired into this bench yet" \
-    || say "DuckDB: not run (needs node and 'npm install @duckdb/node-api'; not wired into this bench yet)"
 
 # ---- equal answers, then the table and bench.json
-$PY - "$T" "$R" "$JSON" "$BIG" "$COPIES" <<'PYEOF'
+$PY - "$T" "$R" "$JSON" "$BIG" "$COPIES" "$DUCK" "$DUCK_VERSION" "$DUCK_NOTE" <<'PYEOF'
 import json, os, statistics, sys, h5py, numpy as np
 T, R, out, big, copies = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+duck_ran, duck_version, duck_note = sys.argv[6] == "1", sys.argv[7], sys.argv[8]
 
 def recalled_and_held(h5):
     f = h5py.File(h5)
@@ -121,14 +159,19 @@ def recalled_and_held(h5):
 def lines(p):
     return {l.strip() for l in open(p) if l.strip()} if os.path.exists(p) else None
 
-same = {}
+same, same_duck = {}, {}
 for w, d in (("night_10k", "n10k"), ("night_1M", "nbig")):
-    ok = True
+    ok = ok_duck = True
     for th in (1, 2):
         rec, held = recalled_and_held(f"{T}/out-{d}-{th}/batch.h5")
         base = lines(f"{T}/base-{d}.txt")
         ok = ok and base is not None and (base - held) == rec
+        for dth in (1, 2):      # DuckDB at each thread count against neoscreen at each
+            duck = lines(f"{T}/duck-{d}-{dth}.txt")
+            ok_duck = ok_duck and duck is not None and (duck - held) == rec
     same[w] = ok
+    if duck_ran:
+        same_duck[w] = ok_duck
 for w, d in (("rescore_1M", "arch1"), ("rescore_10M", "archN")):
     base = lines(f"{T}/base-{d}.txt")
     ok = base is not None
@@ -160,18 +203,30 @@ for (w, tool, th), v in sorted(rows.items()):
     ts = [x[0] for x in v]
     med = statistics.median(ts)
     mb = input_mb(w)
-    recs.append({"workload": w, "tool": tool, "threads": th, "reps": len(ts), "median_s": med, "min_s": min(ts),
-                 "max_s": max(ts), "samples": samples[w], "samples_per_s": samples[w] / med if med > 0 else None,
-                 "input_mib": round(mb, 1), "mib_per_s": mb / med if med > 0 else None,
-                 "peak_rss_mib": round(max(x[1] for x in v) / 1024, 1), "same_answer_as_baseline": same.get(w)})
+    rec = {"workload": w, "tool": tool, "threads": th, "reps": len(ts), "median_s": med, "min_s": min(ts),
+           "max_s": max(ts), "samples": samples[w], "samples_per_s": samples[w] / med if med > 0 else None,
+           "input_mib": round(mb, 1), "mib_per_s": mb / med if med > 0 else None,
+           "peak_rss_mib": round(max(x[1] for x in v) / 1024, 1)}
+    if tool == "duckdb":
+        rec["same_answer_as_neoscreen"] = same_duck.get(w)
+    else:
+        rec["same_answer_as_baseline"] = same.get(w)
+        if tool == "neoscreen" and w in same_duck:
+            rec["same_answer_as_duckdb"] = same_duck[w]
+    recs.append(rec)
 for r in recs:
+    if r["tool"] not in ("neoscreen", "duckdb"): continue
+    one = next((x for x in recs if x["workload"] == r["workload"] and x["tool"] == r["tool"] and x["threads"] == 1), None)
+    if one and r["threads"] == 2 and r["median_s"] > 0:
+        r["speedup_2_vs_1_thread"] = round(one["median_s"] / r["median_s"], 2)
     if r["tool"] != "neoscreen": continue
     b = next((x for x in recs if x["workload"] == r["workload"] and x["tool"] == "numpy"), None)
     if b and r["median_s"] > 0:
         r["speedup_vs_numpy"] = round(b["median_s"] / r["median_s"], 2) if same.get(r["workload"]) else "DIFFERENT ANSWERS"
-    one = next((x for x in recs if x["workload"] == r["workload"] and x["tool"] == "neoscreen" and x["threads"] == 1), None)
-    if one and r["threads"] == 2 and r["median_s"] > 0:
-        r["speedup_2_vs_1_thread"] = round(one["median_s"] / r["median_s"], 2)
+    # DuckDB at the same number of threads
+    dk = next((x for x in recs if x["workload"] == r["workload"] and x["tool"] == "duckdb" and x["threads"] == r["threads"]), None)
+    if dk and r["median_s"] > 0:
+        r["speedup_vs_duckdb"] = round(dk["median_s"] / r["median_s"], 2) if same_duck.get(r["workload"]) else "DIFFERENT ANSWERS"
 kern = [json.loads(l) for l in open(f"{T}/kernels.jsonl") if l.strip()]
 for k in kern:
     recs.append(dict(k, tool="neoscreen" if k["workload"] == "kernels" else "machine"))
@@ -181,23 +236,37 @@ for k in recs:
         k["fraction_of_read_bandwidth"] = round(k["gib_s"] / rd[k["threads"]], 2)
 
 print(f"\nneoscreen bench ({os.uname().nodename}, {os.cpu_count()} cores; median of reps, min..max)")
-print(f"{'workload':12} {'tool':9} {'thr':>3} {'median_s':>9} {'min..max':>15} {'samples/s':>11} {'MiB/s':>8} {'RSS_MiB':>8}  vs numpy / 2-vs-1")
+print(f"{'workload':12} {'tool':9} {'thr':>3} {'median_s':>9} {'min..max':>15} {'samples/s':>11} {'MiB/s':>8} {'RSS_MiB':>8}"
+      f"  {'vs numpy':>9} {'vs DuckDB':>9} {'2-vs-1':>7}")
+def ratio(x):
+    return f"{x}x" if isinstance(x, float) else ("DIFFERENT" if x else "")
 for r in recs:
     if r["workload"] in ("kernels", "memory_read", "memory_copy"): continue
-    sp = r.get("speedup_vs_numpy", "")
-    sp = f"{sp}x" if isinstance(sp, float) else sp
     s2 = r.get("speedup_2_vs_1_thread", "")
     print(f"{r['workload']:12} {r['tool']:9} {r['threads']:3d} {r['median_s']:9.3f} {r['min_s']:7.3f}..{r['max_s']:<7.3f} "
-          f"{r['samples_per_s']:11.0f} {r['mib_per_s']:8.1f} {r['peak_rss_mib']:8.1f}  {sp} {('/ ' + str(s2) + 'x') if s2 else ''}")
+          f"{r['samples_per_s']:11.0f} {r['mib_per_s']:8.1f} {r['peak_rss_mib']:8.1f}  {ratio(r.get('speedup_vs_numpy', '')):>9} "
+          f"{ratio(r.get('speedup_vs_duckdb', '')):>9} {(str(s2) + 'x') if s2 else '':>7}")
 for k in recs:
     if k["workload"] == "kernels":
         print(f"{'kernels':12} {'neoscreen':9} {k['threads']:3d} {k['median_s']:9.3f} {k['min_s']:7.3f}..{k['max_s']:<7.3f} "
               f"{k['rows_s']:11.0f} {k['gib_s']*1024:8.0f}  (x {k['cells_s']/k['rows_s']:.0f} cells/row; {k.get('fraction_of_read_bandwidth','?')} of read bandwidth)")
     elif k["workload"] in ("memory_read", "memory_copy"):
         print(f"{k['workload']:12} {'machine':9} {k['threads']:3d} {k['median_s']:9.3f} {k['min_s']:7.3f}..{k['max_s']:<7.3f} {'':11} {k['gib_s']*1024:8.0f}")
+print("(vs numpy: numpy's time / neoscreen's; vs DuckDB: DuckDB's time at the same threads / neoscreen's; "
+      "2-vs-1: the tool's 1-thread time / its 2-thread time)")
 for w, ok in same.items():
     if not ok: print(f"WARNING: {w}: neoscreen and the baseline recalled different cards: no ratio is meaningful")
-json.dump({"machine": {"host": os.uname().nodename, "cores": os.cpu_count()}, "results": recs}, open(out, "w"), indent=1)
+for w, ok in same_duck.items():
+    if not ok: print(f"WARNING: {w}: neoscreen and DuckDB recalled different cards: no DuckDB ratio is meaningful")
+if duck_ran:
+    print(f"DuckDB: scripts/baseline_duckdb.mjs, @duckdb/node-api {duck_version}, night workloads only")
+else:
+    print(f"DuckDB: not run ({duck_note})")
+json.dump({"machine": {"host": os.uname().nodename, "cores": os.cpu_count()},
+           "peers": {"numpy": "scripts/baseline_numpy.py",
+                     "duckdb": {"script": "scripts/baseline_duckdb.mjs", "ran": duck_ran,
+                                "node_api_version": duck_version or None, "note": duck_note or None}},
+           "results": recs}, open(out, "w"), indent=1)
 print(f"(written to {out})")
 PYEOF
 exit 0
