@@ -196,7 +196,7 @@ static void gene_unmatched(ns_run_fu_t *f, const ns_manifest_t *m)
     f->n_gene_unmatched = w;
 }
 
-int ns_run_fu_write(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bom)
+int ns_run_fu_prepare(ns_run_fu_t *f, const ns_batch_t *b)
 {
     ns_msms_findings(b, &f->findings);
     if (f->have_hearing && f->hrec.ok) ns_hearing_eval(f->hcfg, &f->hrec, &f->findings, &f->hstats);
@@ -222,6 +222,11 @@ int ns_run_fu_write(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bo
                  "details or birth time (listed in summary.json)", (long long)f->hearing_without_manifest,
                  f->hearing_without_manifest == 1 ? "y" : "ies");
 
+    return 0;
+}
+
+int ns_run_fu_write_files(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bom)
+{
     char *p_csv = ns_asprintf("%s/recall-list.csv", out), *p_xlsx = ns_asprintf("%s/recall-list.xlsx", out);
     int r = ns_followup_write(p_csv, p_xlsx, &f->list, &f->findings, b, f->lang, bom, &f->stats);
     free(p_csv);

@@ -9,7 +9,8 @@
  *                        checked (a bad config stops the run, like the panel)
  *   ns_run_fu_inputs()   NIGHT/hearing.csv and NIGHT/genes/<plate>.csv when present; every
  *                        problem as FILE:LINE:COL on stderr, the rest still used
- *   ns_run_fu_write()    findings of every screen -> merge by infant_id -> recall-list.csv
+ *   ns_run_fu_prepare()  findings of every screen -> merge by infant_id
+ *   ns_run_fu_write_files() -> recall-list.csv / .xlsx
  *                        and recall-list.xlsx (0600, atomic)
  *   ns_run_fu_summary()  the hearing, gene and list counts for summary.json
  *
@@ -68,12 +69,17 @@ int ns_run_fu_configs(ns_run_fu_t *f, const ns_panel_t *panel, const char *lang_
  *         a gene plate rejected by its controls (its samples are on gene_hold). */
 int ns_run_fu_inputs(ns_run_fu_t *f, const char *night);
 
-/* Findings of every screen (MS/MS from b), merged by infant, written to OUT/recall-list.csv
- * (with a UTF-8 BOM when bom) and OUT/recall-list.xlsx.  @return 0, or -1 after reporting
- * a file that could not be written. */
-int ns_run_fu_write(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bom);
+/* Findings of every screen (MS/MS from b), merged by infant into the recall list f->list.
+ * @return 0. */
+int ns_run_fu_prepare(ns_run_fu_t *f, const ns_batch_t *b);
 
-/* 1 if, after ns_run_fu_write(), a gene plate sample is not in the manifest (its results
+/* The recall list of ns_run_fu_prepare() written to OUT/recall-list.csv (with a UTF-8 BOM
+ * when bom) and OUT/recall-list.xlsx; fills f->stats.  Reads f and b only (another thread
+ * may read them meanwhile: `run` writes batch.h5 at the same time).  @return 0, or -1 after
+ * reporting a file that could not be written. */
+int ns_run_fu_write_files(ns_run_fu_t *f, const ns_batch_t *b, const char *out, int bom);
+
+/* 1 if, after ns_run_fu_prepare(), a gene plate sample is not in the manifest (its results
  * cannot be reported) or a baby on the list is known only from hearing.csv (no contact
  * details): the run's "unmatched" exit bit. */
 int ns_run_fu_unmatched(const ns_run_fu_t *f);
