@@ -273,18 +273,10 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
     x->state = ns_calloc(uk + 1, 1);
     x->call = ns_calloc(uk * nc + 1, 1);
     x->infant_id = ns_calloc(uk + 1, sizeof *x->infant_id);
-    calls = ns_malloc(uk * nc + 1);
-    if (ns_h5_read_rows_par(s, a->d_state, "/samples_state_code", r0, k, 1, 1, x->state) < 0
-        || ns_h5_read_rows_par(s, a->d_calls, "/calls/values", r0, k, (int64_t)nc, 1, calls) < 0)
-        goto out;
-    transpose_u8(calls, uk, nc, NULL, nc, x->call);
+    if (ns_h5_read_rows_par(s, a->d_state, "/samples_state_code", r0, k, 1, 1, x->state) < 0) goto out;
 
-    vals = ns_malloc(uk * na * sizeof *vals + 1);
-    cens = ns_malloc(uk * na + 1);
-    if (ns_h5_read_rows_par(s, a->d_conc, "/analytes/values", r0, k, (int64_t)na, 8, vals) < 0
-        || ns_h5_read_rows_par(s, a->d_cell, "/analytes/censoring", r0, k, (int64_t)na, 1, cens) < 0)
-        goto out;
-
+    /* the matrices: column-chunked archives give each wanted column straight into the
+     * batch; older ones (chunked by rows) are read by rows and transposed */
     const size_t pa = (size_t)p->n_analytes;
     b->n = k;
     b->sample_id = ns_calloc(uk + 1, sizeof *b->sample_id);
@@ -292,8 +284,28 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
     b->mrow = ns_malloc((uk + 1) * sizeof *b->mrow);
     b->conc = ns_malloc(pa * uk * sizeof *b->conc + 1);
     b->cell = ns_malloc(pa * uk + 1);
-    transpose_f64(vals, uk, na, map, pa, b->conc);
-    transpose_u8(cens, uk, na, map, pa, b->cell);
+    int rc;
+    if ((rc = ns_h5_read_cols(s, a->d_calls, "/calls/values", r0, k, (int64_t)nc, 1, NULL, (int)nc, x->call)) < 0)
+        goto out;
+    if (rc == 1) {
+        calls = ns_malloc(uk * nc + 1);
+        if (ns_h5_read_rows_par(s, a->d_calls, "/calls/values", r0, k, (int64_t)nc, 1, calls) < 0) goto out;
+        transpose_u8(calls, uk, nc, NULL, nc, x->call);
+    }
+    if ((rc = ns_h5_read_cols(s, a->d_conc, "/analytes/values", r0, k, (int64_t)na, 8, map, (int)pa, b->conc)) < 0)
+        goto out;
+    if (rc == 1) {
+        vals = ns_malloc(uk * na * sizeof *vals + 1);
+        if (ns_h5_read_rows_par(s, a->d_conc, "/analytes/values", r0, k, (int64_t)na, 8, vals) < 0) goto out;
+        transpose_f64(vals, uk, na, map, pa, b->conc);
+    }
+    if ((rc = ns_h5_read_cols(s, a->d_cell, "/analytes/censoring", r0, k, (int64_t)na, 1, map, (int)pa, b->cell)) < 0)
+        goto out;
+    if (rc == 1) {
+        cens = ns_malloc(uk * na + 1);
+        if (ns_h5_read_rows_par(s, a->d_cell, "/analytes/censoring", r0, k, (int64_t)na, 1, cens) < 0) goto out;
+        transpose_u8(cens, uk, na, map, pa, b->cell);
+    }
     b->manifest.rows = ns_calloc(uk + 1, sizeof *b->manifest.rows);
     b->manifest.ok = 1;
     for (size_t i = 0; i < uk; i++) {

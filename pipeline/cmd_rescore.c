@@ -164,6 +164,33 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
     tally_t *t = &x->t;
     const size_t k = (size_t)b->n;
     int64_t match[MAX_MATCH];
+    /* the per-condition counters, a column at a time (the calls are stored by condition);
+     * chg[i] marks the rows where some condition's recall changed, which the row loop below
+     * lists in rescore-changes.csv (row by row, conditions in order) */
+    uint8_t *elig = ns_malloc(k + 1), *chg = ns_calloc(k + 1, 1);
+    for (size_t i = 0; i < k; i++)
+        elig[i] = b->type[i] == NS_TYPE_PATIENT && b->mrow[i] >= 0 && r->state[i] != NS_STATE_QC_HOLD
+                  && r->state[i] != NS_STATE_UNMATCHED;
+    for (int u = 0; u < t->n; u++) {
+        cond_t *c = &t->v[u];
+        const uint8_t *oc = old_of[u] >= 0 ? r->call + (size_t)old_of[u] * k : NULL;
+        const uint8_t *nc = c->cand >= 0 ? b->call + (size_t)c->cand * k : NULL;
+        int64_t orc = 0, nrc = 0, chn = 0, gain = 0, loss = 0;
+        for (size_t i = 0; i < k; i++) {
+            const int e = elig[i], o = e && oc && is_recall(oc[i]), n = e && nc && is_recall(nc[i]);
+            orc += o;
+            nrc += n;
+            chn += e && oc && nc && oc[i] != nc[i];
+            gain += n & !o;
+            loss += o & !n;
+            chg[i] |= (uint8_t)(o != n);
+        }
+        c->old_recall += orc;
+        c->new_recall += nrc;
+        c->changed += chn;
+        c->gained += gain;
+        c->lost += loss;
+    }
     for (size_t i = 0; i < k; i++) {
         if (b->type[i] != NS_TYPE_PATIENT) continue;
         const char *sid = b->sample_id[i], *iid = r->infant_id[i];
@@ -193,18 +220,13 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
                 x->mark.new_any[match[j]] |= (uint8_t)new_any;
             }
         }
+        if (!chg[i] && nm == 0) continue;
         for (int u = 0; u < t->n; u++) {
             cond_t *c = &t->v[u];
             int oc = old_of[u] >= 0 ? r->call[(size_t)old_of[u] * k + i] : -1;
             int ncall = c->cand >= 0 ? b->call[(size_t)c->cand * k + i] : -1;
             int o = oc >= 0 && is_recall(oc), n = ncall >= 0 && is_recall(ncall);
-            c->old_recall += o;
-            c->new_recall += n;
-            if (oc >= 0 && ncall >= 0 && oc != ncall) c->changed++;
-            if (o != n) {
-                if (n) c->gained++; else c->lost++;
-                change_row(x, a, sid, iid, c->code, oc, ncall, n ? "gained" : "lost");
-            }
+            if (o != n) change_row(x, a, sid, iid, c->code, oc, ncall, n ? "gained" : "lost");
             int is_case = 0;
             for (int j = 0; j < nm; j++) {
                 if (strcmp(x->oc->v[match[j]].code, c->code) != 0) continue;
@@ -219,6 +241,8 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
             }
         }
     }
+    free(elig);
+    free(chg);
 }
 
 static int rescore_archive(ctx_t *x, const char *path, int64_t chunk, int idx, int n_paths)

@@ -51,6 +51,17 @@ int64_t ns_h5_len1(const ns_h5src_t *s, hid_t f, const char *name, hid_t *dset);
 int ns_h5_dims2(const ns_h5src_t *s, hid_t f, const char *name, hid_t *dset, int64_t *rows,
                 int64_t *cols);
 
+/* Columns cols[0..nj) (cols NULL: 0..nj-1) of rows [r0, r0 + k) of the 2-D dataset d
+ * (ncol columns of plain little-endian numbers, esz 8: IEEE doubles, 1: bytes) into dst,
+ * column-major: column j at dst + j * k * esz.  For a dataset chunked by column (chunks of
+ * R rows x 1 column, what write_hdf5.c writes since the column layout), only the chunks of
+ * those columns are read: raw (H5Dread_chunk, from the calling thread; unfiltered chunks
+ * straight into dst), then inflated in parallel (OpenMP, zlib).
+ * @return 0; 1 when d is not chunked that way (nothing read: the caller reads rows and
+ *         transposes); -1 after a report. */
+int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, int64_t k,
+                    int64_t ncol, size_t esz, const int *cols, int nj, void *dst);
+
 /* Rows [r0, r0 + k) of the 1-D or 2-D dataset d (ncol columns) into buf, as mtype. */
 int ns_h5_read_rows(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, int64_t k,
                     int64_t ncol, hid_t mtype, void *buf);

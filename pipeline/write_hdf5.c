@@ -209,7 +209,7 @@ static int create_group(wctx_t *w, const char *name)
 
 /* Create dataset name (absolute path) of rank 0 (scalar), 1 or 2.  With chunked != 0 and
  * no zero dimension it is chunked by rows (all columns per chunk): CHUNK_DEFLATE adds
- * shuffle + deflate, CHUNK_RAW no filter; otherwise contiguous.  Returns the dataset or -1
+ * shuffle + deflate, CHUNK_DEFLATE_ONLY deflate alone (tables), CHUNK_RAW no filter; otherwise contiguous.  Returns the dataset or -1
  * (recorded).
  *
  * Why doubles are not compressed: measured on a 100,000-card night, shuffle + deflate saves
@@ -217,7 +217,7 @@ static int create_group(wctx_t *w, const char *name)
  * from a decimal export have near-random mantissa bits, and it costs 29-37 MiB/s to write
  * and 160 MiB/s to read on one thread: most of `run`'s time, and all of `rescore`'s reading.
  * Codes, flags, calls and the text tables still shrink 5-10x and keep deflate. */
-enum { CHUNK_NONE = 0, CHUNK_DEFLATE = 1, CHUNK_RAW = 2 };
+enum { CHUNK_NONE = 0, CHUNK_DEFLATE = 1, CHUNK_RAW = 2, CHUNK_DEFLATE_ONLY = 3 };
 static hid_t create_ds(wctx_t *w, const char *name, hid_t ftype, int rank, const hsize_t *dims,
                        size_t rowbytes, int chunked)
 {
@@ -232,7 +232,8 @@ static hid_t create_ds(wctx_t *w, const char *name, hid_t ftype, int rank, const
     if (!contiguous) {
         hsize_t ch[2] = { chunk_rows(dims[0], rowbytes), rank > 1 ? dims[1] : 1 };
         if (H5Pset_chunk(p, rank, ch) < 0
-            || (chunked == CHUNK_DEFLATE && (H5Pset_shuffle(p) < 0 || H5Pset_deflate(p, DEFLATE_LEVEL) < 0))) {
+            || (chunked == CHUNK_DEFLATE && (H5Pset_shuffle(p) < 0 || H5Pset_deflate(p, DEFLATE_LEVEL) < 0))
+            || (chunked == CHUNK_DEFLATE_ONLY && H5Pset_deflate(p, DEFLATE_LEVEL) < 0)) {
             fail(w, "setting chunking and compression of %s", name);
             goto out;
         }
@@ -480,12 +481,14 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
     }
 
     hsize_t dim = (hsize_t)n;
-    if ((d = create_ds(w, name, ft, 1, &dim, rowsize, 1)) < 0) goto out;
+    /* deflate without shuffle: on /samples (178-byte rows, mostly text) shuffling made the
+     * chunks 13 % larger and slower to compress, and unshuffling dominated reading it */
+    if ((d = create_ds(w, name, ft, 1, &dim, rowsize, CHUNK_DEFLATE_ONLY)) < 0) goto out;
     r = 0;
     if (n > 0) {
         /* pass 2: fill GROUP chunks of rows (here, the row function is not thread-safe),
-         * shuffle and deflate them in parallel as HDF5's filters would (the shuffle's element
-         * is the whole row), write them raw in order: the same file at any thread count */
+         * deflate them in parallel as HDF5's filter would, write them raw in order: the
+         * same file at any thread count */
         enum { GROUP = 32 };
         const union { uint16_t u; uint8_t b[2]; } endian = { 1 };
         const hsize_t kmax = chunk_rows(dim, rowsize);
@@ -524,16 +527,10 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
             int bad = 0;
             #pragma omp parallel for schedule(dynamic, 1) reduction(|:bad) if (nchg > 1)
             for (int k = 0; k < nchg; k++) {
-                const unsigned char *in = buf + (size_t)k * cbytes;
-                unsigned char *sh = ns_malloc(cbytes);
-                for (size_t bt = 0; bt < rowsize; bt++) {           /* shuffle */
-                    unsigned char *o = sh + bt * (size_t)kmax;
-                    for (size_t e = 0; e < (size_t)kmax; e++) o[e] = in[e * rowsize + bt];
-                }
                 uLongf zl = (uLongf)bound;
-                if (compress2(zb + (size_t)k * bound, &zl, sh, (uLong)cbytes, DEFLATE_LEVEL) != Z_OK) bad = 1;
+                if (compress2(zb + (size_t)k * bound, &zl, buf + (size_t)k * cbytes, (uLong)cbytes, DEFLATE_LEVEL) != Z_OK)
+                    bad = 1;
                 zlen[k] = (size_t)zl;
-                free(sh);
             }
             if (bad) { r = fail(w, "compressing rows of %s", name); break; }
             for (int k = 0; k < nchg && r == 0; k++) {
