@@ -139,14 +139,35 @@ static long days_from_civil(long y, unsigned mo, unsigned d)
 }
 
 /* "YYYY-MM-DDTHH:MM[:SS]" or with a space; returns hours since the epoch, NAN if invalid */
+static int digits(const char *s, int k, int *v)
+{
+    int x = 0;
+    for (int i = 0; i < k; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        x = x * 10 + (s[i] - '0');
+    }
+    *v = x;
+    return 1;
+}
+
 double ns_parse_time_h(const char *s)
 {
     int y, mo, d, h, mi, sec = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5) return NAN;
-    if (s[n] == ':') {
-        int n2 = 0;
-        if (sscanf(s + n, ":%2d%n", &sec, &n2) != 1) return NAN;
-        n += n2;
+    /* the form every export uses, digit by digit (a manifest has two per card); anything
+     * else (signs, spaces, short fields) goes through sscanf, which defines the rules */
+    if (digits(s, 4, &y) && s[4] == '-' && digits(s + 5, 2, &mo) && s[7] == '-' && digits(s + 8, 2, &d)
+        && (s[10] == 'T' || s[10] == ' ') && digits(s + 11, 2, &h) && s[13] == ':' && digits(s + 14, 2, &mi)
+        && (s[16] != ':' || (digits(s + 17, 2, &sec) && (s[19] < '0' || s[19] > '9')))) {
+        n = s[16] == ':' ? 19 : 16;
+    } else {
+        sec = 0;
+        n = 0;
+        if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5) return NAN;
+        if (s[n] == ':') {
+            int n2 = 0;
+            if (sscanf(s + n, ":%2d%n", &sec, &n2) != 1) return NAN;
+            n += n2;
+        }
     }
     if (s[n] && s[n] != 'Z') return NAN;
     static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };

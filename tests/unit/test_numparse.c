@@ -359,6 +359,73 @@ static void test_cells_as_before(void **st)
     assert_true(n_checked >= 10000000);
 }
 
+/* ns_parse_time_h's digit-by-digit path against the sscanf rules it replaced (kept here as
+ * the reference): canonical timestamps, and a million mutations of them (a character
+ * replaced, dropped or added: signs, spaces, short or long fields, stray letters). */
+static long ref_days(long y, unsigned mo, unsigned d)
+{
+    y -= mo <= 2;
+    const long era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long)doe - 719468;
+}
+
+static double ref_time_h(const char *s)
+{
+    int y, mo, d, h, mi, sec = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5) return NAN;
+    if (s[n] == ':') {
+        int n2 = 0;
+        if (sscanf(s + n, ":%2d%n", &sec, &n2) != 1) return NAN;
+        n += n2;
+    }
+    if (s[n] && s[n] != 'Z') return NAN;
+    static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59 || h < 0 || mi < 0) return NAN;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return NAN;
+    return (double)ref_days(y, (unsigned)mo, (unsigned)d) * 24.0 + h + mi / 60.0 + sec / 3600.0;
+}
+
+static void test_time_fast_path(void **st)
+{
+    (void)st;
+    static const char *const base[] = { "2026-11-22T08:30", "2026-11-22 08:30:15", "2024-02-29T23:59:59Z",
+                                        "2023-02-29T00:00", "1999-12-31T24:00", "2026-13-01T00:00",
+                                        "2026-11-22T08:30:60", "0000-01-01T00:00", "2026-04-31 12:00Z" };
+    static const char alphabet[] = "0123456789-T :Z+x.";
+    uint64_t r = 12345;
+    size_t n = 0, bad = 0;
+    for (int k = 0; k < 1000000; k++) {
+        char s[40];
+        snprintf(s, sizeof s, "%s", base[k % 9]);
+        int m = 1 + (int)((r >> 60) & 3);
+        for (int j = 0; j < m; j++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t len = strlen(s), at = (size_t)(r >> 33) % (len + 1);
+            char c = alphabet[(r >> 20) % (sizeof alphabet - 1)];
+            switch ((r >> 8) % 3) {
+            case 0: if (at < len) s[at] = c; break;                                  /* replace */
+            case 1: if (at < len) memmove(s + at, s + at + 1, len - at); break;      /* drop */
+            default: if (len + 1 < sizeof s) { memmove(s + at + 1, s + at, len - at + 1); s[at] = c; }  /* add */
+            }
+        }
+        double a = ns_parse_time_h(s), b = ref_time_h(s);
+        if (!(isnan(a) ? isnan(b) : a == b)) {
+            if (bad++ < 5) fprintf(stderr, "time '%s': %.17g, reference %.17g\n", s, a, b);
+        }
+        n++;
+    }
+    for (int k = 0; k < 9; k++) {
+        double a = ns_parse_time_h(base[k]), b = ref_time_h(base[k]);
+        assert_true(isnan(a) ? isnan(b) : a == b);
+    }
+    assert_int_equal(bad, 0);
+    assert_true(n == 1000000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_random_decimals),
         cmocka_unit_test(test_rounding_modes),
         cmocka_unit_test(test_cells_as_before),
+        cmocka_unit_test(test_time_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
