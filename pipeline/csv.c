@@ -43,6 +43,16 @@ static void put(ns_csv_t *c, size_t *n, char ch)
     c->buf[(*n)++] = ch;
 }
 
+/* room for at least need bytes in the field buffer */
+static void reserve(ns_csv_t *c, size_t need)
+{
+    if (need < c->mbuf) return;
+    size_t m = c->mbuf ? c->mbuf : 256;
+    while (m <= need) m *= 2;
+    c->mbuf = m;
+    c->buf = ns_realloc(c->buf, c->mbuf);
+}
+
 static void add_field(ns_csv_t *c, size_t start, int line, int col)
 {
     if (c->nf == c->mf) {
@@ -135,16 +145,25 @@ int ns_csv_next(ns_csv_t *c)
             if (ch >= 0 && ch != ',' && ch != '\r' && ch != '\n')
                 return error_here(c, c->line, c->col, "unexpected character after closing quote");
         } else {
-            size_t last = n;                     /* end of the field without trailing blanks */
-            for (;;) {
-                int ch = peek(c);
-                if (ch < 0 || ch == ',' || ch == '\n') break;
-                if (ch == '\r' && (c->pos + 1 >= c->len || c->text[c->pos + 1] == '\n')) break;
-                put(c, &n, (char)ch);
-                if (ch != ' ' && ch != '\t') last = n;
-                adv(c);
+            /* an unquoted field ends at a comma, LF, CR LF or the end of the text (a lone CR
+             * is content); copied in one piece without its trailing blanks, the column
+             * advanced by its characters (no LF inside) */
+            const char *t = c->text;
+            size_t p = c->pos, q = p;
+            int chars = 0;
+            while (q < c->len) {
+                unsigned char ch = (unsigned char)t[q];
+                if (ch == ',' || ch == '\n' || (ch == '\r' && (q + 1 >= c->len || t[q + 1] == '\n'))) break;
+                chars += (ch & 0xC0) != 0x80;
+                q++;
             }
-            n = last;
+            size_t e = q;
+            while (e > p && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+            reserve(c, n + (e - p) + 1);
+            memcpy(c->buf + n, t + p, e - p);
+            n += e - p;
+            c->pos = q;
+            c->col += chars;
         }
         put(c, &n, 0);
         add_field(c, start, fline, fcol);

@@ -9,7 +9,9 @@
 #   rescore_1M    `rescore` of that night's archive with a changed cutoff (PKU Phe 150 -> 100)
 #   rescore_10M   the same over BENCH_COPIES (10) copies of it
 #   kernels       ratio, flag and call kernels alone on in-memory columns, against this
-#                 machine's memory read/copy bandwidth measured by the same program
+#                 machine's memory read/copy bandwidth measured by the same program; once
+#                 column by column ("kernels") and once in blocks of 4096 rows through every
+#                 stage, as ns_batch_score runs them ("kernels_blocked")
 # each at 1 and 2 threads, BENCH_REPS times (median and min..max), with wall time,
 # samples/s, MiB/s of input where it applies, and peak RSS.
 #
@@ -117,6 +119,15 @@ for w in night_10k:n10k night_1M:nbig; do
             [ "$TIMED_RC" = 0 ] || say "DuckDB: $wname --threads $th failed ($TIMED_RC): $(tail -1 "$T/cmd.err")"
         done
     done
+done
+
+# ---- (b) as a stage: plate ingest alone (the -v 2 stage marks of one run per thread
+# count: manifest read -> plates read), for the MiB/s-per-thread target
+for th in 1 2; do
+    say "night_1M: neoscreen run -v 2 -t $th (stage times)"
+    rm -rf "$T/stage-$th"
+    $NS run -v 2 -t "$th" -o "$T/stage-$th" "$T/nbig" > /dev/null 2> "$T/stage-$th.err"
+    rm -rf "$T/stage-$th"
 done
 
 # ---- (c): rescore of 1 and COPIES archives vs the h5py baseline
@@ -227,12 +238,27 @@ for r in recs:
     dk = next((x for x in recs if x["workload"] == r["workload"] and x["tool"] == "duckdb" and x["threads"] == r["threads"]), None)
     if dk and r["median_s"] > 0:
         r["speedup_vs_duckdb"] = round(dk["median_s"] / r["median_s"], 2) if same_duck.get(r["workload"]) else "DIFFERENT ANSWERS"
+# plate ingest as a stage: bytes of the plate CSVs over the time between the manifest and
+# the plates marks of `run -v 2` (which include reading, parsing, checking, joining)
+import re
+pbytes = sum(os.path.getsize(os.path.join(r_, f)) for r_, _, fs in os.walk(f"{T}/nbig/plates") for f in fs)
+for th in (1, 2):
+    try:
+        marks = [float(m.group(1)) for m in re.finditer(r"\[M::ingest::([0-9.]+)\*", open(f"{T}/stage-{th}.err").read())]
+    except OSError:
+        marks = []
+    if len(marks) >= 2 and marks[1] > marks[0]:
+        dt = marks[1] - marks[0]
+        recs.append({"workload": "ingest_plates", "tool": "neoscreen", "threads": th, "median_s": round(dt, 3),
+                     "min_s": round(dt, 3), "max_s": round(dt, 3), "samples_per_s": round(big / dt),
+                     "mib_per_s": round(pbytes / 1048576 / dt, 1), "mib_per_s_per_thread": round(pbytes / 1048576 / dt / th, 1),
+                     "peak_rss_mib": 0, "note": "stage of one run -v 2 (manifest mark to plates mark)"})
 kern = [json.loads(l) for l in open(f"{T}/kernels.jsonl") if l.strip()]
 for k in kern:
-    recs.append(dict(k, tool="neoscreen" if k["workload"] == "kernels" else "machine"))
+    recs.append(dict(k, tool="neoscreen" if k["workload"].startswith("kernels") else "machine"))
 rd = {k["threads"]: k["gib_s"] for k in kern if k["workload"] == "memory_read"}
 for k in recs:
-    if k["workload"] == "kernels" and k["threads"] in rd:
+    if k["workload"].startswith("kernels") and k["threads"] in rd:
         k["fraction_of_read_bandwidth"] = round(k["gib_s"] / rd[k["threads"]], 2)
 
 print(f"\nneoscreen bench ({os.uname().nodename}, {os.cpu_count()} cores; median of reps, min..max)")
@@ -241,14 +267,14 @@ print(f"{'workload':12} {'tool':9} {'thr':>3} {'median_s':>9} {'min..max':>15} {
 def ratio(x):
     return f"{x}x" if isinstance(x, float) else ("DIFFERENT" if x else "")
 for r in recs:
-    if r["workload"] in ("kernels", "memory_read", "memory_copy"): continue
+    if r["workload"] in ("kernels", "kernels_blocked", "memory_read", "memory_copy"): continue
     s2 = r.get("speedup_2_vs_1_thread", "")
     print(f"{r['workload']:12} {r['tool']:9} {r['threads']:3d} {r['median_s']:9.3f} {r['min_s']:7.3f}..{r['max_s']:<7.3f} "
           f"{r['samples_per_s']:11.0f} {r['mib_per_s']:8.1f} {r['peak_rss_mib']:8.1f}  {ratio(r.get('speedup_vs_numpy', '')):>9} "
           f"{ratio(r.get('speedup_vs_duckdb', '')):>9} {(str(s2) + 'x') if s2 else '':>7}")
 for k in recs:
-    if k["workload"] == "kernels":
-        print(f"{'kernels':12} {'neoscreen':9} {k['threads']:3d} {k['median_s']:9.3f} {k['min_s']:7.3f}..{k['max_s']:<7.3f} "
+    if k["workload"].startswith("kernels"):
+        print(f"{k['workload']:12} {'neoscreen':9} {k['threads']:3d} {k['median_s']:9.3f} {k['min_s']:7.3f}..{k['max_s']:<7.3f} "
               f"{k['rows_s']:11.0f} {k['gib_s']*1024:8.0f}  (x {k['cells_s']/k['rows_s']:.0f} cells/row; {k.get('fraction_of_read_bandwidth','?')} of read bandwidth)")
     elif k["workload"] in ("memory_read", "memory_copy"):
         print(f"{k['workload']:12} {'machine':9} {k['threads']:3d} {k['median_s']:9.3f} {k['min_s']:7.3f}..{k['max_s']:<7.3f} {'':11} {k['gib_s']*1024:8.0f}")
