@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "csv.h"
 #include "util.h"
 
@@ -151,6 +154,27 @@ int ns_csv_next(ns_csv_t *c)
             const char *t = c->text;
             size_t p = c->pos, q = p;
             int chars = 0;
+#ifdef __SSE2__
+            /* sixteen bytes at a time to the first comma, LF or CR (a lone CR is then
+             * taken by the loop below); characters = bytes that are not UTF-8 continuations */
+            const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+            const __m128i top = _mm_set1_epi8((char)0xC0), cont = _mm_set1_epi8((char)0x80);
+            while (q + 16 <= c->len) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + q));
+                unsigned stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma),
+                                                                                     _mm_cmpeq_epi8(v, lf)),
+                                                                        _mm_cmpeq_epi8(v, cr)));
+                unsigned cb = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, top), cont));
+                if (stop) {
+                    unsigned k = (unsigned)__builtin_ctz(stop);
+                    chars += (int)k - __builtin_popcount(cb & ((1u << k) - 1u));
+                    q += k;
+                    break;
+                }
+                chars += 16 - __builtin_popcount(cb);
+                q += 16;
+            }
+#endif
             while (q < c->len) {
                 unsigned char ch = (unsigned char)t[q];
                 if (ch == ',' || ch == '\n' || (ch == '\r' && (q + 1 >= c->len || t[q + 1] == '\n'))) break;

@@ -127,6 +127,54 @@ static void test_columns_count_characters(void **st)
     assert_int_equal(ns_csv_next(&c), 1);
     assert_int_equal(c.fcol[1], 4);
     ns_csv_free(&c);
+
+    /* fields longer than the 16-byte scan step, multi-byte characters across its edges, a
+     * lone CR inside a field, trailing blanks: columns, lines and contents as the byte rule */
+    static const char *const parts[] = { "\xe5\x8c\xbb", "a", " ", "\xc3\xa9", "0123456789", "\r", "\t" };
+    uint64_t r = 7;
+    for (int trial = 0; trial < 2000; trial++) {
+        char text[4096] = "", want[8][600];
+        int wantcol[8], col = 1, nf = 1 + trial % 7;
+        size_t len = 0;
+        for (int f = 0; f < nf; f++) {
+            char fld[600] = "";
+            size_t fl = 0;
+            int nparts = (int)(trial / 7 % 40);
+            for (int k = 0; k < nparts; k++) {
+                r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+                const char *pp = parts[(r >> 33) % 7];
+                if (pp[0] == '\r' && (k == 0 || k == nparts - 1)) pp = "b";   /* a CR never ends a field here */
+                size_t pl = strlen(pp);
+                memcpy(fld + fl, pp, pl);
+                fl += pl;
+            }
+            if (fl == 0 && f == 0) fld[fl++] = 'q';                         /* not a blank line */
+            fld[fl] = 0;
+            if (fld[0] == ' ' || fld[0] == '\t') fld[0] = 'x';              /* leading blanks are skipped */
+            wantcol[f] = col;
+            for (size_t i = 0; i < fl; i++) col += ((unsigned char)fld[i] & 0xC0) != 0x80;
+            col++;                                                         /* the comma */
+            size_t e = fl;
+            while (e > 0 && (fld[e - 1] == ' ' || fld[e - 1] == '\t')) e--;
+            memcpy(want[f], fld, e);
+            want[f][e] = 0;
+            memcpy(text + len, fld, fl);
+            len += fl;
+            text[len++] = f + 1 < nf ? ',' : '\n';
+        }
+        memcpy(text + len, "z\n", 3);
+        ns_csv_init(&c, text, len + 2);
+        assert_int_equal(ns_csv_next(&c), 1);
+        assert_int_equal(c.nf, nf);
+        for (int f = 0; f < nf; f++) {
+            assert_string_equal(c.f[f], want[f]);
+            assert_int_equal(c.fcol[f], wantcol[f]);
+        }
+        assert_int_equal(ns_csv_next(&c), 1);
+        assert_int_equal(c.fline[0], 2);
+        assert_int_equal(c.fcol[0], 1);
+        ns_csv_free(&c);
+    }
 }
 
 static void test_decode(void **st)
