@@ -47,6 +47,19 @@ static int cmp_row_sid(const void *a, const void *b)
     return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
+typedef struct {
+    const char *sid;
+    int line;
+    int64_t idx;
+} row_key_t;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const row_key_t *x = a, *y = b;
+    int c = strcmp(x->sid, y->sid);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
 static void row_free(ns_manifest_row_t *r)
 {
     free(r->sample_id); free(r->infant_id); free(r->specimen); free(r->sex);
@@ -183,7 +196,21 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
      * rejected.  Different infants: nobody can say whose card it is, so every row of that
      * sample_id is rejected and its wells end unmatched (reported, never misattributed). */
     if (m->n > 1) {
-        qsort(m->rows, (size_t)m->n, sizeof *m->rows, cmp_row_sid);
+        /* exports usually list cards in order: then there is nothing to sort.  Otherwise
+         * (sample_id, line) keys are sorted and the rows moved once, not at every swap */
+        int64_t i0 = 1;
+        while (i0 < m->n && cmp_row_sid(&m->rows[i0 - 1], &m->rows[i0]) < 0) i0++;
+        if (i0 < m->n) {
+            row_key_t *key = ns_malloc((size_t)m->n * sizeof *key);
+            for (int64_t i = 0; i < m->n; i++) key[i] = (row_key_t){ m->rows[i].sample_id, m->rows[i].line, i };
+            qsort(key, (size_t)m->n, sizeof *key, cmp_key);
+            ns_manifest_row_t *sorted = ns_malloc((size_t)m->n * sizeof *sorted);
+            for (int64_t i = 0; i < m->n; i++) sorted[i] = m->rows[key[i].idx];
+            free(m->rows);
+            m->rows = sorted;
+            m->m = m->n;
+            free(key);
+        }
         int64_t w = 0;
         for (int64_t i = 0; i < m->n; ) {
             int64_t j = i + 1;
@@ -221,11 +248,14 @@ static int cmp_sid_key(const void *key, const void *elem)
 void ns_batch_join(ns_batch_t *b)
 {
     ns_manifest_t *m = &b->manifest;   /* rows are sorted by sample_id after ingest */
+    int64_t next = -1;                 /* the row after the last match: wells often follow the manifest */
     for (int64_t i = 0; i < b->n; i++) {
         b->mrow[i] = -1;
         if (b->type[i] != NS_TYPE_PATIENT || !m->n) continue;
-        ns_manifest_row_t *r = bsearch(b->sample_id[i], m->rows, (size_t)m->n, sizeof *m->rows, cmp_sid_key);
-        if (r) { b->mrow[i] = r - m->rows; r->n_wells++; }
+        ns_manifest_row_t *r;
+        if (next >= 0 && next < m->n && strcmp(b->sample_id[i], m->rows[next].sample_id) == 0) r = &m->rows[next];
+        else r = bsearch(b->sample_id[i], m->rows, (size_t)m->n, sizeof *m->rows, cmp_sid_key);
+        if (r) { b->mrow[i] = r - m->rows; r->n_wells++; next = b->mrow[i] + 1; }
     }
 }
 
