@@ -46,6 +46,15 @@ static void put(ns_csv_t *c, size_t *n, char ch)
     c->buf[(*n)++] = ch;
 }
 
+/* bits set in a 16-bit mask (baseline x86-64 has no POPCNT: the builtin would be a call) */
+static inline int pop16(unsigned x)
+{
+    x = x - ((x >> 1) & 0x5555u);
+    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+    x = (x + (x >> 4)) & 0x0F0Fu;
+    return (int)((x + (x >> 8)) & 0x1Fu);
+}
+
 /* room for at least need bytes in the field buffer */
 static void reserve(ns_csv_t *c, size_t need)
 {
@@ -167,11 +176,11 @@ int ns_csv_next(ns_csv_t *c)
                 unsigned cb = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, top), cont));
                 if (stop) {
                     unsigned k = (unsigned)__builtin_ctz(stop);
-                    chars += (int)k - __builtin_popcount(cb & ((1u << k) - 1u));
+                    chars += (int)k - pop16(cb & ((1u << k) - 1u));
                     q += k;
                     break;
                 }
-                chars += 16 - __builtin_popcount(cb);
+                chars += 16 - pop16(cb);
                 q += 16;
             }
 #endif
