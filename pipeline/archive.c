@@ -308,23 +308,35 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
     }
     b->manifest.rows = ns_calloc(uk + 1, sizeof *b->manifest.rows);
     b->manifest.ok = 1;
+    /* rows in parallel: types first, then each patient row's manifest slot (a running count
+     * over the rows, serial), then the manifest rows themselves */
+    int64_t bad_row = INT64_MAX;                   /* the first row with an unknown type */
+    #pragma omp parallel for schedule(static) reduction(min:bad_row)
     for (size_t i = 0; i < uk; i++) {
+        const char *row = tab + i * rs;
+        int t = type_code(row + fl[F_TYPE].off);
+        if (t < 0) { bad_row = (int64_t)i < bad_row ? (int64_t)i : bad_row; continue; }
+        b->type[i] = (uint8_t)t;
+        b->sample_id[i] = (char *)(row + fl[F_SID].off);
+    }
+    if (bad_row != INT64_MAX) {
+        ns_error(s->tag, "archive %s: /samples[%lld]: unknown sample_type '%.32s'", s->path,
+                 (long long)(r0 + bad_row), tab + (size_t)bad_row * rs + fl[F_TYPE].off);
+        goto out;
+    }
+    for (size_t i = 0; i < uk; i++) {
+        int32_t line;
+        memcpy(&line, tab + i * rs + fl[F_LINE].off, sizeof line);
+        b->mrow[i] = line < 0 ? -1 : b->manifest.n++;   /* no manifest row: unmatched or control */
+    }
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < uk; i++) {
+        if (b->mrow[i] < 0) continue;
         const char *row = tab + i * rs;
         int32_t line;
         int8_t tr, ab, nicu;
         memcpy(&line, row + fl[F_LINE].off, sizeof line);
-        int t = type_code(row + fl[F_TYPE].off);
-        if (t < 0) {
-            ns_error(s->tag, "archive %s: /samples[%lld]: unknown sample_type '%.32s'", s->path,
-                     (long long)(r0 + (int64_t)i), row + fl[F_TYPE].off);
-            goto out;
-        }
-        b->type[i] = (uint8_t)t;
-        b->sample_id[i] = (char *)(row + fl[F_SID].off);
-        b->mrow[i] = -1;
-        if (line < 0) continue;                     /* no manifest row: unmatched or control */
-        ns_manifest_row_t *m = &b->manifest.rows[b->manifest.n];
-        b->mrow[i] = b->manifest.n++;
+        ns_manifest_row_t *m = &b->manifest.rows[b->mrow[i]];
         m->sample_id = (char *)(row + fl[F_SID].off);
         m->infant_id = borrow(row + fl[F_INFANT].off);
         m->specimen = borrow(row + fl[F_SPEC].off);

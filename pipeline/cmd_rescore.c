@@ -171,6 +171,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
     for (size_t i = 0; i < k; i++)
         elig[i] = b->type[i] == NS_TYPE_PATIENT && b->mrow[i] >= 0 && r->state[i] != NS_STATE_QC_HOLD
                   && r->state[i] != NS_STATE_UNMATCHED;
+    #pragma omp parallel for schedule(dynamic, 1)
     for (int u = 0; u < t->n; u++) {
         cond_t *c = &t->v[u];
         const uint8_t *oc = old_of[u] >= 0 ? r->call + (size_t)old_of[u] * k : NULL;
@@ -183,13 +184,21 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
             chn += e && oc && nc && oc[i] != nc[i];
             gain += n & !o;
             loss += o & !n;
-            chg[i] |= (uint8_t)(o != n);
         }
         c->old_recall += orc;
         c->new_recall += nrc;
         c->changed += chn;
         c->gained += gain;
         c->lost += loss;
+    }
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < k; i++) {
+        if (!elig[i]) continue;
+        for (int u = 0; u < t->n; u++) {
+            const int oc = old_of[u] >= 0 ? r->call[(size_t)old_of[u] * k + i] : -1;
+            const int nc = t->v[u].cand >= 0 ? b->call[(size_t)t->v[u].cand * k + i] : -1;
+            if ((oc >= 0 && is_recall(oc)) != (nc >= 0 && is_recall(nc))) { chg[i] = 1; break; }
+        }
     }
     for (size_t i = 0; i < k; i++) {
         if (b->type[i] != NS_TYPE_PATIENT) continue;
