@@ -15,6 +15,7 @@
 #include "log.h"
 #include "panel.h"
 #include "sha256.h"
+#include "encoding.h"
 #include "util.h"
 #include "yaml_doc.h"
 
@@ -1007,6 +1008,44 @@ void ns_panel_errs_free(ns_panel_errs_t *e)
     memset(e, 0, sizeof *e);
 }
 
+/* The quoted line after ">>> " and its caret: at most QUOTE_CHARS characters of it (a
+ * window around the column, "..." where cut: a 1 MB scalar must not become a 1 MB log
+ * line), bytes that are not text (control characters, invalid UTF-8) shown as '?'. */
+#define QUOTE_CHARS 120
+static size_t char_len(const char *s, size_t n, size_t i)   /* a byte and its continuation bytes */
+{
+    size_t k = 1;
+    if ((unsigned char)s[i] >= 0xC0)
+        while (i + k < n && k < 4 && ((unsigned char)s[i + k] & 0xC0) == 0x80) k++;
+    return k;
+}
+
+static void quote_line(FILE *fp, const char *s, size_t n, int col)
+{
+    size_t nchars = 0;
+    for (size_t i = 0; i < n; i += char_len(s, n, i)) nchars++;
+    size_t at = col > 0 ? (size_t)col - 1 : 0, from = 0, to = nchars;
+    if (nchars > QUOTE_CHARS) {
+        from = at > QUOTE_CHARS / 2 ? at - QUOTE_CHARS / 2 : 0;
+        to = from + QUOTE_CHARS < nchars ? from + QUOTE_CHARS : nchars;
+        from = to - QUOTE_CHARS;
+    }
+    fputs("    >>> ", fp);
+    if (from > 0) fputs("...", fp);
+    for (size_t i = 0, c = 0; i < n && c < to; c++) {
+        size_t k = char_len(s, n, i);
+        unsigned char b = (unsigned char)s[i];
+        int text = b >= 0x80 ? ns_utf8_valid_prefix(s + i, k) == k : b >= 0x20 ? b != 0x7F : b == '\t';
+        if (c >= from) {
+            if (text) fwrite(s + i, 1, k, fp);
+            else fputc('?', fp);
+        }
+        i += k;
+    }
+    if (to < nchars) fputs("...", fp);
+    fprintf(fp, "\n        %*s^\n", (int)(at - from + (from > 0 ? 3 : 0)), "");
+}
+
 void ns_panel_errs_print(FILE *fp, const char *prefix, const char *path, const char *text,
                          const ns_panel_errs_t *e)
 {
@@ -1023,7 +1062,7 @@ void ns_panel_errs_print(FILE *fp, const char *prefix, const char *path, const c
         const char *eol = strchr(s, '\n');
         int n = eol ? (int)(eol - s) : (int)strlen(s);
         if (n > 0 && s[n - 1] == '\r') n--;
-        fprintf(fp, "    >>> %.*s\n        %*s^\n", n, s, x->pos.col - 1, "");
+        quote_line(fp, s, (size_t)n, x->pos.col);
     }
 }
 

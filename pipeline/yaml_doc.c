@@ -170,18 +170,87 @@ void ns_yaml_errs_add(ns_panel_errs_t *e, int line, int col, const char *fmt, ..
     va_end(ap);
 }
 
+/* An alias (*name) anywhere in the text: reported at the first one, whose anchor (&name)
+ * comes before it.  libyaml's loader shares an aliased node instead of copying it, so a
+ * "billion laughs" document loads small, but every loader that walks it would see the
+ * node again at each use (one message per use), and an anchor may even refer to itself
+ * (a cycle).  A config is text a person reviews and a hash identifies: each value is
+ * written where it applies.  Returns 1 if an alias was reported; a syntax error ends the
+ * scan quietly (the loader reports it). */
+static int refuse_aliases(const char *text, size_t len, ns_panel_errs_t *errs)
+{
+    yaml_parser_t yp;
+    yaml_event_t ev;
+    struct { char *name; int line; } *anc = NULL;
+    int n_anc = 0, found = 0, done = 0;
+    yaml_parser_initialize(&yp);
+    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+    while (!done && !found && yaml_parser_parse(&yp, &ev)) {
+        const yaml_char_t *a = ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.anchor
+                             : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                             : ev.type == YAML_MAPPING_START_EVENT ? ev.data.mapping_start.anchor : NULL;
+        if (a) {
+            anc = ns_realloc(anc, (size_t)(n_anc + 1) * sizeof *anc);
+            anc[n_anc].name = ns_strdup((const char *)a);
+            anc[n_anc++].line = (int)ev.start_mark.line + 1;
+        }
+        if (ev.type == YAML_ALIAS_EVENT) {
+            const char *name = (const char *)ev.data.alias.anchor;
+            for (int k = n_anc - 1; k >= 0 && !found; k--)
+                if (strcmp(anc[k].name, name) == 0) {
+                    ns_yaml_errs_add(errs, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+                                     "YAML alias '*%s' (anchor '&%s' on line %d): a config does not use "
+                                     "anchors and aliases; write the value out where it applies",
+                                     name, name, anc[k].line);
+                    found = 1;
+                }
+        }
+        done = ev.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&ev);
+    }
+    for (int k = 0; k < n_anc; k++) free(anc[k].name);
+    free(anc);
+    yaml_parser_delete(&yp);
+    return found;
+}
+
+/* libyaml gives no mark for a reader error (bytes that are not UTF-8, control characters
+ * such as NUL), only the byte offset: its line and column (in characters) */
+static void reader_error_pos(const char *text, size_t len, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && i < len; i++) {
+        unsigned char b = (unsigned char)text[i];
+        if (b == '\n') { ++*line; *col = 1; }
+        else if ((b & 0xC0) != 0x80) ++*col;
+    }
+}
+
+/* Report the parser's error: "YAML syntax error: what [context]" at its position. */
+static void syntax_error(ns_panel_errs_t *errs, const yaml_parser_t *yp, const char *text, size_t len)
+{
+    int line = (int)yp->problem_mark.line + 1, col = (int)yp->problem_mark.column + 1;
+    char byte[24] = "";
+    if (yp->error == YAML_READER_ERROR) {
+        reader_error_pos(text, len, yp->problem_offset, &line, &col);
+        if (yp->problem_value >= 0) snprintf(byte, sizeof byte, " (byte 0x%02X)", (unsigned)yp->problem_value & 0xFFu);
+    }
+    ns_yaml_errs_add(errs, line, col, "YAML syntax error: %s%s%s%s", yp->problem ? yp->problem : "unknown",
+                     byte, yp->context ? " " : "", yp->context ? yp->context : "");
+}
+
 int ns_yaml_parse(ns_yaml_t *y, const char *text, size_t len, ns_panel_errs_t *errs)
 {
     memset(y, 0, sizeof *y);
     y->errs = errs;
     if (!errs->text) errs->text = ns_strndup(text, len);
+    if (refuse_aliases(text, len, errs)) return -1;
     yaml_parser_t yp;
     yaml_parser_initialize(&yp);
     yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
     if (!yaml_parser_load(&yp, &y->doc)) {
-        ns_yaml_errs_add(errs, (int)yp.problem_mark.line + 1, (int)yp.problem_mark.column + 1,
-                         "YAML syntax error: %s%s%s", yp.problem ? yp.problem : "unknown",
-                         yp.context ? " " : "", yp.context ? yp.context : "");
+        syntax_error(errs, &yp, text, len);
         yaml_parser_delete(&yp);
         return -1;
     }
@@ -193,8 +262,7 @@ int ns_yaml_parse(ns_yaml_t *y, const char *text, size_t len, ns_panel_errs_t *e
         if (r2) ns_yaml_err(y, r2, "a second YAML document ('---'): a config file holds one document");
         yaml_document_delete(&extra);
     } else {
-        ns_yaml_errs_add(errs, (int)yp.problem_mark.line + 1, (int)yp.problem_mark.column + 1,
-                         "YAML syntax error: %s", yp.problem ? yp.problem : "unknown");
+        syntax_error(errs, &yp, text, len);
     }
     yaml_parser_delete(&yp);
     return 0;
