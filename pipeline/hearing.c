@@ -311,6 +311,11 @@ int ns_hearing_read_mem(ns_hearing_records_t *r, const char *name, const char *r
         }
         r->v[r->n++] = x;
     }
+    if (r->n_read == 0) {
+        /* an export that came out empty would otherwise pass for a night with no refer */
+        problem(r, name, c.rec_line, 1, "no data rows after the header: the hearing records cannot be used");
+        r->ok = 0;
+    }
     if (r->n > 1) qsort(r->v, (size_t)r->n, sizeof *r->v, cmp_rec_q);
     check_consistency(r);
 done:
