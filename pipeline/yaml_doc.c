@@ -220,7 +220,8 @@ static void reader_error_pos(const char *text, size_t len, size_t off, int *line
 {
     *line = 1;
     *col = 1;
-    for (size_t i = 0; i < off && i < len; i++) {
+    size_t i0 = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;   /* a BOM is no column */
+    for (size_t i = i0; i < off && i < len; i++) {
         unsigned char b = (unsigned char)text[i];
         if (b == '\n') { ++*line; *col = 1; }
         else if ((b & 0xC0) != 0x80) ++*col;

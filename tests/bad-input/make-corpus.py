@@ -909,6 +909,8 @@ y("panel", "panel", 23, "reject", "self-referring-anchor", replace1(P, "aliases:
                                                                   "aliases: &s [Phenylalanine, *s]"))
 y("panel", "panel", 24, "reject", "second-document", P + "---\npanel: {name: other}\n")
 y("panel", "panel", 25, "reject", "unknown-key-typo", replace1(P, "cutoff: 150", "cutof: 150"))
+y("panel", "panel", 27, "reject", "bom-then-invalid-utf8-on-line-1", ("\ufeff" + replace1(
+    P, "# Corpus panel:", "# Corpus \udcffpanel:")).encode("utf-8", "surrogateescape"))
 y("panel", "panel", 26, "reject", "scalar-1mb", None, big_fn=big_text(
     lambda: replace1(P, 'name: "Phenylketonuria"', 'name: "Phenylketonuria %s"' % ("x" * (1 << 20)))
     .replace('kit: "corpus"', 'kit: "%s"' % ("k" * (1 << 20)))))
