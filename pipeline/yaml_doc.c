@@ -170,6 +170,39 @@ void ns_yaml_errs_add(ns_panel_errs_t *e, int line, int col, const char *fmt, ..
     va_end(ap);
 }
 
+/* Flow lists and mappings ([ and {) nested deeper than this are not a config (ours nest 3
+ * deep).  libyaml's scanner reads a whole run of them before its first event, keeping
+ * state per level at each one: 20,000 '[' take seconds, 200,000 (200 KB) minutes.  So
+ * the text is scanned for them before libyaml sees it.  Returns 1 with the position of
+ * the first bracket too deep. */
+#define MAX_FLOW_DEPTH 64
+static int flow_too_deep(const char *t, size_t n, int *line, int *col)
+{
+    int depth = 0, l = 1, c = 1, comment = 0;
+    char quote = 0, prev = '\n';          /* quote: ' or " while in a quoted scalar */
+    for (size_t i = n >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; i < n; i++) {
+        char ch = t[i];
+        if (ch == '\n') { l++; c = 1; comment = 0; prev = ch; continue; }
+        if (comment) {
+        } else if (quote) {
+            if (quote == '"' && ch == '\\' && i + 1 < n && t[i + 1] != '\n') { i++; c++; }
+            else if (ch == quote && quote == '\'' && i + 1 < n && t[i + 1] == '\'') { i++; c++; }
+            else if (ch == quote) quote = 0;
+        } else if (ch == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
+            comment = 1;
+        } else if ((ch == '"' || ch == '\'') && strchr(" \t\n[{,:", prev)) {
+            quote = ch;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > MAX_FLOW_DEPTH) { *line = l; *col = c; return 1; }
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+        if (((unsigned char)ch & 0xC0) != 0x80) c++;
+        prev = ch;
+    }
+    return 0;
+}
+
 /* An alias (*name) anywhere in the text: reported at the first one, whose anchor (&name)
  * comes before it.  libyaml's loader shares an aliased node instead of copying it, so a
  * "billion laughs" document loads small, but every loader that walks it would see the
@@ -246,6 +279,11 @@ int ns_yaml_parse(ns_yaml_t *y, const char *text, size_t len, ns_panel_errs_t *e
     memset(y, 0, sizeof *y);
     y->errs = errs;
     if (!errs->text) errs->text = ns_strndup(text, len);
+    int dl, dc;
+    if (flow_too_deep(text, len, &dl, &dc)) {
+        ns_yaml_errs_add(errs, dl, dc, "[ and { nested more than %d deep: not a config", MAX_FLOW_DEPTH);
+        return -1;
+    }
     if (refuse_aliases(text, len, errs)) return -1;
     yaml_parser_t yp;
     yaml_parser_initialize(&yp);

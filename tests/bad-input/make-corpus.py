@@ -911,6 +911,11 @@ y("panel", "panel", 24, "reject", "second-document", P + "---\npanel: {name: oth
 y("panel", "panel", 25, "reject", "unknown-key-typo", replace1(P, "cutoff: 150", "cutof: 150"))
 y("panel", "panel", 27, "reject", "bom-then-invalid-utf8-on-line-1", ("\ufeff" + replace1(
     P, "# Corpus panel:", "# Corpus \udcffpanel:")).encode("utf-8", "surrogateescape"))
+y("panel", "panel", 28, "reject", "flow-nesting-65-deep",
+  replace1(P, "followup:", "followup:\n  due_days_of_life: %s1%s\nx_deep:" % ("[" * 65, "]" * 65)))
+# libyaml alone took 7 minutes over this one (its scanner keeps state per open bracket)
+y("panel", "panel", 29, "reject", "flow-nesting-200000-deep", None, big_fn=big_text(
+    lambda: replace1(P, "followup:", "x_deep: %s%s\nfollowup:" % ("[" * 200000, "]" * 200000))))
 y("panel", "panel", 26, "reject", "scalar-1mb", None, big_fn=big_text(
     lambda: replace1(P, 'name: "Phenylketonuria"', 'name: "Phenylketonuria %s"' % ("x" * (1 << 20)))
     .replace('kit: "corpus"', 'kit: "%s"' % ("k" * (1 << 20)))))
@@ -1022,7 +1027,8 @@ def main():
     for name, _, wells, _ in CASES:
         outcome = name.split(".")[1]
         tsv.append("%s\tplate\t%d\t%s" % (name, PLATE_EXIT[outcome], " ".join(plate_checks(name, wells))))
-    for path, kind, exit, checks, _, _ in KCASES:
+    order = ["manifest", "hearing", "gene", "panel", "qc", "hearing-yaml", "genes-yaml"]
+    for path, kind, exit, checks, _, _ in sorted(KCASES, key=lambda k: (order.index(k[1]), k[0])):
         tsv.append("%s\t%s\t%d\t%s" % (path, kind, exit, " ".join(checks)))
     write("cases.tsv", ("\n".join(tsv) + "\n").encode())
     print("wrote %d plate and %d other corpus files (%d of them large, written by --big), base/, "
