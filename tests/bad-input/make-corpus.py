@@ -797,6 +797,10 @@ h(9, "unmatched", "infant-ids-like-formulas-and-paths",
   lines(BASE_HEARING_CSV + ["=cmd(),2026-11-20T12:00,initial,TEOAE,refer,refer,0,",
                             "../../x,2026-11-20T12:30,initial,DPOAE,pass,refer,0,",
                             "+1 555,2026-11-20T12:40,initial,AABR,not_tested,pass,0,"]), 8, hcheck(7))
+# one row 50,000 times over (identical rows are allowed; it took 11 s when every copy was
+# compared with every other)
+h(28, "ok", "one-row-50000-times", None, 0, hcheck(50003), big_text(
+    lambda: lines(BASE_HEARING_CSV + [BASE_HEARING_CSV[3]] * 49999)))
 h(15, "row", "truncated-last-row", HEAR[:-12], 2, hcheck(4, 1))
 h(16, "row", "unbalanced-quote", replace1(HEAR, "INF-N3,", '"INF-N3,'), 2, hcheck(4, 1))
 h(17, "row", "infant-id-too-long", replace1(HEAR, "INF-N3,", "N" * 64 + ","), 2, hcheck(4, 1))
