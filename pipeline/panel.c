@@ -1050,20 +1050,30 @@ void ns_panel_errs_print(FILE *fp, const char *prefix, const char *path, const c
                          const ns_panel_errs_t *e)
 {
     fflush(stdout);
+    if (!text) text = e->text;
+    /* where each line starts, found once: 40,000 problems must not walk the text 40,000 times */
+    size_t n_lines = 0, *start = NULL;
+    if (text && e->n > 0) {
+        n_lines = 1;
+        for (const char *q = text; (q = strchr(q, '\n')); q++) n_lines++;
+        start = ns_malloc(n_lines * sizeof *start);
+        size_t l = 0;
+        start[l++] = 0;
+        for (const char *q = text; (q = strchr(q, '\n')); q++) start[l++] = (size_t)(q + 1 - text);
+    }
     for (int i = 0; i < e->n; i++) {
         const ns_panel_err_t *x = &e->v[i];
         if (x->pos.line <= 0) { fprintf(fp, "%s: %s: %s\n", prefix, path, x->msg); continue; }
         fprintf(fp, "%s: %s:%d:%d: %s\n", prefix, path, x->pos.line, x->pos.col, x->msg);
-        if (!text) text = e->text;
-        if (!text) continue;
-        const char *s = text;
-        for (int l = 1; l < x->pos.line && s; l++) { s = strchr(s, '\n'); if (s) s++; }
-        if (!s || !*s) continue;
+        if (!text || (size_t)x->pos.line > n_lines) continue;
+        const char *s = text + start[x->pos.line - 1];
+        if (!*s) continue;
         const char *eol = strchr(s, '\n');
         int n = eol ? (int)(eol - s) : (int)strlen(s);
         if (n > 0 && s[n - 1] == '\r') n--;
         quote_line(fp, s, (size_t)n, x->pos.col);
     }
+    free(start);
 }
 
 ns_panel_t *ns_panel_open(const char *tag, const char *path, const char *pop_path,

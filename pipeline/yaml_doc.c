@@ -41,15 +41,37 @@ const char *ns_yaml_scalar(const yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+typedef struct { const char *key; int i; } keyref_t;
+
+static int cmp_keyref(const void *a, const void *b)
+{
+    const keyref_t *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
 /* Check that every key of mapping m is one of allowed[] (NULL-terminated) and not
- * repeated; report the others.  Returns 0 if m is not a mapping (and reports that). */
+ * repeated; report the others.  Returns 0 if m is not a mapping (and reports that).
+ * Repeats are found by sorting (a mapping of 40,000 keys took 25 s pair by pair). */
 int ns_yaml_keys(ns_yaml_t *Y, yaml_node_t *m, const char *what, const char *const *allowed)
 {
     if (!m || m->type != YAML_MAPPING_NODE) {
         ns_yaml_err(Y, m, "%s must be a mapping (key: value lines)", what);
         return 0;
     }
-    for (yaml_node_pair_t *a = m->data.mapping.pairs.start; a < m->data.mapping.pairs.top; a++) {
+    yaml_node_pair_t *p0 = m->data.mapping.pairs.start;
+    int np = (int)(m->data.mapping.pairs.top - p0), nk = 0;
+    keyref_t *kr = ns_malloc((size_t)(np ? np : 1) * sizeof *kr);
+    int *first = ns_malloc((size_t)(np ? np : 1) * sizeof *first);   /* pair -> first pair with its key */
+    for (int a = 0; a < np; a++) {
+        first[a] = a;
+        const char *ks = ns_yaml_scalar(ns_yaml_node(Y, p0[a].key));
+        if (ks) { kr[nk].key = ks; kr[nk++].i = a; }
+    }
+    qsort(kr, (size_t)nk, sizeof *kr, cmp_keyref);
+    for (int q = 1; q < nk; q++)
+        if (strcmp(kr[q].key, kr[q - 1].key) == 0) first[kr[q].i] = first[kr[q - 1].i];
+    for (yaml_node_pair_t *a = p0; a < m->data.mapping.pairs.top; a++) {
         yaml_node_t *k = ns_yaml_node(Y, a->key);
         const char *ks = ns_yaml_scalar(k);
         if (!ks) { ns_yaml_err(Y, k, "keys in %s must be plain names", what); continue; }
@@ -63,13 +85,13 @@ int ns_yaml_keys(ns_yaml_t *Y, yaml_node_t *m, const char *what, const char *con
             }
             ns_yaml_err(Y, k, "unknown key '%s' in %s (allowed: %s)", ks, what, list);
         }
-        for (yaml_node_pair_t *b = m->data.mapping.pairs.start; b < a; b++)
-            if (ns_yaml_scalar(ns_yaml_node(Y, b->key)) && strcmp(ns_yaml_scalar(ns_yaml_node(Y, b->key)), ks) == 0) {
-                ns_yaml_err(Y, k, "duplicate key '%s' in %s (first at line %d)", ks, what,
-                       (int)ns_yaml_node(Y, b->key)->start_mark.line + 1);
-                break;
-            }
+        int f = first[a - p0];
+        if (f != a - p0)
+            ns_yaml_err(Y, k, "duplicate key '%s' in %s (first at line %d)", ks, what,
+                        (int)ns_yaml_node(Y, p0[f].key)->start_mark.line + 1);
     }
+    free(kr);
+    free(first);
     return 1;
 }
 
