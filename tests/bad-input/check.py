@@ -250,7 +250,12 @@ def main():
         for path, kind, ex, checks in cases:
             m = re.fullmatch(r"(?:[a-z-]+/)?\d\d\.[a-z]+\.[A-Za-z0-9-]+\.(csv|yaml)", path)
             why = ["name is not [DIR/]NN.<outcome>.<what>.csv|yaml"] if not m else []
-            why = why or run_case(ns, path, kind, ex, checks, big_dir, write_missing)
+            try:
+                why = why or run_case(ns, path, kind, ex, checks, big_dir, write_missing)
+            except subprocess.TimeoutExpired:
+                why = ["neoscreen run took more than 300 s"]
+            except Exception as e:      # one broken case must not hide the others' results
+                why = ["the check itself failed: %s: %s" % (type(e).__name__, e)]
             if why:
                 print("not ok - bad-input %s: %s" % (path, "; ".join(why)))
                 failed += 1

@@ -880,94 +880,95 @@ BOMB = 'lol0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"
     "lol%d: &a%d [%s]\n" % (k, k, ", ".join(["*a%d" % (k - 1)] * 9)) for k in range(1, 10))
 
 
-def y(kind, d, n, outcome, what, data, exit=1, checks=NOTHING, big_fn=None):
-    kcase("%s/%02d.%s.%s.yaml" % (d, n, outcome, what), kind, exit, checks, data, big_fn)
+def y(kind, n, outcome, what, data, exit=1, checks=NOTHING, big_fn=None):
+    """a config case: kind is also its directory"""
+    kcase("%s/%02d.%s.%s.yaml" % (kind, n, outcome, what), kind, exit, checks, data, big_fn)
 
 
 OK_NIGHT = ["wells_read=%d" % BASE_WELLS, "states.recall=1", "states.negative=3"]
 P = BASE_PANEL
-y("panel", "panel", 1, "ok", "crlf-bom-no-final-newline", "\ufeff" + P.replace("\n", "\r\n").rstrip("\r\n"), 0, OK_NIGHT)
-y("panel", "panel", 2, "ok", "cutoff-1e308", replace1(P, "cutoff: 150", "cutoff: 1e308"), 0,
+y("panel", 1, "ok", "crlf-bom-no-final-newline", "\ufeff" + P.replace("\n", "\r\n").rstrip("\r\n"), 0, OK_NIGHT)
+y("panel", 2, "ok", "cutoff-1e308", replace1(P, "cutoff: 150", "cutoff: 1e308"), 0,
   ["wells_read=%d" % BASE_WELLS, "states.recall=0", "states.negative=4"])
-y("panel", "panel", 10, "reject", "empty-file", "")
-y("panel", "panel", 11, "reject", "tab-indentation", replace1(P, "  - {name: Tyr", "\t- {name: Tyr"))
-y("panel", "panel", 12, "reject", "duplicate-key", replace1(P, '  version: "1"\n', '  version: "1"\n  name: corpus2\n'))
-y("panel", "panel", 13, "reject", "wrong-type-list-for-number", replace1(P, "cutoff: 150", "cutoff: [150]"))
-y("panel", "panel", 14, "reject", "wrong-type-mapping-for-list",
+y("panel", 10, "reject", "empty-file", "")
+y("panel", 11, "reject", "tab-indentation", replace1(P, "  - {name: Tyr", "\t- {name: Tyr"))
+y("panel", 12, "reject", "duplicate-key", replace1(P, '  version: "1"\n', '  version: "1"\n  name: corpus2\n'))
+y("panel", 13, "reject", "wrong-type-list-for-number", replace1(P, "cutoff: 150", "cutoff: [150]"))
+y("panel", 14, "reject", "wrong-type-mapping-for-list",
   replace1(P, "ratios:\n  - {name: \"Phe/Tyr\", num: [Phe], den: [Tyr]}", "ratios:\n  Phe/Tyr: {num: [Phe], den: [Tyr]}"))
-y("panel", "panel", 15, "reject", "cutoff-inf", replace1(P, "cutoff: 150", "cutoff: .inf"))
-y("panel", "panel", 16, "reject", "cutoff-negative", replace1(P, "cutoff: 150", "cutoff: -150"))
-y("panel", "panel", 17, "reject", "cutoff-decimal-comma", replace1(P, "cutoff: 1.7", "cutoff: 1,7"))
-y("panel", "panel", 18, "reject", "invalid-utf8-not-gbk",
+y("panel", 15, "reject", "cutoff-inf", replace1(P, "cutoff: 150", "cutoff: .inf"))
+y("panel", 16, "reject", "cutoff-negative", replace1(P, "cutoff: 150", "cutoff: -150"))
+y("panel", 17, "reject", "cutoff-decimal-comma", replace1(P, "cutoff: 1.7", "cutoff: 1,7"))
+y("panel", 18, "reject", "invalid-utf8-not-gbk",
   replace1(P, 'kit: "corpus"', 'kit: "corp\udcff\udcfeus"').encode("utf-8", "surrogateescape"))
-y("panel", "panel", 19, "reject", "gbk", replace1(P, 'kit: "corpus"', 'kit: "试剂盒"').encode("gbk"))
-y("panel", "panel", 20, "reject", "embedded-nul", replace1(P, 'kit: "corpus"', 'kit: "cor\0pus"'))
-y("panel", "panel", 21, "reject", "binary-garbage", lcg_bytes(2000, 21))
+y("panel", 19, "reject", "gbk", replace1(P, 'kit: "corpus"', 'kit: "试剂盒"').encode("gbk"))
+y("panel", 20, "reject", "embedded-nul", replace1(P, 'kit: "corpus"', 'kit: "cor\0pus"'))
+y("panel", 21, "reject", "binary-garbage", lcg_bytes(2000, 21))
 # the bomb where the loader takes lists of names: analytes' aliases
-y("panel", "panel", 22, "reject", "alias-bomb", replace1(
+y("panel", 22, "reject", "alias-bomb", replace1(
     P, "  - {name: Phe, aliases: [Phenylalanine], unit: umol/L}",
     "  - {name: Phe, aliases: &a0 [l, l, l, l, l, l, l, l, l], unit: umol/L}\n" + "".join(
         "  - {name: X%d, aliases: &a%d [%s], unit: umol/L}\n" % (k, k, ", ".join(["*a%d" % (k - 1)] * 9))
         for k in range(1, 10)).rstrip("\n")))
-y("panel", "panel", 23, "reject", "self-referring-anchor", replace1(P, "aliases: [Phenylalanine]",
+y("panel", 23, "reject", "self-referring-anchor", replace1(P, "aliases: [Phenylalanine]",
                                                                   "aliases: &s [Phenylalanine, *s]"))
-y("panel", "panel", 24, "reject", "second-document", P + "---\npanel: {name: other}\n")
-y("panel", "panel", 25, "reject", "unknown-key-typo", replace1(P, "cutoff: 150", "cutof: 150"))
-y("panel", "panel", 27, "reject", "bom-then-invalid-utf8-on-line-1", ("\ufeff" + replace1(
+y("panel", 24, "reject", "second-document", P + "---\npanel: {name: other}\n")
+y("panel", 25, "reject", "unknown-key-typo", replace1(P, "cutoff: 150", "cutof: 150"))
+y("panel", 27, "reject", "bom-then-invalid-utf8-on-line-1", ("\ufeff" + replace1(
     P, "# Corpus panel:", "# Corpus \udcffpanel:")).encode("utf-8", "surrogateescape"))
-y("panel", "panel", 28, "reject", "flow-nesting-65-deep",
+y("panel", 28, "reject", "flow-nesting-65-deep",
   replace1(P, "followup:", "followup:\n  due_days_of_life: %s1%s\nx_deep:" % ("[" * 65, "]" * 65)))
 # libyaml alone took 7 minutes over this one (its scanner keeps state per open bracket)
-y("panel", "panel", 29, "reject", "flow-nesting-200000-deep", None, big_fn=big_text(
+y("panel", 29, "reject", "flow-nesting-200000-deep", None, big_fn=big_text(
     lambda: replace1(P, "followup:", "x_deep: %s%s\nfollowup:" % ("[" * 200000, "]" * 200000))))
-y("panel", "panel", 26, "reject", "scalar-1mb", None, big_fn=big_text(
+y("panel", 26, "reject", "scalar-1mb", None, big_fn=big_text(
     lambda: replace1(P, 'name: "Phenylketonuria"', 'name: "Phenylketonuria %s"' % ("x" * (1 << 20)))
     .replace('kit: "corpus"', 'kit: "%s"' % ("k" * (1 << 20)))))
 
 Q = BASE_QC
-y("qc", "qc", 1, "ok", "crlf-no-final-newline", Q.replace("\n", "\r\n").rstrip("\r\n"), 0, OK_NIGHT)
-y("qc", "qc", 2, "hold", "target-mean-1e308", replace1(Q, "Phe: [50, 5]", "Phe: [1e308, 5]"), 4,
+y("qc", 1, "ok", "crlf-no-final-newline", Q.replace("\n", "\r\n").rstrip("\r\n"), 0, OK_NIGHT)
+y("qc", 2, "hold", "target-mean-1e308", replace1(Q, "Phe: [50, 5]", "Phe: [1e308, 5]"), 4,
   ["wells_read=%d" % BASE_WELLS, "states.qc_hold=4", "plates.qc_rejected=1"])
-y("qc", "qc", 10, "reject", "empty-file", "")
-y("qc", "qc", 11, "reject", "tab-indentation", replace1(Q, "    qc_high: [A02]", "\tqc_high: [A02]"))
-y("qc", "qc", 12, "reject", "duplicate-analyte-target", replace1(Q, "        Phe: [200, 20]\n",
+y("qc", 10, "reject", "empty-file", "")
+y("qc", 11, "reject", "tab-indentation", replace1(Q, "    qc_high: [A02]", "\tqc_high: [A02]"))
+y("qc", 12, "reject", "duplicate-analyte-target", replace1(Q, "        Phe: [200, 20]\n",
                                                                 "        Phe: [200, 20]\n        Phe: [210, 20]\n"))
-y("qc", "qc", 13, "reject", "duplicate-key", replace1(Q, "  rules:", "  plate_map: {qc_low: [A01]}\n  rules:"))
-y("qc", "qc", 14, "reject", "wrong-type-mapping-for-pair", replace1(Q, "Phe: [50, 5]", "Phe: {mean: 50, sd: 5}"))
-y("qc", "qc", 15, "reject", "sd-zero", replace1(Q, "Phe: [200, 20]", "Phe: [200, 0]"))
-y("qc", "qc", 16, "reject", "target-negative", replace1(Q, "Phe: [50, 5]", "Phe: [-50, 5]"))
-y("qc", "qc", 17, "reject", "target-inf", replace1(Q, "Phe: [50, 5]", "Phe: [50, inf]"))
-y("qc", "qc", 18, "reject", "decimal-comma", replace1(Q, "Phe: [50, 5]", "Phe: [50, 5,5]"))
-y("qc", "qc", 19, "reject", "well-like-path", replace1(Q, "blank: [A03]", "blank: [../../x]"))
-y("qc", "qc", 20, "reject", "alias-bomb", Q + BOMB)
-y("qc", "qc", 21, "reject", "invalid-utf8-not-gbk",
+y("qc", 13, "reject", "duplicate-key", replace1(Q, "  rules:", "  plate_map: {qc_low: [A01]}\n  rules:"))
+y("qc", 14, "reject", "wrong-type-mapping-for-pair", replace1(Q, "Phe: [50, 5]", "Phe: {mean: 50, sd: 5}"))
+y("qc", 15, "reject", "sd-zero", replace1(Q, "Phe: [200, 20]", "Phe: [200, 0]"))
+y("qc", 16, "reject", "target-negative", replace1(Q, "Phe: [50, 5]", "Phe: [-50, 5]"))
+y("qc", 17, "reject", "target-inf", replace1(Q, "Phe: [50, 5]", "Phe: [50, inf]"))
+y("qc", 18, "reject", "decimal-comma", replace1(Q, "Phe: [50, 5]", "Phe: [50, 5,5]"))
+y("qc", 19, "reject", "well-like-path", replace1(Q, "blank: [A03]", "blank: [../../x]"))
+y("qc", 20, "reject", "alias-bomb", Q + BOMB)
+y("qc", 21, "reject", "invalid-utf8-not-gbk",
   replace1(Q, "lot: CORPUS-QCH", "lot: CORPUS-\udcffQCH").encode("utf-8", "surrogateescape"))
 
 HY = BASE_HEARING
-y("hearing-yaml", "hearing-yaml", 1, "ok", "no-final-newline", HY.rstrip("\n"), 0, OK_NIGHT)
-y("hearing-yaml", "hearing-yaml", 10, "reject", "empty-file", "")
-y("hearing-yaml", "hearing-yaml", 11, "reject", "tab-indentation", replace1(HY, "    - id: not_tested", "\t- id: not_tested"))
-y("hearing-yaml", "hearing-yaml", 12, "reject", "duplicate-key",
+y("hearing-yaml", 1, "ok", "no-final-newline", HY.rstrip("\n"), 0, OK_NIGHT)
+y("hearing-yaml", 10, "reject", "empty-file", "")
+y("hearing-yaml", 11, "reject", "tab-indentation", replace1(HY, "    - id: not_tested", "\t- id: not_tested"))
+y("hearing-yaml", 12, "reject", "duplicate-key",
   replace1(HY, "      action: surveillance\n", "      action: surveillance\n      action: rescreen\n"))
-y("hearing-yaml", "hearing-yaml", 13, "reject", "duplicate-rule-id", replace1(HY, "id: not_tested", "id: initial_refer"))
-y("hearing-yaml", "hearing-yaml", 14, "reject", "wrong-type-list-for-mapping",
+y("hearing-yaml", 13, "reject", "duplicate-rule-id", replace1(HY, "id: not_tested", "id: initial_refer"))
+y("hearing-yaml", 14, "reject", "wrong-type-list-for-mapping",
   replace1(HY, "when: {risk_factors: true}", "when: [risk_factors]"))
-y("hearing-yaml", "hearing-yaml", 15, "reject", "due-1e308", replace1(HY, "days_of_life: 90", "days_of_life: 1e308"))
-y("hearing-yaml", "hearing-yaml", 16, "reject", "due-negative", replace1(HY, "days_of_life: 42", "days_of_life: -42"))
-y("hearing-yaml", "hearing-yaml", 17, "reject", "nicu-days-inf", replace1(HY, "nicu_aabr_days: 5", "nicu_aabr_days: .inf"))
-y("hearing-yaml", "hearing-yaml", 18, "reject", "alias-bomb", HY + BOMB)
-y("hearing-yaml", "hearing-yaml", 19, "reject", "embedded-nul", replace1(HY, 'name: "corpus"', 'name: "cor\0pus"'))
-y("hearing-yaml", "hearing-yaml", 20, "reject", "unknown-value", replace1(HY, "result: not_tested", "result: untested"))
+y("hearing-yaml", 15, "reject", "due-1e308", replace1(HY, "days_of_life: 90", "days_of_life: 1e308"))
+y("hearing-yaml", 16, "reject", "due-negative", replace1(HY, "days_of_life: 42", "days_of_life: -42"))
+y("hearing-yaml", 17, "reject", "nicu-days-inf", replace1(HY, "nicu_aabr_days: 5", "nicu_aabr_days: .inf"))
+y("hearing-yaml", 18, "reject", "alias-bomb", HY + BOMB)
+y("hearing-yaml", 19, "reject", "embedded-nul", replace1(HY, 'name: "corpus"', 'name: "cor\0pus"'))
+y("hearing-yaml", 20, "reject", "unknown-value", replace1(HY, "result: not_tested", "result: untested"))
 
 GY = BASE_GENES
-y("genes-yaml", "genes-yaml", 1, "ok", "crlf", GY.replace("\n", "\r\n"), 0, OK_NIGHT)
-y("genes-yaml", "genes-yaml", 10, "reject", "empty-file", "")
-y("genes-yaml", "genes-yaml", 11, "reject", "tab-indentation", replace1(GY, "    - id: carrier", "\t- id: carrier"))
-y("genes-yaml", "genes-yaml", 12, "reject", "duplicate-key", replace1(GY, "      priority: routine\n",
+y("genes-yaml", 1, "ok", "crlf", GY.replace("\n", "\r\n"), 0, OK_NIGHT)
+y("genes-yaml", 10, "reject", "empty-file", "")
+y("genes-yaml", 11, "reject", "tab-indentation", replace1(GY, "    - id: carrier", "\t- id: carrier"))
+y("genes-yaml", 12, "reject", "duplicate-key", replace1(GY, "      priority: routine\n",
                                                                       "      priority: routine\n      priority: urgent\n"))
-y("genes-yaml", "genes-yaml", 13, "reject", "min-alleles-1e308", replace1(GY, "min_alleles: 2", "min_alleles: 1e308"))
-y("genes-yaml", "genes-yaml", 14, "reject", "alias-bomb", GY + BOMB)
-y("genes-yaml", "genes-yaml", 15, "reject", "invalid-utf8-not-gbk",
+y("genes-yaml", 13, "reject", "min-alleles-1e308", replace1(GY, "min_alleles: 2", "min_alleles: 1e308"))
+y("genes-yaml", 14, "reject", "alias-bomb", GY + BOMB)
+y("genes-yaml", 15, "reject", "invalid-utf8-not-gbk",
   replace1(GY, "name: corpus-genes", "name: corpus-\udcff-genes").encode("utf-8", "surrogateescape"))
 
 
