@@ -31,6 +31,7 @@
 #include "recall.h"
 #include "run_followup.h"
 #include "score.h"
+#include "table.h"
 #include "util.h"
 #include "version.h"
 #include "write_hdf5.h"
@@ -321,19 +322,21 @@ static int write_rerun(const char *path, const ns_batch_t *b, const ns_qc_result
             if (b->type[i] != NS_TYPE_PATIENT) continue;
             n++;
             if (b->mrow[i] >= 0 && resolved[b->mrow[i]]) done++;
-            size_t L = strlen(b->sample_id[i]) + 2;
+            size_t L = strlen(b->sample_id[i]) + 3;
             if (len + L >= cap) ids = ns_realloc(ids, cap = (cap + L) * 2);
-            len += (size_t)sprintf(ids + len, "%s%s", len ? ";" : "", b->sample_id[i]);
+            /* each id guarded: a list split into cells on ';' must not start a formula */
+            len += (size_t)sprintf(ids + len, "%s%s%s", len ? ";" : "",
+                                   ns_table_formula_risk(b->sample_id[i]) ? "'" : "", b->sample_id[i]);
         }
-        ns_csv_field(af->fp, b->plates[k].id);
+        ns_csv_text(af->fp, b->plates[k].id);
         fputc(',', af->fp);
-        ns_csv_field(af->fp, b->plates[k].name);
+        ns_csv_text(af->fp, b->plates[k].name);
         fputc(',', af->fp);
-        ns_csv_field(af->fp, q->plate[k].reason);
+        ns_csv_text(af->fp, q->plate[k].reason);
         fputc(',', af->fp);
-        ns_csv_field(af->fp, q->plate[k].warnings ? q->plate[k].warnings : "");
+        ns_csv_text(af->fp, q->plate[k].warnings ? q->plate[k].warnings : "");
         fprintf(af->fp, ",%lld,%lld,", (long long)n, (long long)done);
-        ns_csv_field(af->fp, ids);
+        ns_csv_text(af->fp, ids);
         fputc('\n', af->fp);
         free(ids);
     }

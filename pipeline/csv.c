@@ -6,6 +6,7 @@
 #include <emmintrin.h>
 #endif
 #include "csv.h"
+#include "table.h"
 #include "util.h"
 
 void ns_csv_init(ns_csv_t *c, const char *text, size_t len)
@@ -220,4 +221,13 @@ void ns_csv_field(FILE *fp, const char *f)
         fputc(*f, fp);
     }
     fputc('"', fp);
+}
+
+void ns_csv_text(FILE *fp, const char *f)
+{
+    if (ns_table_formula_risk(f)) {
+        char *g = ns_asprintf("'%s", f);
+        ns_csv_field(fp, g);
+        free(g);
+    } else ns_csv_field(fp, f);
 }

@@ -55,4 +55,10 @@ void ns_csv_free(ns_csv_t *c);
  * a quote or a line break.  The writer side of the same RFC 4180 the reader follows. */
 void ns_csv_field(FILE *fp, const char *f);
 
+/* The same for a text cell of a list people open in a spreadsheet (plates-to-rerun.csv):
+ * text that could be read as a formula (table.h: it begins with = + - @ TAB CR LF) is
+ * written with a leading apostrophe, as in the recall list, so that a plate or sample id
+ * typed "=cmd()" stays text. */
+void ns_csv_text(FILE *fp, const char *f);
+
 #endif

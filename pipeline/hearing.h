@@ -43,7 +43,8 @@
  *     drop the baby's refer along with the typo.
  *   - Nothing is lost: n_read (data rows read) == n (rows used) + n_rejected.
  *   - The file is unusable (ok = 0, no rows, reported) when it cannot be read or decoded,
- *     is empty, lacks one of the eight columns or has one twice.  Never a crash.
+ *     is empty, has no data row after its header, lacks one of the eight columns or has
+ *     one twice.  Never a crash.
  *   - Identical duplicate rows are allowed (kept, no message).  Two rows of the same
  *     infant, stage and test_time with different method or results are both KEPT and
  *     reported on the later line, at the first field that differs ("same infant, stage

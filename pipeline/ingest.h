@@ -7,7 +7,8 @@
  * counted so that nothing disappears from the totals.
  *
  * Cell values (µmol/L):
- *   a number      the measured value; negative values are accepted in blank wells only
+ *   a number      the measured value; negative values are accepted in blank wells only,
+ *                 and a value beyond NS_CELL_MAX (either sign) quarantines the plate
  *   "<x"          below the limit of quantitation x: stored as x (an upper bound, so it can
  *                 never raise a high flag that x itself would not), marked NS_CELL_BELOW
  *   "ND"          not detected: stored as 0, marked NS_CELL_ND (raises low flags: a C0 that
@@ -21,6 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "batch.h"
+
+/* The largest plausible cell, in µmol/L: 1 mol/L, three times the osmolarity of all of
+ * blood's solutes together.  A larger number ("1e308") is an export or typing error, and
+ * kept it would overflow ratios and folds over the cutoff in the recall list. */
+#define NS_CELL_MAX 1e6
 
 /* Parse one cell.  @return 0 and *v, *kind set; -1 if s is not a value (not a number). */
 int ns_parse_cell(const char *s, double *v, uint8_t *kind);

@@ -1,7 +1,8 @@
 /* ingest_manifest.c — the LIMS sample manifest: one row per DBS card, joined to wells on
  * sample_id.  Columns are found by name (any order; unknown columns ignored).  A bad value
  * in a covariate column is reported and that value is left missing — the card is kept, so
- * its baby can still be reported; only rows without a usable sample_id are rejected. */
+ * its baby can still be reported; only rows without a usable sample_id or infant_id (empty,
+ * or longer than the follow-up list's ids) are rejected. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 #include "csv.h"
 #include "encoding.h"
+#include "followup.h"
 #include "ingest.h"
 #include "sha256.h"
 #include "log.h"
@@ -22,6 +24,16 @@ static const char *const mcols[M_N] = {
     "sample_id", "infant_id", "specimen", "sex", "birth_weight_g", "gestational_age_days",
     "birth_time", "collection_time", "feeding", "transfusion", "antibiotics", "nicu",
     "hospital", "mother_name", "contact_phone" };
+
+/* Longest text kept from any other column (bytes): a name, a hospital, a phone number.
+ * A longer cell is an export error (a swallowed line, a pasted document); on the recall
+ * list it could exceed what an XLSX cell holds and cost the follow-up team the whole file. */
+#define TEXT_MAX 256
+
+/* Plausible covariates: a birth weight in grams, a gestational age in days (20 to 50
+ * weeks).  Outside them the number is a typo or another unit (kg, weeks), not a baby. */
+static const double num_min[2] = { 100, 140 }, num_max[2] = { 10000, 350 };
+static const char *const num_what[2] = { "a birth weight from 100 to 10000 g", "a gestational age from 140 to 350 days" };
 
 __attribute__((format(printf, 5, 6)))
 static void problem(ns_manifest_t *m, const char *path, int line, int col, const char *fmt, ...)
@@ -118,7 +130,9 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         if (col[contact[q]] < 0)
             problem(m, path, c.rec_line, 1, "no '%s' column: the recall list will not have it", mcols[contact[q]]);
     m->ok = 1;
+    int64_t n_records = 0;
     while ((r = ns_csv_next(&c)) != 0) {
+        n_records++;
         if (r < 0) { problem(m, path, c.err_line, c.err_col, "%s (row rejected)", c.err); m->n_rejected++; continue; }
         const int L = c.rec_line;
         if (c.nf != nh) {
@@ -132,6 +146,22 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             problem(m, path, c.fline[col[*sid ? M_IID : M_SID]], c.fcol[col[*sid ? M_IID : M_SID]], "empty %s (row rejected)", *sid ? "infant_id" : "sample_id");
             m->n_rejected++;
             continue;
+        }
+        /* the follow-up list holds ids of up to NS_FU_ID_MAX - 1 bytes: two longer ids that
+         * agree that far would be one baby there (one row, one family phoned) */
+        if (strlen(sid) >= NS_FU_ID_MAX || strlen(iid) >= NS_FU_ID_MAX) {
+            int k = strlen(sid) >= NS_FU_ID_MAX ? M_SID : M_IID;
+            problem(m, path, c.fline[col[k]], c.fcol[col[k]], "%s is longer than %d bytes (row rejected)",
+                    mcols[k], NS_FU_ID_MAX - 1);
+            m->n_rejected++;
+            continue;
+        }
+        for (int k = M_SPEC; k < M_N; k++) {
+            int j = col[k];
+            if (j >= 0 && strlen(c.f[j]) > TEXT_MAX) {
+                problem(m, path, c.fline[j], c.fcol[j], "%s is longer than %d bytes (left empty)", mcols[k], TEXT_MAX);
+                c.f[j][0] = 0;
+            }
         }
         if (m->n == m->m) {
             m->m = m->m ? m->m * 2 : 256;
@@ -157,6 +187,8 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             double v = strtod(c.f[j], &end);
             if (*end || !isfinite(v) || v <= 0)
                 problem(m, path, c.fline[j], c.fcol[j], "%s is not a positive number (left missing)", mcols[numk[q]]);
+            else if (v < num_min[q] || v > num_max[q])
+                problem(m, path, c.fline[j], c.fcol[j], "%s is not %s (left missing)", mcols[numk[q]], num_what[q]);
             else *numv[q] = v;
         }
         double tb = NAN, tc = NAN;
@@ -191,6 +223,9 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             }
         }
     }
+
+    if (n_records == 0)
+        problem(m, path, c.rec_line, 1, "no data rows after the header: no well can be matched to a card");
 
     /* duplicate sample_id.  Same infant: the first row (by line) is kept, later ones are
      * rejected.  Different infants: nobody can say whose card it is, so every row of that

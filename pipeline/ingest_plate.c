@@ -8,6 +8,7 @@
 #include <string.h>
 #include "csv.h"
 #include "encoding.h"
+#include "followup.h"
 #include "ingest.h"
 #include "numparse.h"
 #include "sha256.h"
@@ -284,6 +285,13 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
             set_error(pl, path, c.fline[fixed[COL_SID]], c.fcol[fixed[COL_SID]], "empty sample_id in a patient well");
             continue;
         }
+        /* the follow-up list carries ids of up to NS_FU_ID_MAX - 1 bytes: a longer one would
+         * reach the family's row cut short (as on a gene plate) */
+        if (strlen(sid) >= NS_FU_ID_MAX) {
+            set_error(pl, path, c.fline[fixed[COL_SID]], c.fcol[fixed[COL_SID]], "sample_id '%s' is longer than %d bytes",
+                      ns_clip_cell(qb, sid), NS_FU_ID_MAX - 1);
+            continue;
+        }
         if (s->n == s->m) {
             s->m = s->m ? s->m * 2 : 128;
             s->well = ns_realloc(s->well, (size_t)s->m * sizeof *s->well);
@@ -303,6 +311,10 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
             } else if (v[a] < 0 && type != NS_TYPE_BLANK) {
                 set_error(pl, path, c.fline[j], c.fcol[j], "negative value '%s' in column %s (allowed in blank wells only)",
                           ns_clip_cell(qb, c.f[j]), p->analytes[a].name);
+                bad = 1;
+            } else if (fabs(v[a]) > NS_CELL_MAX) {
+                set_error(pl, path, c.fline[j], c.fcol[j], "value '%s' in column %s is beyond %g umol/L: not a blood concentration",
+                          ns_clip_cell(qb, c.f[j]), p->analytes[a].name, NS_CELL_MAX);
                 bad = 1;
             }
         }

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "panel.h"
 #include "sha256.h"
+#include "encoding.h"
 #include "util.h"
 #include "yaml_doc.h"
 
@@ -1007,24 +1008,72 @@ void ns_panel_errs_free(ns_panel_errs_t *e)
     memset(e, 0, sizeof *e);
 }
 
+/* The quoted line after ">>> " and its caret: at most QUOTE_CHARS characters of it (a
+ * window around the column, "..." where cut: a 1 MB scalar must not become a 1 MB log
+ * line), bytes that are not text (control characters, invalid UTF-8) shown as '?'. */
+#define QUOTE_CHARS 120
+static size_t char_len(const char *s, size_t n, size_t i)   /* a byte and its continuation bytes */
+{
+    size_t k = 1;
+    if ((unsigned char)s[i] >= 0xC0)
+        while (i + k < n && k < 4 && ((unsigned char)s[i + k] & 0xC0) == 0x80) k++;
+    return k;
+}
+
+static void quote_line(FILE *fp, const char *s, size_t n, int col)
+{
+    size_t nchars = 0;
+    for (size_t i = 0; i < n; i += char_len(s, n, i)) nchars++;
+    size_t at = col > 0 ? (size_t)col - 1 : 0, from = 0, to = nchars;
+    if (nchars > QUOTE_CHARS) {
+        from = at > QUOTE_CHARS / 2 ? at - QUOTE_CHARS / 2 : 0;
+        to = from + QUOTE_CHARS < nchars ? from + QUOTE_CHARS : nchars;
+        from = to - QUOTE_CHARS;
+    }
+    fputs("    >>> ", fp);
+    if (from > 0) fputs("...", fp);
+    for (size_t i = 0, c = 0; i < n && c < to; c++) {
+        size_t k = char_len(s, n, i);
+        unsigned char b = (unsigned char)s[i];
+        int text = b >= 0x80 ? ns_utf8_valid_prefix(s + i, k) == k : b >= 0x20 ? b != 0x7F : b == '\t';
+        if (c >= from) {
+            if (text) fwrite(s + i, 1, k, fp);
+            else fputc('?', fp);
+        }
+        i += k;
+    }
+    if (to < nchars) fputs("...", fp);
+    fprintf(fp, "\n        %*s^\n", (int)(at - from + (from > 0 ? 3 : 0)), "");
+}
+
 void ns_panel_errs_print(FILE *fp, const char *prefix, const char *path, const char *text,
                          const ns_panel_errs_t *e)
 {
     fflush(stdout);
+    if (!text) text = e->text;
+    /* where each line starts, found once: 40,000 problems must not walk the text 40,000 times */
+    size_t n_lines = 0, *start = NULL;
+    if (text && e->n > 0) {
+        n_lines = 1;
+        for (const char *q = text; (q = strchr(q, '\n')); q++) n_lines++;
+        start = ns_malloc(n_lines * sizeof *start);
+        size_t l = 0;
+        start[l++] = 0;
+        for (const char *q = text; (q = strchr(q, '\n')); q++) start[l++] = (size_t)(q + 1 - text);
+    }
     for (int i = 0; i < e->n; i++) {
         const ns_panel_err_t *x = &e->v[i];
         if (x->pos.line <= 0) { fprintf(fp, "%s: %s: %s\n", prefix, path, x->msg); continue; }
         fprintf(fp, "%s: %s:%d:%d: %s\n", prefix, path, x->pos.line, x->pos.col, x->msg);
-        if (!text) text = e->text;
-        if (!text) continue;
-        const char *s = text;
-        for (int l = 1; l < x->pos.line && s; l++) { s = strchr(s, '\n'); if (s) s++; }
-        if (!s || !*s) continue;
+        if (!text || (size_t)x->pos.line > n_lines) continue;
+        const char *s = text + start[x->pos.line - 1];
+        if (!*s) continue;
         const char *eol = strchr(s, '\n');
         int n = eol ? (int)(eol - s) : (int)strlen(s);
         if (n > 0 && s[n - 1] == '\r') n--;
-        fprintf(fp, "    >>> %.*s\n        %*s^\n", n, s, x->pos.col - 1, "");
+        quote_line(fp, s, (size_t)n, x->pos.col);
     }
+    free(start);
 }
 
 ns_panel_t *ns_panel_open(const char *tag, const char *path, const char *pop_path,

@@ -257,8 +257,9 @@ void ns_panel_free(ns_panel_t *p);
 void ns_panel_errs_free(ns_panel_errs_t *e);
 
 /* Print every error as "PREFIX: FILE:LINE:COL: message", then the offending line after
- * ">>> " with a caret under the column (redis style), to fp.  text may be NULL: the copy
- * kept in e is used. */
+ * ">>> " with a caret under the column (redis style), to fp: at most 120 characters of
+ * it around the column ("..." where cut), control characters and bytes that are not
+ * UTF-8 shown as '?'.  text may be NULL: the copy kept in e is used. */
 void ns_panel_errs_print(FILE *fp, const char *prefix, const char *path, const char *text,
                          const ns_panel_errs_t *e);
 

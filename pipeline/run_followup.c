@@ -257,17 +257,18 @@ void ns_run_fu_rerun_rows(const ns_run_fu_t *f, FILE *fp)
                     done++;
                     break;
                 }
-            size_t L = strlen(g->sample_id[i]) + 2;
+            size_t L = strlen(g->sample_id[i]) + 3;
             if (len + L >= cap) ids = ns_realloc(ids, cap = (cap + L) * 2);
-            len += (size_t)snprintf(ids + len, cap - len, "%s%s", len ? ";" : "", g->sample_id[i]);
+            len += (size_t)snprintf(ids + len, cap - len, "%s%s%s", len ? ";" : "",
+                                    ns_table_formula_risk(g->sample_id[i]) ? "'" : "", g->sample_id[i]);
         }
-        ns_csv_field(fp, g->plates[k].id);
+        ns_csv_text(fp, g->plates[k].id);
         fputc(',', fp);
-        ns_csv_field(fp, g->plates[k].name);
+        ns_csv_text(fp, g->plates[k].name);
         fputc(',', fp);
-        ns_csv_field(fp, g->plates[k].reason ? g->plates[k].reason : "");
+        ns_csv_text(fp, g->plates[k].reason ? g->plates[k].reason : "");
         fprintf(fp, ",,%lld,%lld,", (long long)n, (long long)done);
-        ns_csv_field(fp, ids);
+        ns_csv_text(fp, ids);
         fputc('\n', fp);
         free(ids);
     }
@@ -307,7 +308,8 @@ void ns_run_fu_summary(const ns_run_fu_t *f, ns_json_t *j)
     if (f->have_hearing) {
         const ns_hearing_stats_t *h = &f->hstats;
         ns_json_str(j, "file_sha256", f->hrec.sha256);
-        ns_json_int(j, "records_read", f->hrec.n_read);
+        ns_json_int(j, "records_read", f->hrec.n_read);      /* == records_used + records_rejected */
+        ns_json_int(j, "records_used", f->hrec.n);
         ns_json_int(j, "records_rejected", f->hrec.n_rejected);
         ns_json_bool(j, "usable", f->hrec.ok);
         ns_json_int(j, "infants", h->infants);

@@ -5,7 +5,11 @@
  * wrong with a value at that value's own line and column and keeps going, so a loader
  * collects every problem in one pass; unknown and duplicate keys are errors (a misspelt
  * key silently ignored is a screening failure waiting to happen).  Exactly one YAML
- * document per file: a second one after "---" is refused, not ignored.
+ * document per file: a second one after "---" is refused, not ignored.  Anchors and
+ * aliases (&name, *name) are refused at the first alias: each value is written where it
+ * applies, so an "alias bomb" or an anchor that refers to itself never reaches a loader;
+ * so are [ and { nested more than 64 deep (libyaml's scanner slows down with depth).
+ * Bytes that are not UTF-8 text are reported at their own line and column.
  */
 #ifndef NS_YAML_DOC_H
 #define NS_YAML_DOC_H
