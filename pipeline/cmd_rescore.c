@@ -149,10 +149,10 @@ static void change_row(ctx_t *x, const ns_archive_t *a, const char *sid, const c
                        const char *code, int oc, int nc, const char *what)
 {
     FILE *fp = x->changes;
-    ns_csv_field(fp, a->src.path); fputc(',', fp);
-    ns_csv_field(fp, a->night); fputc(',', fp);
-    ns_csv_field(fp, sid ? sid : ""); fputc(',', fp);
-    ns_csv_field(fp, iid ? iid : ""); fputc(',', fp);
+    ns_csv_text(fp, a->src.path); fputc(',', fp);
+    ns_csv_text(fp, a->night); fputc(',', fp);
+    ns_csv_text(fp, sid ? sid : ""); fputc(',', fp);
+    ns_csv_text(fp, iid ? iid : ""); fputc(',', fp);
     ns_csv_field(fp, code); fputc(',', fp);
     fprintf(fp, "%s,%s,%s\n", call_name(oc), call_name(nc), what);
 }
@@ -412,8 +412,8 @@ static int64_t finish_cases(ctx_t *x, FILE *fp, int64_t *not_found, int64_t *hel
             missed++;
             why = u >= 0 && x->t.v[u].cand >= 0 ? "not recalled for its condition" : "condition not in the candidate panel";
         }
-        ns_csv_field(fp, cs->sample_id ? cs->sample_id : ""); fputc(',', fp);
-        ns_csv_field(fp, cs->infant_id ? cs->infant_id : ""); fputc(',', fp);
+        ns_csv_text(fp, cs->sample_id ? cs->sample_id : ""); fputc(',', fp);
+        ns_csv_text(fp, cs->infant_id ? cs->infant_id : ""); fputc(',', fp);
         ns_csv_field(fp, cs->code);
         fprintf(fp, ",%d,%s,%s\n", cs->line, why, x->mark.old_hit[k] ? "yes" : "no");
     }

@@ -205,3 +205,23 @@ if [ "$r" = " 1 1 1" ] && grep -q "/config/panel_yaml is not one string" "$T/c1.
    && grep -q "/samples_state_code names are not this version's states" "$T/c3.err"; then
     ok "rescore: crafted archives (panel text not one string, foreign format, other state codes) are refused by name"
 else nok "rescore: crafted archives refused" "rc=$r $(cat "$T"/c?.err | head -c 400)"; fi
+
+# formula-shaped IDs: a card gained by the loosened panel whose sample_id and infant_id begin
+# with '=' is written as text ('=...) in rescore-changes.csv and rescore-missed.csv, never as a
+# cell a spreadsheet would run
+g=$(awk -F, 'NR>1 && $5=="PKU" && $8=="gained" {print $3 "," $4; exit}' "$T/r2/rescore-changes.csv")
+gs=${g%,*}; gi=${g#*,}
+if [ -n "$gs" ]; then
+    cp -r "$T/night" "$T/fnight"
+    sed -i "s/\b$gs\b/=$gs/g; s/\b$gi\b/=$gi/g" "$T/fnight/manifest.csv" "$T"/fnight/plates/*.csv
+    printf 'sample_id,infant_id,condition\n=%s,=%s,PKU\n' "$gs" "$gi" > "$T/fcases.csv"
+    sed 's/        cutoff: 100$/        cutoff: 100000/' "$T/loose.yaml" > "$T/fblind.yaml"
+    "$NS" run -v 0 -o "$T/fout" "$T/fnight" > /dev/null 2>&1
+    "$NS" rescore -v 0 -p "$T/loose.yaml" -o "$T/fr" "$T/fout/batch.h5" > /dev/null 2>&1
+    "$NS" rescore -v 0 -p "$T/fblind.yaml" --outcomes "$T/fcases.csv" -o "$T/fm" "$T/fout/batch.h5" > /dev/null 2>&1
+    if grep -q "^[^,]*,[^,]*,'=$gs,'=$gi,PKU," "$T/fr/rescore-changes.csv" \
+       && grep -q "'=$gs" "$T/fm/rescore-missed.csv" \
+       && ! grep -q "\(^\|,\)=" "$T/fr/rescore-changes.csv" "$T/fm/rescore-missed.csv"; then
+        ok "rescore: formula-shaped sample and infant ids are written as text ('=...) in the changes and missed lists"
+    else nok "rescore: formula-shaped ids escaped" "$(grep -h "$gs" "$T/fr/rescore-changes.csv" "$T/fm/rescore-missed.csv" 2>/dev/null | head -3)"; fi
+else nok "rescore: formula-shaped ids escaped" "no gained card to rename"; fi
