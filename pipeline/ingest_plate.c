@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "csv.h"
+#include <omp.h>
 #include "encoding.h"
 #include "followup.h"
 #include "ingest.h"
@@ -64,6 +65,53 @@ typedef struct {
     double *v;          /* row-major: v[i * n_analytes + a] */
     uint8_t *cell;
 } slot_t;
+
+/* The header of the last plate a thread read, with its column mapping: the plates of a
+ * night come from one instrument export, so the next header is usually the same and the
+ * alias matching (every column against every spelling) is done once per thread, not once
+ * per plate.  Only a header that mapped without a problem is kept. */
+typedef struct {
+    int valid, nh, na;
+    char *text;         /* the header fields, each followed by its NUL */
+    size_t len;
+    int fixed[4];
+    int *ana_of, *col_of;
+} hdr_cache_t;
+
+static int hdr_cache_hit(const hdr_cache_t *hc, const ns_csv_t *c, int na)
+{
+    if (!hc->valid || hc->nh != c->nf || hc->na != na) return 0;
+    const char *q = hc->text;
+    for (int j = 0; j < c->nf; j++) {
+        size_t l = strlen(c->f[j]);
+        if ((size_t)(q - hc->text) + l + 1 > hc->len || memcmp(q, c->f[j], l + 1) != 0) return 0;
+        q += l + 1;
+    }
+    return 1;
+}
+
+static void hdr_cache_put(hdr_cache_t *hc, const ns_csv_t *c, int na, const int *fixed, const int *ana_of,
+                          const int *col_of)
+{
+    size_t len = 0;
+    for (int j = 0; j < c->nf; j++) len += strlen(c->f[j]) + 1;
+    hc->text = ns_realloc(hc->text, len + 1);
+    hc->len = len;
+    char *q = hc->text;
+    for (int j = 0; j < c->nf; j++) {
+        size_t l = strlen(c->f[j]);
+        memcpy(q, c->f[j], l + 1);
+        q += l + 1;
+    }
+    hc->nh = c->nf;
+    hc->na = na;
+    memcpy(hc->fixed, fixed, sizeof hc->fixed);
+    hc->ana_of = ns_realloc(hc->ana_of, (size_t)(c->nf ? c->nf : 1) * sizeof *hc->ana_of);
+    memcpy(hc->ana_of, ana_of, (size_t)c->nf * sizeof *ana_of);
+    hc->col_of = ns_realloc(hc->col_of, (size_t)(na ? na : 1) * sizeof *hc->col_of);
+    memcpy(hc->col_of, col_of, (size_t)na * sizeof *col_of);
+    hc->valid = 1;
+}
 
 enum { COL_PLATE, COL_WELL, COL_SID, COL_TYPE };
 
@@ -143,7 +191,8 @@ int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65],
 }
 
 /* Parse a whole plate file into s; on any problem, set pl->error and keep counting rows. */
-static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path, ns_plate_t *pl, slot_t *s)
+static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path, ns_plate_t *pl, slot_t *s,
+                        hdr_cache_t *hc)
 {
     const int na = p->n_analytes;
     char *text = NULL;
@@ -171,46 +220,53 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
     int *col_of = ns_malloc((size_t)na * sizeof *col_of);   /* analyte -> column */
     for (int a = 0; a < na; a++) col_of[a] = -1;
     int *ana_of = ns_malloc((size_t)nh * sizeof *ana_of);   /* column -> analyte or -1 */
-    for (int j = 0; j < nh; j++) {
-        ana_of[j] = -1;
-        const char *h = c.f[j];
-        int done = 0;
-        for (int k = 0; k < 4 && !done; k++)
-            for (int x = 0; x < p->input.n_col_alias[k]; x++)
-                if (ns_strcaseeq(h, p->input.col_alias[k][x])) {
-                    if (fixed[k] >= 0)
-                        set_error(pl, path, c.fline[j], c.fcol[j], "columns %d and %d are both '%s'",
-                                  fixed[k] + 1, j + 1, p->input.col_alias[k][0]);
-                    fixed[k] = j;
-                    done = 1;
-                    break;
-                }
-        if (done) continue;
-        int a = ns_panel_find_analyte(p, h);
-        if (a < 0) continue;                  /* other vendor columns (internal standards...) */
-        if (col_of[a] >= 0)
-            set_error(pl, path, c.fline[j], c.fcol[j], "columns %d ('%s') and %d ('%s') both hold analyte %s",
-                      col_of[a] + 1, c.f[col_of[a]], j + 1, h, p->analytes[a].name);
-        col_of[a] = j;
-        ana_of[j] = a;
+    if (hdr_cache_hit(hc, &c, na)) {
+        memcpy(fixed, hc->fixed, sizeof fixed);
+        memcpy(ana_of, hc->ana_of, (size_t)nh * sizeof *ana_of);
+        memcpy(col_of, hc->col_of, (size_t)na * sizeof *col_of);
+    } else {
+        for (int j = 0; j < nh; j++) {
+            ana_of[j] = -1;
+            const char *h = c.f[j];
+            int done = 0;
+            for (int k = 0; k < 4 && !done; k++)
+                for (int x = 0; x < p->input.n_col_alias[k]; x++)
+                    if (ns_strcaseeq(h, p->input.col_alias[k][x])) {
+                        if (fixed[k] >= 0)
+                            set_error(pl, path, c.fline[j], c.fcol[j], "columns %d and %d are both '%s'",
+                                      fixed[k] + 1, j + 1, p->input.col_alias[k][0]);
+                        fixed[k] = j;
+                        done = 1;
+                        break;
+                    }
+            if (done) continue;
+            int a = ns_panel_find_analyte(p, h);
+            if (a < 0) continue;                  /* other vendor columns (internal standards...) */
+            if (col_of[a] >= 0)
+                set_error(pl, path, c.fline[j], c.fcol[j], "columns %d ('%s') and %d ('%s') both hold analyte %s",
+                          col_of[a] + 1, c.f[col_of[a]], j + 1, h, p->analytes[a].name);
+            col_of[a] = j;
+            ana_of[j] = a;
+        }
+        char acc[512];
+        for (int k = 0; k < 4; k++)
+            if (fixed[k] < 0) {
+                alias_text(acc, sizeof acc, p->input.col_alias[k], p->input.n_col_alias[k]);
+                set_error(pl, path, c.rec_line, 1, "missing column '%s' (accepted spellings: %s)",
+                          p->input.col_alias[k][0], acc);
+            }
+        for (int a = 0; a < na; a++)
+            if (col_of[a] < 0) {
+                char *names[65];
+                int nn = 0;
+                names[nn++] = p->analytes[a].name;
+                for (int x = 0; x < p->analytes[a].n_aliases && nn < 65; x++) names[nn++] = p->analytes[a].aliases[x];
+                alias_text(acc, sizeof acc, names, nn);
+                set_error(pl, path, c.rec_line, 1, "missing column for analyte %s (accepted spellings: %s)",
+                          p->analytes[a].name, acc);
+            }
+        if (!pl->error) hdr_cache_put(hc, &c, na, fixed, ana_of, col_of);
     }
-    char acc[512];
-    for (int k = 0; k < 4; k++)
-        if (fixed[k] < 0) {
-            alias_text(acc, sizeof acc, p->input.col_alias[k], p->input.n_col_alias[k]);
-            set_error(pl, path, c.rec_line, 1, "missing column '%s' (accepted spellings: %s)",
-                      p->input.col_alias[k][0], acc);
-        }
-    for (int a = 0; a < na; a++)
-        if (col_of[a] < 0) {
-            char *names[65];
-            int nn = 0;
-            names[nn++] = p->analytes[a].name;
-            for (int x = 0; x < p->analytes[a].n_aliases && nn < 65; x++) names[nn++] = p->analytes[a].aliases[x];
-            alias_text(acc, sizeof acc, names, nn);
-            set_error(pl, path, c.rec_line, 1, "missing column for analyte %s (accepted spellings: %s)",
-                      p->analytes[a].name, acc);
-        }
 
     /* rows */
     const int rows = p->input.plate_rows, cols = p->input.plate_cols;
@@ -369,9 +425,17 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
     }
 
     /* parallel over files: each task touches only its own plates[k] and slots[k] */
+    const int nth = omp_get_max_threads();
+    hdr_cache_t *hcs = ns_calloc((size_t)nth, sizeof *hcs);
     #pragma omp parallel for schedule(dynamic, 1)
     for (int k = 0; k < n_paths; k++)
-        parse_plate(p, b->plate_map, paths[k], &b->plates[k], &slots[k]);
+        parse_plate(p, b->plate_map, paths[k], &b->plates[k], &slots[k], &hcs[omp_get_thread_num() % nth]);
+    for (int t = 0; t < nth; t++) {
+        free(hcs[t].text);
+        free(hcs[t].ana_of);
+        free(hcs[t].col_of);
+    }
+    free(hcs);
 
     /* a plate id may appear once per night: the first file (in file order) keeps it, every
      * later one is quarantined naming it.  Sorted by (id, file order), so that a night of

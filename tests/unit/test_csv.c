@@ -177,6 +177,52 @@ static void test_columns_count_characters(void **st)
     }
 }
 
+/* ns_utf8_valid_prefix (ASCII taken eight bytes at a time) against the byte-by-byte rule,
+ * on random mixes of ASCII, valid and broken multi-byte sequences at every alignment. */
+static size_t ref_valid_prefix(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i], cp, min;
+        size_t k;
+        if (c < 0x80) { i++; continue; }
+        else if ((c & 0xE0) == 0xC0) { k = 1; min = 0x80; c &= 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { k = 2; min = 0x800; c &= 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { k = 3; min = 0x10000; c &= 0x07; }
+        else return i;
+        cp = c;
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= len || (s[i + j] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+        i += k + 1;
+    }
+    return len;
+}
+
+static void test_utf8_prefix_matches_bytewise(void **st)
+{
+    (void)st;
+    static const char *const bits[] = { "a", "abcdefghij", "\xe5\x8c\xbb", "\xc3\xa9", "\xf0\x9f\x98\x80", "\xff",
+                                        "\xe5\x8c", "\x80", "\xed\xa0\x80", "0123456789012345678" };
+    uint64_t r = 99;
+    for (int t = 0; t < 200000; t++) {
+        unsigned char buf[256];
+        size_t n = 0;
+        int parts = 1 + t % 12;
+        for (int k = 0; k < parts; k++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            const char *b = bits[(r >> 33) % 10];
+            if ((r >> 20) % 4) b = bits[(r >> 40) % 2 ? 1 : 9];         /* mostly ASCII */
+            size_t l = strlen(b);
+            memcpy(buf + n, b, l);
+            n += l;
+        }
+        assert_int_equal(ns_utf8_valid_prefix((const char *)buf, n), ref_valid_prefix(buf, n));
+    }
+}
+
 static void test_decode(void **st)
 {
     (void)st;
@@ -261,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_field_lines_and_resync),
         cmocka_unit_test(test_columns_count_characters),
         cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_utf8_prefix_matches_bytewise),
         cmocka_unit_test(test_cells),
         cmocka_unit_test(test_wells),
     };
