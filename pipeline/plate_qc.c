@@ -179,9 +179,47 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
         return -1;
     }
 
-    /* 2. decisions, plate by plate, in file order */
-    double *buf = ns_malloc((un ? un : 1) * sizeof *buf);
-    double *ref = ns_malloc((size_t)(np + (hist ? hist->n_plates : 0) + 1) * sizeof *ref);
+    /* 2. each plate's patient medians, then the running median of the plates before it
+     * (only medians: no decision depends on them), plates in parallel */
+    #pragma omp parallel
+    {
+        double *buf = ns_malloc((un ? un : 1) * sizeof *buf);
+        #pragma omp for schedule(dynamic, 16)
+        for (int k = 0; k < np; k++) {
+            ns_plate_qc_t *q = &r->plate[k];
+            if (q->status == NS_QC_NOT_RUN) continue;
+            const int64_t i0 = b->plates[k].first_row, i1 = plate_end(b, k);
+            for (int a = 0; a < na; a++) {
+                size_t m = 0;
+                for (int64_t i = i0; i < i1; i++) {
+                    double v = b->conc[(size_t)a * un + (size_t)i];
+                    if (b->type[i] == NS_TYPE_PATIENT && !isnan(v)) buf[m++] = v;
+                }
+                q->median[a] = (int)m >= cfg->median_min_patients ? median_of(buf, m) : NAN;
+            }
+        }
+        double *ref = ns_malloc((size_t)(np + (hist ? hist->n_plates : 0) + 1) * sizeof *ref);
+        #pragma omp for schedule(dynamic, 16)
+        for (int k = 0; k < np; k++) {
+            ns_plate_qc_t *q = &r->plate[k];
+            if (q->status == NS_QC_NOT_RUN || isnan(cfg->median_max_shift)) continue;
+            for (int a = 0; a < na; a++) {
+                if (isnan(q->median[a])) continue;
+                size_t nr = 0;
+                int want = cfg->median_window;
+                for (int j = k - 1; j >= 0 && (int)nr < want; j--)
+                    if (r->plate[j].status != NS_QC_NOT_RUN && !isnan(r->plate[j].median[a])) ref[nr++] = r->plate[j].median[a];
+                for (int j = hist ? hist->n_plates - 1 : -1; j >= 0 && (int)nr < want; j--)
+                    if (!isnan(hist->median[(size_t)j * na + a])) ref[nr++] = hist->median[(size_t)j * na + a];
+                if (nr < 3) continue;                   /* too little to compare with */
+                q->median_ref[a] = median_of(ref, nr);
+            }
+        }
+        free(ref);
+        free(buf);
+    }
+
+    /* 3. decisions, plate by plate, in file order */
     for (int k = 0; k < np; k++) {
         ns_plate_qc_t *q = &r->plate[k];
         if (q->status == NS_QC_NOT_RUN) continue;
@@ -245,23 +283,10 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
             }
         }
 
-        /* patient medians, and the shift against the running median of earlier plates */
+        /* patient medians against the running median of earlier plates (both computed
+         * above, in parallel) */
         for (int a = 0; a < na; a++) {
-            size_t m = 0;
-            for (int64_t i = i0; i < i1; i++) {
-                double v = b->conc[(size_t)a * un + (size_t)i];
-                if (b->type[i] == NS_TYPE_PATIENT && !isnan(v)) buf[m++] = v;
-            }
-            q->median[a] = (int)m >= cfg->median_min_patients ? median_of(buf, m) : NAN;
-            if (isnan(cfg->median_max_shift) || isnan(q->median[a])) continue;
-            size_t nr = 0;
-            int want = cfg->median_window;
-            for (int j = k - 1; j >= 0 && (int)nr < want; j--)
-                if (r->plate[j].status != NS_QC_NOT_RUN && !isnan(r->plate[j].median[a])) ref[nr++] = r->plate[j].median[a];
-            for (int j = hist ? hist->n_plates - 1 : -1; j >= 0 && (int)nr < want; j--)
-                if (!isnan(hist->median[(size_t)j * na + a])) ref[nr++] = hist->median[(size_t)j * na + a];
-            if (nr < 3) continue;                       /* too little to compare with */
-            q->median_ref[a] = median_of(ref, nr);
+            if (isnan(cfg->median_max_shift) || isnan(q->median[a]) || isnan(q->median_ref[a])) continue;
             double shift = q->median[a] / q->median_ref[a] - 1.0;
             if (q->median_ref[a] > 0 && fabs(shift) > cfg->median_max_shift)
                 add_warning(q, "median shift %s %+.0f%%", p->analytes[a].name, 100.0 * shift);
@@ -273,8 +298,6 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
             for (int64_t i = i0; i < i1; i++)
                 if (b->type[i] == NS_TYPE_PATIENT) b->state[i] = NS_STATE_QC_HOLD;
     }
-    free(buf);
-    free(ref);
     free(res_of);
     return 0;
 }
