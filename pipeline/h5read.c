@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <libdeflate.h>
 #include <zlib.h>
 #include "h5read.h"
 #include "log.h"
@@ -209,7 +210,8 @@ out:
  * filter j was skipped for this chunk (HDF5 stores a chunk unfiltered when a filter fails
  * or is optional and does not help).  0, or -1 on a corrupt chunk. */
 static int decode_chunk(const chunkfmt_t *cf, uint32_t mask, const unsigned char *in, size_t in_len,
-                        unsigned char *out, size_t out_len, size_t esz, unsigned char *tmp)
+                        unsigned char *out, size_t out_len, size_t esz, unsigned char *tmp,
+                        struct libdeflate_decompressor *z)
 {
     const unsigned char *cur = in;
     size_t cur_len = in_len;
@@ -217,8 +219,9 @@ static int decode_chunk(const chunkfmt_t *cf, uint32_t mask, const unsigned char
         if ((mask >> j) & 1u) continue;
         unsigned char *dst = (cur == tmp) ? out : tmp;
         if (cf->filt[j] == H5Z_FILTER_DEFLATE) {
-            uLongf got = (uLongf)out_len;
-            if (uncompress(dst, &got, cur, (uLong)cur_len) != Z_OK || got != out_len) return -1;
+            /* a zlib stream (HDF5's deflate filter), decoded by libdeflate: the whole
+             * chunk at once, its Adler-32 checked, exactly out_len bytes or an error */
+            if (!z || libdeflate_zlib_decompress(z, cur, cur_len, dst, out_len, NULL) != LIBDEFLATE_SUCCESS) return -1;
         } else {                               /* shuffle: byte b of element e at b * ne + e */
             if (cur_len != out_len) return -1;
             size_t ne = out_len / esz;
@@ -276,13 +279,15 @@ static int walk_chunks(const ns_h5src_t *s, hid_t d, const char *name, const chu
         #pragma omp parallel
         {
             unsigned char *raw = ns_malloc(raw_len), *tmp = ns_malloc(raw_len);
+            struct libdeflate_decompressor *z = libdeflate_alloc_decompressor();
             #pragma omp for schedule(dynamic, 1) reduction(|:bad)
             for (int64_t j = 0; j < nch; j++) {
-                if (decode_chunk(cf, mask[j], comp[j], clen[j], raw, raw_len, esz, tmp) < 0) { bad = 1; continue; }
+                if (decode_chunk(cf, mask[j], comp[j], clen[j], raw, raw_len, esz, tmp, z) < 0) { bad = 1; continue; }
                 int64_t first = (c0 + j) * cr, lo = first > r0 ? first : r0;
                 int64_t hi = first + cr < r0 + k ? first + cr : r0 + k;
                 emit(ctx, raw, first, lo, hi);
             }
+            libdeflate_free_decompressor(z);
             free(raw);
             free(tmp);
         }
@@ -407,16 +412,18 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
         #pragma omp parallel if (nt > 1)
         {
             unsigned char *raw = ns_malloc(raw_len), *tmp = ns_malloc(raw_len);
+            struct libdeflate_decompressor *z = libdeflate_alloc_decompressor();
             #pragma omp for schedule(dynamic, 1) reduction(|:bad)
             for (int64_t t = 0; t < nt; t++) {
                 if (!comp[t]) continue;
-                if (decode_chunk(&cf, mask[t], comp[t], clen[t], raw, raw_len, esz, tmp) < 0) { bad = 1; continue; }
+                if (decode_chunk(&cf, mask[t], comp[t], clen[t], raw, raw_len, esz, tmp, z) < 0) { bad = 1; continue; }
                 const int j = (int)(t / nch);
                 const int64_t first = (c0 + t % nch) * cr, lo = first > r0 ? first : r0;
                 const int64_t hi = first + cr < r0 + k ? first + cr : r0 + k;
                 memcpy(out + ((size_t)j * (size_t)k + (size_t)(lo - r0)) * esz, raw + (size_t)(lo - first) * esz,
                        (size_t)(hi - lo) * esz);
             }
+            libdeflate_free_decompressor(z);
             free(raw);
             free(tmp);
         }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <hdf5.h>
+#include <libdeflate.h>
 #include <zlib.h>
 #include "write_hdf5.h"
 #include "atomic_file.h"
@@ -363,20 +364,24 @@ static int write_matrix(wctx_t *w, const char *name, const void *src, size_t esz
         }
         int bad = 0;
         if (deflate) {
-            #pragma omp parallel for schedule(dynamic, 1) reduction(|:bad) if (nch > 1)
-            for (int64_t k = 0; k < nch; k++) {
-                size_t rows = (size_t)(k + 1 < nch ? (int64_t)cr : n - k * (int64_t)cr);
-                const unsigned char *in = col + (size_t)k * chunk_bytes;
-                unsigned char *tmp = NULL;
-                if (rows < cr) {                  /* partial: zero-padded to a whole chunk */
-                    tmp = ns_calloc(1, chunk_bytes);
-                    memcpy(tmp, in, rows * esz);
-                    in = tmp;
+            #pragma omp parallel if (nch > 1)
+            {
+                struct libdeflate_compressor *z = libdeflate_alloc_compressor(DEFLATE_LEVEL);
+                #pragma omp for schedule(dynamic, 1) reduction(|:bad)
+                for (int64_t k = 0; k < nch; k++) {
+                    size_t rows = (size_t)(k + 1 < nch ? (int64_t)cr : n - k * (int64_t)cr);
+                    const unsigned char *in = col + (size_t)k * chunk_bytes;
+                    unsigned char *tmp = NULL;
+                    if (rows < cr) {              /* partial: zero-padded to a whole chunk */
+                        tmp = ns_calloc(1, chunk_bytes);
+                        memcpy(tmp, in, rows * esz);
+                        in = tmp;
+                    }
+                    zlen[k] = z ? libdeflate_zlib_compress(z, in, chunk_bytes, zb[k], bound) : 0;
+                    if (zlen[k] == 0) bad = 1;
+                    free(tmp);
                 }
-                uLongf zl = (uLongf)bound;
-                if (compress2(zb[k], &zl, in, (uLong)chunk_bytes, DEFLATE_LEVEL) != Z_OK) bad = 1;
-                zlen[k] = (size_t)zl;
-                free(tmp);
+                if (z) libdeflate_free_compressor(z);
             }
             if (bad) { r = fail(w, "compressing a chunk of %s", name); break; }
         }
@@ -525,12 +530,15 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
                 continue;
             }
             int bad = 0;
-            #pragma omp parallel for schedule(dynamic, 1) reduction(|:bad) if (nchg > 1)
-            for (int k = 0; k < nchg; k++) {
-                uLongf zl = (uLongf)bound;
-                if (compress2(zb + (size_t)k * bound, &zl, buf + (size_t)k * cbytes, (uLong)cbytes, DEFLATE_LEVEL) != Z_OK)
-                    bad = 1;
-                zlen[k] = (size_t)zl;
+            #pragma omp parallel if (nchg > 1)
+            {
+                struct libdeflate_compressor *z = libdeflate_alloc_compressor(DEFLATE_LEVEL);
+                #pragma omp for schedule(dynamic, 1) reduction(|:bad)
+                for (int k = 0; k < nchg; k++) {
+                    zlen[k] = z ? libdeflate_zlib_compress(z, buf + (size_t)k * cbytes, cbytes, zb + (size_t)k * bound, bound) : 0;
+                    if (zlen[k] == 0) bad = 1;
+                }
+                if (z) libdeflate_free_compressor(z);
             }
             if (bad) { r = fail(w, "compressing rows of %s", name); break; }
             for (int k = 0; k < nchg && r == 0; k++) {

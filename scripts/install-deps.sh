@@ -4,7 +4,8 @@
 # Idempotent: apt-get skips what is already installed, so running it twice is harmless.
 # Run as root (CI, containers) or as a user with sudo.
 #
-#   core:   compiler, pkg-config, HDF5 (serial), GSL, libyaml, zlib, libxlsxwriter (the
+#   core:   compiler, pkg-config, HDF5 (serial), GSL, libyaml, zlib, libdeflate (archive
+#           chunks compressed and decompressed outside HDF5, in parallel), libxlsxwriter (the
 #           XLSX recall list; pkg-config name "xlsxwriter"), cmocka (unit tests)
 #   tools:  h5dump/h5ls (hdf5-tools), Debian's python3 h5py/numpy/yaml/openpyxl (independent
 #           readers used by the tests: openpyxl reads the XLSX back; run as /usr/bin/python3,
@@ -13,7 +14,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libhdf5-dev hdf5-tools libgsl-dev libyaml-dev zlib1g-dev \
-libxlsxwriter-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl"
+libxlsxwriter-dev libdeflate-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl"
 
 missing=""
 for p in $PKGS; do
