@@ -67,11 +67,12 @@ int ns_h5_read_rows(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
                     int64_t ncol, hid_t mtype, void *buf);
 
 /* The same for a dataset of plain little-endian numbers (esz 8: IEEE doubles, 1: bytes)
- * written chunked by rows with all columns in a chunk, through shuffle and/or deflate or no
- * filter (what write_hdf5.c writes): the chunks are fetched raw (H5Dread_chunk, from the
- * calling thread) and decompressed and unshuffled in parallel (OpenMP, zlib), since HDF5's
- * own filter pipeline runs on one thread.  Any other layout, type or filter is read with
- * ns_h5_read_rows.  Same bytes either way. */
+ * chunked by rows with all columns in a chunk (1-D datasets, and matrices of archives
+ * written before the column layout), through shuffle and/or deflate or no filter: the
+ * chunks are fetched raw (H5Dread_chunk, from the calling thread) and decompressed and
+ * unshuffled in parallel (OpenMP, libdeflate), since HDF5's own filter pipeline runs on one
+ * thread.  Any other layout, type or filter is read with ns_h5_read_rows.  Same bytes
+ * either way. */
 int ns_h5_read_rows_par(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, int64_t k,
                         int64_t ncol, size_t esz, void *buf);
 
