@@ -114,10 +114,9 @@ void ns_followup_merge(const ns_findings_t *fs, const ns_batch_t *b, ns_fu_list_
     sort_fs = fs;
     qsort(out->order, (size_t)n, sizeof *out->order, cmp_finding);
 
-    int64_t *by_infant = ns_malloc((size_t)(m->n ? m->n : 1) * sizeof *by_infant);
-    for (int64_t k = 0; k < m->n; k++) by_infant[k] = k;
-    sort_m = m;
-    qsort(by_infant, (size_t)m->n, sizeof *by_infant, cmp_mrow);
+    /* manifest rows by infant: only for babies known from another screen than a plate well
+     * (hearing, genes), so built on first need, and not sorted when already in order */
+    int64_t *by_infant = NULL;
 
     out->rows = ns_calloc((size_t)(n ? n : 1), sizeof *out->rows);
     for (int64_t k = 0; k < n; ) {
@@ -127,8 +126,18 @@ void ns_followup_merge(const ns_findings_t *fs, const ns_batch_t *b, ns_fu_list_
         r->f0 = k;
         while (k < n && strcmp(fs->v[out->order[k]].infant_id, r->infant_id) == 0) k++;
         r->f1 = k;
-        r->mrow = f0->source == NS_SRC_MSMS && f0->batch_row >= 0 ? b->mrow[f0->batch_row]
-                                                                 : infant_row(m, by_infant, r->infant_id);
+        if (f0->source == NS_SRC_MSMS && f0->batch_row >= 0) r->mrow = b->mrow[f0->batch_row];
+        else {
+            if (!by_infant) {
+                by_infant = ns_malloc((size_t)(m->n ? m->n : 1) * sizeof *by_infant);
+                for (int64_t q = 0; q < m->n; q++) by_infant[q] = q;
+                sort_m = m;
+                int64_t q = 1;
+                while (q < m->n && cmp_mrow(&by_infant[q - 1], &by_infant[q]) < 0) q++;
+                if (q < m->n) qsort(by_infant, (size_t)m->n, sizeof *by_infant, cmp_mrow);
+            }
+            r->mrow = infant_row(m, by_infant, r->infant_id);
+        }
         r->priority = NS_PRIO_N;
         r->due_h = NAN;
         r->invalid_only = 1;
