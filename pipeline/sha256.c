@@ -72,6 +72,8 @@ static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks)
         __m128i w[4];
         for (int j = 0; j < 4; j++)
             w[j] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16 * j)), bswap);
+        /* unrolled, so that w[] lives in registers */
+        #pragma GCC unroll 16
         for (int j = 0; j < 16; j++) {
             /* w[j & 3] holds words 4(j-4)..; the others j-3, j-2, j-1 */
             if (j >= 4) {
