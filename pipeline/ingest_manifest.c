@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <omp.h>
 #include "csv.h"
 #include "encoding.h"
 #include "followup.h"
@@ -79,6 +80,113 @@ static void row_free(ns_manifest_row_t *r)
     free(r->mother_name); free(r->contact_phone);
 }
 
+/* The data rows of one part of the manifest (the reader c, positioned at the part's first
+ * row, stops at its end) into m's rows, messages and counts; *n_records counts the records
+ * read.  @return 1 if a quoted field ran to the end of the part unterminated, else 0. */
+static int parse_rows(ns_manifest_t *m, const char *path, ns_csv_t *c, const int *col, int nh,
+                      int64_t *n_records)
+{
+    int r, unterminated = 0;
+    while ((r = ns_csv_next(c)) != 0) {
+        (*n_records)++;
+        if (r < 0) {
+            if (strstr(c->err, "unterminated quoted field")) unterminated = 1;
+            problem(m, path, c->err_line, c->err_col, "%s (row rejected)", c->err);
+            m->n_rejected++;
+            continue;
+        }
+        const int L = c->rec_line;
+        if (c->nf != nh) {
+            problem(m, path, c->nf < nh ? c->end_line : c->fline[nh], c->nf < nh ? c->end_col : c->fcol[nh],
+                    "row has %d fields, the header has %d (row rejected)", c->nf, nh);
+            m->n_rejected++;
+            continue;
+        }
+        const char *sid = c->f[col[M_SID]], *iid = c->f[col[M_IID]];
+        if (!*sid || !*iid) {
+            problem(m, path, c->fline[col[*sid ? M_IID : M_SID]], c->fcol[col[*sid ? M_IID : M_SID]], "empty %s (row rejected)", *sid ? "infant_id" : "sample_id");
+            m->n_rejected++;
+            continue;
+        }
+        /* the follow-up list holds ids of up to NS_FU_ID_MAX - 1 bytes: two longer ids that
+         * agree that far would be one baby there (one row, one family phoned) */
+        if (strlen(sid) >= NS_FU_ID_MAX || strlen(iid) >= NS_FU_ID_MAX) {
+            int k = strlen(sid) >= NS_FU_ID_MAX ? M_SID : M_IID;
+            problem(m, path, c->fline[col[k]], c->fcol[col[k]], "%s is longer than %d bytes (row rejected)",
+                    mcols[k], NS_FU_ID_MAX - 1);
+            m->n_rejected++;
+            continue;
+        }
+        for (int k = M_SPEC; k < M_N; k++) {
+            int j = col[k];
+            if (j >= 0 && strlen(c->f[j]) > TEXT_MAX) {
+                problem(m, path, c->fline[j], c->fcol[j], "%s is longer than %d bytes (left empty)", mcols[k], TEXT_MAX);
+                c->f[j][0] = 0;
+            }
+        }
+        if (m->n == m->m) {
+            m->m = m->m ? m->m * 2 : 256;
+            m->rows = ns_realloc(m->rows, (size_t)m->m * sizeof *m->rows);
+        }
+        ns_manifest_row_t *x = &m->rows[m->n++];
+        memset(x, 0, sizeof *x);
+        x->line = L;
+        x->sid_col = c->fcol[col[M_SID]];
+#define STR(k) ns_strdup(col[k] >= 0 ? c->f[col[k]] : "")
+        x->sample_id = STR(M_SID); x->infant_id = STR(M_IID); x->specimen = STR(M_SPEC);
+        x->sex = STR(M_SEX); x->birth_time = STR(M_BIRTH); x->collection_time = STR(M_COLL);
+        x->feeding = STR(M_FEED); x->hospital = STR(M_HOSP);
+        x->mother_name = STR(M_MOTHER); x->contact_phone = STR(M_PHONE);
+#undef STR
+        x->birth_weight_g = x->gestational_age_days = x->age_hours = NAN;
+        const int numk[2] = { M_BW, M_GA };
+        double *numv[2] = { &x->birth_weight_g, &x->gestational_age_days };
+        for (int q = 0; q < 2; q++) {
+            int j = col[numk[q]];
+            if (j < 0 || !*c->f[j]) continue;
+            char *end;
+            double v = strtod(c->f[j], &end);
+            if (*end || !isfinite(v) || v <= 0)
+                problem(m, path, c->fline[j], c->fcol[j], "%s is not a positive number (left missing)", mcols[numk[q]]);
+            else if (v < num_min[q] || v > num_max[q])
+                problem(m, path, c->fline[j], c->fcol[j], "%s is not %s (left missing)", mcols[numk[q]], num_what[q]);
+            else *numv[q] = v;
+        }
+        double tb = NAN, tc = NAN;
+        if (col[M_BIRTH] >= 0 && *c->f[col[M_BIRTH]] && isnan(tb = ns_parse_time_h(c->f[col[M_BIRTH]])))
+            problem(m, path, c->fline[col[M_BIRTH]], c->fcol[col[M_BIRTH]], "birth_time is not a date and time YYYY-MM-DDTHH:MM (left missing)");
+        if (col[M_COLL] >= 0 && *c->f[col[M_COLL]] && isnan(tc = ns_parse_time_h(c->f[col[M_COLL]])))
+            problem(m, path, c->fline[col[M_COLL]], c->fcol[col[M_COLL]], "collection_time is not a date and time YYYY-MM-DDTHH:MM (left missing)");
+        if (!isnan(tb) && !isnan(tc)) {
+            if (tc < tb) problem(m, path, c->fline[col[M_COLL]], c->fcol[col[M_COLL]], "collection_time is before birth_time (age left missing)");
+            else x->age_hours = tc - tb;
+        }
+        /* feeding: one of DESIGN.md's words, any case; anything else could hide a TPN baby */
+        if (col[M_FEED] >= 0 && *x->feeding) {
+            static const char *const feeds[] = { "breast", "formula", "mixed", "tpn", NULL };
+            int known = 0;
+            for (int q = 0; feeds[q]; q++)
+                if (strcasecmp(x->feeding, feeds[q]) == 0) { strcpy(x->feeding, feeds[q]); known = 1; }
+            if (!known) {
+                problem(m, path, c->fline[col[M_FEED]], c->fcol[col[M_FEED]],
+                        "feeding is not breast, formula, mixed or tpn (left unknown)");
+                x->feeding[0] = 0;
+            }
+        }
+        const int fk[3] = { M_TRANSF, M_ABX, M_NICU };
+        int *fv[3] = { &x->transfusion, &x->antibiotics, &x->nicu };
+        for (int q = 0; q < 3; q++) {
+            int j = col[fk[q]];
+            *fv[q] = j < 0 ? -1 : parse_flag(c->f[j]);
+            if (*fv[q] == -2) {
+                problem(m, path, c->fline[j], c->fcol[j], "%s is not 0/1 or yes/no (left unknown)", mcols[fk[q]]);
+                *fv[q] = -1;
+            }
+        }
+    }
+    return unterminated;
+}
+
 int ns_ingest_manifest(ns_manifest_t *m, const char *path)
 {
     memset(m, 0, sizeof *m);
@@ -131,98 +239,69 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             problem(m, path, c.rec_line, 1, "no '%s' column: the recall list will not have it", mcols[contact[q]]);
     m->ok = 1;
     int64_t n_records = 0;
-    while ((r = ns_csv_next(&c)) != 0) {
-        n_records++;
-        if (r < 0) { problem(m, path, c.err_line, c.err_col, "%s (row rejected)", c.err); m->n_rejected++; continue; }
-        const int L = c.rec_line;
-        if (c.nf != nh) {
-            problem(m, path, c.nf < nh ? c.end_line : c.fline[nh], c.nf < nh ? c.end_col : c.fcol[nh],
-                    "row has %d fields, the header has %d (row rejected)", c.nf, nh);
-            m->n_rejected++;
-            continue;
+    /* the rows, in parts read in parallel: each part starts after a line end, and a part
+     * that ends inside a quoted field (a line break within quotes) says so by an
+     * unterminated quote; then the whole file is read again in one piece, so the rows and
+     * messages are always those of one reader going through the file in order */
+    int nparts = omp_get_max_threads();
+    if (tlen - c.pos < ((size_t)4 << 20)) nparts = 1;
+    if (nparts > 1) {
+        size_t *cut = ns_malloc(((size_t)nparts + 1) * sizeof *cut);
+        int *line0 = ns_malloc(((size_t)nparts + 1) * sizeof *line0);
+        cut[0] = c.pos;
+        cut[nparts] = tlen;
+        for (int k = 1; k < nparts; k++) {
+            size_t at = c.pos + (tlen - c.pos) / (size_t)nparts * (size_t)k;
+            if (at < cut[k - 1]) at = cut[k - 1];
+            const char *nl = at < tlen ? memchr(text + at, '\n', tlen - at) : NULL;
+            cut[k] = nl ? (size_t)(nl - text) + 1 : tlen;
         }
-        const char *sid = c.f[col[M_SID]], *iid = c.f[col[M_IID]];
-        if (!*sid || !*iid) {
-            problem(m, path, c.fline[col[*sid ? M_IID : M_SID]], c.fcol[col[*sid ? M_IID : M_SID]], "empty %s (row rejected)", *sid ? "infant_id" : "sample_id");
-            m->n_rejected++;
-            continue;
+        line0[0] = c.line;
+        for (int k = 1; k <= nparts; k++) {          /* line of each part's first byte */
+            int nl = 0;
+            const char *q = text + cut[k - 1], *e = text + cut[k];
+            while (q < e && (q = memchr(q, '\n', (size_t)(e - q))) != NULL) { nl++; q++; }
+            line0[k] = line0[k - 1] + nl;
         }
-        /* the follow-up list holds ids of up to NS_FU_ID_MAX - 1 bytes: two longer ids that
-         * agree that far would be one baby there (one row, one family phoned) */
-        if (strlen(sid) >= NS_FU_ID_MAX || strlen(iid) >= NS_FU_ID_MAX) {
-            int k = strlen(sid) >= NS_FU_ID_MAX ? M_SID : M_IID;
-            problem(m, path, c.fline[col[k]], c.fcol[col[k]], "%s is longer than %d bytes (row rejected)",
-                    mcols[k], NS_FU_ID_MAX - 1);
-            m->n_rejected++;
-            continue;
+        ns_manifest_t *part = ns_calloc((size_t)nparts, sizeof *part);
+        int64_t *nrec = ns_calloc((size_t)nparts, sizeof *nrec);
+        int split_bad = 0;
+        #pragma omp parallel for schedule(static, 1) reduction(|:split_bad)
+        for (int k = 0; k < nparts; k++) {
+            ns_csv_t pc;
+            ns_csv_init(&pc, text, cut[k + 1]);
+            pc.pos = cut[k];
+            pc.line = line0[k];
+            pc.col = 1;
+            if (parse_rows(&part[k], path, &pc, col, nh, &nrec[k]) && k + 1 < nparts) split_bad = 1;
+            ns_csv_free(&pc);
         }
-        for (int k = M_SPEC; k < M_N; k++) {
-            int j = col[k];
-            if (j >= 0 && strlen(c.f[j]) > TEXT_MAX) {
-                problem(m, path, c.fline[j], c.fcol[j], "%s is longer than %d bytes (left empty)", mcols[k], TEXT_MAX);
-                c.f[j][0] = 0;
+        for (int k = 0; k < nparts; k++) {
+            if (!split_bad) {
+                if (m->n + part[k].n > m->m) {
+                    m->m = m->n + part[k].n;
+                    m->rows = ns_realloc(m->rows, (size_t)(m->m ? m->m : 1) * sizeof *m->rows);
+                }
+                if (part[k].n) memcpy(m->rows + m->n, part[k].rows, (size_t)part[k].n * sizeof *m->rows);
+                m->n += part[k].n;
+                m->n_rejected += part[k].n_rejected;
+                n_records += nrec[k];
+                m->errors = ns_realloc(m->errors, (size_t)(m->n_errors + part[k].n_errors + 1) * sizeof *m->errors);
+                for (int64_t e = 0; e < part[k].n_errors; e++) m->errors[m->n_errors++] = part[k].errors[e];
+            } else {
+                for (int64_t i = 0; i < part[k].n; i++) row_free(&part[k].rows[i]);
+                for (int64_t e = 0; e < part[k].n_errors; e++) free(part[k].errors[e]);
             }
+            free(part[k].rows);
+            free(part[k].errors);
         }
-        if (m->n == m->m) {
-            m->m = m->m ? m->m * 2 : 256;
-            m->rows = ns_realloc(m->rows, (size_t)m->m * sizeof *m->rows);
-        }
-        ns_manifest_row_t *x = &m->rows[m->n++];
-        memset(x, 0, sizeof *x);
-        x->line = L;
-        x->sid_col = c.fcol[col[M_SID]];
-#define STR(k) ns_strdup(col[k] >= 0 ? c.f[col[k]] : "")
-        x->sample_id = STR(M_SID); x->infant_id = STR(M_IID); x->specimen = STR(M_SPEC);
-        x->sex = STR(M_SEX); x->birth_time = STR(M_BIRTH); x->collection_time = STR(M_COLL);
-        x->feeding = STR(M_FEED); x->hospital = STR(M_HOSP);
-        x->mother_name = STR(M_MOTHER); x->contact_phone = STR(M_PHONE);
-#undef STR
-        x->birth_weight_g = x->gestational_age_days = x->age_hours = NAN;
-        const int numk[2] = { M_BW, M_GA };
-        double *numv[2] = { &x->birth_weight_g, &x->gestational_age_days };
-        for (int q = 0; q < 2; q++) {
-            int j = col[numk[q]];
-            if (j < 0 || !*c.f[j]) continue;
-            char *end;
-            double v = strtod(c.f[j], &end);
-            if (*end || !isfinite(v) || v <= 0)
-                problem(m, path, c.fline[j], c.fcol[j], "%s is not a positive number (left missing)", mcols[numk[q]]);
-            else if (v < num_min[q] || v > num_max[q])
-                problem(m, path, c.fline[j], c.fcol[j], "%s is not %s (left missing)", mcols[numk[q]], num_what[q]);
-            else *numv[q] = v;
-        }
-        double tb = NAN, tc = NAN;
-        if (col[M_BIRTH] >= 0 && *c.f[col[M_BIRTH]] && isnan(tb = ns_parse_time_h(c.f[col[M_BIRTH]])))
-            problem(m, path, c.fline[col[M_BIRTH]], c.fcol[col[M_BIRTH]], "birth_time is not a date and time YYYY-MM-DDTHH:MM (left missing)");
-        if (col[M_COLL] >= 0 && *c.f[col[M_COLL]] && isnan(tc = ns_parse_time_h(c.f[col[M_COLL]])))
-            problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time is not a date and time YYYY-MM-DDTHH:MM (left missing)");
-        if (!isnan(tb) && !isnan(tc)) {
-            if (tc < tb) problem(m, path, c.fline[col[M_COLL]], c.fcol[col[M_COLL]], "collection_time is before birth_time (age left missing)");
-            else x->age_hours = tc - tb;
-        }
-        /* feeding: one of DESIGN.md's words, any case; anything else could hide a TPN baby */
-        if (col[M_FEED] >= 0 && *x->feeding) {
-            static const char *const feeds[] = { "breast", "formula", "mixed", "tpn", NULL };
-            int known = 0;
-            for (int q = 0; feeds[q]; q++)
-                if (strcasecmp(x->feeding, feeds[q]) == 0) { strcpy(x->feeding, feeds[q]); known = 1; }
-            if (!known) {
-                problem(m, path, c.fline[col[M_FEED]], c.fcol[col[M_FEED]],
-                        "feeding is not breast, formula, mixed or tpn (left unknown)");
-                x->feeding[0] = 0;
-            }
-        }
-        const int fk[3] = { M_TRANSF, M_ABX, M_NICU };
-        int *fv[3] = { &x->transfusion, &x->antibiotics, &x->nicu };
-        for (int q = 0; q < 3; q++) {
-            int j = col[fk[q]];
-            *fv[q] = j < 0 ? -1 : parse_flag(c.f[j]);
-            if (*fv[q] == -2) {
-                problem(m, path, c.fline[j], c.fcol[j], "%s is not 0/1 or yes/no (left unknown)", mcols[fk[q]]);
-                *fv[q] = -1;
-            }
-        }
+        if (split_bad) nparts = 1;
+        free(part);
+        free(nrec);
+        free(cut);
+        free(line0);
     }
+    if (nparts == 1) parse_rows(m, path, &c, col, nh, &n_records);
 
     if (n_records == 0)
         problem(m, path, c.rec_line, 1, "no data rows after the header: no well can be matched to a card");
