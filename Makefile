@@ -1,4 +1,5 @@
-# neoscreen — plain GNU make.  `make`, `make test`, `make check` (sanitizers), `make bench`,
+# neoscreen — plain GNU make.  `make`, `make test`, `make check` (sanitizers), `make fuzz`
+# (libFuzzer targets, clang), `make valgrind` (the example night under memcheck), `make bench`,
 # `make bench-parse` (cell parsing micro-benchmark).
 #
 # kernels/  -> libnskernels.a   (pure compute; unit tests link it without the CLI)
@@ -92,6 +93,19 @@ test: neoscreen $(UNIT_BINS) $(REPLAY_BINS)
 check:
 	$(MAKE) clean-gcc && $(MAKE) asan=1 test; r=$$?; $(MAKE) clean-gcc >/dev/null; exit $$r
 
+# the example night end to end under valgrind memcheck (about 10 s): any memory error or a
+# definite/indirect/possible leak fails it; tests/valgrind.supp holds libgomp's thread pool
+VALGRIND ?= valgrind
+valgrind: neoscreen
+	@rm -rf tests/tmp/valgrind && mkdir -p tests/tmp
+	$(VALGRIND) -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+	    --suppressions=tests/valgrind.supp --error-exitcode=99 \
+	    ./neoscreen run reference-data/example-night -o tests/tmp/valgrind; \
+	r=$$?; rm -rf tests/tmp/valgrind; \
+	if [ $$r -eq 99 ]; then echo "make valgrind: memcheck found errors (above)"; exit 1; fi; \
+	if [ $$r -ne 0 ]; then echo "make valgrind: neoscreen run exited $$r"; exit 1; fi; \
+	echo "make valgrind: clean"
+
 tests/bench/bench_kernels: tests/bench/bench_kernels.c libnspipe.a libnskernels.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libnspipe.a libnskernels.a $(LDLIBS)
 
@@ -124,5 +138,5 @@ install: neoscreen
 	install -m 755 neoscreen $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 configs/*.yaml $(DESTDIR)$(PREFIX)/share/neoscreen/configs/
 
-.PHONY: all test check fuzz clean-gcc bench bench-scores bench-parse clean install FORCE
+.PHONY: all test check fuzz valgrind clean-gcc bench bench-scores bench-parse clean install FORCE
 -include $(wildcard kernels/*.d pipeline/*.d tests/unit/*.d tests/fuzz/*.d tests/fuzz/build/*/*.d)
