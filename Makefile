@@ -1,4 +1,5 @@
-# neoscreen — plain GNU make.  `make`, `make test`, `make check` (sanitizers), `make bench`,
+# neoscreen — plain GNU make.  `make`, `make test`, `make check` (sanitizers), `make fuzz`
+# (libFuzzer targets, clang), `make valgrind` (the example night under memcheck), `make bench`,
 # `make bench-parse` (cell parsing micro-benchmark).
 #
 # kernels/  -> libnskernels.a   (pure compute; unit tests link it without the CLI)
@@ -24,6 +25,11 @@ KERNEL_OBJS := $(KERNEL_SRCS:.c=.o)
 PIPE_OBJS   := $(PIPE_SRCS:.c=.o)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:.c=)
+# libFuzzer targets (tests/fuzz/fuzz_<name>.c); `make test` replays their regression files
+# and seed corpora through tests/fuzz/replay_<name> (built with $(CC), no libFuzzer)
+FUZZ_NAMES  := plate manifest hearing panel_yaml qc_yaml hearing_yaml genes_yaml
+REPLAY_BINS := $(FUZZ_NAMES:%=tests/fuzz/replay_%)
+FUZZ_BINS   := $(FUZZ_NAMES:%=tests/fuzz/fuzz_%)
 
 all: neoscreen
 
@@ -55,12 +61,50 @@ tests/unit/test_%: tests/unit/test_%.c libnspipe.a libnskernels.a
 tests/unit/bench_%: tests/unit/bench_%.c libnspipe.a libnskernels.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libnspipe.a libnskernels.a $(LDLIBS)
 
-test: neoscreen $(UNIT_BINS)
+tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz_common.h libnspipe.a libnskernels.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c libnspipe.a libnskernels.a $(LDLIBS)
+
+# `make fuzz`: the libFuzzer targets, built with clang (Debian's clang 14 with
+# libclang-rt-14-dev for the fuzzer runtime, libomp-dev for OpenMP) into tests/fuzz/build/,
+# apart from the gcc objects.  Run them with scripts/fuzz.sh [SECONDS].
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DNS_SRCDIR=\"$(CURDIR)\" \
+               -fopenmp -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined -Wno-pass-failed -MMD -MP $(shell pkg-config --cflags $(PKGS))
+FUZZ_OBJS   := $(patsubst %.c,tests/fuzz/build/%.o,$(KERNEL_SRCS) $(PIPE_SRCS))
+
+tests/fuzz/build/%.o: %.c | pipeline/version.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+tests/fuzz/build/kernels/%.o: FUZZ_CFLAGS += -fno-trapping-math
+
+tests/fuzz/build/libfuzzpipe.a: $(FUZZ_OBJS)
+	$(AR) rcs $@ $^
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h tests/fuzz/build/libfuzzpipe.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/build/libfuzzpipe.a $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+
+test: neoscreen $(UNIT_BINS) $(REPLAY_BINS)
 	@tests/run.sh
 
 # sanitizer build in a separate tree-less pass: clean objects, rebuild with asan=1, test
 check:
-	$(MAKE) clean && $(MAKE) asan=1 test; r=$$?; $(MAKE) clean >/dev/null; exit $$r
+	$(MAKE) clean-gcc && $(MAKE) asan=1 test; r=$$?; $(MAKE) clean-gcc >/dev/null; exit $$r
+
+# the example night end to end under valgrind memcheck (about 10 s): any memory error or a
+# definite/indirect/possible leak fails it; tests/valgrind.supp holds libgomp's thread pool
+VALGRIND ?= valgrind
+valgrind: neoscreen
+	@rm -rf tests/tmp/valgrind && mkdir -p tests/tmp
+	$(VALGRIND) -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+	    --suppressions=tests/valgrind.supp --error-exitcode=99 \
+	    ./neoscreen run reference-data/example-night -o tests/tmp/valgrind; \
+	r=$$?; rm -rf tests/tmp/valgrind; \
+	if [ $$r -eq 99 ]; then echo "make valgrind: memcheck found errors (above)"; exit 1; fi; \
+	if [ $$r -ne 0 ]; then echo "make valgrind: neoscreen run exited $$r"; exit 1; fi; \
+	echo "make valgrind: clean"
 
 tests/bench/bench_kernels: tests/bench/bench_kernels.c libnspipe.a libnskernels.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libnspipe.a libnskernels.a $(LDLIBS)
@@ -76,10 +120,17 @@ bench-scores: neoscreen
 bench-parse: tests/unit/bench_numparse
 	tests/unit/bench_numparse
 
-clean:
+# clean-gcc: what $(CC) built (make check swaps it for a sanitizer build); clean: also the
+# clang fuzz build, which make check leaves alone (a fuzzer may be running from it)
+clean-gcc:
 	rm -f neoscreen *.a kernels/*.o pipeline/*.o kernels/*.d pipeline/*.d tests/unit/*.d \
-	      $(UNIT_BINS) tests/unit/bench_numparse pipeline/version.h tests/bench/bench_kernels
+	      $(UNIT_BINS) tests/unit/bench_numparse pipeline/version.h tests/bench/bench_kernels \
+	      $(REPLAY_BINS) tests/fuzz/*.d
 	rm -rf tests/tmp
+
+clean: clean-gcc
+	rm -f $(FUZZ_BINS)
+	rm -rf tests/fuzz/build
 
 PREFIX ?= /usr/local
 install: neoscreen
@@ -87,5 +138,5 @@ install: neoscreen
 	install -m 755 neoscreen $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 configs/*.yaml $(DESTDIR)$(PREFIX)/share/neoscreen/configs/
 
-.PHONY: all test check bench bench-scores bench-parse clean install FORCE
--include $(wildcard kernels/*.d pipeline/*.d tests/unit/*.d)
+.PHONY: all test check fuzz valgrind clean-gcc bench bench-scores bench-parse clean install FORCE
+-include $(wildcard kernels/*.d pipeline/*.d tests/unit/*.d tests/fuzz/*.d tests/fuzz/build/*/*.d)

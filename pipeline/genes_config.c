@@ -491,7 +491,9 @@ static void load_when(ld_t *L, yaml_node_t *w, ns_gene_rule_t *r, const char *wh
     /* which loci does it look at? none: it can never fire */
     int n_loci = 0;
     for (int l = 0; l < c->n_loci; l++)
-        if (r->gene_sel[c->loci[l].gene_idx] && (!r->class_mask || r->class_mask & (1u << c->loci[l].cls))) n_loci++;
+        /* a locus whose class was not understood (cls -1, reported above) has no class bit */
+        if (r->gene_sel[c->loci[l].gene_idx]
+            && (!r->class_mask || (c->loci[l].cls >= 0 && r->class_mask & (1u << c->loci[l].cls)))) n_loci++;
     if (n_loci == 0) {
         ns_yaml_err(&L->y, w, "%s: no configured locus has the gene(s) and class(es) given: the rule could never fire", wh);
         return;

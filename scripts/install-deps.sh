@@ -10,11 +10,16 @@
 #   tools:  h5dump/h5ls (hdf5-tools), Debian's python3 h5py/numpy/yaml/openpyxl (independent
 #           readers used by the tests: openpyxl reads the XLSX back; run as /usr/bin/python3,
 #           see BUILD-NOTES G7) and pandas (scripts/baseline_numpy.py, the NumPy/pandas
-#           speed baseline, checked by tests/e2e/baseline.sh)
+#           speed baseline, checked by tests/e2e/baseline.sh), valgrind (`make valgrind`,
+#           run by .ci/run)
+#   not here: clang, libclang-rt-14-dev (libFuzzer) and libomp-dev, needed only by `make fuzz`
+#           and scripts/fuzz.sh, which CI does not run:
+#           apt-get install -y --no-install-recommends clang libclang-rt-14-dev libomp-dev
 set -eu
 
 PKGS="build-essential pkg-config libhdf5-dev hdf5-tools libgsl-dev libyaml-dev zlib1g-dev \
-libxlsxwriter-dev libdeflate-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl"
+libxlsxwriter-dev libdeflate-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl \
+valgrind"
 
 missing=""
 for p in $PKGS; do

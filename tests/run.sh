@@ -4,6 +4,10 @@
 #   unit       tests/unit/test_* (cmocka; summary read from its output)
 #   e2e        tests/e2e/*.sh    (each prints "ok - NAME" / "not ok - NAME: why" lines)
 #   bad-input  tests/bad-input/check.sh (the corpus named by expected outcome)
+#   fuzz       every file of tests/fuzz/regress/<target>/ (inputs the fuzzers once broke)
+#              and the target's seeds (tests/fuzz/seeds.sh) through tests/fuzz/replay_<target>:
+#              one run per file, ok when it exits 0 within 60 s (under `make check` the
+#              replays carry ASan+UBSan, so a sanitizer report fails the file)
 #
 # Usage: tests/run.sh [GROUP...]   (default: all groups).  Run from the repository root
 # after `make`; `make test` does both.  Exit status 1 if anything failed.
@@ -15,7 +19,7 @@ passed=0
 failed=0
 failures=()
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(unit e2e bad-input)
+[ ${#groups[@]} -eq 0 ] && groups=(unit e2e bad-input fuzz)
 
 count_tap() {   # count "ok - " / "not ok - " lines of a TAP-like log
     local log=$1 name=$2 p f
@@ -69,7 +73,28 @@ for g in "${groups[@]}"; do
             count_tap "$tmp/bad.log" bad-input
         fi
         ;;
-    *) echo "tests/run.sh: unknown group '$g' (unit, e2e, bad-input)" >&2; exit 2 ;;
+    fuzz)
+        echo "== tests/fuzz (regression files and seeds, replayed)"
+        . tests/fuzz/seeds.sh
+        : > "$tmp/fuzz.log"
+        for t in $FUZZ_TARGETS; do
+            r=tests/fuzz/replay_$t
+            { ls tests/fuzz/regress/"$t"/* 2>/dev/null; fuzz_seeds "$t"; } > "$tmp/files"
+            while IFS= read -r f; do
+                if [ ! -x "$r" ]; then
+                    echo "not ok - fuzz $t $f: $r not built (make test builds it)"
+                elif timeout 60 "$r" "$f" > "$tmp/replay.out" 2>&1; then
+                    echo "ok - fuzz $t $f"
+                else
+                    echo "not ok - fuzz $t $f: exit $? ($(grep -m1 -E 'ERROR|runtime error|Abort|Segmentation' "$tmp/replay.out" | cut -c1-120))"
+                fi
+            done < "$tmp/files" >> "$tmp/fuzz.log"
+        done
+        grep -c '^ok - ' "$tmp/fuzz.log" | sed 's/$/ files replayed cleanly/'
+        grep '^not ok - ' "$tmp/fuzz.log"
+        count_tap "$tmp/fuzz.log" fuzz
+        ;;
+    *) echo "tests/run.sh: unknown group '$g' (unit, e2e, bad-input, fuzz)" >&2; exit 2 ;;
     esac
 done
 
