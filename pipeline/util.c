@@ -104,10 +104,10 @@ int ns_mkdir_p(const char *path)
     for (char *s = p + 1; *s; s++) {
         if (*s != '/') continue;
         *s = 0;
-        if (mkdir(p, 0755) < 0 && errno != EEXIST) { int e = errno; free(p); errno = e; return -1; }
+        if (mkdir(p, 0700) < 0 && errno != EEXIST) { int e = errno; free(p); errno = e; return -1; }
         *s = '/';
     }
-    int r = mkdir(p, 0755);
+    int r = mkdir(p, 0700);
     free(p);
     if (r < 0 && errno != EEXIST) return -1;
     return 0;

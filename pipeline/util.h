@@ -27,7 +27,8 @@ int ns_strcaseeq(const char *a, const char *b);
  * Returns a new string (rel itself when nothing exists, for the error message). */
 char *ns_config_path(const char *given, const char *env, const char *rel);
 
-/* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
+/* Create a directory and its parents, mode 0700 (outputs hold personal data: only their
+ * owner may list them); directories that exist keep their mode.  0 or -1 with errno. */
 int ns_mkdir_p(const char *path);
 
 /* The .csv files (any case, not hidden) in dir, as "dir/name", sorted by name (byte

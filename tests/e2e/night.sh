@@ -81,6 +81,12 @@ for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
     print(r["mother_name"]); print(r["contact_phone"])' "$N1/manifest.csv" | grep -v '^$' > "$T/pii.txt"
 check "no names or phones on stderr" test -z "$(grep -F -f "$T/pii.txt" "$T/o1.err" | head -1)"
 check "no names or phones in summary.json or batch.h5" test -z "$(grep -a -F -f "$T/pii.txt" "$T/o1/summary.json" "$T/o1/batch.h5" | head -1)"
+# ... nor on stdout or in the most verbose log, while the list itself holds them
+"$NS" run -c "$CFG" -v 3 -t 2 -o "$T/o1v" "$N1" > "$T/o1v.out" 2> "$T/o1v.err"
+check "no names or phones on stdout or in the -v 3 log (the recall list has them)" \
+    test -z "$(grep -a -F -f "$T/pii.txt" "$T/o1v.out" "$T/o1v.err" | head -1)" -a -n "$(grep -a -F -f "$T/pii.txt" "$T/o1v/recall-list.csv" | head -1)"
+check "an output directory run creates is mode 0700; the files with names are 0600" \
+    test "$(stat -c %a "$T/o1v")" = 700 -a "$(stat -c %a "$T/o1v/recall-list.csv")" = 600 -a "$(stat -c %a "$T/o1v/recall-list.xlsx")" = 600
 
 # the archive is readable by independent clients
 check "batch.h5 passes scripts/check_h5.py (h5py)" "$PY" "$ROOT/scripts/check_h5.py" "$T/o1/batch.h5" --expect-rows "$(json "$T/o1/summary.json" 'd["wells_read"] - d["states"]["quarantined"]')"
