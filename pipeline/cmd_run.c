@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
+#include <fcntl.h>
+#include <sys/file.h>
 #include <omp.h>
 #include <pthread.h>
 #endif
@@ -348,6 +350,47 @@ static int write_rerun(const char *path, const ns_batch_t *b, const ns_qc_result
 
 /* ---- the command ------------------------------------------------------------------- */
 
+/* Temporary files of a run that was killed before it could rename them (OUT/NAME.tmp.PID,
+ * atomic_file.c), or before libxlsxwriter removed one of its own (OUT/tmp.XXXXXXXXXX, kept in
+ * the output directory because it holds the list's names and phones): with the directory
+ * locked no other run is writing, so every one of them is stale.  Only those names are
+ * touched. */
+static void remove_stale_tmp(const char *out)
+{
+    static const char *const names[] = { "recall-list.csv", "recall-list.xlsx", "batch.h5", "summary.json",
+                                         "plates-to-rerun.csv", NULL };
+    DIR *d = opendir(out);
+    if (!d) return;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "tmp.", 4) == 0 && len >= 10 && len <= 20) {     /* tmp. + 6..16 random */
+            int alnum = 1;
+            for (const char *q = e->d_name + 4; *q; q++)
+                alnum &= (*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z');
+            char *p = alnum ? ns_asprintf("%s/%s", out, e->d_name) : NULL;
+            struct stat st;
+            if (p && lstat(p, &st) == 0 && S_ISREG(st.st_mode) && unlink(p) == 0) n++;
+            free(p);
+            continue;
+        }
+        for (int k = 0; names[k]; k++) {
+            size_t l = strlen(names[k]);
+            const char *t = e->d_name + l;
+            if (strncmp(e->d_name, names[k], l) != 0 || strncmp(t, ".tmp.", 5) != 0 || !t[5]) continue;
+            int digits = 1;
+            for (const char *q = t + 5; *q; q++) digits &= *q >= '0' && *q <= '9';
+            if (!digits) continue;
+            char *p = ns_asprintf("%s/%s", out, e->d_name);
+            if (unlink(p) == 0) n++;
+            free(p);
+        }
+    }
+    closedir(d);
+    if (n) ns_info(1, "run", "%s: removed %d temporary file%s left by a run that did not finish", out, n, n == 1 ? "" : "s");
+}
+
 /* Writing the recall list files, on a thread of its own. */
 typedef struct {
     ns_run_fu_t *fu;
@@ -425,7 +468,7 @@ int ns_cmd_run(int argc, char **argv)
 
     /* 1. configs: checked completely before anything else is touched.  Every early exit
      * goes through `done`, which frees whatever was made so far. */
-    int status = EXIT_USAGE, n_paths = 0;
+    int status = EXIT_USAGE, n_paths = 0, lock_fd = -1;
     char **paths = NULL, *night_name = NULL, *qc_path = NULL;
     ns_qc_config_t *qcc = NULL;
     ns_qc_history_t hist;
@@ -469,6 +512,20 @@ int ns_cmd_run(int argc, char **argv)
         ns_error_errno("run", "cannot write into output directory %s", out);
         goto done;
     }
+    /* one run at a time per output directory: a second one would interleave its files with
+     * the first's.  The lock is on the directory itself (no lock file to leave behind) and
+     * ends with the process, however it ends. */
+    lock_fd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            ns_error("run", "%s: another neoscreen run is writing into this output directory; this one stops "
+                     "without touching it (run again when the other has finished, or choose another -o)", out);
+        else
+            ns_error_errno("run", "cannot lock output directory %s", out);
+        status = EXIT_OUTPUT;
+        goto done;
+    }
+    remove_stale_tmp(out);
     ns_info(1, "run", "panel %s %s (%d analytes, %d ratios, %d conditions), %d threads",
             panel->name, panel->version, panel->n_analytes, panel->n_ratios, panel->n_conds, threads);
 
@@ -575,6 +632,7 @@ int ns_cmd_run(int argc, char **argv)
     free(cmdline);
     free(p_recall); free(p_h5); free(p_sum);
 done:
+    if (lock_fd >= 0) close(lock_fd);
     for (int k = 0; k < n_paths; k++) free(paths[k]);
     free(paths);
     ns_plate_qc_free(&qres, b.n_plates);

@@ -1,0 +1,107 @@
+#!/bin/bash
+# tests/e2e/atomic.sh — outputs are atomic and the output directory is locked:
+#   - `run` killed with SIGKILL at 50 moments spread over its whole run (ingest, kernels,
+#     writing): every output file present afterwards is complete — byte-identical to the
+#     finished run's (summary.json: complete JSON, same counts) — never partial; only
+#     temporary files may be left (NAME.tmp.PID, libxlsxwriter's tmp.XXXXXXXXXX), and the next
+#     run removes them;
+#   - a re-run after the kills gives byte-identical outputs and no temporary files;
+#   - a run into a directory another process holds locked refuses with a clear message,
+#     exit 16, and leaves the directory as it was; two runs started together: one writes,
+#     the other refuses.
+# Prints "ok - NAME" / "not ok - NAME: why".
+set -u
+NS=${NS:-$PWD/neoscreen}
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1: $2"; }
+
+"$NS" simulate -v 0 -o "$T/n" -n 6000 -s 17 --every-condition > /dev/null 2>&1
+# the finished run's outputs (batch.h5 records the command line: same -o as the trials)
+"$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1
+ref_rc=$?
+cp -r "$T/k" "$T/ref"
+outs="recall-list.csv recall-list.xlsx batch.h5 plates-to-rerun.csv"
+# how long a run takes here, to spread the kills over it
+t0=$(date +%s%N); "$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1; t1=$(date +%s%N)
+dur_ms=$(( (t1 - t0) / 1000000 ))
+[ "$dur_ms" -lt 50 ] && dur_ms=50
+
+check_dir() {   # DIR -> prints what is wrong, nothing when every final file is complete
+    "$PY" - "$1" "$T/ref" <<'PYEOF'
+import json, os, sys
+d, ref = sys.argv[1], sys.argv[2]
+bad = []
+for f in sorted(os.listdir(d)):
+    p = os.path.join(d, f)
+    if ".tmp." in f or (f.startswith("tmp.") and 10 <= len(f) <= 20):   # temporary: ours, libxlsxwriter's
+        continue
+    if f == "summary.json":
+        try:
+            a, b = json.load(open(p)), json.load(open(os.path.join(ref, f)))
+            if a.get("states") != b.get("states"): bad.append("summary.json counts differ")
+        except Exception as e:
+            bad.append("summary.json torn (%s)" % type(e).__name__)
+    elif not os.path.exists(os.path.join(ref, f)):
+        bad.append("unexpected file " + f)
+    elif open(p, "rb").read() != open(os.path.join(ref, f), "rb").read():
+        bad.append(f + " differs from the finished run's")
+print("; ".join(bad))
+PYEOF
+}
+
+# 1. SIGKILL at 50 moments
+torn=""; killed=0; tmp_seen=0
+for i in $(seq 1 50); do
+    delay_ms=$(( (i - 1) * dur_ms * 95 / 100 / 49 ))
+    "$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1 &
+    pid=$!
+    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+    kill -9 "$pid" 2> /dev/null && killed=$((killed + 1))
+    wait "$pid" 2> /dev/null
+    ls "$T/k" | grep -q '\.tmp\.\|^tmp\.' && tmp_seen=$((tmp_seen + 1))
+    w=$(check_dir "$T/k")
+    [ -n "$w" ] && torn="$torn [kill $i at ${delay_ms} ms: $w]"
+    if [ $((i % 10)) -eq 0 ]; then rm -rf "$T/k"; cp -r "$T/ref" "$T/k"; fi
+done
+if [ -z "$torn" ] && [ "$killed" -ge 40 ]; then
+    ok "atomic: 50 runs killed with SIGKILL over 0..$((dur_ms * 95 / 100)) ms of a ${dur_ms} ms run ($killed while running, $tmp_seen left a .tmp file): every output present was complete"
+else nok "atomic: SIGKILL leaves only complete outputs" "killed=$killed$torn"; fi
+
+# 2. a re-run after a kill: identical outputs, temporary files gone
+"$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1 &
+pid=$!; sleep "$(printf '0.%03d' $(( dur_ms * 6 / 10 % 1000 )))"; kill -9 "$pid" 2> /dev/null; wait "$pid" 2> /dev/null
+"$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1
+rc=$?
+same=1
+for f in $outs; do cmp -s "$T/k/$f" "$T/ref/$f" || same=0; done
+if [ "$rc" -eq "$ref_rc" ] && [ "$same" -eq 1 ] && [ -z "$(ls "$T/k" | grep '\.tmp\.\|^tmp\.')" ] && [ -z "$(check_dir "$T/k")" ]; then
+    ok "atomic: the run after a kill writes byte-identical outputs and removes the temporary files"
+else nok "atomic: re-run after a kill" "rc=$rc/$ref_rc same=$same $(ls "$T/k" | tr '\n' ' ')"; fi
+
+# 3. the lock: a directory held by another process is refused, untouched
+cp -r "$T/ref" "$T/l"
+before=$(cd "$T/l" && ls -l --time-style=+%s.%N | md5sum)
+flock "$T/l" sleep 3 &
+holder=$!
+sleep 0.3
+"$NS" run -v 0 -o "$T/l" "$T/n" > /dev/null 2> "$T/l.err"
+rc=$?
+wait "$holder"
+after=$(cd "$T/l" && ls -l --time-style=+%s.%N | md5sum)
+if [ "$rc" -eq 16 ] && grep -q "another neoscreen run is writing into this output directory" "$T/l.err" && [ "$before" = "$after" ]; then
+    ok "atomic: a locked output directory is refused (exit 16, clear message) and left as it was"
+else nok "atomic: lock refused" "rc=$rc $(head -c 300 "$T/l.err")"; fi
+
+# 4. two runs at once into one directory: one finishes, the other refuses
+"$NS" run -v 0 -t 1 -o "$T/two" "$T/n" > /dev/null 2>&1
+rm -rf "$T/ref"; mv "$T/two" "$T/ref"
+"$NS" run -v 0 -t 1 -o "$T/two" "$T/n" > /dev/null 2> "$T/two1.err" & p1=$!
+"$NS" run -v 0 -t 1 -o "$T/two" "$T/n" > /dev/null 2> "$T/two2.err" & p2=$!
+wait "$p1"; r1=$?; wait "$p2"; r2=$?
+refused=$(grep -l "another neoscreen run" "$T/two1.err" "$T/two2.err" | wc -l)
+if [ "$refused" -le 1 ] && { [ "$r1" -eq "$ref_rc" ] || [ "$r2" -eq "$ref_rc" ]; } && [ -z "$(check_dir "$T/two")" ]; then
+    ok "atomic: two runs started together into one directory: $((2 - refused)) wrote, $refused refused, outputs complete"
+else nok "atomic: two runs at once" "rc=$r1/$r2 refused=$refused $(check_dir "$T/two")"; fi
