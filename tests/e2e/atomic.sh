@@ -8,7 +8,9 @@
 #   - a re-run after the kills gives byte-identical outputs and no temporary files;
 #   - a run into a directory another process holds locked refuses with a clear message,
 #     exit 16, and leaves the directory as it was; two runs started together: one writes,
-#     the other refuses.
+#     the other refuses;
+#   - a write that fails (file-size limit, as a full disk) and an output directory that
+#     cannot be made: clear messages, non-zero exits, no partial or temporary file.
 # Prints "ok - NAME" / "not ok - NAME: why".
 set -u
 NS=${NS:-$PWD/neoscreen}
@@ -105,3 +107,24 @@ refused=$(grep -l "another neoscreen run" "$T/two1.err" "$T/two2.err" | wc -l)
 if [ "$refused" -le 1 ] && { [ "$r1" -eq "$ref_rc" ] || [ "$r2" -eq "$ref_rc" ]; } && [ -z "$(check_dir "$T/two")" ]; then
     ok "atomic: two runs started together into one directory: $((2 - refused)) wrote, $refused refused, outputs complete"
 else nok "atomic: two runs at once" "rc=$r1/$r2 refused=$refused $(check_dir "$T/two")"; fi
+
+# 5. a write that fails (a file-size limit below the archive's size, as a full disk would):
+#    exit bit 16, the file named, no archive and no temporary file left, the other outputs
+#    complete, summary.json saying an output failed
+rm -rf "$T/full"
+(trap '' XFSZ; ulimit -f 1024; "$NS" run -v 0 -t 2 -o "$T/full" "$T/n" > /dev/null 2> "$T/full.err")
+rc=$?
+if [ $((rc & 16)) -eq 16 ] && grep -q "cannot write HDF5 archive $T/full/batch.h5: .*File too large" "$T/full.err" \
+   && [ ! -e "$T/full/batch.h5" ] && [ -z "$(ls "$T/full" | grep '\.tmp\.\|^tmp\.')" ] \
+   && cmp -s "$T/full/recall-list.csv" "$T/ref/recall-list.csv" \
+   && grep -q "output: a file could not be written" "$T/full/summary.json"; then
+    ok "atomic: a write that fails (file-size limit) exits with bit 16, names batch.h5, leaves no partial or temporary file"
+else nok "atomic: failing write" "rc=$rc $(ls "$T/full" | tr '\n' ' ') $(head -c 300 "$T/full.err")"; fi
+
+# 6. an output directory that cannot be made: a clear message, exit 1, nothing written
+: > "$T/afile"
+"$NS" run -v 0 -o "$T/afile/out" "$T/n" > /dev/null 2> "$T/af.err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "cannot write into output directory $T/afile/out: Not a directory" "$T/af.err"; then
+    ok "atomic: an output directory that cannot be created is refused with its reason (exit 1)"
+else nok "atomic: bad output directory" "rc=$rc $(head -c 300 "$T/af.err")"; fi
