@@ -71,7 +71,9 @@ static void test_bad_args(void **st)
     series_t s = { .n = 0 };
     add(&s, 0.5, LOW, HIST);
     add(&s, 0.5, LOW, CUR);
-    ns_wg_result_t r = { 77, 77, 77, 77, 77 }, keep = r;
+    ns_wg_result_t r, keep;
+    memset(&r, 77, sizeof r);                                               /* a pattern to find untouched */
+    keep = r;
     assert_int_equal(ns_westgard_eval(s.o, s.n, NS_WG_ALL, NULL), -1);
     assert_int_equal(ns_westgard_eval(s.o, -1, NS_WG_ALL, &r), -1);
     assert_int_equal(ns_westgard_eval(NULL, 2, NS_WG_ALL, &r), -1);
