@@ -169,6 +169,23 @@ typedef struct {
     int filt[2];               /* H5Z_FILTER_SHUFFLE / H5Z_FILTER_DEFLATE, in write order */
 } chunkfmt_t;
 
+/* The filters of a chunked dataset into cf, when they are ones decoded here: none, shuffle,
+ * deflate, or shuffle then deflate.  1 if so, else 0. */
+static int filters_of(hid_t dcpl, chunkfmt_t *cf)
+{
+    cf->nf = H5Pget_nfilters(dcpl);
+    if (cf->nf < 0 || cf->nf > 2) return 0;
+    for (int j = 0; j < cf->nf; j++) {
+        unsigned flags, cdv[8];
+        size_t ncd = 8;
+        char fname[64];
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)j, &flags, &ncd, cdv, sizeof fname, fname, NULL);
+        if (id != H5Z_FILTER_SHUFFLE && id != H5Z_FILTER_DEFLATE) return 0;
+        cf->filt[j] = (int)id;
+    }
+    return !(cf->nf == 2 && !(cf->filt[0] == H5Z_FILTER_SHUFFLE && cf->filt[1] == H5Z_FILTER_DEFLATE));
+}
+
 static int chunk_format(hid_t d, int64_t ncol, size_t esz, chunkfmt_t *cf)
 {
     int ok = 0;
@@ -186,17 +203,7 @@ static int chunk_format(hid_t d, int64_t ncol, size_t esz, chunkfmt_t *cf)
         || (rank == 1 && ncol != 1))
         goto out;
     cf->rows = cd[0];
-    cf->nf = H5Pget_nfilters(dcpl);
-    if (cf->nf < 0 || cf->nf > 2) goto out;
-    for (int j = 0; j < cf->nf; j++) {
-        unsigned flags, cdv[8];
-        size_t ncd = 8;
-        char fname[64];
-        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)j, &flags, &ncd, cdv, sizeof fname, fname, NULL);
-        if (id != H5Z_FILTER_SHUFFLE && id != H5Z_FILTER_DEFLATE) goto out;
-        cf->filt[j] = (int)id;
-    }
-    if (cf->nf == 2 && !(cf->filt[0] == H5Z_FILTER_SHUFFLE && cf->filt[1] == H5Z_FILTER_DEFLATE)) goto out;
+    if (!filters_of(dcpl, cf)) goto out;
     ok = cf->rows > 0;
 out:
     if (sp >= 0) H5Sclose(sp);
@@ -341,17 +348,7 @@ static int col_chunk_format(hid_t d, int64_t ncol, size_t esz, chunkfmt_t *cf)
         || H5Pget_chunk(dcpl, 2, cd) != 2 || cd[1] != 1 || cd[0] == 0)
         goto out;
     cf->rows = cd[0];
-    cf->nf = H5Pget_nfilters(dcpl);
-    if (cf->nf < 0 || cf->nf > 2) goto out;
-    for (int j = 0; j < cf->nf; j++) {
-        unsigned flags, cdv[8];
-        size_t ncd = 8;
-        char fname[64];
-        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)j, &flags, &ncd, cdv, sizeof fname, fname, NULL);
-        if (id != H5Z_FILTER_SHUFFLE && id != H5Z_FILTER_DEFLATE) goto out;
-        cf->filt[j] = (int)id;
-    }
-    if (cf->nf == 2 && !(cf->filt[0] == H5Z_FILTER_SHUFFLE && cf->filt[1] == H5Z_FILTER_DEFLATE)) goto out;
+    if (!filters_of(dcpl, cf)) goto out;
     ok = 1;
 out:
     if (sp >= 0) H5Sclose(sp);
