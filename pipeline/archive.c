@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include "archive.h"
 #include "log.h"
+#include "score.h"
+#include "sha256.h"
 #include "util.h"
 #include "write_hdf5.h"
 
@@ -25,14 +27,17 @@ void ns_archive_close(ns_archive_t *a)
     if (!a) return;
     close_ds(&a->d_samples); close_ds(&a->d_state); close_ds(&a->d_conc);
     close_ds(&a->d_cell); close_ds(&a->d_calls);
+    close_ds(&a->d_ids); close_ds(&a->d_spec); close_ds(&a->d_strata);
     if (a->f >= 0) H5Fclose(a->f);
     free(a->night);
+    free(a->pop_sha256);
     free(a->panel_sha256);
     free(a->panel_yaml);
     ns_h5_strlist_free(a->analytes, a->n_analytes);
     ns_h5_strlist_free(a->conds, a->n_conds);
     memset(a, 0, sizeof *a);
     a->f = a->d_samples = a->d_state = a->d_conc = a->d_cell = a->d_calls = -1;
+    a->d_ids = a->d_spec = a->d_strata = -1;
 }
 
 /* /config/panel_yaml: a scalar fixed-length string. */
@@ -120,10 +125,58 @@ static int open_matrix(ns_archive_t *a, const char *name, int64_t cols, const ch
     return 0;
 }
 
+static int has_link(hid_t f, const char *name)
+{
+    htri_t h = H5Lexists(f, name, H5P_DEFAULT);
+    if (h < 0) H5Eclear2(H5E_DEFAULT);
+    return h > 0;
+}
+
+/* Integer root attribute `name`, or -1 when absent or not an integer. */
+static int64_t root_i64(hid_t f, const char *name)
+{
+    int64_t v = -1;
+    if (H5Aexists(f, name) <= 0) { H5Eclear2(H5E_DEFAULT); return -1; }
+    hid_t at = H5Aopen(f, name, H5P_DEFAULT);
+    if (at < 0 || H5Aread(at, H5T_NATIVE_INT64, &v) < 0) v = -1;
+    if (at >= 0) H5Aclose(at);
+    H5Eclear2(H5E_DEFAULT);
+    return v;
+}
+
+/* What ns_archive_read_given needs besides the core: the scoring rules' version, the
+ * population fragment's digest, and the optional datasets (absent in older archives). */
+static int open_extras(ns_archive_t *a)
+{
+    const ns_h5src_t *s = &a->src;
+    a->scoring_version = root_i64(a->f, "scoring_version");
+    if (has_link(a->f, "/config/population_yaml")) {
+        char *t = read_text(s, a->f, "/config/population_yaml");
+        if (!t) return -1;
+        a->pop_sha256 = ns_calloc(65, 1);
+        ns_sha256_hex(t, strlen(t), a->pop_sha256);
+        free(t);
+    }
+    if (has_link(a->f, "/samples_ids") && ns_h5_len1(s, a->f, "/samples_ids", &a->d_ids) != a->n) {
+        if (a->d_ids >= 0) ns_h5_fail(s, "/samples_ids does not have one row per sample");
+        return -1;
+    }
+    if (has_link(a->f, "/samples_specimen")
+        && open_matrix(a, "/samples_specimen", NS_SPEC_N, "specimen findings", &a->d_spec) < 0)
+        return -1;
+    if (has_link(a->f, "/samples_strata")) {
+        int64_t rows;
+        if (ns_h5_dims2(s, a->f, "/samples_strata", &a->d_strata, &rows, &a->n_strata) < 0) return -1;
+        if (rows != a->n) return ns_h5_fail(s, "/samples_strata does not have one row per sample");
+    }
+    return 0;
+}
+
 int ns_archive_open(ns_archive_t *a, const char *tag, const char *path)
 {
     memset(a, 0, sizeof *a);
     a->f = a->d_samples = a->d_state = a->d_conc = a->d_cell = a->d_calls = -1;
+    a->d_ids = a->d_spec = a->d_strata = -1;
     a->src = (ns_h5src_t){ tag, "archive", path };
     const ns_h5src_t *s = &a->src;
     ns_h5_errstate_t es;
@@ -161,6 +214,7 @@ int ns_archive_open(ns_archive_t *a, const char *tag, const char *path)
         || open_matrix(a, "/analytes/censoring", a->n_analytes, "analytes", &a->d_cell) < 0
         || open_matrix(a, "/calls/values", a->n_conds, "conditions", &a->d_calls) < 0)
         goto out;
+    if (open_extras(a) < 0) goto out;
     r = 0;
 out:
     ns_h5_loud(&es);
@@ -368,6 +422,129 @@ out:
     free(cens);
     free(calls);
     if (r < 0) {
+        ns_archive_batch_free(b);
+        memset(b, 0, sizeof *b);
+        ns_archive_rows_free(x);
+    }
+    return r;
+}
+
+/* Read the column-chunked u8 matrix d (ncol columns) of rows [r0, r0 + k), all columns,
+ * into dst (column-major).  0, 1 when not column-chunked, -1 after a report. */
+static int read_u8_cols(ns_archive_t *a, hid_t d, const char *name, int64_t r0, int64_t k, int64_t ncol,
+                        uint8_t *dst)
+{
+    return ns_h5_read_cols(&a->src, d, name, r0, k, ncol, 1, NULL, (int)ncol, dst);
+}
+
+int ns_archive_read_given(ns_archive_t *a, const ns_panel_t *p, const int *map, const int *given_col,
+                          int full_rows, int64_t r0, int64_t k, ns_batch_t *b, ns_archive_rows_t *x)
+{
+    const ns_h5src_t *s = &a->src;
+    if (a->d_spec < 0 || (p->n_strata > 0 && a->n_strata != p->n_strata)) return 1;
+    memset(b, 0, sizeof *b);
+    memset(x, 0, sizeof *x);
+    b->panel = p;
+    b->night = a->night;
+    if (r0 < 0 || k < 0 || r0 + k > a->n) {
+        ns_error(s->tag, "archive %s: rows %lld..%lld asked for, it has %lld", s->path,
+                 (long long)r0, (long long)(r0 + k), (long long)a->n);
+        return -1;
+    }
+    ns_h5_errstate_t es;
+    ns_h5_quiet(&es);
+    int r = -1, rc;
+    const size_t uk = (size_t)k, nc = (size_t)a->n_conds, pa = (size_t)p->n_analytes;
+    const int use_ids = !full_rows && a->d_ids >= 0;
+    uint8_t *m8 = NULL, *need_a = ns_malloc(pa + 1), *need_r = ns_malloc((size_t)p->n_ratios + 1);
+    int *cols = ns_malloc((pa + 1) * sizeof *cols);
+    char *tab = NULL;
+
+    x->k = k;
+    x->state = ns_calloc(uk + 1, 1);
+    x->call = ns_calloc(uk * nc + 1, 1);
+    x->infant_id = ns_calloc(uk + 1, sizeof *x->infant_id);
+    b->n = k;
+    b->sample_id = ns_calloc(uk + 1, sizeof *b->sample_id);
+    b->type = ns_calloc(uk + 1, 1);
+    b->mrow = ns_malloc((uk + 1) * sizeof *b->mrow);
+    b->conc = ns_malloc(pa * uk * sizeof *b->conc + 1);
+    b->cell = ns_malloc(pa * uk + 1);
+    b->spec = ns_calloc(uk + 1, sizeof *b->spec);
+    b->strata = ns_calloc(uk + 1, sizeof *b->strata);
+    b->spec_given = 1;
+    b->given_col = given_col;
+    b->given_call = x->call;
+    if (ns_h5_read_rows_par(s, a->d_state, "/samples_state_code", r0, k, 1, 1, x->state) < 0) goto out;
+    if ((rc = read_u8_cols(a, a->d_calls, "/calls/values", r0, k, (int64_t)nc, x->call)) != 0) { r = rc; goto out; }
+
+    /* the analytes the recomputed conditions need; the others' columns stay unread */
+    ns_score_needs(p, given_col, need_a, need_r);
+    for (size_t j = 0; j < pa; j++) cols[j] = need_a[j] ? map[j] : -1;
+    if ((rc = ns_h5_read_cols(s, a->d_conc, "/analytes/values", r0, k, a->n_analytes, 8, cols, (int)pa, b->conc)) != 0
+        || (rc = ns_h5_read_cols(s, a->d_cell, "/analytes/censoring", r0, k, a->n_analytes, 1, cols, (int)pa, b->cell)) != 0) {
+        r = rc;
+        goto out;
+    }
+
+    /* specimen findings and strata as the night found them: bits from 0/1 columns */
+    const size_t nst = (size_t)p->n_strata, nm = NS_SPEC_N > nst ? NS_SPEC_N : nst;
+    m8 = ns_malloc(nm * uk + 1);
+    if ((rc = read_u8_cols(a, a->d_spec, "/samples_specimen", r0, k, NS_SPEC_N, m8)) != 0) { r = rc; goto out; }
+    for (int f = 0; f < NS_SPEC_N; f++)
+        for (size_t i = 0; i < uk; i++) b->spec[i] |= (uint16_t)((m8[(size_t)f * uk + i] & 1u) << f);
+    if (nst > 0) {
+        if ((rc = read_u8_cols(a, a->d_strata, "/samples_strata", r0, k, (int64_t)nst, m8)) != 0) { r = rc; goto out; }
+        for (size_t q = 0; q < nst; q++)
+            for (size_t i = 0; i < uk; i++) b->strata[i] |= (uint32_t)(m8[q * uk + i] & 1u) << q;
+    }
+
+    if (use_ids) {
+        ns_h5field_t fl[] = { { "sample_id", 1, -1, 0, 0 }, { "infant_id", 1, -1, 0, 0 } };
+        size_t rs = 0;
+        if (!(tab = ns_h5_read_table(s, a->d_ids, "/samples_ids", r0, k, fl, 2, &rs))) goto out;
+        for (size_t i = 0; i < uk; i++) {
+            const char *row = tab + i * rs;
+            const uint8_t st = x->state[i];
+            b->sample_id[i] = (char *)(row + fl[0].off);
+            b->type[i] = st == NS_STATE_CONTROL ? NS_TYPE_QC_LOW : NS_TYPE_PATIENT;
+            b->mrow[i] = st == NS_STATE_CONTROL || st == NS_STATE_UNMATCHED ? -1 : 0;
+            x->infant_id[i] = borrow(row + fl[1].off);
+        }
+    } else {
+        ns_h5field_t fl[] = { { "sample_id", 1, -1, 0, 0 }, { "sample_type", 1, -1, 0, 0 },
+                              { "manifest_line", 0, H5T_NATIVE_INT32, 0, 0 }, { "infant_id", 1, -1, 0, 0 } };
+        size_t rs = 0;
+        if (!(tab = ns_h5_read_table(s, a->d_samples, "/samples", r0, k, fl, 4, &rs))) goto out;
+        for (size_t i = 0; i < uk; i++) {
+            const char *row = tab + i * rs;
+            int t = type_code(row + fl[1].off);
+            int32_t line;
+            if (t < 0) {
+                ns_error(s->tag, "archive %s: /samples[%lld]: unknown sample_type '%.32s'", s->path,
+                         (long long)(r0 + (int64_t)i), row + fl[1].off);
+                goto out;
+            }
+            memcpy(&line, row + fl[2].off, sizeof line);
+            b->type[i] = (uint8_t)t;
+            b->sample_id[i] = (char *)(row + fl[0].off);
+            b->mrow[i] = line < 0 ? -1 : 0;
+            x->infant_id[i] = line < 0 ? NULL : borrow(row + fl[3].off);
+        }
+    }
+    b->manifest.ok = 1;          /* no manifest rows: nothing reads them when spec_given */
+    b->wells_read = k;
+    x->tab = tab;
+    tab = NULL;
+    r = 0;
+out:
+    ns_h5_loud(&es);
+    free(tab);
+    free(m8);
+    free(need_a);
+    free(need_r);
+    free(cols);
+    if (r != 0) {
         ns_archive_batch_free(b);
         memset(b, 0, sizeof *b);
         ns_archive_rows_free(x);

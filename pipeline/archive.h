@@ -30,7 +30,12 @@ typedef struct {
     int64_t n_analytes;
     char **conds;            /* /calls/conditions: codes of the archived panel */
     int64_t n_conds;
+    int64_t scoring_version; /* root attribute scoring_version, -1 when absent */
+    char *pop_sha256;        /* SHA-256 of /config/population_yaml, NULL when the night had
+                                no population fragment */
+    int64_t n_strata;        /* columns of /samples_strata (0 when absent) */
     hid_t d_samples, d_state, d_conc, d_cell, d_calls;
+    hid_t d_ids, d_spec, d_strata;   /* -1 when the archive has none */
 } ns_archive_t;
 
 /* Archived outcome of rows [r0, r0 + k), beside the rebuilt batch. */
@@ -58,6 +63,20 @@ int ns_archive_map(const ns_archive_t *a, const ns_panel_t *p, int *map);
  * then x with ns_archive_rows_free().  0, or -1 after a report. */
 int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_t r0,
                     int64_t k, ns_batch_t *b, ns_archive_rows_t *x);
+
+/* The same rows for a batch some of whose calls are given (score.h): given_col[j] (panel
+ * condition j) >= 0 is the archived /calls column that condition keeps, and b->given_call
+ * points at x->call.  Only the analytes the other conditions need (ns_score_needs) are
+ * read; specimen findings and strata come from /samples_specimen and /samples_strata
+ * (b->spec_given), which the caller has checked the panels agree on.  IDs come from
+ * /samples_ids, and types and manifest rows from the archived states (control: not a
+ * patient; unmatched: no manifest row; a QC-hold card counts as a patient with one);
+ * with full_rows, or in an archive without /samples_ids, from /samples as
+ * ns_archive_read does (no covariates).  0; 1 when the archive cannot be read this way
+ * (no /samples_specimen, strata or column chunks: nothing read, use ns_archive_read);
+ * -1 after a report. */
+int ns_archive_read_given(ns_archive_t *a, const ns_panel_t *p, const int *map, const int *given_col,
+                          int full_rows, int64_t r0, int64_t k, ns_batch_t *b, ns_archive_rows_t *x);
 void ns_archive_batch_free(ns_batch_t *b);
 void ns_archive_rows_free(ns_archive_rows_t *x);
 

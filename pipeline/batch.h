@@ -134,6 +134,13 @@ typedef struct {
     uint32_t *strata;             /* per row: bits (1 << k) of the panel strata it belongs to */
     uint8_t *state;               /* NS_STATE_* per row */
 
+    /* Part of the answer already known (rescore reusing an archive's calls, score.h
+     * ns_batch_score); all NULL / 0: compute everything.  Not owned. */
+    const int *given_col;         /* per panel condition c: -1, or the column of given_call
+                                     holding its calls (given_call[given_col[c] * n + i]) */
+    const uint8_t *given_call;
+    int spec_given;               /* spec and strata are filled (allocated by the caller) */
+
     ns_manifest_t manifest;
 
     int64_t wells_read;           /* including quarantined plates' rows */

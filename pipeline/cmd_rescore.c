@@ -37,6 +37,7 @@
 #include "log.h"
 #include "outcomes.h"
 #include "panel.h"
+#include "rescore_plan.h"
 #include "score.h"
 #include "util.h"
 
@@ -70,6 +71,13 @@ static void usage(FILE *fp)
 "                       condition), one per line in archive and row order (for comparing\n"
 "                       with another tool; 0600)\n"
 "      --chunk N        rows read and scored at a time [65536]; memory stays bounded\n"
+"      --recompute-all  compute every condition from the archived values.  By default a\n"
+"                       condition whose entry in the panel file is unchanged since the\n"
+"                       night keeps the calls the archive stored, when the archive was\n"
+"                       scored by the same rules and the rest of the panel (all but\n"
+"                       panel: and followup:) is unchanged too: they are what it would\n"
+"                       compute, so the results are the same with less to read.  -v 2\n"
+"                       says, per archive, how many conditions kept their calls\n"
 "  -t, --threads N      OpenMP threads for scoring [all cores]; results do not depend on it\n"
 "  -v, --verbosity N    0 quiet, 1 progress per archive (default), 2 more\n"
 "  -h, --help           this text\n"
@@ -143,6 +151,7 @@ typedef struct {
     FILE *changes;                 /* rescore-changes.csv */
     FILE *recalled;                /* --recalled FILE: sample_id of every new recall, or NULL */
     ns_archive_seen_t seen;
+    int recompute_all;             /* --recompute-all: never keep archived calls */
 } ctx_t;
 
 static void change_row(ctx_t *x, const ns_archive_t *a, const char *sid, const char *iid,
@@ -157,9 +166,10 @@ static void change_row(ctx_t *x, const ns_archive_t *a, const char *sid, const c
     fprintf(fp, "%s,%s,%s\n", call_name(oc), call_name(nc), what);
 }
 
-/* Compare one scored chunk with its archived calls. */
-static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, const ns_batch_t *b,
-                        const ns_archive_rows_t *r)
+/* Compare one scored chunk with its archived calls.  kept[u]: condition u's calls are the
+ * archived ones (rescore_plan.h), so they cannot have changed. */
+static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, const uint8_t *kept,
+                        const ns_batch_t *b, const ns_archive_rows_t *r)
 {
     tally_t *t = &x->t;
     const size_t k = (size_t)b->n;
@@ -177,6 +187,12 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
         const uint8_t *oc = old_of[u] >= 0 ? r->call + (size_t)old_of[u] * k : NULL;
         const uint8_t *nc = c->cand >= 0 ? b->call + (size_t)c->cand * k : NULL;
         int64_t orc = 0, nrc = 0, chn = 0, gain = 0, loss = 0;
+        if (kept[u]) {
+            for (size_t i = 0; i < k; i++) orc += elig[i] && is_recall(oc[i]);
+            c->old_recall += orc;
+            c->new_recall += orc;
+            continue;
+        }
         for (size_t i = 0; i < k; i++) {
             const int e = elig[i], o = e && oc && is_recall(oc[i]), n = e && nc && is_recall(nc[i]);
             orc += o;
@@ -195,6 +211,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
     for (size_t i = 0; i < k; i++) {
         if (!elig[i]) continue;
         for (int u = 0; u < t->n; u++) {
+            if (kept[u]) continue;
             const int oc = old_of[u] >= 0 ? r->call[(size_t)old_of[u] * k + i] : -1;
             const int nc = t->v[u].cand >= 0 ? b->call[(size_t)t->v[u].cand * k + i] : -1;
             if ((oc >= 0 && is_recall(oc)) != (nc >= 0 && is_recall(nc))) { chg[i] = 1; break; }
@@ -275,17 +292,46 @@ static int rescore_archive(ctx_t *x, const char *path, int64_t chunk, int idx, i
     }
     ns_info(1, "rescore", "archive %d/%d %s (night %s): %lld rows", idx + 1, n_paths, path,
             a.night, (long long)a.n);
+    /* conditions the candidate did not change keep their archived calls */
+    const int nc = x->cand->n_conds;
+    int *given = ns_malloc(((size_t)nc + 1) * sizeof *given);
+    uint8_t *kept = ns_calloc((size_t)x->t.n + 1, 1);
+    char why[160] = "--recompute-all";
+    int n_kept = x->recompute_all ? 0 : ns_rescore_plan(x->cand, &a, given, why, sizeof why);
+    for (int u = 0; u < x->t.n && n_kept; u++) {
+        int c = x->t.v[u].cand;
+        kept[u] = c >= 0 && given[c] >= 0 && given[c] == old_of[u];
+    }
+    if (n_kept)
+        ns_info(2, "rescore", "%s: %d of %d conditions unchanged since the night: their archived calls are kept",
+                path, n_kept, nc);
+    else
+        ns_info(2, "rescore", "%s: every condition computed again (%s)", path, why);
     r = 0;
     for (int64_t r0 = 0; r0 < a.n && r == 0; r0 += chunk) {
         int64_t k = a.n - r0 < chunk ? a.n - r0 : chunk;
         ns_batch_t b;
         ns_archive_rows_t rows;
-        if (ns_archive_read(&a, x->cand, map, r0, k, &b, &rows) < 0) { r = -1; break; }
+        int rc = 1;
+        if (n_kept && (rc = ns_archive_read_given(&a, x->cand, map, given, x->oc != NULL, r0, k, &b, &rows)) < 0) {
+            r = -1;
+            break;
+        }
+        if (rc == 1) {                 /* every condition computed from the values */
+            if (n_kept) {
+                ns_info(2, "rescore", "%s: no specimen findings or strata by column: every condition computed again", path);
+                n_kept = 0;
+                memset(kept, 0, (size_t)x->t.n + 1);
+            }
+            if (ns_archive_read(&a, x->cand, map, r0, k, &b, &rows) < 0) { r = -1; break; }
+        }
         if (ns_batch_score(&b) < 0) r = -1;
-        else tally_chunk(x, &a, old_of, &b, &rows);
+        else tally_chunk(x, &a, old_of, kept, &b, &rows);
         ns_archive_batch_free(&b);
         ns_archive_rows_free(&rows);
     }
+    free(given);
+    free(kept);
     free(old_of);
     x->t.archives++;
     x->t.rows += a.n;
@@ -429,6 +475,7 @@ int ns_cmd_rescore(int argc, char **argv)
         { "population", required_argument, NULL, 'P' },
         { "recalled", required_argument, NULL, 'R' },
         { "chunk", required_argument, NULL, 'C' },
+        { "recompute-all", no_argument, NULL, 'A' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -436,7 +483,7 @@ int ns_cmd_rescore(int argc, char **argv)
     };
     const char *panel_path = NULL, *out = NULL, *outcomes = NULL, *pop_path = NULL, *recalled = NULL;
     int64_t chunk = 65536;
-    int threads = 0, ch;
+    int threads = 0, ch, recompute_all = 0;
     if (argc == 1) { usage(stdout); return EXIT_ERR; }
     optind = 1;
     while ((ch = getopt_long(argc, argv, "p:o:t:v:h", lopts, NULL)) >= 0) {
@@ -446,6 +493,7 @@ int ns_cmd_rescore(int argc, char **argv)
         case 'O': outcomes = optarg; break;
         case 'P': pop_path = optarg; break;
         case 'R': recalled = optarg; break;
+        case 'A': recompute_all = 1; break;
         case 'C': { char *end; chunk = strtoll(optarg, &end, 10);
             if (end == optarg || *end || chunk < 1) { ns_error("rescore", "--chunk must be a positive number, not '%s'", optarg); return EXIT_ERR; }
             break; }
@@ -474,6 +522,7 @@ int ns_cmd_rescore(int argc, char **argv)
     ns_panel_t *cand = ns_panel_open("rescore", panel_path, pop_path, "nothing was read or written");
     if (!cand) return EXIT_ERR;
     x.cand = cand;
+    x.recompute_all = recompute_all;
     for (int c = 0; c < cand->n_conds; c++) cond_add(&x.t, cand->conds[c].code, c);
     if (outcomes) {
         if (ns_outcomes_load(&oc, outcomes, "rescore") < 0) goto done;

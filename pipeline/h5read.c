@@ -378,6 +378,7 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
         const int64_t q = t % nch, first = (c0 + q) * cr;
         hsize_t off[2] = { (hsize_t)first, (hsize_t)col };
         hsize_t nb = 0;
+        if (cols && cols[j] < 0) continue;        /* not wanted: dst left as it is */
         if (col < 0 || col >= ncol) {
             r = ns_h5_fail(s, "column %d of %s asked for, it has %lld", col, name, (long long)ncol);
             break;

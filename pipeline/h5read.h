@@ -53,7 +53,8 @@ int ns_h5_dims2(const ns_h5src_t *s, hid_t f, const char *name, hid_t *dset, int
 
 /* Columns cols[0..nj) (cols NULL: 0..nj-1) of rows [r0, r0 + k) of the 2-D dataset d
  * (ncol columns of plain little-endian numbers, esz 8: IEEE doubles, 1: bytes) into dst,
- * column-major: column j at dst + j * k * esz.  For a dataset chunked by column (chunks of
+ * column-major: column j at dst + j * k * esz (cols[j] < 0: column j is skipped and its
+ * part of dst left as it is).  For a dataset chunked by column (chunks of
  * R rows x 1 column, what write_hdf5.c writes since the column layout), only the chunks of
  * those columns are read: raw (H5Dread_chunk, from the calling thread; unfiltered chunks
  * straight into dst), then inflated in parallel (OpenMP, zlib).

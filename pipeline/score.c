@@ -187,17 +187,21 @@ static void score_condition(ns_batch_t *b, int c, int s0, int64_t i0, int64_t m)
  * to the state and a night is one parallel region, not one per column.  0, or the stage
  * that failed (1 ratio, 2 cutoff, 3 call) with its index in *what. */
 #define NS_SCORE_BLOCK 4096
-static int score_rows(ns_batch_t *b, int64_t i0, int64_t m, int *what)
+static int score_rows(ns_batch_t *b, const uint8_t *need_a, const uint8_t *need_r, int64_t i0,
+                      int64_t m, int *what)
 {
     const ns_panel_t *p = b->panel;
     const size_t un = (size_t)b->n, o = (size_t)i0;
+    const int *given = b->given_col;
 
     for (int a = 0; a < p->n_analytes; a++) {
+        if (need_a && !need_a[a]) continue;
         const uint8_t *cell = b->cell + (size_t)a * un + o;
         uint8_t *ab = b->abound + (size_t)a * un + o;
         for (int64_t i = 0; i < m; i++) ab[i] = cell[i] == NS_CELL_BELOW ? NS_BOUND_UPPER : NS_BOUND_EXACT;
     }
     for (int r = 0; r < p->n_ratios; r++) {
+        if (need_r && !need_r[r]) continue;
         const ns_ratio_t *x = &p->ratios[r];
         const double *num[NS_RATIO_MAX_TERMS], *den[NS_RATIO_MAX_TERMS];
         const uint8_t *nb[NS_RATIO_MAX_TERMS], *db[NS_RATIO_MAX_TERMS];
@@ -217,7 +221,7 @@ static int score_rows(ns_batch_t *b, int64_t i0, int64_t m, int *what)
     }
 
     /* specimen findings and strata, from each well's manifest row */
-    for (int64_t i = i0; i < i0 + m; i++) {
+    for (int64_t i = i0; i < i0 + m && !b->spec_given; i++) {
         if (b->mrow[i] < 0) continue;
         const ns_manifest_row_t *r = &b->manifest.rows[b->mrow[i]];
         b->spec[i] = specimen_findings(&p->specimen, r);
@@ -229,6 +233,7 @@ static int score_rows(ns_batch_t *b, int64_t i0, int64_t m, int *what)
     /* flags: each marker's limits resolved per row by its first overridden stratum */
     uint16_t sidx[NS_SCORE_BLOCK];
     for (int s = 0; s < p->n_slots; s++) {
+        if (given && given[p->slot_cond[s]] >= 0) continue;
         const ns_marker_t *mk = &p->conds[p->slot_cond[s]].markers[p->slot_marker[s]];
         ns_threshold_t thr[NS_MAX_STRATA + 1];
         thr[0] = mk->thr;
@@ -255,6 +260,11 @@ static int score_rows(ns_batch_t *b, int64_t i0, int64_t m, int *what)
             role[k] = cd->markers[k].role;
         }
         uint8_t *out = b->call + (size_t)c * un + o;
+        if (given && given[c] >= 0) {
+            memcpy(out, b->given_call + (size_t)given[c] * un + o, (size_t)m);
+            s0 += cd->n_markers;
+            continue;
+        }
         if (ns_call_condition(fl, role, cd->n_markers, cd->rule, cd->require_secondary, out, m) < 0) {
             *what = c;
             return 3;
@@ -304,6 +314,26 @@ static int score_rows(ns_batch_t *b, int64_t i0, int64_t m, int *what)
     return 0;
 }
 
+void ns_score_needs(const ns_panel_t *p, const int *given_col, uint8_t *need_analyte,
+                    uint8_t *need_ratio)
+{
+    memset(need_analyte, 0, (size_t)p->n_analytes);
+    memset(need_ratio, 0, (size_t)p->n_ratios);
+    for (int c = 0; c < p->n_conds; c++) {
+        if (given_col && given_col[c] >= 0) continue;
+        for (int k = 0; k < p->conds[c].n_markers; k++) {
+            int mk = p->conds[c].markers[k].marker;
+            if (mk < p->n_analytes) need_analyte[mk] = 1;
+            else need_ratio[mk - p->n_analytes] = 1;
+        }
+    }
+    for (int r = 0; r < p->n_ratios; r++) {
+        if (!need_ratio[r]) continue;
+        for (int k = 0; k < p->ratios[r].n_num; k++) need_analyte[p->ratios[r].num[k]] = 1;
+        for (int k = 0; k < p->ratios[r].n_den; k++) need_analyte[p->ratios[r].den[k]] = 1;
+    }
+}
+
 int ns_batch_score(ns_batch_t *b)
 {
     const ns_panel_t *p = b->panel;
@@ -319,8 +349,16 @@ int ns_batch_score(ns_batch_t *b)
     b->abound = ns_malloc((size_t)p->n_analytes * un + 1);
     b->ratio = ns_malloc((size_t)p->n_ratios * un * sizeof *b->ratio + 1);
     b->rbound = ns_malloc((size_t)p->n_ratios * un + 1);
-    b->spec = ns_calloc(un ? un : 1, sizeof *b->spec);
-    b->strata = ns_calloc(un ? un : 1, sizeof *b->strata);
+    if (!b->spec_given) {
+        b->spec = ns_calloc(un ? un : 1, sizeof *b->spec);
+        b->strata = ns_calloc(un ? un : 1, sizeof *b->strata);
+    }
+    uint8_t *need_a = NULL, *need_r = NULL;
+    if (b->given_col) {
+        need_a = ns_malloc((size_t)p->n_analytes + 1);
+        need_r = ns_malloc((size_t)p->n_ratios + 1);
+        ns_score_needs(p, b->given_col, need_a, need_r);
+    }
     b->flag = ns_malloc((size_t)p->n_slots * un + 1);
     b->call = ns_malloc((size_t)p->n_conds * un + 1);
     b->call_note = ns_calloc((size_t)p->n_conds * un + 1, 1);
@@ -348,11 +386,13 @@ int ns_batch_score(ns_batch_t *b)
     for (int64_t k = 0; k < nblk; k++) {
         int w = 0, st;
         int64_t i0 = k * NS_SCORE_BLOCK;
-        if ((st = score_rows(b, i0, n - i0 < NS_SCORE_BLOCK ? n - i0 : NS_SCORE_BLOCK, &w)) != 0) {
+        if ((st = score_rows(b, need_a, need_r, i0, n - i0 < NS_SCORE_BLOCK ? n - i0 : NS_SCORE_BLOCK, &w)) != 0) {
             #pragma omp critical(ns_score_fail)
             if (!stage) { stage = st; what = w; }
         }
     }
+    free(need_a);
+    free(need_r);
     if (stage == 1) ns_error("run", "internal error: ratio kernel rejected ratio %s", p->ratios[what].name);
     if (stage == 2) ns_error("run", "internal error: cutoff kernel rejected slot %d", what);
     if (stage == 3) ns_error("run", "internal error: call kernel rejected condition %s", p->conds[what].code);

@@ -50,11 +50,30 @@
 
 #include "batch.h"
 
+/* Version of the scoring rules.  Written into every archive (root attribute
+ * scoring_version): `rescore` keeps an archive's stored calls for a condition whose panel
+ * text did not change only when the archive was scored by the same rules.  Increase it
+ * with any change to this module, the kernels or the panel loader that can change a call,
+ * a score or a state for the same panel and values. */
+#define NS_SCORING_VERSION 1
+
 /* Allocate and fill b->ratio, b->flag, b->call and b->state, and b->score, b->band and
  * b->mom when some condition has a score block (else they stay NULL).  A panel with score
  * blocks but no population is reported (once) and its calls are the cutoff calls.
+ *
+ * With b->given_col set, a condition c with given_col[c] >= 0 takes its calls from
+ * b->given_call (no flags, call rule, TPN rule or score are computed for it, its call_note
+ * stays 0, its flag columns unwritten), and only the analytes and ratios that the other
+ * conditions use are read (ns_score_needs); with b->spec_given, b->spec and b->strata are
+ * taken as they are instead of computed from the manifest rows.  States use every call.
  * Returns 0, -1 on a kernel argument error (a bug, reported). */
 int ns_batch_score(ns_batch_t *b);
+
+/* What scoring reads when the conditions with given_col[c] >= 0 (NULL: none) are given:
+ * need_analyte[a] (p->n_analytes) and need_ratio[r] (p->n_ratios) set to 1 for the values
+ * the other conditions' markers use, directly or through a ratio, else 0. */
+void ns_score_needs(const ns_panel_t *p, const int *given_col, uint8_t *need_analyte,
+                    uint8_t *need_ratio);
 
 /* The limits marker mk applies to row i: its first override (in the panel's strata order)
  * for a stratum the row belongs to, else its base limits.  Needs b->strata. */

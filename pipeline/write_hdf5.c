@@ -25,6 +25,7 @@
 #include "log.h"
 #include "plate_qc.h"
 #include "run_followup.h"
+#include "score.h"
 #include "sha256.h"
 #include "util.h"
 #include "version.h"
@@ -645,6 +646,18 @@ static void sample_row(void *ctx, int64_t i, cell_t *o)
     o[16].i = r ? r->nicu : -1;
 }
 
+/* /samples_ids: the two IDs of /samples again, on their own, so that `rescore` can name
+ * the cards it lists without inflating every card's covariates. */
+static const col_t id_cols[] = { { "sample_id", K_STR }, { "infant_id", K_STR } };
+
+static void id_row(void *ctx, int64_t i, cell_t *o)
+{
+    const ns_batch_t *b = ((rctx_t *)ctx)->b;
+    int64_t m = b->mrow ? b->mrow[i] : -1;
+    o[0].s = b->sample_id ? b->sample_id[i] : NULL;
+    o[1].s = m >= 0 && m < b->manifest.n ? b->manifest.rows[m].infant_id : NULL;
+}
+
 static const col_t slot_cols[] = {
     { "condition", K_STR }, { "condition_index", K_I32 }, { "marker", K_STR },
     { "marker_index", K_I32 }, { "role", K_STR }, { "direction", K_STR },
@@ -758,6 +771,7 @@ static int write_root_attrs(wctx_t *w, const ns_batch_t *b, const char *cmdline,
     if (r == 0) r = attr_str(w, g, "/", "panel_version", p->version);
     if (r == 0) r = attr_str(w, g, "/", "panel_kit", p->kit);
     if (r == 0) r = attr_str(w, g, "/", "panel_sha256", sha);
+    if (r == 0) r = attr_i64(w, g, "/", "scoring_version", NS_SCORING_VERSION);
     if (r == 0) r = attr_i64(w, g, "/", "n_samples", b->n);
     if (r == 0) r = attr_i64(w, g, "/", "wells_read", b->wells_read);
     if (r == 0) r = attr_i64(w, g, "/", "n_quarantined_wells", b->n_quarantined_wells);
@@ -836,7 +850,8 @@ static int write_specimen(wctx_t *w, const ns_batch_t *b)
 static int write_samples(wctx_t *w, const ns_batch_t *b)
 {
     rctx_t x = { .b = b };
-    if (write_table(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x) < 0)
+    if (write_table(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x) < 0
+        || write_table(w, "/samples_ids", id_cols, NCOLS(id_cols), b->n, id_row, &x) < 0)
         return -1;
     if (!b->state && b->n > 0) return 0;
     const char *names[NS_STATE_N];

@@ -21,6 +21,8 @@
  *                                 "" if none): what --history orders archives by
  *       panel_name, panel_version, panel_kit, panel_sha256
  *       n_samples, wells_read, n_quarantined_wells     int64 scalars
+ *       scoring_version           int64, NS_SCORING_VERSION (score.h) of the rules that
+ *                                 made the calls (absent in archives written before it)
  *   /config/panel_yaml            scalar fixed-length string (NULLPAD, size = byte length of
  *                                 the panel file, 1 if empty): the panel file, byte for byte.
  *                                 Attribute sha256 = its digest (equals /@panel_sha256).
@@ -36,6 +38,9 @@
  *       sex, hospital, birth_weight_g, gestational_age_days, age_hours (float64, NaN =
  *       unknown), feeding, transfusion, antibiotics, nicu (int8: 0/1, -1 = unknown).
  *       Manifest fields are ""/NaN/-1 for rows without a manifest row.
+ *   /samples_ids                  compound [n]: sample_id, infant_id, as in /samples (a
+ *                                 copy, so rescore names cards without inflating /samples;
+ *                                 absent in archives written before it)
  *   /samples_state_code           uint8 [n], NS_STATE_*; attribute names[k] = name of code k
  *   /samples_specimen             uint8 [n][7], 1 where the card has that specimen finding
  *                                 (names: early_collection, late_collection,

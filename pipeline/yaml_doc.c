@@ -336,3 +336,35 @@ void ns_yaml_done(ns_yaml_t *y)
 }
 
 yaml_node_t *ns_yaml_root(ns_yaml_t *y) { return y->loaded ? yaml_document_get_root_node(&y->doc) : NULL; }
+
+int ns_yaml_equal(ns_yaml_t *A, const yaml_node_t *a, ns_yaml_t *B, const yaml_node_t *b)
+{
+    if (!a || !b) return !a && !b;
+    if (a->type != b->type) return 0;
+    if ((a->tag == NULL) != (b->tag == NULL)
+        || (a->tag && strcmp((const char *)a->tag, (const char *)b->tag) != 0))
+        return 0;
+    switch (a->type) {
+    case YAML_SCALAR_NODE:
+        return a->data.scalar.length == b->data.scalar.length && a->data.scalar.style == b->data.scalar.style
+               && memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) == 0;
+    case YAML_SEQUENCE_NODE: {
+        const yaml_node_item_t *x = a->data.sequence.items.start, *y = b->data.sequence.items.start;
+        if (a->data.sequence.items.top - x != b->data.sequence.items.top - y) return 0;
+        for (; x < a->data.sequence.items.top; x++, y++)
+            if (!ns_yaml_equal(A, ns_yaml_node(A, *x), B, ns_yaml_node(B, *y))) return 0;
+        return 1;
+    }
+    case YAML_MAPPING_NODE: {
+        const yaml_node_pair_t *x = a->data.mapping.pairs.start, *y = b->data.mapping.pairs.start;
+        if (a->data.mapping.pairs.top - x != b->data.mapping.pairs.top - y) return 0;
+        for (; x < a->data.mapping.pairs.top; x++, y++)
+            if (!ns_yaml_equal(A, ns_yaml_node(A, x->key), B, ns_yaml_node(B, y->key))
+                || !ns_yaml_equal(A, ns_yaml_node(A, x->value), B, ns_yaml_node(B, y->value)))
+                return 0;
+        return 1;
+    }
+    default:
+        return 1;
+    }
+}

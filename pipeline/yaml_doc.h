@@ -56,4 +56,10 @@ int ns_yaml_enum(ns_yaml_t *Y, yaml_node_t *m, const char *key, const char *cons
 char **ns_yaml_strlist(ns_yaml_t *Y, yaml_node_t *v, int *n, const char *what);
 void ns_strlist_free(char **v, int n);
 
+/* Are node a of A and node b of B the same YAML?  Scalars: same text, tag and style
+ * (plain, single- or double-quoted...); sequences: same items in order; mappings: same
+ * keys in the same order with the same values.  Comments, spacing and positions do not
+ * count.  Either NULL: equal only when both are.  @return 1 or 0. */
+int ns_yaml_equal(ns_yaml_t *A, const yaml_node_t *a, ns_yaml_t *B, const yaml_node_t *b);
+
 #endif

@@ -1,0 +1,31 @@
+/* rescore_plan.h — which conditions of a candidate panel can keep an archive's calls.
+ *
+ * A condition's calls on a card depend on its own entry under `conditions:`, on the rest of
+ * the panel file except `panel:` (name, version, kit) and `followup:` (deadlines), on the
+ * population fragment attached to the panel, if any, and on the scoring rules themselves
+ * (NS_SCORING_VERSION, score.h) — never on another condition.  So when
+ *   - the archive was scored by the same rules (its scoring_version attribute),
+ *   - everything outside those keys is the same YAML in the candidate and in the archived
+ *     panel (/config/panel_yaml), compared as parsed trees: comments, blank lines and
+ *     indentation do not count, key order and quoting do,
+ *   - and the condition's own entry is the same YAML, and for a condition with a score:
+ *     block the same population fragment (or none on both sides),
+ * its archived calls are exactly what the candidate would compute, and `rescore` keeps
+ * them instead of reading that condition's values and computing them again.  Anything
+ * else is recomputed: the plan errs only on the side of work.
+ */
+#ifndef NS_RESCORE_PLAN_H
+#define NS_RESCORE_PLAN_H
+
+#include "archive.h"
+#include "panel.h"
+
+/* Fill given_col[c] (cand->n_conds entries) with the archive's /calls column of candidate
+ * condition c when its calls can be kept, else -1.  why (whysz bytes) receives, when no
+ * condition can be kept, the reason in a few words ("the archive predates
+ * scoring_version", "strata: differs"...), else "".
+ * @return how many conditions are kept. */
+int ns_rescore_plan(const ns_panel_t *cand, const ns_archive_t *a, int *given_col, char *why,
+                    size_t whysz);
+
+#endif
