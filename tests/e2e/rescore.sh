@@ -23,7 +23,7 @@ A=$T/out/batch.h5
 $PY -c "import h5py,sys; open(sys.argv[2],'wb').write(h5py.File(sys.argv[1])['/config/panel_yaml'][()])" "$A" "$T/arch.yaml"
 
 # 1. the archived panel reproduces the archive
-"$NS" rescore -v 0 -p "$T/arch.yaml" -o "$T/r1" "$A" > "$T/r1.out" 2> "$T/r1.err"
+"$NS" rescore -v 0 --recompute-all -p "$T/arch.yaml" -o "$T/r1" "$A" > "$T/r1.out" 2> "$T/r1.err"
 rc=$?
 same=$($PY - "$A" "$T/r1/rescore-conditions.csv" <<'PYEOF'
 import csv, sys, h5py, numpy as np
