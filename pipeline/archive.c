@@ -462,7 +462,7 @@ int ns_archive_read_given(ns_archive_t *a, const ns_panel_t *p, const int *map, 
 
     x->k = k;
     x->state = ns_calloc(uk + 1, 1);
-    x->call = ns_calloc(uk * nc + 1, 1);
+    x->call = ns_malloc(uk * nc + 1);          /* every byte read below */
     x->infant_id = ns_calloc(uk + 1, sizeof *x->infant_id);
     b->n = k;
     b->sample_id = ns_calloc(uk + 1, sizeof *b->sample_id);
@@ -491,18 +491,23 @@ int ns_archive_read_given(ns_archive_t *a, const ns_panel_t *p, const int *map, 
     const size_t nst = (size_t)p->n_strata, nm = NS_SPEC_N > nst ? NS_SPEC_N : nst;
     m8 = ns_malloc(nm * uk + 1);
     if ((rc = read_u8_cols(a, a->d_spec, "/samples_specimen", r0, k, NS_SPEC_N, m8)) != 0) { r = rc; goto out; }
-    for (int f = 0; f < NS_SPEC_N; f++)
-        for (size_t i = 0; i < uk; i++) b->spec[i] |= (uint16_t)((m8[(size_t)f * uk + i] & 1u) << f);
+    #pragma omp parallel for schedule(static)
+    for (size_t i0 = 0; i0 < uk; i0 += 8192)
+        for (int f = 0; f < NS_SPEC_N; f++)
+            for (size_t i = i0; i < uk && i < i0 + 8192; i++) b->spec[i] |= (uint16_t)((m8[(size_t)f * uk + i] & 1u) << f);
     if (nst > 0) {
         if ((rc = read_u8_cols(a, a->d_strata, "/samples_strata", r0, k, (int64_t)nst, m8)) != 0) { r = rc; goto out; }
-        for (size_t q = 0; q < nst; q++)
-            for (size_t i = 0; i < uk; i++) b->strata[i] |= (uint32_t)(m8[q * uk + i] & 1u) << q;
+        #pragma omp parallel for schedule(static)
+        for (size_t i0 = 0; i0 < uk; i0 += 8192)
+            for (size_t q = 0; q < nst; q++)
+                for (size_t i = i0; i < uk && i < i0 + 8192; i++) b->strata[i] |= (uint32_t)(m8[q * uk + i] & 1u) << q;
     }
 
     if (use_ids) {
         ns_h5field_t fl[] = { { "sample_id", 1, -1, 0, 0 }, { "infant_id", 1, -1, 0, 0 } };
         size_t rs = 0;
         if (!(tab = ns_h5_read_table(s, a->d_ids, "/samples_ids", r0, k, fl, 2, &rs))) goto out;
+        #pragma omp parallel for schedule(static)
         for (size_t i = 0; i < uk; i++) {
             const char *row = tab + i * rs;
             const uint8_t st = x->state[i];

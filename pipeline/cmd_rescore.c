@@ -129,6 +129,12 @@ static int is_recall(int call)
     return call == NS_CALL_BORDERLINE || call == NS_CALL_POSITIVE || call == NS_CALL_CRITICAL;
 }
 
+/* The same on a byte, without branches (for loops over a column). */
+static inline unsigned recall_u8(uint8_t call)
+{
+    return (uint8_t)(call - NS_CALL_BORDERLINE) <= NS_CALL_CRITICAL - NS_CALL_BORDERLINE;
+}
+
 static const char *call_name(int call)
 {
     static const char *const names[] = { "negative", "borderline", "positive", "critical",
@@ -178,6 +184,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
      * chg[i] marks the rows where some condition's recall changed, which the row loop below
      * lists in rescore-changes.csv (row by row, conditions in order) */
     uint8_t *elig = ns_malloc(k + 1), *chg = ns_calloc(k + 1, 1);
+    #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < k; i++)
         elig[i] = b->type[i] == NS_TYPE_PATIENT && b->mrow[i] >= 0 && r->state[i] != NS_STATE_QC_HOLD
                   && r->state[i] != NS_STATE_UNMATCHED;
@@ -188,16 +195,16 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
         const uint8_t *nc = c->cand >= 0 ? b->call + (size_t)c->cand * k : NULL;
         int64_t orc = 0, nrc = 0, chn = 0, gain = 0, loss = 0;
         if (kept[u]) {
-            for (size_t i = 0; i < k; i++) orc += elig[i] && is_recall(oc[i]);
+            for (size_t i = 0; i < k; i++) orc += elig[i] & recall_u8(oc[i]);
             c->old_recall += orc;
             c->new_recall += orc;
             continue;
         }
         for (size_t i = 0; i < k; i++) {
-            const int e = elig[i], o = e && oc && is_recall(oc[i]), n = e && nc && is_recall(nc[i]);
+            const unsigned e = elig[i], o = e & (oc ? recall_u8(oc[i]) : 0), n = e & (nc ? recall_u8(nc[i]) : 0);
             orc += o;
             nrc += n;
-            chn += e && oc && nc && oc[i] != nc[i];
+            chn += e & (oc && nc && oc[i] != nc[i]);
             gain += n & !o;
             loss += o & !n;
         }
@@ -207,17 +214,48 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
         c->gained += gain;
         c->lost += loss;
     }
+    /* chg, a condition at a time over blocks of rows (kept conditions cannot change) */
     #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < k; i++) {
-        if (!elig[i]) continue;
+    for (size_t i0 = 0; i0 < k; i0 += 8192) {
+        const size_t i1 = i0 + 8192 < k ? i0 + 8192 : k;
         for (int u = 0; u < t->n; u++) {
             if (kept[u]) continue;
-            const int oc = old_of[u] >= 0 ? r->call[(size_t)old_of[u] * k + i] : -1;
-            const int nc = t->v[u].cand >= 0 ? b->call[(size_t)t->v[u].cand * k + i] : -1;
-            if ((oc >= 0 && is_recall(oc)) != (nc >= 0 && is_recall(nc))) { chg[i] = 1; break; }
+            const uint8_t *oc = old_of[u] >= 0 ? r->call + (size_t)old_of[u] * k : NULL;
+            const uint8_t *nc = t->v[u].cand >= 0 ? b->call + (size_t)t->v[u].cand * k : NULL;
+            for (size_t i = i0; i < i1; i++) {
+                const unsigned o = oc ? recall_u8(oc[i]) : 0, n = nc ? recall_u8(nc[i]) : 0;
+                chg[i] |= (uint8_t)(elig[i] & (o ^ n));
+            }
         }
     }
+    /* card counters: in parallel when no known case needs a look at each card's IDs */
+    const int counted = !x->oc;
+    if (counted) {
+        int64_t scr = 0, oa = 0, na = 0, ag = 0, al = 0;
+        #pragma omp parallel for schedule(static) reduction(+:scr, oa, na, ag, al)
+        for (size_t i = 0; i < k; i++) {
+            const unsigned e = elig[i], o = e & (r->state[i] == NS_STATE_RECALL), n = e & (b->state[i] == NS_STATE_RECALL);
+            scr += e;
+            oa += o;
+            na += n;
+            ag += n & !o;
+            al += o & !n;
+        }
+        t->screened += scr;
+        t->old_any += oa;
+        t->new_any += na;
+        t->any_gained += ag;
+        t->any_lost += al;
+    }
     for (size_t i = 0; i < k; i++) {
+        if (counted) {           /* only the cards this loop has something to write for */
+            if (!elig[i] || !(chg[i] || (x->recalled && b->state[i] == NS_STATE_RECALL))) continue;
+            if (x->recalled && b->state[i] == NS_STATE_RECALL) {
+                fputs(b->sample_id[i], x->recalled);
+                fputc('\n', x->recalled);
+            }
+            if (!chg[i]) continue;
+        }
         if (b->type[i] != NS_TYPE_PATIENT) continue;
         const char *sid = b->sample_id[i], *iid = r->infant_id[i];
         int nm = x->oc ? ns_outcomes_match(x->oc, sid, iid, match, MAX_MATCH) : 0;
@@ -225,16 +263,18 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
             for (int j = 0; j < nm; j++) x->mark.held[match[j]] = 1;   /* not evaluated */
             continue;
         }
-        t->screened++;
         int old_any = r->state[i] == NS_STATE_RECALL, new_any = b->state[i] == NS_STATE_RECALL;
-        t->old_any += old_any;
-        t->new_any += new_any;
-        if (new_any && x->recalled) {
-            fputs(sid, x->recalled);
-            fputc('\n', x->recalled);
-        }
-        if (old_any != new_any) {
-            if (new_any) t->any_gained++; else t->any_lost++;
+        if (!counted) {
+            t->screened++;
+            t->old_any += old_any;
+            t->new_any += new_any;
+            if (new_any && x->recalled) {
+                fputs(sid, x->recalled);
+                fputc('\n', x->recalled);
+            }
+            if (old_any != new_any) {
+                if (new_any) t->any_gained++; else t->any_lost++;
+            }
         }
         if (nm > 0) {
             t->any.case_rows++;

@@ -290,25 +290,29 @@ static int score_rows(ns_batch_t *b, const uint8_t *need_a, const uint8_t *need_
         s0 += cd->n_markers;
     }
 
-    const int nc = p->n_conds;
-    for (int64_t i = i0; i < i0 + m; i++) {
+    /* states: whether any condition recalls or is indeterminate, a call column at a time */
+    uint8_t recall[NS_SCORE_BLOCK], indet[NS_SCORE_BLOCK];
+    memset(recall, 0, (size_t)m);
+    memset(indet, 0, (size_t)m);
+    for (int c = 0; c < p->n_conds; c++) {
+        const uint8_t *v = b->call + (size_t)c * un + o;
+        for (int64_t i = 0; i < m; i++) {
+            recall[i] |= (uint8_t)(v[i] != NS_CALL_NEGATIVE && v[i] != NS_CALL_INDETERMINATE);
+            indet[i] |= (uint8_t)(v[i] == NS_CALL_INDETERMINATE);
+        }
+    }
+    /* a finding that makes the card unreadable stops a negative call, never a positive
+     * one: an early card with PKU-range Phe is still a PKU recall */
+    unsigned invalid_mask = 0;
+    for (int f = 0; f < NS_SPEC_N; f++)
+        if (p->specimen.consequence[f] == NS_SPEC_INVALID) invalid_mask |= 1u << f;
+    for (int64_t j = 0; j < m; j++) {
+        const int64_t i = i0 + j;
         uint8_t st;
         if (b->type[i] != NS_TYPE_PATIENT) st = NS_STATE_CONTROL;
         else if (b->mrow[i] < 0) st = NS_STATE_UNMATCHED;
-        else {
-            int recall = 0, indet = 0;
-            for (int c = 0; c < nc; c++) {
-                uint8_t v = b->call[(size_t)c * un + (size_t)i];
-                if (v == NS_CALL_INDETERMINATE) indet = 1;
-                else if (v != NS_CALL_NEGATIVE) recall = 1;
-            }
-            /* a finding that makes the card unreadable stops a negative call, never a
-             * positive one: an early card with PKU-range Phe is still a PKU recall */
-            int invalid = 0;
-            for (int f = 0; f < NS_SPEC_N; f++)
-                if (((b->spec[i] >> f) & 1u) && p->specimen.consequence[f] == NS_SPEC_INVALID) invalid = 1;
-            st = recall ? NS_STATE_RECALL : (indet || invalid) ? NS_STATE_INVALID : NS_STATE_NEGATIVE;
-        }
+        else st = recall[j] ? NS_STATE_RECALL
+                 : (indet[j] || (b->spec[i] & invalid_mask)) ? NS_STATE_INVALID : NS_STATE_NEGATIVE;
         b->state[i] = st;
     }
     return 0;
