@@ -195,11 +195,13 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
         const uint8_t *nc = c->cand >= 0 ? b->call + (size_t)c->cand * k : NULL;
         int64_t orc = 0, nrc = 0, chn = 0, gain = 0, loss = 0;
         if (kept[u]) {
+            #pragma omp simd reduction(+:orc)
             for (size_t i = 0; i < k; i++) orc += elig[i] & recall_u8(oc[i]);
             c->old_recall += orc;
             c->new_recall += orc;
             continue;
         }
+        #pragma omp simd reduction(+:orc, nrc, chn, gain, loss)
         for (size_t i = 0; i < k; i++) {
             const unsigned e = elig[i], o = e & (oc ? recall_u8(oc[i]) : 0), n = e & (nc ? recall_u8(nc[i]) : 0);
             orc += o;
@@ -222,6 +224,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
             if (kept[u]) continue;
             const uint8_t *oc = old_of[u] >= 0 ? r->call + (size_t)old_of[u] * k : NULL;
             const uint8_t *nc = t->v[u].cand >= 0 ? b->call + (size_t)t->v[u].cand * k : NULL;
+            #pragma omp simd
             for (size_t i = i0; i < i1; i++) {
                 const unsigned o = oc ? recall_u8(oc[i]) : 0, n = nc ? recall_u8(nc[i]) : 0;
                 chg[i] |= (uint8_t)(elig[i] & (o ^ n));
@@ -232,7 +235,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
     const int counted = !x->oc;
     if (counted) {
         int64_t scr = 0, oa = 0, na = 0, ag = 0, al = 0;
-        #pragma omp parallel for schedule(static) reduction(+:scr, oa, na, ag, al)
+        #pragma omp parallel for simd schedule(static) reduction(+:scr, oa, na, ag, al)
         for (size_t i = 0; i < k; i++) {
             const unsigned e = elig[i], o = e & (r->state[i] == NS_STATE_RECALL), n = e & (b->state[i] == NS_STATE_RECALL);
             scr += e;

@@ -295,7 +295,8 @@ static int score_rows(ns_batch_t *b, const uint8_t *need_a, const uint8_t *need_
     memset(recall, 0, (size_t)m);
     memset(indet, 0, (size_t)m);
     for (int c = 0; c < p->n_conds; c++) {
-        const uint8_t *v = b->call + (size_t)c * un + o;
+        const uint8_t *restrict v = b->call + (size_t)c * un + o;
+        #pragma omp simd
         for (int64_t i = 0; i < m; i++) {
             recall[i] |= (uint8_t)(v[i] != NS_CALL_NEGATIVE && v[i] != NS_CALL_INDETERMINATE);
             indet[i] |= (uint8_t)(v[i] == NS_CALL_INDETERMINATE);
