@@ -494,13 +494,17 @@ int ns_archive_read_given(ns_archive_t *a, const ns_panel_t *p, const int *map, 
     #pragma omp parallel for schedule(static)
     for (size_t i0 = 0; i0 < uk; i0 += 8192)
         for (int f = 0; f < NS_SPEC_N; f++)
-            for (size_t i = i0; i < uk && i < i0 + 8192; i++) b->spec[i] |= (uint16_t)((m8[(size_t)f * uk + i] & 1u) << f);
+            #pragma omp simd
+            for (size_t i = i0; i < (uk < i0 + 8192 ? uk : i0 + 8192); i++)
+                b->spec[i] |= (uint16_t)((m8[(size_t)f * uk + i] & 1u) << f);
     if (nst > 0) {
         if ((rc = read_u8_cols(a, a->d_strata, "/samples_strata", r0, k, (int64_t)nst, m8)) != 0) { r = rc; goto out; }
         #pragma omp parallel for schedule(static)
         for (size_t i0 = 0; i0 < uk; i0 += 8192)
             for (size_t q = 0; q < nst; q++)
-                for (size_t i = i0; i < uk && i < i0 + 8192; i++) b->strata[i] |= (uint32_t)(m8[q * uk + i] & 1u) << q;
+                #pragma omp simd
+                for (size_t i = i0; i < (uk < i0 + 8192 ? uk : i0 + 8192); i++)
+                    b->strata[i] |= (uint32_t)(m8[q * uk + i] & 1u) << q;
     }
 
     if (use_ids) {

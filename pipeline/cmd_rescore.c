@@ -235,6 +235,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
     const int counted = !x->oc;
     if (counted) {
         int64_t scr = 0, oa = 0, na = 0, ag = 0, al = 0;
+        const unsigned listed = x->recalled != NULL;
         #pragma omp parallel for simd schedule(static) reduction(+:scr, oa, na, ag, al)
         for (size_t i = 0; i < k; i++) {
             const unsigned e = elig[i], o = e & (r->state[i] == NS_STATE_RECALL), n = e & (b->state[i] == NS_STATE_RECALL);
@@ -243,6 +244,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
             na += n;
             ag += n & !o;
             al += o & !n;
+            chg[i] |= (uint8_t)((n & listed) << 1);     /* bit 1: a line in --recalled */
         }
         t->screened += scr;
         t->old_any += oa;
@@ -252,12 +254,14 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
     }
     for (size_t i = 0; i < k; i++) {
         if (counted) {           /* only the cards this loop has something to write for */
-            if (!elig[i] || !(chg[i] || (x->recalled && b->state[i] == NS_STATE_RECALL))) continue;
-            if (x->recalled && b->state[i] == NS_STATE_RECALL) {
+            uint64_t w8;
+            if (i + 8 <= k && (i & 7) == 0 && (memcpy(&w8, chg + i, 8), w8 == 0)) { i += 7; continue; }
+            if (!chg[i]) continue;
+            if (chg[i] & 2) {
                 fputs(b->sample_id[i], x->recalled);
                 fputc('\n', x->recalled);
             }
-            if (!chg[i]) continue;
+            if (!(chg[i] & 1)) continue;
         }
         if (b->type[i] != NS_TYPE_PATIENT) continue;
         const char *sid = b->sample_id[i], *iid = r->infant_id[i];

@@ -274,7 +274,8 @@ static int score_rows(ns_batch_t *b, const uint8_t *need_a, const uint8_t *need_
          * (DOMAIN.md §2.3, §1.4: Phe/Tyr, Xle/Ala tell PKU and MSUD from TPN) */
         if (cd->tpn_sensitive) {
             uint8_t forced[NS_SCORE_BLOCK], plain[NS_SCORE_BLOCK];
-            if (ns_call_condition(fl, role, cd->n_markers, cd->rule, 1, forced, m) < 0
+            if (cd->require_secondary) memcpy(forced, out, (size_t)m);    /* the same rule */
+            if ((!cd->require_secondary && ns_call_condition(fl, role, cd->n_markers, cd->rule, 1, forced, m) < 0)
                 || ns_call_condition(fl, role, cd->n_markers, cd->rule, 0, plain, m) < 0) {
                 *what = c;
                 return 3;
