@@ -233,6 +233,18 @@ class Checker:
             self.bad("/inputs plate wells (%d, quarantined %d) disagree with wells_read %d, "
                      "n_quarantined_wells %d" % (plate_wells, quar_wells, wells_read, n_quar))
 
+        # the IDs copy rescore reads (archives since scoring_version) must be /samples' own
+        if "samples_ids" in f:
+            ids = self.dataset(f, "samples_ids", 1)
+            if ids is not None and self.fields(ids, ["sample_id", "infant_id"]):
+                v = ids[()]
+                if len(v) != n:
+                    self.bad("/samples_ids has %d rows, /samples %d" % (len(v), n))
+                elif not (all(v["sample_id"] == samples["sample_id"]) and all(v["infant_id"] == samples["infant_id"])):
+                    self.bad("/samples_ids disagrees with the IDs of /samples")
+        elif "scoring_version" in a:
+            self.bad("an archive with scoring_version has no /samples_ids")
+
         if "samples_state_code" in f:
             sc = self.dataset(f, "samples_state_code", 1)
             if sc is not None:
