@@ -39,7 +39,7 @@ pipeline/version.h: FORCE
 
 # every pipeline object waits for version.h (a clean `make -j` must not race it)
 $(PIPE_OBJS) pipeline/main.o: | pipeline/version.h
-pipeline/main.o pipeline/cmd_version.o pipeline/cmd_run.o pipeline/write_hdf5.o: pipeline/version.h
+pipeline/main.o pipeline/cmd_version.o pipeline/cmd_run.o pipeline/write_hdf5.o pipeline/rescore_plan.o: pipeline/version.h
 
 # the kernels never enable FP traps, and without -ftrapping-math GCC can turn their
 # comparisons into vector selects (same results)

@@ -31,6 +31,7 @@ void ns_archive_close(ns_archive_t *a)
     if (a->f >= 0) H5Fclose(a->f);
     free(a->night);
     free(a->pop_sha256);
+    free(a->scoring_source);
     free(a->panel_sha256);
     free(a->panel_yaml);
     ns_h5_strlist_free(a->analytes, a->n_analytes);
@@ -150,6 +151,7 @@ static int open_extras(ns_archive_t *a)
 {
     const ns_h5src_t *s = &a->src;
     a->scoring_version = root_i64(a->f, "scoring_version");
+    if (!(a->scoring_source = ns_h5_attr_str(s, a->f, "scoring_source"))) return -1;
     if (has_link(a->f, "/config/population_yaml")) {
         char *t = read_text(s, a->f, "/config/population_yaml");
         if (!t) return -1;

@@ -31,6 +31,7 @@ typedef struct {
     char **conds;            /* /calls/conditions: codes of the archived panel */
     int64_t n_conds;
     int64_t scoring_version; /* root attribute scoring_version, -1 when absent */
+    char *scoring_source;    /* root attribute scoring_source ("" when absent) */
     char *pop_sha256;        /* SHA-256 of /config/population_yaml, NULL when the night had
                                 no population fragment */
     int64_t n_strata;        /* columns of /samples_strata (0 when absent) */

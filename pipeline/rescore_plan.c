@@ -3,6 +3,7 @@
 #include <string.h>
 #include "rescore_plan.h"
 #include "score.h"
+#include "version.h"
 #include "yaml_doc.h"
 
 /* Top-level keys that cannot change a call, and the conditions compared one by one. */
@@ -77,6 +78,10 @@ int ns_rescore_plan(const ns_panel_t *cand, const ns_archive_t *a, int *given_co
         if (a->scoring_version < 0) snprintf(why, whysz, "the archive predates scoring_version");
         else snprintf(why, whysz, "the archive was scored by rules version %lld, this build has %d",
                       (long long)a->scoring_version, NS_SCORING_VERSION);
+        return 0;
+    }
+    if (strcmp(a->scoring_source ? a->scoring_source : "", NS_SCORING_SOURCE) != 0) {
+        snprintf(why, whysz, "the archive was scored by another build of the scoring code");
         return 0;
     }
     if (!cand->text || !a->panel_yaml) {

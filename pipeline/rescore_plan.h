@@ -4,7 +4,9 @@
  * the panel file except `panel:` (name, version, kit) and `followup:` (deadlines), on the
  * population fragment attached to the panel, if any, and on the scoring rules themselves
  * (NS_SCORING_VERSION, score.h) — never on another condition.  So when
- *   - the archive was scored by the same rules (its scoring_version attribute),
+ *   - the archive was scored by the same rules (its scoring_version attribute) and the
+ *     same scoring code, built the same way (scoring_source: a digest of the kernels,
+ *     score.c, the panel loader and their flags, scripts/gen-version.sh),
  *   - everything outside those keys is the same YAML in the candidate and in the archived
  *     panel (/config/panel_yaml), compared as parsed trees: comments, blank lines and
  *     indentation do not count, key order and quoting do,

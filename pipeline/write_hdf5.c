@@ -772,6 +772,7 @@ static int write_root_attrs(wctx_t *w, const ns_batch_t *b, const char *cmdline,
     if (r == 0) r = attr_str(w, g, "/", "panel_kit", p->kit);
     if (r == 0) r = attr_str(w, g, "/", "panel_sha256", sha);
     if (r == 0) r = attr_i64(w, g, "/", "scoring_version", NS_SCORING_VERSION);
+    if (r == 0) r = attr_str(w, g, "/", "scoring_source", NS_SCORING_SOURCE);
     if (r == 0) r = attr_i64(w, g, "/", "n_samples", b->n);
     if (r == 0) r = attr_i64(w, g, "/", "wells_read", b->wells_read);
     if (r == 0) r = attr_i64(w, g, "/", "n_quarantined_wells", b->n_quarantined_wells);

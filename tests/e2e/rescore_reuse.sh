@@ -7,7 +7,8 @@
 #     promises (-v 2), and every output (conditions, changes, missed, recalled, stdout) is
 #     byte-identical to --recompute-all's, over a normal night and one with a QC-hold plate,
 #     at 2 threads vs 1 and small chunks;
-#   - an archive without scoring_version, with another version, without /samples_ids or
+#   - an archive without scoring_version, with another version or scoring_source, without
+#     /samples_ids or
 #     without /samples_specimen is read the old way or without the IDs copy, same bytes.
 # Prints "ok - NAME" / "not ok - NAME: why".
 set -u
@@ -124,9 +125,11 @@ if w == 'noversion': del f.attrs['scoring_version']
 if w == 'otherversion': f.attrs['scoring_version'] = 999
 if w == 'noids': del f['/samples_ids']
 if w == 'nospec': del f['/samples_specimen']
+if w == 'othersource': f.attrs['scoring_source'] = '0' * 64
 PYEOF
 }
-for w in noversion:"predates scoring_version" otherversion:"rules version 999" noids:"unchanged since the night" \
+for w in noversion:"predates scoring_version" otherversion:"rules version 999" othersource:"another build of the scoring code" \
+         noids:"unchanged since the night" \
          nospec:"no specimen findings or strata by column"; do
     what=${w%%:*} msg=${w#*:}
     doctor "$A1" "$T/$what.h5" "$what"
