@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <hdf5.h>
 #include <libdeflate.h>
 #include <zlib.h>
@@ -1319,7 +1321,7 @@ static int check_batch(wctx_t *w, const ns_batch_t *b)
  * from a failed write of its own (after a failed H5Fclose, e.g. on a full disk, the
  * library crashes at exit), so all file I/O is done by atomic_file.c instead. */
 static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, const char *cmdline, const char *sha,
-                       const char *label, void **img, size_t *len)
+                       const char *label, int backing, void **img, size_t *len)
 {
     const ns_panel_t *p = b->panel;
     hid_t fcpl = -1, fapl = -1;
@@ -1329,7 +1331,7 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     /* no modification times (byte-identical output); close everything with the file */
     if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0
         || (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0
-        || H5Pset_fapl_core(fapl, CORE_INCREMENT, 0) < 0
+        || H5Pset_fapl_core(fapl, CORE_INCREMENT, backing ? 1 : 0) < 0
         || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
         fail(w, "making file properties");
         goto out;
@@ -1350,8 +1352,9 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     if (r == 0) r = write_unplated(w, b);
     if (r == 0 && b->qc) r = write_qc(w, b);
     if (r == 0 && fu) r = write_followup(w, b, fu);
-    if (r == 0 && H5Fflush(w->f, H5F_SCOPE_GLOBAL) < 0) r = fail(w, "flushing the archive");
-    if (r == 0) {
+    /* with a backing file, closing writes the image to it in one pass: no copy */
+    if (r == 0 && !backing && H5Fflush(w->f, H5F_SCOPE_GLOBAL) < 0) r = fail(w, "flushing the archive");
+    if (r == 0 && !backing) {
         ssize_t n = H5Fget_file_image(w->f, NULL, 0);
         if (n <= 0) {
             r = fail(w, "getting the size of the file image");
@@ -1363,7 +1366,8 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
                 *len = (size_t)n;
         }
     }
-    if (H5Fclose(w->f) < 0 && r == 0) r = fail(w, "closing the archive in memory");
+    if (H5Fclose(w->f) < 0 && r == 0)
+        r = fail(w, backing ? "writing the archive to %s" : "closing the archive in memory", label);
     w->f = -1;
 out:
     close_plist(fcpl);
@@ -1424,14 +1428,25 @@ int ns_write_hdf5(const char *path, const ns_batch_t *b, const ns_run_fu_t *fu, 
         goto out;
     }
     if (check_batch(&w, b) < 0) goto out;
-    char *label = ns_atomic_tmpname(path);      /* a name for HDF5's open-file table only */
+    /* The archive is built in memory (HDF5's core driver) and written out whole when it is
+     * closed, to PATH.tmp.PID, which is then fsync'ed and renamed over PATH.  A target that
+     * is not a regular file (a device, a pipe) gets the image written in place instead. */
+    struct stat st;
+    const int in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+    char *tmp = ns_atomic_tmpname(path);        /* in place: a name for HDF5's open-file table only */
     double t0 = ns_wall_s();
-    r = build_image(&w, b, fu, cmdline, sha, label, &img, &len);
-    free(label);
+    r = build_image(&w, b, fu, cmdline, sha, tmp, !in_place, &img, &len);
     double t1 = ns_wall_s();
-    if (r == 0) r = store_image(&w, path, img, len);
+    if (in_place) {
+        if (r == 0) r = store_image(&w, path, img, len);
+    } else if (r == 0 && ns_atomic_rename(tmp, path, 0644) != 0) {   /* removes tmp on failure */
+        r = fail(&w, "storing %s: %s", tmp, strerror(errno));
+    } else if (r != 0) {
+        unlink(tmp);
+    }
+    free(tmp);
     if (r == 0)
-        ns_info(2, "output", "batch.h5: %.1f MB built in memory in %.2f s, stored in %.2f s", len / 1e6, t1 - t0,
+        ns_info(2, "output", "batch.h5: built and written in %.2f s, synced and renamed in %.2f s", t1 - t0,
                 ns_wall_s() - t1);
 out:
     if (r != 0) ns_error("run", "cannot write HDF5 archive %s: %s", path, w.msg);
