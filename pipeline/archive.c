@@ -289,19 +289,28 @@ static void transpose_u8(const uint8_t *restrict src, size_t n, size_t ncol, con
     }
 }
 
-int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_t r0,
-                    int64_t k, ns_batch_t *b, ns_archive_rows_t *x)
+/* The start of both readers: b and x cleared, tied to panel p, rows [r0, r0 + k) checked
+ * against the archive.  0, or -1 after a report. */
+static int rows_start(const ns_archive_t *a, const ns_panel_t *p, int64_t r0, int64_t k, ns_batch_t *b,
+                      ns_archive_rows_t *x)
 {
-    const ns_h5src_t *s = &a->src;
     memset(b, 0, sizeof *b);
     memset(x, 0, sizeof *x);
     b->panel = p;
     b->night = a->night;
     if (r0 < 0 || k < 0 || r0 + k > a->n) {
-        ns_error(s->tag, "archive %s: rows %lld..%lld asked for, it has %lld", s->path,
+        ns_error(a->src.tag, "archive %s: rows %lld..%lld asked for, it has %lld", a->src.path,
                  (long long)r0, (long long)(r0 + k), (long long)a->n);
         return -1;
     }
+    return 0;
+}
+
+int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_t r0,
+                    int64_t k, ns_batch_t *b, ns_archive_rows_t *x)
+{
+    const ns_h5src_t *s = &a->src;
+    if (rows_start(a, p, r0, k, b, x) < 0) return -1;
     ns_h5_errstate_t es;
     ns_h5_quiet(&es);
     int r = -1;
@@ -444,15 +453,7 @@ int ns_archive_read_given(ns_archive_t *a, const ns_panel_t *p, const int *map, 
 {
     const ns_h5src_t *s = &a->src;
     if (a->d_spec < 0 || (p->n_strata > 0 && a->n_strata != p->n_strata)) return 1;
-    memset(b, 0, sizeof *b);
-    memset(x, 0, sizeof *x);
-    b->panel = p;
-    b->night = a->night;
-    if (r0 < 0 || k < 0 || r0 + k > a->n) {
-        ns_error(s->tag, "archive %s: rows %lld..%lld asked for, it has %lld", s->path,
-                 (long long)r0, (long long)(r0 + k), (long long)a->n);
-        return -1;
-    }
+    if (rows_start(a, p, r0, k, b, x) < 0) return -1;
     ns_h5_errstate_t es;
     ns_h5_quiet(&es);
     int r = -1, rc;
