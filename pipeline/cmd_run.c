@@ -616,7 +616,7 @@ int ns_cmd_run(int argc, char **argv)
     }
     ns_info(2, "output", "plates-to-rerun.csv written");
     if (ns_write_hdf5(p_h5, &b, &fu, cmdline) < 0) status |= EXIT_OUTPUT;
-    ns_info(2, "output", "batch.h5 written");
+    else ns_info(2, "output", "batch.h5 written");
     if (threaded) pthread_join(fu_thread, NULL);
     if (job.r < 0) status |= EXIT_OUTPUT;
     ns_info(2, "output", "recall list (CSV, XLSX) written");
