@@ -8,7 +8,9 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "archive.h"
 #include "log.h"
 #include "score.h"
@@ -29,6 +31,7 @@ void ns_archive_close(ns_archive_t *a)
     close_ds(&a->d_cell); close_ds(&a->d_calls);
     close_ds(&a->d_ids); close_ds(&a->d_spec); close_ds(&a->d_strata);
     if (a->f >= 0) H5Fclose(a->f);
+    if (a->src.fd > 0) close(a->src.fd);
     free(a->night);
     free(a->pop_sha256);
     free(a->scoring_source);
@@ -174,17 +177,38 @@ static int open_extras(ns_archive_t *a)
     return 0;
 }
 
+/* A descriptor of the file HDF5 has open (a dup of the sec2 driver's, so it is the same
+ * file), for reading chunks in parallel at the addresses of HDF5's chunk index; 0 when the
+ * file is not read that way (another driver, or a user block shifting the addresses). */
+static int raw_descriptor(hid_t f)
+{
+    hid_t fapl = H5Fget_access_plist(f), fcpl = H5Fget_create_plist(f);
+    hsize_t ub = 1;
+    void *h = NULL;
+    int fd = 0;
+    if (fapl >= 0 && fcpl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2 && H5Pget_userblock(fcpl, &ub) >= 0 && ub == 0
+        && H5Fget_vfd_handle(f, fapl, &h) >= 0 && h) {
+        fd = fcntl(*(int *)h, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) fd = 0;
+    }
+    if (fapl >= 0) H5Pclose(fapl);
+    if (fcpl >= 0) H5Pclose(fcpl);
+    H5Eclear2(H5E_DEFAULT);
+    return fd;
+}
+
 int ns_archive_open(ns_archive_t *a, const char *tag, const char *path)
 {
     memset(a, 0, sizeof *a);
     a->f = a->d_samples = a->d_state = a->d_conc = a->d_cell = a->d_calls = -1;
     a->d_ids = a->d_spec = a->d_strata = -1;
-    a->src = (ns_h5src_t){ tag, "archive", path };
+    a->src = (ns_h5src_t){ tag, "archive", path, 0 };
     const ns_h5src_t *s = &a->src;
     ns_h5_errstate_t es;
     ns_h5_quiet(&es);
     int r = -1;
     if (ns_h5_open(s, &a->f) < 0) goto out;
+    a->src.fd = raw_descriptor(a->f);
     char *fmt = ns_h5_attr_str(s, a->f, "format");
     if (!fmt) goto out;
     if (strcmp(fmt, NS_HDF5_FORMAT) != 0) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <libdeflate.h>
 #include <zlib.h>
 #include "h5read.h"
@@ -252,6 +253,34 @@ static int decode_chunk(const chunkfmt_t *cf, uint32_t mask, const unsigned char
     return 0;
 }
 
+/* Where chunk `off` of d is stored (one look in the chunk index): its file address, size
+ * and filter mask.  0; 1 when it is not stored (or the index cannot say). */
+static int chunk_locate(hid_t d, const hsize_t *off, haddr_t *addr, hsize_t *size, uint32_t *mask)
+{
+    unsigned m = 0;
+    *addr = HADDR_UNDEF;
+    *size = 0;
+    if (H5Dget_chunk_info_by_coord(d, off, &m, addr, size) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 1;
+    }
+    *mask = m;
+    return *addr == HADDR_UNDEF || *size == 0;
+}
+
+/* Read len bytes at file address addr through s->fd (any thread: pread shares nothing). */
+static int chunk_pread(const ns_h5src_t *s, unsigned char *buf, size_t len, haddr_t addr)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(s->fd, buf + done, len - done, (off_t)(addr + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
 /* Called for the rows [lo, hi) of one decoded chunk whose first row is `first`; raw holds
  * the whole chunk.  Runs on any OpenMP thread: touch only the output rows given. */
 typedef void (*emit_fn)(void *ctx, const unsigned char *raw, int64_t first, int64_t lo, int64_t hi);
@@ -267,18 +296,19 @@ static int walk_chunks(const ns_h5src_t *s, hid_t d, const char *name, const chu
     unsigned char **comp = ns_calloc((size_t)nch, sizeof *comp);
     size_t *clen = ns_calloc((size_t)nch, sizeof *clen);
     uint32_t *mask = ns_calloc((size_t)nch, sizeof *mask);
-    int r = 0;
+    haddr_t *addr = ns_calloc((size_t)nch, sizeof *addr);
+    int r = 0, lost = 0;
     for (int64_t j = 0; j < nch && r == 0; j++) {
         hsize_t off[2] = { (hsize_t)((c0 + j) * cr), 0 };
         hsize_t nb = 0;
-        if (H5Dget_chunk_storage_size(d, off, &nb) < 0 || nb == 0) {
-            H5Eclear2(H5E_DEFAULT);
+        if (chunk_locate(d, off, &addr[j], &nb, &mask[j]) != 0) {
             r = 1;                     /* not allocated / unreadable: the plain path decides */
             break;
         }
         comp[j] = ns_malloc((size_t)nb);
         clen[j] = (size_t)nb;
-        if (H5Dread_chunk(d, H5P_DEFAULT, off, &mask[j], comp[j]) < 0)
+        /* with a descriptor, the bytes are read in the parallel loop below */
+        if (s->fd <= 0 && H5Dread_chunk(d, H5P_DEFAULT, off, &mask[j], comp[j]) < 0)
             r = ns_h5_fail(s, "reading chunk %lld of %s", (long long)(c0 + j), name);
     }
     int bad = 0;
@@ -287,8 +317,9 @@ static int walk_chunks(const ns_h5src_t *s, hid_t d, const char *name, const chu
         {
             unsigned char *raw = ns_malloc(raw_len), *tmp = ns_malloc(raw_len);
             struct libdeflate_decompressor *z = libdeflate_alloc_decompressor();
-            #pragma omp for schedule(dynamic, 1) reduction(|:bad)
+            #pragma omp for schedule(dynamic, 1) reduction(|:bad, lost)
             for (int64_t j = 0; j < nch; j++) {
+                if (s->fd > 0 && chunk_pread(s, comp[j], clen[j], addr[j]) < 0) { lost = 1; continue; }
                 if (decode_chunk(cf, mask[j], comp[j], clen[j], raw, raw_len, esz, tmp, z) < 0) { bad = 1; continue; }
                 int64_t first = (c0 + j) * cr, lo = first > r0 ? first : r0;
                 int64_t hi = first + cr < r0 + k ? first + cr : r0 + k;
@@ -298,13 +329,16 @@ static int walk_chunks(const ns_h5src_t *s, hid_t d, const char *name, const chu
             free(raw);
             free(tmp);
         }
-        if (bad) r = ns_h5_fail(s, "a chunk of %s (rows %lld..%lld) does not decompress: the archive is corrupt",
-                                name, (long long)r0, (long long)(r0 + k));
+        if (lost) r = ns_h5_fail(s, "reading a chunk of %s (rows %lld..%lld): %s", name, (long long)r0,
+                                 (long long)(r0 + k), "the file is shorter than its chunk index says, or unreadable");
+        else if (bad) r = ns_h5_fail(s, "a chunk of %s (rows %lld..%lld) does not decompress: the archive is corrupt",
+                                     name, (long long)r0, (long long)(r0 + k));
     }
     for (int64_t j = 0; j < nch; j++) free(comp[j]);
     free(comp);
     free(clen);
     free(mask);
+    free(addr);
     return r;
 }
 
@@ -368,11 +402,13 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
     const int64_t nt = (int64_t)nj * nch;
     const size_t raw_len = (size_t)cr * esz;
     unsigned char *out = dst;
-    unsigned char **comp = ns_calloc((size_t)nt, sizeof *comp);
+    unsigned char **comp = ns_calloc((size_t)nt, sizeof *comp), **direct = ns_calloc((size_t)nt, sizeof *direct);
     size_t *clen = ns_calloc((size_t)nt, sizeof *clen);
     uint32_t *mask = ns_calloc((size_t)nt, sizeof *mask);
+    haddr_t *addr = ns_calloc((size_t)nt, sizeof *addr);
     int r = 0;
-    /* fetch (this thread): task t = column j, chunk c0 + q */
+    /* locate, and without a descriptor fetch (this thread: BUILD-NOTES G3), every chunk;
+     * task t = column j, chunk c0 + q */
     for (int64_t t = 0; t < nt && r == 0; t++) {
         const int j = (int)(t / nch), col = cols ? cols[j] : j;
         const int64_t q = t % nch, first = (c0 + q) * cr;
@@ -383,7 +419,7 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
             r = ns_h5_fail(s, "column %d of %s asked for, it has %lld", col, name, (long long)ncol);
             break;
         }
-        if (H5Dget_chunk_storage_size(d, off, &nb) < 0 || nb == 0) {
+        if (chunk_locate(d, off, &addr[t], &nb, &mask[t]) != 0) {
             r = ns_h5_fail(s, "chunk at row %lld, column %d of %s is missing: the archive is incomplete",
                            (long long)first, col, name);
             break;
@@ -394,25 +430,23 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
             break;
         }
         unsigned char *at = out + ((size_t)j * (size_t)k + (size_t)(first - r0)) * esz;
-        if (cf.nf == 0 && nb == raw_len && first >= r0 && first + cr <= r0 + k) {
-            /* unfiltered and wholly wanted: straight into place */
-            if (H5Dread_chunk(d, H5P_DEFAULT, off, &mask[t], at) < 0)
-                r = ns_h5_fail(s, "reading chunk at row %lld, column %d of %s", (long long)first, col, name);
-            continue;
-        }
-        comp[t] = ns_malloc((size_t)nb);
+        const int whole = cf.nf == 0 && nb == raw_len && first >= r0 && first + cr <= r0 + k;
         clen[t] = (size_t)nb;
-        if (H5Dread_chunk(d, H5P_DEFAULT, off, &mask[t], comp[t]) < 0)
+        if (whole) direct[t] = at;    /* unfiltered and wholly wanted: straight into place */
+        else comp[t] = ns_malloc((size_t)nb);
+        if (s->fd <= 0 && H5Dread_chunk(d, H5P_DEFAULT, off, &mask[t], whole ? at : comp[t]) < 0)
             r = ns_h5_fail(s, "reading chunk at row %lld, column %d of %s", (long long)first, col, name);
     }
-    int bad = 0;
+    int bad = 0, lost = 0;
     if (r == 0) {
         #pragma omp parallel if (nt > 1)
         {
             unsigned char *raw = ns_malloc(raw_len), *tmp = ns_malloc(raw_len);
             struct libdeflate_decompressor *z = libdeflate_alloc_decompressor();
-            #pragma omp for schedule(dynamic, 1) reduction(|:bad)
+            #pragma omp for schedule(dynamic, 1) reduction(|:bad, lost)
             for (int64_t t = 0; t < nt; t++) {
+                if (!comp[t] && !direct[t]) continue;
+                if (s->fd > 0 && chunk_pread(s, comp[t] ? comp[t] : direct[t], clen[t], addr[t]) < 0) { lost = 1; continue; }
                 if (!comp[t]) continue;
                 if (decode_chunk(&cf, mask[t], comp[t], clen[t], raw, raw_len, esz, tmp, z) < 0) { bad = 1; continue; }
                 const int j = (int)(t / nch);
@@ -425,13 +459,17 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
             free(raw);
             free(tmp);
         }
-        if (bad) r = ns_h5_fail(s, "a chunk of %s (rows %lld..%lld) does not decompress: the archive is corrupt",
-                                name, (long long)r0, (long long)(r0 + k));
+        if (lost) r = ns_h5_fail(s, "reading a chunk of %s (rows %lld..%lld): %s", name, (long long)r0,
+                                 (long long)(r0 + k), "the file is shorter than its chunk index says, or unreadable");
+        else if (bad) r = ns_h5_fail(s, "a chunk of %s (rows %lld..%lld) does not decompress: the archive is corrupt",
+                                     name, (long long)r0, (long long)(r0 + k));
     }
     for (int64_t t = 0; t < nt; t++) free(comp[t]);
     free(comp);
+    free(direct);
     free(clen);
     free(mask);
+    free(addr);
     return r;
 }
 

@@ -19,6 +19,9 @@
 /* The file being read, as messages name it: tag "run", label "history archive". */
 typedef struct {
     const char *tag, *label, *path;
+    int fd;                  /* > 0: a read-only descriptor of the same file, through which
+                                the chunk readers below fetch chunks in parallel (pread at
+                                the addresses HDF5's chunk index gives); 0: HDF5 reads them */
 } ns_h5src_t;
 
 /* Saved automatic-error state: ns_h5_quiet() turns printing off, ns_h5_loud() restores. */

@@ -52,7 +52,7 @@ const char *ns_qc_status_name(int status)
     }
 }
 
-#define HIST(p) (&(ns_h5src_t){ "run", "history archive", (p) })
+#define HIST(p) (&(ns_h5src_t){ "run", "history archive", (p), 0 })
 #define arc_fail(path, ...) ns_h5_fail(HIST(path), __VA_ARGS__)
 
 /* One archive found with /qc. */
