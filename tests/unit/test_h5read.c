@@ -57,7 +57,7 @@ static void test_parallel_read_equals_h5dread(void **st)
     };
     for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) make_ds(f, v[j].name, v[j].dbl, v[j].chunked, v[j].shuffle, v[j].level);
     H5Fclose(f);
-    ns_h5src_t s = { "test", "archive", path };
+    ns_h5src_t s = { "test", "archive", path, 0 };
     assert_int_equal(ns_h5_open(&s, &f), 0);
     const int64_t ranges[][2] = { { 0, ROWS }, { 0, 1 }, { ROWS - 1, 1 }, { 511, 2 }, { 100, 4000 },
                                   { CHUNK * 19, ROWS - CHUNK * 19 }, { 7, 0 } };
@@ -128,7 +128,7 @@ static void test_parallel_table_equals_h5dread(void **st)
     make_table(f, "/t_chunked", 1);
     make_table(f, "/t_contig", 0);
     H5Fclose(f);
-    ns_h5src_t s = { "test", "archive", path };
+    ns_h5src_t s = { "test", "archive", path, 0 };
     assert_int_equal(ns_h5_open(&s, &f), 0);
     const int64_t ranges[][2] = { { 0, ROWS }, { 511, 3 }, { 1000, 4321 }, { ROWS - 5, 5 } };
     for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
