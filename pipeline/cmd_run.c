@@ -135,6 +135,7 @@ typedef struct {
     const char *night, *out, *config;
     int threads, exit_status;
     int report_ok, report_names, report_hist;
+    const ns_qc_history_t *hist;        /* the archives --history read, or NULL */
     const ns_run_fu_t *fu;
     int64_t state[NS_STATE_N];
 } run_info_t;
@@ -296,6 +297,11 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_bool(&j, "written", ri->report_ok);
     ns_json_bool(&j, "names", ri->report_names);
     ns_json_int(&j, "history_nights", ri->report_hist);
+    /* the earlier nights' archives it drew on: `neoscreen report` given these and this
+     * night's batch.h5 rebuilds the same page */
+    ns_json_arr(&j, "history_archives");
+    for (int k = 0; ri->hist && k < ri->hist->n_archives; k++) ns_json_str(&j, NULL, ri->hist->archives[k]);
+    ns_json_end_arr(&j);
     ns_json_end_obj(&j);
     ns_json_int(&j, "exit_status", ri->exit_status);
     ns_json_arr(&j, "exit_reasons");
@@ -660,6 +666,7 @@ int ns_cmd_run(int argc, char **argv)
         ri.report_ok = rr == 0;
         ri.report_names = report_names;
         ri.report_hist = rep.n_hist;
+        ri.hist = history ? &hist : NULL;
         ns_report_free(&rep);
         free(p_rep);
         ns_info(2, "output", "report.html written");

@@ -45,8 +45,8 @@ if [ -s "$R" ] && [ $((rc & 16)) -eq 0 ] && [ $((rc & 4)) -eq 4 ] && [ $((rc & 2
     ok "run writes report.html (exit $rc: QC hold and quarantine bits, no output failure)"
 else nok "run writes report.html" "rc=$rc $(ls "$T/o2" | tr '\n' ' ') $(head -c 300 "$T/o2.err")"; fi
 check "report.html is mode 0644 (no personal data)" test "$(stat -c %a "$R")" = 644
-check "summary.json: report written, one night of history" \
-    $PY -c 'import json,sys; r=json.load(open(sys.argv[1]))["report"]; sys.exit(not (r["written"] and not r["names"] and r["history_nights"]==1))' "$T/o2/summary.json"
+check "summary.json: report written, the earlier night's archive named" \
+    $PY -c 'import json,sys; r=json.load(open(sys.argv[1]))["report"]; sys.exit(not (r["written"] and not r["names"] and r["history_nights"]==1 and r["history_archives"]==[sys.argv[2]]))' "$T/o2/summary.json" "$T/o1/batch.h5"
 
 # well-formed and self-contained
 xmllint --noout "$R" 2> "$T/xml.err"
@@ -68,7 +68,8 @@ check "recalls per condition against the recent average (1 earlier night)" grep 
 check "hearing refer rates" grep -q 'initial screen: refer</td><td class="n">[0-9]* of [0-9]* (' "$R"
 
 # the same page from the archives alone, and at another thread count
-"$NS" report -v 0 -o "$T/r2.html" "$T/o1/batch.h5" "$T/o2/batch.h5" 2> "$T/r2.err"
+hist=$($PY -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["report"]["history_archives"]))' "$T/o2/summary.json")
+"$NS" report -v 0 -o "$T/r2.html" $hist "$T/o2/batch.h5" 2> "$T/r2.err"
 check "report ARCHIVE... rebuilds run's report.html byte for byte (with history)" cmp "$R" "$T/r2.html"
 "$NS" report -v 0 -o "$T/r1dir" "$T/o1/batch.h5" 2> "$T/r1.err"
 check "report ARCHIVE -o DIR rebuilds it byte for byte (no history)" cmp "$T/o1/report.html" "$T/r1dir/report.html"
