@@ -692,7 +692,7 @@ static void dist_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a
 {
     const double *v = r->patient[a];
     const int64_t n = r->n_patient[a];
-    const int W = 320, H = 180, x0 = 40, x1 = W - 12, y0 = 30, y1 = H - 36;
+    const int W = 320, H = 190, x0 = 40, x1 = W - 12, y0 = 44, y1 = H - 36;
     char title[96], b1[32];
     /* domain: the values and the limits drawn; log when they span a wide range */
     double lo = INFINITY, hi = -INFINITY, minpos = INFINITY;
@@ -769,7 +769,7 @@ static void dist_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a
                     px, y0 - 4 + 0);
             esc(fp, full);
             fputs("</title></line>\n", fp);
-            ns_svg_text(fp, px, y0 - 6 - 8 * (row % 2), px > (x0 + x1) / 2.0 ? "end" : "start", cls[c->kind], full);
+            ns_svg_text(fp, px, y0 - 6 - 8 * (row % 3), px > (x0 + x1) / 2.0 ? "end" : "start", cls[c->kind], full);
             row++;
         }
         free(lab);
