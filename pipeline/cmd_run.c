@@ -427,6 +427,27 @@ static void *fu_write_job(void *arg)
     return NULL;
 }
 
+/* The batch report, on a thread of its own: tonight from memory (earlier nights were read
+ * into rep beforehand, on the HDF5 thread), rendered and written.  Reads b and fu only. */
+typedef struct {
+    ns_report_t *rep;
+    const ns_batch_t *b;
+    const ns_qc_config_t *qcc;
+    const ns_run_fu_t *fu;
+    const char *path;
+    int names, r;
+} report_job_t;
+
+static void *report_job(void *arg)
+{
+    report_job_t *j = arg;
+    ns_report_from_run(j->rep, j->b, j->qcc, j->fu, j->names);
+    j->r = ns_report_write(j->path, j->rep, j->fu->lang, "run");
+    if (j->r < 0 && unlink(j->path) < 0 && errno != ENOENT)     /* an older night's page must */
+        ns_error_errno("run", "cannot remove the previous %s", j->path);   /* not pass for tonight's */
+    return NULL;
+}
+
 int ns_cmd_run(int argc, char **argv)
 {
     static const struct option lopts[] = {
@@ -625,6 +646,24 @@ int ns_cmd_run(int argc, char **argv)
     }
     ns_run_fu_prepare(&fu, &b);
     if (ns_run_fu_unmatched(&fu)) status |= EXIT_UNMATCHED;
+    /* the batch report: earlier nights first, here (HDF5 stays on this thread), the same
+     * archives the QC history read; then tonight from memory on its own thread.  A failure
+     * loses no other output (exit bit 16, summary.json says so) */
+    ns_report_t rep;
+    ns_report_init(&rep);
+    ns_report_begin(&rep, panel);
+    char *p_rep = ns_asprintf("%s/report.html", out);
+    report_job_t rjob = { &rep, &b, qcc, &fu, p_rep, report_names, 0 };
+    pthread_t rep_thread;
+    int rep_threaded = 0;
+    if (history && ns_report_add_history(&rep, "run", hist.archives, hist.n_archives) < 0) {
+        ns_error("run", "%s: not written: an earlier night's archive could not be read", p_rep);
+        rjob.r = -1;
+        if (unlink(p_rep) < 0 && errno != ENOENT) ns_error_errno("run", "cannot remove the previous %s", p_rep);
+    } else {
+        rep_threaded = pthread_create(&rep_thread, NULL, report_job, &rjob) == 0;
+        if (!rep_threaded) report_job(&rjob);
+    }
     /* the recall list (CSV, XLSX: one thread, zlib) is written while this thread builds
      * batch.h5 (HDF5 stays on this thread, BUILD-NOTES G3); both only read fu and b */
     fu_job_t job = { &fu, &b, out, bom, 0 };
@@ -648,29 +687,15 @@ int ns_cmd_run(int argc, char **argv)
     if (threaded) pthread_join(fu_thread, NULL);
     if (job.r < 0) status |= EXIT_OUTPUT;
     ns_info(2, "output", "recall list (CSV, XLSX) written");
-    /* the batch report: from memory, with the same earlier nights the QC history read; a
-     * failure here loses no other output (exit bit 16, summary.json says so) */
-    {
-        ns_report_t rep;
-        ns_report_init(&rep);
-        ns_report_from_run(&rep, &b, qcc, &fu, report_names);
-        char *p_rep = ns_asprintf("%s/report.html", out);
-        int rr = history ? ns_report_add_history(&rep, "run", hist.archives, hist.n_archives) : 0;
-        if (rr < 0) ns_error("run", "%s: not written: an earlier night's archive could not be read", p_rep);
-        else rr = ns_report_write(p_rep, &rep, fu.lang, "run");
-        if (rr < 0) {
-            status |= EXIT_OUTPUT;
-            /* an older night's page must not pass for tonight's */
-            if (unlink(p_rep) < 0 && errno != ENOENT) ns_error_errno("run", "cannot remove the previous %s", p_rep);
-        }
-        ri.report_ok = rr == 0;
-        ri.report_names = report_names;
-        ri.report_hist = rep.n_hist;
-        ri.hist = history ? &hist : NULL;
-        ns_report_free(&rep);
-        free(p_rep);
-        ns_info(2, "output", "report.html written");
-    }
+    if (rep_threaded) pthread_join(rep_thread, NULL);
+    if (rjob.r < 0) status |= EXIT_OUTPUT;
+    else ns_info(2, "output", "report.html written");
+    ri.report_ok = rjob.r == 0;
+    ri.report_names = report_names;
+    ri.report_hist = rep.n_hist;
+    ri.hist = history ? &hist : NULL;
+    ns_report_free(&rep);
+    free(p_rep);
     ri.exit_status = status;
     if (write_summary(p_sum, &b, &ri) < 0) status |= EXIT_OUTPUT;
     ns_info(2, "output", "summary.json written");

@@ -141,9 +141,16 @@ void ns_report_free(ns_report_t *r);
 
 struct ns_run_fu;
 
+/* The panel's analytes, conditions and limits into a fresh model, before anything else
+ * when earlier nights are added ahead of tonight (run reads them on its HDF5 thread, then
+ * fills tonight on another). */
+void ns_report_begin(ns_report_t *r, const ns_panel_t *p);
+
 /* Tonight from `run`'s memory: the scored batch b (with b->qc when QC ran), the QC config
  * (targets; may be NULL) and the follow-up state fu (may be NULL).  with_names: put the
- * mother's name of each listed baby in the model (from b's manifest). */
+ * mother's name of each listed baby in the model (from b's manifest).  r is fresh, or
+ * begun with b's panel (ns_report_begin) and given its earlier nights already.  Reads b
+ * and fu only: safe beside other readers. */
 void ns_report_from_run(ns_report_t *r, const ns_batch_t *b, const ns_qc_config_t *qc_config,
                         const struct ns_run_fu *fu, int with_names);
 
@@ -152,7 +159,9 @@ void ns_report_from_run(ns_report_t *r, const ns_batch_t *b, const ns_qc_config_
 int ns_report_from_archive(ns_report_t *r, const char *tag, const char *path);
 
 /* Earlier nights (oldest first) for the Levey-Jennings charts and the recent average of
- * recalls.  Call after filling tonight.  0, or -1 after a report naming the file. */
+ * recalls: their plates go before tonight's whether tonight is filled already or later.
+ * Call after ns_report_begin() or after filling tonight.  0, or -1 after a report naming
+ * the file. */
 int ns_report_add_history(ns_report_t *r, const char *tag, char *const *paths, int n);
 
 /* Put names (mother_name of the manifest, matched on infant_id) on the listed babies;

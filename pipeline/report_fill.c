@@ -14,6 +14,11 @@
 
 static const char *nz(const char *s) { return s ? s : ""; }
 
+void ns_report_begin(ns_report_t *r, const ns_panel_t *p)
+{
+    ns_rpt_set_panel(r, p);
+}
+
 void ns_report_from_run(ns_report_t *r, const ns_batch_t *b, const ns_qc_config_t *qcc,
                         const ns_run_fu_t *fu, int with_names)
 {
@@ -23,7 +28,7 @@ void ns_report_from_run(ns_report_t *r, const ns_batch_t *b, const ns_qc_config_
     r->panel_version = ns_strdup(p->version);
     r->panel_sha256 = ns_strdup(p->sha256);
     r->software = ns_strdup(NS_VERSION);
-    ns_rpt_set_panel(r, p);
+    if (!r->analyte) ns_rpt_set_panel(r, p);           /* not begun with the panel yet */
     ns_rpt_set_targets(r, qcc);
 
     r->wells_read = b->wells_read;
