@@ -613,6 +613,7 @@ static void lj_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a, 
         ys[k] = r->ctl[idx[k]].value;
     }
     ns_svg_polyline(fp, &sx, &sy, xs, ys, (int)n, "ln");
+    double last_label = -1e9;
     for (int64_t k = 0; k < n; k++) {
         const ns_rpt_ctl_t *c = &r->ctl[idx[k]];
         const ns_rpt_seq_t *s = &r->seq[c->seq];
@@ -622,9 +623,18 @@ static void lj_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a, 
         snprintf(tip, sizeof tip, "%s %s: %s%s%s", s->night, s->plate_id, buf, rules[0] ? " \xe2\x80\x94 " : "", rules);
         const char *pc = (c->rules & NS_WG_REJECT_RULES) ? "pr" : c->rules ? "pw" : s->tonight ? "pt" : "ph";
         ns_svg_point(fp, &sx, &sy, xs[k], ys[k], c->rules ? 4 : 2.5, pc, tip);
-        if (c->rules && s->tonight) {
-            double px = ns_svg_map(&sx, xs[k]), py = ns_svg_clamp(&sy, ns_svg_map(&sy, ys[k]));
+    }
+    /* the rule named beside its point (over the points), unless the previous label is too
+     * close: every rule is in the caption and in each point's tooltip */
+    for (int64_t k = 0; k < n; k++) {
+        const ns_rpt_ctl_t *c = &r->ctl[idx[k]];
+        if (!c->rules || !r->seq[c->seq].tonight) continue;
+        char rules[64];
+        rule_names(c->rules, rules, sizeof rules);
+        double px = ns_svg_map(&sx, xs[k]), py = ns_svg_clamp(&sy, ns_svg_map(&sy, ys[k]));
+        if (px - last_label >= 6.0 * (double)strlen(rules)) {
             ns_svg_text(fp, px, py < y0 + 14 ? py + 14 : py - 7, "middle", "rule", rules);
+            last_label = px;
         }
     }
     free(xs);
