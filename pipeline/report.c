@@ -27,6 +27,7 @@ void ns_report_init(ns_report_t *r)
 void ns_report_free(ns_report_t *r)
 {
     if (!r) return;
+    free(r->manifest_file); free(r->manifest_problem);
     free(r->night); free(r->panel_name); free(r->panel_version); free(r->panel_sha256); free(r->software);
     for (int k = 0; k < r->n_plates; k++) {
         ns_rpt_plate_t *p = &r->plates[k];
@@ -142,6 +143,14 @@ int ns_rpt_analyte(const ns_report_t *r, const char *name)
     return -1;
 }
 
+char *ns_rpt_manifest_problem(const ns_manifest_t *m)
+{
+    /* the same words as write_hdf5.c's /inputs error column */
+    if (m->path && !m->ok) return ns_strdup("manifest unusable (see the run log)");
+    if (m->path && m->n_rejected > 0) return ns_asprintf("%lld rows rejected (see the run log)", (long long)m->n_rejected);
+    return ns_strdup("");
+}
+
 int ns_rpt_reportable(int state)
 {
     return state == NS_STATE_NEGATIVE || state == NS_STATE_RECALL || state == NS_STATE_INVALID;
@@ -243,7 +252,7 @@ static const char *const keys[] = {
     "report.total", "report.recalls_by_priority", "report.col.priority", "report.col.babies",
     "report.quarantined", "report.rerun", "report.none", "report.not_recorded", "report.col.file",
     "report.col.plate", "report.col.reason", "report.col.wells", "report.col.status", "report.col.warnings",
-    "report.col.kind", "report.kind.msms", "report.kind.gene", "report.plate_qc", "report.qc.accepted",
+    "report.col.kind", "report.kind.msms", "report.kind.gene", "report.kind.manifest", "report.plate_qc", "report.qc.accepted",
     "report.qc.warning", "report.qc.rejected", "report.qc.not_run", "report.qc.quarantined",
     "report.qc.not_recorded", "report.lj", "report.lj_note", "report.lj_history", "report.lj_no_history",
     "report.lj_fired", "report.level.qc_low", "report.level.qc_high", "report.mean", "report.plate_seq",
@@ -396,6 +405,7 @@ static void glance(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
         n_rej += !r->plates[k].quarantined && r->plates[k].qc_status == NS_QC_REJECTED;
         n_quar += r->plates[k].quarantined;
     }
+    const int m_bad = r->manifest_problem && *r->manifest_problem;
     int g_rej = 0, g_quar = 0;
     for (int k = 0; k < r->n_gplates; k++) {
         if (strcmp(r->gplates[k].status, "quarantined") == 0) g_quar++;
@@ -462,7 +472,7 @@ static void glance(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     fputs("<h3>", fp);
     esc(fp, T("report.quarantined"));
     fputs("</h3>\n", fp);
-    if (n_quar + g_quar == 0) {
+    if (n_quar + g_quar + m_bad == 0) {
         el(fp, "p", NULL, T("report.none"));
         fputc('\n', fp);
     } else {
@@ -485,6 +495,13 @@ static void glance(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
             el(fp, "td", "st", T("report.kind.gene"));
             el(fp, "td", NULL, r->gplates[k].file);
             el(fp, "td", NULL, r->gplates[k].reason);
+            fputs("</tr>\n", fp);
+        }
+        if (m_bad) {                        /* rejected rows: the rest of the manifest was used */
+            fputs("<tr class=\"warn\">", fp);
+            el(fp, "td", "st", T("report.kind.manifest"));
+            el(fp, "td", NULL, r->manifest_file);
+            el(fp, "td", NULL, r->manifest_problem);
             fputs("</tr>\n", fp);
         }
         fputs("</table>\n", fp);

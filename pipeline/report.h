@@ -94,6 +94,9 @@ typedef struct {
     ns_rpt_plate_t *plates;
     int n_plates;
     int have_qc;              /* plate QC was run (archives: /qc exists) */
+    char *manifest_file;      /* the manifest's file name ("" none) */
+    char *manifest_problem;   /* "manifest unusable ..." / "N rows rejected ..." ("" none), the
+                                 text the archive keeps (/inputs): counts, never row messages */
     ns_rpt_gplate_t *gplates; /* gene plates not passed */
     int n_gplates;
     int have_genes;

@@ -227,6 +227,10 @@ static int read_plates(const ns_h5src_t *s, hid_t f, ns_report_t *r)
     r->plates = ns_calloc((size_t)ni + 1, sizeof *r->plates);
     int k = 0;
     for (int64_t i = 0; i < ni; i++) {
+        if (strcmp(STR(it, irs, i, inf[0]), "manifest") == 0 && !r->manifest_file) {
+            r->manifest_file = ns_strdup(STR(it, irs, i, inf[1]));
+            r->manifest_problem = ns_strdup(STR(it, irs, i, inf[4]));
+        }
         if (strcmp(STR(it, irs, i, inf[0]), "plate") != 0) continue;
         ns_rpt_plate_t *o = &r->plates[k];
         o->file = ns_strdup(STR(it, irs, i, inf[1]));

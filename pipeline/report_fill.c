@@ -31,6 +31,9 @@ void ns_report_from_run(ns_report_t *r, const ns_batch_t *b, const ns_qc_config_
     if (!r->analyte) ns_rpt_set_panel(r, p);           /* not begun with the panel yet */
     ns_rpt_set_targets(r, qcc);
 
+    const char *mp = b->manifest.path ? strrchr(b->manifest.path, '/') : NULL;
+    r->manifest_file = ns_strdup(mp ? mp + 1 : nz(b->manifest.path));
+    r->manifest_problem = ns_rpt_manifest_problem(&b->manifest);
     r->wells_read = b->wells_read;
     r->state[NS_STATE_QUARANTINED] += b->n_quarantined_wells;
     ns_rpt_add_rows(r, b->n, b->type, b->state, b->conc, b->cell, b->call);

@@ -27,6 +27,9 @@ void ns_rpt_add_baby(ns_report_t *r, const char *infant_id, int priority, const 
                      const char *codes, const char *name);
 /* "a; b" appended to a malloc'd string (NULL = empty) unless already among its items. */
 char *ns_rpt_join_unique(char *list, const char *item);
+/* What the archive says of a manifest's problems (write_hdf5.c /inputs), "" if none;
+ * malloc'd. */
+char *ns_rpt_manifest_problem(const ns_manifest_t *m);
 /* 1 for the states whose patients are reported (negative, recall, invalid_specimen). */
 int ns_rpt_reportable(int state);
 

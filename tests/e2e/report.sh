@@ -37,6 +37,15 @@ check() { local name=$1; shift; if "$@" > /dev/null 2>&1; then ok "$name"; else 
 "$NS" simulate -v 0 -o "$T/n2" -n 600 -s 22 --night 2026-11-21 --every-condition --genes \
     --qc-shift qc_high:C3:4:2 > /dev/null 2>&1
 cp "$ROOT/tests/bad-input/24.reject.non-numeric-cell.csv" "$T/n2/plates/P20261121-9999.csv"
+# and a manifest row without an infant_id (rejected; the rest of the manifest is used)
+$PY - "$T/n2/manifest.csv" <<'PYEOF'
+import sys
+p = sys.argv[1]
+lines = open(p, encoding="utf-8").read().splitlines()
+f = lines[-1].split(",")
+f[0], f[1] = "S-NO-INFANT", ""
+open(p, "a", encoding="utf-8").write(",".join(f) + "\n")
+PYEOF
 "$NS" run -v 0 -t 2 -n 2026-11-20 -o "$T/o1" "$T/n1" > /dev/null 2> "$T/o1.err"
 "$NS" run -v 0 -t 2 -n 2026-11-21 -H "$T/o1" -o "$T/o2" "$T/n2" > /dev/null 2> "$T/o2.err"
 rc=$?
@@ -60,6 +69,7 @@ check "lang and charset set" bash -c "grep -q '<html lang=\"en\">' '$R' && grep 
 # what it shows
 check "rejected plate listed to re-run with its rule" grep -q '<td>1-3s C3 qc_high</td>' "$R"
 check "quarantined file listed with its reason" grep -q "<td>P20261121-9999.csv</td><td>$T/n2/plates/P20261121-9999.csv:[0-9]*:[0-9]*: " "$R"
+check "manifest with a rejected row listed, counts only" grep -q '<td>manifest.csv</td><td>1 rows rejected (see the run log)</td>' "$R"
 check "Levey-Jennings chart of C3 high control marks 1-3s" grep -q '<text x="[0-9.]*" y="[0-9.]*" text-anchor="middle" class="rule">[^<]*1-3s[^<]*</text>' "$R"
 check "Levey-Jennings charts carry the earlier night's plates" grep -q '<title>2026-11-20 P20261120-0001: ' "$R"
 check "mean and 3 SD lines drawn" bash -c "grep -q 'class=\"mean\"' '$R' && grep -q 'class=\"sd3\"' '$R'"
