@@ -119,6 +119,16 @@ int ns_cmd_report(int argc, char **argv)
 
     const int n_arc = argc - optind;
     char *const *arcs = argv + optind;
+    /* the same file twice would count a night as its own history */
+    for (int i = 0; i < n_arc; i++)
+        for (int j = i + 1; j < n_arc; j++) {
+            struct stat a, b;
+            if (stat(arcs[i], &a) == 0 && stat(arcs[j], &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+                ns_error("report", "%s and %s are the same file: a night is given once (the last archive is the night, "
+                         "the ones before it earlier nights); nothing written", arcs[i], arcs[j]);
+                goto done;
+            }
+        }
     if (ns_report_from_archive(&r, "report", arcs[n_arc - 1]) < 0) {
         ns_error("report", "%s: cannot build the report; nothing written", arcs[n_arc - 1]);
         goto done;

@@ -124,6 +124,9 @@ PYEOF
 "$NS" report -v 0 -o "$T/old.html" "$T/old.h5" 2> "$T/old.err"; rc=$?
 check "older archive (no hearing counts, no /followup): a page saying not recorded" \
     bash -c "[ $rc -eq 0 ] && grep -q 'not recorded in this archive' '$T/old.html' && grep -q 'recall list not recorded' '$T/old.html'"
+"$NS" report -v 0 -o "$T/twice.html" "$T/o2/batch.h5" "$T/o2/../o2/batch.h5" > /dev/null 2> "$T/twice.err"; rc=$?
+check "the same archive twice is refused (a night is not its own history)" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'are the same file' '$T/twice.err' && [ ! -e '$T/twice.html' ]"
 "$NS" report -v 0 -o "$T/bad.html" "$T/n2/manifest.csv" > /dev/null 2> "$T/bad.err"; rc=$?
 check "not an archive: exit 1, the file named, nothing written" \
     bash -c "[ $rc -eq 1 ] && grep -q '$T/n2/manifest.csv' '$T/bad.err' && [ ! -e '$T/bad.html' ]"
