@@ -31,6 +31,7 @@
 #include "json.h"
 #include "log.h"
 #include "recall.h"
+#include "report.h"
 #include "run_followup.h"
 #include "score.h"
 #include "table.h"
@@ -67,6 +68,11 @@ static void usage(FILE *fp)
 "                    texts and SHA-256s, input checksums (no personal data)\n"
 "  summary.json      counts per state, plate and condition; quarantined files; exit status\n"
 "  plates-to-rerun.csv  plates that failed QC, with the rule, analyte and level that decided\n"
+"  report.html       the batch report: one self-contained page (inline CSS and SVG, no\n"
+"                    script) with the night at a glance, plate QC, Levey-Jennings charts\n"
+"                    (history from --history), patient distributions against cutoffs,\n"
+"                    recalls per condition against the history's average, hearing refer\n"
+"                    rates; labels in --lang; IDs only (see --report-names)\n"
 "\n"
 "Options:\n"
 "  -o, --out DIR        output directory (created if missing) [required]\n"
@@ -81,10 +87,12 @@ static void usage(FILE *fp)
 "                       archives of tonight, of a later night (ISO-dated names) and\n"
 "                       second copies of a night are skipped, each with a message\n"
 "  -L, --lang CODE      language of the recall list's headers, priorities, actions and\n"
-"                       reasons: en or zh [the translation table's default]; codes\n"
+"                       reasons, and of report.html: en or zh [the translation table's default]; codes\n"
 "                       and IDs never change\n"
 "      --lang-file FILE translation table [$NEOSCREEN_LANG_FILE, else configs/lang.yaml,\n"
 "                       found like -c]\n"
+"      --report-names   put the mothers' names of the babies on the list into\n"
+"                       report.html, for internal use (the file is then mode 0600)\n"
 "      --no-bom         recall-list.csv without the UTF-8 byte-order mark (the mark\n"
 "                       lets Excel open Chinese text; scripts may not want it)\n"
 "  -n, --night NAME     this night's name in batch.h5 and for --history ordering\n"
@@ -93,7 +101,8 @@ static void usage(FILE *fp)
 "  -t, --threads N      threads for parsing and kernels [all cores]\n"
 "  -v, --verbosity N    0 errors only, 1 progress (default), 2 details\n"
 "  -h, --help           this text\n"
-"\n"
+"\n", DEFAULT_CONFIG);
+    fputs(
 "Notes:\n"
 "  Every well ends in exactly one state: negative, recall, invalid_specimen, unmatched\n"
 "  (no manifest row), quarantined (its plate file was malformed) or control; summary.json\n"
@@ -108,8 +117,7 @@ static void usage(FILE *fp)
 "  4   at least one plate on hold: an MS/MS plate failed QC, or a gene plate its controls\n"
 "  8   unmatched: patient wells or gene samples with no manifest row, or babies known\n"
 "      only from hearing.csv (all listed in summary.json)\n"
-"  16  an output file could not be written\n",
-            DEFAULT_CONFIG);
+"  16  an output file could not be written\n", fp);
 }
 
 /* The .csv files in NIGHT/plates, sorted by name.  Returns count, -1 if the directory is unreadable. */
@@ -126,6 +134,8 @@ static int list_plates(const char *night, char ***out)
 typedef struct {
     const char *night, *out, *config;
     int threads, exit_status;
+    int report_ok, report_names, report_hist;
+    const ns_qc_history_t *hist;        /* the archives --history read, or NULL */
     const ns_run_fu_t *fu;
     int64_t state[NS_STATE_N];
 } run_info_t;
@@ -282,6 +292,17 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_end_arr(&j);
     ns_json_end_obj(&j);
 
+    ns_json_obj(&j, "report");
+    ns_json_str(&j, "file", "report.html");
+    ns_json_bool(&j, "written", ri->report_ok);
+    ns_json_bool(&j, "names", ri->report_names);
+    ns_json_int(&j, "history_nights", ri->report_hist);
+    /* the earlier nights' archives it drew on: `neoscreen report` given these and this
+     * night's batch.h5 rebuilds the same page */
+    ns_json_arr(&j, "history_archives");
+    for (int k = 0; ri->hist && k < ri->hist->n_archives; k++) ns_json_str(&j, NULL, ri->hist->archives[k]);
+    ns_json_end_arr(&j);
+    ns_json_end_obj(&j);
     ns_json_int(&j, "exit_status", ri->exit_status);
     ns_json_arr(&j, "exit_reasons");
     if (ri->exit_status & EXIT_PARTIAL) ns_json_str(&j, NULL, "partial: input quarantined or rejected");
@@ -358,7 +379,7 @@ static int write_rerun(const char *path, const ns_batch_t *b, const ns_qc_result
 static void remove_stale_tmp(const char *out)
 {
     static const char *const names[] = { "recall-list.csv", "recall-list.xlsx", "batch.h5", "summary.json",
-                                         "plates-to-rerun.csv", NULL };
+                                         "plates-to-rerun.csv", "report.html", NULL };
     DIR *d = opendir(out);
     if (!d) return;
     struct dirent *e;
@@ -406,6 +427,27 @@ static void *fu_write_job(void *arg)
     return NULL;
 }
 
+/* The batch report, on a thread of its own: tonight from memory (earlier nights were read
+ * into rep beforehand, on the HDF5 thread), rendered and written.  Reads b and fu only. */
+typedef struct {
+    ns_report_t *rep;
+    const ns_batch_t *b;
+    const ns_qc_config_t *qcc;
+    const ns_run_fu_t *fu;
+    const char *path;
+    int names, r;
+} report_job_t;
+
+static void *report_job(void *arg)
+{
+    report_job_t *j = arg;
+    ns_report_from_run(j->rep, j->b, j->qcc, j->fu, j->names);
+    j->r = ns_report_write(j->path, j->rep, j->fu->lang, "run");
+    if (j->r < 0 && unlink(j->path) < 0 && errno != ENOENT)     /* an older night's page must */
+        ns_error_errno("run", "cannot remove the previous %s", j->path);   /* not pass for tonight's */
+    return NULL;
+}
+
 int ns_cmd_run(int argc, char **argv)
 {
     static const struct option lopts[] = {
@@ -419,6 +461,7 @@ int ns_cmd_run(int argc, char **argv)
         { "lang-file", required_argument, NULL, 'F' },
         { "population", required_argument, NULL, 'P' },
         { "no-bom", no_argument, NULL, 'B' },
+        { "report-names", no_argument, NULL, 'N' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -426,7 +469,7 @@ int ns_cmd_run(int argc, char **argv)
     };
     const char *out = NULL, *config = NULL, *manifest = NULL, *qc_file = NULL, *history = NULL;
     const char *night_opt = NULL, *lang_code = NULL, *lang_file = NULL, *pop_file = NULL;
-    int bom = 1;
+    int bom = 1, report_names = 0;
     int threads = 0, ch;
     if (argc == 1) { usage(stdout); return 1; }
     optind = 1;
@@ -441,6 +484,7 @@ int ns_cmd_run(int argc, char **argv)
         case 'F': lang_file = optarg; break;
         case 'P': pop_file = optarg; break;
         case 'B': bom = 0; break;
+        case 'N': report_names = 1; break;
         case 'n': night_opt = optarg;
             if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/')) {
                 ns_error("run", "--night must be a name of 1 to 64 characters without '/'");
@@ -494,6 +538,11 @@ int ns_cmd_run(int argc, char **argv)
     }
     ns_panel_errs_free(&perr);
     if (ns_run_fu_configs(&fu, panel, lang_file, lang_code) < 0) goto done;
+    if (ns_report_check_lang(fu.lang, "run", fu.lang_path) < 0) {
+        ns_error("run", "%s: the translation table lacks texts of the batch report; nothing was read or written",
+                 fu.lang_path);
+        goto done;
+    }
     /* the night's name: --night, else its directory's base name ("nights/2026-11-22/" -> "2026-11-22") */
     night_name = ns_strdup(night_opt ? night_opt : night);
     for (size_t L = strlen(night_name); L > 1 && night_name[L - 1] == '/'; L--) night_name[L - 1] = 0;
@@ -597,6 +646,24 @@ int ns_cmd_run(int argc, char **argv)
     }
     ns_run_fu_prepare(&fu, &b);
     if (ns_run_fu_unmatched(&fu)) status |= EXIT_UNMATCHED;
+    /* the batch report: earlier nights first, here (HDF5 stays on this thread), the same
+     * archives the QC history read; then tonight from memory on its own thread.  A failure
+     * loses no other output (exit bit 16, summary.json says so) */
+    ns_report_t rep;
+    ns_report_init(&rep);
+    ns_report_begin(&rep, panel);
+    char *p_rep = ns_asprintf("%s/report.html", out);
+    report_job_t rjob = { &rep, &b, qcc, &fu, p_rep, report_names, 0 };
+    pthread_t rep_thread;
+    int rep_threaded = 0;
+    if (history && ns_report_add_history(&rep, "run", hist.archives, hist.n_archives) < 0) {
+        ns_error("run", "%s: not written: an earlier night's archive could not be read", p_rep);
+        rjob.r = -1;
+        if (unlink(p_rep) < 0 && errno != ENOENT) ns_error_errno("run", "cannot remove the previous %s", p_rep);
+    } else {
+        rep_threaded = pthread_create(&rep_thread, NULL, report_job, &rjob) == 0;
+        if (!rep_threaded) report_job(&rjob);
+    }
     /* the recall list (CSV, XLSX: one thread, zlib) is written while this thread builds
      * batch.h5 (HDF5 stays on this thread, BUILD-NOTES G3); both only read fu and b */
     fu_job_t job = { &fu, &b, out, bom, 0 };
@@ -620,6 +687,15 @@ int ns_cmd_run(int argc, char **argv)
     if (threaded) pthread_join(fu_thread, NULL);
     if (job.r < 0) status |= EXIT_OUTPUT;
     ns_info(2, "output", "recall list (CSV, XLSX) written");
+    if (rep_threaded) pthread_join(rep_thread, NULL);
+    if (rjob.r < 0) status |= EXIT_OUTPUT;
+    else ns_info(2, "output", "report.html written");
+    ri.report_ok = rjob.r == 0;
+    ri.report_names = report_names;
+    ri.report_hist = rep.n_hist;
+    ri.hist = history ? &hist : NULL;
+    ns_report_free(&rep);
+    free(p_rep);
     ri.exit_status = status;
     if (write_summary(p_sum, &b, &ri) < 0) status |= EXIT_OUTPUT;
     ns_info(2, "output", "summary.json written");

@@ -18,6 +18,7 @@ static const struct {
     ns_cmd_fn fn;
 } cmds[] = {
     { "run",      "Batch",  "process one night of plates: recall list, HDF5 archive, summary", ns_cmd_run },
+    { "report",   "Batch",  "rebuild the batch report (report.html) from batch.h5 archives", ns_cmd_report },
     { "simulate", "Data",   "write a synthetic night (plates, manifest, truth) for tests and demos", ns_cmd_simulate },
     { "rescore",  "Cutoffs", "apply a candidate panel to archived nights: gained, lost, sensitivity", ns_cmd_rescore },
     { "cutoffs",  "Cutoffs", "derive percentile cutoffs per stratum from archives (cutoffs derive)", ns_cmd_cutoffs },

@@ -1150,6 +1150,19 @@ static int write_followup(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu)
     if (r == 0 && fu->have_hearing) {
         r = write_table(w, "/hearing/records", hearing_cols, NCOLS(hearing_cols), fu->hrec.n, hearing_row, &x);
         if (r == 0) r = attr_str_at(w, "/hearing/records", "file_sha256", fu->hrec.sha256);
+        /* the per-baby counts behind the refer rates (summary.json "hearing"; the report) */
+        if (r == 0) {
+            const ns_hearing_stats_t *h = &fu->hstats;
+            const struct { const char *name; int64_t v; } st[] = {
+                { "infants", h->infants }, { "initial_screened", h->initial_screened },
+                { "initial_refer", h->initial_refer }, { "rescreened", h->rescreened },
+                { "rescreen_refer", h->rescreen_refer } };
+            hid_t o = H5Oopen(w->f, "/hearing/records", H5P_DEFAULT);
+            if (o < 0) r = fail(w, "opening /hearing/records");
+            for (size_t k = 0; r == 0 && k < sizeof st / sizeof st[0]; k++)
+                r = attr_i64(w, o, "/hearing/records", st[k].name, st[k].v);
+            if (o >= 0) H5Oclose(o);
+        }
     }
 
     if (r == 0) r = create_group(w, "/genes");

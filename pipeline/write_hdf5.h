@@ -121,8 +121,12 @@
  *   /hearing/records              compound [records of hearing.csv used]: infant_id,
  *                                 test_date (no time of day), stage, method, left, right,
  *                                 nicu_days (NaN = unknown), risk_factors (int8 0/1: the
- *                                 text itself is never archived), line.  Attribute
- *                                 file_sha256.  Absent when the night had no hearing.csv
+ *                                 text itself is never archived), line.  Attributes
+ *                                 file_sha256, and int64 infants, initial_screened,
+ *                                 initial_refer, rescreened, rescreen_refer (the counts
+ *                                 behind the refer rates, ns_hearing_stats_t; archives
+ *                                 written before the batch report lack them).  Absent
+ *                                 when the night had no hearing.csv
  *   /genes/config_yaml            configs/genes.yaml byte for byte (attributes sha256, path)
  *   /genes/plates                 compound [gene plates]: plate_id, file, sha256, encoding,
  *                                 status "accepted"|"rejected"|"quarantined", reason, n_wells

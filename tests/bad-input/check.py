@@ -46,7 +46,7 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))      # run reads configs/ from here
 BASE = os.path.join(HERE, "base")
-OUTPUTS = {"recall-list.csv", "recall-list.xlsx", "batch.h5", "summary.json", "plates-to-rerun.csv"}
+OUTPUTS = {"recall-list.csv", "recall-list.xlsx", "batch.h5", "summary.json", "plates-to-rerun.csv", "report.html"}
 FORMULA_START = "=+-@\t\r\n"
 
 

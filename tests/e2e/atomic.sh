@@ -25,7 +25,7 @@ nok() { echo "not ok - $1: $2"; }
 "$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1
 ref_rc=$?
 cp -r "$T/k" "$T/ref"
-outs="recall-list.csv recall-list.xlsx batch.h5 plates-to-rerun.csv"
+outs="recall-list.csv recall-list.xlsx batch.h5 plates-to-rerun.csv report.html"
 # how long a run takes here, to spread the kills over it
 t0=$(date +%s%N); "$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1; t1=$(date +%s%N)
 dur_ms=$(( (t1 - t0) / 1000000 ))

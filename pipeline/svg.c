@@ -1,0 +1,304 @@
+/* svg.c — see svg.h. */
+#include <math.h>
+#include <string.h>
+#include "svg.h"
+
+ns_scale_t ns_scale_make(int kind, double d0, double d1, double r0, double r1)
+{
+    ns_scale_t s = { kind == NS_SCALE_LOG ? NS_SCALE_LOG : NS_SCALE_LINEAR, d0, d1, r0, r1 };
+    if (!isfinite(s.d0) || !isfinite(s.d1)) {
+        s.d0 = s.kind == NS_SCALE_LOG ? 1 : 0;
+        s.d1 = s.kind == NS_SCALE_LOG ? 10 : 1;
+    }
+    if (s.d0 > s.d1) { double t = s.d0; s.d0 = s.d1; s.d1 = t; }
+    if (s.kind == NS_SCALE_LOG) {
+        if (s.d1 <= 0) { s.d0 = 1; s.d1 = 10; }
+        else if (s.d0 <= 0) s.d0 = s.d1 / 1000;
+        if (s.d0 == s.d1) { s.d0 /= 2; s.d1 *= 2; }
+    } else if (s.d0 == s.d1) {
+        s.d0 -= 1;
+        s.d1 += 1;
+    }
+    return s;
+}
+
+/* 1, 2, 5 or 10 times a power of ten, >= x */
+static double nice_step(double x)
+{
+    if (!(x > 0) || !isfinite(x)) return 1;
+    double p = pow(10, floor(log10(x)));
+    double f = x / p;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+ns_scale_t ns_scale_nice(ns_scale_t s, int n)
+{
+    if (n < 1) n = 1;
+    if (s.kind == NS_SCALE_LOG) {
+        s.d0 = pow(10, floor(log10(s.d0) + 1e-9));
+        s.d1 = pow(10, ceil(log10(s.d1) - 1e-9));
+        if (s.d0 == s.d1) s.d1 *= 10;
+    } else {
+        double step = nice_step((s.d1 - s.d0) / n);
+        s.d0 = floor(s.d0 / step + 1e-9) * step;
+        s.d1 = ceil(s.d1 / step - 1e-9) * step;
+        if (s.d0 == s.d1) s.d1 = s.d0 + step;
+    }
+    return s;
+}
+
+double ns_svg_map(const ns_scale_t *s, double x)
+{
+    if (!isfinite(x)) return NAN;
+    double t;
+    if (s->kind == NS_SCALE_LOG) {
+        if (x <= 0) return NAN;
+        t = (log10(x) - log10(s->d0)) / (log10(s->d1) - log10(s->d0));
+    } else {
+        t = (x - s->d0) / (s->d1 - s->d0);
+    }
+    return s->r0 + t * (s->r1 - s->r0);
+}
+
+double ns_svg_clamp(const ns_scale_t *s, double px)
+{
+    double lo = s->r0 < s->r1 ? s->r0 : s->r1, hi = s->r0 < s->r1 ? s->r1 : s->r0;
+    return px < lo ? lo : px > hi ? hi : px;
+}
+
+static int in_domain(const ns_scale_t *s, double v)
+{
+    double eps = (s->kind == NS_SCALE_LOG ? v : (s->d1 - s->d0)) * 1e-9;
+    return v >= s->d0 - eps && v <= s->d1 + eps;
+}
+
+static int linear_ticks(const ns_scale_t *s, int n, double *out, int max)
+{
+    double step = nice_step((s->d1 - s->d0) / (n > 0 ? n : 1));
+    int k = 0;
+    for (double i = ceil(s->d0 / step - 1e-9); k < max; i++) {
+        double v = i * step;
+        if (fabs(v) < step * 1e-9) v = 0;
+        if (!in_domain(s, v)) break;
+        if (s->kind == NS_SCALE_LOG && v <= 0) continue;
+        out[k++] = v;
+    }
+    return k;
+}
+
+int ns_scale_ticks(const ns_scale_t *s, int n, double *out, int max)
+{
+    if (max < 1) return 0;
+    if (s->kind != NS_SCALE_LOG) return linear_ticks(s, n, out, max);
+    double l0 = log10(s->d0), l1 = log10(s->d1);
+    int e0 = (int)floor(l0), e1 = (int)ceil(l1);
+    /* mantissas: decades only when they are many, else 1-2-5 (or 1-5) */
+    static const double m125[] = { 1, 2, 5 }, m15[] = { 1, 5 }, m1[] = { 1 };
+    const double *m = m1;
+    int nm = 1;
+    double span = l1 - l0;
+    if (span <= 1.5) { m = m125; nm = 3; }
+    else if (span <= 3) { m = m15; nm = 2; }
+    int k = 0;
+    int step = 1;
+    if (nm == 1 && e1 - e0 > 2 * (n > 0 ? n : 1)) step = (e1 - e0 + n - 1) / n;
+    for (int e = e0; e <= e1 && k < max; e++) {
+        if (nm == 1 && (e - e0) % step) continue;
+        for (int j = 0; j < nm && k < max; j++) {
+            double v = m[j] * pow(10, e);
+            if (in_domain(s, v)) out[k++] = v;
+        }
+    }
+    if (k < 2) return linear_ticks(s, n, out, max);    /* a narrow domain: plain numbers */
+    return k;
+}
+
+void ns_svg_fmt(double v, char *buf, size_t size)
+{
+    if (v == 0 || !isfinite(v)) { snprintf(buf, size, "%s", v == 0 ? "0" : "-"); return; }
+    double a = fabs(v);
+    if (a >= 1e6 || a < 1e-4) snprintf(buf, size, "%.2g", v);
+    else snprintf(buf, size, "%.4g", v);
+}
+
+void ns_xml_escape(FILE *fp, const char *s)
+{
+    if (!s) return;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '&': fputs("&amp;", fp); break;
+        case '<': fputs("&lt;", fp); break;
+        case '>': fputs("&gt;", fp); break;
+        case '"': fputs("&quot;", fp); break;
+        case '\'': fputs("&#39;", fp); break;
+        default:
+            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') break;
+            if (*p == 0x7f) break;
+            fputc(*p, fp);
+        }
+    }
+}
+
+/* ---- elements ------------------------------------------------------------------------ */
+
+void ns_svg_begin(FILE *fp, int w, int h, const char *title)
+{
+    fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">",
+            w, h, w, h);
+    if (title) {
+        fputs("<title>", fp);
+        ns_xml_escape(fp, title);
+        fputs("</title>", fp);
+    }
+    fputc('\n', fp);
+}
+
+void ns_svg_end(FILE *fp)
+{
+    fputs("</svg>\n", fp);
+}
+
+void ns_svg_text(FILE *fp, double x, double y, const char *anchor, const char *cls, const char *text)
+{
+    fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\"", x, y);
+    if (anchor && strcmp(anchor, "start") != 0) fprintf(fp, " text-anchor=\"%s\"", anchor);
+    if (cls) fprintf(fp, " class=\"%s\"", cls);
+    fputc('>', fp);
+    ns_xml_escape(fp, text);
+    fputs("</text>\n", fp);
+}
+
+#define MAX_TICKS 64
+
+void ns_svg_axis_x(FILE *fp, const ns_scale_t *sx, double y, int n, const char *label)
+{
+    double t[MAX_TICKS];
+    int k = ns_scale_ticks(sx, n, t, MAX_TICKS);
+    char buf[32];
+    fprintf(fp, "<line class=\"ax\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", sx->r0, y, sx->r1, y);
+    for (int i = 0; i < k; i++) {
+        double x = ns_svg_map(sx, t[i]);
+        fprintf(fp, "<line class=\"ax\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x, y, x, y + 4);
+        ns_svg_fmt(t[i], buf, sizeof buf);
+        ns_svg_text(fp, x, y + 15, "middle", "tk", buf);
+    }
+    if (label) ns_svg_text(fp, (sx->r0 + sx->r1) / 2, y + 29, "middle", "al", label);
+}
+
+void ns_svg_axis_y(FILE *fp, const ns_scale_t *sy, double x, double x_end, int n, const char *label)
+{
+    double t[MAX_TICKS];
+    int k = ns_scale_ticks(sy, n, t, MAX_TICKS);
+    char buf[32];
+    fprintf(fp, "<line class=\"ax\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x, sy->r0, x, sy->r1);
+    for (int i = 0; i < k; i++) {
+        double y = ns_svg_map(sy, t[i]);
+        fprintf(fp, "<line class=\"gr\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x, y, x_end, y);
+        ns_svg_fmt(t[i], buf, sizeof buf);
+        ns_svg_text(fp, x - 4, y + 3.5, "end", "tk", buf);
+    }
+    if (label) ns_svg_text(fp, x, sy->r1 - 6, "start", "al", label);
+}
+
+void ns_svg_hline(FILE *fp, const ns_scale_t *sy, double v, double x0, double x1, const char *cls,
+                  const char *label)
+{
+    double y = ns_svg_map(sy, v);
+    if (isnan(y) || !in_domain(sy, v)) return;
+    fprintf(fp, "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", cls, x0, y, x1, y);
+    if (label) ns_svg_text(fp, x1 + 3, y + 3.5, "start", cls, label);
+}
+
+void ns_svg_vline(FILE *fp, const ns_scale_t *sx, double v, double y0, double y1, const char *cls,
+                  const char *label)
+{
+    double x = ns_svg_map(sx, v);
+    if (isnan(x) || !in_domain(sx, v)) return;
+    fprintf(fp, "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", cls, x, y0, x, y1);
+    if (label) ns_svg_text(fp, x, y1 - 3, "middle", cls, label);
+}
+
+void ns_svg_polyline(FILE *fp, const ns_scale_t *sx, const ns_scale_t *sy, const double *xs,
+                     const double *ys, int n, const char *cls)
+{
+    int open = 0;
+    for (int i = 0; i < n; i++) {
+        double x = ns_svg_map(sx, xs[i]), y = ns_svg_map(sy, ys[i]);
+        if (isnan(x) || isnan(y)) {
+            if (open) fputs("\"/>\n", fp);
+            open = 0;
+            continue;
+        }
+        y = ns_svg_clamp(sy, y);
+        if (!open) fprintf(fp, "<polyline class=\"%s\" points=\"", cls);
+        fprintf(fp, "%s%.1f,%.1f", open ? " " : "", x, y);
+        open = 1;
+    }
+    if (open) fputs("\"/>\n", fp);
+}
+
+void ns_svg_point(FILE *fp, const ns_scale_t *sx, const ns_scale_t *sy, double x, double y, double r,
+                  const char *cls, const char *title)
+{
+    double px = ns_svg_map(sx, x), py = ns_svg_map(sy, y);
+    if (isnan(px) || isnan(py)) return;
+    py = ns_svg_clamp(sy, py);
+    fprintf(fp, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"", cls, px, py, r);
+    if (title) {
+        fputs("><title>", fp);
+        ns_xml_escape(fp, title);
+        fputs("</title></circle>\n", fp);
+    } else {
+        fputs("/>\n", fp);
+    }
+}
+
+void ns_svg_rect(FILE *fp, double x, double y, double w, double h, const char *cls, const char *title)
+{
+    if (w < 0) { x += w; w = -w; }
+    if (h < 0) { y += h; h = -h; }
+    fprintf(fp, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"", cls, x, y, w, h);
+    if (title) {
+        fputs("><title>", fp);
+        ns_xml_escape(fp, title);
+        fputs("</title></rect>\n", fp);
+    } else {
+        fputs("/>\n", fp);
+    }
+}
+
+/* ---- histograms ---------------------------------------------------------------------- */
+
+void ns_hist_edges(const ns_scale_t *s, int nb, double *edges)
+{
+    for (int i = 0; i <= nb; i++) {
+        double t = (double)i / nb;
+        edges[i] = s->kind == NS_SCALE_LOG
+                   ? pow(10, log10(s->d0) + t * (log10(s->d1) - log10(s->d0)))
+                   : s->d0 + t * (s->d1 - s->d0);
+    }
+    edges[0] = s->d0;
+    edges[nb] = s->d1;
+}
+
+void ns_hist_count(const ns_scale_t *s, const double *edges, int nb, const double *v, long n,
+                   long *counts, long *skipped)
+{
+    long sk = 0;
+    for (int b = 0; b < nb; b++) counts[b] = 0;
+    for (long i = 0; i < n; i++) {
+        double x = v[i];
+        if (!isfinite(x) || (s->kind == NS_SCALE_LOG && x <= 0)) { sk++; continue; }
+        /* binary search: the last edge <= x */
+        int lo = 0, hi = nb;          /* edges[lo] <= x < edges[hi] when inside */
+        if (x < edges[0]) { counts[0]++; continue; }
+        if (x >= edges[nb]) { counts[nb - 1]++; continue; }
+        while (hi - lo > 1) {
+            int mid = (lo + hi) / 2;
+            if (edges[mid] <= x) lo = mid;
+            else hi = mid;
+        }
+        counts[lo]++;
+    }
+    if (skipped) *skipped = sk;
+}

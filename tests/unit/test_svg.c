@@ -1,0 +1,288 @@
+/* test_svg.c — the report's SVG writer (pipeline/svg.h): scales, nice ticks, histograms,
+ * escaping, and elements that are well-formed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../pipeline/svg.h"
+
+/* what fn writes, as a string (caller frees) */
+static char *capture(void (*fn)(FILE *, void *), void *arg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    assert_non_null(fp);
+    fn(fp, arg);
+    fclose(fp);
+    return buf;
+}
+
+static void test_linear_scale(void **st)
+{
+    (void)st;
+    ns_scale_t s = ns_scale_make(NS_SCALE_LINEAR, 10, 20, 100, 300);
+    assert_true(ns_svg_map(&s, 10) == 100);
+    assert_true(ns_svg_map(&s, 20) == 300);
+    assert_true(ns_svg_map(&s, 15) == 200);
+    assert_true(ns_svg_map(&s, 25) == 400);             /* outside the domain: outside the range */
+    assert_true(ns_svg_clamp(&s, 400) == 300);
+    assert_true(isnan(ns_svg_map(&s, NAN)));
+    assert_true(isnan(ns_svg_map(&s, INFINITY)));
+    /* inverted range (a y axis): d0 at the bottom */
+    ns_scale_t y = ns_scale_make(NS_SCALE_LINEAR, 0, 50, 200, 20);
+    assert_true(ns_svg_map(&y, 0) == 200);
+    assert_true(ns_svg_map(&y, 50) == 20);
+    assert_true(ns_svg_clamp(&y, 500) == 200 && ns_svg_clamp(&y, -5) == 20);
+    /* reversed and degenerate domains */
+    ns_scale_t r = ns_scale_make(NS_SCALE_LINEAR, 20, 10, 0, 1);
+    assert_true(r.d0 == 10 && r.d1 == 20);
+    ns_scale_t d = ns_scale_make(NS_SCALE_LINEAR, 5, 5, 0, 1);
+    assert_true(d.d0 < 5 && d.d1 > 5 && ns_svg_map(&d, 5) == 0.5);
+    ns_scale_t n = ns_scale_make(NS_SCALE_LINEAR, NAN, 3, 0, 1);
+    assert_true(isfinite(n.d0) && isfinite(n.d1) && n.d0 < n.d1);
+}
+
+static void test_log_scale(void **st)
+{
+    (void)st;
+    ns_scale_t s = ns_scale_make(NS_SCALE_LOG, 0.1, 100, 0, 300);
+    assert_true(fabs(ns_svg_map(&s, 0.1) - 0) < 1e-9);
+    assert_true(fabs(ns_svg_map(&s, 100) - 300) < 1e-9);
+    assert_true(fabs(ns_svg_map(&s, 1) - 100) < 1e-9);     /* one decade of three */
+    assert_true(fabs(ns_svg_map(&s, 10) - 200) < 1e-9);
+    /* non-positive values have no position on a log scale */
+    assert_true(isnan(ns_svg_map(&s, 0)));
+    assert_true(isnan(ns_svg_map(&s, -1)));
+    /* a domain reaching 0 or below is raised, never log(0) */
+    ns_scale_t z = ns_scale_make(NS_SCALE_LOG, 0, 50, 0, 1);
+    assert_true(z.d0 > 0 && z.d1 == 50);
+    assert_true(isfinite(ns_svg_map(&z, 1)));
+    ns_scale_t neg = ns_scale_make(NS_SCALE_LOG, -5, -1, 0, 1);
+    assert_true(neg.d0 > 0 && neg.d1 > neg.d0);
+    ns_scale_t one = ns_scale_make(NS_SCALE_LOG, 3, 3, 0, 1);
+    assert_true(one.d0 < 3 && one.d1 > 3);
+}
+
+/* 1 if the k ticks are multiples of one nice step (1, 2 or 5 x 10^j) */
+static int nice_linear(const double *t, int k)
+{
+    double step = t[1] - t[0];
+    double p = pow(10, floor(log10(step) + 1e-9)), f = step / p;
+    if (!(fabs(f - 1) < 1e-6 || fabs(f - 2) < 1e-6 || fabs(f - 5) < 1e-6 || fabs(f - 10) < 1e-6)) return 0;
+    for (int i = 0; i < k; i++) {
+        double q = t[i] / step;
+        if (fabs(q - round(q)) > 1e-6) return 0;
+    }
+    return 1;
+}
+
+/* 1 if every tick is 1, 2 or 5 x 10^j */
+static int nice_log(const double *t, int k)
+{
+    for (int i = 0; i < k; i++) {
+        double p = pow(10, floor(log10(t[i]) + 1e-9)), f = t[i] / p;
+        if (!(fabs(f - 1) < 1e-6 || fabs(f - 2) < 1e-6 || fabs(f - 5) < 1e-6)) return 0;
+    }
+    return 1;
+}
+
+/* ticks of s lie inside the domain, ascend, and are nice: multiples of a 1-2-5 step on a
+ * linear scale; 1-2-5 x 10^j on a log one (or, when the domain holds fewer than two of
+ * those, multiples of a nice step) */
+static void check_ticks(const ns_scale_t *s, int n)
+{
+    double t[64];
+    int k = ns_scale_ticks(s, n, t, 64);
+    assert_true(k >= 2);
+    for (int i = 0; i < k; i++) {
+        double eps = (s->d1 - s->d0) * 1e-9;
+        assert_true(t[i] >= s->d0 - eps && t[i] <= s->d1 + eps);
+        if (i) assert_true(t[i] > t[i - 1]);
+    }
+    if (s->kind == NS_SCALE_LINEAR) {
+        assert_true(nice_linear(t, k));
+        assert_true(k <= 2 * n + 1);
+    } else {
+        assert_true(nice_log(t, k) || nice_linear(t, k));
+    }
+}
+
+static void test_ticks(void **st)
+{
+    (void)st;
+    const double dom[][2] = { { 0, 1 }, { 0, 7 }, { 0.013, 0.47 }, { -3, 3 }, { 120, 480 }, { 0, 1234.5 },
+                              { 33.3, 33.9 }, { -0.002, 0.001 } };
+    for (size_t k = 0; k < sizeof dom / sizeof dom[0]; k++) {
+        ns_scale_t s = ns_scale_make(NS_SCALE_LINEAR, dom[k][0], dom[k][1], 0, 100);
+        check_ticks(&s, 5);
+        ns_scale_t n = ns_scale_nice(s, 5);
+        assert_true(n.d0 <= dom[k][0] && n.d1 >= dom[k][1]);   /* widened, never narrowed */
+        check_ticks(&n, 5);
+        double t[64];
+        int c = ns_scale_ticks(&n, 5, t, 64);
+        assert_true(fabs(t[0] - n.d0) < 1e-9 * (n.d1 - n.d0) && fabs(t[c - 1] - n.d1) < 1e-9 * (n.d1 - n.d0));
+    }
+    double t[64];
+    ns_scale_t s = ns_scale_make(NS_SCALE_LINEAR, 0, 10, 0, 1);
+    assert_int_equal(ns_scale_ticks(&s, 5, t, 64), 6);              /* 0 2 4 6 8 10 */
+    assert_true(t[0] == 0 && t[5] == 10 && t[1] == 2);
+    assert_int_equal(ns_scale_ticks(&s, 5, t, 3), 3);               /* max respected */
+    assert_int_equal(ns_scale_ticks(&s, 5, t, 0), 0);
+    /* log: decades over a wide domain, 1-2-5 over a narrow one */
+    ns_scale_t l = ns_scale_make(NS_SCALE_LOG, 0.01, 1000, 0, 1);
+    int k = ns_scale_ticks(&l, 5, t, 64);
+    assert_int_equal(k, 6);
+    assert_true(fabs(t[0] - 0.01) < 1e-12 && fabs(t[5] - 1000) < 1e-9);
+    check_ticks(&l, 5);
+    ns_scale_t l2 = ns_scale_make(NS_SCALE_LOG, 0.3, 8, 0, 1);
+    check_ticks(&l2, 5);
+    k = ns_scale_ticks(&l2, 5, t, 64);
+    assert_int_equal(k, 4);                                         /* 0.5 1 2 5 */
+    assert_true(fabs(t[0] - 0.5) < 1e-12 && fabs(t[3] - 5) < 1e-12);
+    /* no power of ten or 2/5 multiple inside: plain nice numbers, still inside */
+    ns_scale_t l3 = ns_scale_make(NS_SCALE_LOG, 31, 44, 0, 1);
+    check_ticks(&l3, 4);
+    k = ns_scale_ticks(&l3, 4, t, 64);
+    assert_true(!nice_log(t, k) && nice_linear(t, k));
+    ns_scale_t ln = ns_scale_nice(ns_scale_make(NS_SCALE_LOG, 0.03, 70, 0, 1), 5);
+    assert_true(fabs(ln.d0 - 0.01) < 1e-12 && fabs(ln.d1 - 100) < 1e-9);
+}
+
+static void test_fmt(void **st)
+{
+    (void)st;
+    char b[32];
+    ns_svg_fmt(0, b, sizeof b);
+    assert_string_equal(b, "0");
+    ns_svg_fmt(0.1 + 0.2, b, sizeof b);
+    assert_string_equal(b, "0.3");
+    ns_svg_fmt(250, b, sizeof b);
+    assert_string_equal(b, "250");
+    ns_svg_fmt(0.05, b, sizeof b);
+    assert_string_equal(b, "0.05");
+    ns_svg_fmt(1e7, b, sizeof b);
+    assert_string_equal(b, "1e+07");
+    ns_svg_fmt(-12.5, b, sizeof b);
+    assert_string_equal(b, "-12.5");
+}
+
+static void hist_case(const ns_scale_t *s, const double *v, long n, long *counts, long *skipped, double *edges)
+{
+    ns_hist_edges(s, 4, edges);
+    ns_hist_count(s, edges, 4, v, n, counts, skipped);
+}
+
+static void test_hist(void **st)
+{
+    (void)st;
+    double e[5];
+    long c[4], sk;
+    ns_scale_t s = ns_scale_make(NS_SCALE_LINEAR, 0, 4, 0, 1);
+    const double v[] = { 0, 0.5, 1, 1.99, 2, 3.99, 4, 9, -1, NAN };
+    hist_case(&s, v, 10, c, &sk, e);
+    assert_true(e[0] == 0 && e[1] == 1 && e[4] == 4);
+    /* [0,1): 0, 0.5, -1 (below: first bin) | [1,2): 1, 1.99 | [2,3): 2 | [3,4]: 3.99, 4, 9 */
+    assert_int_equal(c[0], 3);
+    assert_int_equal(c[1], 2);
+    assert_int_equal(c[2], 1);
+    assert_int_equal(c[3], 3);
+    assert_int_equal(sk, 1);
+    /* log bins: equal in log10; zero and negatives not counted */
+    ns_scale_t l = ns_scale_make(NS_SCALE_LOG, 1, 10000, 0, 1);
+    const double w[] = { 1, 5, 10, 99, 100, 5000, 0, -3 };
+    hist_case(&l, w, 8, c, &sk, e);
+    assert_true(fabs(e[1] - 10) < 1e-9 && fabs(e[2] - 100) < 1e-9 && e[4] == 10000);
+    assert_int_equal(c[0], 2);          /* 1, 5 */
+    assert_int_equal(c[1], 2);          /* 10, 99 */
+    assert_int_equal(c[2], 1);          /* 100 */
+    assert_int_equal(c[3], 1);          /* 5000 */
+    assert_int_equal(sk, 2);
+    long tot = c[0] + c[1] + c[2] + c[3] + sk;
+    assert_int_equal(tot, 8);           /* nothing lost */
+}
+
+static void escape_fn(FILE *fp, void *arg)
+{
+    ns_xml_escape(fp, arg);
+}
+
+static void test_escape(void **st)
+{
+    (void)st;
+    char *s = capture(escape_fn, "<a href=\"x\">Tom & 'Jerry'</a>\x01\x7f 批次");
+    assert_string_equal(s, "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt; 批次");
+    free(s);
+}
+
+static void chart_fn(FILE *fp, void *arg)
+{
+    (void)arg;
+    ns_scale_t sx = ns_scale_make(NS_SCALE_LINEAR, 0, 3, 40, 300);
+    ns_scale_t sy = ns_scale_make(NS_SCALE_LOG, 0.1, 100, 150, 10);
+    const double xs[] = { 0, 1, 2, 3 }, ys[] = { 1, 10, -1, 50 };
+    ns_svg_begin(fp, 320, 170, "C3 <high> & \"low\"");
+    ns_svg_axis_x(fp, &sx, 150, 4, "plate & night");
+    ns_svg_axis_y(fp, &sy, 40, 300, 4, NULL);
+    ns_svg_hline(fp, &sy, 7.9, 40, 300, "cut", "PA<MMA>");
+    ns_svg_hline(fp, &sy, 1000, 40, 300, "cut", "outside");      /* outside the domain: nothing */
+    ns_svg_vline(fp, &sx, 1.5, 150, 10, "sep", "tonight");
+    ns_svg_polyline(fp, &sx, &sy, xs, ys, 4, "ln");                /* broken at the -1 */
+    ns_svg_point(fp, &sx, &sy, 1, 10, 3, "pr", "1-3s & 2-2s");
+    ns_svg_point(fp, &sx, &sy, 2, 0, 3, "pr", NULL);              /* no position: nothing */
+    ns_svg_rect(fp, 50, 140, 10, -20, "bar", "0.1\xe2\x80\x93" "0.2: 5");
+    ns_svg_text(fp, 1, 2, "end", "tk", "a<b");
+    ns_svg_end(fp);
+}
+
+static void test_elements(void **st)
+{
+    (void)st;
+    char *s = capture(chart_fn, NULL);
+    assert_non_null(strstr(s, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 320 170\""));
+    assert_non_null(strstr(s, "<title>C3 &lt;high&gt; &amp; &quot;low&quot;</title>"));
+    assert_non_null(strstr(s, ">plate &amp; night</text>"));
+    assert_non_null(strstr(s, ">PA&lt;MMA&gt;</text>"));
+    assert_null(strstr(s, "outside"));
+    assert_non_null(strstr(s, "<title>1-3s &amp; 2-2s</title></circle>"));
+    assert_non_null(strstr(s, "text-anchor=\"end\" class=\"tk\">a&lt;b</text>"));
+    /* the polyline breaks where a value has no position: two pieces */
+    int pl = 0;
+    for (const char *p = s; (p = strstr(p, "<polyline")); p++) pl++;
+    assert_int_equal(pl, 2);
+    /* one circle: the point at 0 on a log scale is left out */
+    int ci = 0;
+    for (const char *p = s; (p = strstr(p, "<circle")); p++) ci++;
+    assert_int_equal(ci, 1);
+    /* a rectangle of negative height is drawn upwards from y */
+    assert_non_null(strstr(s, "<rect class=\"bar\" x=\"50.0\" y=\"120.0\" width=\"10.0\" height=\"20.0\""));
+    /* balanced: every opened element closed (no '<' in text: escaped) */
+    int open = 0, close = 0, self = 0;
+    for (const char *p = s; *p; p++) {
+        if (p[0] == '<' && p[1] == '/') close++;
+        else if (p[0] == '<') open++;
+        if (p[0] == '/' && p[1] == '>') self++;
+    }
+    assert_int_equal(open, close + self);
+    assert_non_null(strstr(s, "</svg>\n"));
+    /* deterministic: the same chart, the same bytes */
+    char *t = capture(chart_fn, NULL);
+    assert_string_equal(s, t);
+    free(s);
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linear_scale), cmocka_unit_test(test_log_scale), cmocka_unit_test(test_ticks),
+        cmocka_unit_test(test_fmt),          cmocka_unit_test(test_hist),      cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_elements),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
