@@ -59,14 +59,15 @@ RC=$?
 # expectations: infant -> (state, priority, action, conditions, reason fragment)
 "$PY" - "$T/o/recall-list.csv" > "$T/res" <<'EOF'
 import csv, sys
-rec = {r["infant_id"]: r for r in csv.DictReader(open(sys.argv[1], encoding="utf-8"))}
+rec = {r["infant_id"]: r for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig"))}   # the list starts with a BOM
 want = {
     "IE0": ("recall", "routine", "repeat_specimen", "CUD", "CUD C0 6.4 <= borderline 6.5"),
     "IE1": ("invalid_specimen", "routine", "repeat_specimen", "", "CUD C0 censored (<10), cannot be called"),
     "IE2": ("invalid_specimen", "routine", "repeat_specimen", "", "TYR1 SUAC censored (<10), cannot be called"),
     "IE3": ("recall", "urgent", "referral", "PKU", "PKU Phe/Tyr missing"),
     "IE4": ("recall", "urgent", "referral", "CPT1", "CPT1 C0/(C16+C18) 70 >= cutoff 70"),
-    "IE5": ("recall", "critical", "referral", "MCAD;CUD", "[E5] MCAD C8 2.5 >= cutoff 0.32"),
+    # every distinct action, most urgent first (README: the recall list)
+    "IE5": ("recall", "critical", "referral;repeat_specimen", "MCAD;CUD", "[E5] MCAD C8 2.5 >= cutoff 0.32"),
 }
 names = {
     "IE0": "CUD borderline is a routine repeat",
@@ -88,7 +89,10 @@ for iid, why in (("IE7", "SUAC '<1' is below the cutoff: negative"), ("IE8", "co
                  ("IE9", "conflicting card is not reported to either infant")):
     print(("ok - " if iid not in rec else "not ok - ") + why + " (" + iid + ")")
 EOF
+rc_py=$?
 cat "$T/res"
+# a checker that stops half-way checked nothing: that is a failure, not silence
+[ "$rc_py" -eq 0 ] || nok "edge night: recall-list checker" "it exited $rc_py"
 [ $((RC & 2)) -eq 2 ] && [ $((RC & 8)) -eq 8 ] && ok "conflicting duplicate card: exit bits 2 and 8" || nok "conflicting duplicate card: exit bits 2 and 8" "rc=$RC"
 grep -q "manifest.csv:10:1: sample_id also on line 11 with a different infant_id" "$T/err" \
     && ok "conflicting duplicate card reported at its line" || nok "conflicting duplicate card reported at its line" "$(cat "$T/err")"

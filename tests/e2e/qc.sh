@@ -37,7 +37,7 @@ night, out, p2 = sys.argv[1:4]
 plate = list(csv.DictReader(open(night + "/plates/" + p2, encoding="utf-8")))
 held = {r["sample_id"] for r in plate if r["sample_type"] == "patient"}
 d = json.load(open(out + "/summary.json"))
-rec = list(csv.DictReader(open(out + "/recall-list.csv", encoding="utf-8")))
+rec = list(csv.DictReader(open(out + "/recall-list.csv", encoding="utf-8-sig")))
 rerun = list(csv.DictReader(open(out + "/plates-to-rerun.csv", encoding="utf-8")))
 truth = list(csv.DictReader(open(night + "/truth.csv", encoding="utf-8")))
 def say(ok, name, why=""):
