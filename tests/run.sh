@@ -2,7 +2,8 @@
 # tests/run.sh — run every test group and end with one line "N passed, N failed".
 #
 #   unit       tests/unit/test_* (cmocka; summary read from its output)
-#   e2e        tests/e2e/*.sh    (each prints "ok - NAME" / "not ok - NAME: why" lines)
+#   e2e        tests/e2e/*.sh    (each prints "ok - NAME" / "not ok - NAME: why" lines; a
+#              Python traceback in its output counts as one failure)
 #   bad-input  tests/bad-input/check.sh (the corpus named by expected outcome)
 #   fuzz       every file of tests/fuzz/regress/<target>/ (inputs the fuzzers once broke)
 #              and the target's seeds (tests/fuzz/seeds.sh) through tests/fuzz/replay_<target>:
@@ -62,6 +63,10 @@ for g in "${groups[@]}"; do
             count_tap "$tmp/e2e.log" "$t"
             if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$tmp/e2e.log"; then
                 failed=$((failed + 1)); failures+=("$t: exited $rc")
+            fi
+            # a Python checker that crashed printed no verdict for what it had left to check
+            if grep -q '^Traceback (most recent call last):' "$tmp/e2e.log"; then
+                failed=$((failed + 1)); failures+=("$t: a Python checker crashed (traceback above)")
             fi
         done
         ;;
