@@ -488,12 +488,13 @@ int ns_archive_read_given(ns_archive_t *a, const ns_panel_t *p, const int *map, 
     char *tab = NULL;
 
     x->k = k;
-    x->state = ns_calloc(uk + 1, 1);
-    x->call = ns_malloc(uk * nc + 1);          /* every byte read below */
-    x->infant_id = ns_calloc(uk + 1, sizeof *x->infant_id);
+    /* every element of these is written below (in the IDs loops, or read from the file) */
+    x->state = ns_malloc(uk + 1);
+    x->call = ns_malloc(uk * nc + 1);
+    x->infant_id = ns_malloc((uk + 1) * sizeof *x->infant_id);
     b->n = k;
-    b->sample_id = ns_calloc(uk + 1, sizeof *b->sample_id);
-    b->type = ns_calloc(uk + 1, 1);
+    b->sample_id = ns_malloc((uk + 1) * sizeof *b->sample_id);
+    b->type = ns_malloc(uk + 1);
     b->mrow = ns_malloc((uk + 1) * sizeof *b->mrow);
     b->conc = ns_malloc(pa * uk * sizeof *b->conc + 1);
     b->cell = ns_malloc(pa * uk + 1);

@@ -295,6 +295,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
         }
         if (!chg[i] && nm == 0) continue;
         for (int u = 0; u < t->n; u++) {
+            if (kept[u] && nm == 0) continue;     /* its calls are the archived ones: no change */
             cond_t *c = &t->v[u];
             int oc = old_of[u] >= 0 ? r->call[(size_t)old_of[u] * k + i] : -1;
             int ncall = c->cand >= 0 ? b->call[(size_t)c->cand * k + i] : -1;
