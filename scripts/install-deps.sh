@@ -18,7 +18,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libhdf5-dev hdf5-tools libgsl-dev libyaml-dev zlib1g-dev \
-libxlsxwriter-dev libdeflate-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl \
+libxlsxwriter-dev libdeflate-dev libsqlite3-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl \
 valgrind"
 
 missing=""
