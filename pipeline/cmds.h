@@ -10,5 +10,6 @@ int ns_cmd_config(int argc, char **argv);
 int ns_cmd_version(int argc, char **argv);
 int ns_cmd_rescore(int argc, char **argv);
 int ns_cmd_cutoffs(int argc, char **argv);
+int ns_cmd_followup(int argc, char **argv);
 
 #endif
