@@ -46,6 +46,7 @@ static void usage(FILE *fp)
 "\n"
 "Common options:\n"
 "  -d, --ledger FILE  the ledger [$NEOSCREEN_LEDGER]\n"
+"  -v, --verbosity N  0 errors only, 1 what was done (default)\n"
 "  -h, --help         this text; `neoscreen followup COMMAND --help` for a command\n"
 "\n"
 "Time: every default time is now (UTC), or $NS_NOW (YYYY-MM-DDTHH:MM[:SS]) when set, for\n"
@@ -271,17 +272,18 @@ static int cmd_record(int argc, char **argv)
     static const struct option lopts[] = {
         { "ledger", required_argument, NULL, 'd' }, { "operator", required_argument, NULL, 'O' },
         { "at", required_argument, NULL, 'A' }, { "config", required_argument, NULL, 'c' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+        { "verbosity", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     const char *db = NULL, *op = NULL, *at = NULL, *config = NULL;
     int ch;
     if (argc == 1) { usage_record(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:c:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "d:c:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'O': op = optarg; break;
         case 'A': at = optarg; break;
         case 'c': config = optarg; break;
+        case 'v': ns_verbosity = atoi(optarg); break;
         case 'h': usage_record(stdout); return 0;
         default: usage_record(stderr); return 1;
         }
@@ -332,16 +334,17 @@ static int cmd_import(int argc, char **argv)
 {
     static const struct option lopts[] = {
         { "ledger", required_argument, NULL, 'd' }, { "operator", required_argument, NULL, 'O' },
-        { "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+        { "config", required_argument, NULL, 'c' }, { "verbosity", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     const char *db = NULL, *op = NULL, *config = NULL;
     int ch;
     if (argc == 1) { usage_import(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:c:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "d:c:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'O': op = optarg; break;
         case 'c': config = optarg; break;
+        case 'v': ns_verbosity = atoi(optarg); break;
         case 'h': usage_import(stdout); return 0;
         default: usage_import(stderr); return 1;
         }
@@ -459,12 +462,12 @@ static int cmd_list(int argc, char **argv)
         { "ledger", required_argument, NULL, 'd' }, { "out", required_argument, NULL, 'o' },
         { "overdue", no_argument, NULL, 'V' }, { "all", no_argument, NULL, 'a' },
         { "orphans", no_argument, NULL, 'R' }, { "no-bom", no_argument, NULL, 'B' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+        { "verbosity", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     const char *db = NULL, *out = NULL;
     int overdue = 0, all = 0, orphans = 0, bom = 1, ch;
     if (argc == 1) { usage_list(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:o:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "d:o:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'o': out = optarg; break;
@@ -472,6 +475,7 @@ static int cmd_list(int argc, char **argv)
         case 'a': all = 1; break;
         case 'R': orphans = 1; break;
         case 'B': bom = 0; break;
+        case 'v': ns_verbosity = atoi(optarg); break;
         case 'h': usage_list(stdout); return 0;
         default: usage_list(stderr); return 1;
         }
@@ -574,12 +578,12 @@ static int cmd_stats(int argc, char **argv)
         { "ledger", required_argument, NULL, 'd' }, { "out", required_argument, NULL, 'o' },
         { "from", required_argument, NULL, 'F' }, { "to", required_argument, NULL, 'T' },
         { "by", required_argument, NULL, 'b' }, { "json", required_argument, NULL, 'J' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+        { "verbosity", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     const char *db = NULL, *out = NULL, *from = NULL, *to = NULL, *json = NULL;
     int by = NS_BY_QUARTER, ch;
     if (argc == 1) { usage_stats(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:o:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "d:o:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'o': out = optarg; break;
@@ -592,6 +596,7 @@ static int cmd_stats(int argc, char **argv)
             else if (strcmp(optarg, "all") == 0) by = NS_BY_ALL;
             else { ns_error(SUB, "--by wants month, quarter or all, not '%s'", optarg); return 1; }
             break;
+        case 'v': ns_verbosity = atoi(optarg); break;
         case 'h': usage_stats(stdout); return 0;
         default: usage_stats(stderr); return 1;
         }
@@ -640,15 +645,16 @@ static int cmd_export(int argc, char **argv)
 {
     static const struct option lopts[] = {
         { "ledger", required_argument, NULL, 'd' }, { "out", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+        { "verbosity", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     const char *db = NULL, *out = NULL;
     int ch;
     if (argc == 1) { usage_export(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:o:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "d:o:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'o': out = optarg; break;
+        case 'v': ns_verbosity = atoi(optarg); break;
         case 'h': usage_export(stdout); return 0;
         default: usage_export(stderr); return 1;
         }

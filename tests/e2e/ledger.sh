@@ -1,0 +1,152 @@
+#!/bin/bash
+# tests/e2e/ledger.sh — the follow-up ledger (issue 9): a simulated quarter whose indicators
+# must equal the ones computed from the simulator's truth (ledger_quarter.py), an idempotent
+# re-run, concurrent writers, a damaged and a locked ledger (the night's other outputs are
+# still written), the import's all-or-nothing rule, every --help.
+# Prints "ok - NAME" / "not ok - NAME: why".
+set -u
+NS=${NS:-$PWD/neoscreen}
+PY=/usr/bin/python3
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1: $2"; }
+check() { local name=$1; shift; if "$@" > /dev/null 2>&1; then ok "$name"; else nok "$name" "failed: $*"; fi; }
+json() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+sql() { "$PY" -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute(sys.argv[2]).fetchone()[0])" "$1" "$2"; }
+unset NEOSCREEN_LEDGER
+
+# ---- 1. the quarter ------------------------------------------------------------------
+W="$T/q"
+mkdir -p "$W"
+"$PY" "$ROOT/tests/e2e/ledger_quarter.py" "$NS" "$W" || echo "# ledger_quarter.py exited $?"
+DB="$W/ledger.sqlite"
+[ -f "$DB" ] || { nok "the quarter made a ledger" "no $DB"; exit 1; }
+
+# ---- 2. idempotent: the same night again adds nothing --------------------------------
+cases0=$(sql "$DB" "SELECT count(*) FROM cases")
+events0=$(sql "$DB" "SELECT count(*) FROM events")
+NS_NOW=2026-12-01T08:00 "$NS" run -v 0 -t 1 --ledger "$DB" -o "$T/rerun" "$W/nights/2026-09-05" 2> "$T/rerun.err"
+rc=$?
+check "re-running a night: exit status without the ledger bit (got $rc)" test $((rc & 32)) -eq 0
+check "re-running a night: summary.json says already_recorded" \
+    test "$(json "$T/rerun/summary.json" 'd["ledger"]["status"]')" = already_recorded
+check "re-running a night: no case and no event added" \
+    test "$(sql "$DB" "SELECT count(*) FROM cases")" = "$cases0" -a "$(sql "$DB" "SELECT count(*) FROM events")" = "$events0"
+check "a night is one batch in the ledger" test "$(sql "$DB" "SELECT count(*) FROM batches")" = 60
+
+# ---- 3. concurrent writers: two operators and a run at once --------------------------
+C="$T/conc.sqlite"
+cp "$DB" "$C"
+chmod 600 "$C"
+"$NS" simulate -v 0 -o "$T/n61" -n 300 --cases 2 --no-hearing --night 2026-10-31 -s 9061
+recorder() {   # $1 operator, $2 first case id: 15 events on 15 cases
+    for i in $(seq 0 14); do
+        NS_NOW=2026-12-01T12:00 "$NS" followup record -v 0 -d "$C" --operator "$1" --at "2026-11-30T10:$(printf %02d "$i")" \
+            $(($2 + i)) note "call notes $i" || echo "record $1 $i failed" >> "$T/conc.fail"
+    done
+}
+recorder "Operator A" 1 & pa=$!
+recorder "Operator B" 100 & pb=$!
+NS_NOW=2026-11-02T08:00 "$NS" run -v 0 -t 1 --ledger "$C" -o "$T/o61" "$T/n61" 2> "$T/o61.err"
+rrc=$?
+wait $pa $pb
+check "concurrent writers: every record succeeded" test ! -e "$T/conc.fail"
+check "concurrent writers: 15 + 15 events present" \
+    test "$(sql "$C" "SELECT count(*) FROM events WHERE operator = 'Operator A'")" = 15 -a \
+         "$(sql "$C" "SELECT count(*) FROM events WHERE operator = 'Operator B'")" = 15
+check "concurrent writers: the run recorded its night meanwhile (exit $rrc)" \
+    test $((rrc & 32)) -eq 0 -a "$(json "$T/o61/summary.json" 'd["ledger"]["status"]')" = recorded -a \
+         "$(sql "$C" "SELECT count(*) FROM batches")" = 61 -a \
+         "$(sql "$C" "SELECT count(*) FROM cases c JOIN batches b ON b.id = c.batch_id WHERE b.night = 'n61'")" = \
+         "$(json "$T/o61/summary.json" 'd["ledger"]["cases_opened"]')"
+check "concurrent writers: the database is intact (integrity_check)" test "$(sql "$C" "PRAGMA integrity_check")" = ok
+
+# ---- 4. a damaged ledger: clear error, exit bit 32, every other output ---------------
+N1="$W/nights/2026-09-02"
+head -c 8192 /dev/urandom > "$T/bad.sqlite"
+NS_NOW=2026-12-01T08:00 "$NS" run -v 0 -t 1 --ledger "$T/bad.sqlite" -o "$T/obad" "$N1" 2> "$T/bad.err"
+rc=$?
+"$NS" run -v 0 -t 1 --no-ledger -o "$T/onol" "$N1" 2> /dev/null
+rc0=$?
+check "damaged ledger: exit status has bit 32 and otherwise that of a run without ledger ($rc vs $rc0)" \
+    test $((rc & 32)) -eq 32 -a $((rc & ~32)) -eq "$rc0"
+check "damaged ledger: stderr names the file and says it is damaged" \
+    grep -q "follow-up ledger not updated: $T/bad.sqlite: .*damaged" "$T/bad.err"
+check "damaged ledger: recall list, batch.h5, plates-to-rerun.csv and summary.json written" \
+    test -s "$T/obad/recall-list.csv" -a -s "$T/obad/recall-list.xlsx" -a -s "$T/obad/batch.h5" -a -s "$T/obad/summary.json" \
+         -a -e "$T/obad/plates-to-rerun.csv"
+check "damaged ledger: the recall list is the same as without a ledger" cmp "$T/obad/recall-list.csv" "$T/onol/recall-list.csv"
+check "damaged ledger: summary.json says failed, why, and the exit bit" \
+    "$PY" -c "
+import json,sys; d=json.load(open(sys.argv[1])); l=d['ledger']
+assert l['status']=='failed' and 'damaged' in l['error'] and d['exit_status'] & 32
+assert any(r.startswith('ledger:') for r in d['exit_reasons'])" "$T/obad/summary.json"
+check "--no-ledger: summary.json says disabled" test "$(json "$T/onol/summary.json" 'd["ledger"]["status"]')" = disabled
+
+# ---- 5. a locked ledger (a writer holding it beyond the busy timeout) ----------------
+L="$T/locked.sqlite"
+cp "$DB" "$L"
+"$PY" - "$L" "$T/locked.ready" <<'EOF' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+time.sleep(4)
+c.execute("ROLLBACK")
+EOF
+holder=$!
+for i in $(seq 50); do [ -e "$T/locked.ready" ] && break; sleep 0.1; done
+n1="$T/n62"
+"$NS" simulate -v 0 -o "$n1" -n 200 --cases 1 --no-hearing --night 2026-11-01 -s 9062
+NS_LEDGER_BUSY_MS=300 NS_NOW=2026-11-03T08:00 "$NS" run -v 0 -t 1 --ledger "$L" -o "$T/olock" "$n1" 2> "$T/lock.err"
+rc=$?
+NS_LEDGER_BUSY_MS=300 NS_NOW=2026-12-01T12:00 "$NS" followup record -d "$L" --operator X 1 note "x" 2> "$T/lockrec.err"
+rrc=$?
+wait $holder
+check "locked ledger: run exits with bit 32 (got $rc) and says the ledger is locked" \
+    test $((rc & 32)) -eq 32 -a -n "$(grep 'follow-up ledger not updated:.*locked' "$T/lock.err")"
+check "locked ledger: every other output written, summary.json says failed" \
+    test -s "$T/olock/recall-list.csv" -a -s "$T/olock/batch.h5" -a \
+         "$(json "$T/olock/summary.json" 'd["ledger"]["status"]')" = failed
+check "locked ledger: followup record exits 3 with a clear message" \
+    test "$rrc" = 3 -a -n "$(grep 'locked' "$T/lockrec.err")"
+NS_NOW=2026-11-03T09:00 "$NS" run -v 0 -t 1 --ledger "$L" -o "$T/olock2" "$n1" 2> /dev/null
+check "locked ledger: once released, the same night records (nothing half-written before)" \
+    test "$(json "$T/olock2/summary.json" 'd["ledger"]["status"]')" = recorded -a \
+         "$(sql "$L" "SELECT count(*) FROM batches")" = 61
+
+# ---- 6. import: a bad row never half-applies -----------------------------------------
+I="$T/imp.sqlite"
+cp "$DB" "$I"
+ev0=$(sql "$I" "SELECT count(*) FROM events")
+printf 'case_id,event,detail,at\n1,contact,reached,2026-11-01T09:00\n2,confirmed:NOPE,,2026-11-01T09:00\n999999,ruled_out,,2026-11-01T09:00\n3,contact,maybe,2026-11-01T09:00\n4,ruled_out,,2026-13-01T09:00\n' > "$T/bad.csv"
+NS_NOW=2026-12-01T12:00 "$NS" followup import -d "$I" --operator X "$T/bad.csv" 2> "$T/imp.err"
+rc=$?
+check "import: bad rows -> exit 2, nothing imported" test "$rc" = 2 -a "$(sql "$I" "SELECT count(*) FROM events")" = "$ev0"
+check "import: each bad row named as FILE:LINE:COL" \
+    test "$(grep -c "$T/bad.csv:[3-6]:[0-9]*: " "$T/imp.err")" = 4
+check "import: the good row is not named" test -z "$(grep "$T/bad.csv:2:" "$T/imp.err")"
+NS_NOW=2026-12-01T12:00 "$NS" followup record -d "$I" 5 ruled_out 2> "$T/noop.err"
+check "record without --operator is refused" test $? = 1 -a -n "$(grep -- '--operator' "$T/noop.err")"
+NS_NOW=2026-12-01T12:00 "$NS" followup record -d "$I" --operator X --at 2027-01-01T00:00 5 ruled_out 2> "$T/fut.err"
+check "record in the future is refused" test $? = 1 -a -n "$(grep 'future' "$T/fut.err")"
+NS_NOW=2026-12-01T12:00 "$NS" followup list -d "$I" --overdue -o "$T/overdue.xlsx" 2> /dev/null
+check "list --overdue as XLSX (mode 0600), readable by openpyxl, sorted by due date" "$PY" -c "
+import openpyxl, os, sys
+assert os.stat(sys.argv[1]).st_mode & 0o777 == 0o600
+ws = openpyxl.load_workbook(sys.argv[1]).active
+rows = list(ws.iter_rows(values_only=True))
+h = rows[0]; due = [r[h.index('due_by')] for r in rows[1:]]
+assert len(due) > 0 and due == sorted(due) and all(r[h.index('overdue')] == 'yes' for r in rows[1:])
+assert all(r[h.index('status')] in ('open', 'contacted', 'escalated') for r in rows[1:])" "$T/overdue.xlsx"
+NS_NOW=2026-12-01T12:00 "$NS" followup list -d "$I" --orphans -o "$T/orph.csv" 2> /dev/null
+check "list --orphans: every repeat card without a case" \
+    test "$(($(wc -l < "$T/orph.csv") - 1))" = "$(sql "$I" "SELECT count(*) FROM orphan_repeats")"
+
+# ---- 7. help ------------------------------------------------------------------------
+for c in list record import stats export-outcomes; do
+    check "followup $c --help prints Usage" sh -c "'$NS' followup $c --help | grep -q '^Usage: neoscreen followup $c'"
+done
+check "run --help documents --ledger and exit bit 32" sh -c "'$NS' run --help | grep -q -- '--ledger FILE' && '$NS' run --help | grep -q '^  32 '"
