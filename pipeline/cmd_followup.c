@@ -23,6 +23,7 @@
 #include "panel.h"
 #include "table.h"
 #include "util.h"
+#include "xlsx_read.h"
 
 #define SUB "followup"
 #define DEFAULT_CONFIG "configs/panel-default.yaml"
@@ -64,8 +65,10 @@ static void usage_list(FILE *fp)
 ".xlsx, mode 0600: it holds names and phones), sorted by due date (none last), then\n"
 "priority, then case id.  Columns: case_id, status, priority, action, due_by, overdue,\n"
 "night, opened_at, infant_id, sample_ids, conditions, hospital, mother_name,\n"
-"contact_phone, contacts, last_event, last_event_at.  The current priority, action and\n"
-"due date are the latest an event set (an escalation raises them).\n"
+"contact_phone, contacts, last_event, last_event_at, and three empty columns event,\n"
+"detail, at for the team to fill in: the same file goes back with `followup import`.\n"
+"The current priority, action and due date are the latest an event set (an escalation\n"
+"raises them).\n"
 "\n"
 "  -o, --out FILE   output file (.csv or .xlsx) [required]\n"
 "      --overdue    only open cases whose due date is before today\n"
@@ -101,15 +104,16 @@ static void usage_record(FILE *fp)
 static void usage_import(FILE *fp)
 {
     fputs(
-"Usage: neoscreen followup import -d LEDGER --operator NAME FILE.csv\n"
+"Usage: neoscreen followup import -d LEDGER --operator NAME FILE.csv|FILE.xlsx\n"
 "\n"
 "Adds the events of a sheet the team filled in: a CSV (UTF-8 with or without BOM, or\n"
-"GBK) with a header holding case_id and event, and optionally detail and at (columns as\n"
-"for `record`; other columns are ignored, so `followup list` output with these columns\n"
-"added works).  Rows with an empty event are skipped.  Every row is checked first; any\n"
-"problem is reported as FILE:LINE:COL and nothing is imported (exit 2).  Otherwise all\n"
-"rows go in one transaction.  Importing the same sheet again adds nothing when it gives\n"
-"the times (at).  XLSX sheets: save as CSV first (XLSX import is not implemented).\n"
+"GBK) or an XLSX workbook (its first sheet) with a header row holding case_id and\n"
+"event, and optionally detail and at (values as for `record`; in XLSX `at` may be a\n"
+"date cell).  Other columns are ignored: the list `followup list` writes, filled in,\n"
+"goes back as it is.  Rows with an empty event are skipped.  Every row is checked\n"
+"first; any problem is reported as FILE:LINE:COL (XLSX: row and column number, and the\n"
+"cell) and nothing is imported (exit 2).  Otherwise all rows go in one transaction.\n"
+"Importing the same sheet again adds nothing when it gives the times (at).\n"
 "\n"
 "  --operator NAME  who imports [required]\n"
 "  -c, --config FILE  panel whose condition codes confirmed: accepts [as `run`]\n", fp);
@@ -330,6 +334,86 @@ out:
 
 /* ---- import ----------------------------------------------------------------------- */
 
+/* One row of a sheet, from CSV or XLSX: fields with their line (XLSX: the row number) and
+ * column (CSV: in characters; XLSX: the column number, A = 1). */
+typedef struct {
+    int line, nf;
+    char **f;
+    int *col;
+} rec_t;
+
+static void recs_free(rec_t *v, int n)
+{
+    for (int k = 0; k < n; k++) {
+        for (int j = 0; j < v[k].nf; j++) free(v[k].f[j]);
+        free(v[k].f);
+        free(v[k].col);
+    }
+    free(v);
+}
+
+/* The sheet at path as records; CSV syntax errors reported (counted in *nbad). */
+static rec_t *read_sheet(const char *path, int *n, int *nbad)
+{
+    *n = 0;
+    rec_t *v = NULL;
+    size_t pl = strlen(path);
+    if (pl > 5 && ns_strcaseeq(path + pl - 5, ".xlsx")) {
+        ns_xlsx_sheet_t sh;
+        char err[512];
+        if (ns_xlsx_read(path, &sh, err, sizeof err) < 0) {
+            ns_error(SUB, "%s", err);
+            return NULL;
+        }
+        v = ns_calloc((size_t)sh.nrows + 1, sizeof *v);
+        for (int r = 0; r < sh.nrows; r++) {
+            rec_t *x = &v[(*n)++];
+            x->line = sh.rows[r].r;
+            x->nf = sh.rows[r].n;
+            x->f = ns_calloc((size_t)x->nf + 1, sizeof *x->f);
+            x->col = ns_calloc((size_t)x->nf + 1, sizeof *x->col);
+            for (int k = 0; k < x->nf; k++) {
+                x->f[k] = ns_strdup(sh.rows[r].cells[k] ? sh.rows[r].cells[k] : "");
+                x->col[k] = k + 1;
+            }
+        }
+        ns_xlsx_free(&sh);
+        return v;
+    }
+    char *text = NULL, *rerr = NULL, sha[65], enc[8];
+    size_t tlen;
+    int64_t rows;
+    if (ns_ingest_read(path, &text, &tlen, sha, enc, &rerr, &rows) < 0) {
+        ns_error(SUB, "%s", rerr);
+        free(rerr);
+        return NULL;
+    }
+    ns_csv_t c;
+    ns_csv_init(&c, text, tlen);
+    int r;
+    v = ns_calloc(1, sizeof *v);
+    while ((r = ns_csv_next(&c)) != 0) {
+        if (r < 0) {
+            ns_error(SUB, "%s:%d:%d: %s", path, c.err_line, c.err_col, c.err);
+            (*nbad)++;
+            continue;
+        }
+        v = ns_realloc(v, (size_t)(*n + 1) * sizeof *v);
+        rec_t *x = &v[(*n)++];
+        x->line = c.rec_line;
+        x->nf = c.nf;
+        x->f = ns_calloc((size_t)c.nf + 1, sizeof *x->f);
+        x->col = ns_calloc((size_t)c.nf + 1, sizeof *x->col);
+        for (int k = 0; k < c.nf; k++) {
+            x->f[k] = ns_strdup(c.f[k]);
+            x->col[k] = c.fcol[k];
+        }
+    }
+    ns_csv_free(&c);
+    free(text);
+    return v;
+}
+
 static int cmd_import(int argc, char **argv)
 {
     static const struct option lopts[] = {
@@ -352,67 +436,59 @@ static int cmd_import(int argc, char **argv)
     if (argc - optind != 1) { ns_error(SUB, "import wants one FILE.csv"); return 1; }
     if (!operator_ok(op)) return 1;
     const char *path = argv[optind];
-    size_t pl = strlen(path);
-    if (pl > 5 && ns_strcaseeq(path + pl - 5, ".xlsx")) {
-        ns_error(SUB, "%s: XLSX import is not implemented; save the sheet as CSV (UTF-8) and import that", path);
-        return 1;
-    }
     char now[24];
     if (ns_ledger_now(now) < 0) { ns_error(SUB, "NS_NOW is set but is not a time"); return 1; }
-    char *text = NULL, *rerr = NULL, sha[65], enc[8];
-    size_t tlen;
-    int64_t rows;
-    if (ns_ingest_read(path, &text, &tlen, sha, enc, &rerr, &rows) < 0) {
-        ns_error(SUB, "%s", rerr);
-        free(rerr);
-        return 1;
-    }
+    int nrec = 0, nbad = 0;
+    rec_t *recs = read_sheet(path, &nrec, &nbad);
+    if (!recs) return 1;
     ns_panel_t *panel = load_panel(config);
-    if (!panel) { free(text); return 1; }
+    if (!panel) { recs_free(recs, nrec); return 1; }
     ns_ledger_t *l = open_ledger(db, 0);
-    if (!l) { free(text); ns_panel_free(panel); return 3; }
-    int ret = 0, nbad = 0;
+    if (!l) { recs_free(recs, nrec); ns_panel_free(panel); return 3; }
+    int ret = 0, xlsx = strlen(path) > 5 && ns_strcaseeq(path + strlen(path) - 5, ".xlsx");
     ev_t *ev = NULL;
     int64_t nev = 0;
     char err[512], why[640];
-    ns_csv_t c;
-    ns_csv_init(&c, text, tlen);
     /* checked and applied in one write transaction: the checks see the ledger the rows
      * go into */
     if (ns_ledger_begin(l, err, sizeof err) < 0) { ns_error(SUB, "%s", err); ret = 3; goto out; }
     int col[4] = { -1, -1, -1, -1 };   /* case_id, event, detail, at */
     static const char *const names[4] = { "case_id", "event", "detail", "at" };
-    int r = ns_csv_next(&c);
-    if (r <= 0) { ns_error(SUB, "%s: no header line", path); ret = 2; goto rollback; }
-    for (int k = 0; k < c.nf; k++)
+    if (nrec == 0) { ns_error(SUB, "%s: no header line", path); ret = 2; goto rollback; }
+    for (int k = 0; k < recs[0].nf; k++)
         for (int j = 0; j < 4; j++)
-            if (strcmp(c.f[k], names[j]) == 0 && col[j] < 0) col[j] = k;
+            if (strcmp(recs[0].f[k], names[j]) == 0 && col[j] < 0) col[j] = k;
     if (col[0] < 0 || col[1] < 0) {
-        ns_error(SUB, "%s:1:1: the header needs the columns case_id and event", path);
+        ns_error(SUB, "%s:%d:1: the header needs the columns case_id and event", path, recs[0].line);
         ret = 2;
         goto rollback;
     }
-    while ((r = ns_csv_next(&c)) != 0) {
-        if (r < 0) {
-            ns_error(SUB, "%s:%d:%d: %s", path, c.err_line, c.err_col, c.err);
-            nbad++;
-            continue;
-        }
-        const char *ev_s = col[1] < c.nf ? c.f[col[1]] : "";
+    for (int i = 1; i < nrec; i++) {
+        rec_t *x = &recs[i];
+        const char *ev_s = col[1] < x->nf ? x->f[col[1]] : "";
         if (!*ev_s) continue;
-        const char *cs = col[0] < c.nf ? c.f[col[0]] : "";
-        const char *det = col[2] >= 0 && col[2] < c.nf && c.f[col[2]][0] ? c.f[col[2]] : NULL;
-        const char *at = col[3] >= 0 && col[3] < c.nf ? c.f[col[3]] : NULL;
+        const char *cs = col[0] < x->nf ? x->f[col[0]] : "";
+        const char *det = col[2] >= 0 && col[2] < x->nf && x->f[col[2]][0] ? x->f[col[2]] : NULL;
+        const char *at = col[3] >= 0 && col[3] < x->nf ? x->f[col[3]] : NULL;
         /* a sheet written by `followup list` may carry the anti-formula apostrophe */
         if (det && det[0] == '\'' && ns_table_formula_risk(det + 1)) det++;
+        /* XLSX: a date typed into a cell is a number (days since 1899-12-30) */
+        char at_buf[24];
+        if (xlsx && at && *at && ns_xlsx_serial_to_time(at, at_buf) == 0) at = at_buf;
         ev_t e;
         int bf;
         int k = check_event(l, panel, cs, ev_s, det, at, now, &e, why, sizeof why, &bf);
         if (k == -2) { ns_error(SUB, "%s", why); ret = 3; goto rollback; }
         if (k < 0) {
             int fc = bf == 0 ? col[0] : bf == 1 ? col[1] : bf == 2 ? col[2] : col[3];
-            int k2 = fc >= 0 && fc < c.nf ? fc : 0;
-            ns_error(SUB, "%s:%d:%d: %s", path, c.fline[k2], c.fcol[k2], why);
+            int cc = fc >= 0 && fc < x->nf ? x->col[fc] : fc >= 0 ? fc + 1 : 1;
+            if (xlsx) {
+                char cn[8];
+                ns_xlsx_col_name(cc - 1, cn);
+                ns_error(SUB, "%s:%d:%d: (cell %s%d) %s", path, x->line, cc, cn, x->line, why);
+            } else {
+                ns_error(SUB, "%s:%d:%d: %s", path, x->line, cc, why);
+            }
             nbad++;
             continue;
         }
@@ -439,9 +515,8 @@ static int cmd_import(int argc, char **argv)
 rollback:
     ns_ledger_rollback(l);
 out:
-    ns_csv_free(&c);
+    recs_free(recs, nrec);
     free(ev);
-    free(text);
     ns_ledger_close(l);
     ns_panel_free(panel);
     return ret;
@@ -452,8 +527,9 @@ out:
 static const char *const list_cols[] = {
     "case_id", "status", "priority", "action", "due_by", "overdue", "night", "opened_at", "infant_id",
     "sample_ids", "conditions", "hospital", "mother_name", "contact_phone", "contacts", "last_event",
-    "last_event_at",
+    "last_event_at", "event", "detail", "at",
 };
+#define N_FILL_COLS 3   /* event, detail, at: left empty for the team to fill in and import */
 #define N_LIST_COLS (int)(sizeof list_cols / sizeof list_cols[0])
 
 static int cmd_list(int argc, char **argv)
@@ -530,7 +606,7 @@ static int cmd_list(int argc, char **argv)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int row = ns_table_add_row(t);
         n++;
-        for (int k = 0; k < t->ncols; k++) {
+        for (int k = 0; k < t->ncols - (orphans ? 0 : N_FILL_COLS); k++) {
             int sc = orphans ? k : k < 5 ? k : k == 5 ? -1 : k - 1;   /* "overdue" is computed */
             if (sc < 0) {
                 const char *due = (const char *)sqlite3_column_text(st, 4);

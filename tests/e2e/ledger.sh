@@ -145,7 +145,36 @@ NS_NOW=2026-12-01T12:00 "$NS" followup list -d "$I" --orphans -o "$T/orph.csv" 2
 check "list --orphans: every repeat card without a case" \
     test "$(($(wc -l < "$T/orph.csv") - 1))" = "$(sql "$I" "SELECT count(*) FROM orphan_repeats")"
 
-# ---- 7. help ------------------------------------------------------------------------
+# ---- 7. the list filled in as XLSX and imported back --------------------------------
+X="$T/x.sqlite"
+cp "$DB" "$X"
+NS_NOW=2026-12-01T12:00 "$NS" followup list -d "$X" -o "$T/open.xlsx" 2> /dev/null
+"$PY" - "$T/open.xlsx" "$T/filled.xlsx" "$T/badx.xlsx" > "$T/xcases" <<'EOF' || nok "openpyxl fills in the list" "crashed"
+import datetime, openpyxl, sys
+wb = openpyxl.load_workbook(sys.argv[1]); ws = wb.active
+h = [c.value for c in ws[1]]
+ci, ei, di, ai = (h.index(k) + 1 for k in ("case_id", "event", "detail", "at"))
+ws.cell(row=2, column=ei, value="contact"); ws.cell(row=2, column=di, value="reached")
+ws.cell(row=2, column=ai, value=datetime.datetime(2026, 11, 30, 9, 15))          # a date cell
+ws.cell(row=3, column=ei, value="ruled_out"); ws.cell(row=3, column=ai, value="2026-11-30T10:00")
+ws.cell(row=4, column=ei, value="note"); ws.cell(row=4, column=di, value='回电 & <x> "q"')
+wb.save(sys.argv[2])
+ws.cell(row=5, column=ei, value="contact"); ws.cell(row=5, column=di, value="perhaps")
+wb.save(sys.argv[3])
+print(ws.cell(row=2, column=ci).value, ws.cell(row=3, column=ci).value, ws.cell(row=4, column=ci).value)
+EOF
+read -r x1 x2 x3 < "$T/xcases"
+xev0=$(sql "$X" "SELECT count(*) FROM events")
+NS_NOW=2026-12-01T12:00 "$NS" followup import -d "$X" --operator T "$T/badx.xlsx" 2> "$T/badx.err"
+rc=$?
+check "XLSX import: a bad row -> exit 2, named by row, column and cell, nothing imported" \
+    test "$rc" = 2 -a "$(sql "$X" "SELECT count(*) FROM events")" = "$xev0" -a -n "$(grep "badx.xlsx:5:[0-9]*: (cell [A-Z]*5) contact wants" "$T/badx.err")"
+NS_NOW=2026-12-01T12:00 "$NS" followup import -d "$X" --operator T "$T/filled.xlsx" 2> /dev/null
+check "XLSX import: the filled-in list goes back (date cell, text time, Chinese and markup in detail)" \
+    test "$(sql "$X" "SELECT group_concat(case_id || '|' || at || '|' || kind || '|' || detail, ';') FROM (SELECT * FROM events WHERE operator = 'T' ORDER BY id)")" = \
+         "$x1|2026-11-30T09:15:00|contact|reached;$x2|2026-11-30T10:00:00|ruled_out|;$x3|2026-12-01T12:00:00|note|回电 & <x> \"q\""
+
+# ---- 8. help ------------------------------------------------------------------------
 for c in list record import stats export-outcomes; do
     check "followup $c --help prints Usage" sh -c "'$NS' followup $c --help | grep -q '^Usage: neoscreen followup $c'"
 done

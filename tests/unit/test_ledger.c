@@ -15,6 +15,7 @@
 #include "../../pipeline/ledger.h"
 #include "../../pipeline/ledger_cases.h"
 #include "../../pipeline/ledger_stats.h"
+#include "../../pipeline/xlsx_read.h"
 
 static char dir[256];
 
@@ -307,6 +308,36 @@ static void test_paths_and_time(void **st)
     assert_false(ns_ledger_event_closes(NS_EV_ESCALATED));
 }
 
+static void test_xlsx_helpers(void **st)
+{
+    (void)st;
+    char c[8], t[24];
+    ns_xlsx_col_name(0, c);
+    assert_string_equal(c, "A");
+    ns_xlsx_col_name(25, c);
+    assert_string_equal(c, "Z");
+    ns_xlsx_col_name(26, c);
+    assert_string_equal(c, "AA");
+    ns_xlsx_col_name(16383, c);
+    assert_string_equal(c, "XFD");
+    assert_int_equal(ns_xlsx_serial_to_time("46356.3854166667", t), 0);   /* 2026-11-30 09:15 */
+    assert_string_equal(t, "2026-11-30T09:15:00");
+    assert_int_equal(ns_xlsx_serial_to_time("25569", t), 0);
+    assert_string_equal(t, "1970-01-01T00:00:00");
+    assert_int_equal(ns_xlsx_serial_to_time("2026-11-30", t), -1);
+    assert_int_equal(ns_xlsx_serial_to_time("1e9", t), -1);
+    /* not a ZIP: refused by name */
+    ns_xlsx_sheet_t sh;
+    char err[512];
+    const char *p = path_of("no.xlsx");
+    FILE *fp = fopen(p, "w");
+    assert_non_null(fp);
+    fputs("case_id,event\n", fp);
+    fclose(fp);
+    assert_int_equal(ns_xlsx_read(p, &sh, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not an XLSX"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_events_and_state),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_paths_and_time),
+        cmocka_unit_test(test_xlsx_helpers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
