@@ -101,10 +101,46 @@ static int link_repeat(ns_ledger_t *L, const ns_batch_t *b, int64_t i, int64_t b
 {
     const ns_panel_t *p = b->panel;
     const ns_manifest_row_t *r = &b->manifest.rows[b->mrow[i]];
+    const char *night = b->night ? b->night : "";
     sqlite3_stmt *q = NULL, *qc = NULL;
+    /* an earlier run of this night (other inputs: a plate re-exported) handled this card
+     * already: the same cases again, no new event */
+    int done = 0;
+    if (sqlite3_prepare_v2(L->db,
+                           "SELECT DISTINCT e.case_id FROM events e JOIN batches b ON b.id = e.batch_id WHERE "
+                           "e.sample_id = ?1 AND b.night = ?2 AND e.kind IN ('cleared_on_repeat','escalated',"
+                           "'repeat_unsatisfactory') UNION ALL SELECT 0 FROM orphan_repeats o JOIN batches b ON "
+                           "b.id = o.batch_id WHERE o.sample_id = ?1 AND b.night = ?2", -1, &q, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(L->db, "SELECT condition FROM case_conditions WHERE case_id = ? ORDER BY condition",
+                              -1, &qc, NULL) != SQLITE_OK) {
+        seterr(err, errlen, NULL, L->db, L->path);
+        sqlite3_finalize(q);
+        return -1;
+    }
+    sqlite3_bind_text(q, 1, b->sample_id[i], -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 2, night, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t cid = sqlite3_column_int64(q, 0);
+        done = 1;
+        if (cid == 0) continue;             /* flagged as an orphan then */
+        linked_t *e = find_linked(lk, *n_lk, r->infant_id);
+        if (!e) {
+            e = &lk[(*n_lk)++];
+            e->infant = r->infant_id;
+            e->conds = ns_strdup("");
+        }
+        sqlite3_bind_int64(qc, 1, cid);
+        while (sqlite3_step(qc) == SQLITE_ROW) list_add(&e->conds, (const char *)sqlite3_column_text(qc, 0));
+        sqlite3_reset(qc);
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(qc);
+    q = qc = NULL;
+    if (done) return 0;
     char *sql = ns_asprintf("SELECT c.id, s.priority FROM cases c JOIN case_state s ON s.case_id = c.id "
-                            "WHERE c.infant_id = ? AND c.msms = 1 AND c.batch_id <> ? AND %s IN "
-                            "('open','contacted','escalated') ORDER BY c.id", ns_ledger_status_sql);
+                            "WHERE c.infant_id = ? AND c.msms = 1 AND c.batch_id NOT IN (SELECT id FROM batches "
+                            "WHERE id = ? OR night = ?) AND %s IN ('open','contacted','escalated') ORDER BY c.id",
+                            ns_ledger_status_sql);
     int rc = sqlite3_prepare_v2(L->db, sql, -1, &q, NULL);
     free(sql);
     if (rc != SQLITE_OK
@@ -116,6 +152,7 @@ static int link_repeat(ns_ledger_t *L, const ns_batch_t *b, int64_t i, int64_t b
     }
     sqlite3_bind_text(q, 1, r->infant_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 2, batch_id);
+    sqlite3_bind_text(q, 3, night, -1, SQLITE_TRANSIENT);
     int n_cases = 0, ret = 0;
     char day[16];
     ns_format_date(ns_parse_time_h(now), day);
@@ -285,11 +322,26 @@ static int open_case(ns_ledger_t *L, const ns_batch_t *b, const ns_findings_t *f
         for (int c = 0; c < nc; c++) covered &= in_list(e->conds, code[c]);
         if (covered) goto out;
     }
+    /* a case for this baby from an earlier run of this night (other inputs): not again */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(L->db, "SELECT count(*) FROM cases c JOIN batches b ON b.id = c.batch_id WHERE "
+                           "c.infant_id = ? AND b.night = ? AND b.id <> ?", -1, &st, NULL) != SQLITE_OK) {
+        seterr(err, errlen, NULL, L->db, L->path);
+        ret = -1;
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, r->infant_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, b->night ? b->night : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, batch_id);
+    int seen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (seen < 0) { seterr(err, errlen, NULL, L->db, L->path); ret = -1; goto out; }
+    if (seen > 0) goto out;
     char due[16] = "";
     if (!isnan(r->due_h)) ns_format_date(r->due_h, due);
     const ns_manifest_row_t *mr = r->mrow >= 0 ? &b->manifest.rows[r->mrow] : NULL;
     char *why = reasons_json(fs, l, r);
-    sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(L->db,
                            "INSERT OR IGNORE INTO cases(batch_id, infant_id, sample_ids, opened_at, priority, action, "
                            "due_by, conditions, reasons, screen_positive, msms, hospital, mother_name, contact_phone) "
@@ -388,7 +440,16 @@ int ns_ledger_record_night(const char *path, const ns_batch_t *b, const ns_findi
         goto done;
     }
     int64_t cnt[6] = {0};   /* screened, initial, repeat, invalid, qc_hold, unmatched */
+    /* the night's report went out with its first run: a later run of the same night (other
+     * inputs) counts collection -> report against that time */
     double report_h = ns_parse_time_h(now);
+    if (sqlite3_prepare_v2(L->db, "SELECT min(recorded_at) FROM batches WHERE night = ?", -1, &st, NULL) != SQLITE_OK)
+        goto dberr;
+    sqlite3_bind_text(st, 1, b->night ? b->night : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        report_h = ns_parse_time_h((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    st = NULL;
     tat = ns_malloc(((size_t)b->n + 1) * sizeof *tat);
     for (int64_t i = 0; i < b->n; i++) {
         if (b->type[i] != NS_TYPE_PATIENT) continue;
@@ -422,6 +483,13 @@ int ns_ledger_record_night(const char *path, const ns_batch_t *b, const ns_findi
     sqlite3_finalize(st);
     st = NULL;
     bid = res->batch_id = sqlite3_last_insert_rowid(L->db);
+    if (sqlite3_prepare_v2(L->db, "SELECT count(*) FROM batches WHERE night = ? AND id <> ?", -1, &st, NULL) != SQLITE_OK)
+        goto dberr;
+    sqlite3_bind_text(st, 1, b->night ? b->night : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, bid);
+    res->earlier_runs = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    st = NULL;
     /* collection -> report, hours (floored), as a histogram */
     qsort(tat, (size_t)n_tat, sizeof *tat, cmp_i64);
     if (sqlite3_prepare_v2(L->db, "INSERT INTO batch_tat(batch_id, hours, n) VALUES (?,?,?)", -1, &st, NULL) != SQLITE_OK)
@@ -488,6 +556,7 @@ void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_nig
     ns_json_str(j, "error", error);
     if (path && !error && res) {
         ns_json_str(j, "batch_key", res->batch_key);
+        ns_json_int(j, "earlier_runs_of_night", res->earlier_runs);
         ns_json_int(j, "cases_opened", res->cases_opened);
         ns_json_int(j, "screen_positive_cases", res->screen_positive);
         ns_json_int(j, "repeat_cards_linked", res->repeats_linked);

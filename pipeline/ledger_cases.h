@@ -7,7 +7,13 @@
  *   1. records the night as a batch, keyed by the sha-256 of the night's name, the
  *      manifest's sha-256 and every plate's sha-256 (in file order).  A night already in
  *      the ledger adds nothing (re-running a night, with the same or another panel, never
- *      duplicates a case); the result says so.
+ *      duplicates a case); the result says so.  A night run again with other inputs (a
+ *      quarantined plate re-exported, a manifest corrected) is a new batch of the same
+ *      night name: it opens cases only for babies that no earlier run of that night name
+ *      opened, links only repeat cards no earlier run linked or flagged, and its card
+ *      counts replace the earlier run's in the indicators (ledger_stats.h); collection to
+ *      report is counted to the first run's report time (the night's report went out
+ *      then; a card first reported by the later run is counted as if reported then too).
  *   2. links every repeat card (manifest specimen "repeat", a reportable well: not on QC
  *      hold, not unmatched) to the open cases of its infant that carry an MS/MS finding and
  *      were opened by an earlier batch.  For each such case, against the panel conditions
@@ -45,6 +51,7 @@ typedef struct {
     char batch_key[65];
     int64_t batch_id;
     int already;                 /* the night was in the ledger before: nothing added */
+    int64_t earlier_runs;        /* other batches of the same night name (other inputs) */
     int64_t cases_opened, screen_positive;
     int64_t repeats_linked, cleared, escalated, unsatisfactory;
     char **orphan_sids;          /* repeat cards without an open case (sample_ids) */

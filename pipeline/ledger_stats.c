@@ -12,6 +12,8 @@
 #define PER "(CASE ?3 WHEN 0 THEN substr(b.night_date,1,7) WHEN 1 THEN substr(b.night_date,1,4) || '-Q' || " \
             "((CAST(substr(b.night_date,6,2) AS INTEGER) + 2) / 3) ELSE 'all' END)"
 #define IN_PERIOD " b.night_date >= ?1 AND b.night_date <= ?2 AND " PER " = ?4 "
+/* card counts: the latest run of each night (a night run again with other inputs) */
+#define LATEST " AND b.id = (SELECT max(b2.id) FROM batches b2 WHERE b2.night = b.night) "
 #define SP_CASES " FROM cases c JOIN batches b ON b.id = c.batch_id WHERE" IN_PERIOD " AND c.screen_positive = 1 "
 #define COND_OK " instr(cc.condition, ':') = 0 "
 
@@ -128,9 +130,9 @@ static int one_period(ctx_t *x, const char *p, ns_indicators_t *v)
     int64_t screened, initial, invalid, sp, done, lost, conf_all, sp_conf, orphans;
     char *sql;
     int r = 0;
-    if (q_int(x, "SELECT total(cards_screened) FROM batches b WHERE" IN_PERIOD, p, &screened) < 0
-        || q_int(x, "SELECT total(initial_cards) FROM batches b WHERE" IN_PERIOD, p, &initial) < 0
-        || q_int(x, "SELECT total(invalid_cards) FROM batches b WHERE" IN_PERIOD, p, &invalid) < 0
+    if (q_int(x, "SELECT total(cards_screened) FROM batches b WHERE" IN_PERIOD LATEST, p, &screened) < 0
+        || q_int(x, "SELECT total(initial_cards) FROM batches b WHERE" IN_PERIOD LATEST, p, &initial) < 0
+        || q_int(x, "SELECT total(invalid_cards) FROM batches b WHERE" IN_PERIOD LATEST, p, &invalid) < 0
         || q_int(x, "SELECT count(*)" SP_CASES, p, &sp) < 0
         || q_int(x, "SELECT count(*)" SP_CASES "AND EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND "
                  "e.at <= ?5 AND e.kind IN ('cleared_on_repeat','escalated','repeat_unsatisfactory',"
@@ -159,7 +161,7 @@ static int one_period(ctx_t *x, const char *p, ns_indicators_t *v)
 
     /* collection -> report: the histogram of floored hours */
     sqlite3_stmt *st = prep(x, "SELECT t.hours, sum(t.n) FROM batch_tat t JOIN batches b ON b.id = t.batch_id WHERE"
-                            IN_PERIOD "GROUP BY t.hours ORDER BY t.hours", p);
+                            IN_PERIOD LATEST "GROUP BY t.hours ORDER BY t.hours", p);
     if (!st) return -1;
     int64_t total = 0, nh = 0;
     int64_t *hv = NULL, *hn = NULL;

@@ -47,6 +47,10 @@
  *                         1:3,795 national pilot, 1:1,178–1:5,800 regional)
  *   repeat_without_case   repeat cards that found no open case (flagged, not a rate)
  *
+ * Card counts and collection-to-report hours of a night run more than once with other
+ * inputs come from its latest run (the batch with the highest id of that night name);
+ * cases are never duplicated across such runs (ledger_cases.h).
+ *
  * A rate with denominator 0 has no value (empty in CSV, null in JSON).
  */
 #ifndef NS_LEDGER_STATS_H

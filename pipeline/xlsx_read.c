@@ -19,6 +19,7 @@
 #define MEMBER_MAX (64u << 20)
 #define MAX_ROWS 1048576
 #define MAX_COLS 16384
+#define MAX_CELLS (1 << 24)   /* cells held at once, empty ones between filled ones included */
 
 static uint32_t u16(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
 static uint32_t u32(const unsigned char *p) { return u16(p) | u16(p + 2) << 16; }
@@ -160,7 +161,7 @@ static char *texts(const char *p, const char *end)
 static int attr(const char *p, const char *gt, const char *name, char *out, size_t on)
 {
     size_t L = strlen(name);
-    for (const char *q = p; q && q < gt; q++) {
+    for (const char *q = p + 1; q < gt; q++) {
         if ((q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\n') && !strncmp(q, name, L) && q[L] == '=' && (q[L + 1] == '"' || q[L + 1] == '\'')) {
             const char *v = q + L + 2, *e = strchr(v, q[L + 1]);
             if (!e || e > gt) return -1;
@@ -169,6 +170,14 @@ static int attr(const char *p, const char *gt, const char *name, char *out, size
         }
     }
     return -1;
+}
+
+static void row_free(ns_xlsx_row_t *r)
+{
+    for (int k = 0; k < r->n; k++) free(r->cells[k]);
+    free(r->cells);
+    r->cells = NULL;
+    r->n = 0;
 }
 
 void ns_xlsx_col_name(int col, char out[8])
@@ -212,6 +221,7 @@ int ns_xlsx_read(const char *path, ns_xlsx_sheet_t *out, char *err, size_t errle
         }
     }
     const char *end = sheet + strlen(sheet);
+    size_t total_cells = 0;
     for (const char *p = sheet; (p = find_tag(p, end, "<row")) != NULL;) {
         const char *gt = strchr(p, '>');
         if (!gt) break;
@@ -226,17 +236,17 @@ int ns_xlsx_read(const char *path, ns_xlsx_sheet_t *out, char *err, size_t errle
             const char *cgt = strchr(c, '>');
             if (!cgt || cgt > rend) break;
             const char *cend = cgt[-1] == '/' ? cgt + 1 : strstr(cgt, "</c>");
-            if (!cend || cend > rend) { snprintf(why, sizeof why, "damaged worksheet (row %d)", rownum); free(row.cells); goto fail; }
+            if (!cend || cend > rend) { snprintf(why, sizeof why, "damaged worksheet (row %d)", rownum); row_free(&row); goto fail; }
             char ref[32] = "", type[16] = "n";
             int col = next_col;
             if (attr(c, cgt, "r", ref, sizeof ref) == 0) {
                 col = 0;
-                for (const char *q = ref; *q >= 'A' && *q <= 'Z'; q++) col = col * 26 + (*q - 'A' + 1);
+                for (const char *q = ref; *q >= 'A' && *q <= 'Z' && col <= MAX_COLS; q++) col = col * 26 + (*q - 'A' + 1);
                 col--;
             }
             attr(c, cgt, "t", type, sizeof type);
             next_col = col + 1;
-            if (col < 0 || col >= MAX_COLS) { snprintf(why, sizeof why, "cell %s out of range", ref); free(row.cells); goto fail; }
+            if (col < 0 || col >= MAX_COLS) { snprintf(why, sizeof why, "cell %s out of range", ref); row_free(&row); goto fail; }
             char *val = NULL;
             if (cgt[-1] != '/') {
                 if (!strcmp(type, "inlineStr")) {
@@ -254,7 +264,7 @@ int ns_xlsx_read(const char *path, ns_xlsx_sheet_t *out, char *err, size_t errle
                             int k = atoi(t);
                             val = k >= 0 && k < nshared ? ns_strdup(shared[k]) : NULL;
                             free(t);
-                            if (!val) { snprintf(why, sizeof why, "cell %s names a shared string that is not there", ref); free(row.cells); goto fail; }
+                            if (!val) { snprintf(why, sizeof why, "cell %s names a shared string that is not there", ref); row_free(&row); goto fail; }
                         } else if (!strcmp(type, "b")) {
                             val = ns_strdup(t[0] == '1' ? "TRUE" : "FALSE");
                             free(t);
@@ -266,6 +276,12 @@ int ns_xlsx_read(const char *path, ns_xlsx_sheet_t *out, char *err, size_t errle
             }
             if (val && !*val) { free(val); val = NULL; }
             if (val) {
+                if (col >= row.n && (total_cells += (size_t)(col + 1 - row.n)) > MAX_CELLS) {
+                    free(val);
+                    row_free(&row);
+                    snprintf(why, sizeof why, "a sheet of more than %d cells", MAX_CELLS);
+                    goto fail;
+                }
                 if (col >= row.n) {
                     row.cells = ns_realloc(row.cells, (size_t)(col + 1) * sizeof *row.cells);
                     for (int k = row.n; k <= col; k++) row.cells[k] = NULL;

@@ -36,6 +36,33 @@ check "re-running a night: no case and no event added" \
     test "$(sql "$DB" "SELECT count(*) FROM cases")" = "$cases0" -a "$(sql "$DB" "SELECT count(*) FROM events")" = "$events0"
 check "a night is one batch in the ledger" test "$(sql "$DB" "SELECT count(*) FROM batches")" = 60
 
+# the same night again with other inputs (a plate re-exported: one control value differs):
+# a second batch of that night, but no case, event or indicator changes
+R="$T/re.sqlite"
+cp "$DB" "$R"
+mkdir -p "$T/re"
+cp -r "$W/nights/2026-09-05" "$T/re/"
+p1=$(ls "$T/re/2026-09-05/plates/"*.csv | head -1)
+"$PY" - "$p1" <<'EOF'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+for i, l in enumerate(lines):
+    f = l.split(",")
+    if len(f) > 4 and f[3] == "qc_low":
+        f[4] = "%.4g" % (float(f[4]) * 1.001)
+        lines[i] = ",".join(f)
+        break
+open(sys.argv[1], "w", encoding="utf-8").write("\n".join(lines))
+EOF
+NS_NOW=2026-11-30T12:00 "$NS" followup stats -d "$R" --from 2026-09-01 --to 2026-10-30 --by month -o "$T/re-before.csv"
+NS_NOW=2026-12-01T08:00 "$NS" run -v 0 -t 1 --ledger "$R" -o "$T/re-out" "$T/re/2026-09-05" 2> /dev/null
+NS_NOW=2026-11-30T12:00 "$NS" followup stats -d "$R" --from 2026-09-01 --to 2026-10-30 --by month -o "$T/re-after.csv"
+check "a night re-exported: a new batch of the same night, no case and no event added" \
+    test "$(json "$T/re-out/summary.json" 'd["ledger"]["status"], d["ledger"]["earlier_runs_of_night"], d["ledger"]["cases_opened"]')" = "recorded 1 0" -a \
+         "$(sql "$R" "SELECT count(*) FROM cases")" = "$cases0" -a "$(sql "$R" "SELECT count(*) FROM events")" = "$events0" -a \
+         "$(sql "$R" "SELECT count(*) FROM batches")" = 61
+check "a night re-exported: the indicators are unchanged" cmp "$T/re-before.csv" "$T/re-after.csv"
+
 # ---- 3. concurrent writers: two operators and a run at once --------------------------
 C="$T/conc.sqlite"
 cp "$DB" "$C"
