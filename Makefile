@@ -27,7 +27,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:.c=)
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c); `make test` replays their regression files
 # and seed corpora through tests/fuzz/replay_<name> (built with $(CC), no libFuzzer)
-FUZZ_NAMES  := plate manifest hearing panel_yaml qc_yaml hearing_yaml genes_yaml
+FUZZ_NAMES  := plate manifest hearing panel_yaml qc_yaml hearing_yaml genes_yaml xlsx
 REPLAY_BINS := $(FUZZ_NAMES:%=tests/fuzz/replay_%)
 FUZZ_BINS   := $(FUZZ_NAMES:%=tests/fuzz/fuzz_%)
 
