@@ -17,6 +17,7 @@
 #include "csv.h"
 #include "encoding.h"
 #include "ingest.h"
+#include "lang.h"
 #include "ledger.h"
 #include "ledger_stats.h"
 #include "log.h"
@@ -27,6 +28,7 @@
 
 #define SUB "followup"
 #define DEFAULT_CONFIG "configs/panel-default.yaml"
+#define DEFAULT_LANG "configs/lang.yaml"
 
 static void usage(FILE *fp)
 {
@@ -74,7 +76,10 @@ static void usage_list(FILE *fp)
 "      --overdue    only open cases whose due date is before today\n"
 "      --all        every case, closed ones too\n"
 "      --orphans    repeat cards that found no open case: night, sample_id, infant_id\n"
-"      --no-bom     CSV without the UTF-8 byte-order mark\n", fp);
+"      --no-bom     CSV without the UTF-8 byte-order mark\n"
+"  -L, --lang CODE  headers, status, priority, action, last event and yes/no in en or zh\n"
+"                   [the translation table's default]; IDs and codes never change\n"
+"      --lang-file FILE  translation table [$NEOSCREEN_LANG_FILE, else configs/lang.yaml]\n", fp);
 }
 
 static void usage_record(FILE *fp)
@@ -116,7 +121,10 @@ static void usage_import(FILE *fp)
 "Importing the same sheet again adds nothing when it gives the times (at).\n"
 "\n"
 "  --operator NAME  who imports [required]\n"
-"  -c, --config FILE  panel whose condition codes confirmed: accepts [as `run`]\n", fp);
+"  -c, --config FILE  panel whose condition codes confirmed: accepts [as `run`]\n"
+"  -L, --lang CODE  also know the columns by their headers in this language (a list\n"
+"                   written with `followup list -L zh` goes back with -L zh)\n"
+"      --lang-file FILE  translation table [$NEOSCREEN_LANG_FILE, else configs/lang.yaml]\n", fp);
 }
 
 static void usage_stats(FILE *fp)
@@ -269,6 +277,22 @@ static ns_panel_t *load_panel(const char *config)
     return p;
 }
 
+/* The translation table (--lang-file, else $NEOSCREEN_LANG_FILE, else configs/lang.yaml
+ * found like the panel) in language code (NULL = its default); NULL after reporting. */
+static ns_lang_t *load_lang(const char *file, const char *code)
+{
+    char *path = ns_config_path(file, "NEOSCREEN_LANG_FILE", DEFAULT_LANG);
+    ns_panel_errs_t e;
+    ns_lang_t *L = ns_lang_load(path, code, &e);
+    if (!L) {
+        ns_panel_errs_print(stderr, "neoscreen followup", path, NULL, &e);
+        ns_error(SUB, "%s: %d problem%s in the translation table; nothing was written", path, e.n, e.n == 1 ? "" : "s");
+    }
+    ns_panel_errs_free(&e);
+    free(path);
+    return L;
+}
+
 /* ---- record ----------------------------------------------------------------------- */
 
 static int cmd_record(int argc, char **argv)
@@ -418,16 +442,20 @@ static int cmd_import(int argc, char **argv)
 {
     static const struct option lopts[] = {
         { "ledger", required_argument, NULL, 'd' }, { "operator", required_argument, NULL, 'O' },
-        { "config", required_argument, NULL, 'c' }, { "verbosity", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-    const char *db = NULL, *op = NULL, *config = NULL;
+        { "config", required_argument, NULL, 'c' }, { "lang", required_argument, NULL, 'L' },
+        { "lang-file", required_argument, NULL, 'F' },
+        { "verbosity", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+    const char *db = NULL, *op = NULL, *config = NULL, *lang_code = NULL, *lang_file = NULL;
     int ch;
     if (argc == 1) { usage_import(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:c:v:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "d:c:L:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'O': op = optarg; break;
         case 'c': config = optarg; break;
+        case 'L': lang_code = optarg; break;
+        case 'F': lang_file = optarg; break;
         case 'v': ns_verbosity = atoi(optarg); break;
         case 'h': usage_import(stdout); return 0;
         default: usage_import(stderr); return 1;
@@ -442,9 +470,10 @@ static int cmd_import(int argc, char **argv)
     rec_t *recs = read_sheet(path, &nrec, &nbad);
     if (!recs) return 1;
     ns_panel_t *panel = load_panel(config);
-    if (!panel) { recs_free(recs, nrec); return 1; }
+    ns_lang_t *L = panel ? load_lang(lang_file, lang_code) : NULL;
+    if (!L) { recs_free(recs, nrec); ns_panel_free(panel); return 1; }
     ns_ledger_t *l = open_ledger(db, 0);
-    if (!l) { recs_free(recs, nrec); ns_panel_free(panel); return 3; }
+    if (!l) { recs_free(recs, nrec); ns_panel_free(panel); ns_lang_free(L); return 3; }
     int ret = 0, xlsx = strlen(path) > 5 && ns_strcaseeq(path + strlen(path) - 5, ".xlsx");
     ev_t *ev = NULL;
     int64_t nev = 0;
@@ -455,9 +484,14 @@ static int cmd_import(int argc, char **argv)
     int col[4] = { -1, -1, -1, -1 };   /* case_id, event, detail, at */
     static const char *const names[4] = { "case_id", "event", "detail", "at" };
     if (nrec == 0) { ns_error(SUB, "%s: no header line", path); ret = 2; goto rollback; }
+    /* a column is known by its key or by its header in the chosen language */
     for (int k = 0; k < recs[0].nf; k++)
-        for (int j = 0; j < 4; j++)
-            if (strcmp(recs[0].f[k], names[j]) == 0 && col[j] < 0) col[j] = k;
+        for (int j = 0; j < 4; j++) {
+            char key[32];
+            snprintf(key, sizeof key, "col.%s", names[j]);
+            if ((strcmp(recs[0].f[k], names[j]) == 0 || strcmp(recs[0].f[k], ns_lang_get(L, key)) == 0) && col[j] < 0)
+                col[j] = k;
+        }
     if (col[0] < 0 || col[1] < 0) {
         ns_error(SUB, "%s:%d:1: the header needs the columns case_id and event", path, recs[0].line);
         ret = 2;
@@ -519,6 +553,7 @@ out:
     free(ev);
     ns_ledger_close(l);
     ns_panel_free(panel);
+    ns_lang_free(L);
     return ret;
 }
 
@@ -538,15 +573,18 @@ static int cmd_list(int argc, char **argv)
         { "ledger", required_argument, NULL, 'd' }, { "out", required_argument, NULL, 'o' },
         { "overdue", no_argument, NULL, 'V' }, { "all", no_argument, NULL, 'a' },
         { "orphans", no_argument, NULL, 'R' }, { "no-bom", no_argument, NULL, 'B' },
+        { "lang", required_argument, NULL, 'L' }, { "lang-file", required_argument, NULL, 'F' },
         { "verbosity", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-    const char *db = NULL, *out = NULL;
+    const char *db = NULL, *out = NULL, *lang_code = NULL, *lang_file = NULL;
     int overdue = 0, all = 0, orphans = 0, bom = 1, ch;
     if (argc == 1) { usage_list(stdout); return 1; }
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:o:v:h", lopts, NULL)) >= 0) {
+    while ((ch = getopt_long(argc, argv, "d:o:L:v:h", lopts, NULL)) >= 0) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'o': out = optarg; break;
+        case 'L': lang_code = optarg; break;
+        case 'F': lang_file = optarg; break;
         case 'V': overdue = 1; break;
         case 'a': all = 1; break;
         case 'R': orphans = 1; break;
@@ -564,11 +602,13 @@ static int cmd_list(int argc, char **argv)
     char now[24], today[16];
     if (ns_ledger_now(now) < 0) { ns_error(SUB, "NS_NOW is set but is not a time"); return 1; }
     ns_format_date(ns_parse_time_h(now), today);
+    ns_lang_t *L = load_lang(lang_file, lang_code);
+    if (!L) return 1;
     ns_ledger_t *l = open_ledger(db, 0);
-    if (!l) return 3;
+    if (!l) { ns_lang_free(L); return 3; }
     int ret = 0;
     ns_table_t *t;
-    char *sql;
+    char *sql, key[80];
     if (orphans) {
         static const char *const oc[] = { "night", "sample_id", "infant_id" };
         t = ns_table_new(3, oc, NULL);
@@ -587,6 +627,11 @@ static int cmd_list(int argc, char **argv)
             "ORDER BY due_by IS NULL, due_by, CASE priority WHEN 'critical' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, id",
             ns_ledger_status_sql);
     }
+    /* headers in the chosen language; the keys stay as they are */
+    for (int k = 0; k < t->ncols; k++) {
+        snprintf(key, sizeof key, "col.%s", t->keys[k]);
+        ns_table_set_header(t, k, ns_lang_get(L, key));
+    }
     sqlite3_stmt *st = NULL;
     if (sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK
         || sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -594,6 +639,7 @@ static int cmd_list(int argc, char **argv)
         free(sql);
         ns_table_free(t);
         ns_ledger_close(l);
+        ns_lang_free(L);
         return 3;
     }
     free(sql);
@@ -612,7 +658,24 @@ static int cmd_list(int argc, char **argv)
                 const char *due = (const char *)sqlite3_column_text(st, 4);
                 const char *status = (const char *)sqlite3_column_text(st, 1);
                 int open = strcmp(status, "open") == 0 || strcmp(status, "contacted") == 0 || strcmp(status, "escalated") == 0;
-                ns_table_set_text(t, row, k, open && due && strcmp(due, today) < 0 ? "yes" : "no");
+                ns_table_set_text(t, row, k, ns_lang_get(L, open && due && strcmp(due, today) < 0 ? "answer.yes" : "answer.no"));
+                continue;
+            }
+            /* words for people in the chosen language: status, priority, action, event */
+            const char *v = (const char *)sqlite3_column_text(st, sc);
+            const char *grp = orphans || !v ? NULL : k == 1 ? "status" : k == 2 ? "priority" : k == 3 ? "action"
+                            : k == 15 ? "event" : NULL;
+            if (grp) {
+                char *text;
+                if (k == 1 && strncmp(v, "confirmed:", 10) == 0) {
+                    const char *nm[1] = { "cond" }, *vl[1] = { v + 10 };
+                    text = ns_lang_format(L, "status.confirmed", 1, nm, vl);
+                } else {
+                    snprintf(key, sizeof key, "%s.%s", grp, v);
+                    text = ns_strdup(ns_lang_get(L, key));
+                }
+                ns_table_set_text(t, row, k, text);
+                free(text);
                 continue;
             }
             if (sqlite3_column_type(st, sc) == SQLITE_INTEGER) ns_table_set_number(t, row, k, (double)sqlite3_column_int64(st, sc), 0);
@@ -628,13 +691,14 @@ static int cmd_list(int argc, char **argv)
     sqlite3_finalize(st);
     sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
     if (!ret) {
-        int w = xlsx ? ns_table_write_xlsx(t, out, 0600, orphans ? "repeat cards" : "follow-up")
+        int w = xlsx ? ns_table_write_xlsx(t, out, 0600, ns_lang_get(L, orphans ? "sheet.orphan_repeats" : "sheet.followup"))
                      : ns_table_write_csv(t, out, 0600, bom);
         if (w < 0) { ns_error(SUB, "%s", ns_table_error()); ret = 1; }
         else ns_info(1, SUB, "%d %s written to %s", n, orphans ? "repeat cards without a case" : "cases", out);
     }
     ns_table_free(t);
     ns_ledger_close(l);
+    ns_lang_free(L);
     return ret;
 }
 

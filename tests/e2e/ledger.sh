@@ -201,6 +201,28 @@ check "XLSX import: the filled-in list goes back (date cell, text time, Chinese 
     test "$(sql "$X" "SELECT group_concat(case_id || '|' || at || '|' || kind || '|' || detail, ';') FROM (SELECT * FROM events WHERE operator = 'T' ORDER BY id)")" = \
          "$x1|2026-11-30T09:15:00|contact|reached;$x2|2026-11-30T10:00:00|ruled_out|;$x3|2026-12-01T12:00:00|note|回电 & <x> \"q\""
 
+# a Chinese list, filled in and imported back with -L zh
+NS_NOW=2026-12-01T12:00 "$NS" followup list -d "$X" -L zh --no-bom -o "$T/zh.csv" 2> /dev/null
+"$PY" - "$T/zh.csv" "$T/zh-filled.csv" > "$T/zcase" <<'EOF' || nok "fill in the Chinese list" "crashed"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+h = rows[0]
+assert "个案编号" in h and "记录事项" in h and "case_id" not in h, h
+r = rows[1]
+r[h.index("记录事项")] = "note"; r[h.index("详情")] = "已电话通知"; r[h.index("发生时间")] = "2026-11-30T11:00"
+csv.writer(open(sys.argv[2], "w", encoding="utf-8", newline=""), lineterminator="\n").writerows(rows)
+print(r[h.index("个案编号")], r[h.index("个案状态")])
+EOF
+read -r zc zstatus < "$T/zcase"
+check "list -L zh: headers and status in Chinese (status '$zstatus'), IDs unchanged" \
+    test -n "$zstatus" -a -z "$(printf '%s' "$zstatus" | tr -d '\n' | grep '^[a-z_:]*$')"
+NS_NOW=2026-12-01T12:00 "$NS" followup import -d "$X" --operator Z "$T/zh-filled.csv" 2> "$T/zh-en.err"
+check "import of a Chinese list without -L zh: refused, the header named" \
+    test $? = 2 -a -n "$(grep 'needs the columns case_id and event' "$T/zh-en.err")"
+NS_NOW=2026-12-01T12:00 "$NS" followup import -d "$X" --operator Z -L zh "$T/zh-filled.csv" 2> /dev/null
+check "import -L zh: the Chinese list goes back" \
+    test "$(sql "$X" "SELECT case_id || '|' || kind || '|' || detail FROM events WHERE operator = 'Z'")" = "$zc|note|已电话通知"
+
 # ---- 8. help ------------------------------------------------------------------------
 for c in list record import stats export-outcomes; do
     check "followup $c --help prints Usage" sh -c "'$NS' followup $c --help | grep -q '^Usage: neoscreen followup $c'"
