@@ -17,6 +17,7 @@ TEST_LIBS = $(shell pkg-config --libs cmocka)
 ifeq ($(asan),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
+export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 endif
 
 KERNEL_SRCS := $(wildcard kernels/*.c)

@@ -637,7 +637,7 @@ int ns_cmd_run(int argc, char **argv)
     }
     ns_info(2, "output", "plates-to-rerun.csv written");
     if (ns_write_hdf5(p_h5, &b, &fu, cmdline) < 0) status |= EXIT_OUTPUT;
-    ns_info(2, "output", "batch.h5 written");
+    else ns_info(2, "output", "batch.h5 written");
     /* the follow-up ledger (reads fu and b only, like the list writer): a failure is
      * reported and costs no other output */
     char ledger_err[512];

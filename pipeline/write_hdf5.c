@@ -12,6 +12,7 @@
  * then reported once through ns_error("run", ...).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1434,6 +1435,16 @@ int ns_write_hdf5(const char *path, const ns_batch_t *b, const ns_run_fu_t *fu, 
     struct stat st;
     const int in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
     char *tmp = ns_atomic_tmpname(path);        /* in place: a name for HDF5's open-file table only */
+    if (!in_place) {
+        /* made here first, so that a missing or unwritable directory is said plainly */
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) {
+            fail(&w, "creating %s: %s", tmp, strerror(errno));
+            free(tmp);
+            goto out;
+        }
+        close(fd);
+    }
     double t0 = ns_wall_s();
     r = build_image(&w, b, fu, cmdline, sha, tmp, !in_place, &img, &len);
     double t1 = ns_wall_s();
