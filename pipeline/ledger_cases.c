@@ -490,20 +490,43 @@ int ns_ledger_record_night(const char *path, const ns_batch_t *b, const ns_findi
     res->earlier_runs = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     st = NULL;
-    /* collection -> report, hours (floored), as a histogram */
-    qsort(tat, (size_t)n_tat, sizeof *tat, cmp_i64);
-    if (sqlite3_prepare_v2(L->db, "INSERT INTO batch_tat(batch_id, hours, n) VALUES (?,?,?)", -1, &st, NULL) != SQLITE_OK)
-        goto dberr;
-    for (int64_t k = 0; k < n_tat;) {
-        int64_t e = k;
-        while (e < n_tat && tat[e] == tat[k]) e++;
-        sqlite3_bind_int64(st, 1, bid);
-        sqlite3_bind_int64(st, 2, tat[k]);
-        sqlite3_bind_int64(st, 3, e - k);
-        if (sqlite3_step(st) != SQLITE_DONE) goto dberr;
-        sqlite3_reset(st);
-        k = e;
+    /* collection -> report, hours (floored), as a histogram: counted in one pass when the
+     * hours span a plausible range (a 1 M-card night costs no sort), else sorted */
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int64_t k = 0; k < n_tat; k++) {
+        if (tat[k] < lo) lo = tat[k];
+        if (tat[k] > hi) hi = tat[k];
     }
+    int64_t *cnt_h = NULL;
+    if (n_tat && hi - lo < 1000000) {
+        cnt_h = ns_calloc((size_t)(hi - lo + 1), sizeof *cnt_h);
+        for (int64_t k = 0; k < n_tat; k++) cnt_h[tat[k] - lo]++;
+    } else {
+        qsort(tat, (size_t)n_tat, sizeof *tat, cmp_i64);
+    }
+    if (sqlite3_prepare_v2(L->db, "INSERT INTO batch_tat(batch_id, hours, n) VALUES (?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+        free(cnt_h);
+        goto dberr;
+    }
+    for (int64_t k = 0; k < (cnt_h ? hi - lo + 1 : n_tat);) {
+        int64_t hours, n, e = k + 1;
+        if (cnt_h) {
+            hours = lo + k;
+            n = cnt_h[k];
+        } else {
+            while (e < n_tat && tat[e] == tat[k]) e++;
+            hours = tat[k];
+            n = e - k;
+        }
+        k = e;
+        if (n == 0) continue;
+        sqlite3_bind_int64(st, 1, bid);
+        sqlite3_bind_int64(st, 2, hours);
+        sqlite3_bind_int64(st, 3, n);
+        if (sqlite3_step(st) != SQLITE_DONE) { free(cnt_h); goto dberr; }
+        sqlite3_reset(st);
+    }
+    free(cnt_h);
     sqlite3_finalize(st);
     st = NULL;
     /* 2. repeat cards */
