@@ -43,7 +43,7 @@ static void usage(FILE *fp)
 "Commands:\n"
 "  list              open cases (or --overdue, --all, --orphans) as CSV or XLSX, by due date\n"
 "  record            add one event to a case\n"
-"  import            add the events of a filled-in sheet (CSV), all or nothing\n"
+"  import            add the events of a filled-in sheet (CSV or XLSX), all or nothing\n"
 "  stats             programme indicators per month or quarter (CSV, JSON)\n"
 "  export-outcomes   confirmed diagnoses as the known-outcomes CSV of `rescore --outcomes`\n"
 "\n"
