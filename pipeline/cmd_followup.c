@@ -52,10 +52,11 @@ static void usage(FILE *fp)
 "  -v, --verbosity N  0 errors only, 1 what was done (default)\n"
 "  -h, --help         this text; `neoscreen followup COMMAND --help` for a command\n"
 "\n"
-"Time: every default time is now (UTC), or $NS_NOW (YYYY-MM-DDTHH:MM[:SS]) when set, for\n"
-"tests and replays.  Exit status: 0 done, 1 usage or input error (nothing changed),\n"
-"2 a row of an import was refused (nothing changed), 3 the ledger could not be opened or\n"
-"written (damaged, locked beyond the busy timeout, unwritable).\n", fp);
+"Time: every default time is now (the machine's local time, like the manifest's and the\n"
+"team's times), or $NS_NOW (YYYY-MM-DDTHH:MM[:SS]) when set, for tests and replays.\n"
+"Exit status: 0 done, 1 usage or input error (nothing changed), 2 a row of an import\n"
+"was refused (nothing changed), 3 the ledger could not be opened or written (damaged,\n"
+"locked beyond the busy timeout, unwritable).\n", fp);
 }
 
 static void usage_list(FILE *fp)

@@ -136,9 +136,11 @@ int ns_ledger_now(char out[24])
 {
     const char *e = getenv("NS_NOW");
     if (e && *e) return ns_ledger_norm_time(e, out);
+    /* local wall-clock time: the manifest's collection times and the times the team types
+     * are the lab's local times, without a zone */
     time_t t = time(NULL);
     struct tm tm;
-    gmtime_r(&t, &tm);
+    localtime_r(&t, &tm);
     strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
     return 0;
 }

@@ -35,7 +35,8 @@
  *
  * Time: every "now" is ns_ledger_now(): the environment variable NS_NOW
  * ("YYYY-MM-DDTHH:MM[:SS]") when set — for tests and for replaying a night — else the
- * current UTC time.
+ * machine's local time (TZ): the manifest's collection times and the times the follow-up
+ * team types are the lab's wall-clock times, without a zone, and are compared with it.
  */
 #ifndef NS_LEDGER_H
 #define NS_LEDGER_H
