@@ -24,6 +24,24 @@ mkdir -p "$W"
 DB="$W/ledger.sqlite"
 [ -f "$DB" ] || { nok "the quarter made a ledger" "no $DB"; exit 1; }
 
+# escalation raised the priority one step per escalation and made the action a referral
+check "escalated cases: priority raised one step per escalation, action referral, due the report's day" "$PY" - "$DB" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("""SELECT c.priority, s.priority, s.action, s.due_by,
+    (SELECT count(*) FROM events e WHERE e.case_id = c.id AND e.kind = 'escalated'),
+    (SELECT substr(max(e.at), 1, 10) FROM events e WHERE e.case_id = c.id AND e.kind = 'escalated')
+    FROM cases c JOIN case_state s ON s.case_id = c.id""").fetchall()
+up = {"routine": "urgent", "urgent": "critical", "critical": "critical"}
+esc = [r for r in rows if r[4] > 0]
+assert len(esc) > 10, len(esc)
+for p0, p, a, due, n, day in esc:
+    want = p0
+    for _ in range(n):
+        want = up[want]
+    assert (p, a, due) == (want, "referral", day), (p0, p, a, due, n, day)
+EOF
+
 # ---- 2. idempotent: the same night again adds nothing --------------------------------
 cases0=$(sql "$DB" "SELECT count(*) FROM cases")
 events0=$(sql "$DB" "SELECT count(*) FROM events")
