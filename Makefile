@@ -6,7 +6,7 @@
 # pipeline/ -> libnspipe.a      (everything but main.c)
 # neoscreen =  pipeline/main.o + libnspipe.a + libnskernels.a
 
-PKGS     := hdf5-serial gsl yaml-0.1 xlsxwriter zlib libdeflate   # never plain "hdf5": BUILD-NOTES G1
+PKGS     := hdf5-serial gsl yaml-0.1 xlsxwriter zlib libdeflate sqlite3   # never plain "hdf5": BUILD-NOTES G1
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -pedantic
 CFLAGS   += -DNS_SRCDIR=\"$(CURDIR)\" -fopenmp $(shell pkg-config --cflags $(PKGS)) -MMD -MP
@@ -28,7 +28,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:.c=)
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c); `make test` replays their regression files
 # and seed corpora through tests/fuzz/replay_<name> (built with $(CC), no libFuzzer)
-FUZZ_NAMES  := plate manifest hearing panel_yaml qc_yaml hearing_yaml genes_yaml
+FUZZ_NAMES  := plate manifest hearing panel_yaml qc_yaml hearing_yaml genes_yaml xlsx
 REPLAY_BINS := $(FUZZ_NAMES:%=tests/fuzz/replay_%)
 FUZZ_BINS   := $(FUZZ_NAMES:%=tests/fuzz/fuzz_%)
 

@@ -29,6 +29,7 @@
 #include "plate_qc.h"
 #include "qc_config.h"
 #include "json.h"
+#include "ledger_cases.h"
 #include "log.h"
 #include "recall.h"
 #include "report.h"
@@ -45,7 +46,8 @@ enum {
     EXIT_PARTIAL = 2,      /* some input quarantined / rejected: the rest was processed */
     EXIT_QC_HOLD = 4,      /* at least one plate on qc_hold */
     EXIT_UNMATCHED = 8,    /* patient wells with no manifest row */
-    EXIT_OUTPUT = 16       /* an output could not be written */
+    EXIT_OUTPUT = 16,      /* an output could not be written */
+    EXIT_LEDGER = 32       /* the follow-up ledger could not be updated (every file written) */
 };
 
 #define DEFAULT_CONFIG "configs/panel-default.yaml"
@@ -98,6 +100,11 @@ static void usage(FILE *fp)
 "  -n, --night NAME     this night's name in batch.h5 and for --history ordering\n"
 "                       [NIGHT_DIR's base name]; use ISO dates (2026-11-22) so that\n"
 "                       nights sort in time\n"
+"      --ledger FILE    the follow-up ledger (SQLite, mode 0600): the night's recall rows\n"
+"                       open cases there, repeat cards close or escalate open ones (see\n"
+"                       'neoscreen followup') [$NEOSCREEN_LEDGER, else ledger.sqlite in\n"
+"                       the parent directory of -o, beside the other nights' outputs]\n"
+"      --no-ledger      do not record the night in a ledger\n"
 "  -t, --threads N      threads for parsing and kernels [all cores]\n"
 "  -v, --verbosity N    0 errors only, 1 progress (default), 2 details\n"
 "  -h, --help           this text\n"
@@ -117,7 +124,11 @@ static void usage(FILE *fp)
 "  4   at least one plate on hold: an MS/MS plate failed QC, or a gene plate its controls\n"
 "  8   unmatched: patient wells or gene samples with no manifest row, or babies known\n"
 "      only from hearing.csv (all listed in summary.json)\n"
-"  16  an output file could not be written\n", fp);
+"  16  an output file could not be written\n"
+"  32  the follow-up ledger could not be updated (damaged, locked beyond its busy\n"
+"      timeout, unwritable): every other output is written, summary.json says why;\n"
+"      run the night again once the ledger is fixed (a night is recorded only once)\n",
+          fp);
 }
 
 /* The .csv files in NIGHT/plates, sorted by name.  Returns count, -1 if the directory is unreadable. */
@@ -138,6 +149,8 @@ typedef struct {
     const ns_qc_history_t *hist;        /* the archives --history read, or NULL */
     const ns_run_fu_t *fu;
     int64_t state[NS_STATE_N];
+    const char *ledger_path, *ledger_err;    /* path NULL: --no-ledger */
+    const ns_ledger_night_t *ledger;
 } run_info_t;
 
 static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
@@ -248,6 +261,7 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_end_obj(&j);
 
     ns_run_fu_summary(ri->fu, &j);     /* recall_list, hearing, genes */
+    ns_ledger_night_summary(&j, ri->ledger_path, ri->ledger, ri->ledger_err);
 
     /* unmatched wells: card IDs only (no personal data), with any findings, so the lab can
      * trace the card — an unmatched positive is the worst thing to leave in a drawer */
@@ -309,6 +323,7 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     if (ri->exit_status & EXIT_QC_HOLD) ns_json_str(&j, NULL, "qc_hold: plate(s) failed QC");
     if (ri->exit_status & EXIT_UNMATCHED) ns_json_str(&j, NULL, "unmatched: patient wells without manifest row");
     if (ri->exit_status & EXIT_OUTPUT) ns_json_str(&j, NULL, "output: a file could not be written");
+    if (ri->exit_status & EXIT_LEDGER) ns_json_str(&j, NULL, "ledger: the follow-up ledger could not be updated");
     ns_json_end_arr(&j);
     ns_json_obj(&j, "resources");
     ns_json_int(&j, "threads", ri->threads);
@@ -461,7 +476,9 @@ int ns_cmd_run(int argc, char **argv)
         { "lang-file", required_argument, NULL, 'F' },
         { "population", required_argument, NULL, 'P' },
         { "no-bom", no_argument, NULL, 'B' },
-        { "report-names", no_argument, NULL, 'N' },
+        { "report-names", no_argument, NULL, 'R' },
+        { "ledger", required_argument, NULL, 'D' },
+        { "no-ledger", no_argument, NULL, 'N' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -469,7 +486,8 @@ int ns_cmd_run(int argc, char **argv)
     };
     const char *out = NULL, *config = NULL, *manifest = NULL, *qc_file = NULL, *history = NULL;
     const char *night_opt = NULL, *lang_code = NULL, *lang_file = NULL, *pop_file = NULL;
-    int bom = 1, report_names = 0;
+    const char *ledger_opt = NULL;
+    int bom = 1, report_names = 0, no_ledger = 0;
     int threads = 0, ch;
     if (argc == 1) { usage(stdout); return 1; }
     optind = 1;
@@ -484,7 +502,9 @@ int ns_cmd_run(int argc, char **argv)
         case 'F': lang_file = optarg; break;
         case 'P': pop_file = optarg; break;
         case 'B': bom = 0; break;
-        case 'N': report_names = 1; break;
+        case 'R': report_names = 1; break;
+        case 'D': ledger_opt = optarg; break;
+        case 'N': no_ledger = 1; break;
         case 'n': night_opt = optarg;
             if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/')) {
                 ns_error("run", "--night must be a name of 1 to 64 characters without '/'");
@@ -684,6 +704,31 @@ int ns_cmd_run(int argc, char **argv)
     ns_info(2, "output", "plates-to-rerun.csv written");
     if (ns_write_hdf5(p_h5, &b, &fu, cmdline) < 0) status |= EXIT_OUTPUT;
     else ns_info(2, "output", "batch.h5 written");
+    /* the follow-up ledger (reads fu and b only, like the list writer): a failure is
+     * reported and costs no other output */
+    char ledger_err[512];
+    ns_ledger_night_t lres;
+    memset(&lres, 0, sizeof lres);
+    char *ledger_path = no_ledger ? NULL : ns_ledger_run_path(ledger_opt, out);
+    ri.ledger_path = ledger_path;
+    ri.ledger = &lres;
+    if (ledger_path && ns_ledger_record_night(ledger_path, &b, &fu.findings, &fu.list, &lres, ledger_err,
+                                              sizeof ledger_err) < 0) {
+        ns_error("run", "follow-up ledger not updated: %s (every other output is written; run the night "
+                 "again once the ledger is fixed)", ledger_err);
+        ri.ledger_err = ledger_err;
+        status |= EXIT_LEDGER;
+    } else if (ledger_path) {
+        ns_info(1, "ledger", "%s: %s; %lld cases opened, %lld repeat cards linked (%lld cleared, %lld escalated, "
+                "%lld unsatisfactory), %lld without an open case", ledger_path,
+                lres.already ? "night already recorded, nothing added" : "night recorded", (long long)lres.cases_opened,
+                (long long)lres.repeats_linked, (long long)lres.cleared, (long long)lres.escalated,
+                (long long)lres.unsatisfactory, (long long)lres.n_orphans);
+        if (lres.n_orphans)
+            ns_info(1, "ledger", "%lld repeat card%s without an open case (flagged: summary.json, "
+                    "'neoscreen followup list --orphans')",
+                     (long long)lres.n_orphans, lres.n_orphans == 1 ? "" : "s");
+    }
     if (threaded) pthread_join(fu_thread, NULL);
     if (job.r < 0) status |= EXIT_OUTPUT;
     ns_info(2, "output", "recall list (CSV, XLSX) written");
@@ -706,6 +751,8 @@ int ns_cmd_run(int argc, char **argv)
             NS_VERSION, status, ns_wall_s(), ns_cpu_s(), (double)ns_peak_rss_kb() / 1048576.0);
 
     free(cmdline);
+    ns_ledger_night_free(&lres);
+    free(ledger_path);
     free(p_recall); free(p_h5); free(p_sum);
 done:
     if (lock_fd >= 0) close(lock_fd);

@@ -136,6 +136,7 @@ enum { K_PLAIN = 0, K_CASE, K_UNMATCHED, K_UNPLATED };
 typedef struct {
     const char *out;
     int64_t n, cases, unmatched, unplated;
+    int64_t first_case;      /* --first-case: the round robin of conditions starts here */
     unsigned long seed;
     int year, month, day;
     char ymd[9];             /* "20261122" */
@@ -187,7 +188,7 @@ typedef struct {
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
+    fputs(
 "Usage: neoscreen simulate -o DIR [options]\n"
 "\n"
 "Write a synthetic, reproducible night of dried-blood-spot MS/MS plates:\n"
@@ -206,7 +207,12 @@ static void usage(FILE *fp)
 "  -s, --seed N          random seed, 0..4294967295 [1]; same arguments, same bytes\n"
 "      --night DATE      collection night YYYY-MM-DD [2026-11-22]\n"
 "      --cases N         inject N disease cases, conditions round-robin in list order\n"
-"                        [round(samples * 0.0005)]\n"
+"                        [round(samples * 0.0005)]\n",
+          fp);
+    fprintf(fp,
+"      --first-case K    the round robin of injected conditions starts at the K-th\n"
+"                        condition (0-based, taken modulo the list) [0]: a series of\n"
+"                        nights with a few cases each covers every condition\n"
 "      --every-condition at least one case of each of the %d conditions, and of each\n"
 "                        hearing and gene case type (the first infants get them)\n"
 "      --no-hearing      no hearing.csv / truth-hearing.csv\n"
@@ -721,7 +727,7 @@ static int simulate(sim_t *s)
     int64_t night_min = ns_sim_days_from_civil(o->year, o->month, o->day) * 1440;
     int64_t total = o->n + o->unplated;
     int64_t left[4] = { o->n - o->cases - o->unmatched, o->cases, o->unmatched, o->unplated };
-    int64_t case_no = 0;
+    int64_t case_no = o->first_case;
     for (int64_t t = 0; t < total; t++) {
         /* selection sampling: kind k with probability left[k] / cards remaining */
         int64_t pick = (int64_t)(gsl_rng_uniform(s->r) * (double)(total - t));
@@ -914,7 +920,7 @@ out:
 
 int ns_cmd_simulate(int argc, char **argv)
 {
-    enum { O_NIGHT = 256, O_CASES, O_EVERY, O_UNMATCHED, O_UNPLATED, O_VENDOR, O_CRLF, O_FORCE,
+    enum { O_NIGHT = 256, O_CASES, O_FIRST_CASE, O_EVERY, O_UNMATCHED, O_UNPLATED, O_VENDOR, O_CRLF, O_FORCE,
            O_PANEL, O_QC, O_QC_SHIFT, O_NO_HEARING, O_GENES, O_PROFILES };
     static const struct option lopts[] = {
         { "out", required_argument, NULL, 'o' },
@@ -922,6 +928,7 @@ int ns_cmd_simulate(int argc, char **argv)
         { "seed", required_argument, NULL, 's' },
         { "night", required_argument, NULL, O_NIGHT },
         { "cases", required_argument, NULL, O_CASES },
+        { "first-case", required_argument, NULL, O_FIRST_CASE },
         { "every-condition", no_argument, NULL, O_EVERY },
         { "unmatched", required_argument, NULL, O_UNMATCHED },
         { "unplated", required_argument, NULL, O_UNPLATED },
@@ -982,6 +989,13 @@ int ns_cmd_simulate(int argc, char **argv)
             if (c == O_CASES) o.cases = v, o.cases_set = 1;
             else if (c == O_UNMATCHED) o.unmatched = v;
             else o.unplated = v;
+            break;
+        case O_FIRST_CASE:
+            if (parse_i64(optarg, 0, INT64_C(1000000000), &v) < 0) {
+                ns_error(SUB, "--first-case wants an integer 0..1000000000, not '%s'", optarg);
+                goto out;
+            }
+            o.first_case = v;
             break;
         case O_EVERY: o.every = 1; break;
         case O_NO_HEARING: o.hearing = 0; break;

@@ -11,5 +11,6 @@ int ns_cmd_version(int argc, char **argv);
 int ns_cmd_rescore(int argc, char **argv);
 int ns_cmd_cutoffs(int argc, char **argv);
 int ns_cmd_report(int argc, char **argv);
+int ns_cmd_followup(int argc, char **argv);
 
 #endif

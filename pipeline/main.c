@@ -22,6 +22,7 @@ static const struct {
     { "simulate", "Data",   "write a synthetic night (plates, manifest, truth) for tests and demos", ns_cmd_simulate },
     { "rescore",  "Cutoffs", "apply a candidate panel to archived nights: gained, lost, sensitivity", ns_cmd_rescore },
     { "cutoffs",  "Cutoffs", "derive percentile cutoffs per stratum from archives (cutoffs derive)", ns_cmd_cutoffs },
+    { "followup", "Follow-up", "the follow-up ledger: list, record, import, stats, export-outcomes", ns_cmd_followup },
     { "config",   "Config", "check a panel config (config check FILE)", ns_cmd_config },
     { "version",  "Misc",   "print version and build information", ns_cmd_version },
 };
@@ -29,7 +30,7 @@ static const struct {
 
 static void usage(FILE *fp)
 {
-    static const char *groups[] = { "Batch", "Cutoffs", "Config", "Data", "Misc" };
+    static const char *groups[] = { "Batch", "Follow-up", "Cutoffs", "Config", "Data", "Misc" };
     fprintf(fp,
             "\nProgram: neoscreen (newborn screening batch engine)\n"
             "Version: %s\n\n"

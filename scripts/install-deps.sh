@@ -11,7 +11,9 @@
 #
 #   core:   compiler, pkg-config, HDF5 (serial), GSL, libyaml, zlib, libdeflate (archive
 #           chunks compressed and decompressed outside HDF5, in parallel), libxlsxwriter (the
-#           XLSX recall list; pkg-config name "xlsxwriter"), cmocka (unit tests)
+#           XLSX recall list; pkg-config name "xlsxwriter"), SQLite (the follow-up ledger;
+#           pkg-config name "sqlite3"; tests read it back with python3's own sqlite3), cmocka
+#           (unit tests)
 #   tools:  h5dump/h5ls (hdf5-tools), Debian's python3 h5py/numpy/yaml/openpyxl (independent
 #           readers used by the tests: openpyxl reads the XLSX back; run as /usr/bin/python3,
 #           see BUILD-NOTES G7) and pandas (scripts/baseline_numpy.py, the NumPy/pandas
@@ -26,7 +28,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libhdf5-dev hdf5-tools libgsl-dev libyaml-dev zlib1g-dev \
-libxlsxwriter-dev libdeflate-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl \
+libxlsxwriter-dev libdeflate-dev libsqlite3-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl \
 valgrind libxml2-utils"
 
 for a in "$@"; do

@@ -11,7 +11,8 @@ fuzz_seeds() {
     qc_yaml)      ls configs/qc.yaml tests/bad-input/qc.yaml ;;
     hearing_yaml) ls configs/hearing.yaml ;;
     genes_yaml)   ls configs/genes.yaml ;;
+    xlsx)         ls tests/fuzz/regress/xlsx/01-openpyxl-sheet ;;   # XLSX files are not checked in otherwise
     *) echo "fuzz_seeds: unknown target '$1'" >&2; return 1 ;;
     esac
 }
-FUZZ_TARGETS="plate manifest hearing panel_yaml qc_yaml hearing_yaml genes_yaml"
+FUZZ_TARGETS="plate manifest hearing panel_yaml qc_yaml hearing_yaml genes_yaml xlsx"
