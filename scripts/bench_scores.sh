@@ -39,7 +39,7 @@ for set in train:101:2026-10-01 test:202:2026-10-02; do
     $NS simulate -v 0 -o "$T/$name" -n "$N" -s "$seed" --night "$date" --cases "$CASES" --no-hearing --force > /dev/null 2>&1 \
         || { echo "bench-scores: simulate failed"; exit 0; }
     step "$name: run (default panel)"
-    /usr/bin/time -f '%e s, %M kB' -o "$T/$name.time" $NS run -v 0 -t "$TH" -o "$T/$name-out" "$T/$name" > /dev/null 2>&1
+    /usr/bin/time -f '%e s, %M kB' -o "$T/$name.time" $NS run -v 0 --no-ledger -t "$TH" -o "$T/$name-out" "$T/$name" > /dev/null 2>&1
     [ -f "$T/$name-out/batch.h5" ] || { echo "bench-scores: run failed on $name"; exit 0; }
 done
 
@@ -90,7 +90,7 @@ mkpanel cutoff "" "$T/panel-scored.yaml" || { echo "bench-scores: building the p
 $NS config check -q "$T/panel-scored.yaml" || { echo "bench-scores: the generated panel fails config check"; exit 0; }
 
 step "train: score the training night's cases (thresholds from the known true positives)"
-$NS run -v 0 -t "$TH" -c "$T/panel-scored.yaml" -o "$T/train-scored" "$T/train" > /dev/null 2>&1
+$NS run -v 0 --no-ledger -t "$TH" -c "$T/panel-scored.yaml" -o "$T/train-scored" "$T/train" > /dev/null 2>&1
 $PY - "$T/train-scored/batch.h5" "$T/train/truth.csv" "$T/thresholds.json" <<'PYEOF'
 import csv, json, sys, h5py, numpy as np
 f = h5py.File(sys.argv[1])
