@@ -185,18 +185,6 @@ void ns_rpt_add_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-void ns_rpt_finish(ns_report_t *r)
-{
-    for (int a = 0; a < r->n_analytes; a++)
-        if (r->n_patient[a] > 1) qsort(r->patient[a], (size_t)r->n_patient[a], sizeof **r->patient, cmp_double);
-}
-
 void ns_rpt_add_baby(ns_report_t *r, const char *infant_id, int priority, const char *sources,
                      const char *codes, const char *name)
 {

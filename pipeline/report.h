@@ -111,7 +111,8 @@ typedef struct {
     char **analyte, **unit;
     double *target_mean, *target_sd;     /* [a * 2 + level]; NAN = no target */
     double **patient;                     /* per analyte: measured values of reportable
-                                             patient wells (exact cells only), ascending */
+                                             patient wells (exact cells only), in row order
+                                             (only counted into bins: no order matters) */
     int64_t *n_patient, *n_censored;      /* ... and how many were "<x" or ND */
     ns_rpt_cut_t *cut;
     int n_cut;

@@ -374,7 +374,6 @@ int ns_report_from_archive(ns_report_t *r, const char *tag, const char *path)
     if (r->have_hearing && read_hearing(s, a.f, r) < 0) goto out;
     r->have_genes = exists(a.f, "/genes/plates");
     if (r->have_genes && read_genes(s, a.f, r) < 0) goto out;
-    ns_rpt_finish(r);
     ret = 0;
 out:
     ns_h5_loud(&es);

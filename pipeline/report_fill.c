@@ -117,5 +117,4 @@ void ns_report_from_run(ns_report_t *r, const ns_batch_t *b, const ns_qc_config_
             }
         }
     }
-    ns_rpt_finish(r);
 }

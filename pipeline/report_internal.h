@@ -20,8 +20,6 @@ int ns_rpt_analyte(const ns_report_t *r, const char *name);
  * (call[c * n + i] for the report's condition c; NULL = none) added to the model. */
 void ns_rpt_add_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8_t *state,
                      const double *conc, const uint8_t *cell, const uint8_t *call);
-/* Sort what must not depend on reading order (patient values).  Call once when filled. */
-void ns_rpt_finish(ns_report_t *r);
 /* Append a baby to the recall list (strings copied; name may be NULL). */
 void ns_rpt_add_baby(ns_report_t *r, const char *infant_id, int priority, const char *sources,
                      const char *codes, const char *name);

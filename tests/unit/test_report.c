@@ -111,7 +111,6 @@ static void make_model(ns_report_t *r, ns_panel_t **pp)
     r->h_initial_refer = 9;
     r->h_rescreened = 8;
     r->h_rescreen_refer = 1;
-    ns_rpt_finish(r);
 }
 
 static char *render(const ns_report_t *r, const ns_lang_t *L)
