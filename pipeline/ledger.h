@@ -29,6 +29,7 @@
  *               kind, detail, and for events that change them the new priority, action,
  *               due_by; the source batch and sample_id of automatic events
  *   orphan_repeats  repeat cards that found no open case (flagged, never dropped)
+ *   (version 2 adds indexes on events(sample_id) and orphan_repeats(sample_id))
  *
  * The current state of a case is derived from its events (ns_ledger_case_state(), and the
  * view case_state), never stored.
@@ -45,7 +46,7 @@
 #include <sqlite3.h>
 #include "log.h"
 
-#define NS_LEDGER_SCHEMA 1
+#define NS_LEDGER_SCHEMA 2   /* 2: indexes on events(sample_id), orphan_repeats(sample_id) */
 /* How long a writer waits for another writer's transaction before giving up (ms). */
 #define NS_LEDGER_BUSY_MS_DEFAULT 5000
 

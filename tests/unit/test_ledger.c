@@ -90,6 +90,30 @@ static void test_create(void **st)
     ns_ledger_close(l);
 }
 
+/* A version-1 ledger (as the first release made it: no sample_id indexes) is migrated to
+ * the current version when opened, keeping its rows and recording the migration. */
+static void test_migrate_v1(void **st)
+{
+    (void)st;
+    char err[512];
+    const char *p = path_of("v1.sqlite");
+    ns_ledger_t *l = ns_ledger_open(p, 1, err, sizeof err);
+    assert_non_null(l);
+    /* back to what version 1 had */
+    assert_int_equal(sqlite3_exec(l->db, "DROP INDEX events_sample; DROP INDEX orphan_repeats_sample; "
+                                         "DELETE FROM schema_version WHERE version > 1; PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(q1(l, "SELECT count(*) FROM sqlite_master WHERE name = 'events_sample'"), 0);
+    ns_ledger_close(l);
+    l = ns_ledger_open(p, 0, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(q1(l, "PRAGMA user_version"), NS_LEDGER_SCHEMA);
+    assert_int_equal(q1(l, "SELECT max(version) FROM schema_version"), NS_LEDGER_SCHEMA);
+    assert_int_equal(q1(l, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                           "('events_sample', 'orphan_repeats_sample')"), 2);
+    ns_ledger_close(l);
+}
+
 static void test_damaged_and_foreign(void **st)
 {
     (void)st;
@@ -342,6 +366,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create),
+        cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_damaged_and_foreign),
         cmocka_unit_test(test_events_and_state),
         cmocka_unit_test(test_stats),
