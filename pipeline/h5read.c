@@ -281,6 +281,19 @@ static int chunk_pread(const ns_h5src_t *s, unsigned char *buf, size_t len, hadd
     return 0;
 }
 
+/* The report after a parallel decode loop: 0, or -1 for a chunk that could not be read
+ * (lost) or does not decompress (bad). */
+static int decode_verdict(const ns_h5src_t *s, const char *name, int64_t r0, int64_t k, int lost, int bad)
+{
+    if (lost)
+        return ns_h5_fail(s, "reading a chunk of %s (rows %lld..%lld): the file is shorter than its chunk index "
+                          "says, or unreadable", name, (long long)r0, (long long)(r0 + k));
+    if (bad)
+        return ns_h5_fail(s, "a chunk of %s (rows %lld..%lld) does not decompress: the archive is corrupt", name,
+                          (long long)r0, (long long)(r0 + k));
+    return 0;
+}
+
 /* Called for the rows [lo, hi) of one decoded chunk whose first row is `first`; raw holds
  * the whole chunk.  Runs on any OpenMP thread: touch only the output rows given. */
 typedef void (*emit_fn)(void *ctx, const unsigned char *raw, int64_t first, int64_t lo, int64_t hi);
@@ -329,10 +342,7 @@ static int walk_chunks(const ns_h5src_t *s, hid_t d, const char *name, const chu
             free(raw);
             free(tmp);
         }
-        if (lost) r = ns_h5_fail(s, "reading a chunk of %s (rows %lld..%lld): %s", name, (long long)r0,
-                                 (long long)(r0 + k), "the file is shorter than its chunk index says, or unreadable");
-        else if (bad) r = ns_h5_fail(s, "a chunk of %s (rows %lld..%lld) does not decompress: the archive is corrupt",
-                                     name, (long long)r0, (long long)(r0 + k));
+        r = decode_verdict(s, name, r0, k, lost, bad);
     }
     for (int64_t j = 0; j < nch; j++) free(comp[j]);
     free(comp);
@@ -459,10 +469,7 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
             free(raw);
             free(tmp);
         }
-        if (lost) r = ns_h5_fail(s, "reading a chunk of %s (rows %lld..%lld): %s", name, (long long)r0,
-                                 (long long)(r0 + k), "the file is shorter than its chunk index says, or unreadable");
-        else if (bad) r = ns_h5_fail(s, "a chunk of %s (rows %lld..%lld) does not decompress: the archive is corrupt",
-                                     name, (long long)r0, (long long)(r0 + k));
+        r = decode_verdict(s, name, r0, k, lost, bad);
     }
     for (int64_t t = 0; t < nt; t++) free(comp[t]);
     free(comp);
