@@ -65,6 +65,7 @@ typedef struct {
     char *error;           /* "FILE:LINE:COL: what" when quarantined, else NULL */
     int64_t n_wells;       /* data rows seen (also for quarantined files) */
     int64_t first_row;     /* index of its first row in the batch (-1 if quarantined) */
+    int64_t n_plain;       /* data rows taken by the plain-row path (ingest_plate.c) */
 } ns_plate_t;
 
 /* One manifest row (one DBS card).  mother_name and contact_phone are personal data:

@@ -212,6 +212,72 @@ int ns_csv_next(ns_csv_t *c)
     return 1;
 }
 
+int ns_csv_next_plain(ns_csv_t *c, int nf, size_t *span)
+{
+    const char *t = c->text;
+    const size_t len = c->len, p0 = c->pos;
+    size_t q = p0, fstart = p0;
+    int j = 0;
+    /* field ends: commas up to the LF; a quote or a CR before it sends the line back */
+#ifdef __SSE2__
+    const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  quote = _mm_set1_epi8('"');
+    for (; q + 16 <= len; q += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + q));
+        unsigned lfm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf));
+        unsigned odd = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
+        unsigned cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
+        unsigned upto = lfm ? (lfm & -lfm) - 1u : 0xFFFFu;     /* bytes before the LF */
+        if (odd & upto) {
+            /* a CR is allowed only right before the LF */
+            unsigned bad = odd & upto;
+            if (!lfm || bad != ((lfm & -lfm) >> 1) || t[q + (unsigned)__builtin_ctz(bad)] != '\r') return 0;
+        }
+        for (cm &= upto; cm; cm &= cm - 1) {
+            if (j + 1 >= nf) return 0;                  /* more fields than nf */
+            size_t e = q + (unsigned)__builtin_ctz(cm);
+            span[2 * j] = fstart;
+            span[2 * j + 1] = e;
+            j++;
+            fstart = e + 1;
+        }
+        if (lfm) { q += (unsigned)__builtin_ctz(lfm); goto eol; }
+    }
+#endif
+    for (; q < len && t[q] != '\n'; q++) {
+        if (t[q] == '"' || (t[q] == '\r' && (q + 1 >= len || t[q + 1] != '\n'))) return 0;
+        if (t[q] == ',') {
+            if (j + 1 >= nf) return 0;
+            span[2 * j] = fstart;
+            span[2 * j + 1] = q;
+            j++;
+            fstart = q + 1;
+        }
+    }
+    if (q >= len) return 0;                     /* the last line has no LF: the general reader */
+#ifdef __SSE2__
+eol:
+#endif
+    if (j != nf - 1) return 0;
+    span[2 * j] = fstart;
+    span[2 * j + 1] = q > fstart && t[q - 1] == '\r' ? q - 1 : q;
+    /* blanks off both ends of every field; a line of blanks alone is a blank line */
+    int content = 0;
+    for (int k = 0; k < nf; k++) {
+        size_t b = span[2 * k], e = span[2 * k + 1];
+        while (b < e && (t[b] == ' ' || t[b] == '\t')) b++;
+        while (e > b && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+        span[2 * k] = b;
+        span[2 * k + 1] = e;
+        content |= e > b;
+    }
+    if (!content && nf == 1) return 0;
+    c->pos = q + 1;
+    c->line++;
+    c->col = 1;
+    return 1;
+}
+
 void ns_csv_field(FILE *fp, const char *f)
 {
     if (!strpbrk(f, ",\"\r\n")) { fputs(f, fp); return; }

@@ -51,6 +51,16 @@ int ns_csv_next(ns_csv_t *c);
 
 void ns_csv_free(ns_csv_t *c);
 
+/* The next record when it is of the plain kind a plate export is made of: one line ending
+ * in LF or CR LF, not blank, no quote character and no other CR, exactly nf fields.  Then
+ * field j is text[span[2j], span[2j+1]) without its leading and trailing blanks, exactly
+ * the field ns_csv_next would give (unterminated, in place, nothing copied), and the
+ * reader has moved past the line: @return 1.  Any other record (or the end of the text)
+ * @return 0 with the reader untouched: ns_csv_next then reads it, with its messages.
+ * The columns of the fields are not counted: a caller with something to say about a
+ * field reads the line again with ns_csv_next (keep the reader's position to do so). */
+int ns_csv_next_plain(ns_csv_t *c, int nf, size_t *span);
+
 /* Write one field in CSV form: as it is, or quoted (with "" for ") when it holds a comma,
  * a quote or a line break.  The writer side of the same RFC 4180 the reader follows. */
 void ns_csv_field(FILE *fp, const char *f);

@@ -68,8 +68,8 @@ static int fail(ns_decode_err_t *err, const char *s, size_t off, int gbk, const 
     return -1;
 }
 
-int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, char enc[8],
-                   ns_decode_err_t *err)
+static int decode(const char *raw, size_t len, char *own, char **out, size_t *out_len, char enc[8],
+                  ns_decode_err_t *err)
 {
     *out = NULL;
     if (len >= 2 && ((raw[0] == '\xFF' && raw[1] == '\xFE') || (raw[0] == '\xFE' && raw[1] == '\xFF')))
@@ -79,7 +79,11 @@ int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, cha
 
     if (len >= 3 && memcmp(raw, "\xEF\xBB\xBF", 3) == 0) { raw += 3; len -= 3; }
     if (ns_utf8_valid_prefix(raw, len) == len) {
-        *out = ns_strndup(raw, len);
+        if (own) {                  /* in place: a BOM is moved off, the NUL is room the owner left */
+            if (raw != own) memmove(own, raw, len);
+            own[len] = 0;
+            *out = own;
+        } else *out = ns_strndup(raw, len);
         *out_len = len;
         strcpy(enc, "utf-8");
         return 0;
@@ -129,6 +133,18 @@ int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, cha
     *out_len = (size_t)(o - buf);
     strcpy(enc, "gbk");
     return 0;
+}
+
+int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, char enc[8],
+                   ns_decode_err_t *err)
+{
+    return decode(raw, len, NULL, out, out_len, enc, err);
+}
+
+int ns_decode_text_owned(char *raw, size_t len, char **out, size_t *out_len, char enc[8],
+                         ns_decode_err_t *err)
+{
+    return decode(raw, len, raw, out, out_len, enc, err);
 }
 
 const char *ns_clip_cell(char buf[200], const char *s)

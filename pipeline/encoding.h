@@ -29,6 +29,14 @@ typedef struct {
 int ns_decode_text(const char *raw, size_t len, char **out, size_t *out_len, char enc[8],
                    ns_decode_err_t *err);
 
+/* ns_decode_text for a buffer the caller owns and gives up: raw must hold len + 1 bytes
+ * (ns_read_file's do).  UTF-8 text is used where it lies (a byte-order mark moved off, a
+ * NUL written after it), so *out == raw; GBK text is decoded into a new buffer as above.
+ * Either way the caller frees *out, and frees raw itself only when *out != raw (failure
+ * included: *out is then NULL and raw is left as it was read). */
+int ns_decode_text_owned(char *raw, size_t len, char **out, size_t *out_len, char enc[8],
+                         ns_decode_err_t *err);
+
 /* Cut a trailing incomplete UTF-8 sequence off s (in place), e.g. after vsnprintf
  * truncated a message in the middle of a character. */
 void ns_utf8_clip(char *s);

@@ -50,6 +50,12 @@ int64_t ns_count_data_lines(const char *t, size_t n);
  * @return number of quarantined plates. */
 int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths);
 
+/* Plate rows of the plain kind (csv.h: ns_csv_next_plain) are read in place, without the
+ * general CSV reader; every other row, and every row of a plate with a problem, goes
+ * through the general reader.  Set to 0 (tests only) to send every row there: the batch
+ * must come out the same (tests/unit/test_plate_rows.c). */
+extern int ns_ingest_plain_rows;
+
 /* Read the manifest at path into m.  Row problems are collected in m->errors; m->ok is 0
  * when the file cannot be used at all (missing, unreadable, no sample_id column).
  * @return number of problems (0 = clean). */

@@ -200,8 +200,8 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
     }
     ns_sha256_hex(raw, rlen, m->sha256);
     ns_decode_err_t de;
-    int dr = ns_decode_text(raw, rlen, &text, &tlen, m->encoding, &de);
-    free(raw);
+    int dr = ns_decode_text_owned(raw, rlen, &text, &tlen, m->encoding, &de);
+    if (text != raw) free(raw);
     if (dr < 0) { problem(m, path, de.line, de.col, "%s", de.msg); return (int)m->n_errors; }
 
     ns_csv_t c;

@@ -172,7 +172,7 @@ int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65],
     }
     ns_sha256_hex(raw, rlen, sha256);
     ns_decode_err_t de;
-    if (ns_decode_text(raw, rlen, text, tlen, encoding, &de) < 0) {
+    if (ns_decode_text_owned(raw, rlen, text, tlen, encoding, &de) < 0) {
         *error = ns_asprintf("%s:%d:%d: %s", path, de.line, de.col, de.msg);
         /* count lines so the wells still show up in the totals */
         int64_t nl = 0;
@@ -186,8 +186,108 @@ int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65],
         free(raw);
         return -1;
     }
-    free(raw);
+    if (*text != raw) free(raw);
     return 0;
+}
+
+int ns_ingest_plain_rows = 1;
+
+/* room in s for one more well */
+static void slot_reserve(slot_t *s, int na)
+{
+    if (s->n < s->m) return;
+    s->m = s->m ? s->m * 2 : 128;
+    s->well = ns_realloc(s->well, (size_t)s->m * sizeof *s->well);
+    s->sid = ns_realloc(s->sid, (size_t)s->m * sizeof *s->sid);
+    s->type = ns_realloc(s->type, (size_t)s->m * sizeof *s->type);
+    s->v = ns_realloc(s->v, (size_t)s->m * (size_t)na * sizeof *s->v);
+    s->cell = ns_realloc(s->cell, (size_t)s->m * (size_t)na * sizeof *s->cell);
+}
+
+/* the sample type a sample_type cell names (any configured spelling), or -1 */
+static int sample_type_of(const ns_panel_t *p, const char *ts)
+{
+    for (int k = 0; k < NS_TYPE_N; k++)
+        for (int x = 0; x < p->input.n_type_alias[k]; x++)
+            if (ns_strcaseeq(ts, p->input.type_alias[k][x])) return k;
+    return -1;
+}
+
+/* field [b, e) of the text as a C string in buf (size n), or NULL when it does not fit */
+static const char *field_str(const char *t, size_t b, size_t e, char *buf, size_t n)
+{
+    if (e - b >= n) return NULL;
+    memcpy(buf, t + b, e - b);
+    buf[e - b] = 0;
+    return buf;
+}
+
+/* What a plate's rows are checked against, for the plain-row path. */
+typedef struct {
+    const ns_panel_t *p;
+    const int8_t *map;
+    const int *fixed, *col_of;
+    int nh;
+    size_t *span;       /* 2 * nh */
+} rowctx_t;
+
+/* The next data row when it is plain (csv.h: ns_csv_next_plain) and passes every check
+ * the general path below makes: it is added to s (well marked seen) and 1 returned.  On
+ * anything else 0, with nothing added and the reader where it was, so that the general
+ * path reads the row again and says what is wrong with it in its own words.  The cells are
+ * the general path's (the same number parser on the same characters, ns_parse_cell for the
+ * special forms), so the two paths cannot disagree on a value; tests/unit/test_plate_rows
+ * checks it on random rows. */
+static int plain_row(const rowctx_t *x, ns_csv_t *c, const ns_plate_t *pl, int *seen, slot_t *s)
+{
+    const ns_panel_t *p = x->p;
+    const int na = p->n_analytes, rows = p->input.plate_rows, cols = p->input.plate_cols;
+    const size_t pos = c->pos;
+    const int line = c->line, col = c->col;
+    if (!ns_csv_next_plain(c, x->nh, x->span)) return 0;
+    const char *t = c->text;
+    const size_t *sp = x->span;
+    char buf[72], wb[8];
+#define SPAN(k) sp[2 * (k)], sp[2 * (k) + 1]
+#define BACK() do { c->pos = pos; c->line = line; c->col = col; return 0; } while (0)
+    const int jp = x->fixed[COL_PLATE], jw = x->fixed[COL_WELL], jt = x->fixed[COL_TYPE], js = x->fixed[COL_SID];
+    size_t lp = sp[2 * jp + 1] - sp[2 * jp];
+    if (!lp || lp != strlen(pl->id) || memcmp(t + sp[2 * jp], pl->id, lp) != 0) BACK();
+    char well[4];
+    const char *ws = field_str(t, SPAN(jw), wb, sizeof wb);
+    if (!ws || ns_parse_well(ws, rows, cols, well) < 0) BACK();
+    int wi = (well[0] - 'A') * cols + (well[1] - '0') * 10 + (well[2] - '0') - 1;
+    if (seen[wi]) BACK();
+    const char *ts = field_str(t, SPAN(jt), buf, sizeof buf);
+    int type = ts ? sample_type_of(p, ts) : -1;
+    if (type < 0) BACK();
+    if (x->map && x->map[wi] != type && (x->map[wi] != NS_TYPE_PATIENT || type != NS_TYPE_PATIENT)) BACK();
+    size_t ls = sp[2 * js + 1] - sp[2 * js];
+    if ((type == NS_TYPE_PATIENT && !ls) || ls >= NS_FU_ID_MAX) BACK();
+    slot_reserve(s, na);
+    double *v = s->v + (size_t)s->n * (size_t)na;
+    uint8_t *ck = s->cell + (size_t)s->n * (size_t)na;
+    for (int a = 0; a < na; a++) {
+        const int j = x->col_of[a];
+        const size_t b = sp[2 * j], e = sp[2 * j + 1];
+        const unsigned char c0 = b < e ? (unsigned char)t[b] : 0;
+        if ((c0 >= '0' && c0 <= '9') || c0 == '.' || c0 == '-' || c0 == '+') {
+            if (ns_parse_decimal_in(t + b, e - b, c->len - b, &v[a]) != 0 || !isfinite(v[a])) BACK();
+            ck[a] = NS_CELL_VALUE;
+        } else {                    /* empty, ND, NaN, <x: the general cell rules */
+            const char *cs = field_str(t, b, e, buf, sizeof buf);
+            if (!cs || ns_parse_cell(cs, &v[a], &ck[a]) < 0) BACK();
+        }
+        if ((v[a] < 0 && type != NS_TYPE_BLANK) || fabs(v[a]) > NS_CELL_MAX) BACK();
+    }
+#undef SPAN
+#undef BACK
+    seen[wi] = line;
+    memcpy(s->well[s->n], well, 4);
+    s->sid[s->n] = ns_strndup(t + sp[2 * js], ls);
+    s->type[s->n] = (uint8_t)type;
+    s->n++;
+    return 1;
 }
 
 /* Parse a whole plate file into s; on any problem, set pl->error and keep counting rows. */
@@ -272,7 +372,16 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
     const int rows = p->input.plate_rows, cols = p->input.plate_cols;
     int *seen = ns_calloc((size_t)(rows * cols), sizeof *seen);   /* line of each well, 0 = not yet */
     char qb[200];                                                 /* a cell quoted in a message */
-    while ((r = ns_csv_next(&c)) != 0) {
+    size_t *span = ns_malloc(2 * (size_t)nh * sizeof *span);
+    const rowctx_t rx = { .p = p, .map = map, .fixed = fixed, .col_of = col_of, .nh = nh, .span = span };
+    for (;;) {
+        /* the plain rows of a good plate, once its id is known; every other row below */
+        if (ns_ingest_plain_rows && !pl->error && pl->id[0] && plain_row(&rx, &c, pl, seen, s)) {
+            pl->n_wells++;
+            pl->n_plain++;
+            continue;
+        }
+        if ((r = ns_csv_next(&c)) == 0) break;
         pl->n_wells++;
         if (pl->error) continue;                  /* quarantined: just count */
         if (r < 0) { set_error(pl, path, c.err_line, c.err_col, "%s", c.err); continue; }
@@ -319,10 +428,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
         }
         seen[wi] = L;
         const char *ts = c.f[fixed[COL_TYPE]];
-        int type = -1;
-        for (int k = 0; k < NS_TYPE_N && type < 0; k++)
-            for (int x = 0; x < p->input.n_type_alias[k]; x++)
-                if (ns_strcaseeq(ts, p->input.type_alias[k][x])) { type = k; break; }
+        int type = sample_type_of(p, ts);
         if (type < 0) {
             set_error(pl, path, c.fline[fixed[COL_TYPE]], c.fcol[fixed[COL_TYPE]],
                       "unknown sample_type '%s' (expected patient, qc_low, qc_high or blank, or a spelling from the config)", ns_clip_cell(qb, ts));
@@ -348,14 +454,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
                       ns_clip_cell(qb, sid), NS_FU_ID_MAX - 1);
             continue;
         }
-        if (s->n == s->m) {
-            s->m = s->m ? s->m * 2 : 128;
-            s->well = ns_realloc(s->well, (size_t)s->m * sizeof *s->well);
-            s->sid = ns_realloc(s->sid, (size_t)s->m * sizeof *s->sid);
-            s->type = ns_realloc(s->type, (size_t)s->m * sizeof *s->type);
-            s->v = ns_realloc(s->v, (size_t)s->m * (size_t)na * sizeof *s->v);
-            s->cell = ns_realloc(s->cell, (size_t)s->m * (size_t)na * sizeof *s->cell);
-        }
+        slot_reserve(s, na);
         double *v = s->v + (size_t)s->n * (size_t)na;
         uint8_t *ck = s->cell + (size_t)s->n * (size_t)na;
         int bad = 0;
@@ -381,6 +480,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
         s->n++;
     }
     if (!pl->error && pl->n_wells == 0) set_error(pl, path, 1, 1, "no data rows after the header");
+    free(span);
     free(seen);
     free(col_of);
     free(ana_of);

@@ -258,6 +258,49 @@ static void test_decode(void **st)
     assert_int_equal(ns_utf8_valid_prefix("\xED\xA0\x80", 3), 0);     /* surrogate */
 }
 
+/* the owned variant: UTF-8 used where it lies (BOM moved off), GBK decoded into a new
+ * buffer, a failure leaving the caller's bytes as they were */
+static char *owned(const char *s, size_t n)
+{
+    char *b = malloc(n + 1);
+    memcpy(b, s, n);
+    b[n] = 'Z';                     /* the terminator must be written, not found */
+    return b;
+}
+
+static void test_decode_owned(void **st)
+{
+    (void)st;
+    char *out, enc[8];
+    size_t n;
+    ns_decode_err_t e;
+    char *raw = owned("\xEF\xBB\xBF" "a,\xe5\x8c\x97\n", 9);
+    assert_int_equal(ns_decode_text_owned(raw, 9, &out, &n, enc, &e), 0);
+    assert_ptr_equal(out, raw);
+    assert_int_equal(n, 6);
+    assert_string_equal(out, "a,\xe5\x8c\x97\n");
+    assert_string_equal(enc, "utf-8");
+    free(raw);
+    raw = owned("a,b", 3);
+    assert_int_equal(ns_decode_text_owned(raw, 3, &out, &n, enc, &e), 0);
+    assert_ptr_equal(out, raw);
+    assert_string_equal(out, "a,b");
+    free(raw);
+    raw = owned("x,\xB1\xB1\xBE\xA9\n", 7);
+    assert_int_equal(ns_decode_text_owned(raw, 7, &out, &n, enc, &e), 0);
+    assert_true(out != raw);
+    assert_string_equal(out, "x,\xe5\x8c\x97\xe4\xba\xac\n");
+    assert_string_equal(enc, "gbk");
+    free(out);
+    free(raw);
+    raw = owned("\xEF\xBB\xBF" "a\nbc\xFF\xFF\n", 10);
+    assert_int_equal(ns_decode_text_owned(raw, 10, &out, &n, enc, &e), -1);
+    assert_null(out);
+    assert_memory_equal(raw, "\xEF\xBB\xBF" "a\nbc\xFF\xFF\n", 10);
+    assert_int_equal(e.line, 2);
+    free(raw);
+}
+
 static void test_cells(void **st)
 {
     (void)st;
@@ -307,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_field_lines_and_resync),
         cmocka_unit_test(test_columns_count_characters),
         cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_decode_owned),
         cmocka_unit_test(test_utf8_prefix_matches_bytewise),
         cmocka_unit_test(test_cells),
         cmocka_unit_test(test_wells),
