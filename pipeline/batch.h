@@ -69,7 +69,10 @@ typedef struct {
 } ns_plate_t;
 
 /* One manifest row (one DBS card).  mother_name and contact_phone are personal data:
- * they go to the recall list (0600) only, never to logs, stderr, summary.json or HDF5. */
+ * they go to the recall list (0600) only, never to logs, stderr, summary.json or HDF5.
+ * The ten strings of a row read from a manifest are one allocation that starts at
+ * sample_id (freeing sample_id frees them all); each may be rewritten in place, none
+ * replaced. */
 typedef struct {
     char *sample_id, *infant_id, *specimen, *sex;
     double birth_weight_g;        /* NAN if empty */

@@ -75,9 +75,28 @@ static int cmp_key(const void *a, const void *b)
 
 static void row_free(ns_manifest_row_t *r)
 {
-    free(r->sample_id); free(r->infant_id); free(r->specimen); free(r->sex);
-    free(r->birth_time); free(r->collection_time); free(r->feeding); free(r->hospital);
-    free(r->mother_name); free(r->contact_phone);
+    free(r->sample_id);         /* the row's strings, one block (batch.h) */
+}
+
+/* The row's ten strings, in one allocation: a million rows are then a million mallocs,
+ * not ten million (and as many frees at the end of the run). */
+static void row_strings(ns_manifest_row_t *x, const ns_csv_t *c, const int *col)
+{
+    static const int k[10] = { M_SID, M_IID, M_SPEC, M_SEX, M_BIRTH, M_COLL, M_FEED, M_HOSP, M_MOTHER, M_PHONE };
+    char **dst[10] = { &x->sample_id, &x->infant_id, &x->specimen, &x->sex, &x->birth_time,
+                       &x->collection_time, &x->feeding, &x->hospital, &x->mother_name, &x->contact_phone };
+    size_t len[10], total = 0;
+    for (int q = 0; q < 10; q++) {
+        len[q] = col[k[q]] >= 0 ? strlen(c->f[col[k[q]]]) : 0;
+        total += len[q] + 1;
+    }
+    char *p = ns_malloc(total);
+    for (int q = 0; q < 10; q++) {
+        if (len[q]) memcpy(p, c->f[col[k[q]]], len[q]);
+        p[len[q]] = 0;
+        *dst[q] = p;
+        p += len[q] + 1;
+    }
 }
 
 /* The data rows of one part of the manifest (the reader c, positioned at the part's first
@@ -132,12 +151,7 @@ static int parse_rows(ns_manifest_t *m, const char *path, ns_csv_t *c, const int
         memset(x, 0, sizeof *x);
         x->line = L;
         x->sid_col = c->fcol[col[M_SID]];
-#define STR(k) ns_strdup(col[k] >= 0 ? c->f[col[k]] : "")
-        x->sample_id = STR(M_SID); x->infant_id = STR(M_IID); x->specimen = STR(M_SPEC);
-        x->sex = STR(M_SEX); x->birth_time = STR(M_BIRTH); x->collection_time = STR(M_COLL);
-        x->feeding = STR(M_FEED); x->hospital = STR(M_HOSP);
-        x->mother_name = STR(M_MOTHER); x->contact_phone = STR(M_PHONE);
-#undef STR
+        row_strings(x, c, col);
         x->birth_weight_g = x->gestational_age_days = x->age_hours = NAN;
         const int numk[2] = { M_BW, M_GA };
         double *numv[2] = { &x->birth_weight_g, &x->gestational_age_days };

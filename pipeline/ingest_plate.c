@@ -573,11 +573,19 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
     b->conc = ns_malloc((size_t)n * (size_t)na * sizeof *b->conc);
     b->cell = ns_malloc((size_t)n * (size_t)na * sizeof *b->cell);
     b->mrow = ns_malloc((size_t)n * sizeof *b->mrow);
-    int64_t i = 0;
+    int64_t i0 = 0;
+    for (int k = 0; k < n_paths; k++)
+        if (b->plates[k].status == NS_PLATE_OK) {
+            b->plates[k].first_row = i0;
+            i0 += slots[k].n;
+        }
+    /* each plate fills its own rows: plates in parallel (the first touch of the batch's
+     * columns, page faults included, is most of the cost) */
+    #pragma omp parallel for schedule(dynamic, 16)
     for (int k = 0; k < n_paths; k++) {
         slot_t *s = &slots[k];
         if (b->plates[k].status != NS_PLATE_OK) continue;
-        b->plates[k].first_row = i;
+        int64_t i = b->plates[k].first_row;
         for (int64_t r = 0; r < s->n; r++, i++) {
             b->plate[i] = k;
             memcpy(b->well[i], s->well[r], 4);
