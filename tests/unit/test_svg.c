@@ -178,6 +178,41 @@ static void hist_case(const ns_scale_t *s, const double *v, long n, long *counts
     ns_hist_count(s, edges, 4, v, n, counts, skipped);
 }
 
+/* every bin count against a plain scan of the edges, for 1 to 70 bins, linear and log,
+ * on values that fall on edges, between them, outside, and not at all */
+static void test_hist_scan(void **st)
+{
+    (void)st;
+    uint64_t r = 12345;
+    enum { N = 5000 };
+    static double v[N];
+    for (int nb = 1; nb <= 70; nb++)
+        for (int kind = 0; kind < 2; kind++) {
+            ns_scale_t s = kind ? ns_scale_make(NS_SCALE_LOG, 0.01, 5000, 0, 1) : ns_scale_make(NS_SCALE_LINEAR, -3, 40, 0, 1);
+            double e[71];
+            long c[70], ref[70] = { 0 }, sk, rsk = 0;
+            ns_hist_edges(&s, nb, e);
+            for (int i = 0; i < N; i++) {
+                r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+                unsigned u = (unsigned)(r >> 33);
+                v[i] = u % 7 == 0 ? e[u % (unsigned)(nb + 1)]                  /* an edge itself */
+                     : u % 11 == 0 ? (u % 2 ? NAN : -1.0)
+                     : kind ? exp((double)(u % 200000) / 10000.0 - 8.0) : (double)(u % 60000) / 1000.0 - 10.0;
+            }
+            ns_hist_count(&s, e, nb, v, N, c, &sk);
+            for (int i = 0; i < N; i++) {
+                double x = v[i];
+                if (!isfinite(x) || (kind && x <= 0)) { rsk++; continue; }
+                int b = 0;
+                for (int k = 1; k < nb; k++)
+                    if (e[k] <= x) b = k;
+                ref[b]++;
+            }
+            assert_int_equal(sk, rsk);
+            for (int b = 0; b < nb; b++) assert_int_equal(c[b], ref[b]);
+        }
+}
+
 static void test_hist(void **st)
 {
     (void)st;
@@ -281,7 +316,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linear_scale), cmocka_unit_test(test_log_scale), cmocka_unit_test(test_ticks),
-        cmocka_unit_test(test_fmt),          cmocka_unit_test(test_hist),      cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_fmt),          cmocka_unit_test(test_hist),      cmocka_unit_test(test_hist_scan),      cmocka_unit_test(test_escape),
         cmocka_unit_test(test_elements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
