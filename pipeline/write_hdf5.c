@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <hdf5.h>
 #include <libdeflate.h>
+#include <omp.h>
 #include <zlib.h>
 #include "write_hdf5.h"
 #include "atomic_file.h"
@@ -442,31 +443,89 @@ typedef union {
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* Fill the cells of row i, in the order of the table's column list; string pointers must
- * stay valid until the next call. */
+ * stay valid until the next call with the same ctx.  Row functions are called from several
+ * threads at once, each with its own copy of ctx (a ctx holds scratch space and pointers
+ * to read, never state carried from one row to the next). */
 typedef void (*row_fn)(void *ctx, int64_t i, cell_t *out);
 
-static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, int64_t n,
-                       row_fn fn, void *ctx)
+/* The layout of a table's rows: fixed-width strings as wide as the longest value + NUL. */
+typedef struct {
+    const col_t *cols;
+    int nc;
+    size_t width[MAX_COLS], off[MAX_COLS], rowsize;
+} layout_t;
+
+/* Row i into row (rowsize bytes, zeroed), through fn with the caller's ctx. */
+static void fill_row(const layout_t *L, row_fn fn, void *ctx, int64_t i, unsigned char *row)
 {
-    size_t width[MAX_COLS], off[MAX_COLS], rowsize = 0;
     cell_t cell[MAX_COLS];
+    fn(ctx, i, cell);
+    for (int c = 0; c < L->nc; c++) {
+        unsigned char *p = row + L->off[c];
+        switch (L->cols[c].kind) {
+        case K_STR: {
+            const char *s = nz(cell[c].s);
+            size_t l = strlen(s);
+            memcpy(p, s, l < L->width[c] ? l : L->width[c] - 1);
+            break;
+        }
+        case K_F64: memcpy(p, &cell[c].f, 8); break;
+        case K_I64: memcpy(p, &cell[c].i, 8); break;
+        case K_I32: { int32_t v = (int32_t)cell[c].i; memcpy(p, &v, 4); break; }
+        default:    { int8_t v = (int8_t)cell[c].i; memcpy(p, &v, 1); break; }
+        }
+    }
+}
+
+/* Per-thread copies of a row function's ctx (ctx_size bytes), one per OpenMP thread. */
+static unsigned char *ctx_copies(const void *ctx, size_t ctx_size, int nth)
+{
+    unsigned char *t = ns_malloc((size_t)nth * ctx_size + 1);
+    for (int k = 0; k < nth; k++) memcpy(t + (size_t)k * ctx_size, ctx, ctx_size);
+    return t;
+}
+
+#define PAR_ROWS 4096       /* fewer rows than this are done on one thread */
+
+static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, int64_t n,
+                       row_fn fn, void *ctx, size_t ctx_size)
+{
+    layout_t L = { .cols = cols, .nc = nc };
     hid_t mt = -1, ft = -1, d = -1;
     unsigned char *buf = NULL;
     int r = -1;
+    const int nth = omp_get_max_threads();
+    unsigned char *tctx = ctx_copies(ctx, ctx_size, nth);
 
     for (int c = 0; c < nc; c++) {
         static const size_t sz[] = { 1, 8, 8, 4, 1 };
-        width[c] = sz[cols[c].kind];
+        L.width[c] = sz[cols[c].kind];
     }
-    for (int64_t i = 0; i < n; i++) {            /* pass 1: string widths */
-        fn(ctx, i, cell);
+    /* pass 1: string widths, rows in parallel, each thread its widths, then the widest */
+    size_t *tw = ns_calloc((size_t)nth * (size_t)MAX_COLS, sizeof *tw);
+    #pragma omp parallel if (n >= PAR_ROWS)
+    {
+        const int t = omp_get_thread_num();
+        void *x = tctx + (size_t)t * ctx_size;
+        size_t *mw = tw + (size_t)t * MAX_COLS;
+        cell_t cell[MAX_COLS];
+        #pragma omp for schedule(static)
+        for (int64_t i = 0; i < n; i++) {
+            fn(x, i, cell);
+            for (int c = 0; c < nc; c++)
+                if (cols[c].kind == K_STR) {
+                    size_t l = strlen(nz(cell[c].s)) + 1;
+                    if (l > mw[c]) mw[c] = l;
+                }
+        }
+    }
+    for (int t = 0; t < nth; t++)
         for (int c = 0; c < nc; c++)
-            if (cols[c].kind == K_STR) {
-                size_t l = strlen(nz(cell[c].s)) + 1;
-                if (l > width[c]) width[c] = l;
-            }
-    }
-    for (int c = 0; c < nc; c++) { off[c] = rowsize; rowsize += width[c]; }
+            if (tw[(size_t)t * MAX_COLS + c] > L.width[c]) L.width[c] = tw[(size_t)t * MAX_COLS + c];
+    free(tw);
+    L.rowsize = 0;
+    for (int c = 0; c < nc; c++) { L.off[c] = L.rowsize; L.rowsize += L.width[c]; }
+    const size_t rowsize = L.rowsize;
 
     if ((mt = H5Tcreate(H5T_COMPOUND, rowsize)) < 0
         || (ft = H5Tcreate(H5T_COMPOUND, rowsize)) < 0) {
@@ -476,14 +535,14 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
     for (int c = 0; c < nc; c++) {
         hid_t st = -1, m, f;
         switch (cols[c].kind) {
-        case K_STR: m = f = st = str_fixed(width[c], H5T_STR_NULLTERM); break;
+        case K_STR: m = f = st = str_fixed(L.width[c], H5T_STR_NULLTERM); break;
         case K_F64: m = H5T_NATIVE_DOUBLE; f = H5T_IEEE_F64LE; break;
         case K_I64: m = H5T_NATIVE_INT64; f = H5T_STD_I64LE; break;
         case K_I32: m = H5T_NATIVE_INT32; f = H5T_STD_I32LE; break;
         default:    m = H5T_NATIVE_INT8; f = H5T_STD_I8LE; break;
         }
-        int bad = m < 0 || H5Tinsert(mt, cols[c].name, off[c], m) < 0
-                  || H5Tinsert(ft, cols[c].name, off[c], f) < 0;
+        int bad = m < 0 || H5Tinsert(mt, cols[c].name, L.off[c], m) < 0
+                  || H5Tinsert(ft, cols[c].name, L.off[c], f) < 0;
         if (bad) fail(w, "adding field %s to the row type of %s", cols[c].name, name);
         close_type(st);
         if (bad) goto out;
@@ -495,9 +554,9 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
     if ((d = create_ds(w, name, ft, 1, &dim, rowsize, CHUNK_DEFLATE_ONLY)) < 0) goto out;
     r = 0;
     if (n > 0) {
-        /* pass 2: fill GROUP chunks of rows (here, the row function is not thread-safe),
-         * deflate them in parallel as HDF5's filter would, write them raw in order: the
-         * same file at any thread count */
+        /* pass 2: GROUP chunks at a time, each chunk filled (its rows zeroed first: G4, no
+         * stray bytes in the file) and deflated by one thread, as HDF5's filter would, then
+         * written raw in order: the same file at any thread count */
         enum { GROUP = 32 };
         const union { uint16_t u; uint8_t b[2]; } endian = { 1 };
         const hsize_t kmax = chunk_rows(dim, rowsize);
@@ -506,43 +565,30 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
         buf = ns_malloc((size_t)GROUP * cbytes);
         unsigned char *zb = direct ? ns_malloc((size_t)GROUP * bound) : NULL;
         size_t zlen[GROUP];
+        struct libdeflate_compressor **z = ns_calloc((size_t)nth, sizeof *z);
         for (hsize_t g0 = 0; g0 < dim && r == 0; g0 += (hsize_t)GROUP * kmax) {
             const int nchg = (int)((dim - g0 + kmax - 1) / kmax < GROUP ? (dim - g0 + kmax - 1) / kmax : GROUP);
             const hsize_t grows = dim - g0 < (hsize_t)nchg * kmax ? dim - g0 : (hsize_t)nchg * kmax;
-            memset(buf, 0, (size_t)nchg * cbytes);      /* G4: no stray bytes in the file */
-            for (hsize_t j = 0; j < grows; j++) {
-                unsigned char *row = buf + (size_t)j * rowsize;
-                fn(ctx, (int64_t)(g0 + j), cell);
-                for (int c = 0; c < nc; c++) {
-                    unsigned char *p = row + off[c];
-                    switch (cols[c].kind) {
-                    case K_STR: {
-                        const char *s = nz(cell[c].s);
-                        size_t l = strlen(s);
-                        memcpy(p, s, l < width[c] ? l : width[c] - 1);
-                        break;
-                    }
-                    case K_F64: memcpy(p, &cell[c].f, 8); break;
-                    case K_I64: memcpy(p, &cell[c].i, 8); break;
-                    case K_I32: { int32_t v = (int32_t)cell[c].i; memcpy(p, &v, 4); break; }
-                    default:    { int8_t v = (int8_t)cell[c].i; memcpy(p, &v, 1); break; }
-                    }
+            int bad = 0;
+            #pragma omp parallel if (nchg > 1 && grows >= PAR_ROWS)
+            {
+                const int t = omp_get_thread_num();
+                void *x = tctx + (size_t)t * ctx_size;
+                if (direct && !z[t]) z[t] = libdeflate_alloc_compressor(DEFLATE_LEVEL);
+                #pragma omp for schedule(dynamic, 1) reduction(|:bad)
+                for (int k = 0; k < nchg; k++) {
+                    unsigned char *cb = buf + (size_t)k * cbytes;
+                    const hsize_t r0 = g0 + (hsize_t)k * kmax, r1 = r0 + kmax < g0 + grows ? r0 + kmax : g0 + grows;
+                    memset(cb, 0, cbytes);
+                    for (hsize_t j = r0; j < r1; j++) fill_row(&L, fn, x, (int64_t)j, cb + (size_t)(j - r0) * rowsize);
+                    if (!direct) continue;
+                    zlen[k] = z[t] ? libdeflate_zlib_compress(z[t], cb, cbytes, zb + (size_t)k * bound, bound) : 0;
+                    if (zlen[k] == 0) bad = 1;
                 }
             }
             if (!direct) {
                 r = write_rows(w, d, name, 1, 1, g0, grows, mt, buf);
                 continue;
-            }
-            int bad = 0;
-            #pragma omp parallel if (nchg > 1)
-            {
-                struct libdeflate_compressor *z = libdeflate_alloc_compressor(DEFLATE_LEVEL);
-                #pragma omp for schedule(dynamic, 1) reduction(|:bad)
-                for (int k = 0; k < nchg; k++) {
-                    zlen[k] = z ? libdeflate_zlib_compress(z, buf + (size_t)k * cbytes, cbytes, zb + (size_t)k * bound, bound) : 0;
-                    if (zlen[k] == 0) bad = 1;
-                }
-                if (z) libdeflate_free_compressor(z);
             }
             if (bad) { r = fail(w, "compressing rows of %s", name); break; }
             for (int k = 0; k < nchg && r == 0; k++) {
@@ -552,11 +598,14 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
                              (unsigned long long)(off0 + kmax), name);
             }
         }
+        for (int t = 0; t < nth; t++) if (z[t]) libdeflate_free_compressor(z[t]);
+        free(z);
         free(zb);
     }
     if (close_ds(w, d, name) < 0) r = -1;
 out:
     free(buf);
+    free(tctx);
     close_type(mt);
     close_type(ft);
     return r;
@@ -818,7 +867,7 @@ static int write_inputs(wctx_t *w, const ns_batch_t *b)
         merr = ns_asprintf("%lld rows rejected (see the run log)", (long long)m->n_rejected);
     rctx_t x = { .b = b, .manifest_error = merr };
     int r = write_table(w, "/inputs", input_cols, NCOLS(input_cols),
-                        (int64_t)b->n_plates + has_manifest, input_row, &x);
+                        (int64_t)b->n_plates + has_manifest, input_row, &x, sizeof x);
     free(merr);
     return r;
 }
@@ -854,8 +903,8 @@ static int write_specimen(wctx_t *w, const ns_batch_t *b)
 static int write_samples(wctx_t *w, const ns_batch_t *b)
 {
     rctx_t x = { .b = b };
-    if (write_table(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x) < 0
-        || write_table(w, "/samples_ids", id_cols, NCOLS(id_cols), b->n, id_row, &x) < 0)
+    if (write_table(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x, sizeof x) < 0
+        || write_table(w, "/samples_ids", id_cols, NCOLS(id_cols), b->n, id_row, &x, sizeof x) < 0)
         return -1;
     if (!b->state && b->n > 0) return 0;
     const char *names[NS_STATE_N];
@@ -923,7 +972,7 @@ static int write_flags(wctx_t *w, const ns_batch_t *b)
     if (create_group(w, "/flags") < 0
         || write_matrix(w, "/flags/values", b->flag, 1, b->n, ns, 0, "sample,slot") < 0
         || attr_strs_at(w, "/flags/values", "names", flag_names, NCOLS(flag_names)) < 0
-        || write_table(w, "/flags/slots", slot_cols, NCOLS(slot_cols), ns, slot_row, &x) < 0)
+        || write_table(w, "/flags/slots", slot_cols, NCOLS(slot_cols), ns, slot_row, &x, sizeof x) < 0)
         return -1;
     return 0;
 }
@@ -953,7 +1002,7 @@ static int write_unplated(wctx_t *w, const ns_batch_t *b)
         if (m->rows[j].n_wells == 0) idx[k++] = j;
     rctx_t x = { .b = b, .idx = idx };
     int r = write_table(w, "/manifest_unplated", unplated_cols, NCOLS(unplated_cols), k,
-                        unplated_row, &x);
+                        unplated_row, &x, sizeof x);
     free(idx);
     return r;
 }
@@ -1139,16 +1188,16 @@ static int write_followup(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu)
 {
     fctx_t x = { .fu = fu, .b = b };
     if (create_group(w, "/followup") < 0) return -1;
-    int r = write_table(w, "/followup/rows", furow_cols, NCOLS(furow_cols), fu->list.n, furow_row, &x);
+    int r = write_table(w, "/followup/rows", furow_cols, NCOLS(furow_cols), fu->list.n, furow_row, &x, sizeof x);
     if (r == 0) r = write_table(w, "/followup/findings", finding_cols, NCOLS(finding_cols), fu->findings.n,
-                                finding_row, &x);
+                                finding_row, &x, sizeof x);
     if (r == 0) r = attr_str_at(w, "/followup", "language", ns_lang_code(fu->lang));
     if (r == 0) r = attr_str_at(w, "/followup", "lang_sha256", ns_lang_sha256(fu->lang));
 
     if (r == 0) r = create_group(w, "/hearing");
     if (r == 0) r = write_text(w, "/hearing/protocol_yaml", fu->hcfg->text, fu->hcfg->path);
     if (r == 0 && fu->have_hearing) {
-        r = write_table(w, "/hearing/records", hearing_cols, NCOLS(hearing_cols), fu->hrec.n, hearing_row, &x);
+        r = write_table(w, "/hearing/records", hearing_cols, NCOLS(hearing_cols), fu->hrec.n, hearing_row, &x, sizeof x);
         if (r == 0) r = attr_str_at(w, "/hearing/records", "file_sha256", fu->hrec.sha256);
         /* the per-baby counts behind the refer rates (summary.json "hearing"; the report) */
         if (r == 0) {
@@ -1170,8 +1219,8 @@ static int write_followup(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu)
     if (r == 0 && fu->have_genes) {
         const ns_genes_night_t *g = &fu->genes;
         const int nl = fu->gcfg->n_loci;
-        r = write_table(w, "/genes/plates", gplate_cols, NCOLS(gplate_cols), g->n_plates, gplate_row, &x);
-        if (r == 0) r = write_table(w, "/genes/samples", gsample_cols, NCOLS(gsample_cols), g->n, gsample_row, &x);
+        r = write_table(w, "/genes/plates", gplate_cols, NCOLS(gplate_cols), g->n_plates, gplate_row, &x, sizeof x);
+        if (r == 0) r = write_table(w, "/genes/samples", gsample_cols, NCOLS(gsample_cols), g->n, gsample_row, &x, sizeof x);
         if (r == 0) {                           /* calls [sample][locus], column-major for write_matrix */
             uint8_t *cm = ns_malloc((size_t)(g->n * nl > 0 ? g->n * nl : 1));
             for (int64_t i = 0; i < g->n; i++)
@@ -1259,9 +1308,9 @@ static int write_qc(wctx_t *w, const ns_batch_t *b)
     if (r < 0) return -1;
 
     if (write_table(w, "/qc/plates", qc_plate_cols, NCOLS(qc_plate_cols), np, qc_plate_row,
-                    &x) < 0
+                    &x, sizeof x) < 0
         || write_table(w, "/qc/controls", qc_control_cols, NCOLS(qc_control_cols), q->n_obs,
-                       qc_control_row, &x) < 0)
+                       qc_control_row, &x, sizeof x) < 0)
         return -1;
 
     /* per plate: Westgard bits [a * NS_QC_LEVELS + level], patient medians */
