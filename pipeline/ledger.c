@@ -315,6 +315,62 @@ ns_ledger_t *ns_ledger_open(const char *path, int create, char *err, size_t errl
     return l;
 }
 
+ns_ledger_t *ns_ledger_open_ro(const char *path, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = 0;
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        seterr(err, errlen, "%s: cannot open the ledger: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        seterr(err, errlen, "%s: the ledger is not a regular file", path);
+        return NULL;
+    }
+    ns_ledger_t *l = ns_calloc(1, sizeof *l);
+    l->path = ns_strdup(path);
+    if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+        seterr(err, errlen, "%s: cannot open the ledger: %s", path, l->db ? sqlite3_errmsg(l->db) : "out of memory");
+        ns_ledger_close(l);
+        return NULL;
+    }
+    int busy = NS_LEDGER_BUSY_MS_DEFAULT;
+    const char *e = getenv("NS_LEDGER_BUSY_MS");
+    if (e && atoi(e) > 0) busy = atoi(e);
+    sqlite3_busy_timeout(l->db, busy);
+    sqlite3_extended_result_codes(l->db, 1);
+    /* the first read finds a damaged file, a lock held beyond the busy timeout, a file
+     * that is no ledger */
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &s, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    int v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    if (rc != SQLITE_ROW) {
+        int base = rc & 0xff;
+        seterr(err, errlen, "%s: cannot read the ledger: %s%s", path, sqlite3_errmsg(l->db),
+               base == SQLITE_NOTADB || base == SQLITE_CORRUPT ? " (the ledger file is damaged: restore it from the last backup)"
+               : base == SQLITE_BUSY || base == SQLITE_LOCKED ? " (another program holds it locked; try again later)" : "");
+    }
+    sqlite3_finalize(s);
+    if (rc == SQLITE_ROW && v != NS_LEDGER_SCHEMA) {
+        if (v == 0)
+            seterr(err, errlen, "%s: not a neoscreen ledger (no ledger schema version)", path);
+        else if (v > NS_LEDGER_SCHEMA)
+            seterr(err, errlen, "%s: ledger schema version %d is newer than this neoscreen knows (%d); use a newer "
+                   "neoscreen", path, v, NS_LEDGER_SCHEMA);
+        else
+            seterr(err, errlen, "%s: ledger schema version %d is older than this neoscreen's (%d) and is not "
+                   "migrated by a read-only open ('neoscreen run' or 'neoscreen followup list -d FILE' migrates it)",
+                   path, v, NS_LEDGER_SCHEMA);
+        rc = SQLITE_ERROR;
+    }
+    if (rc != SQLITE_ROW) {
+        ns_ledger_close(l);
+        return NULL;
+    }
+    return l;
+}
+
 void ns_ledger_close(ns_ledger_t *l)
 {
     if (!l) return;

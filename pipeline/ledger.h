@@ -88,6 +88,13 @@ typedef struct ns_ledger {
  *         ("PATH: why": not a database, locked, unwritable, newer schema, ...). */
 ns_ledger_t *ns_ledger_open(const char *path, int create, char *err, size_t errlen) NS_RESULT_USED;
 void ns_ledger_close(ns_ledger_t *l);
+/* Open an existing ledger read-only (`neoscreen report --ledger`, and the indicators of
+ * run's report.html): never created, never migrated, its mode left alone; the busy
+ * timeout as above.  The file must hold exactly schema NS_LEDGER_SCHEMA.
+ * @return the ledger (close with ns_ledger_close()), or NULL with "PATH: why" in err
+ *         (missing, not a database or damaged, locked, not a ledger, older or newer
+ *         schema). */
+ns_ledger_t *ns_ledger_open_ro(const char *path, char *err, size_t errlen) NS_RESULT_USED;
 
 /* BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout), COMMIT,
  * ROLLBACK.  0, or -1 with the SQLite message in err. */

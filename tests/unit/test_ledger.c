@@ -144,6 +144,74 @@ static void test_damaged_and_foreign(void **st)
     assert_non_null(strstr(err, "newer"));
 }
 
+/* The read-only open of `report --ledger`: an existing ledger of this schema only; nothing
+ * created, migrated or chmod-ed, and nothing can be written through it. */
+static void test_open_ro(void **st)
+{
+    (void)st;
+    char err[512];
+    struct stat sb;
+    const char *p = path_of("ro.sqlite");
+    assert_null(ns_ledger_open_ro(p, err, sizeof err));          /* missing: not created */
+    assert_non_null(strstr(err, p));
+    assert_int_equal(stat(p, &sb), -1);
+    ns_ledger_t *l = ns_ledger_open(p, 1, err, sizeof err);
+    assert_non_null(l);
+    ns_ledger_close(l);
+    assert_int_equal(chmod(p, 0640), 0);
+    l = ns_ledger_open_ro(p, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(q1(l, "SELECT count(*) FROM batches"), 0);
+    assert_int_equal(sqlite3_exec(l->db, "INSERT INTO schema_version VALUES (9, 'x')", NULL, NULL, NULL) & 0xff,
+                     SQLITE_READONLY);
+    ns_ledger_close(l);
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640);                   /* its mode left alone */
+    /* an older schema is not migrated by a reader: refused, and still older afterwards */
+    l = ns_ledger_open(p, 0, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(sqlite3_exec(l->db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+    ns_ledger_close(l);
+    assert_null(ns_ledger_open_ro(p, err, sizeof err));
+    assert_non_null(strstr(err, "older"));
+    assert_non_null(strstr(err, p));
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 1);
+    sqlite3_finalize(s);
+    /* newer */
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(ns_ledger_open_ro(p, err, sizeof err));
+    assert_non_null(strstr(err, "newer"));
+    /* damaged, someone else's database, an empty file */
+    const char *g = path_of("ro-garbage.sqlite");
+    FILE *fp = fopen(g, "w");
+    assert_non_null(fp);
+    for (int k = 0; k < 4096; k++) fputc((k * 7919) & 0xff, fp);
+    fclose(fp);
+    assert_null(ns_ledger_open_ro(g, err, sizeof err));
+    assert_non_null(strstr(err, g));
+    assert_non_null(strstr(err, "damaged"));
+    const char *o = path_of("ro-other.sqlite");
+    assert_int_equal(sqlite3_open(o, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(ns_ledger_open_ro(o, err, sizeof err));
+    assert_non_null(strstr(err, "not a neoscreen ledger"));
+    const char *e = path_of("ro-empty.sqlite");
+    fp = fopen(e, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_null(ns_ledger_open_ro(e, err, sizeof err));
+    assert_non_null(strstr(err, "not a neoscreen ledger"));
+    assert_int_equal(stat(e, &sb), 0);
+    assert_int_equal(sb.st_size, 0);                             /* nothing written into it */
+}
+
 /* a batch and one case, by hand */
 static int64_t make_case(ns_ledger_t *l, const char *key, const char *date, const char *infant, int sp,
                          const char *cond)
@@ -368,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_create),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_damaged_and_foreign),
+        cmocka_unit_test(test_open_ro),
         cmocka_unit_test(test_events_and_state),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_paths_and_time),
