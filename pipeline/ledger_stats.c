@@ -250,8 +250,10 @@ int ns_ledger_stats(ns_ledger_t *l, const char *from, const char *to, int by, co
 {
     memset(out, 0, sizeof *out);
     ctx_t x = { l, from, to, now, by, err, errlen };
-    /* one read transaction: every figure from the same snapshot */
-    if (sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+    /* one read transaction: every figure from the same snapshot (the caller's, when it
+     * has one open: several calls then read the same snapshot) */
+    const int own = sqlite3_get_autocommit(l->db);
+    if (own && sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", l->path, sqlite3_errmsg(l->db));
         return -1;
     }
@@ -269,7 +271,7 @@ int ns_ledger_stats(ns_ledger_t *l, const char *from, const char *to, int by, co
     for (int k = 0; k < np && !r; k++) r = one_period(&x, pv[k], out);
     for (int k = 0; k < np; k++) free(pv[k]);
     free(pv);
-    sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+    if (own) sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
     if (r) ns_indicators_free(out);
     return r;
 }
