@@ -1,6 +1,7 @@
 /* test_ledger.c — the follow-up ledger's database layer: creation (0600, WAL, schema
  * version), append-only events, derived case state, damaged and foreign files, the
- * indicators on a hand-built ledger. */
+ * indicators on a hand-built ledger; what a repeat card does to the open case it meets
+ * (ns_ledger_record_night on a one-card night made by hand). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +17,9 @@
 #include "../../pipeline/ledger_cases.h"
 #include "../../pipeline/ledger_stats.h"
 #include "../../pipeline/xlsx_read.h"
+#include "../../kernels/call.h"
+
+#define PANEL_FILE NS_SRCDIR "/configs/panel-default.yaml"
 
 static char dir[256];
 
@@ -376,6 +380,124 @@ static void test_stats(void **st)
     ns_ledger_close(l);
 }
 
+/* A night of one repeat card (sample R1 of infant I1, reported: state st) with the given
+ * calls of the panel's conditions (others negative), recorded into the ledger at path,
+ * where an earlier night opened case `opened` for I1 on PKU (an MS/MS case).  Returns the
+ * night's result; *kind gets the kind of the event the card added to that case. */
+static ns_ledger_night_t repeat_night(const char *path, const ns_panel_t *p, int st, const char *c1, int v1,
+                                      const char *c2, int v2, char kind[32], ns_case_state_t *cs)
+{
+    char err[512];
+    ns_ledger_t *l = ns_ledger_open(path, 1, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(ns_ledger_begin(l, err, sizeof err), 0);
+    int64_t opened = make_case(l, "k-earlier", "2026-09-20", "I1", 1, "PKU");
+    assert_int_equal(ns_ledger_commit(l, err, sizeof err), 0);
+    ns_ledger_close(l);
+
+    const int nc = p->n_conds;
+    uint8_t *call = calloc((size_t)nc, 1);                 /* one row: call[c] */
+    for (int c = 0; c < nc; c++) {
+        if (c1 && !strcmp(p->conds[c].code, c1)) call[c] = (uint8_t)v1;
+        if (c2 && !strcmp(p->conds[c].code, c2)) call[c] = (uint8_t)v2;
+    }
+    uint8_t type[1] = { NS_TYPE_PATIENT }, state[1] = { (uint8_t)st };
+    int64_t mrow[1] = { 0 };
+    char *sid[1] = { "R1" };
+    ns_manifest_row_t row;
+    memset(&row, 0, sizeof row);
+    row.sample_id = "R1";
+    row.infant_id = "I1";
+    row.specimen = "repeat";
+    ns_batch_t b;
+    memset(&b, 0, sizeof b);
+    b.panel = p;
+    b.night = "2026-10-01";
+    b.n = 1;
+    b.type = type;
+    b.state = state;
+    b.mrow = mrow;
+    b.sample_id = sid;
+    b.call = call;
+    b.manifest.rows = &row;
+    b.manifest.n = 1;
+    ns_findings_t fs;
+    memset(&fs, 0, sizeof fs);
+    ns_fu_list_t list;
+    memset(&list, 0, sizeof list);
+    ns_ledger_night_t res;
+    assert_int_equal(ns_ledger_record_night(path, &b, &fs, &list, &res, err, sizeof err), 0);
+    free(call);
+
+    l = ns_ledger_open(path, 0, err, sizeof err);
+    assert_non_null(l);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(l->db, "SELECT kind FROM events WHERE case_id = ? AND sample_id = 'R1'",
+                                        -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_int64(q, 1, opened);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    snprintf(kind, 32, "%s", (const char *)sqlite3_column_text(q, 0));
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);               /* one event for the card */
+    sqlite3_finalize(q);
+    assert_int_equal(ns_ledger_case_state(l, opened, cs, err, sizeof err), 0);
+    ns_ledger_close(l);
+    return res;
+}
+
+/* A repeat card that was read (state recall: another condition is positive on it) but on
+ * which the condition that opened the case cannot be called (PKU indeterminate: its marker
+ * missing): the case is not cleared — repeat_unsatisfactory, still open, priority and
+ * action unchanged — and the card counts as linked.  Beside it, the outcomes it must not
+ * be confused with: negative on PKU clears, still positive escalates, an unreadable card
+ * is unsatisfactory too. */
+static void test_repeat_cannot_be_called(void **st)
+{
+    (void)st;
+    ns_panel_errs_t e;
+    memset(&e, 0, sizeof e);
+    ns_panel_t *p = ns_panel_load(PANEL_FILE, &e);
+    assert_non_null(p);
+    ns_panel_errs_free(&e);
+    char kind[32];
+    ns_case_state_t cs;
+
+    ns_ledger_night_t r = repeat_night(path_of("rep-indet.sqlite"), p, NS_STATE_RECALL, "PKU", NS_CALL_INDETERMINATE,
+                                       "MCAD", NS_CALL_POSITIVE, kind, &cs);
+    assert_string_equal(kind, "repeat_unsatisfactory");
+    assert_string_equal(cs.status, "open");
+    assert_false(cs.closed);
+    assert_string_equal(cs.priority, "routine");
+    assert_string_equal(cs.action, "repeat_specimen");
+    assert_int_equal(r.repeats_linked, 1);
+    assert_int_equal(r.unsatisfactory, 1);
+    assert_int_equal(r.cleared + r.escalated + r.n_orphans, 0);
+    ns_ledger_night_free(&r);
+
+    r = repeat_night(path_of("rep-neg.sqlite"), p, NS_STATE_RECALL, "PKU", NS_CALL_NEGATIVE, "MCAD", NS_CALL_POSITIVE,
+                     kind, &cs);
+    assert_string_equal(kind, "cleared_on_repeat");
+    assert_string_equal(cs.status, "cleared_on_repeat");
+    assert_true(cs.closed);
+    assert_int_equal(r.cleared, 1);
+    ns_ledger_night_free(&r);
+
+    r = repeat_night(path_of("rep-pos.sqlite"), p, NS_STATE_RECALL, "PKU", NS_CALL_BORDERLINE, NULL, 0, kind, &cs);
+    assert_string_equal(kind, "escalated");
+    assert_string_equal(cs.status, "escalated");
+    assert_string_equal(cs.priority, "urgent");
+    assert_string_equal(cs.action, "referral");
+    assert_int_equal(r.escalated, 1);
+    ns_ledger_night_free(&r);
+
+    r = repeat_night(path_of("rep-invalid.sqlite"), p, NS_STATE_INVALID, "PKU", NS_CALL_INDETERMINATE, NULL, 0, kind,
+                     &cs);
+    assert_string_equal(kind, "repeat_unsatisfactory");
+    assert_string_equal(cs.status, "open");
+    assert_int_equal(r.unsatisfactory, 1);
+    ns_ledger_night_free(&r);
+    ns_panel_free(p);
+}
+
 static void test_paths_and_time(void **st)
 {
     (void)st;
@@ -439,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_open_ro),
         cmocka_unit_test(test_events_and_state),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_repeat_cannot_be_called),
         cmocka_unit_test(test_paths_and_time),
         cmocka_unit_test(test_xlsx_helpers),
     };
