@@ -169,7 +169,13 @@ static int link_repeat(ns_ledger_t *L, const ns_batch_t *b, int64_t i, int64_t b
             const char *code = (const char *)sqlite3_column_text(qc, 0);
             int c = panel_cond(p, code);
             list_add(&all, code);
-            if (c < 0) continue;
+            if (c < 0) {
+                /* a panel condition that tonight's panel lacks (renamed, dropped): the card
+                 * cannot be called on it.  Hearing and gene codes (with ':') are not for a
+                 * blood spot to answer. */
+                if (!strchr(code, ':')) unsat = 1;
+                continue;
+            }
             int v = b->call[(size_t)c * un + (size_t)i];
             if (v == NS_CALL_INDETERMINATE) unsat = 1;
             else if (v != NS_CALL_NEGATIVE) list_add(&still, code);

@@ -19,7 +19,8 @@
  *      were opened by an earlier batch.  For each such case, against the panel conditions
  *      that opened it:
  *        - the card is invalid_specimen, or a condition that opened the case cannot be
- *          called on it (indeterminate)  -> event repeat_unsatisfactory (stays open);
+ *          called on it (indeterminate, or not a condition of tonight's panel)
+ *                                         -> event repeat_unsatisfactory (stays open);
  *        - a condition that opened the case is still called (borderline, positive,
  *          critical)                     -> event escalated: action referral, priority
  *          raised one step (routine -> urgent -> critical), due by the report's day;

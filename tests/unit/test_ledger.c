@@ -382,16 +382,17 @@ static void test_stats(void **st)
 
 /* A night of one repeat card (sample R1 of infant I1, reported: state st) with the given
  * calls of the panel's conditions (others negative), recorded into the ledger at path,
- * where an earlier night opened case `opened` for I1 on PKU (an MS/MS case).  Returns the
- * night's result; *kind gets the kind of the event the card added to that case. */
-static ns_ledger_night_t repeat_night(const char *path, const ns_panel_t *p, int st, const char *c1, int v1,
-                                      const char *c2, int v2, char kind[32], ns_case_state_t *cs)
+ * where an earlier night opened a case for I1 on condition `on` (an MS/MS case).  Returns
+ * the night's result; *kind gets the kind of the event the card added to that case, *cs
+ * its state afterwards. */
+static ns_ledger_night_t repeat_night(const char *path, const ns_panel_t *p, const char *on, int st, const char *c1,
+                                      int v1, const char *c2, int v2, char kind[32], ns_case_state_t *cs)
 {
     char err[512];
     ns_ledger_t *l = ns_ledger_open(path, 1, err, sizeof err);
     assert_non_null(l);
     assert_int_equal(ns_ledger_begin(l, err, sizeof err), 0);
-    int64_t opened = make_case(l, "k-earlier", "2026-09-20", "I1", 1, "PKU");
+    int64_t opened = make_case(l, "k-earlier", "2026-09-20", "I1", 1, on);
     assert_int_equal(ns_ledger_commit(l, err, sizeof err), 0);
     ns_ledger_close(l);
 
@@ -449,7 +450,8 @@ static ns_ledger_night_t repeat_night(const char *path, const ns_panel_t *p, int
  * missing): the case is not cleared — repeat_unsatisfactory, still open, priority and
  * action unchanged — and the card counts as linked.  Beside it, the outcomes it must not
  * be confused with: negative on PKU clears, still positive escalates, an unreadable card
- * is unsatisfactory too. */
+ * is unsatisfactory too; and a condition tonight's panel does not know cannot be called
+ * either. */
 static void test_repeat_cannot_be_called(void **st)
 {
     (void)st;
@@ -461,8 +463,8 @@ static void test_repeat_cannot_be_called(void **st)
     char kind[32];
     ns_case_state_t cs;
 
-    ns_ledger_night_t r = repeat_night(path_of("rep-indet.sqlite"), p, NS_STATE_RECALL, "PKU", NS_CALL_INDETERMINATE,
-                                       "MCAD", NS_CALL_POSITIVE, kind, &cs);
+    ns_ledger_night_t r = repeat_night(path_of("rep-indet.sqlite"), p, "PKU", NS_STATE_RECALL, "PKU",
+                                       NS_CALL_INDETERMINATE, "MCAD", NS_CALL_POSITIVE, kind, &cs);
     assert_string_equal(kind, "repeat_unsatisfactory");
     assert_string_equal(cs.status, "open");
     assert_false(cs.closed);
@@ -473,15 +475,15 @@ static void test_repeat_cannot_be_called(void **st)
     assert_int_equal(r.cleared + r.escalated + r.n_orphans, 0);
     ns_ledger_night_free(&r);
 
-    r = repeat_night(path_of("rep-neg.sqlite"), p, NS_STATE_RECALL, "PKU", NS_CALL_NEGATIVE, "MCAD", NS_CALL_POSITIVE,
-                     kind, &cs);
+    r = repeat_night(path_of("rep-neg.sqlite"), p, "PKU", NS_STATE_RECALL, "PKU", NS_CALL_NEGATIVE, "MCAD",
+                     NS_CALL_POSITIVE, kind, &cs);
     assert_string_equal(kind, "cleared_on_repeat");
     assert_string_equal(cs.status, "cleared_on_repeat");
     assert_true(cs.closed);
     assert_int_equal(r.cleared, 1);
     ns_ledger_night_free(&r);
 
-    r = repeat_night(path_of("rep-pos.sqlite"), p, NS_STATE_RECALL, "PKU", NS_CALL_BORDERLINE, NULL, 0, kind, &cs);
+    r = repeat_night(path_of("rep-pos.sqlite"), p, "PKU", NS_STATE_RECALL, "PKU", NS_CALL_BORDERLINE, NULL, 0, kind, &cs);
     assert_string_equal(kind, "escalated");
     assert_string_equal(cs.status, "escalated");
     assert_string_equal(cs.priority, "urgent");
@@ -489,11 +491,21 @@ static void test_repeat_cannot_be_called(void **st)
     assert_int_equal(r.escalated, 1);
     ns_ledger_night_free(&r);
 
-    r = repeat_night(path_of("rep-invalid.sqlite"), p, NS_STATE_INVALID, "PKU", NS_CALL_INDETERMINATE, NULL, 0, kind,
-                     &cs);
+    r = repeat_night(path_of("rep-invalid.sqlite"), p, "PKU", NS_STATE_INVALID, "PKU", NS_CALL_INDETERMINATE, NULL, 0,
+                     kind, &cs);
     assert_string_equal(kind, "repeat_unsatisfactory");
     assert_string_equal(cs.status, "open");
     assert_int_equal(r.unsatisfactory, 1);
+    ns_ledger_night_free(&r);
+
+    /* a case opened on a panel condition tonight's panel does not have (renamed or
+     * dropped since): the card, negative on everything tonight's panel calls, cannot be
+     * called on it either — not cleared */
+    r = repeat_night(path_of("rep-gone.sqlite"), p, "OLDCOND", NS_STATE_NEGATIVE, NULL, 0, NULL, 0, kind, &cs);
+    assert_string_equal(kind, "repeat_unsatisfactory");
+    assert_string_equal(cs.status, "open");
+    assert_int_equal(r.unsatisfactory, 1);
+    assert_int_equal(r.cleared, 0);
     ns_ledger_night_free(&r);
     ns_panel_free(p);
 }
