@@ -6,6 +6,7 @@
 #include <string.h>
 #include "json.h"
 #include "ledger_cases.h"
+#include "log.h"
 #include "sha256.h"
 #include "util.h"
 #include "version.h"
@@ -544,9 +545,12 @@ int ns_ledger_record_night(const char *path, const ns_batch_t *b, const ns_findi
         if (!is_repeat(&b->manifest.rows[b->mrow[i]])) continue;
         if (link_repeat(L, b, i, bid, now, res, lk, &n_lk, err, errlen) < 0) goto fail;
     }
+    ns_info(2, "ledger", "%lld repeat cards linked, %lld without an open case", (long long)res->repeats_linked,
+            (long long)res->n_orphans);
     /* 3. cases */
     for (int64_t g = 0; g < l->n; g++)
         if (open_case(L, b, fs, l, g, bid, now, lk, n_lk, res, err, errlen) < 0) goto fail;
+    ns_info(2, "ledger", "%lld cases opened", (long long)res->cases_opened);
     if (ns_ledger_commit(L, err, errlen) < 0) goto fail;
     ret = 0;
     goto done;
