@@ -79,6 +79,7 @@ int ns_ledger_event_closes(int kind);
 typedef struct ns_ledger {
     sqlite3 *db;
     char *path;
+    sqlite3_stmt *ins_event;    /* ns_ledger_add_event()'s INSERT, prepared at its first use */
 } ns_ledger_t;
 
 /* Open the ledger at path: created (mode 0600, with its directory's parents existing) when
