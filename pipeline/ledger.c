@@ -329,7 +329,14 @@ ns_ledger_t *ns_ledger_open_ro(const char *path, char *err, size_t errlen)
     }
     ns_ledger_t *l = ns_calloc(1, sizeof *l);
     l->path = ns_strdup(path);
-    if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+    /* opened for writing when we may (never created: no SQLITE_OPEN_CREATE), with every
+     * change refused (query_only): the last connection to close a WAL ledger removes its
+     * -wal and -shm files, which a read-only connection would leave behind.  A file we may
+     * only read is opened read-only. */
+    int ro = access(path, W_OK) != 0;
+    if (sqlite3_open_v2(path, &l->db, (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK
+        || (!ro && sqlite3_exec(l->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK)) {
         seterr(err, errlen, "%s: cannot open the ledger: %s", path, l->db ? sqlite3_errmsg(l->db) : "out of memory");
         ns_ledger_close(l);
         return NULL;

@@ -90,8 +90,10 @@ typedef struct ns_ledger {
 ns_ledger_t *ns_ledger_open(const char *path, int create, char *err, size_t errlen) NS_RESULT_USED;
 void ns_ledger_close(ns_ledger_t *l);
 /* Open an existing ledger read-only (`neoscreen report --ledger`, and the indicators of
- * run's report.html): never created, never migrated, its mode left alone; the busy
- * timeout as above.  The file must hold exactly schema NS_LEDGER_SCHEMA.
+ * run's report.html): never created, never migrated, its mode left alone, every change
+ * refused (PRAGMA query_only; a file we may not write is opened SQLITE_OPEN_READONLY); the
+ * busy timeout as above.  Closed last, it removes the -wal and -shm files as a writer
+ * would.  The file must hold exactly schema NS_LEDGER_SCHEMA.
  * @return the ledger (close with ns_ledger_close()), or NULL with "PATH: why" in err
  *         (missing, not a database or damaged, locked, not a ledger, older or newer
  *         schema). */

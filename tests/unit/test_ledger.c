@@ -171,6 +171,11 @@ static void test_open_ro(void **st)
     ns_ledger_close(l);
     assert_int_equal(stat(p, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0640);                   /* its mode left alone */
+    char side[450];
+    snprintf(side, sizeof side, "%s-wal", p);                    /* nothing left beside it */
+    assert_int_equal(access(side, F_OK), -1);
+    snprintf(side, sizeof side, "%s-shm", p);
+    assert_int_equal(access(side, F_OK), -1);
     /* an older schema is not migrated by a reader: refused, and still older afterwards */
     l = ns_ledger_open(p, 0, err, sizeof err);
     assert_non_null(l);
