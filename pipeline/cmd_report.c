@@ -10,7 +10,7 @@
  * The page's last section, the follow-up ledger's indicators, comes from the ledger
  * (--ledger FILE, opened read-only: never created, never migrated) as it stands now: with
  * the ledger as it was when `run` wrote its page and the same NS_NOW (summary.json
- * report.indicators_as_of), the page is byte-identical to run's.  --no-ledger writes the
+ * ledger.indicators_as_of), the page is byte-identical to run's.  --no-ledger writes the
  * section of `run --no-ledger`; with neither, the page has no such section.
  */
 #include <errno.h>
@@ -49,7 +49,7 @@ static void usage(FILE *fp)
 "indicators for the calendar month and quarter that hold the night (as 'neoscreen\n"
 "followup stats' computes them), as of the ledger's now: $NS_NOW, else the local time.\n"
 "Given the ledger as it stood when run wrote its page and NS_NOW set to that run's\n"
-"summary.json report.indicators_as_of, the page is byte-identical to run's.  A night the\n"
+"summary.json ledger.indicators_as_of, the page is byte-identical to run's.  A night the\n"
 "ledger does not hold gets a section saying so.  Without --ledger (or --no-ledger) the\n"
 "page has no indicators section.\n"
 "\n"

@@ -123,7 +123,7 @@ static void usage(FILE *fp)
 "  night's date (its name when that is a date), every night of them in the ledger, with\n"
 "  each definition, source and values observed elsewhere (DOMAIN.md 4.1, 8.3): the same\n"
 "  figures as 'neoscreen followup stats' for those periods, as of the ledger's now\n"
-"  ($NS_NOW, else the local time; summary.json report.indicators_as_of).  The rest of\n"
+"  ($NS_NOW, else the local time; summary.json ledger.indicators_as_of).  The rest of\n"
 "  the page is written meanwhile; only that section waits for the ledger.  Without a\n"
 "  ledger (--no-ledger) or when it failed (exit bit 32) the section says so.\n"
 "\n"
@@ -276,7 +276,8 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_end_obj(&j);
 
     ns_run_fu_summary(ri->fu, &j);     /* recall_list, hearing, genes */
-    ns_ledger_night_summary(&j, ri->ledger_path, ri->ledger, ri->ledger_err);
+    ns_ledger_night_summary(&j, ri->ledger_path, ri->ledger, ri->ledger_err,
+                            ri->ind && ri->ind->status == NS_RPT_IND_SHOWN ? ri->ind->as_of : NULL);
 
     /* unmatched wells: card IDs only (no personal data), with any findings, so the lab can
      * trace the card — an unmatched positive is the worst thing to leave in a drawer */
@@ -326,10 +327,9 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_bool(&j, "written", ri->report_ok);
     ns_json_bool(&j, "names", ri->report_names);
     ns_json_int(&j, "history_nights", ri->report_hist);
-    /* the indicators section: what it shows, and as of when (NS_NOW for rebuilding it) */
+    /* what the indicators section shows (as of when: ledger.indicators_as_of) */
     static const char *const ind_names[] = { "shown", "no_ledger", "ledger_failed", "night_not_in_ledger" };
     ns_json_str(&j, "indicators", ri->ind ? ind_names[ri->ind->status] : NULL);
-    ns_json_str(&j, "indicators_as_of", ri->ind && ri->ind->status == NS_RPT_IND_SHOWN ? ri->ind->as_of : NULL);
     /* the earlier nights' archives it drew on: `neoscreen report` given these and this
      * night's batch.h5 rebuilds the same page */
     ns_json_arr(&j, "history_archives");

@@ -614,7 +614,8 @@ void ns_ledger_night_free(ns_ledger_night_t *res)
     memset(res, 0, sizeof *res);
 }
 
-void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_night_t *res, const char *error)
+void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_night_t *res, const char *error,
+                             const char *indicators_as_of)
 {
     ns_json_obj(j, "ledger");
     ns_json_str(j, "path", path);
@@ -634,6 +635,7 @@ void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_nig
         for (int64_t k = 0; k < res->n_orphans; k++) ns_json_str(j, NULL, res->orphan_sids[k]);
         ns_json_end_arr(j);
     }
+    ns_json_str(j, "indicators_as_of", indicators_as_of);
     ns_json_end_obj(j);
 }
 

@@ -82,7 +82,7 @@ EOF
 NS_NOW=2026-11-02T08:00 "$NS" report -v 0 --ledger "$IL" -o "$T/r1031.html" "$T/o1031/batch.h5" 2> "$T/r1031.err"
 check "report --ledger: the same page as run's report.html (same ledger, same NS_NOW)" cmp "$T/o1031/report.html" "$T/r1031.html"
 check "summary.json: indicators shown, as of NS_NOW" \
-    test "$(json "$T/o1031/summary.json" 'd["report"]["indicators"], d["report"]["indicators_as_of"]')" = "shown 2026-11-02T08:00:00"
+    test "$(json "$T/o1031/summary.json" 'd["report"]["indicators"], d["ledger"]["indicators_as_of"]')" = "shown 2026-11-02T08:00:00"
 check "report --ledger opened the ledger read-only: nothing recorded, no schema row added" \
     test "$(sql "$IL" "SELECT count(*) FROM batches")" = 61 -a "$(sql "$IL" "SELECT count(*) FROM schema_version")" = \
          "$(sql "$DB" "SELECT count(*) FROM schema_version")"
