@@ -728,6 +728,9 @@ int ns_cmd_run(int argc, char **argv)
     memset(&gate, 0, sizeof gate);
     pthread_mutex_init(&gate.mu, NULL);
     pthread_cond_init(&gate.cv, NULL);
+    /* without a ledger the section is known now: the report never waits */
+    ns_rpt_ind_init(&gate.ind, no_ledger ? NS_RPT_IND_DISABLED : NS_RPT_IND_FAILED);
+    gate.ready = no_ledger;
     report_job_t rjob = { &rep, &b, qcc, &fu, p_rep, &gate, report_names, 0 };
     pthread_t rep_thread;
     int rep_threaded = 0, rep_wanted = 0;
@@ -788,7 +791,6 @@ int ns_cmd_run(int argc, char **argv)
     /* the report's indicators, as they stand now that the night is recorded: read on this
      * thread (one read-only connection, opened and closed here), then handed over */
     char ind_err[512];
-    ns_rpt_ind_init(&gate.ind, ledger_path ? NS_RPT_IND_FAILED : NS_RPT_IND_DISABLED);
     if (rep_wanted && ledger_path && !ri.ledger_err) {
         char now[24];
         int r = ns_ledger_now(now);
@@ -804,7 +806,7 @@ int ns_cmd_run(int argc, char **argv)
                     gate.ind.quarter, gate.ind.as_of);
         }
     }
-    ind_ready(&gate);
+    if (!gate.ready) ind_ready(&gate);
     if (rep_wanted && !rep_threaded) report_job(&rjob);
     ri.ind = rep_wanted ? &gate.ind : NULL;
     if (threaded) pthread_join(fu_thread, NULL);
