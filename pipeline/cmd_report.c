@@ -6,6 +6,12 @@
  * archives `run` read as its --history, the page is byte-identical to run's report.html
  * (report.h).  The archive holds no personal data, so a page with names needs the
  * manifest (--with-names -m FILE), and is then written mode 0600.
+ *
+ * The page's last section, the follow-up ledger's indicators, comes from the ledger
+ * (--ledger FILE, opened read-only: never created, never migrated) as it stands now: with
+ * the ledger as it was when `run` wrote its page and the same NS_NOW (summary.json
+ * ledger.indicators_as_of), the page is byte-identical to run's.  --no-ledger writes the
+ * section of `run --no-ledger`; with neither, the page has no such section.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +25,7 @@
 #include "cmds.h"
 #include "ingest.h"
 #include "lang.h"
+#include "ledger.h"
 #include "log.h"
 #include "report.h"
 #include "util.h"
@@ -38,6 +45,14 @@ static void usage(FILE *fp)
 "byte-identical to that run's report.html.  Parts an older archive did not record (the\n"
 "QC results, the recall list, the hearing refer counts) are shown as not recorded.\n"
 "\n"
+"With --ledger FILE the page ends, as run's does, with the follow-up ledger's programme\n"
+"indicators for the calendar month and quarter that hold the night (as 'neoscreen\n"
+"followup stats' computes them), as of the ledger's now: $NS_NOW, else the local time.\n"
+"Given the ledger as it stood when run wrote its page and NS_NOW set to that run's\n"
+"summary.json ledger.indicators_as_of, the page is byte-identical to run's.  A night the\n"
+"ledger does not hold gets a section saying so.  Without --ledger (or --no-ledger) the\n"
+"page has no indicators section.\n"
+"\n"
 "Options:\n"
 "  -o, --out OUT        a directory (OUT/report.html is written; created if missing) or a\n"
 "                       file name ending in .html [required]\n"
@@ -47,12 +62,17 @@ static void usage(FILE *fp)
 "                       for internal use: needs -m (archives hold no names); the file\n"
 "                       is then mode 0600\n"
 "  -m, --manifest FILE  the night's sample manifest, for --with-names\n"
+"      --ledger FILE    the follow-up ledger (SQLite), opened read-only: never created,\n"
+"                       never migrated; a missing, damaged, locked or foreign file is an\n"
+"                       error naming it\n"
+"      --no-ledger      end the page as `run --no-ledger` does (a section saying that the\n"
+"                       run kept no ledger)\n"
 "  -t, --threads N      threads for decompressing archive chunks [all cores]\n"
 "  -v, --verbosity N    0 errors only, 1 progress (default), 2 details\n"
 "  -h, --help           this text\n"
 "\n"
-"Exit status: 0 written; 1 usage, translation table or archive error (nothing written);\n"
-"16 the page could not be written.\n");
+"Exit status: 0 written; 1 usage, translation table, archive or ledger error (nothing\n"
+"written); 16 the page could not be written.\n");
 }
 
 int ns_cmd_report(int argc, char **argv)
@@ -63,13 +83,15 @@ int ns_cmd_report(int argc, char **argv)
         { "lang-file", required_argument, NULL, 'F' },
         { "with-names", no_argument, NULL, 'N' },
         { "manifest", required_argument, NULL, 'm' },
+        { "ledger", required_argument, NULL, 'D' },
+        { "no-ledger", no_argument, NULL, 'X' },
         { "threads", required_argument, NULL, 't' },
         { "verbosity", required_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    const char *out = NULL, *lang_code = NULL, *lang_file = NULL, *manifest = NULL;
-    int names = 0, threads = 0, ch;
+    const char *out = NULL, *lang_code = NULL, *lang_file = NULL, *manifest = NULL, *ledger = NULL;
+    int names = 0, threads = 0, no_ledger = 0, ch;
     if (argc == 1) { usage(stdout); return 1; }
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:L:m:t:v:h", lopts, NULL)) >= 0) {
@@ -79,6 +101,8 @@ int ns_cmd_report(int argc, char **argv)
         case 'F': lang_file = optarg; break;
         case 'N': names = 1; break;
         case 'm': manifest = optarg; break;
+        case 'D': ledger = optarg; break;
+        case 'X': no_ledger = 1; break;
         case 't': threads = atoi(optarg);
             if (threads < 1) { ns_error("report", "--threads must be a positive number, not '%s'", optarg); return 1; }
             break;
@@ -94,6 +118,10 @@ int ns_cmd_report(int argc, char **argv)
         return 1;
     }
     if (manifest && !names) ns_error("report", "-m given without --with-names: the manifest is not used");
+    if (ledger && no_ledger) {
+        ns_error("report", "--ledger and --no-ledger together: give one");
+        return 1;
+    }
 #ifdef _OPENMP
     if (threads > 0) omp_set_num_threads(threads);
 #endif
@@ -106,6 +134,8 @@ int ns_cmd_report(int argc, char **argv)
     memset(&m, 0, sizeof m);
     int have_m = 0;
     char *path = NULL;
+    ns_rpt_ind_t ind;
+    ns_rpt_ind_init(&ind, NS_RPT_IND_DISABLED);
     ns_panel_errs_t e;
     memset(&e, 0, sizeof e);
     char *lpath = ns_config_path(lang_file, "NEOSCREEN_LANG_FILE", DEFAULT_LANG);
@@ -150,6 +180,21 @@ int ns_cmd_report(int argc, char **argv)
                      (long long)m.n_rejected);
         ns_report_set_names(&r, &m);
     }
+    if (ledger) {
+        char now[24], err[512];
+        if (ns_ledger_now(now) < 0) {
+            ns_error("report", "NS_NOW is set but is not a time YYYY-MM-DDTHH:MM[:SS]; nothing written");
+            goto done;
+        }
+        if (ns_rpt_ind_load(&ind, ledger, r.night, now, err, sizeof err) < 0) {
+            ns_error("report", "follow-up ledger: %s; nothing written", err);
+            goto done;
+        }
+        if (ind.status == NS_RPT_IND_NOT_RECORDED)
+            ns_error("report", "%s: night %s is not recorded in this ledger: the page says so, with no indicators",
+                     ledger, r.night);
+    }
+    if (ledger || no_ledger) r.ind = &ind;
 
     /* OUT: a .html file, else a directory */
     size_t ol = strlen(out);
@@ -172,6 +217,7 @@ int ns_cmd_report(int argc, char **argv)
 done:
     if (have_m) ns_manifest_free(&m);
     ns_report_free(&r);
+    ns_rpt_ind_free(&ind);
     ns_panel_errs_free(&e);
     ns_lang_free(L);
     free(lpath);

@@ -74,7 +74,8 @@ static void usage(FILE *fp)
 "                    script) with the night at a glance, plate QC, Levey-Jennings charts\n"
 "                    (history from --history), patient distributions against cutoffs,\n"
 "                    recalls per condition against the history's average, hearing refer\n"
-"                    rates; labels in --lang; IDs only (see --report-names)\n"
+"                    rates, and the follow-up ledger's programme indicators (below);\n"
+"                    labels in --lang; IDs only (see --report-names)\n"
 "\n"
 "Options:\n"
 "  -o, --out DIR        output directory (created if missing) [required]\n"
@@ -104,7 +105,8 @@ static void usage(FILE *fp)
 "                       open cases there, repeat cards close or escalate open ones (see\n"
 "                       'neoscreen followup') [$NEOSCREEN_LEDGER, else ledger.sqlite in\n"
 "                       the parent directory of -o, beside the other nights' outputs]\n"
-"      --no-ledger      do not record the night in a ledger\n"
+"      --no-ledger      do not record the night in a ledger (report.html then says it\n"
+"                       shows no indicators)\n"
 "  -t, --threads N      threads for parsing and kernels [all cores]\n"
 "  -v, --verbosity N    0 errors only, 1 progress (default), 2 details\n"
 "  -h, --help           this text\n"
@@ -116,6 +118,15 @@ static void usage(FILE *fp)
 "  shows that the states add up to the wells read.  A malformed plate file is reported as\n"
 "  'neoscreen run: FILE:LINE:COL: what is wrong' and the rest of the night is processed.\n"
 "\n"
+"  report.html ends with the programme indicators of the follow-up ledger as they stand\n"
+"  once this night is recorded: the calendar month and the calendar quarter that hold the\n"
+"  night's date (its name when that is a date), every night of them in the ledger, with\n"
+"  each definition, source and values observed elsewhere (DOMAIN.md 4.1, 8.3): the same\n"
+"  figures as 'neoscreen followup stats' for those periods, as of the ledger's now\n"
+"  ($NS_NOW, else the local time; summary.json ledger.indicators_as_of).  The rest of\n"
+"  the page is written meanwhile; only that section waits for the ledger.  Without a\n"
+"  ledger (--no-ledger) or when it failed (exit bit 32) the section says so.\n"
+"\n"
 "Exit status (bits, OR-ed; scripts should test bits, not parse messages):\n"
 "  0   clean: everything read and reported\n"
 "  1   usage or config error: nothing was read or written\n"
@@ -126,8 +137,10 @@ static void usage(FILE *fp)
 "      only from hearing.csv (all listed in summary.json)\n"
 "  16  an output file could not be written\n"
 "  32  the follow-up ledger could not be updated (damaged, locked beyond its busy\n"
-"      timeout, unwritable): every other output is written, summary.json says why;\n"
-"      run the night again once the ledger is fixed (a night is recorded only once)\n",
+"      timeout, unwritable), or its indicators could not be read for report.html:\n"
+"      every other output is written (report.html without indicators), summary.json\n"
+"      says why; run the night again once the ledger is fixed (a night is recorded\n"
+"      only once)\n",
           fp);
 }
 
@@ -151,6 +164,8 @@ typedef struct {
     int64_t state[NS_STATE_N];
     const char *ledger_path, *ledger_err;    /* path NULL: --no-ledger */
     const ns_ledger_night_t *ledger;
+    const ns_rpt_ind_t *ind;            /* report.html's indicators (NULL: no report made) */
+    const char *ind_err;                /* why they could not be read from a recorded ledger */
 } run_info_t;
 
 static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
@@ -261,7 +276,8 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_end_obj(&j);
 
     ns_run_fu_summary(ri->fu, &j);     /* recall_list, hearing, genes */
-    ns_ledger_night_summary(&j, ri->ledger_path, ri->ledger, ri->ledger_err);
+    ns_ledger_night_summary(&j, ri->ledger_path, ri->ledger, ri->ledger_err,
+                            ri->ind && ri->ind->status == NS_RPT_IND_SHOWN ? ri->ind->as_of : NULL);
 
     /* unmatched wells: card IDs only (no personal data), with any findings, so the lab can
      * trace the card — an unmatched positive is the worst thing to leave in a drawer */
@@ -311,6 +327,9 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_bool(&j, "written", ri->report_ok);
     ns_json_bool(&j, "names", ri->report_names);
     ns_json_int(&j, "history_nights", ri->report_hist);
+    /* what the indicators section shows (as of when: ledger.indicators_as_of) */
+    static const char *const ind_names[] = { "shown", "no_ledger", "ledger_failed", "night_not_in_ledger" };
+    ns_json_str(&j, "indicators", ri->ind ? ind_names[ri->ind->status] : NULL);
     /* the earlier nights' archives it drew on: `neoscreen report` given these and this
      * night's batch.h5 rebuilds the same page */
     ns_json_arr(&j, "history_archives");
@@ -323,7 +342,10 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     if (ri->exit_status & EXIT_QC_HOLD) ns_json_str(&j, NULL, "qc_hold: plate(s) failed QC");
     if (ri->exit_status & EXIT_UNMATCHED) ns_json_str(&j, NULL, "unmatched: patient wells without manifest row");
     if (ri->exit_status & EXIT_OUTPUT) ns_json_str(&j, NULL, "output: a file could not be written");
-    if (ri->exit_status & EXIT_LEDGER) ns_json_str(&j, NULL, "ledger: the follow-up ledger could not be updated");
+    if (ri->exit_status & EXIT_LEDGER)
+        ns_json_str(&j, NULL, ri->ind_err && !ri->ledger_err
+                                  ? "ledger: the follow-up ledger's indicators could not be read for report.html"
+                                  : "ledger: the follow-up ledger could not be updated");
     ns_json_end_arr(&j);
     ns_json_obj(&j, "resources");
     ns_json_int(&j, "threads", ri->threads);
@@ -442,14 +464,43 @@ static void *fu_write_job(void *arg)
     return NULL;
 }
 
+/* The report's last section, the ledger's indicators, is known only after the ledger step
+ * (this thread, after batch.h5): the report thread writes every other section meanwhile
+ * and waits here for that one; the main thread fills ind, then says ready. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int ready;
+    ns_rpt_ind_t ind;
+} ind_gate_t;
+
+static const ns_rpt_ind_t *ind_wait(void *arg)
+{
+    ind_gate_t *g = arg;
+    pthread_mutex_lock(&g->mu);
+    while (!g->ready) pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    return &g->ind;
+}
+
+static void ind_ready(ind_gate_t *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->ready = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
 /* The batch report, on a thread of its own: tonight from memory (earlier nights were read
- * into rep beforehand, on the HDF5 thread), rendered and written.  Reads b and fu only. */
+ * into rep beforehand, on the HDF5 thread), rendered and written; the indicators section
+ * last, once the gate is ready.  Reads b and fu only. */
 typedef struct {
     ns_report_t *rep;
     const ns_batch_t *b;
     const ns_qc_config_t *qcc;
     const ns_run_fu_t *fu;
     const char *path;
+    ind_gate_t *gate;
     int names, r;
 } report_job_t;
 
@@ -457,7 +508,7 @@ static void *report_job(void *arg)
 {
     report_job_t *j = arg;
     ns_report_from_run(j->rep, j->b, j->qcc, j->fu, j->names);
-    j->r = ns_report_write(j->path, j->rep, j->fu->lang, "run");
+    j->r = ns_report_write_wait(j->path, j->rep, j->fu->lang, "run", ind_wait, j->gate);
     if (j->r < 0 && unlink(j->path) < 0 && errno != ENOENT)     /* an older night's page must */
         ns_error_errno("run", "cannot remove the previous %s", j->path);   /* not pass for tonight's */
     return NULL;
@@ -673,16 +724,24 @@ int ns_cmd_run(int argc, char **argv)
     ns_report_init(&rep);
     ns_report_begin(&rep, panel);
     char *p_rep = ns_asprintf("%s/report.html", out);
-    report_job_t rjob = { &rep, &b, qcc, &fu, p_rep, report_names, 0 };
+    ind_gate_t gate;
+    memset(&gate, 0, sizeof gate);
+    pthread_mutex_init(&gate.mu, NULL);
+    pthread_cond_init(&gate.cv, NULL);
+    /* without a ledger the section is known now: the report never waits */
+    ns_rpt_ind_init(&gate.ind, no_ledger ? NS_RPT_IND_DISABLED : NS_RPT_IND_FAILED);
+    gate.ready = no_ledger;
+    report_job_t rjob = { &rep, &b, qcc, &fu, p_rep, &gate, report_names, 0 };
     pthread_t rep_thread;
-    int rep_threaded = 0;
+    int rep_threaded = 0, rep_wanted = 0;
     if (history && ns_report_add_history(&rep, "run", hist.archives, hist.n_archives) < 0) {
         ns_error("run", "%s: not written: an earlier night's archive could not be read", p_rep);
         rjob.r = -1;
         if (unlink(p_rep) < 0 && errno != ENOENT) ns_error_errno("run", "cannot remove the previous %s", p_rep);
     } else {
+        rep_wanted = 1;
+        /* without a thread it is written after the ledger step (its last section waits for it) */
         rep_threaded = pthread_create(&rep_thread, NULL, report_job, &rjob) == 0;
-        if (!rep_threaded) report_job(&rjob);
     }
     /* the recall list (CSV, XLSX: one thread, zlib) is written while this thread builds
      * batch.h5 (HDF5 stays on this thread, BUILD-NOTES G3); both only read fu and b */
@@ -729,6 +788,27 @@ int ns_cmd_run(int argc, char **argv)
                     "'neoscreen followup list --orphans')",
                      (long long)lres.n_orphans, lres.n_orphans == 1 ? "" : "s");
     }
+    /* the report's indicators, as they stand now that the night is recorded: read on this
+     * thread (one read-only connection, opened and closed here), then handed over */
+    char ind_err[512];
+    if (rep_wanted && ledger_path && !ri.ledger_err) {
+        char now[24];
+        int r = ns_ledger_now(now);
+        if (r < 0) snprintf(ind_err, sizeof ind_err, "NS_NOW is set but is not a time YYYY-MM-DDTHH:MM[:SS]");
+        else r = ns_rpt_ind_load(&gate.ind, ledger_path, night_name, now, ind_err, sizeof ind_err);
+        if (r < 0) {
+            ns_error("run", "report.html: the follow-up ledger's indicators could not be read: %s (the page is "
+                     "written without them)", ind_err);
+            ri.ind_err = ind_err;
+            status |= EXIT_LEDGER;
+        } else {
+            ns_info(2, "ledger", "indicators of %s and %s as of %s, for report.html", gate.ind.month,
+                    gate.ind.quarter, gate.ind.as_of);
+        }
+    }
+    if (!gate.ready) ind_ready(&gate);
+    if (rep_wanted && !rep_threaded) report_job(&rjob);
+    ri.ind = rep_wanted ? &gate.ind : NULL;
     if (threaded) pthread_join(fu_thread, NULL);
     if (job.r < 0) status |= EXIT_OUTPUT;
     ns_info(2, "output", "recall list (CSV, XLSX) written");
@@ -751,6 +831,9 @@ int ns_cmd_run(int argc, char **argv)
             NS_VERSION, status, ns_wall_s(), ns_cpu_s(), (double)ns_peak_rss_kb() / 1048576.0);
 
     free(cmdline);
+    ns_rpt_ind_free(&gate.ind);
+    pthread_cond_destroy(&gate.cv);
+    pthread_mutex_destroy(&gate.mu);
     ns_ledger_night_free(&lres);
     free(ledger_path);
     free(p_recall); free(p_h5); free(p_sum);

@@ -315,9 +315,73 @@ ns_ledger_t *ns_ledger_open(const char *path, int create, char *err, size_t errl
     return l;
 }
 
+ns_ledger_t *ns_ledger_open_ro(const char *path, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = 0;
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        seterr(err, errlen, "%s: cannot open the ledger: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        seterr(err, errlen, "%s: the ledger is not a regular file", path);
+        return NULL;
+    }
+    ns_ledger_t *l = ns_calloc(1, sizeof *l);
+    l->path = ns_strdup(path);
+    /* opened for writing when we may (never created: no SQLITE_OPEN_CREATE), with every
+     * change refused (query_only): the last connection to close a WAL ledger removes its
+     * -wal and -shm files, which a read-only connection would leave behind.  A file we may
+     * only read is opened read-only. */
+    int ro = access(path, W_OK) != 0;
+    if (sqlite3_open_v2(path, &l->db, (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK
+        || (!ro && sqlite3_exec(l->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK)) {
+        seterr(err, errlen, "%s: cannot open the ledger: %s", path, l->db ? sqlite3_errmsg(l->db) : "out of memory");
+        ns_ledger_close(l);
+        return NULL;
+    }
+    int busy = NS_LEDGER_BUSY_MS_DEFAULT;
+    const char *e = getenv("NS_LEDGER_BUSY_MS");
+    if (e && atoi(e) > 0) busy = atoi(e);
+    sqlite3_busy_timeout(l->db, busy);
+    sqlite3_extended_result_codes(l->db, 1);
+    /* the first read finds a damaged file, a lock held beyond the busy timeout, a file
+     * that is no ledger */
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &s, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    int v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    if (rc != SQLITE_ROW) {
+        int base = rc & 0xff;
+        seterr(err, errlen, "%s: cannot read the ledger: %s%s", path, sqlite3_errmsg(l->db),
+               base == SQLITE_NOTADB || base == SQLITE_CORRUPT ? " (the ledger file is damaged: restore it from the last backup)"
+               : base == SQLITE_BUSY || base == SQLITE_LOCKED ? " (another program holds it locked; try again later)" : "");
+    }
+    sqlite3_finalize(s);
+    if (rc == SQLITE_ROW && v != NS_LEDGER_SCHEMA) {
+        if (v == 0)
+            seterr(err, errlen, "%s: not a neoscreen ledger (no ledger schema version)", path);
+        else if (v > NS_LEDGER_SCHEMA)
+            seterr(err, errlen, "%s: ledger schema version %d is newer than this neoscreen knows (%d); use a newer "
+                   "neoscreen", path, v, NS_LEDGER_SCHEMA);
+        else
+            seterr(err, errlen, "%s: ledger schema version %d is older than this neoscreen's (%d) and is not "
+                   "migrated by a read-only open ('neoscreen run' or 'neoscreen followup list -d FILE' migrates it)",
+                   path, v, NS_LEDGER_SCHEMA);
+        rc = SQLITE_ERROR;
+    }
+    if (rc != SQLITE_ROW) {
+        ns_ledger_close(l);
+        return NULL;
+    }
+    return l;
+}
+
 void ns_ledger_close(ns_ledger_t *l)
 {
     if (!l) return;
+    sqlite3_finalize(l->ins_event);
     if (l->db) sqlite3_close_v2(l->db);
     free(l->path);
     free(l);
@@ -336,14 +400,17 @@ int ns_ledger_add_event(ns_ledger_t *l, int64_t case_id, const char *at, const c
 {
     char now[24];
     ns_ledger_now(now);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(l->db,
-                           "INSERT OR IGNORE INTO events(case_id, at, operator, kind, detail, priority, action, "
-                           "due_by, batch_id, sample_id, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    /* one statement for the connection's life: a night adds an event per case and per
+     * repeat card, and preparing it each time cost more than running it */
+    if (!l->ins_event
+        && sqlite3_prepare_v2(l->db,
+                              "INSERT OR IGNORE INTO events(case_id, at, operator, kind, detail, priority, action, "
+                              "due_by, batch_id, sample_id, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                              -1, &l->ins_event, NULL) != SQLITE_OK) {
         seterr(err, errlen, "%s: %s", l->path, sqlite3_errmsg(l->db));
         return -1;
     }
+    sqlite3_stmt *st = l->ins_event;
     sqlite3_bind_int64(st, 1, case_id);
     sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, op, -1, SQLITE_TRANSIENT);
@@ -357,12 +424,10 @@ int ns_ledger_add_event(ns_ledger_t *l, int64_t case_id, const char *at, const c
     bind_opt(st, 10, sample_id);
     sqlite3_bind_text(st, 11, now, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        seterr(err, errlen, "%s: %s", l->path, sqlite3_errmsg(l->db));
-        return -1;
-    }
-    return sqlite3_changes(l->db) > 0;
+    int added = sqlite3_changes(l->db) > 0;
+    if (rc != SQLITE_DONE) seterr(err, errlen, "%s: %s", l->path, sqlite3_errmsg(l->db));
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? added : -1;
 }
 
 int ns_ledger_case_state(ns_ledger_t *l, int64_t id, ns_case_state_t *cs, char *err, size_t errlen)

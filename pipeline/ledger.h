@@ -79,6 +79,7 @@ int ns_ledger_event_closes(int kind);
 typedef struct ns_ledger {
     sqlite3 *db;
     char *path;
+    sqlite3_stmt *ins_event;    /* ns_ledger_add_event()'s INSERT, prepared at its first use */
 } ns_ledger_t;
 
 /* Open the ledger at path: created (mode 0600, with its directory's parents existing) when
@@ -88,6 +89,15 @@ typedef struct ns_ledger {
  *         ("PATH: why": not a database, locked, unwritable, newer schema, ...). */
 ns_ledger_t *ns_ledger_open(const char *path, int create, char *err, size_t errlen) NS_RESULT_USED;
 void ns_ledger_close(ns_ledger_t *l);
+/* Open an existing ledger read-only (`neoscreen report --ledger`, and the indicators of
+ * run's report.html): never created, never migrated, its mode left alone, every change
+ * refused (PRAGMA query_only; a file we may not write is opened SQLITE_OPEN_READONLY); the
+ * busy timeout as above.  Closed last, it removes the -wal and -shm files as a writer
+ * would.  The file must hold exactly schema NS_LEDGER_SCHEMA.
+ * @return the ledger (close with ns_ledger_close()), or NULL with "PATH: why" in err
+ *         (missing, not a database or damaged, locked, not a ledger, older or newer
+ *         schema). */
+ns_ledger_t *ns_ledger_open_ro(const char *path, char *err, size_t errlen) NS_RESULT_USED;
 
 /* BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout), COMMIT,
  * ROLLBACK.  0, or -1 with the SQLite message in err. */

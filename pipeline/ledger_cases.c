@@ -6,6 +6,7 @@
 #include <string.h>
 #include "json.h"
 #include "ledger_cases.h"
+#include "log.h"
 #include "sha256.h"
 #include "util.h"
 #include "version.h"
@@ -94,32 +95,80 @@ static int64_t step_id(sqlite3_stmt *st)
     return v;
 }
 
-/* Link repeat card (batch row i) to its infant's open cases.  Returns -1 on a database
- * error. */
-static int link_repeat(ns_ledger_t *L, const ns_batch_t *b, int64_t i, int64_t batch_id, const char *now,
-                       ns_ledger_night_t *res, linked_t *lk, int64_t *n_lk, char *err, size_t errlen)
+/* The statements every repeat card runs, prepared once per night (preparing them for each
+ * card cost more than running them: the open-case query carries the status expression). */
+typedef struct {
+    sqlite3_stmt *handled;   /* ?1 sample_id, ?2 night: the cases an earlier run of this night
+                                linked the card to (0: it was flagged as without a case) */
+    sqlite3_stmt *open;      /* ?1 infant, ?2 batch id, ?3 night: the infant's open MS/MS cases
+                                opened by earlier nights, and their current priority */
+    sqlite3_stmt *conds;     /* ?1 case id: the conditions that opened it */
+    sqlite3_stmt *orphan;    /* ?1 batch id, ?2 sample_id, ?3 infant: flag a card without a case */
+} link_stmts_t;
+
+static void link_finalize(link_stmts_t *s)
+{
+    sqlite3_finalize(s->handled);
+    sqlite3_finalize(s->open);
+    sqlite3_finalize(s->conds);
+    sqlite3_finalize(s->orphan);
+    memset(s, 0, sizeof *s);
+}
+
+static int link_prepare(ns_ledger_t *L, link_stmts_t *s, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    char *open = ns_asprintf("SELECT c.id, s.priority FROM cases c JOIN case_state s ON s.case_id = c.id "
+                             "WHERE c.infant_id = ?1 AND c.msms = 1 AND c.batch_id NOT IN (SELECT id FROM batches "
+                             "WHERE id = ?2 OR night = ?3) AND %s IN ('open','contacted','escalated') ORDER BY c.id",
+                             ns_ledger_status_sql);
+    int rc = sqlite3_prepare_v2(L->db,
+                                "SELECT DISTINCT e.case_id FROM events e JOIN batches b ON b.id = e.batch_id WHERE "
+                                "e.sample_id = ?1 AND b.night = ?2 AND e.kind IN ('cleared_on_repeat','escalated',"
+                                "'repeat_unsatisfactory') UNION ALL SELECT 0 FROM orphan_repeats o JOIN batches b ON "
+                                "b.id = o.batch_id WHERE o.sample_id = ?1 AND b.night = ?2", -1, &s->handled, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(L->db, open, -1, &s->open, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(L->db, "SELECT condition FROM case_conditions WHERE case_id = ?1 ORDER BY condition",
+                                -1, &s->conds, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(L->db, "INSERT OR IGNORE INTO orphan_repeats(batch_id, sample_id, infant_id) "
+                                "VALUES (?1, ?2, ?3)", -1, &s->orphan, NULL);
+    free(open);
+    if (rc != SQLITE_OK) {
+        seterr(err, errlen, NULL, L->db, L->path);
+        link_finalize(s);
+        return -1;
+    }
+    return 0;
+}
+
+/* Add the conditions that opened case cid to the ';'-list *list.  0, or -1 on a database error. */
+static int case_conds(const link_stmts_t *s, int64_t cid, char **list)
+{
+    sqlite3_bind_int64(s->conds, 1, cid);
+    int rc;
+    while ((rc = sqlite3_step(s->conds)) == SQLITE_ROW) list_add(list, (const char *)sqlite3_column_text(s->conds, 0));
+    sqlite3_reset(s->conds);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Link repeat card (batch row i) to its infant's open cases, with the night's statements
+ * s.  Returns -1 on a database error. */
+static int link_repeat(ns_ledger_t *L, const link_stmts_t *s, const ns_batch_t *b, int64_t i, int64_t batch_id,
+                       const char *now, ns_ledger_night_t *res, linked_t *lk, int64_t *n_lk, char *err,
+                       size_t errlen)
 {
     const ns_panel_t *p = b->panel;
     const ns_manifest_row_t *r = &b->manifest.rows[b->mrow[i]];
     const char *night = b->night ? b->night : "";
-    sqlite3_stmt *q = NULL, *qc = NULL;
     /* an earlier run of this night (other inputs: a plate re-exported) handled this card
      * already: the same cases again, no new event */
-    int done = 0;
-    if (sqlite3_prepare_v2(L->db,
-                           "SELECT DISTINCT e.case_id FROM events e JOIN batches b ON b.id = e.batch_id WHERE "
-                           "e.sample_id = ?1 AND b.night = ?2 AND e.kind IN ('cleared_on_repeat','escalated',"
-                           "'repeat_unsatisfactory') UNION ALL SELECT 0 FROM orphan_repeats o JOIN batches b ON "
-                           "b.id = o.batch_id WHERE o.sample_id = ?1 AND b.night = ?2", -1, &q, NULL) != SQLITE_OK
-        || sqlite3_prepare_v2(L->db, "SELECT condition FROM case_conditions WHERE case_id = ? ORDER BY condition",
-                              -1, &qc, NULL) != SQLITE_OK) {
-        seterr(err, errlen, NULL, L->db, L->path);
-        sqlite3_finalize(q);
-        return -1;
-    }
-    sqlite3_bind_text(q, 1, b->sample_id[i], -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(q, 2, night, -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(q) == SQLITE_ROW) {
+    int done = 0, rc;
+    sqlite3_stmt *q = s->handled;
+    sqlite3_bind_text(q, 1, b->sample_id[i], -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, night, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t cid = sqlite3_column_int64(q, 0);
         done = 1;
         if (cid == 0) continue;             /* flagged as an orphan then */
@@ -129,30 +178,15 @@ static int link_repeat(ns_ledger_t *L, const ns_batch_t *b, int64_t i, int64_t b
             e->infant = r->infant_id;
             e->conds = ns_strdup("");
         }
-        sqlite3_bind_int64(qc, 1, cid);
-        while (sqlite3_step(qc) == SQLITE_ROW) list_add(&e->conds, (const char *)sqlite3_column_text(qc, 0));
-        sqlite3_reset(qc);
+        if (case_conds(s, cid, &e->conds) < 0) { rc = SQLITE_ERROR; break; }
     }
-    sqlite3_finalize(q);
-    sqlite3_finalize(qc);
-    q = qc = NULL;
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) { seterr(err, errlen, NULL, L->db, L->path); return -1; }
     if (done) return 0;
-    char *sql = ns_asprintf("SELECT c.id, s.priority FROM cases c JOIN case_state s ON s.case_id = c.id "
-                            "WHERE c.infant_id = ? AND c.msms = 1 AND c.batch_id NOT IN (SELECT id FROM batches "
-                            "WHERE id = ? OR night = ?) AND %s IN ('open','contacted','escalated') ORDER BY c.id",
-                            ns_ledger_status_sql);
-    int rc = sqlite3_prepare_v2(L->db, sql, -1, &q, NULL);
-    free(sql);
-    if (rc != SQLITE_OK
-        || sqlite3_prepare_v2(L->db, "SELECT condition FROM case_conditions WHERE case_id = ? ORDER BY condition",
-                              -1, &qc, NULL) != SQLITE_OK) {
-        seterr(err, errlen, NULL, L->db, L->path);
-        sqlite3_finalize(q);
-        return -1;
-    }
-    sqlite3_bind_text(q, 1, r->infant_id, -1, SQLITE_TRANSIENT);
+    q = s->open;
+    sqlite3_bind_text(q, 1, r->infant_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, batch_id);
-    sqlite3_bind_text(q, 3, night, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 3, night, -1, SQLITE_STATIC);
     int n_cases = 0, ret = 0;
     char day[16];
     ns_format_date(ns_parse_time_h(now), day);
@@ -164,17 +198,24 @@ static int link_repeat(ns_ledger_t *L, const ns_batch_t *b, int64_t i, int64_t b
         n_cases++;
         int unsat = b->state[i] == NS_STATE_INVALID;
         char *still = NULL, *all = NULL;
-        sqlite3_bind_int64(qc, 1, cid);
-        while (sqlite3_step(qc) == SQLITE_ROW) {
-            const char *code = (const char *)sqlite3_column_text(qc, 0);
+        if (case_conds(s, cid, &all) < 0) { seterr(err, errlen, NULL, L->db, L->path); ret = -1; break; }
+        for (const char *t = all; t && *t;) {
+            const char *e = strchr(t, ';');
+            char *code = ns_strndup(t, e ? (size_t)(e - t) : strlen(t));
+            t = e ? e + 1 : t + strlen(t);
             int c = panel_cond(p, code);
-            list_add(&all, code);
-            if (c < 0) continue;
-            int v = b->call[(size_t)c * un + (size_t)i];
-            if (v == NS_CALL_INDETERMINATE) unsat = 1;
-            else if (v != NS_CALL_NEGATIVE) list_add(&still, code);
+            if (c < 0) {
+                /* a panel condition that tonight's panel lacks (renamed, dropped): the card
+                 * cannot be called on it.  Hearing and gene codes (with ':') are not for a
+                 * blood spot to answer. */
+                if (!strchr(code, ':')) unsat = 1;
+            } else {
+                int v = b->call[(size_t)c * un + (size_t)i];
+                if (v == NS_CALL_INDETERMINATE) unsat = 1;
+                else if (v != NS_CALL_NEGATIVE) list_add(&still, code);
+            }
+            free(code);
         }
-        sqlite3_reset(qc);
         int kind, k2;
         const char *np = NULL, *na = NULL, *nd = NULL, *detail = b->sample_id[i];
         if (still) {
@@ -200,33 +241,27 @@ static int link_repeat(ns_ledger_t *L, const ns_batch_t *b, int64_t i, int64_t b
             e->infant = r->infant_id;
             e->conds = NULL;
         }
-        for (const char *s = all; s && *s;) {
-            const char *t = strchr(s, ';');
-            char *one = ns_strndup(s, t ? (size_t)(t - s) : strlen(s));
+        for (const char *t = all; t && *t;) {
+            const char *x = strchr(t, ';');
+            char *one = ns_strndup(t, x ? (size_t)(x - t) : strlen(t));
             list_add(&e->conds, one);
             free(one);
-            s = t ? t + 1 : s + strlen(s);
+            t = x ? x + 1 : t + strlen(t);
         }
         if (!e->conds) e->conds = ns_strdup("");
         free(all);
     }
     if (ret == 0 && rc != SQLITE_DONE) { seterr(err, errlen, NULL, L->db, L->path); ret = -1; }
-    sqlite3_finalize(q);
-    sqlite3_finalize(qc);
+    sqlite3_reset(q);
     if (ret < 0) return -1;
     if (n_cases) { res->repeats_linked++; return 0; }
     /* a repeat card without an open case: flagged */
-    sqlite3_stmt *o = NULL;
-    if (sqlite3_prepare_v2(L->db, "INSERT OR IGNORE INTO orphan_repeats(batch_id, sample_id, infant_id) VALUES (?,?,?)",
-                           -1, &o, NULL) != SQLITE_OK) {
-        seterr(err, errlen, NULL, L->db, L->path);
-        return -1;
-    }
-    sqlite3_bind_int64(o, 1, batch_id);
-    sqlite3_bind_text(o, 2, b->sample_id[i], -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(o, 3, r->infant_id, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(o);
-    sqlite3_finalize(o);
+    q = s->orphan;
+    sqlite3_bind_int64(q, 1, batch_id);
+    sqlite3_bind_text(q, 2, b->sample_id[i], -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, r->infant_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_reset(q);
     if (rc != SQLITE_DONE) { seterr(err, errlen, NULL, L->db, L->path); return -1; }
     res->orphan_sids = ns_realloc(res->orphan_sids, (size_t)(res->n_orphans + 1) * sizeof *res->orphan_sids);
     res->orphan_sids[res->n_orphans++] = ns_strdup(b->sample_id[i]);
@@ -422,6 +457,8 @@ int ns_ledger_record_night(const char *path, const ns_batch_t *b, const ns_findi
     if (!L) return -1;
     int ret = -1;
     sqlite3_stmt *st = NULL;
+    link_stmts_t ls;
+    memset(&ls, 0, sizeof ls);
     linked_t *lk = NULL;
     int64_t n_lk = 0, *tat = NULL, n_tat = 0;
     if (ns_ledger_begin(L, err, errlen) < 0) goto done;
@@ -531,16 +568,21 @@ int ns_ledger_record_night(const char *path, const ns_batch_t *b, const ns_findi
     st = NULL;
     /* 2. repeat cards */
     lk = ns_calloc((size_t)b->n + 1, sizeof *lk);
+    if (link_prepare(L, &ls, err, errlen) < 0) goto fail;
     for (int64_t i = 0; i < b->n; i++) {
         if (b->type[i] != NS_TYPE_PATIENT || b->mrow[i] < 0) continue;
         int s = b->state[i];
         if (s != NS_STATE_NEGATIVE && s != NS_STATE_RECALL && s != NS_STATE_INVALID) continue;
         if (!is_repeat(&b->manifest.rows[b->mrow[i]])) continue;
-        if (link_repeat(L, b, i, bid, now, res, lk, &n_lk, err, errlen) < 0) goto fail;
+        if (link_repeat(L, &ls, b, i, bid, now, res, lk, &n_lk, err, errlen) < 0) goto fail;
     }
+    link_finalize(&ls);
+    ns_info(2, "ledger", "%lld repeat cards linked, %lld without an open case", (long long)res->repeats_linked,
+            (long long)res->n_orphans);
     /* 3. cases */
     for (int64_t g = 0; g < l->n; g++)
         if (open_case(L, b, fs, l, g, bid, now, lk, n_lk, res, err, errlen) < 0) goto fail;
+    ns_info(2, "ledger", "%lld cases opened", (long long)res->cases_opened);
     if (ns_ledger_commit(L, err, errlen) < 0) goto fail;
     ret = 0;
     goto done;
@@ -548,6 +590,7 @@ dberr:
     seterr(err, errlen, NULL, L->db, L->path);
 fail:
     sqlite3_finalize(st);
+    link_finalize(&ls);
     ns_ledger_rollback(L);
     /* nothing was recorded: the counts must not say otherwise */
     {
@@ -571,7 +614,8 @@ void ns_ledger_night_free(ns_ledger_night_t *res)
     memset(res, 0, sizeof *res);
 }
 
-void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_night_t *res, const char *error)
+void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_night_t *res, const char *error,
+                             const char *indicators_as_of)
 {
     ns_json_obj(j, "ledger");
     ns_json_str(j, "path", path);
@@ -591,6 +635,7 @@ void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_nig
         for (int64_t k = 0; k < res->n_orphans; k++) ns_json_str(j, NULL, res->orphan_sids[k]);
         ns_json_end_arr(j);
     }
+    ns_json_str(j, "indicators_as_of", indicators_as_of);
     ns_json_end_obj(j);
 }
 

@@ -19,7 +19,8 @@
  *      were opened by an earlier batch.  For each such case, against the panel conditions
  *      that opened it:
  *        - the card is invalid_specimen, or a condition that opened the case cannot be
- *          called on it (indeterminate)  -> event repeat_unsatisfactory (stays open);
+ *          called on it (indeterminate, or not a condition of tonight's panel)
+ *                                         -> event repeat_unsatisfactory (stays open);
  *        - a condition that opened the case is still called (borderline, positive,
  *          critical)                     -> event escalated: action referral, priority
  *          raised one step (routine -> urgent -> critical), due by the report's day;
@@ -71,9 +72,12 @@ void ns_ledger_batch_key(const ns_batch_t *b, char out[65]);
 #endif
 
 /* The "ledger" object of summary.json: path (null when disabled), status ("recorded",
- * "already_recorded", "failed", "disabled"), error, batch_key, the counts above and the
- * orphan repeat cards' sample_ids.  res may be NULL (disabled or failed). */
-void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_night_t *res, const char *error);
+ * "already_recorded", "failed", "disabled"), error, batch_key, the counts above, the
+ * orphan repeat cards' sample_ids, and indicators_as_of: the time ("now") at which the
+ * report's indicators were read from the ledger (NULL: they were not).  res may be NULL
+ * (disabled or failed). */
+void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_night_t *res, const char *error,
+                             const char *indicators_as_of);
 
 /* The ledger path of a run: given (--ledger), else $NEOSCREEN_LEDGER, else
  * "<parent of out>/ledger.sqlite" (beside the nights' output directories, where the

@@ -15,7 +15,6 @@
 /* card counts: the latest run of each night (a night run again with other inputs) */
 #define LATEST " AND b.id = (SELECT max(b2.id) FROM batches b2 WHERE b2.night = b.night) "
 #define SP_CASES " FROM cases c JOIN batches b ON b.id = c.batch_id WHERE" IN_PERIOD " AND c.screen_positive = 1 "
-#define COND_OK " instr(cc.condition, ':') = 0 "
 
 static const char *const S_83 = "DOMAIN.md 8.3";
 static const char *const S_41 = "DOMAIN.md 4.1";
@@ -101,27 +100,48 @@ static double median_sorted(const double *v, int64_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
-/* conditions (sorted) to report per condition in a period: those of SP cases and of
- * confirmed diagnoses */
-static int conditions(ctx_t *x, const char *period, char ***out, int *n)
+/* One condition's counts in a period. */
+typedef struct {
+    char *cond;
+    int64_t sp, conf, spc;     /* SP cases naming it; cases confirmed as it; SP cases naming it confirmed as it */
+    int listed;                /* reported: a panel code of an SP case, or a confirmed diagnosis */
+} per_cond_t;
+
+static int cmp_pc(const void *a, const void *b)
 {
-    char *sql = ns_asprintf(
-        "SELECT cc.condition FROM case_conditions cc JOIN cases c ON c.id = cc.case_id JOIN batches b ON b.id = c.batch_id "
-        "WHERE" IN_PERIOD "AND c.screen_positive = 1 AND" COND_OK
-        "UNION SELECT substr(%s, 11) FROM cases c JOIN batches b ON b.id = c.batch_id WHERE" IN_PERIOD
-        "AND %s LIKE 'confirmed:%%' ORDER BY 1", ns_ledger_status_sql, ns_ledger_status_sql);
-    sqlite3_stmt *st = prep(x, sql, period);
-    free(sql);
-    *out = NULL;
-    *n = 0;
+    return strcmp(((const per_cond_t *)a)->cond, ((const per_cond_t *)b)->cond);
+}
+
+/* Add the rows (condition, count) of a grouped query into field `which` (0 sp, 1 conf,
+ * 2 spc) of the conditions in *v. */
+static int grouped(ctx_t *x, const char *sql, const char *p, per_cond_t **v, int *n, int which)
+{
+    sqlite3_stmt *st = prep(x, sql, p);
     if (!st) return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *out = ns_realloc(*out, (size_t)(*n + 1) * sizeof **out);
-        (*out)[(*n)++] = ns_strdup((const char *)sqlite3_column_text(st, 0));
+        const char *c = (const char *)sqlite3_column_text(st, 0);
+        if (!c) continue;
+        int k;
+        for (k = 0; k < *n; k++)
+            if (strcmp((*v)[k].cond, c) == 0) break;
+        if (k == *n) {
+            *v = ns_realloc(*v, (size_t)(*n + 1) * sizeof **v);
+            memset(&(*v)[k], 0, sizeof **v);
+            (*v)[k].cond = ns_strdup(c);
+            (*n)++;
+        }
+        per_cond_t *e = &(*v)[k];
+        int64_t cnt = sqlite3_column_int64(st, 1);
+        if (which == 0) { e->sp = cnt; e->listed |= strchr(c, ':') == NULL; }
+        else if (which == 1) { e->conf = cnt; e->listed = 1; }
+        else e->spc = cnt;
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { snprintf(x->err, x->errlen, "%s: %s", x->l->path, sqlite3_errmsg(x->l->db)); return -1; }
+    if (rc != SQLITE_DONE) {
+        snprintf(x->err, x->errlen, "%s: %s", x->l->path, sqlite3_errmsg(x->l->db));
+        return -1;
+    }
     return 0;
 }
 
@@ -210,38 +230,35 @@ static int one_period(ctx_t *x, const char *p, ns_indicators_t *v)
     add_rate(v, p, "incidence", "ALL", conf_all, initial, S_41);
     add(v, p, "repeat_without_case", "", orphans, -1, (double)orphans, -1, "DOMAIN.md 8.1");
 
-    /* per condition */
-    char **cv;
-    int nc;
-    if (conditions(x, p, &cv, &nc) < 0) return -1;
-    char *q_sp = ns_strdup("SELECT count(*)" SP_CASES "AND EXISTS (SELECT 1 FROM case_conditions cc WHERE "
-                           "cc.case_id = c.id AND cc.condition = ?6)");
-    char *q_conf = ns_asprintf("SELECT count(*) FROM cases c JOIN batches b ON b.id = c.batch_id WHERE" IN_PERIOD
-                               "AND %s = 'confirmed:' || ?6", ns_ledger_status_sql);
-    char *q_spc = ns_asprintf("SELECT count(*)" SP_CASES "AND EXISTS (SELECT 1 FROM case_conditions cc WHERE "
-                              "cc.case_id = c.id AND cc.condition = ?6) AND %s = 'confirmed:' || ?6",
-                              ns_ledger_status_sql);
-    for (int k = 0; k < nc && !r; k++) {
-        int64_t val[3];
-        const char *qs[3] = { q_sp, q_conf, q_spc };
-        for (int j = 0; j < 3 && !r; j++) {
-            st = prep(x, qs[j], p);
-            if (!st) { r = -1; break; }
-            sqlite3_bind_text(st, 6, cv[k], -1, SQLITE_STATIC);
-            int rc = sqlite3_step(st);
-            val[j] = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-            if (rc != SQLITE_ROW) { snprintf(x->err, x->errlen, "%s: %s", x->l->path, sqlite3_errmsg(x->l->db)); r = -1; }
-            sqlite3_finalize(st);
-        }
-        if (r) break;
-        add_rate(v, p, "screen_positive_rate", cv[k], val[0], initial, S_41);
-        add(v, p, "confirmed_cases", cv[k], val[1], -1, (double)val[1], -1, S_41);
-        add_rate(v, p, "ppv", cv[k], val[2], val[0], S_41);
-        add_rate(v, p, "incidence", cv[k], val[1], initial, S_41);
-    }
+    /* per condition: the conditions of SP cases (panel codes) and of confirmed diagnoses,
+     * sorted by code, each counted by three grouped queries — a case's status is worked
+     * out once per query, not once per condition */
+    per_cond_t *pc = NULL;
+    int nc = 0;
+    char *q_sp = ns_strdup("SELECT cc.condition, count(*) FROM cases c JOIN batches b ON b.id = c.batch_id "
+                           "JOIN case_conditions cc ON cc.case_id = c.id WHERE" IN_PERIOD "AND c.screen_positive = 1 "
+                           "GROUP BY cc.condition");
+    char *q_conf = ns_asprintf("SELECT substr(st, 11), count(*) FROM (SELECT %s AS st FROM cases c JOIN batches b "
+                               "ON b.id = c.batch_id WHERE" IN_PERIOD ") WHERE substr(st, 1, 10) = 'confirmed:' "
+                               "GROUP BY 1", ns_ledger_status_sql);
+    char *q_spc = ns_asprintf("SELECT cc.condition, count(*) FROM (SELECT c.id AS id, %s AS st FROM cases c JOIN "
+                              "batches b ON b.id = c.batch_id WHERE" IN_PERIOD "AND c.screen_positive = 1) s "
+                              "JOIN case_conditions cc ON cc.case_id = s.id WHERE s.st = 'confirmed:' || cc.condition "
+                              "GROUP BY cc.condition", ns_ledger_status_sql);
+    r = grouped(x, q_sp, p, &pc, &nc, 0) < 0 || grouped(x, q_conf, p, &pc, &nc, 1) < 0
+        || grouped(x, q_spc, p, &pc, &nc, 2) < 0 ? -1 : 0;
     free(q_sp); free(q_conf); free(q_spc);
-    for (int k = 0; k < nc; k++) free(cv[k]);
-    free(cv);
+    if (nc) qsort(pc, (size_t)nc, sizeof *pc, cmp_pc);
+    for (int k = 0; k < nc && !r; k++) {
+        const per_cond_t *e = &pc[k];
+        if (!e->listed) continue;
+        add_rate(v, p, "screen_positive_rate", e->cond, e->sp, initial, S_41);
+        add(v, p, "confirmed_cases", e->cond, e->conf, -1, (double)e->conf, -1, S_41);
+        add_rate(v, p, "ppv", e->cond, e->spc, e->sp, S_41);
+        add_rate(v, p, "incidence", e->cond, e->conf, initial, S_41);
+    }
+    for (int k = 0; k < nc; k++) free(pc[k].cond);
+    free(pc);
     return r;
 }
 
@@ -250,8 +267,10 @@ int ns_ledger_stats(ns_ledger_t *l, const char *from, const char *to, int by, co
 {
     memset(out, 0, sizeof *out);
     ctx_t x = { l, from, to, now, by, err, errlen };
-    /* one read transaction: every figure from the same snapshot */
-    if (sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+    /* one read transaction: every figure from the same snapshot (the caller's, when it
+     * has one open: several calls then read the same snapshot) */
+    const int own = sqlite3_get_autocommit(l->db);
+    if (own && sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", l->path, sqlite3_errmsg(l->db));
         return -1;
     }
@@ -269,7 +288,7 @@ int ns_ledger_stats(ns_ledger_t *l, const char *from, const char *to, int by, co
     for (int k = 0; k < np && !r; k++) r = one_period(&x, pv[k], out);
     for (int k = 0; k < np; k++) free(pv[k]);
     free(pv);
-    sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+    if (own) sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
     if (r) ns_indicators_free(out);
     return r;
 }

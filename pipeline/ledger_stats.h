@@ -79,7 +79,9 @@ enum { NS_BY_MONTH = 0, NS_BY_QUARTER = 1, NS_BY_ALL = 2 };
 
 /* Compute every indicator for nights in [from, to] (YYYY-MM-DD, inclusive) grouped by
  * `by`, as of now.  Periods in time order; within a period the order of the list above,
- * conditions sorted by code.  @return 0, or -1 with err. */
+ * conditions sorted by code.  Every figure comes from one read transaction: its own, or
+ * the caller's when one is open on l (several calls then see the same snapshot).
+ * @return 0, or -1 with err. */
 int ns_ledger_stats(ns_ledger_t *l, const char *from, const char *to, int by, const char *now,
                     ns_indicators_t *out, char *err, size_t errlen);
 void ns_indicators_free(ns_indicators_t *v);

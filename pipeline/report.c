@@ -251,7 +251,20 @@ static const char *const keys[] = {
     "report.h.infants", "report.h.initial", "report.h.rescreen", "report.h.rate", "report.list",
     "report.list_note", "report.list_note_names", "report.col.infant_id", "report.col.sources",
     "report.col.codes", "report.col.name", "report.list_unknown", "priority.critical", "priority.urgent",
-    "priority.routine", "limit.cutoff", "limit.borderline", "limit.critical", NULL
+    "priority.routine", "limit.cutoff", "limit.borderline", "limit.critical",
+    /* the follow-up ledger's indicators (report_ledger.c): one name, definition and
+     * observed-elsewhere text per indicator of ledger_stats.h */
+    "report.ind", "report.ind_note", "report.ind_disabled", "report.ind_failed", "report.ind_not_recorded",
+    "report.ind.col.indicator", "report.ind.col.observed", "report.ind.col.definition", "report.ind.col.source",
+    "report.ind.col.period", "report.ind.by_condition", "report.ind.by_condition_note", "report.ind.no_conditions",
+    "report.ind.rate", "report.ind.days", "report.ind.incidence",
+#define IND_KEYS(x) "report.ind.name." x, "report.ind.def." x, "report.ind.ref." x
+    IND_KEYS("cards_screened"), IND_KEYS("initial_cards"), IND_KEYS("unsatisfactory_rate"),
+    IND_KEYS("screen_positive_rate"), IND_KEYS("recall_completion_rate"), IND_KEYS("loss_to_follow_up_rate"),
+    IND_KEYS("median_days_collection_to_report"), IND_KEYS("median_days_report_to_first_contact"),
+    IND_KEYS("confirmed_cases"), IND_KEYS("ppv"), IND_KEYS("incidence"), IND_KEYS("repeat_without_case"),
+#undef IND_KEYS
+    NULL
 };
 
 const char *const *ns_report_lang_keys(void)
@@ -981,7 +994,8 @@ static void list_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     fputs("</table>\n</section>\n", fp);
 }
 
-void ns_report_html(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
+/* every section but the indicators */
+static void page_body(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
 {
     head(fp, r, L);
     glance(fp, r, L);
@@ -991,17 +1005,35 @@ void ns_report_html(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     recalls_section(fp, r, L);
     hearing_section(fp, r, L);
     list_section(fp, r, L);
+}
+
+static void page_end(FILE *fp, const ns_rpt_ind_t *ind, const ns_lang_t *L)
+{
+    if (ind) ns_rpt_ind_html(fp, ind, L);
     fputs("</body>\n</html>\n", fp);
 }
 
+void ns_report_html(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
+{
+    page_body(fp, r, L);
+    page_end(fp, r->ind, L);
+}
+
 int ns_report_write(const char *path, const ns_report_t *r, const ns_lang_t *L, const char *tag)
+{
+    return ns_report_write_wait(path, r, L, tag, NULL, NULL);
+}
+
+int ns_report_write_wait(const char *path, const ns_report_t *r, const ns_lang_t *L, const char *tag,
+                         const ns_rpt_ind_t *(*wait)(void *arg), void *arg)
 {
     ns_atomic_t *af = ns_atomic_open(path, r->with_names ? 0600 : 0644);
     if (!af) {
         ns_error_errno(tag, "cannot create %s", path);
         return -1;
     }
-    ns_report_html(af->fp, r, L);
+    page_body(af->fp, r, L);
+    page_end(af->fp, wait ? wait(arg) : r->ind, L);
     if (ns_atomic_commit(af) < 0) {
         ns_error_errno(tag, "cannot write %s", path);
         return -1;

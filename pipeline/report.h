@@ -16,6 +16,12 @@
  * report.sh checks it).  Every text a person reads comes from the translation table
  * (lang.h, keys report.*); codes and IDs never change with language.
  *
+ * The page ends with the programme indicators from the follow-up ledger (ns_rpt_ind_t,
+ * report_ledger.c) when a ledger is part of the picture: `run` always adds that section
+ * (the indicators once tonight is recorded, or why there are none), `neoscreen report`
+ * only when given --ledger or --no-ledger; without them its page is the one it always
+ * made.
+ *
  * Personal data: the model carries IDs only, unless names are asked for (mother's name,
  * for internal use); ns_report_write() then creates the file with mode 0600.
  *
@@ -29,6 +35,7 @@
 #include <stdio.h>
 #include "batch.h"
 #include "lang.h"
+#include "ledger_stats.h"
 #include "panel.h"
 #include "qc_config.h"
 
@@ -87,6 +94,41 @@ typedef struct {
     int64_t *recalls;         /* per condition of the report (r->cond), -1 = not in that panel */
 } ns_rpt_hist_t;
 
+/* The programme indicators of the follow-up ledger, as they stand once the night is
+ * recorded: the calendar month and the calendar quarter that hold the night's date (its
+ * date in the ledger: its name when that is a date, else the day it was first recorded),
+ * every night of them in the ledger, computed by ns_ledger_stats() as of as_of — the same
+ * figures as `neoscreen followup stats --from <first day> --to <last day> --by month`
+ * (quarter).  Aggregates only: no ID, no name. */
+enum {
+    NS_RPT_IND_SHOWN = 0,        /* month_v and quarter_v hold the indicators */
+    NS_RPT_IND_DISABLED,         /* run --no-ledger: no ledger, no indicators */
+    NS_RPT_IND_FAILED,           /* the ledger could not be updated (or read) for this night */
+    NS_RPT_IND_NOT_RECORDED      /* the ledger given does not hold this night */
+};
+
+typedef struct {
+    int status;                  /* NS_RPT_IND_* */
+    char night_date[16];         /* YYYY-MM-DD */
+    char month[16], quarter[24]; /* "2026-09", "2026-Q3" */
+    char as_of[24];              /* YYYY-MM-DDTHH:MM:SS (ns_ledger_now()) */
+    ns_indicators_t month_v, quarter_v;
+} ns_rpt_ind_t;
+
+/* An empty section of the given status (nothing to free until loaded). */
+void ns_rpt_ind_init(ns_rpt_ind_t *ind, int status);
+void ns_rpt_ind_free(ns_rpt_ind_t *ind);
+
+/* The indicators of night (its name) from the ledger at path, opened read-only (never
+ * created or migrated: ns_ledger_open_ro()), as of now (YYYY-MM-DDTHH:MM:SS).  Both
+ * periods are read in one read transaction.  A ledger that does not hold the night gives
+ * status NS_RPT_IND_NOT_RECORDED.  Opens, reads and closes its own SQLite connection on
+ * the calling thread.
+ * @return 0 (ind filled: free with ns_rpt_ind_free()), or -1 with "PATH: why" in err
+ *         (ind then has status NS_RPT_IND_FAILED). */
+int ns_rpt_ind_load(ns_rpt_ind_t *ind, const char *path, const char *night, const char *now,
+                    char *err, size_t errlen) NS_RESULT_USED;
+
 typedef struct {
     /* the night */
     char *night, *panel_name, *panel_version, *panel_sha256, *software;
@@ -136,6 +178,9 @@ typedef struct {
     int have_hearing;          /* hearing.csv was read */
     int hearing_recorded;      /* its counts are known (older archives did not keep them) */
     int64_t h_infants, h_initial_screened, h_initial_refer, h_rescreened, h_rescreen_refer;
+
+    /* the follow-up ledger's indicators: NULL = no such section (not owned) */
+    const ns_rpt_ind_t *ind;
 } ns_report_t;
 
 void ns_report_init(ns_report_t *r);
@@ -174,7 +219,8 @@ void ns_report_set_names(ns_report_t *r, const ns_manifest_t *m);
 
 /* ---- output (report.c) ------------------------------------------------------------- */
 
-/* The page, to fp, labels from L (lang.h; keys report.*). */
+/* The page, to fp, labels from L (lang.h; keys report.*); the indicators section from
+ * r->ind, when set. */
 void ns_report_html(FILE *fp, const ns_report_t *r, const ns_lang_t *L);
 
 /* The translation keys the page uses (NULL-terminated), for checking a table. */
@@ -187,5 +233,12 @@ int ns_report_check_lang(const ns_lang_t *L, const char *tag, const char *path);
 /* Write the page to path atomically (atomic_file.h), mode 0600 when the model holds
  * names, else 0644.  0, or -1 after a report naming the file (tag in messages). */
 int ns_report_write(const char *path, const ns_report_t *r, const ns_lang_t *L, const char *tag);
+
+/* The same, for a page whose indicators are not known yet: every other section is written
+ * first, then wait(arg) is called and the indicators section drawn from what it returns
+ * (r->ind is not used; NULL: no section).  `run` writes the page while its ledger step
+ * runs on another thread, and only the last section waits for it. */
+int ns_report_write_wait(const char *path, const ns_report_t *r, const ns_lang_t *L, const char *tag,
+                         const ns_rpt_ind_t *(*wait)(void *arg), void *arg);
 
 #endif

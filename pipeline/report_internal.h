@@ -30,5 +30,7 @@ char *ns_rpt_join_unique(char *list, const char *item);
 char *ns_rpt_manifest_problem(const ns_manifest_t *m);
 /* 1 for the states whose patients are reported (negative, recall, invalid_specimen). */
 int ns_rpt_reportable(int state);
+/* The indicators section (report_ledger.c), labels from L. */
+void ns_rpt_ind_html(FILE *fp, const ns_rpt_ind_t *ind, const ns_lang_t *L);
 
 #endif

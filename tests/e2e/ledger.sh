@@ -42,6 +42,51 @@ for p0, p, a, due, n, day in esc:
     assert (p, a, due) == (want, "referral", day), (p0, p, a, due, n, day)
 EOF
 
+# ---- 1b. the indicators in report.html: the figures of followup stats ---------------
+# a night after the quarter, recorded in a copy of its ledger (confirmed cases, contacts,
+# losses, repeats): report.html's section against `followup stats` for the month and the
+# quarter that hold it, as of the same NS_NOW; `report --ledger` rebuilds the same page
+IL="$T/ind.sqlite"
+cp "$DB" "$IL"
+"$NS" simulate -v 0 -o "$T/n1031" -n 300 --cases 2 --no-hearing --night 2026-10-31 -s 9031
+NS_NOW=2026-11-02T08:00 "$NS" run -v 0 -t 1 --ledger "$IL" -n 2026-10-31 -o "$T/o1031" "$T/n1031" 2> "$T/o1031.err"
+rc=$?
+NS_NOW=2026-11-02T08:00 "$NS" followup stats -d "$IL" --from 2026-10-01 --to 2026-10-31 --by month -o "$T/ind-m.csv"
+NS_NOW=2026-11-02T08:00 "$NS" followup stats -d "$IL" --from 2026-10-01 --to 2026-12-31 --by quarter -o "$T/ind-q.csv"
+check "report.html indicators: every figure equals followup stats for 2026-10 and 2026-Q4 (exit $rc)" \
+    "$PY" - "$T/o1031/report.html" "$T/ind-m.csv" "$T/ind-q.csv" <<'EOF'
+import csv, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+sec = page[page.index('<section id="indicators">'):]
+assert 'as of 2026-11-02T08:00:00' in sec and '<th>2026-10</th><th>2026-Q4</th>' in sec, sec[:400]
+cells = {}
+for m in re.finditer(r'<td class="n" data-period="([^"]*)" data-indicator="([^"]*)" data-condition="([^"]*)"'
+                     r'((?: data-(?:num|den|n)="\d+")*) data-value="([^"]*)">', sec):
+    extra = dict(re.findall(r'data-(num|den|n)="(\d+)"', m.group(4)))
+    key = m.group(1, 2, 3)
+    assert key not in cells or cells[key] == (extra, m.group(5)), key
+    cells[key] = (extra, m.group(5))
+rows = list(csv.DictReader(open(sys.argv[2]))) + list(csv.DictReader(open(sys.argv[3])))
+assert len(rows) > 40, len(rows)
+want = {}
+for r in rows:
+    extra = {k: r[c] for k, c in (("num", "numerator"), ("den", "denominator"), ("n", "n")) if r[c] != ""}
+    want[(r["period"], r["indicator"], r["condition"])] = (extra, r["value"])
+assert cells == want, (sorted(set(cells) ^ set(want))[:5], [k for k in want if k in cells and cells[k] != want[k]][:5])
+# a quarter worth comparing: confirmed cases with a PPV, completed recalls, contacts, losses
+num = lambda p, i, c="": int(want[(p, i, c)][0]["num"])
+assert num("2026-Q4", "ppv", "ALL") > 0 and num("2026-Q4", "recall_completion_rate") > 0
+assert num("2026-Q4", "loss_to_follow_up_rate") > 0 and int(want[("2026-Q4", "median_days_report_to_first_contact", "")][0]["n"]) > 0
+assert any(k[2] not in ("", "ALL") and k[1] == "ppv" and num(*k) > 0 for k in want)
+EOF
+NS_NOW=2026-11-02T08:00 "$NS" report -v 0 --ledger "$IL" -o "$T/r1031.html" "$T/o1031/batch.h5" 2> "$T/r1031.err"
+check "report --ledger: the same page as run's report.html (same ledger, same NS_NOW)" cmp "$T/o1031/report.html" "$T/r1031.html"
+check "summary.json: indicators shown, as of NS_NOW" \
+    test "$(json "$T/o1031/summary.json" 'd["report"]["indicators"], d["ledger"]["indicators_as_of"]')" = "shown 2026-11-02T08:00:00"
+check "report --ledger opened the ledger read-only: nothing recorded, no schema row added" \
+    test "$(sql "$IL" "SELECT count(*) FROM batches")" = 61 -a "$(sql "$IL" "SELECT count(*) FROM schema_version")" = \
+         "$(sql "$DB" "SELECT count(*) FROM schema_version")"
+
 # ---- 2. idempotent: the same night again adds nothing --------------------------------
 cases0=$(sql "$DB" "SELECT count(*) FROM cases")
 events0=$(sql "$DB" "SELECT count(*) FROM events")
@@ -129,6 +174,19 @@ import json,sys; d=json.load(open(sys.argv[1])); l=d['ledger']
 assert l['status']=='failed' and 'damaged' in l['error'] and d['exit_status'] & 32
 assert any(r.startswith('ledger:') for r in d['exit_reasons'])" "$T/obad/summary.json"
 check "--no-ledger: summary.json says disabled" test "$(json "$T/onol/summary.json" 'd["ledger"]["status"]')" = disabled
+# report.html: complete either way, the last section says why it shows no indicators
+check "damaged ledger: report.html written, well-formed, its indicators section says the ledger failed" \
+    bash -c "xmllint --noout '$T/obad/report.html' && grep -q 'could not be updated or read for this night' '$T/obad/report.html' \
+             && ! grep -q 'data-indicator' '$T/obad/report.html'"
+check "--no-ledger: report.html says the run kept no ledger, no indicators" \
+    bash -c "grep -q 'This run kept no follow-up ledger (--no-ledger): no indicators.' '$T/onol/report.html' \
+             && ! grep -q 'data-indicator' '$T/onol/report.html'"
+check "damaged ledger and --no-ledger: report.html the same up to the indicators section" "$PY" -c "
+import sys
+a, b = (open(p, encoding='utf-8').read().split('<section id=\"indicators\">') for p in sys.argv[1:3])
+assert len(a) == 2 and len(b) == 2 and a[0] == b[0] and a[1] != b[1]" "$T/obad/report.html" "$T/onol/report.html"
+check "damaged ledger: summary.json says report.html shows no indicators" \
+    test "$(json "$T/obad/summary.json" 'd["report"]["written"], d["report"]["indicators"]')" = "True ledger_failed"
 
 # ---- 5. a locked ledger (a writer holding it beyond the busy timeout) ----------------
 L="$T/locked.sqlite"

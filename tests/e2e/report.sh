@@ -8,6 +8,11 @@
 #     lines, recalls per condition with the recent average, hearing refer rates;
 #   - `neoscreen report` rebuilds it byte for byte from the archives alone (with and without
 #     history), and `run` gives the same bytes at 1 and 2 threads;
+#   - its last section holds the follow-up ledger's indicators (month and quarter of the
+#     night, as of NS_NOW): `report --ledger` rebuilds it byte for byte; without --ledger
+#     `report` gives the page without that section; `run --no-ledger` says it has no
+#     ledger, the rest unchanged (and `report --no-ledger` rebuilds that page); a ledger
+#     that is missing, damaged or locked is refused by `report --ledger`, naming it;
 #   - no name or phone of the manifest in the default page (mode 0644); with names (run
 #     --report-names, report --with-names -m): the names are there and the file is 0600;
 #   - an archive without the parts added for the report (older archive) still gives a page
@@ -27,6 +32,9 @@ PY=/usr/bin/python3
 PNG="$PY $ROOT/tests/e2e/png_stats.py"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# the indicators section is "as of" the ledger's now: one now for every run and report
+export NS_NOW=2026-11-24T08:00:00
+unset NEOSCREEN_LEDGER
 ok() { echo "ok - report: $1"; }
 nok() { echo "not ok - report: $1: $2"; }
 check() { local name=$1; shift; if "$@" > /dev/null 2>&1; then ok "$name"; else nok "$name" "$*"; fi; }
@@ -46,7 +54,9 @@ f = lines[-1].split(",")
 f[0], f[1] = "S-NO-INFANT", ""
 open(p, "a", encoding="utf-8").write(",".join(f) + "\n")
 PYEOF
-"$NS" run -v 0 -t 2 -n 2026-11-20 -o "$T/o1" "$T/n1" > /dev/null 2> "$T/o1.err"
+# the earlier night in a ledger of its own, so that its page can be rebuilt as it was;
+# the later one (and every run of it below) in the default $T/ledger.sqlite
+"$NS" run -v 0 -t 2 -n 2026-11-20 --ledger "$T/l1.sqlite" -o "$T/o1" "$T/n1" > /dev/null 2> "$T/o1.err"
 "$NS" run -v 0 -t 2 -n 2026-11-21 -H "$T/o1" -o "$T/o2" "$T/n2" > /dev/null 2> "$T/o2.err"
 rc=$?
 R="$T/o2/report.html"
@@ -79,12 +89,73 @@ check "hearing refer rates" grep -q 'initial screen: refer</td><td class="n">[0-
 
 # the same page from the archives alone, and at another thread count
 hist=$($PY -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["report"]["history_archives"]))' "$T/o2/summary.json")
-"$NS" report -v 0 -o "$T/r2.html" $hist "$T/o2/batch.h5" 2> "$T/r2.err"
+"$NS" report -v 0 --ledger "$T/ledger.sqlite" -o "$T/r2.html" $hist "$T/o2/batch.h5" 2> "$T/r2.err"
 check "report ARCHIVE... rebuilds run's report.html byte for byte (with history)" cmp "$R" "$T/r2.html"
-"$NS" report -v 0 -o "$T/r1dir" "$T/o1/batch.h5" 2> "$T/r1.err"
+"$NS" report -v 0 --ledger "$T/l1.sqlite" -o "$T/r1dir" "$T/o1/batch.h5" 2> "$T/r1.err"
 check "report ARCHIVE -o DIR rebuilds it byte for byte (no history)" cmp "$T/o1/report.html" "$T/r1dir/report.html"
 "$NS" run -v 0 -t 1 -n 2026-11-21 -H "$T/o1" -o "$T/o2t1" "$T/n2" > /dev/null 2>&1
 check "same report.html at 1 and 2 threads" cmp "$R" "$T/o2t1/report.html"
+
+# the follow-up ledger's indicators, the page's last section
+check "indicators section last: month 2026-11 and quarter 2026-Q4 of the night, as of NS_NOW, from the ledger" "$PY" -c "
+import re, sys
+page = open(sys.argv[1], encoding='utf-8').read()
+sec = page[page.index('<section id=\"indicators\">'):]
+assert sec.startswith('<section id=\"indicators\">\n<h2>Programme indicators (follow-up ledger)</h2>')
+assert 'as of 2026-11-24T08:00:00' in sec and '<th>2026-11</th><th>2026-Q4</th>' in sec
+assert re.search('data-period=\"2026-Q4\" data-indicator=\"cards_screened\" data-condition=\"\" data-num=\"[1-9]', sec)
+assert sec.endswith('</section>\n</body>\n</html>\n') and sec.count('<section') == 1" "$R"
+"$NS" report -v 0 -o "$T/r2plain.html" $hist "$T/o2/batch.h5" 2> /dev/null
+check "report without --ledger: run's page without the indicators section, byte for byte" "$PY" -c "
+import sys
+page, plain = (open(p, 'rb').read() for p in sys.argv[1:3])
+head, sec = page.split(b'<section id=\"indicators\">')
+assert b'id=\"indicators\"' not in plain and plain == head + b'</body>\n</html>\n'" "$R" "$T/r2plain.html"
+"$NS" run -v 0 -t 2 -n 2026-11-21 -H "$T/o1" --no-ledger -o "$T/o2nl" "$T/n2" > /dev/null 2>&1
+check "run --no-ledger: the section says so, no indicators; everything before it the same" "$PY" -c "
+import sys
+a, b = (open(p, encoding='utf-8').read().split('<section id=\"indicators\">') for p in sys.argv[1:3])
+assert a[0] == b[0] and 'This run kept no follow-up ledger (--no-ledger): no indicators.' in b[1] and 'data-indicator' not in b[1]
+assert b[1].endswith('</section>\n</body>\n</html>\n')" "$R" "$T/o2nl/report.html"
+"$NS" report -v 0 --no-ledger -o "$T/r2nl.html" $hist "$T/o2/batch.h5" 2> /dev/null
+check "report --no-ledger rebuilds run --no-ledger's page byte for byte" cmp "$T/o2nl/report.html" "$T/r2nl.html"
+"$NS" report -v 0 --ledger "$T/l1.sqlite" -o "$T/r2other.html" $hist "$T/o2/batch.h5" 2> "$T/r2other.err"; rc=$?
+check "report --ledger of a ledger without the night: exit 0, the section says so, stderr too" \
+    bash -c "[ $rc -eq 0 ] && grep -q 'not recorded in the follow-up ledger given: no indicators' '$T/r2other.html' \
+             && grep -q '$T/l1.sqlite: night 2026-11-21 is not recorded' '$T/r2other.err'"
+"$NS" report -v 0 --ledger "$T/none.sqlite" -o "$T/x1.html" "$T/o2/batch.h5" 2> "$T/x1.err"; rc=$?
+check "report --ledger FILE missing: exit 1, the file named, nothing written, no ledger created" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'follow-up ledger: $T/none.sqlite: cannot open the ledger' '$T/x1.err' \
+             && [ ! -e '$T/x1.html' ] && [ ! -e '$T/none.sqlite' ]"
+head -c 8192 /dev/urandom > "$T/bad.sqlite"
+"$NS" report -v 0 --ledger "$T/bad.sqlite" -o "$T/x2.html" "$T/o2/batch.h5" 2> "$T/x2.err"; rc=$?
+check "report --ledger FILE damaged: exit 1, the file named as damaged, nothing written" \
+    bash -c "[ $rc -eq 1 ] && grep -q '$T/bad.sqlite: .*damaged' '$T/x2.err' && [ ! -e '$T/x2.html' ]"
+cp "$T/ledger.sqlite" "$T/locked.sqlite"
+$PY - "$T/locked.sqlite" "$T/locked.ready" <<'PYEOF' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA locking_mode=EXCLUSIVE")      # keeps readers out even in WAL mode
+c.execute("BEGIN EXCLUSIVE")
+c.execute("INSERT INTO schema_version VALUES (0, 'lock')")
+open(sys.argv[2], "w").close()
+time.sleep(4)
+c.execute("ROLLBACK")
+PYEOF
+holder=$!
+for i in $(seq 50); do [ -e "$T/locked.ready" ] && break; sleep 0.1; done
+NS_LEDGER_BUSY_MS=300 "$NS" report -v 0 --ledger "$T/locked.sqlite" -o "$T/x3.html" "$T/o2/batch.h5" 2> "$T/x3.err"; rc=$?
+wait $holder
+check "report --ledger FILE locked: exit 1, the file named as locked, nothing written" \
+    bash -c "[ $rc -eq 1 ] && grep -q '$T/locked.sqlite: .*locked' '$T/x3.err' && [ ! -e '$T/x3.html' ]"
+# a damaged ledger for run: exit bit 32, the page complete but for its indicators
+"$NS" run -v 0 -t 2 -n 2026-11-21 -H "$T/o1" --ledger "$T/bad.sqlite" -o "$T/o2bad" "$T/n2" > /dev/null 2>&1; rc=$?
+check "run with a damaged ledger: exit bit 32, report.html well-formed, the same up to the section, which says so" "$PY" -c "
+import subprocess, sys
+assert int(sys.argv[3]) & 32
+a, b = (open(p, encoding='utf-8').read().split('<section id=\"indicators\">') for p in sys.argv[1:3])
+assert a[0] == b[0] and 'could not be updated or read for this night' in b[1] and 'data-indicator' not in b[1]
+subprocess.run(['xmllint', '--noout', sys.argv[2]], check=True)" "$R" "$T/o2bad/report.html" "$rc"
 
 # personal data: none by default; names only when asked for, then 0600
 $PY - "$T/n2/manifest.csv" > "$T/pd.txt" <<'PYEOF'
@@ -106,7 +177,8 @@ PYEOF
 check "run --report-names: names of listed babies in the page" grep -aqF "<td>$listed</td>" "$T/o2n/report.html"
 check "run --report-names: report.html is mode 0600" test "$(stat -c %a "$T/o2n/report.html")" = 600
 check "names never on stderr" bash -c "! grep -aqFf '$T/pd.txt' '$T/o2n.err'"
-"$NS" report -v 0 --with-names -m "$T/n2/manifest.csv" -o "$T/r2n.html" "$T/o1/batch.h5" "$T/o2/batch.h5" 2> "$T/r2n.err"
+"$NS" report -v 0 --with-names -m "$T/n2/manifest.csv" --ledger "$T/ledger.sqlite" -o "$T/r2n.html" "$T/o1/batch.h5" \
+    "$T/o2/batch.h5" 2> "$T/r2n.err"
 check "report --with-names -m: same page as run --report-names, mode 0600" \
     bash -c "cmp '$T/o2n/report.html' '$T/r2n.html' && test \$(stat -c %a '$T/r2n.html') = 600"
 "$NS" report -v 0 --with-names -o "$T/x.html" "$T/o2/batch.h5" > /dev/null 2> "$T/wn.err"; rc=$?
@@ -144,8 +216,9 @@ else nok "report write failure" "rc=$rc $(head -c 300 "$T/o3.err")"; fi
 # language
 "$NS" run -v 0 -t 2 -n 2026-11-21 -H "$T/o1" -L zh -o "$T/o2zh" "$T/n2" > /dev/null 2>&1
 Z="$T/o2zh/report.html"
-check "--lang zh: html lang zh, Chinese headings" bash -c "grep -q '<html lang=\"zh\">' '$Z' && grep -q '批次报告' '$Z' && grep -q '板质控' '$Z'"
-"$NS" report -v 0 -L zh -o "$T/r2zh.html" "$T/o1/batch.h5" "$T/o2/batch.h5" 2> /dev/null
+check "--lang zh: html lang zh, Chinese headings" bash -c "grep -q '<html lang=\"zh\">' '$Z' && grep -q '批次报告' '$Z' && grep -q '板质控' '$Z' \
+    && grep -q '<h2>筛查质量指标（随访数据库）</h2>' '$Z'"
+"$NS" report -v 0 -L zh --ledger "$T/ledger.sqlite" -o "$T/r2zh.html" "$T/o1/batch.h5" "$T/o2/batch.h5" 2> /dev/null
 check "report -L zh rebuilds the zh page byte for byte" cmp "$Z" "$T/r2zh.html"
 
 # rendered in headless Chromium

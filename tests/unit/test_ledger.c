@@ -1,6 +1,7 @@
 /* test_ledger.c — the follow-up ledger's database layer: creation (0600, WAL, schema
  * version), append-only events, derived case state, damaged and foreign files, the
- * indicators on a hand-built ledger. */
+ * indicators on a hand-built ledger; what a repeat card does to the open case it meets
+ * (ns_ledger_record_night on a one-card night made by hand). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +17,9 @@
 #include "../../pipeline/ledger_cases.h"
 #include "../../pipeline/ledger_stats.h"
 #include "../../pipeline/xlsx_read.h"
+#include "../../kernels/call.h"
+
+#define PANEL_FILE NS_SRCDIR "/configs/panel-default.yaml"
 
 static char dir[256];
 
@@ -142,6 +146,79 @@ static void test_damaged_and_foreign(void **st)
     ns_ledger_close(l);
     assert_null(ns_ledger_open(r, 1, err, sizeof err));
     assert_non_null(strstr(err, "newer"));
+}
+
+/* The read-only open of `report --ledger`: an existing ledger of this schema only; nothing
+ * created, migrated or chmod-ed, and nothing can be written through it. */
+static void test_open_ro(void **st)
+{
+    (void)st;
+    char err[512];
+    struct stat sb;
+    const char *p = path_of("ro.sqlite");
+    assert_null(ns_ledger_open_ro(p, err, sizeof err));          /* missing: not created */
+    assert_non_null(strstr(err, p));
+    assert_int_equal(stat(p, &sb), -1);
+    ns_ledger_t *l = ns_ledger_open(p, 1, err, sizeof err);
+    assert_non_null(l);
+    ns_ledger_close(l);
+    assert_int_equal(chmod(p, 0640), 0);
+    l = ns_ledger_open_ro(p, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(q1(l, "SELECT count(*) FROM batches"), 0);
+    assert_int_equal(sqlite3_exec(l->db, "INSERT INTO schema_version VALUES (9, 'x')", NULL, NULL, NULL) & 0xff,
+                     SQLITE_READONLY);
+    ns_ledger_close(l);
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640);                   /* its mode left alone */
+    char side[450];
+    snprintf(side, sizeof side, "%s-wal", p);                    /* nothing left beside it */
+    assert_int_equal(access(side, F_OK), -1);
+    snprintf(side, sizeof side, "%s-shm", p);
+    assert_int_equal(access(side, F_OK), -1);
+    /* an older schema is not migrated by a reader: refused, and still older afterwards */
+    l = ns_ledger_open(p, 0, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(sqlite3_exec(l->db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+    ns_ledger_close(l);
+    assert_null(ns_ledger_open_ro(p, err, sizeof err));
+    assert_non_null(strstr(err, "older"));
+    assert_non_null(strstr(err, p));
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 1);
+    sqlite3_finalize(s);
+    /* newer */
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(ns_ledger_open_ro(p, err, sizeof err));
+    assert_non_null(strstr(err, "newer"));
+    /* damaged, someone else's database, an empty file */
+    const char *g = path_of("ro-garbage.sqlite");
+    FILE *fp = fopen(g, "w");
+    assert_non_null(fp);
+    for (int k = 0; k < 4096; k++) fputc((k * 7919) & 0xff, fp);
+    fclose(fp);
+    assert_null(ns_ledger_open_ro(g, err, sizeof err));
+    assert_non_null(strstr(err, g));
+    assert_non_null(strstr(err, "damaged"));
+    const char *o = path_of("ro-other.sqlite");
+    assert_int_equal(sqlite3_open(o, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(ns_ledger_open_ro(o, err, sizeof err));
+    assert_non_null(strstr(err, "not a neoscreen ledger"));
+    const char *e = path_of("ro-empty.sqlite");
+    fp = fopen(e, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_null(ns_ledger_open_ro(e, err, sizeof err));
+    assert_non_null(strstr(err, "not a neoscreen ledger"));
+    assert_int_equal(stat(e, &sb), 0);
+    assert_int_equal(sb.st_size, 0);                             /* nothing written into it */
 }
 
 /* a batch and one case, by hand */
@@ -308,6 +385,136 @@ static void test_stats(void **st)
     ns_ledger_close(l);
 }
 
+/* A night of one repeat card (sample R1 of infant I1, reported: state st) with the given
+ * calls of the panel's conditions (others negative), recorded into the ledger at path,
+ * where an earlier night opened a case for I1 on condition `on` (an MS/MS case).  Returns
+ * the night's result; *kind gets the kind of the event the card added to that case, *cs
+ * its state afterwards. */
+static ns_ledger_night_t repeat_night(const char *path, const ns_panel_t *p, const char *on, int st, const char *c1,
+                                      int v1, const char *c2, int v2, char kind[32], ns_case_state_t *cs)
+{
+    char err[512];
+    ns_ledger_t *l = ns_ledger_open(path, 1, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(ns_ledger_begin(l, err, sizeof err), 0);
+    int64_t opened = make_case(l, "k-earlier", "2026-09-20", "I1", 1, on);
+    assert_int_equal(ns_ledger_commit(l, err, sizeof err), 0);
+    ns_ledger_close(l);
+
+    const int nc = p->n_conds;
+    uint8_t *call = calloc((size_t)nc, 1);                 /* one row: call[c] */
+    for (int c = 0; c < nc; c++) {
+        if (c1 && !strcmp(p->conds[c].code, c1)) call[c] = (uint8_t)v1;
+        if (c2 && !strcmp(p->conds[c].code, c2)) call[c] = (uint8_t)v2;
+    }
+    uint8_t type[1] = { NS_TYPE_PATIENT }, state[1] = { (uint8_t)st };
+    int64_t mrow[1] = { 0 };
+    char *sid[1] = { "R1" };
+    ns_manifest_row_t row;
+    memset(&row, 0, sizeof row);
+    row.sample_id = "R1";
+    row.infant_id = "I1";
+    row.specimen = "repeat";
+    ns_batch_t b;
+    memset(&b, 0, sizeof b);
+    b.panel = p;
+    b.night = "2026-10-01";
+    b.n = 1;
+    b.type = type;
+    b.state = state;
+    b.mrow = mrow;
+    b.sample_id = sid;
+    b.call = call;
+    b.manifest.rows = &row;
+    b.manifest.n = 1;
+    ns_findings_t fs;
+    memset(&fs, 0, sizeof fs);
+    ns_fu_list_t list;
+    memset(&list, 0, sizeof list);
+    ns_ledger_night_t res;
+    assert_int_equal(ns_ledger_record_night(path, &b, &fs, &list, &res, err, sizeof err), 0);
+    free(call);
+
+    l = ns_ledger_open(path, 0, err, sizeof err);
+    assert_non_null(l);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(l->db, "SELECT kind FROM events WHERE case_id = ? AND sample_id = 'R1'",
+                                        -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_int64(q, 1, opened);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    snprintf(kind, 32, "%s", (const char *)sqlite3_column_text(q, 0));
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);               /* one event for the card */
+    sqlite3_finalize(q);
+    assert_int_equal(ns_ledger_case_state(l, opened, cs, err, sizeof err), 0);
+    ns_ledger_close(l);
+    return res;
+}
+
+/* A repeat card that was read (state recall: another condition is positive on it) but on
+ * which the condition that opened the case cannot be called (PKU indeterminate: its marker
+ * missing): the case is not cleared — repeat_unsatisfactory, still open, priority and
+ * action unchanged — and the card counts as linked.  Beside it, the outcomes it must not
+ * be confused with: negative on PKU clears, still positive escalates, an unreadable card
+ * is unsatisfactory too; and a condition tonight's panel does not know cannot be called
+ * either. */
+static void test_repeat_cannot_be_called(void **st)
+{
+    (void)st;
+    ns_panel_errs_t e;
+    memset(&e, 0, sizeof e);
+    ns_panel_t *p = ns_panel_load(PANEL_FILE, &e);
+    assert_non_null(p);
+    ns_panel_errs_free(&e);
+    char kind[32];
+    ns_case_state_t cs;
+
+    ns_ledger_night_t r = repeat_night(path_of("rep-indet.sqlite"), p, "PKU", NS_STATE_RECALL, "PKU",
+                                       NS_CALL_INDETERMINATE, "MCAD", NS_CALL_POSITIVE, kind, &cs);
+    assert_string_equal(kind, "repeat_unsatisfactory");
+    assert_string_equal(cs.status, "open");
+    assert_false(cs.closed);
+    assert_string_equal(cs.priority, "routine");
+    assert_string_equal(cs.action, "repeat_specimen");
+    assert_int_equal(r.repeats_linked, 1);
+    assert_int_equal(r.unsatisfactory, 1);
+    assert_int_equal(r.cleared + r.escalated + r.n_orphans, 0);
+    ns_ledger_night_free(&r);
+
+    r = repeat_night(path_of("rep-neg.sqlite"), p, "PKU", NS_STATE_RECALL, "PKU", NS_CALL_NEGATIVE, "MCAD",
+                     NS_CALL_POSITIVE, kind, &cs);
+    assert_string_equal(kind, "cleared_on_repeat");
+    assert_string_equal(cs.status, "cleared_on_repeat");
+    assert_true(cs.closed);
+    assert_int_equal(r.cleared, 1);
+    ns_ledger_night_free(&r);
+
+    r = repeat_night(path_of("rep-pos.sqlite"), p, "PKU", NS_STATE_RECALL, "PKU", NS_CALL_BORDERLINE, NULL, 0, kind, &cs);
+    assert_string_equal(kind, "escalated");
+    assert_string_equal(cs.status, "escalated");
+    assert_string_equal(cs.priority, "urgent");
+    assert_string_equal(cs.action, "referral");
+    assert_int_equal(r.escalated, 1);
+    ns_ledger_night_free(&r);
+
+    r = repeat_night(path_of("rep-invalid.sqlite"), p, "PKU", NS_STATE_INVALID, "PKU", NS_CALL_INDETERMINATE, NULL, 0,
+                     kind, &cs);
+    assert_string_equal(kind, "repeat_unsatisfactory");
+    assert_string_equal(cs.status, "open");
+    assert_int_equal(r.unsatisfactory, 1);
+    ns_ledger_night_free(&r);
+
+    /* a case opened on a panel condition tonight's panel does not have (renamed or
+     * dropped since): the card, negative on everything tonight's panel calls, cannot be
+     * called on it either — not cleared */
+    r = repeat_night(path_of("rep-gone.sqlite"), p, "OLDCOND", NS_STATE_NEGATIVE, NULL, 0, NULL, 0, kind, &cs);
+    assert_string_equal(kind, "repeat_unsatisfactory");
+    assert_string_equal(cs.status, "open");
+    assert_int_equal(r.unsatisfactory, 1);
+    assert_int_equal(r.cleared, 0);
+    ns_ledger_night_free(&r);
+    ns_panel_free(p);
+}
+
 static void test_paths_and_time(void **st)
 {
     (void)st;
@@ -368,8 +575,10 @@ int main(void)
         cmocka_unit_test(test_create),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_damaged_and_foreign),
+        cmocka_unit_test(test_open_ro),
         cmocka_unit_test(test_events_and_state),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_repeat_cannot_be_called),
         cmocka_unit_test(test_paths_and_time),
         cmocka_unit_test(test_xlsx_helpers),
     };

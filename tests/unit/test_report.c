@@ -1,7 +1,8 @@
 /* test_report.c — the batch report page (pipeline/report.h) from a model made by hand:
  * well-formed (xmllint, strict XML), every text escaped, labels from the translation table
  * in both languages, names only when asked for (and then mode 0600), "not recorded" for
- * parts an archive lacks, the same bytes for the same model. */
+ * parts an archive lacks, the same bytes for the same model; the follow-up ledger's
+ * indicators section, read from a ledger made by hand. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "../../pipeline/ledger.h"
 #include "../../pipeline/plate_qc.h"
 #include "../../pipeline/report_internal.h"
 #include "../../pipeline/util.h"
@@ -306,11 +308,263 @@ static void test_join_unique(void **st)
     free(s);
 }
 
+/* A ledger by hand: night 2026-11-22 (100 cards, 90 initial, 3 invalid; a PKU case,
+ * confirmed) and night 2026-10-05 (50 cards; an MCAD case), both in 2026-Q4. */
+static void make_ledger(const char *path)
+{
+    char err[512];
+    ns_ledger_t *l = ns_ledger_open(path, 1, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(sqlite3_exec(l->db,
+        "INSERT INTO batches(batch_key, night, night_date, recorded_at, panel_sha256, software_version, cards_screened, "
+        "initial_cards, repeat_cards, invalid_cards, qc_hold_cards, unmatched_cards) VALUES "
+        "('k1', '2026-11-22', '2026-11-22', '2026-11-24T08:00:00', 'x', 'v', 100, 90, 10, 3, 0, 0),"
+        "('k0', '2026-10-05', '2026-10-05', '2026-10-07T08:00:00', 'x', 'v', 50, 50, 0, 0, 0, 0);"
+        "INSERT INTO batch_tat SELECT id, 48, 100 FROM batches WHERE batch_key = 'k1';"
+        "INSERT INTO cases(batch_id, infant_id, sample_ids, opened_at, priority, action, due_by, conditions, reasons, "
+        "screen_positive, msms) SELECT id, 'I1', 'S1', '2026-11-24T08:00:00', 'urgent', 'referral', '2026-11-24', 'PKU', "
+        "'[]', 1, 1 FROM batches WHERE batch_key = 'k1';"
+        "INSERT INTO case_conditions SELECT id, 'PKU', 'Phe' FROM cases WHERE infant_id = 'I1';"
+        "INSERT INTO cases(batch_id, infant_id, sample_ids, opened_at, priority, action, due_by, conditions, reasons, "
+        "screen_positive, msms) SELECT id, 'I0', 'S0', '2026-10-07T08:00:00', 'routine', 'repeat_specimen', "
+        "'2026-10-10', 'MCAD', '[]', 1, 1 FROM batches WHERE batch_key = 'k0';"
+        "INSERT INTO case_conditions SELECT id, 'MCAD', 'C8' FROM cases WHERE infant_id = 'I0';",
+        NULL, NULL, NULL), SQLITE_OK);
+    int64_t pku = 0;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(l->db, "SELECT id FROM cases WHERE infant_id = 'I1'", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    pku = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    assert_int_equal(ns_ledger_add_event(l, pku, "2026-11-25T10:00:00", "A", NS_EV_CONTACT, "reached", NULL, NULL,
+                                         NULL, -1, NULL, err, sizeof err), 1);
+    assert_int_equal(ns_ledger_add_event(l, pku, "2026-11-28T10:00:00", "A", NS_EV_CONFIRMED, "PKU", NULL, NULL,
+                                         NULL, -1, NULL, err, sizeof err), 1);
+    ns_ledger_close(l);
+}
+
+static const ns_indicator_t *find_ind(const ns_indicators_t *v, const char *name, const char *cond)
+{
+    for (int64_t k = 0; k < v->n; k++)
+        if (!strcmp(v->v[k].indicator, name) && !strcmp(v->v[k].condition, cond)) return &v->v[k];
+    return NULL;
+}
+
+static int count(const char *h, const char *needle)
+{
+    int n = 0;
+    for (const char *p = h; (p = strstr(p, needle)) != NULL; p++) n++;
+    return n;
+}
+
+/* ns_rpt_ind_load: the month and the quarter of the night, exactly ns_ledger_stats()'s
+ * figures for them; a night not in the ledger; a ledger that is not there. */
+static void test_indicators_load(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/test_report_led.XXXXXX", err[512];
+    assert_non_null(mkdtemp(dir));
+    char *path = ns_asprintf("%s/ledger.sqlite", dir);
+    make_ledger(path);
+    const char *now = "2026-11-30T12:00:00";
+    ns_rpt_ind_t ind;
+    assert_int_equal(ns_rpt_ind_load(&ind, path, "2026-11-22", now, err, sizeof err), 0);
+    assert_int_equal(ind.status, NS_RPT_IND_SHOWN);
+    assert_string_equal(ind.night_date, "2026-11-22");
+    assert_string_equal(ind.month, "2026-11");
+    assert_string_equal(ind.quarter, "2026-Q4");
+    assert_string_equal(ind.as_of, now);
+    ns_ledger_t *l = ns_ledger_open_ro(path, err, sizeof err);
+    assert_non_null(l);
+    ns_indicators_t m, q;
+    assert_int_equal(ns_ledger_stats(l, "2026-11-01", "2026-11-30", NS_BY_MONTH, now, &m, err, sizeof err), 0);
+    assert_int_equal(ns_ledger_stats(l, "2026-10-01", "2026-12-31", NS_BY_QUARTER, now, &q, err, sizeof err), 0);
+    ns_ledger_close(l);
+    const ns_indicators_t *got[2] = { &ind.month_v, &ind.quarter_v }, *want[2] = { &m, &q };
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(got[k]->n, want[k]->n);
+        for (int64_t i = 0; i < want[k]->n; i++) {
+            const ns_indicator_t *a = &got[k]->v[i], *b = &want[k]->v[i];
+            assert_string_equal(a->period, b->period);
+            assert_string_equal(a->indicator, b->indicator);
+            assert_string_equal(a->condition, b->condition);
+            assert_true(a->num == b->num && a->den == b->den && a->n == b->n);
+            assert_true((isnan(a->value) && isnan(b->value)) || a->value == b->value);
+        }
+    }
+    assert_true(find_ind(&ind.month_v, "cards_screened", "")->num == 100);
+    assert_true(find_ind(&ind.quarter_v, "cards_screened", "")->num == 150);
+    assert_null(find_ind(&ind.month_v, "ppv", "MCAD"));               /* October's case: quarter only */
+    assert_true(find_ind(&ind.quarter_v, "ppv", "MCAD")->den == 1);
+    assert_true(find_ind(&ind.month_v, "ppv", "PKU")->value == 1.0);
+    ns_indicators_free(&m);
+    ns_indicators_free(&q);
+    ns_rpt_ind_free(&ind);
+    /* a night the ledger does not hold */
+    assert_int_equal(ns_rpt_ind_load(&ind, path, "2026-11-23", now, err, sizeof err), 0);
+    assert_int_equal(ind.status, NS_RPT_IND_NOT_RECORDED);
+    ns_rpt_ind_free(&ind);
+    /* no ledger there: an error naming it, nothing created */
+    char *missing = ns_asprintf("%s/none.sqlite", dir);
+    assert_int_equal(ns_rpt_ind_load(&ind, missing, "2026-11-22", now, err, sizeof err), -1);
+    assert_int_equal(ind.status, NS_RPT_IND_FAILED);
+    assert_non_null(strstr(err, missing));
+    assert_int_equal(access(missing, F_OK), -1);
+    ns_rpt_ind_free(&ind);
+    char *cmd = ns_asprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(missing);
+    free(path);
+}
+
+/* The section on the page: every figure with its data-* attributes, every label
+ * translated (en, zh), well-formed; a statement for each kind of absence; without it the
+ * page is the page as before, and the section is the only difference. */
+static void test_indicators_section(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/test_report_sec.XXXXXX", err[512];
+    assert_non_null(mkdtemp(dir));
+    char *path = ns_asprintf("%s/ledger.sqlite", dir);
+    make_ledger(path);
+    ns_rpt_ind_t ind;
+    assert_int_equal(ns_rpt_ind_load(&ind, path, "2026-11-22", "2026-11-30T12:00:00", err, sizeof err), 0);
+    ns_panel_t *p;
+    ns_report_t r;
+    make_model(&r, &p);
+    ns_lang_t *L = lang("en");
+    char *h0 = render(&r, L);
+    assert_null(strstr(h0, "id=\"indicators\""));
+    r.ind = &ind;
+    char *h = render(&r, L);
+    /* the page without the section, then the section last */
+    const char *tail = "</body>\n</html>\n";
+    size_t n0 = strlen(h0) - strlen(tail);
+    assert_memory_equal(h, h0, n0);
+    assert_true(strncmp(h + n0, "<section id=\"indicators\">\n", 26) == 0);
+    assert_string_equal(h + strlen(h) - strlen(tail), tail);
+    assert_int_equal(count(h, "<section id=\"indicators\">"), 1);
+    assert_non_null(strstr(h, "as of 2026-11-30T12:00:00"));
+    assert_non_null(strstr(h, "<th>2026-11</th><th>2026-Q4</th>"));
+    assert_non_null(strstr(h, "<td class=\"n\" data-period=\"2026-11\" data-indicator=\"cards_screened\" "
+                              "data-condition=\"\" data-num=\"100\" data-value=\"100\">100</td>"));
+    assert_non_null(strstr(h, "data-period=\"2026-Q4\" data-indicator=\"unsatisfactory_rate\" data-condition=\"\" "
+                              "data-num=\"3\" data-den=\"150\" data-value=\"0.02\">2.00% (3/150)</td>"));
+    assert_non_null(strstr(h, "data-period=\"2026-11\" data-indicator=\"median_days_collection_to_report\" "
+                              "data-condition=\"\" data-n=\"100\" data-value=\"2\">2.00 days (n = 100)</td>"));
+    assert_non_null(strstr(h, "data-indicator=\"incidence\" data-condition=\"PKU\" data-num=\"1\" data-den=\"90\" "
+                              "data-value=\"0.01111111111\">1:90 (1/90)</td>"));
+    /* the quarter's MCAD case, not confirmed */
+    assert_non_null(strstr(h, "data-indicator=\"ppv\" data-condition=\"MCAD\" data-num=\"0\" data-den=\"1\" "
+                              "data-value=\"0\">0.00% (0/1)</td>"));
+    assert_int_equal(count(h, "<td>PKU</td><td>2026-"), 2);              /* month and quarter */
+    assert_int_equal(count(h, "<td>MCAD</td><td>2026-Q4</td>"), 1);
+    assert_int_equal(count(h, "<td>MCAD</td><td>2026-11</td>"), 0);
+    /* the PKU case was first reached 26 h after it opened */
+    assert_non_null(strstr(h, "data-period=\"2026-11\" data-indicator=\"median_days_report_to_first_contact\" "
+                              "data-condition=\"\" data-n=\"1\" data-value=\"1.083333333\">1.08 days (n = 1)</td>"));
+    assert_non_null(strstr(h, "<td>DOMAIN.md 8.3</td>"));
+    assert_non_null(strstr(h, "SW China 0.38 %"));
+    assert_null(strstr(h, "report.ind"));                                /* every key has a text */
+    int x = xmllint(h, "");
+    if (x >= 0) assert_int_equal(x, 0);
+    x = xmllint(h, "--html");
+    if (x >= 0) assert_int_equal(x, 0);
+    free(h);
+    /* October's night: its MCAD case was never contacted, a median of nothing is "-" */
+    ns_rpt_ind_t oct;
+    assert_int_equal(ns_rpt_ind_load(&oct, path, "2026-10-05", "2026-11-30T12:00:00", err, sizeof err), 0);
+    r.ind = &oct;
+    h = render(&r, L);
+    assert_non_null(strstr(h, "data-period=\"2026-10\" data-indicator=\"median_days_report_to_first_contact\" "
+                              "data-condition=\"\" data-n=\"0\" data-value=\"\">-</td>"));
+    free(h);
+    ns_rpt_ind_free(&oct);
+    r.ind = &ind;
+    ns_lang_t *Z = lang("zh");
+    h = render(&r, Z);
+    assert_null(strstr(h, "report.ind"));
+    assert_non_null(strstr(h, "筛查质量指标"));
+    assert_non_null(strstr(h, "2.00%（3/150）"));
+    x = xmllint(h, "");
+    if (x >= 0) assert_int_equal(x, 0);
+    free(h);
+    ns_lang_free(Z);
+    /* no indicators: one statement each, no table */
+    const int sts[3] = { NS_RPT_IND_DISABLED, NS_RPT_IND_FAILED, NS_RPT_IND_NOT_RECORDED };
+    const char *says[3] = { "(--no-ledger): no indicators", "could not be updated or read", "not recorded in the follow-up ledger given" };
+    for (int k = 0; k < 3; k++) {
+        ns_rpt_ind_t none;
+        ns_rpt_ind_init(&none, sts[k]);
+        r.ind = &none;
+        h = render(&r, L);
+        assert_memory_equal(h, h0, n0);
+        const char *sec = h + n0;
+        assert_non_null(strstr(sec, says[k]));
+        assert_null(strstr(sec, "<table>"));
+        assert_null(strstr(sec, "data-indicator"));
+        free(h);
+    }
+    free(h0);
+    ns_lang_free(L);
+    ns_report_free(&r);
+    ns_panel_free(p);
+    ns_rpt_ind_free(&ind);
+    char *cmd = ns_asprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(path);
+}
+
+/* ns_report_write_wait: the page is the same as ns_report_write() with r->ind set, the
+ * section taken from what wait() returns, called once. */
+static int waited;
+static const ns_rpt_ind_t *give(void *arg)
+{
+    waited++;
+    return arg;
+}
+
+static void test_write_wait(void **st)
+{
+    (void)st;
+    ns_panel_t *p;
+    ns_report_t r;
+    make_model(&r, &p);
+    ns_lang_t *L = lang("en");
+    char dir[] = "/tmp/test_report_ww.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *a = ns_asprintf("%s/a.html", dir), *b = ns_asprintf("%s/b.html", dir);
+    ns_rpt_ind_t none;
+    ns_rpt_ind_init(&none, NS_RPT_IND_DISABLED);
+    waited = 0;
+    assert_int_equal(ns_report_write_wait(a, &r, L, "test", give, &none), 0);
+    assert_int_equal(waited, 1);
+    r.ind = &none;
+    assert_int_equal(ns_report_write(b, &r, L, "test"), 0);
+    char *ta = NULL, *tb = NULL;
+    size_t la = 0, lb = 0;
+    assert_int_equal(ns_read_file(a, &ta, &la), 0);
+    assert_int_equal(ns_read_file(b, &tb, &lb), 0);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ta, tb, la);
+    assert_non_null(strstr(ta, "(--no-ledger)"));
+    free(ta); free(tb);
+    unlink(a); unlink(b); rmdir(dir);
+    free(a); free(b);
+    ns_lang_free(L);
+    ns_report_free(&r);
+    ns_panel_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_page),        cmocka_unit_test(test_chinese),   cmocka_unit_test(test_not_recorded),
         cmocka_unit_test(test_write_mode),  cmocka_unit_test(test_lang_keys), cmocka_unit_test(test_join_unique),
+        cmocka_unit_test(test_indicators_load), cmocka_unit_test(test_indicators_section),
+        cmocka_unit_test(test_write_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
