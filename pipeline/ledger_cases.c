@@ -306,7 +306,51 @@ static const char *arg_of(const ns_finding_t *f, const char *name)
 }
 
 /* Open the case of list row g.  Returns -1 on a database error. */
-static int open_case(ns_ledger_t *L, const ns_batch_t *b, const ns_findings_t *fs, const ns_fu_list_t *l,
+/* The statements of opening a case, prepared once per night (a million-card night opens
+ * tens of thousands of cases). */
+typedef struct {
+    sqlite3_stmt *seen;      /* ?1 infant, ?2 night, ?3 batch id: cases of an earlier run of this night */
+    sqlite3_stmt *insert;    /* the case row */
+    sqlite3_stmt *cond;      /* ?1 case id, ?2 condition, ?3 markers */
+} open_stmts_t;
+
+static void open_finalize(open_stmts_t *s)
+{
+    sqlite3_finalize(s->seen);
+    sqlite3_finalize(s->insert);
+    sqlite3_finalize(s->cond);
+    memset(s, 0, sizeof *s);
+}
+
+static int open_prepare(ns_ledger_t *L, open_stmts_t *s, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    int rc = sqlite3_prepare_v2(L->db, "SELECT count(*) FROM cases c JOIN batches b ON b.id = c.batch_id WHERE "
+                                "c.infant_id = ? AND b.night = ? AND b.id <> ?", -1, &s->seen, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(L->db,
+                                "INSERT OR IGNORE INTO cases(batch_id, infant_id, sample_ids, opened_at, priority, action, "
+                                "due_by, conditions, reasons, screen_positive, msms, hospital, mother_name, contact_phone) "
+                                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s->insert, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(L->db, "INSERT INTO case_conditions(case_id, condition, markers) VALUES (?,?,?)", -1,
+                                &s->cond, NULL);
+    if (rc != SQLITE_OK) {
+        seterr(err, errlen, NULL, L->db, L->path);
+        open_finalize(s);
+        return -1;
+    }
+    return 0;
+}
+
+/* a statement ready for its next use: reset, no value left bound */
+static void done_with(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static int open_case(ns_ledger_t *L, const open_stmts_t *os, const ns_batch_t *b, const ns_findings_t *fs, const ns_fu_list_t *l,
                      int64_t g, int64_t batch_id, const char *now, linked_t *lk, int64_t n_lk,
                      ns_ledger_night_t *res, char *err, size_t errlen)
 {
@@ -358,34 +402,19 @@ static int open_case(ns_ledger_t *L, const ns_batch_t *b, const ns_findings_t *f
         if (covered) goto out;
     }
     /* a case for this baby from an earlier run of this night (other inputs): not again */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(L->db, "SELECT count(*) FROM cases c JOIN batches b ON b.id = c.batch_id WHERE "
-                           "c.infant_id = ? AND b.night = ? AND b.id <> ?", -1, &st, NULL) != SQLITE_OK) {
-        seterr(err, errlen, NULL, L->db, L->path);
-        ret = -1;
-        goto out;
-    }
+    sqlite3_stmt *st = os->seen;
     sqlite3_bind_text(st, 1, r->infant_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, b->night ? b->night : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, batch_id);
     int seen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
-    st = NULL;
+    done_with(st);
     if (seen < 0) { seterr(err, errlen, NULL, L->db, L->path); ret = -1; goto out; }
     if (seen > 0) goto out;
     char due[16] = "";
     if (!isnan(r->due_h)) ns_format_date(r->due_h, due);
     const ns_manifest_row_t *mr = r->mrow >= 0 ? &b->manifest.rows[r->mrow] : NULL;
     char *why = reasons_json(fs, l, r);
-    if (sqlite3_prepare_v2(L->db,
-                           "INSERT OR IGNORE INTO cases(batch_id, infant_id, sample_ids, opened_at, priority, action, "
-                           "due_by, conditions, reasons, screen_positive, msms, hospital, mother_name, contact_phone) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
-        seterr(err, errlen, NULL, L->db, L->path);
-        free(why);
-        ret = -1;
-        goto out;
-    }
+    st = os->insert;
     sqlite3_bind_int64(st, 1, batch_id);
     sqlite3_bind_text(st, 2, r->infant_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, sids ? sids : "", -1, SQLITE_TRANSIENT);
@@ -404,27 +433,22 @@ static int open_case(ns_ledger_t *L, const ns_batch_t *b, const ns_findings_t *f
         sqlite3_bind_text(st, 14, mr->contact_phone ? mr->contact_phone : "", -1, SQLITE_TRANSIENT);
     }
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    done_with(st);
     free(why);
     if (rc != SQLITE_DONE) { seterr(err, errlen, NULL, L->db, L->path); ret = -1; goto out; }
     if (sqlite3_changes(L->db) == 0) goto out;     /* already there */
     int64_t cid = sqlite3_last_insert_rowid(L->db);
     res->cases_opened++;
     res->screen_positive += sp;
-    if (sqlite3_prepare_v2(L->db, "INSERT INTO case_conditions(case_id, condition, markers) VALUES (?,?,?)", -1,
-                           &st, NULL) != SQLITE_OK) {
-        seterr(err, errlen, NULL, L->db, L->path);
-        ret = -1;
-        goto out;
-    }
+    st = os->cond;
     for (int c = 0; c < nc; c++) {
         sqlite3_bind_int64(st, 1, cid);
         sqlite3_bind_text(st, 2, code[c], -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, markers[c] ? markers[c] : "", -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) != SQLITE_DONE) { seterr(err, errlen, NULL, L->db, L->path); ret = -1; break; }
-        sqlite3_reset(st);
+        if (sqlite3_step(st) != SQLITE_DONE) { seterr(err, errlen, NULL, L->db, L->path); ret = -1; }
+        done_with(st);
+        if (ret < 0) break;
     }
-    sqlite3_finalize(st);
     if (ret == 0
         && ns_ledger_add_event(L, cid, now, OP_RUN, NS_EV_OPENED, b->night ? b->night : "", ns_prio_name(r->priority),
                                action ? action : "repeat_specimen", due[0] ? due : NULL, batch_id, NULL, err, errlen) < 0)
@@ -458,6 +482,7 @@ int ns_ledger_record_night(const char *path, const ns_batch_t *b, const ns_findi
     int ret = -1;
     sqlite3_stmt *st = NULL;
     link_stmts_t ls;
+    open_stmts_t os = { 0 };
     memset(&ls, 0, sizeof ls);
     linked_t *lk = NULL;
     int64_t n_lk = 0, *tat = NULL, n_tat = 0;
@@ -580,8 +605,10 @@ int ns_ledger_record_night(const char *path, const ns_batch_t *b, const ns_findi
     ns_info(2, "ledger", "%lld repeat cards linked, %lld without an open case", (long long)res->repeats_linked,
             (long long)res->n_orphans);
     /* 3. cases */
+    if (open_prepare(L, &os, err, errlen) < 0) goto fail;
     for (int64_t g = 0; g < l->n; g++)
-        if (open_case(L, b, fs, l, g, bid, now, lk, n_lk, res, err, errlen) < 0) goto fail;
+        if (open_case(L, &os, b, fs, l, g, bid, now, lk, n_lk, res, err, errlen) < 0) goto fail;
+    open_finalize(&os);
     ns_info(2, "ledger", "%lld cases opened", (long long)res->cases_opened);
     if (ns_ledger_commit(L, err, errlen) < 0) goto fail;
     ret = 0;
@@ -591,6 +618,7 @@ dberr:
 fail:
     sqlite3_finalize(st);
     link_finalize(&ls);
+    open_finalize(&os);
     ns_ledger_rollback(L);
     /* nothing was recorded: the counts must not say otherwise */
     {
