@@ -253,6 +253,17 @@ fail:
     return -1;
 }
 
+/* how long a connection waits for another writer ($NS_LEDGER_BUSY_MS, for tests), and
+ * extended result codes (a damaged file told apart from a locked one) */
+static void set_busy(ns_ledger_t *l)
+{
+    int busy = NS_LEDGER_BUSY_MS_DEFAULT;
+    const char *e = getenv("NS_LEDGER_BUSY_MS");
+    if (e && atoi(e) > 0) busy = atoi(e);
+    sqlite3_busy_timeout(l->db, busy);
+    sqlite3_extended_result_codes(l->db, 1);
+}
+
 ns_ledger_t *ns_ledger_open(const char *path, int create, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = 0;
@@ -287,11 +298,7 @@ ns_ledger_t *ns_ledger_open(const char *path, int create, char *err, size_t errl
         ns_ledger_close(l);
         return NULL;
     }
-    int busy = NS_LEDGER_BUSY_MS_DEFAULT;
-    const char *e = getenv("NS_LEDGER_BUSY_MS");
-    if (e && atoi(e) > 0) busy = atoi(e);
-    sqlite3_busy_timeout(l->db, busy);
-    sqlite3_extended_result_codes(l->db, 1);
+    set_busy(l);
     /* WAL: readers never block the writer, the writer never blocks readers */
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(l->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
@@ -341,11 +348,7 @@ ns_ledger_t *ns_ledger_open_ro(const char *path, char *err, size_t errlen)
         ns_ledger_close(l);
         return NULL;
     }
-    int busy = NS_LEDGER_BUSY_MS_DEFAULT;
-    const char *e = getenv("NS_LEDGER_BUSY_MS");
-    if (e && atoi(e) > 0) busy = atoi(e);
-    sqlite3_busy_timeout(l->db, busy);
-    sqlite3_extended_result_codes(l->db, 1);
+    set_busy(l);
     /* the first read finds a damaged file, a lock held beyond the busy timeout, a file
      * that is no ledger */
     sqlite3_stmt *s = NULL;

@@ -292,8 +292,7 @@ static void esc(FILE *fp, const char *s)
     ns_xml_escape(fp, s);
 }
 
-/* an element with escaped text: <tag class="cls">text</tag> */
-static void el(FILE *fp, const char *tag, const char *cls, const char *text)
+void ns_rpt_el(FILE *fp, const char *tag, const char *cls, const char *text)
 {
     if (cls) fprintf(fp, "<%s class=\"%s\">", tag, cls);
     else fprintf(fp, "<%s>", tag);
@@ -426,8 +425,8 @@ static void glance(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     fputs("<h3>", fp);
     esc(fp, T("report.states"));
     fputs("</h3>\n<table>\n<tr>", fp);
-    el(fp, "th", NULL, T("report.col.state"));
-    el(fp, "th", NULL, T("report.col.count"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.state"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.count"));
     fputs("</tr>\n", fp);
     static const int order[] = { NS_STATE_NEGATIVE, NS_STATE_RECALL, NS_STATE_INVALID, NS_STATE_UNMATCHED,
                                  NS_STATE_QC_HOLD, NS_STATE_QUARANTINED, NS_STATE_CONTROL };
@@ -436,14 +435,14 @@ static void glance(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
         char key[64];
         snprintf(key, sizeof key, "report.state.%s", ns_state_name(order[k]));
         fputs("<tr>", fp);
-        el(fp, "td", NULL, T(key));
-        el(fp, "td", "n", num(b1, r->state[order[k]]));
+        ns_rpt_el(fp, "td", NULL, T(key));
+        ns_rpt_el(fp, "td", "n", num(b1, r->state[order[k]]));
         fputs("</tr>\n", fp);
         total += r->state[order[k]];
     }
     fputs("<tr>", fp);
-    el(fp, "th", NULL, T("report.total"));
-    el(fp, "td", "n", num(b1, total));
+    ns_rpt_el(fp, "th", NULL, T("report.total"));
+    ns_rpt_el(fp, "td", "n", num(b1, total));
     fputs("</tr>\n</table>\n", fp);
 
     /* recalls per priority */
@@ -451,19 +450,19 @@ static void glance(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     esc(fp, T("report.recalls_by_priority"));
     fputs("</h3>\n", fp);
     if (!r->have_followup) {
-        el(fp, "p", "note", T("report.list_unknown"));
+        ns_rpt_el(fp, "p", "note", T("report.list_unknown"));
         fputc('\n', fp);
     } else {
         fputs("<table>\n<tr>", fp);
-        el(fp, "th", NULL, T("report.col.priority"));
-        el(fp, "th", NULL, T("report.col.babies"));
+        ns_rpt_el(fp, "th", NULL, T("report.col.priority"));
+        ns_rpt_el(fp, "th", NULL, T("report.col.babies"));
         fputs("</tr>\n", fp);
         for (int q = 0; q < NS_PRIO_N; q++) {
             char key[32];
             snprintf(key, sizeof key, "priority.%s", ns_prio_name(q));
             fprintf(fp, "<tr class=\"%s\">", q == NS_PRIO_CRITICAL && r->prio[q] ? "bad" : "ok");
-            el(fp, "td", "st", T(key));
-            el(fp, "td", "n", num(b1, r->prio[q]));
+            ns_rpt_el(fp, "td", "st", T(key));
+            ns_rpt_el(fp, "td", "n", num(b1, r->prio[q]));
             fputs("</tr>\n", fp);
         }
         fputs("</table>\n", fp);
@@ -474,35 +473,35 @@ static void glance(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     esc(fp, T("report.quarantined"));
     fputs("</h3>\n", fp);
     if (n_quar + g_quar + m_bad == 0) {
-        el(fp, "p", NULL, T("report.none"));
+        ns_rpt_el(fp, "p", NULL, T("report.none"));
         fputc('\n', fp);
     } else {
         fputs("<table>\n<tr>", fp);
-        el(fp, "th", NULL, T("report.col.kind"));
-        el(fp, "th", NULL, T("report.col.file"));
-        el(fp, "th", NULL, T("report.col.reason"));
+        ns_rpt_el(fp, "th", NULL, T("report.col.kind"));
+        ns_rpt_el(fp, "th", NULL, T("report.col.file"));
+        ns_rpt_el(fp, "th", NULL, T("report.col.reason"));
         fputs("</tr>\n", fp);
         for (int k = 0; k < r->n_plates; k++) {
             if (!r->plates[k].quarantined) continue;
             fputs("<tr class=\"warn\">", fp);
-            el(fp, "td", "st", T("report.kind.msms"));
-            el(fp, "td", NULL, r->plates[k].file);
-            el(fp, "td", NULL, r->plates[k].error);
+            ns_rpt_el(fp, "td", "st", T("report.kind.msms"));
+            ns_rpt_el(fp, "td", NULL, r->plates[k].file);
+            ns_rpt_el(fp, "td", NULL, r->plates[k].error);
             fputs("</tr>\n", fp);
         }
         for (int k = 0; k < r->n_gplates; k++) {
             if (strcmp(r->gplates[k].status, "quarantined") != 0) continue;
             fputs("<tr class=\"warn\">", fp);
-            el(fp, "td", "st", T("report.kind.gene"));
-            el(fp, "td", NULL, r->gplates[k].file);
-            el(fp, "td", NULL, r->gplates[k].reason);
+            ns_rpt_el(fp, "td", "st", T("report.kind.gene"));
+            ns_rpt_el(fp, "td", NULL, r->gplates[k].file);
+            ns_rpt_el(fp, "td", NULL, r->gplates[k].reason);
             fputs("</tr>\n", fp);
         }
         if (m_bad) {                        /* rejected rows: the rest of the manifest was used */
             fputs("<tr class=\"warn\">", fp);
-            el(fp, "td", "st", T("report.kind.manifest"));
-            el(fp, "td", NULL, r->manifest_file);
-            el(fp, "td", NULL, r->manifest_problem);
+            ns_rpt_el(fp, "td", "st", T("report.kind.manifest"));
+            ns_rpt_el(fp, "td", NULL, r->manifest_file);
+            ns_rpt_el(fp, "td", NULL, r->manifest_problem);
             fputs("</tr>\n", fp);
         }
         fputs("</table>\n", fp);
@@ -513,36 +512,36 @@ static void glance(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     esc(fp, T("report.rerun"));
     fputs("</h3>\n", fp);
     if (!r->have_qc) {
-        el(fp, "p", "note", T("report.qc.not_recorded"));
+        ns_rpt_el(fp, "p", "note", T("report.qc.not_recorded"));
         fputc('\n', fp);
     }
     if (n_rej + g_rej == 0) {
-        if (r->have_qc) { el(fp, "p", NULL, T("report.none")); fputc('\n', fp); }
+        if (r->have_qc) { ns_rpt_el(fp, "p", NULL, T("report.none")); fputc('\n', fp); }
     } else {
         fputs("<table>\n<tr>", fp);
-        el(fp, "th", NULL, T("report.col.kind"));
-        el(fp, "th", NULL, T("report.col.plate"));
-        el(fp, "th", NULL, T("report.col.file"));
-        el(fp, "th", NULL, T("report.col.reason"));
+        ns_rpt_el(fp, "th", NULL, T("report.col.kind"));
+        ns_rpt_el(fp, "th", NULL, T("report.col.plate"));
+        ns_rpt_el(fp, "th", NULL, T("report.col.file"));
+        ns_rpt_el(fp, "th", NULL, T("report.col.reason"));
         fputs("</tr>\n", fp);
         for (int k = 0; k < r->n_plates; k++) {
             const ns_rpt_plate_t *p = &r->plates[k];
             if (p->quarantined || p->qc_status != NS_QC_REJECTED) continue;
             fputs("<tr class=\"bad\">", fp);
-            el(fp, "td", "st", T("report.kind.msms"));
-            el(fp, "td", NULL, p->id);
-            el(fp, "td", NULL, p->file);
-            el(fp, "td", NULL, p->qc_reason);
+            ns_rpt_el(fp, "td", "st", T("report.kind.msms"));
+            ns_rpt_el(fp, "td", NULL, p->id);
+            ns_rpt_el(fp, "td", NULL, p->file);
+            ns_rpt_el(fp, "td", NULL, p->qc_reason);
             fputs("</tr>\n", fp);
         }
         for (int k = 0; k < r->n_gplates; k++) {
             const ns_rpt_gplate_t *g = &r->gplates[k];
             if (strcmp(g->status, "quarantined") == 0) continue;
             fputs("<tr class=\"bad\">", fp);
-            el(fp, "td", "st", T("report.kind.gene"));
-            el(fp, "td", NULL, g->id);
-            el(fp, "td", NULL, g->file);
-            el(fp, "td", NULL, g->reason);
+            ns_rpt_el(fp, "td", "st", T("report.kind.gene"));
+            ns_rpt_el(fp, "td", NULL, g->id);
+            ns_rpt_el(fp, "td", NULL, g->file);
+            ns_rpt_el(fp, "td", NULL, g->reason);
             fputs("</tr>\n", fp);
         }
         fputs("</table>\n", fp);
@@ -556,24 +555,24 @@ static void plate_table(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     fputs("<section id=\"plate-qc\">\n<h2>", fp);
     esc(fp, T("report.plate_qc"));
     fputs("</h2>\n", fp);
-    if (!r->have_qc) { el(fp, "p", "note", T("report.qc.not_recorded")); fputc('\n', fp); }
+    if (!r->have_qc) { ns_rpt_el(fp, "p", "note", T("report.qc.not_recorded")); fputc('\n', fp); }
     fputs("<table>\n<tr>", fp);
-    el(fp, "th", NULL, T("report.col.plate"));
-    el(fp, "th", NULL, T("report.col.file"));
-    el(fp, "th", NULL, T("report.col.wells"));
-    el(fp, "th", NULL, T("report.col.status"));
-    el(fp, "th", NULL, T("report.col.reason"));
-    el(fp, "th", NULL, T("report.col.warnings"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.plate"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.file"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.wells"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.status"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.reason"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.warnings"));
     fputs("</tr>\n", fp);
     for (int k = 0; k < r->n_plates; k++) {
         const ns_rpt_plate_t *p = &r->plates[k];
         fprintf(fp, "<tr class=\"%s\">", p->quarantined ? "warn" : qc_class(p->qc_status));
-        el(fp, "td", NULL, p->id);
-        el(fp, "td", NULL, p->file);
-        el(fp, "td", "n", num(b1, p->wells));
-        el(fp, "td", "st", T(qc_label_key(p)));
-        el(fp, "td", NULL, p->quarantined ? p->error : p->qc_reason);
-        el(fp, "td", NULL, p->qc_warnings);
+        ns_rpt_el(fp, "td", NULL, p->id);
+        ns_rpt_el(fp, "td", NULL, p->file);
+        ns_rpt_el(fp, "td", "n", num(b1, p->wells));
+        ns_rpt_el(fp, "td", "st", T(qc_label_key(p)));
+        ns_rpt_el(fp, "td", NULL, p->quarantined ? p->error : p->qc_reason);
+        ns_rpt_el(fp, "td", NULL, p->qc_warnings);
         fputs("</tr>\n", fp);
     }
     fputs("</table>\n</section>\n", fp);
@@ -695,7 +694,7 @@ static void lj_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     else
         esc(fp, T("report.lj_no_history"));
     fputs("</p>\n", fp);
-    if (!r->have_qc) { el(fp, "p", "note", T("report.qc.not_recorded")); fputc('\n', fp); }
+    if (!r->have_qc) { ns_rpt_el(fp, "p", "note", T("report.qc.not_recorded")); fputc('\n', fp); }
     int any = 0;
     int64_t *idx = ns_malloc(((size_t)r->n_ctl + 1) * sizeof *idx);
     fputs("<div class=\"charts\">\n", fp);
@@ -711,7 +710,7 @@ static void lj_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
         }
     fputs("</div>\n", fp);
     free(idx);
-    if (!any) { el(fp, "p", "note", T("report.no_targets")); fputc('\n', fp); }
+    if (!any) { ns_rpt_el(fp, "p", "note", T("report.no_targets")); fputc('\n', fp); }
     fputs("</section>\n", fp);
 }
 
@@ -880,22 +879,22 @@ static void recalls_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     ns_svg_end(fp);
     /* table */
     fputs("<table>\n<tr>", fp);
-    el(fp, "th", NULL, T("report.col.condition"));
-    el(fp, "th", NULL, T("report.col.tonight"));
-    el(fp, "th", NULL, T("report.col.per_1000"));
-    el(fp, "th", NULL, T("report.col.average"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.condition"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.tonight"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.per_1000"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.average"));
     fputs("</tr>\n", fp);
     for (int c = 0; c < nc; c++) {
         double av = hist_avg(r, c);
         fputs("<tr>", fp);
-        el(fp, "td", NULL, r->cond[c]);
-        el(fp, "td", "n", num(b1, r->recalls[c]));
+        ns_rpt_el(fp, "td", NULL, r->cond[c]);
+        ns_rpt_el(fp, "td", "n", num(b1, r->recalls[c]));
         if (r->patients > 0) snprintf(buf, sizeof buf, "%.2f", 1000.0 * (double)r->recalls[c] / (double)r->patients);
         else snprintf(buf, sizeof buf, "-");
-        el(fp, "td", "n", buf);
+        ns_rpt_el(fp, "td", "n", buf);
         if (isfinite(av)) snprintf(buf, sizeof buf, "%.1f", av);
         else snprintf(buf, sizeof buf, "-");
-        el(fp, "td", "n", buf);
+        ns_rpt_el(fp, "td", "n", buf);
         fputs("</tr>\n", fp);
     }
     fputs("</table>\n</section>\n", fp);
@@ -907,7 +906,7 @@ static void rate_row(FILE *fp, const ns_lang_t *L, const char *key, int64_t k, i
     if (n > 0) snprintf(br, sizeof br, "%.1f%%", 100.0 * (double)k / (double)n);
     else snprintf(br, sizeof br, "-");
     fputs("<tr>", fp);
-    el(fp, "td", NULL, T(key));
+    ns_rpt_el(fp, "td", NULL, T(key));
     fputs("<td class=\"n\">", fp);
     fmt(fp, L, "report.h.rate", 3, "k", num(bk, k), "n", num(bn, n), "rate", br);
     fputs("</td></tr>\n", fp);
@@ -920,18 +919,18 @@ static void hearing_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     esc(fp, T("report.hearing"));
     fputs("</h2>\n", fp);
     if (!r->have_hearing) {
-        el(fp, "p", NULL, T(r->have_followup ? "report.hearing_absent" : "report.not_recorded"));
+        ns_rpt_el(fp, "p", NULL, T(r->have_followup ? "report.hearing_absent" : "report.not_recorded"));
         fputs("\n</section>\n", fp);
         return;
     }
     if (!r->hearing_recorded) {
-        el(fp, "p", "note", T("report.not_recorded"));
+        ns_rpt_el(fp, "p", "note", T("report.not_recorded"));
         fputs("\n</section>\n", fp);
         return;
     }
     fputs("<table>\n<tr>", fp);
-    el(fp, "td", NULL, T("report.h.infants"));
-    el(fp, "td", "n", num(b1, r->h_infants));
+    ns_rpt_el(fp, "td", NULL, T("report.h.infants"));
+    ns_rpt_el(fp, "td", "n", num(b1, r->h_infants));
     fputs("</tr>\n", fp);
     rate_row(fp, L, "report.h.initial", r->h_initial_refer, r->h_initial_screened);
     rate_row(fp, L, "report.h.rescreen", r->h_rescreen_refer, r->h_rescreened);
@@ -967,28 +966,28 @@ static void list_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     esc(fp, T("report.list"));
     fputs("</h2>\n", fp);
     if (!r->have_followup) {
-        el(fp, "p", "note", T("report.list_unknown"));
+        ns_rpt_el(fp, "p", "note", T("report.list_unknown"));
         fputs("\n</section>\n", fp);
         return;
     }
-    el(fp, "p", r->with_names ? "pd" : "note", T(r->with_names ? "report.list_note_names" : "report.list_note"));
+    ns_rpt_el(fp, "p", r->with_names ? "pd" : "note", T(r->with_names ? "report.list_note_names" : "report.list_note"));
     fputs("\n<table>\n<tr>", fp);
-    el(fp, "th", NULL, T("report.col.priority"));
-    el(fp, "th", NULL, T("report.col.infant_id"));
-    if (r->with_names) el(fp, "th", NULL, T("report.col.name"));
-    el(fp, "th", NULL, T("report.col.sources"));
-    el(fp, "th", NULL, T("report.col.codes"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.priority"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.infant_id"));
+    if (r->with_names) ns_rpt_el(fp, "th", NULL, T("report.col.name"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.sources"));
+    ns_rpt_el(fp, "th", NULL, T("report.col.codes"));
     fputs("</tr>\n", fp);
     for (int64_t k = 0; k < r->n_babies; k++) {
         const ns_rpt_baby_t *b = &r->babies[k];
         char key[32];
         snprintf(key, sizeof key, "priority.%s", ns_prio_name(b->priority));
         fprintf(fp, "<tr class=\"%s\">", b->priority == NS_PRIO_CRITICAL ? "bad" : b->priority == NS_PRIO_URGENT ? "warn" : "ok");
-        el(fp, "td", "st", T(key));
-        el(fp, "td", NULL, b->infant_id);
-        if (r->with_names) el(fp, "td", NULL, b->name ? b->name : "");
-        el(fp, "td", NULL, b->sources);
-        el(fp, "td", NULL, b->codes);
+        ns_rpt_el(fp, "td", "st", T(key));
+        ns_rpt_el(fp, "td", NULL, b->infant_id);
+        if (r->with_names) ns_rpt_el(fp, "td", NULL, b->name ? b->name : "");
+        ns_rpt_el(fp, "td", NULL, b->sources);
+        ns_rpt_el(fp, "td", NULL, b->codes);
         fputs("</tr>\n", fp);
     }
     fputs("</table>\n</section>\n", fp);

@@ -33,4 +33,7 @@ int ns_rpt_reportable(int state);
 /* The indicators section (report_ledger.c), labels from L. */
 void ns_rpt_ind_html(FILE *fp, const ns_rpt_ind_t *ind, const ns_lang_t *L);
 
+/* an element with escaped text: <tag class="cls">text</tag> (cls NULL: no class) */
+void ns_rpt_el(FILE *fp, const char *tag, const char *cls, const char *text);
+
 #endif

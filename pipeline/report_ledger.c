@@ -96,14 +96,6 @@ static void esc(FILE *fp, const char *s)
     ns_xml_escape(fp, s);
 }
 
-static void el(FILE *fp, const char *tag, const char *cls, const char *text)
-{
-    if (cls) fprintf(fp, "<%s class=\"%s\">", tag, cls);
-    else fprintf(fp, "<%s>", tag);
-    esc(fp, text);
-    fprintf(fp, "</%s>", tag);
-}
-
 /* a translated text of key prefix + indicator name */
 static const char *Tn(const ns_lang_t *L, const char *prefix, const char *name)
 {
@@ -186,7 +178,7 @@ void ns_rpt_ind_html(FILE *fp, const ns_rpt_ind_t *ind, const ns_lang_t *L)
     esc(fp, T("report.ind"));
     fputs("</h2>\n", fp);
     if (ind->status != NS_RPT_IND_SHOWN) {
-        el(fp, "p", "note", T(ind->status == NS_RPT_IND_DISABLED ? "report.ind_disabled"
+        ns_rpt_el(fp, "p", "note", T(ind->status == NS_RPT_IND_DISABLED ? "report.ind_disabled"
                               : ind->status == NS_RPT_IND_NOT_RECORDED ? "report.ind_not_recorded"
                               : "report.ind_failed"));
         fputs("\n</section>\n", fp);
@@ -199,12 +191,12 @@ void ns_rpt_ind_html(FILE *fp, const ns_rpt_ind_t *ind, const ns_lang_t *L)
         fmt(fp, L, "report.ind_note", 4, nm, vl);
     }
     fputs("</p>\n<table>\n<tr>", fp);
-    el(fp, "th", NULL, T("report.ind.col.indicator"));
-    el(fp, "th", NULL, ind->month);
-    el(fp, "th", NULL, ind->quarter);
-    el(fp, "th", NULL, T("report.ind.col.observed"));
-    el(fp, "th", NULL, T("report.ind.col.definition"));
-    el(fp, "th", NULL, T("report.ind.col.source"));
+    ns_rpt_el(fp, "th", NULL, T("report.ind.col.indicator"));
+    ns_rpt_el(fp, "th", NULL, ind->month);
+    ns_rpt_el(fp, "th", NULL, ind->quarter);
+    ns_rpt_el(fp, "th", NULL, T("report.ind.col.observed"));
+    ns_rpt_el(fp, "th", NULL, T("report.ind.col.definition"));
+    ns_rpt_el(fp, "th", NULL, T("report.ind.col.source"));
     fputs("</tr>\n", fp);
     /* the programme-wide figures, in ledger_stats.h's order (the quarter has them all) */
     const ns_indicators_t *mv = &ind->month_v, *qv = &ind->quarter_v;
@@ -221,9 +213,9 @@ void ns_rpt_ind_html(FILE *fp, const ns_rpt_ind_t *ind, const ns_lang_t *L)
         fputs("</td>", fp);
         cell(fp, L, find(mv, x->indicator, x->condition));
         cell(fp, L, x);
-        el(fp, "td", NULL, Tn(L, "ref", x->indicator));
-        el(fp, "td", NULL, Tn(L, "def", x->indicator));
-        el(fp, "td", NULL, x->source);
+        ns_rpt_el(fp, "td", NULL, Tn(L, "ref", x->indicator));
+        ns_rpt_el(fp, "td", NULL, Tn(L, "def", x->indicator));
+        ns_rpt_el(fp, "td", NULL, x->source);
         fputs("</tr>\n", fp);
     }
     fputs("</table>\n<h3>", fp);
@@ -237,11 +229,11 @@ void ns_rpt_ind_html(FILE *fp, const ns_rpt_ind_t *ind, const ns_lang_t *L)
         const ns_indicator_t *x = &qv->v[k];
         if (!x->condition[0] || strcmp(x->condition, "ALL") == 0 || strcmp(x->indicator, per[0]) != 0) continue;
         if (!any) {
-            el(fp, "p", "note", T("report.ind.by_condition_note"));
+            ns_rpt_el(fp, "p", "note", T("report.ind.by_condition_note"));
             fputs("\n<table>\n<tr>", fp);
-            el(fp, "th", NULL, T("report.col.condition"));
-            el(fp, "th", NULL, T("report.ind.col.period"));
-            for (int j = 0; j < n_per; j++) el(fp, "th", NULL, Tn(L, "name", per[j]));
+            ns_rpt_el(fp, "th", NULL, T("report.col.condition"));
+            ns_rpt_el(fp, "th", NULL, T("report.ind.col.period"));
+            for (int j = 0; j < n_per; j++) ns_rpt_el(fp, "th", NULL, Tn(L, "name", per[j]));
             fputs("</tr>\n", fp);
             any = 1;
         }
@@ -249,15 +241,15 @@ void ns_rpt_ind_html(FILE *fp, const ns_rpt_ind_t *ind, const ns_lang_t *L)
             const ns_indicators_t *v = pk ? qv : mv;
             if (!has_condition(v, x->condition)) continue;      /* none in the month */
             fputs("<tr>", fp);
-            el(fp, "td", NULL, x->condition);
-            el(fp, "td", NULL, pk ? ind->quarter : ind->month);
+            ns_rpt_el(fp, "td", NULL, x->condition);
+            ns_rpt_el(fp, "td", NULL, pk ? ind->quarter : ind->month);
             for (int j = 0; j < n_per; j++) cell(fp, L, find(v, per[j], x->condition));
             fputs("</tr>\n", fp);
         }
     }
     if (any) fputs("</table>\n", fp);
     else {
-        el(fp, "p", "note", T("report.ind.no_conditions"));
+        ns_rpt_el(fp, "p", "note", T("report.ind.no_conditions"));
         fputc('\n', fp);
     }
     fputs("</section>\n", fp);
