@@ -103,8 +103,9 @@ static void usage(FILE *fp)
 "                       nights sort in time\n"
 "      --ledger FILE    the follow-up ledger (SQLite, mode 0600): the night's recall rows\n"
 "                       open cases there, repeat cards close or escalate open ones (see\n"
-"                       'neoscreen followup') [$NEOSCREEN_LEDGER, else ledger.sqlite in\n"
-"                       the parent directory of -o, beside the other nights' outputs]\n"
+"                       'neoscreen followup') [$NEOSCREEN_LEDGER, else the config's\n"
+"                       followup.ledger, else ledger.sqlite in the parent directory of\n"
+"                       -o, beside the other nights' outputs]\n"
 "      --no-ledger      do not record the night in a ledger (report.html then says it\n"
 "                       shows no indicators)\n"
 "  -t, --threads N      threads for parsing and kernels [all cores]\n"
@@ -768,7 +769,7 @@ int ns_cmd_run(int argc, char **argv)
     char ledger_err[512];
     ns_ledger_night_t lres;
     memset(&lres, 0, sizeof lres);
-    char *ledger_path = no_ledger ? NULL : ns_ledger_run_path(ledger_opt, out);
+    char *ledger_path = no_ledger ? NULL : ns_ledger_run_path(ledger_opt, panel->ledger, out);
     ri.ledger_path = ledger_path;
     ri.ledger = &lres;
     if (ledger_path && ns_ledger_record_night(ledger_path, &b, &fu.findings, &fu.list, &lres, ledger_err,

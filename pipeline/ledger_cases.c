@@ -667,11 +667,12 @@ void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_nig
     ns_json_end_obj(j);
 }
 
-char *ns_ledger_run_path(const char *given, const char *out)
+char *ns_ledger_run_path(const char *given, const char *configured, const char *out)
 {
     if (given) return ns_strdup(given);
     const char *e = getenv("NEOSCREEN_LEDGER");
     if (e && *e) return ns_strdup(e);
+    if (configured) return ns_strdup(configured);
     char *o = ns_strdup(out);
     size_t n = strlen(o);
     while (n > 1 && o[n - 1] == '/') o[--n] = 0;

@@ -79,7 +79,7 @@ void ns_ledger_batch_key(const ns_batch_t *b, char out[65]);
 void ns_ledger_night_summary(ns_json_t *j, const char *path, const ns_ledger_night_t *res, const char *error,
                              const char *indicators_as_of);
 
-/* The ledger path of a run: given (--ledger), else $NEOSCREEN_LEDGER, else
- * "<parent of out>/ledger.sqlite" (beside the nights' output directories, where the
- * archives are).  Caller frees. */
-char *ns_ledger_run_path(const char *given, const char *out);
+/* The ledger path of a run: given (--ledger), else $NEOSCREEN_LEDGER, else configured
+ * (the panel's followup.ledger, NULL if it has none), else "<parent of out>/ledger.sqlite"
+ * (beside the nights' output directories, where the archives are).  Caller frees. */
+char *ns_ledger_run_path(const char *given, const char *configured, const char *out);

@@ -882,14 +882,30 @@ int ns_population_load(ns_panel_t *p, const char *path, ns_panel_errs_t *errs)
     return 0;
 }
 
-/* followup: {due_days_of_life: {critical: 5, urgent: 7, routine: 20}} */
+/* followup.ledger: where `run` records the night (a relative path is taken from the panel
+ * file's directory, so that a cron job's working directory does not matter) */
+static void load_ledger_path(ld_t *L, yaml_node_t *v)
+{
+    yaml_node_t *n = ns_yaml_get(&L->y, v, "ledger");
+    if (!n) return;
+    const char *s = ns_yaml_scalar(n);
+    if (!s || !*s || strchr(s, '\n')) {
+        ns_yaml_err(&L->y, n, "followup.ledger must be the path of the follow-up ledger file");
+        return;
+    }
+    const char *slash = s[0] == '/' ? NULL : strrchr(L->p->path ? L->p->path : "", '/');
+    L->p->ledger = slash ? ns_asprintf("%.*s/%s", (int)(slash - L->p->path), L->p->path, s) : ns_strdup(s);
+}
+
+/* followup: {due_days_of_life: {critical: 5, urgent: 7, routine: 20}, ledger: FILE} */
 static void load_followup(ld_t *L, yaml_node_t *v)
 {
     ns_panel_t *p = L->p;
     for (int k = 0; k < NS_PRIO_N; k++) p->due_days[k] = NAN;
     if (!v) return;
-    static const char *const keys[] = { "due_days_of_life", NULL };
+    static const char *const keys[] = { "due_days_of_life", "ledger", NULL };
     if (!ns_yaml_keys(&L->y, v, "followup", keys)) return;
+    load_ledger_path(L, v);
     yaml_node_t *d = ns_yaml_get(&L->y, v, "due_days_of_life");
     if (!d) return;
     if (!ns_yaml_keys(&L->y, d, "followup.due_days_of_life", prio_names)) return;
@@ -997,6 +1013,7 @@ void ns_panel_free(ns_panel_t *p)
     free(p->slot_cond);
     free(p->slot_marker);
     free(p->path);
+    free(p->ledger);
     free(p->text);
     free(p);
 }

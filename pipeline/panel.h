@@ -185,6 +185,9 @@ typedef struct {
     ns_input_t input;
     double due_days[NS_PRIO_N];   /* followup: MS/MS deadline per priority, days of life
                                      (from birth_time); NAN = no deadline */
+    char *ledger;                 /* followup.ledger: the follow-up ledger's file, a relative
+                                     path already joined to the panel file's directory;
+                                     NULL when the key is absent */
 
     /* Derived: distinct markers used by any condition, as flat "flag slots".  Slot s is
      * condition slot_cond[s], marker slot_marker[s] of that condition. */

@@ -299,6 +299,26 @@ NS_NOW=2026-12-01T12:00 "$NS" followup import -d "$X" --operator Z -L zh "$T/zh-
 check "import -L zh: the Chinese list goes back" \
     test "$(sql "$X" "SELECT case_id || '|' || kind || '|' || detail FROM events WHERE operator = 'Z'")" = "$zc|note|已电话通知"
 
+# ---- 7b. the ledger named in the config (followup.ledger) ---------------------------
+C="$T/cfg"
+mkdir -p "$C/etc" "$C/elsewhere"
+"$NS" simulate -o "$C/night" -n 300 --seed 11 > /dev/null 2>&1
+sed 's|^  # ledger: /var/lib/neoscreen/ledger.sqlite$|  ledger: ../lab/ledger.sqlite|' "$ROOT/configs/panel-default.yaml" > "$C/etc/panel.yaml"
+check "the example line in panel-default.yaml is there to be set" grep -q '^  ledger: ../lab/ledger.sqlite$' "$C/etc/panel.yaml"
+mkdir -p "$C/lab"
+(cd "$C/elsewhere" && "$NS" run -v 0 -c "$C/etc/panel.yaml" -o "$C/out1" "$C/night" > /dev/null 2>&1)
+check "run records the night in the config's followup.ledger, taken from the config's directory (not the working directory, not beside -o)" \
+    sh -c "[ -f '$C/lab/ledger.sqlite' ] && [ ! -e '$C/ledger.sqlite' ] && [ ! -e '$C/elsewhere/lab' ] && [ \"\$(stat -c %a '$C/lab/ledger.sqlite')\" = 600 ]"
+check "summary.json names the config's ledger" sh -c "grep -q '$C/etc/../lab/ledger.sqlite' '$C/out1/summary.json'"
+NEOSCREEN_LEDGER="$C/env.sqlite" "$NS" run -v 0 -c "$C/etc/panel.yaml" -o "$C/out2" "$C/night" > /dev/null 2>&1
+"$NS" run -v 0 -c "$C/etc/panel.yaml" --ledger "$C/opt.sqlite" -o "$C/out3" "$C/night" > /dev/null 2>&1
+check "\$NEOSCREEN_LEDGER and --ledger come before the config's ledger" sh -c "[ -f '$C/env.sqlite' ] && [ -f '$C/opt.sqlite' ]"
+check "the config's ledger is not a screening rule: the archived panel's calls are kept by rescore" \
+    sh -c "'$NS' rescore -v 2 -p '$ROOT/configs/panel-default.yaml' -o '$C/rs' '$C/out1/batch.h5' 2>&1 | grep -q '24 of 24 conditions unchanged since the night'"
+sed 's|^  # ledger: /var/lib/neoscreen/ledger.sqlite$|  ledger: ""|' "$ROOT/configs/panel-default.yaml" > "$C/bad.yaml"
+"$NS" run -v 0 -c "$C/bad.yaml" -o "$C/out4" "$C/night" > "$C/bad.err" 2>&1; rc=$?
+check "an empty followup.ledger is a config error naming its line (exit $rc)" sh -c "[ $rc -ne 0 ] && grep -q 'bad.yaml:[0-9]*:[0-9]*: followup.ledger must be' '$C/bad.err' && [ ! -e '$C/out4/batch.h5' ]"
+
 # ---- 8. help ------------------------------------------------------------------------
 for c in list record import stats export-outcomes; do
     check "followup $c --help prints Usage" sh -c "'$NS' followup $c --help | grep -q '^Usage: neoscreen followup $c'"

@@ -519,15 +519,23 @@ static void test_paths_and_time(void **st)
 {
     (void)st;
     unsetenv("NEOSCREEN_LEDGER");
-    char *p = ns_ledger_run_path(NULL, "/archive/2026-11-22/");
+    char *p = ns_ledger_run_path(NULL, NULL, "/archive/2026-11-22/");
     assert_string_equal(p, "/archive/ledger.sqlite");
     free(p);
-    p = ns_ledger_run_path(NULL, "out");
+    p = ns_ledger_run_path(NULL, NULL, "out");
     assert_string_equal(p, "ledger.sqlite");
     free(p);
-    p = ns_ledger_run_path("x.db", "out");
+    p = ns_ledger_run_path("x.db", "/lab/cfg.sqlite", "out");       /* --ledger first */
     assert_string_equal(p, "x.db");
     free(p);
+    p = ns_ledger_run_path(NULL, "/lab/cfg.sqlite", "out");         /* then the config */
+    assert_string_equal(p, "/lab/cfg.sqlite");
+    free(p);
+    setenv("NEOSCREEN_LEDGER", "/env.sqlite", 1);                   /* the environment before it */
+    p = ns_ledger_run_path(NULL, "/lab/cfg.sqlite", "out");
+    assert_string_equal(p, "/env.sqlite");
+    free(p);
+    unsetenv("NEOSCREEN_LEDGER");
     char t[24];
     assert_int_equal(ns_ledger_norm_time("2026-09-03 09:05", t), 0);
     assert_string_equal(t, "2026-09-03T09:05:00");
