@@ -29,9 +29,14 @@ nok() { echo "not ok - $1: $2"; }
 ref_rc=$?
 cp -r "$T/k" "$T/ref"
 outs="recall-list.csv recall-list.xlsx batch.h5 plates-to-rerun.csv report.html"
-# how long a run takes here, to spread the kills over it
-t0=$(date +%s%N); "$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1; t1=$(date +%s%N)
-dur_ms=$(( (t1 - t0) / 1000000 ))
+# how long a run takes here, to spread the kills over it: the shortest of three, so that
+# one run slowed by other work on the machine does not put the late kills after the end
+dur_ms=0
+for k in 1 2 3; do
+    t0=$(date +%s%N); "$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1; t1=$(date +%s%N)
+    d=$(( (t1 - t0) / 1000000 ))
+    if [ "$dur_ms" -eq 0 ] || [ "$d" -lt "$dur_ms" ]; then dur_ms=$d; fi
+done
 [ "$dur_ms" -lt 50 ] && dur_ms=50
 
 check_dir() {   # DIR -> prints what is wrong, nothing when every final file is complete
@@ -60,7 +65,7 @@ PYEOF
 # 1. SIGKILL at 50 moments
 torn=""; killed=0; tmp_seen=0
 for i in $(seq 1 50); do
-    delay_ms=$(( (i - 1) * dur_ms * 95 / 100 / 49 ))
+    delay_ms=$(( (i - 1) * dur_ms * 90 / 100 / 49 ))
     "$NS" run -v 0 -t 2 -o "$T/k" "$T/n" > /dev/null 2>&1 &
     pid=$!
     sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
@@ -72,7 +77,7 @@ for i in $(seq 1 50); do
     if [ $((i % 10)) -eq 0 ]; then rm -rf "$T/k"; cp -r "$T/ref" "$T/k"; fi
 done
 if [ -z "$torn" ] && [ "$killed" -ge 40 ]; then
-    ok "atomic: 50 runs killed with SIGKILL over 0..$((dur_ms * 95 / 100)) ms of a ${dur_ms} ms run ($killed while running, $tmp_seen left a .tmp file): every output present was complete"
+    ok "atomic: 50 runs killed with SIGKILL over 0..$((dur_ms * 90 / 100)) ms of a ${dur_ms} ms run ($killed while running, $tmp_seen left a .tmp file): every output present was complete"
 else nok "atomic: SIGKILL leaves only complete outputs" "killed=$killed$torn"; fi
 
 # 2. a re-run after a kill: identical outputs, temporary files gone
