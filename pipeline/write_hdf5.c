@@ -26,6 +26,7 @@
 #include <zlib.h>
 #include "write_hdf5.h"
 #include "atomic_file.h"
+#include "h5image.h"
 #include "log.h"
 #include "plate_qc.h"
 #include "run_followup.h"
@@ -1379,23 +1380,28 @@ static int check_batch(wctx_t *w, const ns_batch_t *b)
     return 0;
 }
 
-/* Build the whole archive in memory (core driver, no backing store) and hand back its file
- * image (caller frees).  HDF5 itself never touches the disk: HDF5 1.10 does not recover
- * from a failed write of its own (after a failed H5Fclose, e.g. on a full disk, the
- * library crashes at exit), so all file I/O is done by atomic_file.c instead. */
+/* Build the whole archive with HDF5's core driver.  With backing, HDF5 writes it to the
+ * file named label when it is closed, and its memory is that file's pages (h5image.h);
+ * without, the file image is handed back (caller frees) for atomic_file.c to write.  HDF5
+ * never writes while the archive is built: HDF5 1.10 does not recover from a failed write
+ * in mid-build (with the sec2 driver, a full disk or a file-size limit ended in a crash at
+ * exit), while a failed write at close is reported and survived. */
 static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, const char *cmdline, const char *sha,
                        const char *label, int backing, void **img, size_t *len)
 {
     const ns_panel_t *p = b->panel;
     hid_t fcpl = -1, fapl = -1;
+    ns_h5image_t im = { .fd = -1 };
     int r = -1;
     *img = NULL;
     *len = 0;
-    /* no modification times (byte-identical output); close everything with the file */
+    /* no modification times (byte-identical output); close everything with the file; with
+     * a backing file, the driver's memory is that file mapped (h5image.h) */
     if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0
         || (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0
         || H5Pset_fapl_core(fapl, CORE_INCREMENT, backing ? 1 : 0) < 0
-        || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0
+        || (backing && ns_h5image_init(&im, fapl, label) < 0)) {
         fail(w, "making file properties");
         goto out;
     }
@@ -1435,6 +1441,12 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
 out:
     close_plist(fcpl);
     close_plist(fapl);
+    if (backing) {
+        if (im.err)
+            ns_info(2, "output", "batch.h5 built in memory, not in its file's pages (%s)",
+                    strerror(im.err));
+        ns_h5image_done(&im);
+    }
     if (r != 0) { free(*img); *img = NULL; *len = 0; }
     return r;
 }
