@@ -1,6 +1,7 @@
 /* stats.c — see stats.h. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -139,4 +140,126 @@ size_t ns_quantile_min_n(double q, double conf)
     /* both sides bounded once q^n <= a2 and (1 - q)^n <= a2 */
     double m = fmin(q, 1.0 - q);
     return (size_t)ceil(log(a2) / log(1.0 - m));
+}
+
+/* Small inputs (QC's ~90 values): out of place, each level one pass that writes every
+ * value to both the "below" and the "above" buffer and advances each count by its
+ * comparison, so that nothing waits on a mispredicted branch or on a load from a moving
+ * position.  Three buffers of n ping-pong: a level reads one and writes the other two. */
+#define SMALL_SELECT 256
+
+static double select_small(const double *v, size_t n, size_t k, double *prev)
+{
+    double buf[3][SMALL_SELECT];
+    const double *src = v;
+    int si = -1;                                                 /* src is buf[si], or v */
+    size_t len = n;
+    double under = -INFINITY;            /* the largest value left behind below the range */
+    while (len > 8) {
+        const double a = src[0], b = src[len / 2], c = src[len - 1];
+        const double mn = a < b ? a : b, mx = a < b ? b : a;
+        const double p = c < mn ? mn : c > mx ? mx : c;          /* median of three */
+        const int il = si == 0 ? 1 : 0, ig = si == 2 ? 1 : 2;    /* the two others */
+        double *lt = buf[il], *gt = buf[ig];
+        size_t nl = 0, ng = 0;
+        for (size_t j = 0; j < len; j++) {
+            const double x = src[j];
+            lt[nl] = x;
+            gt[ng] = x;
+            nl += (size_t)(x < p);
+            ng += (size_t)(x > p);
+        }
+        if (k < nl) {
+            src = lt; si = il; len = nl;
+        } else if (k < len - ng) {                               /* a tie of the pivot */
+            if (prev) {
+                double m = under;
+                for (size_t j = 0; j < nl; j++) m = lt[j] > m ? lt[j] : m;
+                *prev = k > nl ? p : m;
+            }
+            return p;
+        } else {
+            k -= len - ng;
+            src = gt; si = ig; len = ng;
+            under = p;                   /* >= all that was below: values < p and the ties */
+        }
+    }
+    double t[8];
+    memcpy(t, src, len * sizeof *t);
+    for (size_t j = 1; j < len; j++) {
+        const double x = t[j];
+        size_t i = j;
+        while (i > 0 && t[i - 1] > x) { t[i] = t[i - 1]; i--; }
+        t[i] = x;
+    }
+    if (prev) *prev = k > 0 ? t[k - 1] : under;
+    return t[k];
+}
+
+/* Move the values < p of v[lo, hi) to its front, by swaps that happen or not according
+ * to the comparison (conditional moves, no branch on the data); returns where they end. */
+static size_t part_below(double *v, size_t lo, size_t hi, double p)
+{
+    size_t i = lo;
+    for (size_t j = lo; j < hi; j++) {
+        const double x = v[j], y = v[i];
+        const int lt = x < p;
+        v[j] = lt ? y : x;
+        v[i] = lt ? x : y;
+        i += (size_t)lt;
+    }
+    return i;
+}
+
+/* Same, for the values <= p. */
+static size_t part_not_above(double *v, size_t lo, size_t hi, double p)
+{
+    size_t i = lo;
+    for (size_t j = lo; j < hi; j++) {
+        const double x = v[j], y = v[i];
+        const int le = x <= p;
+        v[j] = le ? y : x;
+        v[i] = le ? x : y;
+        i += (size_t)le;
+    }
+    return i;
+}
+
+/* The k-th smallest (0-based) of v[0, n), left at v[k] with v[0, k) <= v[k] <= v[k+1, n). */
+static double select_kth(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n;
+    while (hi - lo > 12) {
+        const double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];
+        const double mn = a < b ? a : b, mx = a < b ? b : a;
+        const double p = c < mn ? mn : c > mx ? mx : c;          /* median of three: a value of the range */
+        const size_t i = part_below(v, lo, hi, p);
+        if (k < i) { hi = i; continue; }
+        const size_t m = part_not_above(v, i, hi, p);            /* [i, m) == p, never empty */
+        if (k < m) return v[k];
+        lo = m;
+    }
+    for (size_t j = lo + 1; j < hi; j++) {                       /* insertion sort of the rest */
+        const double x = v[j];
+        size_t i = j;
+        while (i > lo && v[i - 1] > x) { v[i] = v[i - 1]; i--; }
+        v[i] = x;
+    }
+    return v[k];
+}
+
+double ns_median_inplace(double *v, size_t n)
+{
+    if (n == 0) return NAN;
+    const size_t rhs = n / 2;
+    if (n <= SMALL_SELECT) {
+        double a = 0.0;
+        const double b = select_small(v, n, rhs, n % 2 ? NULL : &a);
+        return n % 2 ? b : (a + b) / 2.0;
+    }
+    const double b = select_kth(v, n, rhs);
+    if (n % 2) return b;
+    double a = v[0];                                             /* the largest of v[0, rhs) */
+    for (size_t j = 1; j < rhs; j++) a = v[j] > a ? v[j] : a;
+    return (a + b) / 2.0;
 }

@@ -49,6 +49,13 @@ double ns_quantile_sorted(const double *x, size_t n, double q);
 int ns_quantile_ci(const double *x, size_t n, double q, double conf, double *lo, double *hi,
                    size_t *rank_lo, size_t *rank_hi);
 
+/* Median of n values (none NAN), reordering v: the middle order statistic, or half the
+ * sum of the two middle ones; the same value as gsl_stats_median, found by a quickselect
+ * whose partition steps are branch-free (plate QC takes one for every plate and analyte,
+ * about 90 values each, where the data-dependent branches of a classic partition
+ * mispredict half the time).  NAN when n == 0. */
+double ns_median_inplace(double *v, size_t n);
+
 /* Smallest n for which ns_quantile_ci bounds both sides of the q-quantile at conf. */
 size_t ns_quantile_min_n(double q, double conf);
 

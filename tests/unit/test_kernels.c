@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,6 +399,44 @@ static void test_quantile_ci_coverage(void **st)
     free(x);
 }
 
+/* ns_median_inplace against gsl_stats_median, bit for bit: every n from 1 to 300 and some
+ * larger, values with many ties (small integer sets), continuous ones, +-inf, and sorted,
+ * reversed and constant inputs (the worst cases of a quickselect). */
+static void test_median_inplace(void **state)
+{
+    (void)state;
+    enum { NMAX = 2100 };
+    double *v = malloc(NMAX * sizeof *v), *w = malloc(NMAX * sizeof *w);
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    int checked = 0;
+    for (size_t n = 1; n <= NMAX; n += n < 300 ? 1 : 199) {
+        for (int kind = 0; kind < 7; kind++) {
+            for (size_t i = 0; i < n; i++) {
+                s = s * 6364136223846793005ull + 1442695040888963407ull;
+                const double u = (double)(s >> 11) * 0x1p-53;
+                switch (kind) {
+                case 0: v[i] = u * 100.0; break;                        /* continuous */
+                case 1: v[i] = (double)(s >> 60); break;                 /* 16 values, ties */
+                case 2: v[i] = (double)(s >> 63) * 0.25; break;          /* two values */
+                case 3: v[i] = (double)i * 0.5; break;                   /* sorted */
+                case 4: v[i] = (double)(n - i); break;                   /* reversed */
+                case 5: v[i] = 3.25; break;                              /* constant */
+                default: v[i] = (s >> 58) == 0 ? INFINITY : (s >> 58) == 1 ? -INFINITY : u - 0.5;
+                }
+            }
+            memcpy(w, v, n * sizeof *v);
+            const double want = gsl_stats_median(w, 1, n), got = ns_median_inplace(v, n);
+            if (memcmp(&want, &got, sizeof got) != 0)
+                fail_msg("n %zu kind %d: median %.17g, gsl %.17g", n, kind, got, want);
+            checked++;
+        }
+    }
+    assert_true(checked > 2000);
+    assert_true(isnan(ns_median_inplace(v, 0)));
+    free(v);
+    free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_quantile_ci_small_n),
         cmocka_unit_test(test_quantile_ci_symmetric_deep_tail),
         cmocka_unit_test(test_quantile_ci_coverage),
+        cmocka_unit_test(test_median_inplace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
