@@ -1,5 +1,7 @@
 /* svg.c — see svg.h. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include "svg.h"
 
@@ -121,21 +123,62 @@ void ns_svg_fmt(double v, char *buf, size_t size)
     else snprintf(buf, size, "%.4g", v);
 }
 
+int ns_fmt_f1(double v, char *out)
+{
+    const double a = fabs(v);
+    if (!(a < 1e14)) return -1;
+    /* a * 10 is exact in long double (53 + 4 bits of a 64-bit significand), so is its
+     * fraction: the rounding decision is made on the exact value, as printf makes it */
+    const long double t = (long double)a * 10.0L, n = floorl(t), f = t - n;
+    uint64_t q = (uint64_t)n;
+    q += f > 0.5L || (f == 0.5L && (q & 1));
+    char tmp[24];
+    int k = 0;
+    tmp[k++] = (char)('0' + q % 10);
+    tmp[k++] = '.';
+    q /= 10;
+    do { tmp[k++] = (char)('0' + q % 10); q /= 10; } while (q);
+    int len = 0;
+    if (signbit(v)) out[len++] = '-';
+    while (k) out[len++] = tmp[--k];
+    out[len] = '\0';
+    return len;
+}
+
+static void put_f1(FILE *fp, double v)
+{
+    char b[32];
+    int n = ns_fmt_f1(v, b);
+    if (n < 0) fprintf(fp, "%.1f", v);
+    else fwrite(b, 1, (size_t)n, fp);
+}
+
+/* bytes that are dropped (control characters but tab, LF, CR; DEL) or escaped */
+static int xml_plain(unsigned char c)
+{
+    return c >= 0x20 ? c != '&' && c != '<' && c != '>' && c != '"' && c != '\'' && c != 0x7f
+                     : 0;
+}
+
 void ns_xml_escape(FILE *fp, const char *s)
 {
     if (!s) return;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p && xml_plain(*p)) p++;
+        if (p > run) fwrite(run, 1, (size_t)(p - run), fp);      /* a run needing nothing */
+        if (!*p) break;
         switch (*p) {
         case '&': fputs("&amp;", fp); break;
         case '<': fputs("&lt;", fp); break;
         case '>': fputs("&gt;", fp); break;
         case '"': fputs("&quot;", fp); break;
         case '\'': fputs("&#39;", fp); break;
-        default:
-            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') break;
-            if (*p == 0x7f) break;
-            fputc(*p, fp);
+        case '\t': case '\n': case '\r': fputc(*p, fp); break;
+        default: break;                                        /* other controls, DEL */
         }
+        p++;
     }
 }
 
@@ -231,7 +274,10 @@ void ns_svg_polyline(FILE *fp, const ns_scale_t *sx, const ns_scale_t *sy, const
         }
         y = ns_svg_clamp(sy, y);
         if (!open) fprintf(fp, "<polyline class=\"%s\" points=\"", cls);
-        fprintf(fp, "%s%.1f,%.1f", open ? " " : "", x, y);
+        else fputc(' ', fp);
+        put_f1(fp, x);
+        fputc(',', fp);
+        put_f1(fp, y);
         open = 1;
     }
     if (open) fputs("\"/>\n", fp);
@@ -243,7 +289,15 @@ void ns_svg_point(FILE *fp, const ns_scale_t *sx, const ns_scale_t *sy, double x
     double px = ns_svg_map(sx, x), py = ns_svg_map(sy, y);
     if (isnan(px) || isnan(py)) return;
     py = ns_svg_clamp(sy, py);
-    fprintf(fp, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"", cls, px, py, r);
+    fputs("<circle class=\"", fp);
+    fputs(cls, fp);
+    fputs("\" cx=\"", fp);
+    put_f1(fp, px);
+    fputs("\" cy=\"", fp);
+    put_f1(fp, py);
+    fputs("\" r=\"", fp);
+    put_f1(fp, r);
+    fputc('"', fp);
     if (title) {
         fputs("><title>", fp);
         ns_xml_escape(fp, title);

@@ -52,6 +52,12 @@ int ns_scale_ticks(const ns_scale_t *s, int n, double *out, int max);
  * ("0.05", "250", "1e+04" only for |v| >= 1e6 or < 1e-4).  buf of size >= 32. */
 void ns_svg_fmt(double v, char *buf, size_t size);
 
+/* v as printf's "%.1f" writes it (the binary value rounded to one decimal, ties to even,
+ * "-" for any negative sign, "-0.0" included), into out (>= 24 bytes) without printf, for
+ * |v| < 1e14; returns the length, or -1 for anything else (NaN, inf, larger values), which
+ * the caller then formats with printf.  Charts print hundreds of thousands of these. */
+int ns_fmt_f1(double v, char *out);
+
 /* Write s to fp with & < > " ' escaped (XML/HTML text and attribute safe).  Bytes that
  * are not valid in XML 1.0 (control characters other than tab, LF, CR) are dropped. */
 void ns_xml_escape(FILE *fp, const char *s);

@@ -255,6 +255,92 @@ static void test_escape(void **st)
     free(s);
 }
 
+/* ns_fmt_f1 against snprintf("%.1f") on 10 M values: exact ties and their neighbours
+ * (k/20 and the doubles either side), decimals like x.x5 that are just above or below a
+ * tie in binary, -0.0 and negatives that round to zero, random magnitudes up to the limit;
+ * beyond it (and NaN, inf) it must decline. */
+static void test_fmt_f1(void **st)
+{
+    (void)st;
+    char want[64], got[32];
+    uint64_t r = 0x243f6a8885a308d3ull;
+    long n = 0;
+    for (long i = 0; i < 10000000; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        const double u = (double)(r >> 11) * 0x1p-53;
+        double v;
+        switch (i % 6) {
+        case 0: v = (double)(long)(r >> 44) / 20.0; break;                  /* k/20: ties */
+        case 1: v = nextafter((double)(long)(r >> 44) / 20.0, (r & 1) ? INFINITY : -INFINITY); break;
+        case 2: v = (double)(long)(r >> 40) / 100.0; break;                 /* x.x5 in decimal */
+        case 3: v = u * 400.0 - 20.0; break;                                 /* chart coordinates */
+        case 4: v = -u * 0.1; break;                                         /* -0.0 .. -0.1 */
+        default: v = ldexp(u, (int)(r >> 58) - 16) * ((r >> 57 & 1) ? -1 : 1); break;
+        }
+        snprintf(want, sizeof want, "%.1f", v);
+        int k = ns_fmt_f1(v, got);
+        n++;
+        if (fabs(v) >= 1e14) {                                   /* past the limit: declined */
+            if (k != -1) fail_msg("%.17g: not declined", v);
+            continue;
+        }
+        if (k < 0 || strcmp(got, want) != 0 || (size_t)k != strlen(want))
+            fail_msg("%.17g: got %s, printf %s", v, k < 0 ? "(declined)" : got, want);
+    }
+    const double edge[] = { 0.0, -0.0, 0.05, 0.15, 0.25, 0.35, 0.45, -0.05, -0.25, 1.05, 2.5e-324,
+                            -2.5e-324, 99999999999999.95, -99999999999999.9, 0.95, 9.95, 99.95 };
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        snprintf(want, sizeof want, "%.1f", edge[i]);
+        assert_true(ns_fmt_f1(edge[i], got) > 0);
+        assert_string_equal(got, want);
+    }
+    assert_int_equal(ns_fmt_f1(1e14, got), -1);
+    assert_int_equal(ns_fmt_f1(NAN, got), -1);
+    assert_int_equal(ns_fmt_f1(-INFINITY, got), -1);
+    assert_int_equal(n, 10000000);
+}
+
+/* The escape writes runs in one go: the same bytes as one character at a time, on random
+ * strings over the special characters, controls, DEL and UTF-8. */
+static void escape_ref(FILE *fp, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '&': fputs("&amp;", fp); break;
+        case '<': fputs("&lt;", fp); break;
+        case '>': fputs("&gt;", fp); break;
+        case '"': fputs("&quot;", fp); break;
+        case '\'': fputs("&#39;", fp); break;
+        default:
+            if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') || *p == 0x7f) break;
+            fputc(*p, fp);
+        }
+    }
+}
+
+static void ref_fn(FILE *fp, void *arg) { escape_ref(fp, arg); }
+
+static void test_escape_runs(void **st)
+{
+    (void)st;
+    static const char alpha[] = "ab &<>\"'\t\n\r\x01\x1f\x7f\xe6\x89\xb9z";
+    uint64_t r = 7;
+    char str[64];
+    for (int i = 0; i < 20000; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        int len = (int)(r >> 59);
+        for (int k = 0; k < len; k++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            str[k] = alpha[(r >> 33) % (sizeof alpha - 1)];
+        }
+        str[len] = '\0';
+        char *a = capture(escape_fn, str), *b = capture(ref_fn, str);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
+}
+
 static void chart_fn(FILE *fp, void *arg)
 {
     (void)arg;
@@ -317,7 +403,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linear_scale), cmocka_unit_test(test_log_scale), cmocka_unit_test(test_ticks),
         cmocka_unit_test(test_fmt),          cmocka_unit_test(test_hist),      cmocka_unit_test(test_hist_scan),      cmocka_unit_test(test_escape),
-        cmocka_unit_test(test_elements),
+        cmocka_unit_test(test_elements),     cmocka_unit_test(test_fmt_f1),    cmocka_unit_test(test_escape_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
