@@ -73,6 +73,41 @@ static int cmp_key(const void *a, const void *b)
     return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
+/* Sort keys, which are all different (the line breaks ties).  An export is usually in
+ * order but for a few places (S...-999999 then S...-1000000 sorts back by strcmp): then its
+ * ascending runs are merged, in O(n) per round, instead of sorting a million strings
+ * again; many runs (a shuffled file) go to qsort.  Either way the one sorted order. */
+static void sort_keys(row_key_t *key, int64_t n)
+{
+    enum { MAX_RUNS = 64 };
+    int64_t start[MAX_RUNS + 1];
+    int nr = 0;
+    start[nr++] = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (cmp_key(&key[i - 1], &key[i]) > 0) {
+            if (nr == MAX_RUNS) { qsort(key, (size_t)n, sizeof *key, cmp_key); return; }
+            start[nr++] = i;
+        }
+    start[nr] = n;
+    row_key_t *tmp = ns_malloc((size_t)n * sizeof *tmp), *src = key, *dst = tmp;
+    while (nr > 1) {                        /* merge runs pairwise, src -> dst */
+        int w = 0;
+        for (int r = 0; r < nr; r += 2) {
+            const int64_t a0 = start[r], a1 = start[r + 1], b1 = r + 1 < nr ? start[r + 2] : a1;
+            int64_t i = a0, j = a1, o = a0;
+            while (i < a1 && j < b1) dst[o++] = cmp_key(&src[i], &src[j]) < 0 ? src[i++] : src[j++];
+            while (i < a1) dst[o++] = src[i++];
+            while (j < b1) dst[o++] = src[j++];
+            start[w++] = a0;
+        }
+        start[w] = n;
+        nr = w;
+        row_key_t *t = src; src = dst; dst = t;
+    }
+    if (src != key) memcpy(key, src, (size_t)n * sizeof *key);
+    free(tmp);
+}
+
 static void row_free(ns_manifest_row_t *r)
 {
     free(r->sample_id);         /* the row's strings, one block (batch.h) */
@@ -331,7 +366,7 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         if (i0 < m->n) {
             row_key_t *key = ns_malloc((size_t)m->n * sizeof *key);
             for (int64_t i = 0; i < m->n; i++) key[i] = (row_key_t){ m->rows[i].sample_id, m->rows[i].line, i };
-            qsort(key, (size_t)m->n, sizeof *key, cmp_key);
+            sort_keys(key, m->n);
             ns_manifest_row_t *sorted = ns_malloc((size_t)m->n * sizeof *sorted);
             for (int64_t i = 0; i < m->n; i++) sorted[i] = m->rows[key[i].idx];
             free(m->rows);

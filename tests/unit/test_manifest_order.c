@@ -1,0 +1,119 @@
+/* test_manifest_order.c — the manifest's rows come out sorted by sample_id with the
+ * duplicate rules applied (same infant: the first line kept; different infants: every row
+ * of that card rejected), whatever the order of the file: in order, in order but for a few
+ * places (the runs are merged), in up to 70 runs (past the merge limit: qsort), shuffled;
+ * each checked against an expectation computed here from the rows written. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "../../pipeline/batch.h"
+#include "../../pipeline/ingest.h"
+
+typedef struct { char sid[32], iid[16]; int line; } row_t;
+
+static uint64_t rng = 0x853c49e6748fea9bull;
+static uint64_t next(void) { rng = rng * 6364136223846793005ull + 1442695040888963407ull; return rng >> 33; }
+
+static int cmp_sid_line(const void *a, const void *b)
+{
+    const row_t *x = a, *y = b;
+    int c = strcmp(x->sid, y->sid);
+    return c ? c : x->line - y->line;
+}
+
+/* n cards S-<k> (no zero padding: 9 then 10 sort back), some repeated; then `breaks`
+ * places where a block of rows is moved elsewhere, or a full shuffle (breaks < 0). */
+static void check(int n, int breaks, int dups)
+{
+    row_t *r = calloc((size_t)n + (size_t)dups, sizeof *r);
+    int nr = 0;
+    for (int k = 0; k < n; k++) {
+        snprintf(r[nr].sid, sizeof r[nr].sid, "S-%d", k + 1);
+        snprintf(r[nr].iid, sizeof r[nr].iid, "I%d", k + 1);
+        nr++;
+    }
+    for (int d = 0; d < dups; d++) {                 /* a repeat, same or other infant */
+        int k = (int)(next() % (uint64_t)n);
+        r[nr] = r[k];
+        if (next() % 2) snprintf(r[nr].iid, sizeof r[nr].iid, "J%d", d);
+        nr++;
+    }
+    if (breaks < 0) {
+        for (int i = nr - 1; i > 0; i--) {
+            int j = (int)(next() % (uint64_t)(i + 1));
+            row_t t = r[i]; r[i] = r[j]; r[j] = t;
+        }
+    } else {
+        for (int b = 0; b < breaks; b++) {           /* rotate a random stretch: two breaks */
+            int i = (int)(next() % (uint64_t)nr), j = (int)(next() % (uint64_t)nr);
+            if (i > j) { int t = i; i = j; j = t; }
+            if (j - i < 2) continue;
+            row_t t = r[i];
+            memmove(&r[i], &r[i + 1], (size_t)(j - i) * sizeof *r);
+            r[j] = t;
+        }
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ns_test_manifest_%d.csv", (int)getpid());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fprintf(fp, "sample_id,infant_id,hospital,mother_name,contact_phone\n");
+    for (int i = 0; i < nr; i++) {
+        r[i].line = i + 2;
+        fprintf(fp, "%s,%s,H,M,P\n", r[i].sid, r[i].iid);
+    }
+    fclose(fp);
+
+    /* expected: by (sample_id, line); a card's rows kept as its first if all one infant */
+    qsort(r, (size_t)nr, sizeof *r, cmp_sid_line);
+    row_t *want = calloc((size_t)nr, sizeof *want);
+    int nw = 0, rejected = 0;
+    for (int i = 0; i < nr;) {
+        int j = i + 1, conflict = 0;
+        while (j < nr && strcmp(r[j].sid, r[i].sid) == 0) conflict |= strcmp(r[j].iid, r[i].iid) != 0, j++;
+        if (!conflict) want[nw++] = r[i];
+        rejected += conflict ? j - i : j - i - 1;
+        i = j;
+    }
+    ns_manifest_t m;
+    ns_ingest_manifest(&m, path);
+    assert_true(m.ok);
+    assert_int_equal(m.n, nw);
+    assert_int_equal(m.n_rejected, rejected);
+    assert_int_equal(m.n_errors, rejected + 0);
+    for (int i = 0; i < nw; i++) {
+        if (strcmp(m.rows[i].sample_id, want[i].sid) != 0 || m.rows[i].line != want[i].line
+            || strcmp(m.rows[i].infant_id, want[i].iid) != 0)
+            fail_msg("n %d breaks %d: row %d is %s line %d, expected %s line %d", n, breaks, i,
+                     m.rows[i].sample_id, m.rows[i].line, want[i].sid, want[i].line);
+    }
+    ns_manifest_free(&m);
+    unlink(path);
+    free(r);
+    free(want);
+}
+
+static void test_orders(void **state)
+{
+    (void)state;
+    const int brk[] = { 0, 1, 2, 5, 20, 31, 32, 33, 40, 70, -1 };
+    for (size_t b = 0; b < sizeof brk / sizeof *brk; b++) {
+        check(3000, brk[b], 0);
+        check(3000, brk[b], 150);
+        check(20, brk[b], 5);
+    }
+    check(1, 0, 0);
+    check(2, -1, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_orders) };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
