@@ -108,6 +108,7 @@ static int cp_width(uint32_t c)
         { 0xFFE0, 0xFFE6 }, { 0x1F300, 0x1F64F }, { 0x1F900, 0x1F9FF }, { 0x20000, 0x2FFFD },
         { 0x30000, 0x3FFFD } };
     if (c < 0x20 || (c >= 0x7F && c < 0xA0)) return 0;
+    if (c < 0x300) return 1;                 /* below every range: Latin text at one compare */
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
         if (c >= zero[i][0] && c <= zero[i][1]) return 0;
     for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)

@@ -235,6 +235,11 @@ static void test_display_width(void **st)
     assert_int_equal(ns_display_width("婴儿编号"), 8);                 /* CJK counts double */
     assert_int_equal(ns_display_width("昆明 Hospital"), 13);
     assert_int_equal(ns_display_width("（小时）"), 8);                 /* fullwidth forms */
+    /* either side of the one-compare path for code points below U+0300 */
+    assert_int_equal(ns_display_width("\x7f\xc2\x9f"), 0);            /* DEL, C1 control */
+    assert_int_equal(ns_display_width("\xc2\xa0\xcb\xbf"), 2);        /* U+00A0, U+02FF */
+    assert_int_equal(ns_display_width("e\xcc\x80"), 1);                /* e + combining U+0300 */
+    assert_int_equal(ns_display_width("\xe1\x84\x80"), 2);            /* U+1100, wide */
     assert_int_equal(ns_display_width("한국"), 4);                     /* hangul */
     assert_int_equal(ns_display_width("e\xcc\x81"), 1);                /* e + combining acute */
     assert_int_equal(ns_display_width("µmol/L ≥"), 8);                /* narrow non-ASCII */
