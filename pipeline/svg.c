@@ -1,4 +1,5 @@
 /* svg.c — see svg.h. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -126,7 +127,7 @@ void ns_svg_fmt(double v, char *buf, size_t size)
 int ns_fmt_f1(double v, char *out)
 {
     const double a = fabs(v);
-    if (!(a < 1e14)) return -1;
+    if (!(a < 1e14) || LDBL_MANT_DIG < 57) return -1;   /* where long double is no wider, printf */
     /* a * 10 is exact in long double (53 + 4 bits of a 64-bit significand), so is its
      * fraction: the rounding decision is made on the exact value, as printf makes it */
     const long double t = (long double)a * 10.0L, n = floorl(t), f = t - n;

@@ -55,7 +55,8 @@ void ns_svg_fmt(double v, char *buf, size_t size);
 /* v as printf's "%.1f" writes it (the binary value rounded to one decimal, ties to even,
  * "-" for any negative sign, "-0.0" included), into out (>= 24 bytes) without printf, for
  * |v| < 1e14; returns the length, or -1 for anything else (NaN, inf, larger values), which
- * the caller then formats with printf.  Charts print hundreds of thousands of these. */
+ * the caller then formats with printf (also wherever long double cannot hold a double times
+ * 10 exactly).  Charts print hundreds of thousands of these. */
 int ns_fmt_f1(double v, char *out);
 
 /* Write s to fp with & < > " ' escaped (XML/HTML text and attribute safe).  Bytes that
