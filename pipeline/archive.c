@@ -498,8 +498,9 @@ int ns_archive_read_given(ns_archive_t *a, const ns_panel_t *p, const int *map, 
     b->mrow = ns_malloc((uk + 1) * sizeof *b->mrow);
     b->conc = ns_malloc(pa * uk * sizeof *b->conc + 1);
     b->cell = ns_malloc(pa * uk + 1);
-    b->spec = ns_calloc(uk + 1, sizeof *b->spec);
-    b->strata = ns_calloc(uk + 1, sizeof *b->strata);
+    /* spec: zeroed block by block below; strata too when there are strata */
+    b->spec = ns_malloc((uk + 1) * sizeof *b->spec);
+    b->strata = p->n_strata > 0 ? ns_malloc((uk + 1) * sizeof *b->strata) : ns_calloc(uk + 1, sizeof *b->strata);
     b->spec_given = 1;
     b->given_col = given_col;
     b->given_call = x->call;
@@ -520,19 +521,23 @@ int ns_archive_read_given(ns_archive_t *a, const ns_panel_t *p, const int *map, 
     m8 = ns_malloc(nm * uk + 1);
     if ((rc = read_u8_cols(a, a->d_spec, "/samples_specimen", r0, k, NS_SPEC_N, m8)) != 0) { r = rc; goto out; }
     #pragma omp parallel for schedule(static)
-    for (size_t i0 = 0; i0 < uk; i0 += 8192)
+    for (size_t i0 = 0; i0 < uk; i0 += 8192) {
+        memset(b->spec + i0, 0, ((uk < i0 + 8192 ? uk : i0 + 8192) - i0) * sizeof *b->spec);
         for (int f = 0; f < NS_SPEC_N; f++)
             #pragma omp simd
             for (size_t i = i0; i < (uk < i0 + 8192 ? uk : i0 + 8192); i++)
                 b->spec[i] |= (uint16_t)((m8[(size_t)f * uk + i] & 1u) << f);
+    }
     if (nst > 0) {
         if ((rc = read_u8_cols(a, a->d_strata, "/samples_strata", r0, k, (int64_t)nst, m8)) != 0) { r = rc; goto out; }
         #pragma omp parallel for schedule(static)
-        for (size_t i0 = 0; i0 < uk; i0 += 8192)
+        for (size_t i0 = 0; i0 < uk; i0 += 8192) {
+            memset(b->strata + i0, 0, ((uk < i0 + 8192 ? uk : i0 + 8192) - i0) * sizeof *b->strata);
             for (size_t q = 0; q < nst; q++)
                 #pragma omp simd
                 for (size_t i = i0; i < (uk < i0 + 8192 ? uk : i0 + 8192); i++)
                     b->strata[i] |= (uint32_t)(m8[q * uk + i] & 1u) << q;
+        }
     }
 
     if (use_ids) {
@@ -592,9 +597,10 @@ out:
 void ns_archive_batch_free(ns_batch_t *b)
 {
     if (!b) return;
-    /* the strings are borrowed from the rows' /samples buffer: let go before freeing */
-    if (b->sample_id)
-        for (int64_t i = 0; i < b->n; i++) b->sample_id[i] = NULL;
+    /* the strings are borrowed from the rows' /samples buffer: let go of them (the
+     * array, not each string) before ns_batch_free frees what the batch owns */
+    free(b->sample_id);
+    b->sample_id = NULL;
     for (int64_t i = 0; i < b->manifest.n; i++) {
         ns_manifest_row_t *m = &b->manifest.rows[i];
         m->sample_id = m->infant_id = m->specimen = m->sex = m->hospital = m->feeding = NULL;

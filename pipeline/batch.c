@@ -22,7 +22,8 @@ void ns_batch_free(ns_batch_t *b)
         free(b->plates[k].error);
     }
     free(b->plates);
-    for (int64_t i = 0; i < b->n; i++) free(b->sample_id[i]);
+    if (b->sample_id)
+        for (int64_t i = 0; i < b->n; i++) free(b->sample_id[i]);
     free(b->plate); free(b->well); free(b->sample_id); free(b->type);
     free(b->conc); free(b->cell); free(b->mrow);
     free(b->abound); free(b->ratio); free(b->rbound); free(b->flag); free(b->call); free(b->call_note);

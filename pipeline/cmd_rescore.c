@@ -160,16 +160,82 @@ typedef struct {
     int recompute_all;             /* --recompute-all: never keep archived calls */
 } ctx_t;
 
-static void change_row(ctx_t *x, const ns_archive_t *a, const char *sid, const char *iid,
+static void change_row(FILE *fp, const ns_archive_t *a, const char *sid, const char *iid,
                        const char *code, int oc, int nc, const char *what)
 {
-    FILE *fp = x->changes;
     ns_csv_text(fp, a->src.path); fputc(',', fp);
     ns_csv_text(fp, a->night); fputc(',', fp);
     ns_csv_text(fp, sid ? sid : ""); fputc(',', fp);
     ns_csv_text(fp, iid ? iid : ""); fputc(',', fp);
     ns_csv_field(fp, code); fputc(',', fp);
     fprintf(fp, "%s,%s,%s\n", call_name(oc), call_name(nc), what);
+}
+
+/* The lines of rows [i0, i1) (i0 a multiple of 8) for --recalled (bit 1 of chg[i]) and for
+ * rescore-changes.csv (bit 0: some condition's recall changed), in row order, into rec and
+ * chf.  Only when no known case needs a look at the cards (no --outcomes): then a changed
+ * row is an eligible patient card and nothing else is counted here. */
+static void block_lines(const ctx_t *x, const ns_archive_t *a, const int *old_of, const uint8_t *kept,
+                        const ns_batch_t *b, const ns_archive_rows_t *r, const uint8_t *chg,
+                        size_t i0, size_t i1, FILE *rec, FILE *chf)
+{
+    const size_t k = (size_t)b->n;
+    for (size_t i = i0; i < i1; i++) {
+        uint64_t w8;
+        if (i + 8 <= i1 && (i & 7) == 0 && (memcpy(&w8, chg + i, 8), w8 == 0)) { i += 7; continue; }
+        if (!chg[i]) continue;
+        if (chg[i] & 2) {
+            fputs(b->sample_id[i], rec);
+            fputc('\n', rec);
+        }
+        if (!(chg[i] & 1)) continue;
+        for (int u = 0; u < x->t.n; u++) {
+            if (kept[u]) continue;             /* its calls are the archived ones: no change */
+            const cond_t *c = &x->t.v[u];
+            int oc = old_of[u] >= 0 ? r->call[(size_t)old_of[u] * k + i] : -1;
+            int nc = c->cand >= 0 ? b->call[(size_t)c->cand * k + i] : -1;
+            int o = oc >= 0 && is_recall(oc), n = nc >= 0 && is_recall(nc);
+            if (o != n) change_row(chf, a, b->sample_id[i], r->infant_id[i], c->code, oc, nc, n ? "gained" : "lost");
+        }
+    }
+}
+
+/* block_lines over a chunk: blocks of rows formatted in parallel, each into its own memory,
+ * then written in block order, so the files are the same at any thread count. */
+static void chunk_lines(ctx_t *x, const ns_archive_t *a, const int *old_of, const uint8_t *kept,
+                        const ns_batch_t *b, const ns_archive_rows_t *r, const uint8_t *chg)
+{
+    enum { BLOCK = 2048 };
+    const size_t k = (size_t)b->n, nblk = (k + BLOCK - 1) / BLOCK;
+    char **rbuf = ns_calloc(nblk + 1, sizeof *rbuf), **cbuf = ns_calloc(nblk + 1, sizeof *cbuf);
+    size_t *rlen = ns_calloc(nblk + 1, sizeof *rlen), *clen = ns_calloc(nblk + 1, sizeof *clen);
+    int oom = 0;
+    #pragma omp parallel for schedule(dynamic, 1) reduction(|:oom)
+    for (size_t j = 0; j < nblk; j++) {
+        FILE *rec = open_memstream(&rbuf[j], &rlen[j]), *chf = open_memstream(&cbuf[j], &clen[j]);
+        if (rec && chf) {
+            const size_t i0 = j * BLOCK;
+            block_lines(x, a, old_of, kept, b, r, chg, i0, i0 + BLOCK < k ? i0 + BLOCK : k, rec, chf);
+        }
+        oom |= !rec || !chf;
+        /* fclose sets the buffer and its length; a stream that could not grow is short */
+        if (rec && fclose(rec) != 0) oom = 1;
+        if (chf && fclose(chf) != 0) oom = 1;
+    }
+    if (oom) {
+        fprintf(stderr, "neoscreen: out of memory formatting the rescore lines\n");
+        exit(1);
+    }
+    for (size_t j = 0; j < nblk; j++) {
+        if (x->recalled && rlen[j]) fwrite(rbuf[j], 1, rlen[j], x->recalled);
+        if (clen[j]) fwrite(cbuf[j], 1, clen[j], x->changes);
+        free(rbuf[j]);
+        free(cbuf[j]);
+    }
+    free(rbuf);
+    free(cbuf);
+    free(rlen);
+    free(clen);
 }
 
 /* Compare one scored chunk with its archived calls.  kept[u]: condition u's calls are the
@@ -231,9 +297,9 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
             }
         }
     }
-    /* card counters: in parallel when no known case needs a look at each card's IDs */
-    const int counted = !x->oc;
-    if (counted) {
+    /* without --outcomes no known case needs a look at each card's IDs: the card counters
+     * and the lines to write, in parallel */
+    if (!x->oc) {
         int64_t scr = 0, oa = 0, na = 0, ag = 0, al = 0;
         const unsigned listed = x->recalled != NULL;
         #pragma omp parallel for simd schedule(static) reduction(+:scr, oa, na, ag, al)
@@ -251,37 +317,30 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
         t->new_any += na;
         t->any_gained += ag;
         t->any_lost += al;
+        chunk_lines(x, a, old_of, kept, b, r, chg);
+        free(elig);
+        free(chg);
+        return;
     }
+    /* with --outcomes: every patient card, for its known cases */
     for (size_t i = 0; i < k; i++) {
-        if (counted) {           /* only the cards this loop has something to write for */
-            uint64_t w8;
-            if (i + 8 <= k && (i & 7) == 0 && (memcpy(&w8, chg + i, 8), w8 == 0)) { i += 7; continue; }
-            if (!chg[i]) continue;
-            if (chg[i] & 2) {
-                fputs(b->sample_id[i], x->recalled);
-                fputc('\n', x->recalled);
-            }
-            if (!(chg[i] & 1)) continue;
-        }
         if (b->type[i] != NS_TYPE_PATIENT) continue;
         const char *sid = b->sample_id[i], *iid = r->infant_id[i];
-        int nm = x->oc ? ns_outcomes_match(x->oc, sid, iid, match, MAX_MATCH) : 0;
+        int nm = ns_outcomes_match(x->oc, sid, iid, match, MAX_MATCH);
         if (b->mrow[i] < 0 || r->state[i] == NS_STATE_QC_HOLD || r->state[i] == NS_STATE_UNMATCHED) {
             for (int j = 0; j < nm; j++) x->mark.held[match[j]] = 1;   /* not evaluated */
             continue;
         }
         int old_any = r->state[i] == NS_STATE_RECALL, new_any = b->state[i] == NS_STATE_RECALL;
-        if (!counted) {
-            t->screened++;
-            t->old_any += old_any;
-            t->new_any += new_any;
-            if (new_any && x->recalled) {
-                fputs(sid, x->recalled);
-                fputc('\n', x->recalled);
-            }
-            if (old_any != new_any) {
-                if (new_any) t->any_gained++; else t->any_lost++;
-            }
+        t->screened++;
+        t->old_any += old_any;
+        t->new_any += new_any;
+        if (new_any && x->recalled) {
+            fputs(sid, x->recalled);
+            fputc('\n', x->recalled);
+        }
+        if (old_any != new_any) {
+            if (new_any) t->any_gained++; else t->any_lost++;
         }
         if (nm > 0) {
             t->any.case_rows++;
@@ -300,7 +359,7 @@ static void tally_chunk(ctx_t *x, const ns_archive_t *a, const int *old_of, cons
             int oc = old_of[u] >= 0 ? r->call[(size_t)old_of[u] * k + i] : -1;
             int ncall = c->cand >= 0 ? b->call[(size_t)c->cand * k + i] : -1;
             int o = oc >= 0 && is_recall(oc), n = ncall >= 0 && is_recall(ncall);
-            if (o != n) change_row(x, a, sid, iid, c->code, oc, ncall, n ? "gained" : "lost");
+            if (o != n) change_row(x->changes, a, sid, iid, c->code, oc, ncall, n ? "gained" : "lost");
             int is_case = 0;
             for (int j = 0; j < nm; j++) {
                 if (strcmp(x->oc->v[match[j]].code, c->code) != 0) continue;

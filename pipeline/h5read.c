@@ -498,6 +498,7 @@ static void emit_table(void *ctx, const unsigned char *raw, int64_t first, int64
     for (int64_t i = lo; i < hi; i++) {
         const unsigned char *fr = raw + (size_t)(i - first) * c->frow;
         unsigned char *mr = c->buf + (size_t)(i - c->r0) * c->mrow;
+        memset(mr, 0, c->mrow);    /* the padding too: the buffer is not zeroed beforehand */
         for (int j = 0; j < c->nf; j++) {
             memcpy(mr + c->moff[j], fr + c->foff[j], c->fw[j]);
             if (c->is_str[j]) mr[c->moff[j] + c->fw[j]] = 0;
@@ -619,10 +620,14 @@ void *ns_h5_read_table(const ns_h5src_t *s, hid_t d, const char *name, int64_t r
             ns_h5_fail(s, "making the row type of %s", name);
             goto out;
         }
-    buf = ns_calloc(k > 0 ? (size_t)k : 1, *rowsize);
+    /* zeroed row by row by the parallel walker (emit_table), or here for HDF5's own read */
+    buf = ns_malloc((k > 0 ? (size_t)k : 1) * *rowsize);
     int par = read_table_par(s, d, ft, name, r0, k, fl, nf, *rowsize, buf);
     if (par < 0) goto out;
-    if (par == 1 && ns_h5_read_rows(s, d, name, r0, k, 1, mt, buf) < 0) goto out;
+    if (par == 1) {
+        memset(buf, 0, (k > 0 ? (size_t)k : 1) * *rowsize);
+        if (ns_h5_read_rows(s, d, name, r0, k, 1, mt, buf) < 0) goto out;
+    }
     ok = 1;
 out:
     for (int m = 0; m < nst; m++) H5Tclose(st[m]);

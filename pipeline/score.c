@@ -260,6 +260,7 @@ static int score_rows(ns_batch_t *b, const uint8_t *need_a, const uint8_t *need_
             role[k] = cd->markers[k].role;
         }
         uint8_t *out = b->call + (size_t)c * un + o;
+        memset(b->call_note + (size_t)c * un + o, 0, (size_t)m);
         if (given && given[c] >= 0) {
             memcpy(out, b->given_call + (size_t)given[c] * un + o, (size_t)m);
             s0 += cd->n_markers;
@@ -367,7 +368,7 @@ int ns_batch_score(ns_batch_t *b)
     }
     b->flag = ns_malloc((size_t)p->n_slots * un + 1);
     b->call = ns_malloc((size_t)p->n_conds * un + 1);
-    b->call_note = ns_calloc((size_t)p->n_conds * un + 1, 1);
+    b->call_note = ns_malloc((size_t)p->n_conds * un + 1);      /* zeroed by score_rows, block by block */
     b->state = ns_malloc(un + 1);
     if (p->n_scored > 0) {
         const size_t nsc = (size_t)p->n_conds * un, nmom = (size_t)p->n_sslots * un;

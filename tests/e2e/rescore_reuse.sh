@@ -6,7 +6,8 @@
 #     specimen rule, a ratio changed; per-stratum limits added), the conditions kept are exactly those the plan
 #     promises (-v 2), and every output (conditions, changes, missed, recalled, stdout) is
 #     byte-identical to --recompute-all's, over a normal night and one with a QC-hold plate,
-#     at 2 threads vs 1 and small chunks;
+#     at 2 threads vs 1 and small chunks, and without --outcomes (whose lines are formatted
+#     in parallel, in blocks of rows) as with it;
 #   - an archive without scoring_version, with another version or scoring_source, without
 #     /samples_ids or
 #     without /samples_specimen is read the old way or without the IDs copy, same bytes.
@@ -85,7 +86,7 @@ while read -r name kept total; do
         --recalled "$T/f-$name.rec" "$A1" "$A2" > "$T/f-$name.out" 2> "$T/f-$name.err"
     rf=$?
     "$NS" rescore -v 0 -t 2 --chunk 1000 -p "$c" -o "$T/i-$name" --recalled "$T/i-$name.rec" "$A1" "$A2" > "$T/i-$name.out" 2>&1
-    "$NS" rescore -v 0 -t 1 --recompute-all -p "$c" -o "$T/j-$name" --recalled "$T/j-$name.rec" "$A1" "$A2" > "$T/j-$name.out" 2>&1
+    "$NS" rescore -v 0 -t 2 --recompute-all -p "$c" -o "$T/j-$name" --recalled "$T/j-$name.rec" "$A1" "$A2" > "$T/j-$name.out" 2>&1
     if [ "$kept" -gt 0 ]; then
         want="$kept of $total conditions unchanged since the night"
         got=$(grep -c "$want" "$T/k-$name.err")
@@ -102,6 +103,10 @@ while read -r name kept total; do
     done
     cmp -s "$T/k-$name.rec" "$T/f-$name.rec" || diffs="$diffs recalled"
     cmp -s "$T/i-$name.rec" "$T/j-$name.rec" || diffs="$diffs recalled(no outcomes)"
+    # without --outcomes the lines are formatted in blocks of rows in parallel (3000 rows:
+    # two blocks); with it, card by card: the same lines in the same order
+    cmp -s "$T/j-$name/rescore-changes.csv" "$T/k-$name/rescore-changes.csv" || diffs="$diffs rescore-changes.csv(blocks)"
+    cmp -s "$T/j-$name.rec" "$T/k-$name.rec" || diffs="$diffs recalled(blocks)"
     cmp -s "$T/k-$name.out" "$T/f-$name.out" || diffs="$diffs stdout"
     if [ "$rk" = "$rf" ] && [ "$got" -eq 2 ] && [ -z "$diffs" ] && [ -s "$T/k-$name/rescore-conditions.csv" ]; then
         ok "rescore reuse: candidate '$name': ${want} in both archives, outputs identical to --recompute-all"
