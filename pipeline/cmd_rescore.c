@@ -157,6 +157,7 @@ typedef struct {
     FILE *changes;                 /* rescore-changes.csv */
     FILE *recalled;                /* --recalled FILE: sample_id of every new recall, or NULL */
     ns_archive_seen_t seen;
+    ns_rescore_memo_t plan;        /* the last archive's plan, for the next with the same panel */
     int recompute_all;             /* --recompute-all: never keep archived calls */
 } ctx_t;
 
@@ -404,7 +405,7 @@ static int rescore_archive(ctx_t *x, const char *path, int64_t chunk, int idx, i
     int *given = ns_malloc(((size_t)nc + 1) * sizeof *given);
     uint8_t *kept = ns_calloc((size_t)x->t.n + 1, 1);
     char why[160] = "--recompute-all";
-    int n_kept = x->recompute_all ? 0 : ns_rescore_plan(x->cand, &a, given, why, sizeof why);
+    int n_kept = x->recompute_all ? 0 : ns_rescore_plan_memo(&x->plan, x->cand, &a, given, why, sizeof why);
     for (int u = 0; u < x->t.n && n_kept; u++) {
         int c = x->t.v[u].cand;
         kept[u] = c >= 0 && given[c] >= 0 && given[c] == old_of[u];
@@ -732,6 +733,7 @@ done:
     free(paths);
     free(x.t.v);
     ns_archive_seen_free(&x.seen);
+    ns_rescore_memo_free(&x.plan);
     free(x.mark.found);
     free(x.mark.old_hit);
     free(x.mark.new_hit);

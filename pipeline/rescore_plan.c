@@ -1,8 +1,10 @@
 /* rescore_plan.c — see rescore_plan.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "rescore_plan.h"
 #include "score.h"
+#include "util.h"
 #include "version.h"
 #include "yaml_doc.h"
 
@@ -124,4 +126,62 @@ int ns_rescore_plan(const ns_panel_t *cand, const ns_archive_t *a, int *given_co
     ns_panel_errs_free(&ea);
     ns_panel_errs_free(&eb);
     return kept;
+}
+
+static int same_str(const char *x, const char *y)
+{
+    return x == y || (x && y && strcmp(x, y) == 0);
+}
+
+/* Whether archive a's plan inputs are the memo's. */
+static int memo_matches(const ns_rescore_memo_t *m, const ns_archive_t *a)
+{
+    if (!m->valid || m->scoring_version != a->scoring_version || m->n_conds != a->n_conds
+        || !same_str(m->scoring_source, a->scoring_source) || !same_str(m->pop_sha256, a->pop_sha256)
+        || !same_str(m->panel_yaml, a->panel_yaml))
+        return 0;
+    for (int64_t j = 0; j < a->n_conds; j++)
+        if (!same_str(m->conds[j], a->conds[j])) return 0;
+    return 1;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? ns_strdup(s) : NULL;
+}
+
+int ns_rescore_plan_memo(ns_rescore_memo_t *m, const ns_panel_t *cand, const ns_archive_t *a, int *given_col,
+                         char *why, size_t whysz)
+{
+    if (memo_matches(m, a)) {
+        memcpy(given_col, m->given_col, (size_t)cand->n_conds * sizeof *given_col);
+        snprintf(why, whysz, "%s", m->why);
+        return m->kept;
+    }
+    int kept = ns_rescore_plan(cand, a, given_col, why, whysz);
+    ns_rescore_memo_free(m);
+    m->scoring_version = a->scoring_version;
+    m->n_conds = a->n_conds;
+    m->scoring_source = dup_or_null(a->scoring_source);
+    m->panel_yaml = dup_or_null(a->panel_yaml);
+    m->pop_sha256 = dup_or_null(a->pop_sha256);
+    m->conds = ns_calloc((size_t)a->n_conds + 1, sizeof *m->conds);
+    for (int64_t j = 0; j < a->n_conds; j++) m->conds[j] = dup_or_null(a->conds[j]);
+    m->given_col = ns_malloc(((size_t)cand->n_conds + 1) * sizeof *m->given_col);
+    memcpy(m->given_col, given_col, (size_t)cand->n_conds * sizeof *given_col);
+    snprintf(m->why, sizeof m->why, "%s", why);
+    m->kept = kept;
+    m->valid = 1;
+    return kept;
+}
+
+void ns_rescore_memo_free(ns_rescore_memo_t *m)
+{
+    free(m->scoring_source);
+    free(m->panel_yaml);
+    free(m->pop_sha256);
+    for (int64_t j = 0; m->conds && j < m->n_conds; j++) free(m->conds[j]);
+    free(m->conds);
+    free(m->given_col);
+    memset(m, 0, sizeof *m);
 }

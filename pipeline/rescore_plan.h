@@ -30,4 +30,21 @@
 int ns_rescore_plan(const ns_panel_t *cand, const ns_archive_t *a, int *given_col, char *why,
                     size_t whysz);
 
+/* The plan of the last archive, kept to answer the next archive with the same inputs (the
+ * scoring version and source, the panel text, the population fragment, the archived
+ * conditions) without parsing both panels again: a decade of nights shares a few panel
+ * versions.  Zero-initialise; one candidate panel per memo. */
+typedef struct {
+    int valid, kept;
+    int64_t scoring_version, n_conds;
+    char *scoring_source, *panel_yaml, *pop_sha256, **conds;
+    int *given_col;
+    char why[160];
+} ns_rescore_memo_t;
+
+/* ns_rescore_plan through memo m: the same results. */
+int ns_rescore_plan_memo(ns_rescore_memo_t *m, const ns_panel_t *cand, const ns_archive_t *a, int *given_col,
+                         char *why, size_t whysz);
+void ns_rescore_memo_free(ns_rescore_memo_t *m);
+
 #endif

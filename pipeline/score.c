@@ -251,6 +251,17 @@ static int score_rows(ns_batch_t *b, const uint8_t *need_a, const uint8_t *need_
         }
     }
 
+    if (b->score) {              /* no score until one is computed below */
+        for (int c = 0; c < p->n_conds; c++) {
+            double *sc = b->score + (size_t)c * un + o;
+            for (int64_t i = 0; i < m; i++) sc[i] = NAN;
+            memset(b->band + (size_t)c * un + o, NS_BAND_NONE, (size_t)m);
+        }
+        for (int j = 0; j < p->n_sslots; j++) {
+            double *mo = b->mom + (size_t)j * un + o;
+            for (int64_t i = 0; i < m; i++) mo[i] = NAN;
+        }
+    }
     for (int c = 0, s0 = 0; c < p->n_conds; c++) {
         const ns_condition_t *cd = &p->conds[c];
         const uint8_t *fl[64];
@@ -375,9 +386,7 @@ int ns_batch_score(ns_batch_t *b)
         b->score = ns_malloc((nsc + 1) * sizeof *b->score);
         b->band = ns_malloc(nsc + 1);
         b->mom = ns_malloc((nmom + 1) * sizeof *b->mom);
-        for (size_t k = 0; k < nsc; k++) b->score[k] = NAN;
-        memset(b->band, NS_BAND_NONE, nsc + 1);
-        for (size_t k = 0; k < nmom; k++) b->mom[k] = NAN;
+        /* NaN and no band until scored: filled by score_rows, block by block */
         /* a panel whose population was never given (no fragment attached): say so, and
          * keep the cutoff calls rather than stop the night */
         static int warned;           /* once per process: rescore and derive score many chunks */

@@ -120,9 +120,9 @@ if [ "$(tail -n +2 "$T/k-cosmetic/rescore-changes.csv" | wc -l)" -eq 0 ] && [ "$
 else nok "rescore reuse: changes" "cosmetic/pku/added changes: $(wc -l < "$T/k-cosmetic/rescore-changes.csv") $(wc -l < "$T/k-pku/rescore-changes.csv")"; fi
 
 # archives the plan cannot trust, or without the new datasets: same bytes, said why
-doctor() {   # doctor IN OUT WHAT
+doctor() {   # doctor IN OUT WHAT [CANDIDATE]
     cp "$1" "$2"
-    $PY - "$2" "$3" <<'PYEOF'
+    $PY - "$2" "$3" "${4:-}" <<'PYEOF'
 import sys, h5py
 f = h5py.File(sys.argv[1], 'r+')
 w = sys.argv[2]
@@ -131,6 +131,10 @@ if w == 'otherversion': f.attrs['scoring_version'] = 999
 if w == 'noids': del f['/samples_ids']
 if w == 'nospec': del f['/samples_specimen']
 if w == 'othersource': f.attrs['scoring_source'] = '0' * 64
+if w == 'otherpanel':            # as if the night had run with the candidate itself
+    import numpy as np
+    del f['/config/panel_yaml']
+    f['/config/panel_yaml'] = np.bytes_(open(sys.argv[3], 'rb').read())
 PYEOF
 }
 for w in noversion:"predates scoring_version" otherversion:"rules version 999" othersource:"another build of the scoring code" \
@@ -147,3 +151,16 @@ for w in noversion:"predates scoring_version" otherversion:"rules version 999" o
         ok "rescore reuse: an archive with $what: '$msg', same outputs"
     else nok "rescore reuse: archive $what" "rc=$rc $(grep -m1 'conditions\|computed' "$T/d-$what.err" | head -c 300)"; fi
 done
+
+# one plan per archive, though archives with the same inputs share it (rescore_plan.h's
+# memo): archives in a row that differ in scoring source, panel text or version each get
+# their own
+doctor "$A1" "$T/otherpanel.h5" otherpanel "$T/c-pku.yaml"
+cp "$A2" "$T/copy2.h5"
+"$NS" rescore -v 2 -p "$T/c-pku.yaml" -o "$T/m-mixed" "$A1" "$T/othersource.h5" "$A2" "$T/otherpanel.h5" \
+    "$T/noversion.h5" "$T/copy2.h5" > /dev/null 2> "$T/m-mixed.err"
+got=$(grep -o '[a-z0-9]*.h5: 2[34] of 24\|[a-z0-9]*.h5: every condition computed again ([a-z_ ]*' "$T/m-mixed.err" | tr '\n' '|')
+want="batch.h5: 23 of 24|othersource.h5: every condition computed again (the archive was scored by another build of the scoring code|batch.h5: 23 of 24|otherpanel.h5: 24 of 24|noversion.h5: every condition computed again (the archive predates scoring_version|copy2.h5: 23 of 24|"
+if [ "$got" = "$want" ]; then
+    ok "rescore reuse: six archives in a row, each with the plan of its own scoring source, panel and version"
+else nok "rescore reuse: plans in a row" "got '$got' $(grep -v 'looks like' "$T/m-mixed.err" | grep -m1 'rescore:' | head -c 200)"; fi
