@@ -214,6 +214,14 @@ out:
     return ok;
 }
 
+/* Whether a chunk with filter mask `mask` was stored with no filter applied. */
+static int unfiltered(const chunkfmt_t *cf, uint32_t mask)
+{
+    for (int j = 0; j < cf->nf; j++)
+        if (!((mask >> j) & 1u)) return 0;
+    return 1;
+}
+
 /* Undo the filters of one raw chunk into out (rows * ncol * esz bytes).  mask bit j set =
  * filter j was skipped for this chunk (HDF5 stores a chunk unfiltered when a filter fails
  * or is optional and does not help).  0, or -1 on a corrupt chunk. */
@@ -333,10 +341,13 @@ static int walk_chunks(const ns_h5src_t *s, hid_t d, const char *name, const chu
             #pragma omp for schedule(dynamic, 1) reduction(|:bad, lost)
             for (int64_t j = 0; j < nch; j++) {
                 if (s->fd > 0 && chunk_pread(s, comp[j], clen[j], addr[j]) < 0) { lost = 1; continue; }
-                if (decode_chunk(cf, mask[j], comp[j], clen[j], raw, raw_len, esz, tmp, z) < 0) { bad = 1; continue; }
+                /* a chunk stored as it is (no filter, or each one skipped) is its own rows */
+                const unsigned char *rows = raw;
+                if (unfiltered(cf, mask[j]) && clen[j] == raw_len) rows = comp[j];
+                else if (decode_chunk(cf, mask[j], comp[j], clen[j], raw, raw_len, esz, tmp, z) < 0) { bad = 1; continue; }
                 int64_t first = (c0 + j) * cr, lo = first > r0 ? first : r0;
                 int64_t hi = first + cr < r0 + k ? first + cr : r0 + k;
-                emit(ctx, raw, first, lo, hi);
+                emit(ctx, rows, first, lo, hi);
             }
             libdeflate_free_decompressor(z);
             free(raw);

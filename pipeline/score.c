@@ -398,7 +398,7 @@ int ns_batch_score(ns_batch_t *b)
 
     const int64_t nblk = (n + NS_SCORE_BLOCK - 1) / NS_SCORE_BLOCK;
     int stage = 0, what = 0;
-    #pragma omp parallel for schedule(dynamic, 4) if (nblk > 1)
+    #pragma omp parallel for schedule(dynamic, 1) if (nblk > 1)
     for (int64_t k = 0; k < nblk; k++) {
         int w = 0, st;
         int64_t i0 = k * NS_SCORE_BLOCK;

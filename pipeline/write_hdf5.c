@@ -488,8 +488,10 @@ static unsigned char *ctx_copies(const void *ctx, size_t ctx_size, int nth)
 
 #define PAR_ROWS 4096       /* fewer rows than this are done on one thread */
 
-static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, int64_t n,
-                       row_fn fn, void *ctx, size_t ctx_size)
+/* A table of n rows, chunked by rows and deflated (deflate 0: stored as it is, for a table
+ * read whole and often, like /samples_ids). */
+static int write_table_as(wctx_t *w, const char *name, const col_t *cols, int nc, int64_t n,
+                          row_fn fn, void *ctx, size_t ctx_size, int deflate)
 {
     layout_t L = { .cols = cols, .nc = nc };
     hid_t mt = -1, ft = -1, d = -1;
@@ -552,7 +554,7 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
     hsize_t dim = (hsize_t)n;
     /* deflate without shuffle: on /samples (178-byte rows, mostly text) shuffling made the
      * chunks 13 % larger and slower to compress, and unshuffling dominated reading it */
-    if ((d = create_ds(w, name, ft, 1, &dim, rowsize, CHUNK_DEFLATE_ONLY)) < 0) goto out;
+    if ((d = create_ds(w, name, ft, 1, &dim, rowsize, deflate ? CHUNK_DEFLATE_ONLY : CHUNK_RAW)) < 0) goto out;
     r = 0;
     if (n > 0) {
         /* pass 2: GROUP chunks at a time, each chunk filled (its rows zeroed first: G4, no
@@ -564,7 +566,7 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
         const size_t cbytes = (size_t)kmax * rowsize, bound = compressBound((uLong)cbytes);
         const int direct = endian.b[0] == 1;           /* memory rows are the file's bytes */
         buf = ns_malloc((size_t)GROUP * cbytes);
-        unsigned char *zb = direct ? ns_malloc((size_t)GROUP * bound) : NULL;
+        unsigned char *zb = direct && deflate ? ns_malloc((size_t)GROUP * bound) : NULL;
         size_t zlen[GROUP];
         struct libdeflate_compressor **z = ns_calloc((size_t)nth, sizeof *z);
         for (hsize_t g0 = 0; g0 < dim && r == 0; g0 += (hsize_t)GROUP * kmax) {
@@ -575,14 +577,14 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
             {
                 const int t = omp_get_thread_num();
                 void *x = tctx + (size_t)t * ctx_size;
-                if (direct && !z[t]) z[t] = libdeflate_alloc_compressor(DEFLATE_LEVEL);
+                if (direct && deflate && !z[t]) z[t] = libdeflate_alloc_compressor(DEFLATE_LEVEL);
                 #pragma omp for schedule(dynamic, 1) reduction(|:bad)
                 for (int k = 0; k < nchg; k++) {
                     unsigned char *cb = buf + (size_t)k * cbytes;
                     const hsize_t r0 = g0 + (hsize_t)k * kmax, r1 = r0 + kmax < g0 + grows ? r0 + kmax : g0 + grows;
                     memset(cb, 0, cbytes);
                     for (hsize_t j = r0; j < r1; j++) fill_row(&L, fn, x, (int64_t)j, cb + (size_t)(j - r0) * rowsize);
-                    if (!direct) continue;
+                    if (!direct || !deflate) continue;
                     zlen[k] = z[t] ? libdeflate_zlib_compress(z[t], cb, cbytes, zb + (size_t)k * bound, bound) : 0;
                     if (zlen[k] == 0) bad = 1;
                 }
@@ -594,7 +596,9 @@ static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, i
             if (bad) { r = fail(w, "compressing rows of %s", name); break; }
             for (int k = 0; k < nchg && r == 0; k++) {
                 hsize_t off0 = g0 + (hsize_t)k * kmax;
-                if (H5Dwrite_chunk(d, H5P_DEFAULT, 0, &off0, zlen[k], zb + (size_t)k * bound) < 0)
+                const int ok = deflate ? H5Dwrite_chunk(d, H5P_DEFAULT, 0, &off0, zlen[k], zb + (size_t)k * bound) >= 0
+                                       : H5Dwrite_chunk(d, H5P_DEFAULT, 0, &off0, cbytes, buf + (size_t)k * cbytes) >= 0;
+                if (!ok)
                     r = fail(w, "writing rows %llu..%llu of %s", (unsigned long long)off0,
                              (unsigned long long)(off0 + kmax), name);
             }
@@ -610,6 +614,12 @@ out:
     close_type(mt);
     close_type(ft);
     return r;
+}
+
+static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, int64_t n,
+                       row_fn fn, void *ctx, size_t ctx_size)
+{
+    return write_table_as(w, name, cols, nc, n, fn, ctx, ctx_size, 1);
 }
 
 /* ------------------------------------------------------------------ rows */
@@ -700,7 +710,9 @@ static void sample_row(void *ctx, int64_t i, cell_t *o)
 }
 
 /* /samples_ids: the two IDs of /samples again, on their own, so that `rescore` can name
- * the cards it lists without inflating every card's covariates. */
+ * the cards it lists without inflating every card's covariates.  Stored without deflate:
+ * `rescore` reads every row of it, and inflating it was a quarter of a default rescore's
+ * time (1M cards: 27.9 MB raw against 4.0 MB deflated, 4 % of the archive; BENCHMARKS.md). */
 static const col_t id_cols[] = { { "sample_id", K_STR }, { "infant_id", K_STR } };
 
 static void id_row(void *ctx, int64_t i, cell_t *o)
@@ -905,7 +917,7 @@ static int write_samples(wctx_t *w, const ns_batch_t *b)
 {
     rctx_t x = { .b = b };
     if (write_table(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x, sizeof x) < 0
-        || write_table(w, "/samples_ids", id_cols, NCOLS(id_cols), b->n, id_row, &x, sizeof x) < 0)
+        || write_table_as(w, "/samples_ids", id_cols, NCOLS(id_cols), b->n, id_row, &x, sizeof x, 0) < 0)
         return -1;
     if (!b->state && b->n > 0) return 0;
     const char *names[NS_STATE_N];
