@@ -156,8 +156,29 @@ int ns_rpt_reportable(int state)
     return state == NS_STATE_NEGATIVE || state == NS_STATE_RECALL || state == NS_STATE_INVALID;
 }
 
-void ns_rpt_add_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8_t *state,
-                     const double *conc, const uint8_t *cell, const uint8_t *call)
+/* The measured values of analyte a among rows [0, n) of a batch's columns (reportable
+ * patient wells, exact cells, finite), in row order, into out; how many.  *censored (if
+ * not NULL) is raised by the "<x" and ND cells. */
+static int64_t pick_values(int64_t n, const uint8_t *type, const uint8_t *state, const double *conc,
+                           const uint8_t *cell, int a, double *out, int64_t *censored)
+{
+    const size_t un = (size_t)n;
+    const double *x = conc + (size_t)a * un;
+    const uint8_t *cl = cell ? cell + (size_t)a * un : NULL;
+    int64_t k = 0, cens = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (type[i] != NS_TYPE_PATIENT || !ns_rpt_reportable(state[i])) continue;
+        int c = cl ? cl[i] : NS_CELL_VALUE;
+        if (c == NS_CELL_BELOW || c == NS_CELL_ND) cens++;
+        else if (c == NS_CELL_VALUE && isfinite(x[i])) out[k++] = x[i];
+    }
+    if (censored) *censored += cens;
+    return k;
+}
+
+/* The counts of rows [0, n) that do not need the values: states, patients, recalls. */
+static int64_t count_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8_t *state,
+                          const uint8_t *call)
 {
     const size_t un = (size_t)n;
     for (int64_t i = 0; i < n; i++)
@@ -165,23 +186,43 @@ void ns_rpt_add_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8
     int64_t rep = 0;
     for (int64_t i = 0; i < n; i++) rep += type[i] == NS_TYPE_PATIENT && ns_rpt_reportable(state[i]);
     r->patients += rep;
-    for (int a = 0; a < r->n_analytes && conc; a++) {
-        const double *x = conc + (size_t)a * un;
-        const uint8_t *cl = cell ? cell + (size_t)a * un : NULL;
-        r->patient[a] = ns_realloc(r->patient[a], (size_t)(r->n_patient[a] + rep + 1) * sizeof **r->patient);
-        for (int64_t i = 0; i < n; i++) {
-            if (type[i] != NS_TYPE_PATIENT || !ns_rpt_reportable(state[i])) continue;
-            int c = cl ? cl[i] : NS_CELL_VALUE;
-            if (c == NS_CELL_BELOW || c == NS_CELL_ND) r->n_censored[a]++;
-            else if (c == NS_CELL_VALUE && isfinite(x[i])) r->patient[a][r->n_patient[a]++] = x[i];
-        }
-    }
     for (int c = 0; c < r->n_cond && call; c++) {
         const uint8_t *v = call + (size_t)c * un;
         for (int64_t i = 0; i < n; i++)
             if (type[i] == NS_TYPE_PATIENT && ns_rpt_reportable(state[i])
                 && (v[i] == NS_CALL_BORDERLINE || v[i] == NS_CALL_POSITIVE || v[i] == NS_CALL_CRITICAL))
                 r->recalls[c]++;
+    }
+    return rep;
+}
+
+void ns_rpt_add_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8_t *state,
+                     const double *conc, const uint8_t *cell, const uint8_t *call)
+{
+    const int64_t rep = count_rows(r, n, type, state, call);
+    for (int a = 0; a < r->n_analytes && conc; a++) {
+        r->patient[a] = ns_realloc(r->patient[a], (size_t)(r->n_patient[a] + rep + 1) * sizeof **r->patient);
+        r->n_patient[a] += pick_values(n, type, state, conc, cell, a, r->patient[a] + r->n_patient[a],
+                                       &r->n_censored[a]);
+    }
+}
+
+void ns_rpt_view_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8_t *state,
+                      const double *conc, const uint8_t *cell, const uint8_t *call)
+{
+    count_rows(r, n, type, state, call);
+    if (!conc || n <= 0) return;
+    r->view.n = n;
+    r->view.type = type;
+    r->view.state = state;
+    r->view.conc = conc;
+    r->view.cell = cell;
+    /* the censored counts now: the page states them before any chart is drawn */
+    for (int a = 0; a < r->n_analytes; a++) {
+        const uint8_t *cl = cell ? cell + (size_t)a * (size_t)n : NULL;
+        for (int64_t i = 0; cl && i < n; i++)
+            r->n_censored[a] += type[i] == NS_TYPE_PATIENT && ns_rpt_reportable(state[i])
+                                && (cl[i] == NS_CELL_BELOW || cl[i] == NS_CELL_ND);
     }
 }
 
@@ -715,10 +756,14 @@ static void lj_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
 }
 
 /* One analyte's histogram with its limits. */
-static void dist_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a)
+static void dist_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a, double *scratch)
 {
     const double *v = r->patient[a];
-    const int64_t n = r->n_patient[a];
+    int64_t n = r->n_patient[a];
+    if (r->view.n > 0) {           /* from the batch's column, into scratch (view.n values) */
+        n = pick_values(r->view.n, r->view.type, r->view.state, r->view.conc, r->view.cell, a, scratch, NULL);
+        v = scratch;
+    }
     const int W = 320, H = 190, x0 = 40, x1 = W - 12, y0 = 44, y1 = H - 36;
     char title[96], b1[32];
     /* domain: the values and the limits drawn; log when they span a wide range */
@@ -819,7 +864,9 @@ static void dist_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
     fputs("</h2>\n<p class=\"note\">", fp);
     esc(fp, T("report.dist_note"));
     fputs("</p>\n<div class=\"charts\">\n", fp);
-    for (int a = 0; a < r->n_analytes; a++) dist_chart(fp, r, L, a);
+    double *scratch = r->view.n > 0 ? ns_malloc((size_t)r->view.n * sizeof *scratch) : NULL;
+    for (int a = 0; a < r->n_analytes; a++) dist_chart(fp, r, L, a, scratch);
+    free(scratch);
     fputs("</div>\n</section>\n", fp);
 }
 

@@ -156,6 +156,11 @@ typedef struct {
                                              patient wells (exact cells only), in row order
                                              (only counted into bins: no order matters) */
     int64_t *n_patient, *n_censored;      /* ... and how many were "<x" or ND */
+    struct {                              /* or, from `run`, the batch's own columns: the  */
+        int64_t n;                        /* values are picked out of them per chart       */
+        const uint8_t *type, *state, *cell;   /* (ns_rpt_view_rows; n == 0: not a view)    */
+        const double *conc;
+    } view;
     ns_rpt_cut_t *cut;
     int n_cut;
 

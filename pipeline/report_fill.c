@@ -36,7 +36,7 @@ void ns_report_from_run(ns_report_t *r, const ns_batch_t *b, const ns_qc_config_
     r->manifest_problem = ns_rpt_manifest_problem(&b->manifest);
     r->wells_read = b->wells_read;
     r->state[NS_STATE_QUARANTINED] += b->n_quarantined_wells;
-    ns_rpt_add_rows(r, b->n, b->type, b->state, b->conc, b->cell, b->call);
+    ns_rpt_view_rows(r, b->n, b->type, b->state, b->conc, b->cell, b->call);   /* b outlives the writing */
 
     const ns_qc_result_t *q = b->qc;
     r->have_qc = q != NULL;
