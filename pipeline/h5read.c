@@ -276,6 +276,19 @@ static int chunk_locate(hid_t d, const hsize_t *off, haddr_t *addr, hsize_t *siz
     return *addr == HADDR_UNDEF || *size == 0;
 }
 
+/* A filtered chunk's stored size, found through the chunk index's own lookup (HDF5 1.10's
+ * H5Dget_chunk_info_by_coord walks the whole index instead): 0; 1 when it is not stored.
+ * Its bytes are then fetched with H5Dread_chunk on this thread: compressed, they are few. */
+static int chunk_stored(hid_t d, const hsize_t *off, hsize_t *size)
+{
+    *size = 0;
+    if (H5Dget_chunk_storage_size(d, off, size) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 1;
+    }
+    return *size == 0;
+}
+
 /* Read len bytes at file address addr through s->fd (any thread: pread shares nothing). */
 static int chunk_pread(const ns_h5src_t *s, unsigned char *buf, size_t len, haddr_t addr)
 {
@@ -322,14 +335,18 @@ static int walk_chunks(const ns_h5src_t *s, hid_t d, const char *name, const chu
     for (int64_t j = 0; j < nch && r == 0; j++) {
         hsize_t off[2] = { (hsize_t)((c0 + j) * cr), 0 };
         hsize_t nb = 0;
-        if (chunk_locate(d, off, &addr[j], &nb, &mask[j]) != 0) {
+        /* compressed chunks are fetched here; unfiltered ones, with a descriptor, are read
+         * at their addresses in the parallel loop below */
+        const int here = cf->nf > 0 || s->fd <= 0;
+        addr[j] = HADDR_UNDEF;
+        if (cf->nf > 0 ? chunk_stored(d, off, &nb) != 0 : chunk_locate(d, off, &addr[j], &nb, &mask[j]) != 0) {
             r = 1;                     /* not allocated / unreadable: the plain path decides */
             break;
         }
         comp[j] = ns_malloc((size_t)nb);
         clen[j] = (size_t)nb;
-        /* with a descriptor, the bytes are read in the parallel loop below */
-        if (s->fd <= 0 && H5Dread_chunk(d, H5P_DEFAULT, off, &mask[j], comp[j]) < 0)
+        if (here) addr[j] = HADDR_UNDEF;
+        if (here && H5Dread_chunk(d, H5P_DEFAULT, off, &mask[j], comp[j]) < 0)
             r = ns_h5_fail(s, "reading chunk %lld of %s", (long long)(c0 + j), name);
     }
     int bad = 0;
@@ -340,7 +357,7 @@ static int walk_chunks(const ns_h5src_t *s, hid_t d, const char *name, const chu
             struct libdeflate_decompressor *z = libdeflate_alloc_decompressor();
             #pragma omp for schedule(dynamic, 1) reduction(|:bad, lost)
             for (int64_t j = 0; j < nch; j++) {
-                if (s->fd > 0 && chunk_pread(s, comp[j], clen[j], addr[j]) < 0) { lost = 1; continue; }
+                if (addr[j] != HADDR_UNDEF && chunk_pread(s, comp[j], clen[j], addr[j]) < 0) { lost = 1; continue; }
                 /* a chunk stored as it is (no filter, or each one skipped) is its own rows */
                 const unsigned char *rows = raw;
                 if (unfiltered(cf, mask[j]) && clen[j] == raw_len) rows = comp[j];
@@ -440,11 +457,14 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
             r = ns_h5_fail(s, "column %d of %s asked for, it has %lld", col, name, (long long)ncol);
             break;
         }
-        if (chunk_locate(d, off, &addr[t], &nb, &mask[t]) != 0) {
+        const int here = cf.nf > 0 || s->fd <= 0;    /* fetched on this thread (see walk_chunks) */
+        addr[t] = HADDR_UNDEF;
+        if (cf.nf > 0 ? chunk_stored(d, off, &nb) != 0 : chunk_locate(d, off, &addr[t], &nb, &mask[t]) != 0) {
             r = ns_h5_fail(s, "chunk at row %lld, column %d of %s is missing: the archive is incomplete",
                            (long long)first, col, name);
             break;
         }
+        if (here) addr[t] = HADDR_UNDEF;
         if (nb > (hsize_t)compressBound((uLong)raw_len) + 64) {
             r = ns_h5_fail(s, "chunk at row %lld, column %d of %s is %llu bytes for %zu bytes of data: the archive is "
                            "corrupt", (long long)first, col, name, (unsigned long long)nb, raw_len);
@@ -455,7 +475,7 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
         clen[t] = (size_t)nb;
         if (whole) direct[t] = at;    /* unfiltered and wholly wanted: straight into place */
         else comp[t] = ns_malloc((size_t)nb);
-        if (s->fd <= 0 && H5Dread_chunk(d, H5P_DEFAULT, off, &mask[t], whole ? at : comp[t]) < 0)
+        if (here && H5Dread_chunk(d, H5P_DEFAULT, off, &mask[t], whole ? at : comp[t]) < 0)
             r = ns_h5_fail(s, "reading chunk at row %lld, column %d of %s", (long long)first, col, name);
     }
     int bad = 0, lost = 0;
@@ -467,7 +487,7 @@ int ns_h5_read_cols(const ns_h5src_t *s, hid_t d, const char *name, int64_t r0, 
             #pragma omp for schedule(dynamic, 1) reduction(|:bad, lost)
             for (int64_t t = 0; t < nt; t++) {
                 if (!comp[t] && !direct[t]) continue;
-                if (s->fd > 0 && chunk_pread(s, comp[t] ? comp[t] : direct[t], clen[t], addr[t]) < 0) { lost = 1; continue; }
+                if (addr[t] != HADDR_UNDEF && chunk_pread(s, comp[t] ? comp[t] : direct[t], clen[t], addr[t]) < 0) { lost = 1; continue; }
                 if (!comp[t]) continue;
                 if (decode_chunk(&cf, mask[t], comp[t], clen[t], raw, raw_len, esz, tmp, z) < 0) { bad = 1; continue; }
                 const int j = (int)(t / nch);
