@@ -140,6 +140,10 @@ cp "$T/out-nbig-1/batch.h5" "$T/arch1/batch.h5"
 # always fresh copies: archives kept from another build would be rescored differently
 # (rescore keeps archived calls only for archives of the same scoring code)
 for k in $(seq "$COPIES"); do mkdir -p "$T/archN/$k"; cp "$T/arch1/batch.h5" "$T/archN/$k/batch.h5"; done
+# the copies (6 GB) are flushed to disk before anything is timed: the kernel's writeback
+# would otherwise take a core from the first runs, from the 2-thread ones more than from
+# the 1-thread ones (measured: rescore_10M 2 vs 1 thread 1.32x while it ran, 1.7x after)
+sync
 # rescore keeps the archived calls of the conditions the candidate did not change (here 23
 # of 24); rescore_10M_full computes every condition again (--recompute-all), as the NumPy
 # baseline does, against the same baseline time
