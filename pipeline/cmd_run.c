@@ -458,6 +458,29 @@ typedef struct {
     int bom, r;
 } fu_job_t;
 
+/* The manifest, read on a thread of its own while the plates are read: the two touch
+ * nothing in common until ns_batch_join, and print nothing until both are done.  Each
+ * keeps the --threads team for its parallel parts; the OpenMP runtime spins less when its
+ * threads outnumber the cores.  (Giving the manifest one thread was 0.05 s faster on the
+ * 1M night with 2 cores, but would make it the slowest part on a machine with many.) */
+typedef struct {
+    ns_manifest_t *m;
+    const char *path;
+    int threads;        /* --threads: a new thread starts from the default, not from ours */
+    int nprob;
+    double secs;
+} manifest_job_t;
+
+static void *manifest_job(void *arg)
+{
+    manifest_job_t *j = arg;
+    double t0 = ns_wall_s();
+    omp_set_num_threads(j->threads);
+    j->nprob = ns_ingest_manifest(j->m, j->path);
+    j->secs = ns_wall_s() - t0;
+    return NULL;
+}
+
 static void *fu_write_job(void *arg)
 {
     fu_job_t *j = arg;
@@ -656,14 +679,23 @@ int ns_cmd_run(int argc, char **argv)
     b.plate_map = qcc->well_type;
     b.night = night_name;
     char *mpath = manifest ? ns_strdup(manifest) : ns_asprintf("%s/manifest.csv", night);
-    int nprob = ns_ingest_manifest(&b.manifest, mpath);
+    manifest_job_t mjob = { &b.manifest, mpath, omp_get_max_threads(), 0, 0 };
+    pthread_t m_thread;
+    int m_threaded = mjob.threads > 1 && pthread_create(&m_thread, NULL, manifest_job, &mjob) == 0;
+    if (!m_threaded) manifest_job(&mjob);
+    double t_plates = ns_wall_s();
+    int n_quar = ns_ingest_plates(&b, paths, n_paths);
+    t_plates = ns_wall_s() - t_plates;
+    if (m_threaded) pthread_join(m_thread, NULL);
+    /* the plate reader's own time, for `make bench` (plate ingest as a stage) */
+    ns_info(2, "ingest", "manifest read in %.3f s, plates in %.3f s%s", mjob.secs, t_plates,
+            m_threaded ? " (side by side)" : "");
     for (int64_t i = 0; i < b.manifest.n_errors; i++) ns_error("run", "%s", b.manifest.errors[i]);
-    if (nprob) status |= EXIT_PARTIAL;
+    if (mjob.nprob) status |= EXIT_PARTIAL;
     free(mpath);
     ns_info(1, "ingest", "manifest: %lld rows, %lld rejected", (long long)b.manifest.n,
             (long long)b.manifest.n_rejected);
 
-    int n_quar = ns_ingest_plates(&b, paths, n_paths);
     for (int k = 0; k < b.n_plates; k++)
         if (b.plates[k].error) ns_error("run", "%s (plate quarantined)", b.plates[k].error);
     if (n_quar) status |= EXIT_PARTIAL;

@@ -42,7 +42,9 @@
  *       Manifest fields are ""/NaN/-1 for rows without a manifest row.
  *   /samples_ids                  compound [n]: sample_id, infant_id, as in /samples (a
  *                                 copy, so rescore names cards without inflating /samples;
- *                                 absent in archives written before it)
+ *                                 stored without a filter since 2026-12: 27 B a card,
+ *                                 read by pread in parallel; absent in archives written
+ *                                 before it)
  *   /samples_state_code           uint8 [n], NS_STATE_*; attribute names[k] = name of code k
  *   /samples_specimen             uint8 [n][7], 1 where the card has that specimen finding
  *                                 (names: early_collection, late_collection,
