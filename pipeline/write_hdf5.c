@@ -1530,9 +1530,9 @@ int ns_write_hdf5(const char *path, const ns_batch_t *b, const ns_run_fu_t *fu, 
         goto out;
     }
     if (check_batch(&w, b) < 0) goto out;
-    /* The archive is built in memory (HDF5's core driver) and written out whole when it is
-     * closed, to PATH.tmp.PID, which is then fsync'ed and renamed over PATH.  A target that
-     * is not a regular file (a device, a pipe) gets the image written in place instead. */
+    /* The archive is built in memory (HDF5's core driver) that is PATH.tmp.PID mapped, cut
+     * to the end of the data after the close, then fsync'ed and renamed over PATH.  A target
+     * that is not a regular file (a device, a pipe) gets the image written in place instead. */
     struct stat st;
     const int in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
     char *tmp = ns_atomic_tmpname(path);        /* in place: a name for HDF5's open-file table only */

@@ -174,12 +174,13 @@
 #define NS_HDF5_FORMAT "neoscreen-batch/1"
 
 /* ns_write_hdf5: write the batch archive to path, atomically.
- * The archive is built in memory (HDF5 core driver, no backing store: about the size of the
- * compressed archive, held twice at the end), then written to ns_atomic_tmpname(path) with
- * mode 0644, fsync'ed and renamed over path (atomic_file.h): readers see the previous
- * archive or the complete new one, never a partial file.  HDF5 never writes to disk itself,
- * because HDF5 1.10 cannot recover from its own failed write (after a failed H5Fclose, on a
- * full disk for instance, the library crashes at exit and the run's exit status is lost).
+ * The archive is built in memory by HDF5's core driver without a backing store; that memory
+ * is the file ns_atomic_tmpname(path) itself, mapped (h5image.h), which is cut to the end
+ * of the data after H5Fclose, given mode 0644, fsync'ed and renamed over path
+ * (atomic_file.h): readers see the previous archive or the complete new one, never a
+ * partial file.  HDF5 never writes to disk itself, because HDF5 1.10 cannot recover from
+ * its own failed write (after a failed H5Fclose, on a full disk for instance, the library
+ * crashes at exit and the run's exit status is lost).
  * @param path     final file name; its directory must exist
  * @param b        the batch (b->panel required); not modified
  * @param fu       hearing records, gene plates and the follow-up list (/hearing, /genes,
