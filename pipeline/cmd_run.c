@@ -712,9 +712,13 @@ int ns_cmd_run(int argc, char **argv)
     if (fu_flags & 2) status |= EXIT_QC_HOLD;
 
     /* 3. kernels and states */
+    double t_stage = ns_wall_s();
     if (ns_batch_score(&b) < 0) status |= EXIT_OUTPUT;
+    ns_info(3, "kernels", "ratios, flags, calls and states in %.3f s", ns_wall_s() - t_stage);
     /* plate QC: controls, blanks, patient medians; rejected plates' patients -> qc_hold */
+    t_stage = ns_wall_s();
     if (ns_plate_qc_run(&b, qcc, history ? &hist : NULL, &qres) < 0) status |= EXIT_OUTPUT;
+    ns_info(3, "qc", "plate QC in %.3f s", ns_wall_s() - t_stage);
     b.qc = &qres;
     if (qres.n_rejected) status |= EXIT_QC_HOLD;
     for (int k = 0; k < b.n_plates; k++)

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../kernels/stats.h"
@@ -74,28 +75,34 @@ static int westgard_all(const ns_batch_t *b, const ns_qc_config_t *cfg, const ns
 {
     const int na = b->panel->n_analytes, np = b->n_plates;
     int bad = 0;
+    /* the observations of each analyte, in series order (history, then tonight), found in
+     * one pass: at[start[a] .. start[a + 1]) indexes the history (< nh) and tonight (>= nh) */
+    const int64_t nh = hist ? hist->n_obs : 0, nt = nh + r->n_obs;
+    int64_t *start = ns_calloc((size_t)na + 2, sizeof *start);
+    int64_t *at = ns_malloc((size_t)(nt ? nt : 1) * sizeof *at);
+    for (int64_t j = 0; j < nt; j++) {
+        const ns_qc_control_t *o = j < nh ? &hist->obs[j] : &r->obs[j - nh];
+        if (o->analyte >= 0 && o->analyte < na) start[o->analyte + 2]++;
+    }
+    for (int a = 0; a < na; a++) start[a + 2] += start[a + 1];
+    for (int64_t j = 0; j < nt; j++) {
+        const ns_qc_control_t *o = j < nh ? &hist->obs[j] : &r->obs[j - nh];
+        if (o->analyte >= 0 && o->analyte < na) at[start[o->analyte + 1]++] = j;
+    }
 
     #pragma omp parallel for schedule(dynamic, 1) reduction(|:bad)
     for (int a = 0; a < na; a++) {
         /* this analyte's series: history, then tonight in plate order */
-        int64_t m = 0, cap = 64;
-        ns_qc_obs_t *s = ns_malloc((size_t)cap * sizeof *s);
-        int32_t *plate_of = ns_malloc((size_t)cap * sizeof *plate_of);
-        for (int pass = 0; pass < 2; pass++) {
-            const ns_qc_control_t *o = pass ? r->obs : hist ? hist->obs : NULL;
-            int64_t n = pass ? r->n_obs : hist ? hist->n_obs : 0;
-            for (int64_t j = 0; j < n; j++) {
-                if (o[j].analyte != a) continue;
-                if (m == cap) {
-                    cap *= 2;
-                    s = ns_realloc(s, (size_t)cap * sizeof *s);
-                    plate_of = ns_realloc(plate_of, (size_t)cap * sizeof *plate_of);
-                }
-                s[m].z = o[j].z;
-                s[m].level = o[j].level;
-                s[m].current = 0;
-                plate_of[m++] = pass ? o[j].plate : -1;
-            }
+        const int64_t m = start[a + 1] - start[a];
+        ns_qc_obs_t *s = ns_malloc((size_t)(m ? m : 1) * sizeof *s);
+        int32_t *plate_of = ns_malloc((size_t)(m ? m : 1) * sizeof *plate_of);
+        for (int64_t x = 0; x < m; x++) {
+            const int64_t j = at[start[a] + x];
+            const ns_qc_control_t *o = j < nh ? &hist->obs[j] : &r->obs[j - nh];
+            s[x].z = o->z;
+            s[x].level = o->level;
+            s[x].current = 0;
+            plate_of[x] = j < nh ? -1 : o->plate;
         }
         /* walk tonight's plates; [lo, hi) = this plate's observations */
         int64_t lo = 0;
@@ -129,6 +136,8 @@ static int westgard_all(const ns_batch_t *b, const ns_qc_config_t *cfg, const ns
         free(s);
         free(plate_of);
     }
+    free(start);
+    free(at);
     return bad ? -1 : 0;
 }
 
@@ -158,10 +167,13 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
         int l = level_of_type(b->type[i]);
         if (l < 0) continue;
         const ns_qc_level_t *lv = &cfg->level[l];
+        /* the plate id as snprintf("%s") would put it in the field (cut to fit), once a row */
+        const char *pid = b->plates[b->plate[i]].id;
+        const size_t pl = strnlen(pid, sizeof r->obs->plate_id - 1);
         for (int a = 0; a < na; a++) {
             if (isnan(lv->mean[a])) continue;
             ns_qc_control_t *o = &r->obs[r->n_obs++];
-            snprintf(o->plate_id, sizeof o->plate_id, "%s", b->plates[b->plate[i]].id);
+            memcpy(o->plate_id, pid, pl);       /* the rest of the field is calloc's zeros */
             o->plate = b->plate[i];
             memcpy(o->well, b->well[i], 4);
             o->level = (uint8_t)l;
@@ -220,16 +232,28 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
     }
 
     /* 3. decisions, plate by plate, in file order */
+    int64_t *lvl_row = NULL;
+    uint8_t *lvl_of = NULL;
+    int lvl_cap = 0;
     for (int k = 0; k < np; k++) {
         ns_plate_qc_t *q = &r->plate[k];
         if (q->status == NS_QC_NOT_RUN) continue;
         const int64_t i0 = b->plates[k].first_row, i1 = plate_end(b, k);
 
-        /* a control level missing from the plate: nothing can be verified */
+        /* a control level missing from the plate: nothing can be verified (the plate's
+         * control rows by level, in lvl_row[]: a plate has a handful) */
         int n_lvl[NS_QC_LEVELS] = { 0, 0 };
         for (int64_t i = i0; i < i1; i++) {
             int l = level_of_type(b->type[i]);
-            if (l >= 0) n_lvl[l]++;
+            if (l < 0) continue;
+            if (n_lvl[0] + n_lvl[1] == lvl_cap) {
+                lvl_cap = lvl_cap ? 2 * lvl_cap : 16;
+                lvl_row = ns_realloc(lvl_row, (size_t)lvl_cap * sizeof *lvl_row);
+                lvl_of = ns_realloc(lvl_of, (size_t)lvl_cap * sizeof *lvl_of);
+            }
+            lvl_row[n_lvl[0] + n_lvl[1]] = i;
+            lvl_of[n_lvl[0] + n_lvl[1]] = (uint8_t)l;
+            n_lvl[l]++;
         }
         for (int l = 0; l < NS_QC_LEVELS; l++)
             if (!n_lvl[l]) reject(q, "no %s well on the plate", level_name[l]);
@@ -239,8 +263,8 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
             for (int a = 0; a < na; a++) {
                 if (isnan(cfg->level[l].mean[a]) || !n_lvl[l]) continue;
                 int have = 0;
-                for (int64_t i = i0; i < i1; i++)
-                    if (level_of_type(b->type[i]) == l && !isnan(b->conc[(size_t)a * un + (size_t)i])) have = 1;
+                for (int x = 0; x < n_lvl[0] + n_lvl[1]; x++)
+                    if (lvl_of[x] == l && !isnan(b->conc[(size_t)a * un + (size_t)lvl_row[x]])) have = 1;
                 if (!have) { reject(q, "no %s value for %s", level_name[l], p->analytes[a].name); break; }
             }
 
@@ -298,6 +322,8 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
             for (int64_t i = i0; i < i1; i++)
                 if (b->type[i] == NS_TYPE_PATIENT) b->state[i] = NS_STATE_QC_HOLD;
     }
+    free(lvl_row);
+    free(lvl_of);
     free(res_of);
     return 0;
 }

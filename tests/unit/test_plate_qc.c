@@ -122,6 +122,9 @@ static void test_shifted_high_control_rejects_its_plate_only(void **st)
     assert_int_equal(held(b, 2), 0);
     assert_int_equal(r.n_rejected, 1);
     assert_true(r.plate[1].violated[0 * NS_QC_LEVELS + 1] & NS_WG_1_3S);
+    /* A1's controls are at target on every plate: nothing judged against A1 */
+    for (int k = 0; k < 3; k++)
+        for (int l = 0; l < NS_QC_LEVELS; l++) assert_int_equal(r.plate[k].violated[1 * NS_QC_LEVELS + l], 0);
     ns_plate_qc_free(&r, b->n_plates);
     free_batch(b);
 }
@@ -216,6 +219,64 @@ static void test_drift_caught_from_history(void **st)
     free_batch(b);
 }
 
+/* The history interleaves two analytes: each analyte's series must still be its own, in
+ * order (plate_qc.c gathers them in one pass): A0's nine earlier +0.5 SD readings and
+ * tonight's make 10-x, whatever A1's readings in between. */
+static void test_history_of_two_analytes_interleaved(void **st)
+{
+    (void)st;
+    setup_config();
+    ns_qc_history_t h;
+    memset(&h, 0, sizeof h);
+    ns_qc_control_t obs[18];
+    memset(obs, 0, sizeof obs);
+    for (int j = 0; j < 18; j++) {
+        snprintf(obs[j].plate_id, sizeof obs[j].plate_id, "OLD%d", j / 2);
+        obs[j].plate = -1;
+        obs[j].level = 0;
+        obs[j].analyte = j % 2 ? 0 : 1;            /* A1, A0, A1, A0, ... */
+        obs[j].z = j % 2 ? 0.5 : -0.5;
+    }
+    h.obs = obs;
+    h.n_obs = 18;
+    night_t nt = { .n_plates = 1, .z_low = { 0.5 } };
+    ns_batch_t *b = make_batch(&nt);
+    ns_qc_result_t r;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, &h, &r), 0);
+    assert_int_equal(r.plate[0].status, NS_QC_REJECTED);
+    assert_string_equal(r.plate[0].reason, "10-x A0 qc_low");
+    assert_int_equal(r.plate[0].violated[1 * NS_QC_LEVELS + 0], 0);   /* A1: -0.5 SD, then 0 */
+    ns_plate_qc_free(&r, b->n_plates);
+    free_batch(b);
+}
+
+/* Two wells of one control level on a plate: a value missing in one is supplied by the
+ * other; missing in both rejects the plate. */
+static void test_second_control_well_supplies_the_value(void **st)
+{
+    (void)st;
+    setup_config();
+    night_t nt = { .n_plates = 2 };
+    ns_batch_t *b = make_batch(&nt);
+    const size_t n = (size_t)b->n;
+    for (int k = 0; k < 2; k++) {
+        int64_t i0 = b->plates[k].first_row;
+        /* the plate's fourth well (a patient) becomes a second qc_high at target */
+        b->type[i0 + 3] = NS_TYPE_QC_HIGH;
+        b->state[i0 + 3] = NS_STATE_CONTROL;
+        for (int a = 0; a < NA; a++) b->conc[(size_t)a * n + (size_t)(i0 + 3)] = mean_[1][a];
+        b->conc[n + (size_t)(i0 + 1)] = NAN;            /* A1 of the first qc_high well */
+        if (k == 1) b->conc[n + (size_t)(i0 + 3)] = NAN;  /* plate 2: and of the second */
+    }
+    ns_qc_result_t r;
+    assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+    assert_int_not_equal(r.plate[0].status, NS_QC_REJECTED);
+    assert_int_equal(r.plate[1].status, NS_QC_REJECTED);
+    assert_string_equal(r.plate[1].reason, "no qc_high value for A1");
+    ns_plate_qc_free(&r, b->n_plates);
+    free_batch(b);
+}
+
 static void test_missing_controls_reject(void **st)
 {
     (void)st;
@@ -267,6 +328,8 @@ int main(void)
         cmocka_unit_test(test_rules_off_are_off),
         cmocka_unit_test(test_warning_rule_does_not_hide_rejecting_rule),
         cmocka_unit_test(test_drift_caught_from_history),
+        cmocka_unit_test(test_history_of_two_analytes_interleaved),
+        cmocka_unit_test(test_second_control_well_supplies_the_value),
         cmocka_unit_test(test_missing_controls_reject),
         cmocka_unit_test(test_carry_over_and_median_shift_warn),
     };
