@@ -169,6 +169,29 @@ typedef struct {
     const char *ind_err;                /* why they could not be read from a recorded ledger */
 } run_info_t;
 
+/* The calls of one condition (call[i], i < n) among the rows with rep[i] = 1: k[v] for
+ * v = 1..3, k[4] for 4 and beyond, k[0] the rest.  Branch-free, all threads; integer
+ * sums, so the same at any thread count. */
+static void count_calls(const uint8_t *call, const uint8_t *rep, size_t n, int64_t k[5])
+{
+    int64_t kr = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0;
+    #pragma omp parallel for simd schedule(static) reduction(+:kr, k1, k2, k3, k4)
+    for (size_t i = 0; i < n; i++) {
+        const int64_t r = rep[i];
+        const unsigned v = call[i];
+        kr += r;
+        k1 += r & (v == 1);
+        k2 += r & (v == 2);
+        k3 += r & (v == 3);
+        k4 += r & (v >= 4);
+    }
+    k[0] = kr - k1 - k2 - k3 - k4;
+    k[1] = k1;
+    k[2] = k2;
+    k[3] = k3;
+    k[4] = k4;
+}
+
 static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
 {
     ns_atomic_t *af = ns_atomic_open(path, 0644);
@@ -252,13 +275,15 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
 
     /* per condition: calls among reportable patient wells (not wells on QC hold: their
      * values are not results) */
+    uint8_t *rep = ns_malloc(un + 1);
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < un; i++)
+        rep[i] = b->state[i] != NS_STATE_CONTROL && b->state[i] != NS_STATE_UNMATCHED
+                 && b->state[i] != NS_STATE_QC_HOLD;
     ns_json_obj(&j, "conditions");
     for (int c = 0; c < p->n_conds; c++) {
-        int64_t k[5] = {0};
-        for (size_t i = 0; i < un; i++)
-            if (b->state[i] != NS_STATE_CONTROL && b->state[i] != NS_STATE_UNMATCHED
-                && b->state[i] != NS_STATE_QC_HOLD)
-                k[b->call[(size_t)c * un + i] < 5 ? b->call[(size_t)c * un + i] : 4]++;
+        int64_t k[5];
+        count_calls(b->call + (size_t)c * un, rep, un, k);
         ns_json_obj(&j, p->conds[c].code);
         ns_json_int(&j, "critical", k[NS_CALL_CRITICAL]);
         ns_json_int(&j, "positive", k[NS_CALL_POSITIVE]);
@@ -268,12 +293,25 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     }
     ns_json_end_obj(&j);
 
-    ns_json_obj(&j, "specimen_findings");
-    for (int f = 0; f < NS_SPEC_N; f++) {
-        int64_t k = 0;
-        for (size_t i = 0; i < un; i++) k += b->spec && ((b->spec[i] >> f) & 1u) && b->state[i] != NS_STATE_CONTROL;
-        ns_json_int(&j, ns_spec_name(f), k);
+    free(rep);
+
+    /* each specimen finding among the cards that are not controls, in one pass */
+    int64_t nspec[NS_SPEC_N] = { 0 };
+    if (b->spec) {
+        #pragma omp parallel
+        {
+            int64_t my[NS_SPEC_N] = { 0 };
+            #pragma omp for schedule(static) nowait
+            for (size_t i = 0; i < un; i++) {
+                const unsigned v = b->state[i] != NS_STATE_CONTROL ? b->spec[i] : 0u;
+                for (int f = 0; f < NS_SPEC_N; f++) my[f] += (v >> f) & 1u;
+            }
+            #pragma omp critical
+            for (int f = 0; f < NS_SPEC_N; f++) nspec[f] += my[f];
+        }
     }
+    ns_json_obj(&j, "specimen_findings");
+    for (int f = 0; f < NS_SPEC_N; f++) ns_json_int(&j, ns_spec_name(f), nspec[f]);
     ns_json_end_obj(&j);
 
     ns_run_fu_summary(ri->fu, &j);     /* recall_list, hearing, genes */

@@ -15,7 +15,7 @@ ns_finding_t *ns_findings_add(ns_findings_t *fs, const char *infant_id, int sour
     }
     ns_finding_t *f = &fs->v[fs->n++];
     memset(f, 0, sizeof *f);
-    snprintf(f->infant_id, sizeof f->infant_id, "%s", infant_id ? infant_id : "");
+    ns_copy_str(f->infant_id, sizeof f->infant_id, infant_id ? infant_id : "");
     f->source = source;
     f->due_from = NS_DUE_NONE;
     f->due_hours = NAN;
@@ -28,7 +28,7 @@ void ns_finding_arg(ns_finding_t *f, const char *name, const char *fmt, ...)
 {
     if (f->n_args >= NS_FU_MAX_ARGS) return;
     int k = f->n_args++;
-    snprintf(f->arg_name[k], sizeof f->arg_name[k], "%s", name);
+    ns_copy_str(f->arg_name[k], sizeof f->arg_name[k], name);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(f->arg[k], sizeof f->arg[k], fmt, ap);

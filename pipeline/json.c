@@ -13,6 +13,14 @@ static void put_string(FILE *fp, const char *s)
 {
     fputc('"', fp);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* a run of bytes that stand for themselves, written at once */
+        const unsigned char *q = p;
+        while (*q >= 0x20 && *q != '"' && *q != '\\') q++;
+        if (q > p) {
+            fwrite(p, 1, (size_t)(q - p), fp);
+            p = q - 1;
+            continue;
+        }
         switch (*p) {
         case '"': fputs("\\\"", fp); break;
         case '\\': fputs("\\\\", fp); break;

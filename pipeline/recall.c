@@ -268,12 +268,12 @@ static ns_finding_t *msms_add(ns_findings_t *out, const ns_batch_t *b, int64_t i
 {
     const ns_manifest_row_t *r = &b->manifest.rows[b->mrow[i]];
     ns_finding_t *f = ns_findings_add(out, r->infant_id, NS_SRC_MSMS);
-    snprintf(f->sample_id, sizeof f->sample_id, "%s", b->sample_id[i]);
-    snprintf(f->code, sizeof f->code, "%s", code);
-    snprintf(f->reason, sizeof f->reason, "%s", reason);
+    ns_copy_str(f->sample_id, sizeof f->sample_id, b->sample_id[i]);
+    ns_copy_str(f->code, sizeof f->code, code);
+    ns_copy_str(f->reason, sizeof f->reason, reason);
     f->batch_row = i;
     f->priority = prio;
-    if (act >= 0) snprintf(f->action, sizeof f->action, "%s", ns_action_name(act));
+    if (act >= 0) ns_copy_str(f->action, sizeof f->action, ns_action_name(act));
     else f->note_only = 1;
     double d = b->panel->due_days[prio];
     if (act >= 0 && !isnan(d)) {

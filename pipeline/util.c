@@ -49,6 +49,13 @@ char *ns_strndup(const char *s, size_t n)
 
 char *ns_strdup(const char *s) { return ns_strndup(s, strlen(s)); }
 
+void ns_copy_str(char *dst, size_t size, const char *src)
+{
+    const size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 char *ns_asprintf(const char *fmt, ...)
 {
     va_list ap;

@@ -12,6 +12,9 @@ void *ns_calloc(size_t n, size_t size);
 void *ns_realloc(void *p, size_t n);
 char *ns_strdup(const char *s);
 char *ns_strndup(const char *s, size_t n);
+/* What snprintf(dst, size, "%s", src) stores (src cut to size - 1 bytes, then a NUL; size
+ * > 0), without the format machinery: for fields filled many times a run. */
+void ns_copy_str(char *dst, size_t size, const char *src);
 /* printf into a new string. */
 char *ns_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

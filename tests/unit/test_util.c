@@ -1,4 +1,5 @@
-/* test_util.c — date and time helpers shared by the manifest, hearing and follow-up code. */
+/* test_util.c — date and time helpers shared by the manifest, hearing and follow-up code;
+ * ns_copy_str against snprintf("%s"). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -47,11 +48,32 @@ static void test_format_date(void **st)
     }
 }
 
+/* ns_copy_str stores what snprintf(dst, size, "%s", src) stores, and no byte beyond it:
+ * every source length around every field size, UTF-8 bytes included. */
+static void test_copy_str_is_snprintf(void **st)
+{
+    (void)st;
+    char src[40];
+    for (int len = 0; len < 39; len++) {
+        for (int k = 0; k < len; k++) src[k] = (char)(k % 3 == 2 ? 0xe4 : 'a' + k % 26);
+        src[len] = 0;
+        for (size_t size = 1; size <= 36; size++) {
+            char a[48], b[48];
+            memset(a, 0x5a, sizeof a);
+            memset(b, 0x5a, sizeof b);
+            assert_true(snprintf(a, size, "%s", src) == len);   /* cut on purpose */
+            ns_copy_str(b, size, src);
+            assert_memory_equal(a, b, sizeof a);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_format_date),
+        cmocka_unit_test(test_copy_str_is_snprintf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
