@@ -79,7 +79,9 @@ int ns_read_file(const char *path, char **buf, size_t *len)
     struct stat st;
     if (fstat(fd, &st) < 0) { int e = errno; close(fd); errno = e; return -1; }
     if (S_ISDIR(st.st_mode)) { close(fd); errno = EISDIR; return -1; }
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
+    /* room for the file, the NUL and one byte more: the read that finds the end needs
+     * room, and must not cost a doubling of the buffer */
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 2 : 4096, n = 0;
     char *b = ns_malloc(cap);
     for (;;) {
         if (n + 1 >= cap) b = ns_realloc(b, cap *= 2);
