@@ -186,6 +186,16 @@ static void test_warning_rule_does_not_hide_rejecting_rule(void **st)
     free_batch(b);
 }
 
+/* an earlier night's qc_low reading of analyte a on plate OLD<k>, z SDs from target */
+static void old_qc_low(ns_qc_control_t *o, int k, int a, double z)
+{
+    snprintf(o->plate_id, sizeof o->plate_id, "OLD%d", k);
+    o->plate = -1;
+    o->level = 0;
+    o->analyte = a;
+    o->z = z;
+}
+
 static void test_drift_caught_from_history(void **st)
 {
     (void)st;
@@ -196,13 +206,7 @@ static void test_drift_caught_from_history(void **st)
     memset(&h, 0, sizeof h);
     ns_qc_control_t obs[9];
     memset(obs, 0, sizeof obs);
-    for (int j = 0; j < 9; j++) {
-        snprintf(obs[j].plate_id, sizeof obs[j].plate_id, "OLD%d", j);
-        obs[j].plate = -1;
-        obs[j].level = 0;
-        obs[j].analyte = 0;
-        obs[j].z = 0.5;
-    }
+    for (int j = 0; j < 9; j++) old_qc_low(&obs[j], j, 0, 0.5);
     h.obs = obs;
     h.n_obs = 9;
     night_t nt = { .n_plates = 1, .z_low = { 0.5 } };
@@ -230,13 +234,8 @@ static void test_history_of_two_analytes_interleaved(void **st)
     memset(&h, 0, sizeof h);
     ns_qc_control_t obs[18];
     memset(obs, 0, sizeof obs);
-    for (int j = 0; j < 18; j++) {
-        snprintf(obs[j].plate_id, sizeof obs[j].plate_id, "OLD%d", j / 2);
-        obs[j].plate = -1;
-        obs[j].level = 0;
-        obs[j].analyte = j % 2 ? 0 : 1;            /* A1, A0, A1, A0, ... */
-        obs[j].z = j % 2 ? 0.5 : -0.5;
-    }
+    for (int j = 0; j < 18; j++)                   /* A1, A0, A1, A0, ... */
+        old_qc_low(&obs[j], j / 2, j % 2 ? 0 : 1, j % 2 ? 0.5 : -0.5);
     h.obs = obs;
     h.n_obs = 18;
     night_t nt = { .n_plates = 1, .z_low = { 0.5 } };
