@@ -109,7 +109,8 @@ static void usage(FILE *fp)
 "      --no-ledger      do not record the night in a ledger (report.html then says it\n"
 "                       shows no indicators)\n"
 "  -t, --threads N      threads for parsing and kernels [all cores]\n"
-"  -v, --verbosity N    0 errors only, 1 progress (default), 2 details\n"
+"  -v, --verbosity N    0 errors only, 1 progress (default), 2 details and stage times,\n"
+"                       3 also the time of each part of batch.h5\n"
 "  -h, --help           this text\n"
 "\n", DEFAULT_CONFIG);
     fputs(
