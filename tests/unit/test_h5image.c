@@ -52,8 +52,13 @@ static int build_as(const char *path, int map, int latest, ns_h5image_t *im, int
     for (hsize_t i = 0; i < NVAL; i++) v[i] = (double)i * 0.5 - 7.25;
     *wrote = 1;
     hsize_t dims = NVAL, cd = 65536;
+    /* no modification times anywhere (as in the archive): two builds a second apart must
+     * give the same bytes */
     hid_t sp = H5Screate_simple(1, &dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hid_t d = H5Dcreate2(f, "/contiguous", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl0 = H5Pcreate(H5P_DATASET_CREATE), gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    assert_true(H5Pset_obj_track_times(dcpl, 0) >= 0 && H5Pset_obj_track_times(dcpl0, 0) >= 0
+                && H5Pset_obj_track_times(gcpl, 0) >= 0);
+    hid_t d = H5Dcreate2(f, "/contiguous", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl0, H5P_DEFAULT);
     if (d < 0 || H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) *wrote = 0;
     if (d >= 0) H5Dclose(d);
     assert_true(H5Pset_chunk(dcpl, 1, &cd) >= 0);
@@ -63,9 +68,11 @@ static int build_as(const char *path, int map, int latest, ns_h5image_t *im, int
         if (H5Dwrite_chunk(d, H5P_DEFAULT, 0, &off, cd * sizeof *v, v + off) < 0) *wrote = 0;
     }
     if (d >= 0) H5Dclose(d);
-    hid_t g = H5Gcreate2(f, "/small", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = H5Gcreate2(f, "/small", H5P_DEFAULT, gcpl, H5P_DEFAULT);
     if (g >= 0) H5Gclose(g);
     H5Pclose(dcpl);
+    H5Pclose(dcpl0);
+    H5Pclose(gcpl);
     H5Sclose(sp);
     free(v);
     int r = H5Fclose(f) < 0 ? -1 : 0;
