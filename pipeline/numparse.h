@@ -21,6 +21,7 @@
 #define NS_NUMPARSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* ns_parse_decimal: the double strtod would read from the span s[0..len).
  * @param s    the text; it need not be NUL-terminated (s[len] is never read)
@@ -51,5 +52,21 @@ int ns_parse_decimal_in(const char *s, size_t len, size_t room, double *out);
 /* ns_parse_decimal_z: the same for the NUL-terminated string s (the span up to its NUL),
  * without a strlen first: the one a caller holding C strings (csv.h fields) wants. */
 int ns_parse_decimal_z(const char *s, double *out);
+
+/* ns_parse_short8: up to eight cells of a text at once (numparse_x8.c, AVX-512).
+ * Lane i (bit i of want) is the span t[beg[i], end[i]).  It is taken when it is 1 to 8
+ * bytes of digits with at most one '.' and at least one digit (no sign, no exponent), its
+ * first byte is at most tlen - 8 (eight bytes are read there), and its value is <= max;
+ * then out[i] is exactly what ns_parse_decimal gives for the span.  @return the lanes
+ * taken; out[i] of any other lane is not touched: parse those one at a time.  Returns 0
+ * when the CPU lacks AVX-512 (F, BW, DQ, VL) or ns_numparse_simd is 0. */
+unsigned ns_parse_short8(const char *t, size_t tlen, const int64_t beg[8], const int64_t end[8], unsigned want,
+                         double max, double out[8]);
+
+/* whether ns_parse_short8 can take anything on this CPU (and ns_numparse_simd is set) */
+int ns_parse_short8_available(void);
+
+/* 1 (the default): ns_parse_short8 is used where the CPU has it; 0: never (tests) */
+extern int ns_numparse_simd;
 
 #endif

@@ -359,6 +359,103 @@ static void test_cells_as_before(void **st)
     assert_true(n_checked >= 10000000);
 }
 
+/* ns_parse_short8 (AVX-512, eight cells at once) against ns_parse_decimal, bit for bit, on
+ * two million random cells side by side in one text, in all four rounding modes: every
+ * lane it takes has ns_parse_decimal's value, it takes exactly the lanes its contract
+ * names (1 to 8 bytes of digits with at most one point, at least one digit, 8 bytes
+ * readable, value <= max) and it writes no other lane.  Cells near the end of the text
+ * check the room rule.  On a CPU without AVX-512 it must take nothing. */
+static void gen_short(char *b)
+{
+    static const char alpha[] = "0123456789.0123456789.-+eE x<,";
+    unsigned r = below(8);
+    int n = r < 5 ? 1 + (int)below(8) : (int)below(12);
+    for (int i = 0; i < n; i++) {
+        if (r < 4) b[i] = (char)(below(11) == 10 ? '.' : '0' + (int)below(10));  /* digits and points */
+        else b[i] = alpha[below((unsigned)(sizeof alpha - 2))];                    /* anything near */
+        if (b[i] == ',') b[i] = ';';
+    }
+    b[n] = 0;
+}
+
+static int short8_wants(const char *t, size_t tlen, size_t b, size_t e, double max)
+{
+    size_t len = e - b;
+    int dots = 0, digits = 0;
+    if (len < 1 || len > 8 || b + 8 > tlen) return 0;
+    for (size_t i = b; i < e; i++) {
+        if (t[i] == '.') dots++;
+        else if (t[i] >= '0' && t[i] <= '9') digits++;
+        else return 0;
+    }
+    double v;
+    return dots <= 1 && digits >= 1 && ns_parse_decimal(t + b, len, &v) == 0 && v <= max;
+}
+
+static void test_short8(void **st)
+{
+    (void)st;
+    static const int mode[] = { FE_TONEAREST, FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO };
+    const size_t cap = 1 << 20;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    size_t n_lanes = 0, n_taken = 0, bad = 0;
+    const int avail = ns_parse_short8_available();
+    for (int round = 0; round < 8; round++) {
+        assert_int_equal(fesetround(mode[round % 4]), 0);
+        /* a text of cells "c1,c2,...", up to the last byte */
+        size_t tlen = 0, nc = 0;
+        static int64_t beg[1 << 18], end[1 << 18];
+        while (nc < (1 << 18)) {
+            char cell[32];
+            gen_short(cell);
+            size_t l = strlen(cell);
+            if (tlen + l + 1 > cap) break;
+            beg[nc] = (int64_t)tlen;
+            memcpy(t + tlen, cell, l);
+            tlen += l;
+            end[nc++] = (int64_t)tlen;
+            if (tlen < cap) t[tlen++] = ',';
+        }
+        tlen -= t[tlen - 1] == ',';     /* the text ends on its last cell */
+        const double max = round & 1 ? 1e6 : 99999.5;
+        for (size_t i = 0; i + 8 <= nc; i += 8) {
+            unsigned want = (unsigned)below(256) | (i % 3 == 0 ? 0xFFu : 0);
+            double out[8];
+            for (int l = 0; l < 8; l++) out[l] = -1.0;
+            unsigned got = ns_parse_short8(t, tlen, beg + i, end + i, want, max, out);
+            for (int l = 0; l < 8; l++) {
+                size_t b = (size_t)beg[i + l], e = (size_t)end[i + l];
+                int expect = avail && (want >> l & 1) && short8_wants(t, tlen, b, e, max);
+                int took = got >> l & 1;
+                double v = 0;
+                int ok = took == expect;
+                if (took) ok = ok && ns_parse_decimal(t + b, e - b, &v) == 0 && bits(v) == bits(out[l]);
+                else ok = ok && bits(out[l]) == bits(-1.0);
+                if (!ok && bad++ < 5)
+                    fprintf(stderr, "short8 '%.*s' (want %d, room %d): took %d, expected %d, %.17g vs %.17g\n",
+                            (int)(e - b), t + b, want >> l & 1, b + 8 <= tlen, took, expect, out[l], v);
+                n_lanes += want >> l & 1;
+                n_taken += took;
+            }
+        }
+    }
+    assert_int_equal(fesetround(FE_TONEAREST), 0);
+    /* switched off, it takes nothing */
+    ns_numparse_simd = 0;
+    int64_t b0[8] = { 0 }, e0[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+    double out[8];
+    memcpy(t, "5,", 2);
+    assert_int_equal(ns_parse_short8(t, cap, b0, e0, 0xFF, 1e6, out), 0);
+    assert_int_equal(ns_parse_short8_available(), 0);
+    ns_numparse_simd = 1;
+    free(t);
+    fprintf(stderr, "test_numparse: ns_parse_short8 %s: %zu lanes asked, %zu taken, all as ns_parse_decimal\n",
+            avail ? "on AVX-512" : "not available on this CPU (takes nothing)", n_lanes, n_taken);
+    assert_int_equal(bad, 0);
+    if (avail) assert_true(n_taken > 300000);
+}
+
 /* ns_parse_time_h's digit-by-digit path against the sscanf rules it replaced (kept here as
  * the reference): canonical timestamps, and a million mutations of them (a character
  * replaced, dropped or added: signs, spaces, short or long fields, stray letters). */
@@ -436,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_rounding_modes),
         cmocka_unit_test(test_cells_as_before),
         cmocka_unit_test(test_time_fast_path),
+        cmocka_unit_test(test_short8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
