@@ -274,15 +274,7 @@ static int plain_row(const rowctx_t *x, ns_csv_t *c, const ns_plate_t *pl, int *
          * range); the rest, one at a time */
         const int k = na - a0 < 8 ? na - a0 : 8;
         unsigned rest = (1u << k) - 1u;
-        if (x->simd) {
-            int64_t bb[8], ee[8];
-            for (int l = 0; l < k; l++) {
-                const int j = x->col_of[a0 + l];
-                bb[l] = (int64_t)sp[2 * j];
-                ee[l] = (int64_t)sp[2 * j + 1];
-            }
-            rest &= ~ns_parse_short8(t, c->len, bb, ee, rest, NS_CELL_MAX, v + a0);
-        }
+        if (x->simd) rest &= ~ns_parse_short8(t, c->len, sp, x->col_of + a0, rest, NS_CELL_MAX, v + a0);
         for (; rest; rest &= rest - 1u) {
             const int a = a0 + __builtin_ctz(rest);
             const int j = x->col_of[a];

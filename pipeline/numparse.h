@@ -54,13 +54,15 @@ int ns_parse_decimal_in(const char *s, size_t len, size_t room, double *out);
 int ns_parse_decimal_z(const char *s, double *out);
 
 /* ns_parse_short8: up to eight cells of a text at once (numparse_x8.c, AVX-512).
- * Lane i (bit i of want) is the span t[beg[i], end[i]).  It is taken when it is 1 to 8
+ * Lane i (bit i of want) is field field[i] of a split line: the span
+ * t[span[2 field[i]], span[2 field[i] + 1]) (csv.h: ns_csv_next_plain); field[i] and the
+ * spans of lanes not in want are not read.  It is taken when it is 1 to 8
  * bytes of digits with at most one '.' and at least one digit (no sign, no exponent), its
  * first byte is at most tlen - 8 (eight bytes are read there), and its value is <= max;
  * then out[i] is exactly what ns_parse_decimal gives for the span.  @return the lanes
  * taken; out[i] of any other lane is not touched: parse those one at a time.  Returns 0
  * when the CPU lacks AVX-512 (F, BW, DQ, VL) or ns_numparse_simd is 0. */
-unsigned ns_parse_short8(const char *t, size_t tlen, const int64_t beg[8], const int64_t end[8], unsigned want,
+unsigned ns_parse_short8(const char *t, size_t tlen, const size_t *span, const int field[8], unsigned want,
                          double max, double out[8]);
 
 /* whether ns_parse_short8 can take anything on this CPU (and ns_numparse_simd is set) */

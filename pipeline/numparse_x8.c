@@ -30,10 +30,15 @@ int ns_numparse_simd = 1;
 
 #define X8_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,bmi2")))
 
-X8_TARGET static unsigned short8_avx512(const char *t, size_t tlen, const int64_t *beg, const int64_t *end,
+X8_TARGET static unsigned short8_avx512(const char *t, size_t tlen, const size_t *span, const int *field,
                                         unsigned want, double max, double *out)
 {
-    const __m512i b = _mm512_loadu_si512((const void *)beg), e = _mm512_loadu_si512((const void *)end);
+    /* the spans of the eight fields, gathered (a span array just written by scalar stores
+     * would stall a vector load: the stores cannot be forwarded to it) */
+    const __m256i f2 = _mm256_slli_epi32(_mm256_maskz_loadu_epi32((__mmask8)want, field), 1);
+    const __m512i b = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), (__mmask8)want, f2, (const void *)span, 8);
+    const __m512i e = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), (__mmask8)want,
+                                                  _mm256_add_epi32(f2, _mm256_set1_epi32(1)), (const void *)span, 8);
     const __m512i len = _mm512_sub_epi64(e, b);
     /* lanes to load: wanted, 1..8 bytes long, and with 8 bytes readable at the start */
     __mmask8 ok = (__mmask8)want;
@@ -108,13 +113,13 @@ int ns_parse_short8_available(void)
 #endif
 }
 
-unsigned ns_parse_short8(const char *t, size_t tlen, const int64_t beg[8], const int64_t end[8], unsigned want,
+unsigned ns_parse_short8(const char *t, size_t tlen, const size_t *span, const int field[8], unsigned want,
                          double max, double out[8])
 {
 #ifdef X8
-    if (ns_numparse_simd && have_avx512()) return short8_avx512(t, tlen, beg, end, want & 0xFFu, max, out);
+    if (ns_numparse_simd && have_avx512()) return short8_avx512(t, tlen, span, field, want & 0xFFu, max, out);
 #else
-    (void)t; (void)tlen; (void)beg; (void)end; (void)want; (void)max; (void)out;
+    (void)t; (void)tlen; (void)span; (void)field; (void)want; (void)max; (void)out;
 #endif
     return 0;
 }

@@ -405,27 +405,31 @@ static void test_short8(void **st)
         assert_int_equal(fesetround(mode[round % 4]), 0);
         /* a text of cells "c1,c2,...", up to the last byte */
         size_t tlen = 0, nc = 0;
-        static int64_t beg[1 << 18], end[1 << 18];
+        static size_t sp[2 << 18];          /* field k: t[sp[2k], sp[2k + 1]) */
         while (nc < (1 << 18)) {
             char cell[32];
             gen_short(cell);
             size_t l = strlen(cell);
             if (tlen + l + 1 > cap) break;
-            beg[nc] = (int64_t)tlen;
+            sp[2 * nc] = tlen;
             memcpy(t + tlen, cell, l);
             tlen += l;
-            end[nc++] = (int64_t)tlen;
+            sp[2 * nc++ + 1] = tlen;
             if (tlen < cap) t[tlen++] = ',';
         }
         tlen -= t[tlen - 1] == ',';     /* the text ends on its last cell */
         const double max = round & 1 ? 1e6 : 99999.5;
         for (size_t i = 0; i + 8 <= nc; i += 8) {
+            /* eight fields in order, or anywhere in the text (the last ones included) */
             unsigned want = (unsigned)below(256) | (i % 3 == 0 ? 0xFFu : 0);
+            int field[8];
+            for (int l = 0; l < 8; l++)
+                field[l] = i % 2 ? (int)(i + (size_t)l) : (int)(nc - 1 - below((unsigned)(nc < 65536 ? nc : 65536)));
             double out[8];
             for (int l = 0; l < 8; l++) out[l] = -1.0;
-            unsigned got = ns_parse_short8(t, tlen, beg + i, end + i, want, max, out);
+            unsigned got = ns_parse_short8(t, tlen, sp, field, want, max, out);
             for (int l = 0; l < 8; l++) {
-                size_t b = (size_t)beg[i + l], e = (size_t)end[i + l];
+                size_t b = sp[2 * field[l]], e = sp[2 * field[l] + 1];
                 int expect = avail && (want >> l & 1) && short8_wants(t, tlen, b, e, max);
                 int took = got >> l & 1;
                 double v = 0;
@@ -443,10 +447,11 @@ static void test_short8(void **st)
     assert_int_equal(fesetround(FE_TONEAREST), 0);
     /* switched off, it takes nothing */
     ns_numparse_simd = 0;
-    int64_t b0[8] = { 0 }, e0[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+    size_t sp0[2] = { 0, 1 };
+    int f0[8] = { 0 };
     double out[8];
     memcpy(t, "5,", 2);
-    assert_int_equal(ns_parse_short8(t, cap, b0, e0, 0xFF, 1e6, out), 0);
+    assert_int_equal(ns_parse_short8(t, cap, sp0, f0, 0xFF, 1e6, out), 0);
     assert_int_equal(ns_parse_short8_available(), 0);
     ns_numparse_simd = 1;
     free(t);
