@@ -61,14 +61,11 @@ int ns_parse_decimal_z(const char *s, double *out);
  * first byte is at most tlen - 8 (eight bytes are read there), and its value is <= max;
  * then out[i] is exactly what ns_parse_decimal gives for the span.  @return the lanes
  * taken; out[i] of any other lane is not touched: parse those one at a time.  Returns 0
- * when the CPU lacks AVX-512 (F, BW, DQ, VL) or ns_numparse_simd is 0. */
+ * unless ns_cpu_avx512() (util.h). */
 unsigned ns_parse_short8(const char *t, size_t tlen, const size_t *span, const int field[8], unsigned want,
                          double max, double out[8]);
 
-/* whether ns_parse_short8 can take anything on this CPU (and ns_numparse_simd is set) */
+/* whether ns_parse_short8 can take anything here: ns_cpu_avx512() */
 int ns_parse_short8_available(void);
-
-/* 1 (the default): ns_parse_short8 is used where the CPU has it; 0: never (tests) */
-extern int ns_numparse_simd;
 
 #endif

@@ -15,13 +15,12 @@
  *      double (exact) and divided by 10^nfrac (an exact double): the same operands and the
  *      same one IEEE division as the scalar fast path, so the same double, bit for bit.
  *
- * The CPU is asked once; without AVX-512 (F, BW, DQ) ns_parse_short8 takes nothing and
- * every cell goes the scalar way. */
+ * Without AVX-512 (util.h: ns_cpu_avx512) ns_parse_short8 takes nothing and every cell
+ * goes the scalar way. */
 #include <stdint.h>
 #include <string.h>
 #include "numparse.h"
-
-int ns_numparse_simd = 1;
+#include "util.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__FLT_EVAL_METHOD__) && __FLT_EVAL_METHOD__ == 0 \
     && !defined(__FAST_MATH__)
@@ -89,25 +88,12 @@ X8_TARGET static unsigned short8_avx512(const char *t, size_t tlen, const size_t
     return ok;
 }
 
-static int have_avx512(void)
-{
-    static int known = -1;          /* the answer, asked once (threads may race to ask) */
-    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
-    if (k < 0) {
-        __builtin_cpu_init();
-        k = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
-            && __builtin_cpu_supports("bmi2");
-        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
-    }
-    return k;
-}
 #endif
 
 int ns_parse_short8_available(void)
 {
 #ifdef X8
-    return ns_numparse_simd && have_avx512();
+    return ns_cpu_avx512();
 #else
     return 0;
 #endif
@@ -117,7 +103,7 @@ unsigned ns_parse_short8(const char *t, size_t tlen, const size_t *span, const i
                          double max, double out[8])
 {
 #ifdef X8
-    if (ns_numparse_simd && have_avx512()) return short8_avx512(t, tlen, span, field, want & 0xFFu, max, out);
+    if (ns_cpu_avx512()) return short8_avx512(t, tlen, span, field, want & 0xFFu, max, out);
 #else
     (void)t; (void)tlen; (void)span; (void)field; (void)want; (void)max; (void)out;
 #endif

@@ -225,3 +225,23 @@ int ns_list_csv(const char *dir, char ***out)
     *out = v;
     return n;
 }
+
+int ns_simd = 1;
+
+int ns_cpu_avx512(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    static int known = -1;          /* the CPU's answer, asked once (threads may race to ask) */
+    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (k < 0) {
+        __builtin_cpu_init();
+        k = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
+            && __builtin_cpu_supports("bmi2");
+        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
+    }
+    return k && ns_simd;
+#else
+    return 0;
+#endif
+}

@@ -24,6 +24,15 @@ int ns_read_file(const char *path, char **buf, size_t *len);
 /* Case-insensitive ASCII comparison. */
 int ns_strcaseeq(const char *a, const char *b);
 
+/* 1 when the AVX-512 paths (the plate reader's line splitter and cell parser) may run: the
+ * CPU and the OS support AVX-512 F, BW, DQ and VL and BMI2 (asked once), and ns_simd is
+ * set.  Every such path has a scalar twin that gives the same result. */
+int ns_cpu_avx512(void);
+
+/* 1 (the default): use the AVX-512 paths where the CPU has them; 0: never (tests compare
+ * the two) */
+extern int ns_simd;
+
 /* Where a config file is: given (if not NULL); else the environment variable env (if set and
  * not empty; env may be NULL); else ./rel; else rel in the source tree neoscreen was built
  * from (NS_SRCDIR), so a command started in another directory finds the shipped configs.

@@ -10,6 +10,7 @@
 #include "../../pipeline/csv.h"
 #include "../../pipeline/encoding.h"
 #include "../../pipeline/ingest.h"
+#include "../../pipeline/util.h"
 
 static void read_all(const char *text, ns_csv_t *c)
 {
@@ -340,6 +341,94 @@ static void test_wells(void **st)
     assert_int_equal(ns_parse_well("", 8, 12, w), -1);
 }
 
+/* ns_csv_next_plain on random texts, with the AVX-512 splitter and without (util.h:
+ * ns_simd): every line either path takes is the general reader's record (ns_csv_next from
+ * the same place: the same fields, the reader left at the same byte), the lines it leaves
+ * are read by ns_csv_next, and the AVX-512 path takes every line the other one takes.
+ * Lines of 0 to 300 bytes (so fields and line ends fall on every side of the 64- and
+ * 16-byte blocks), with blanks, quotes, lone and paired CRs, empty fields, a wrong number
+ * of fields, blank lines, and a last line with or without its LF. */
+static uint64_t split_rng = 0x73706c6974746572ULL;   /* "splitter" */
+
+static unsigned split_below(unsigned n)
+{
+    split_rng = split_rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)((split_rng >> 33) % n);
+}
+
+static size_t gen_text(char *b, size_t cap, int nf)
+{
+    static const char odd[] = " \t\"\r,x";
+    size_t n = 0;
+    int lines = 1 + (int)split_below(12);
+    for (int l = 0; l < lines && n + 400 < cap; l++) {
+        int f = split_below(8) ? nf : nf - 1 + (int)split_below(3);   /* mostly nf fields */
+        if (split_below(16) == 0) f = 0;                                /* a blank line */
+        for (int k = 0; k < f; k++) {
+            if (k) b[n++] = ',';
+            int w = split_below(4) ? (int)split_below(8) : (int)split_below(40);
+            for (int i = 0; i < w; i++)
+                b[n++] = split_below(40) ? (char)('0' + split_below(10)) : odd[split_below(sizeof odd - 1)];
+        }
+        if (split_below(6) == 0) b[n++] = '\r';
+        if (l + 1 < lines || split_below(2)) b[n++] = '\n';
+    }
+    return n;
+}
+
+/* walk the text; bit i of taken[] set for a line starting at byte i that the plain path took */
+static size_t walk_plain(const char *text, size_t n, int nf, unsigned char *taken, size_t *bad)
+{
+    ns_csv_t c, g;
+    ns_csv_init(&c, text, n);
+    ns_csv_init(&g, text, n);
+    size_t sp[64], plain = 0;
+    for (;;) {
+        const size_t pos = c.pos;
+        const int line = c.line, col = c.col;
+        if (ns_csv_next_plain(&c, nf, sp)) {
+            plain++;
+            taken[pos / 8] |= (unsigned char)(1u << (pos % 8));
+            g.pos = pos, g.line = line, g.col = col;
+            int ok = ns_csv_next(&g) == 1 && g.nf == nf && g.pos == c.pos && g.line == c.line;
+            for (int k = 0; ok && k < nf; k++) {
+                size_t fl = sp[2 * k + 1] - sp[2 * k];
+                ok = strlen(g.f[k]) == fl && memcmp(g.f[k], text + sp[2 * k], fl) == 0;
+            }
+            if (!ok && (*bad)++ < 5)
+                fprintf(stderr, "plain line at byte %zu (simd %d) is not the general reader's record\n", pos, ns_simd);
+        } else if (ns_csv_next(&c) == 0) break;
+    }
+    ns_csv_free(&c);
+    ns_csv_free(&g);
+    return plain;
+}
+
+static void test_plain_split(void **st)
+{
+    (void)st;
+    static char text[8192];
+    static unsigned char t0[1024], t1[1024];
+    size_t n0 = 0, n1 = 0, bad = 0;
+    for (int round = 0; round < 20000; round++) {
+        const int nf = 1 + (int)split_below(30);
+        size_t n = gen_text(text, sizeof text, nf);
+        memset(t0, 0, sizeof t0);
+        memset(t1, 0, sizeof t1);
+        ns_simd = 0;
+        n0 += walk_plain(text, n, nf, t0, &bad);
+        ns_simd = 1;
+        n1 += walk_plain(text, n, nf, t1, &bad);
+        for (size_t i = 0; i < sizeof t0; i++)
+            if ((t0[i] & ~t1[i]) && bad++ < 5) fprintf(stderr, "a line near byte %zu taken without AVX-512 only\n", 8 * i);
+    }
+    fprintf(stderr, "test_csv: plain lines as the general reader's records: %zu without AVX-512, %zu with (%s here)\n",
+            n0, n1, ns_cpu_avx512() ? "available" : "not available");
+    assert_int_equal(bad, 0);
+    assert_true(n0 > 10000);
+    assert_true(n1 >= n0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_utf8_prefix_matches_bytewise),
         cmocka_unit_test(test_cells),
         cmocka_unit_test(test_wells),
+        cmocka_unit_test(test_plain_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

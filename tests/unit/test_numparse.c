@@ -446,14 +446,14 @@ static void test_short8(void **st)
     }
     assert_int_equal(fesetround(FE_TONEAREST), 0);
     /* switched off, it takes nothing */
-    ns_numparse_simd = 0;
+    ns_simd = 0;
     size_t sp0[2] = { 0, 1 };
     int f0[8] = { 0 };
     double out[8];
     memcpy(t, "5,", 2);
     assert_int_equal(ns_parse_short8(t, cap, sp0, f0, 0xFF, 1e6, out), 0);
     assert_int_equal(ns_parse_short8_available(), 0);
-    ns_numparse_simd = 1;
+    ns_simd = 1;
     free(t);
     fprintf(stderr, "test_numparse: ns_parse_short8 %s: %zu lanes asked, %zu taken, all as ns_parse_decimal\n",
             avail ? "on AVX-512" : "not available on this CPU (takes nothing)", n_lanes, n_taken);
