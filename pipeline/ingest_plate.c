@@ -192,11 +192,11 @@ int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65],
 
 int ns_ingest_plain_rows = 1;
 
-/* room in s for one more well */
-static void slot_reserve(slot_t *s, int na)
+/* room in s for one more well; the first call makes room for `hint` */
+static void slot_reserve(slot_t *s, int na, int64_t hint)
 {
     if (s->n < s->m) return;
-    s->m = s->m ? s->m * 2 : 128;
+    s->m = s->m ? s->m * 2 : hint > 0 ? hint : 128;
     s->well = ns_realloc(s->well, (size_t)s->m * sizeof *s->well);
     s->sid = ns_realloc(s->sid, (size_t)s->m * sizeof *s->sid);
     s->type = ns_realloc(s->type, (size_t)s->m * sizeof *s->type);
@@ -229,6 +229,7 @@ typedef struct {
     const int *fixed, *col_of;
     int nh;
     int simd;           /* ns_parse_short8 takes cells on this CPU */
+    int64_t hint;       /* the wells the plate can hold, at most */
     size_t *span;       /* 2 * nh */
 } rowctx_t;
 
@@ -265,7 +266,7 @@ static int plain_row(const rowctx_t *x, ns_csv_t *c, const ns_plate_t *pl, int *
     if (x->map && x->map[wi] != type && (x->map[wi] != NS_TYPE_PATIENT || type != NS_TYPE_PATIENT)) BACK();
     size_t ls = sp[2 * js + 1] - sp[2 * js];
     if ((type == NS_TYPE_PATIENT && !ls) || ls >= NS_FU_ID_MAX) BACK();
-    slot_reserve(s, na);
+    slot_reserve(s, na, x->hint);
     double *v = s->v + (size_t)s->n * (size_t)na;
     uint8_t *ck = s->cell + (size_t)s->n * (size_t)na;
     memset(ck, NS_CELL_VALUE, (size_t)na);
@@ -382,8 +383,13 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
     int *seen = ns_calloc((size_t)(rows * cols), sizeof *seen);   /* line of each well, 0 = not yet */
     char qb[200];                                                 /* a cell quoted in a message */
     size_t *span = ns_malloc(2 * (size_t)nh * sizeof *span);
+    /* a plate holds at most one row per well (a second is refused) and one per line: the
+     * slot is made that size at once, the batch's rows are the only other copy */
+    int64_t lines = 0;
+    for (const char *q = text, *e = text + tlen; (q = memchr(q, '\n', (size_t)(e - q))); q++) lines++;
+    const int64_t hint = lines + 1 < rows * cols ? lines + 1 : rows * cols;
     const rowctx_t rx = { .p = p, .map = map, .fixed = fixed, .col_of = col_of, .nh = nh, .span = span,
-                         .simd = ns_parse_short8_available() };
+                         .simd = ns_parse_short8_available(), .hint = hint };
     for (;;) {
         /* the plain rows of a good plate, once its id is known; every other row below */
         if (ns_ingest_plain_rows && !pl->error && pl->id[0] && plain_row(&rx, &c, pl, seen, s)) {
@@ -464,7 +470,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
                       ns_clip_cell(qb, sid), NS_FU_ID_MAX - 1);
             continue;
         }
-        slot_reserve(s, na);
+        slot_reserve(s, na, hint);
         double *v = s->v + (size_t)s->n * (size_t)na;
         uint8_t *ck = s->cell + (size_t)s->n * (size_t)na;
         int bad = 0;
