@@ -56,7 +56,8 @@ int ns_parse_well(const char *s, int rows, int cols, char out[4])
     return 0;
 }
 
-/* one parsed plate file, before it joins the batch */
+/* one parsed plate file, before it joins the batch: a thread's scratch, reused for each
+ * plate it reads (so it stays in cache and costs no fresh pages) */
 typedef struct {
     int64_t n, m;
     char (*well)[4];
@@ -135,9 +136,16 @@ static void alias_text(char *buf, size_t sz, char **v, int n)
     }
 }
 
-static void slot_free(slot_t *s)
+/* empty s for the next plate, keeping its room */
+static void slot_clear(slot_t *s)
 {
     for (int64_t i = 0; i < s->n; i++) free(s->sid[i]);
+    s->n = 0;
+}
+
+static void slot_free(slot_t *s)
+{
+    slot_clear(s);
     free(s->well); free(s->sid); free(s->type); free(s->v); free(s->cell);
     memset(s, 0, sizeof *s);
 }
@@ -307,7 +315,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
     const int na = p->n_analytes;
     char *text = NULL;
     size_t tlen = 0;
-    memset(s, 0, sizeof *s);
+    slot_clear(s);
     if (ns_ingest_read(path, &text, &tlen, pl->sha256, pl->encoding, &pl->error, &pl->n_wells) < 0) {
         pl->status = NS_PLATE_QUARANTINED;
         return;
@@ -503,7 +511,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
 done:
     ns_csv_free(&c);
     free(text);
-    if (pl->error) slot_free(s);
+    if (pl->error) slot_clear(s);
 }
 
 static const ns_plate_t *sort_plates;
@@ -523,14 +531,76 @@ static void sort_plates_by_id(const ns_plate_t *plates, int *ord, int n)
     sort_plates = NULL;
 }
 
+/* The rows of plate k (parsed into s) to the batch, from row `base` on: the batch is
+ * laid out for `nub` rows, analyte-major (conc[a * nub + i]), until compact_rows. */
+static void slot_to_batch(ns_batch_t *b, int k, int64_t base, int64_t nub, slot_t *s)
+{
+    const int na = b->panel->n_analytes;
+    for (int64_t r = 0; r < s->n; r++) {
+        const int64_t i = base + r;
+        b->plate[i] = k;
+        memcpy(b->well[i], s->well[r], 4);
+        b->sample_id[i] = s->sid[r];
+        s->sid[r] = NULL;
+        b->type[i] = s->type[r];
+        b->mrow[i] = -1;
+    }
+    for (int a = 0; a < na; a++) {          /* row-major slot -> analyte-major batch */
+        double *dc = b->conc + (size_t)a * (size_t)nub + (size_t)base;
+        uint8_t *dk = b->cell + (size_t)a * (size_t)nub + (size_t)base;
+        for (int64_t r = 0; r < s->n; r++) {
+            dc[r] = s->v[(size_t)r * (size_t)na + (size_t)a];
+            dk[r] = s->cell[(size_t)r * (size_t)na + (size_t)a];
+        }
+    }
+    s->n = 0;
+}
+
+/* Close the gaps: plate k's rows (rows_of[k] of them) sit at k * cap of a batch laid out
+ * for nub rows; they move to first_row of a batch of b->n rows.  Every block moves down
+ * (to a lower or the same address) and the blocks are moved in address order, so none is
+ * overwritten before its turn.  The arrays are then cut to b->n rows (a cut of a large
+ * block is a remap, not a copy). */
+static void compact_rows(ns_batch_t *b, int64_t cap, int64_t nub, const int64_t *rows_of)
+{
+    const int na = b->panel->n_analytes;
+    const int64_t n = b->n;
+    if (n == nub) return;                   /* every plate full and kept: nothing moves */
+    for (int k = 0; k < b->n_plates; k++) {
+        const int64_t m = rows_of[k], src = (int64_t)k * cap, dst = b->plates[k].first_row;
+        if (b->plates[k].status != NS_PLATE_OK || !m || src == dst) continue;
+        memmove(b->plate + dst, b->plate + src, (size_t)m * sizeof *b->plate);
+        memmove(b->well + dst, b->well + src, (size_t)m * sizeof *b->well);
+        memmove(b->sample_id + dst, b->sample_id + src, (size_t)m * sizeof *b->sample_id);
+        memmove(b->type + dst, b->type + src, (size_t)m * sizeof *b->type);
+        memmove(b->mrow + dst, b->mrow + src, (size_t)m * sizeof *b->mrow);
+    }
+    for (int a = 0; a < na; a++)
+        for (int k = 0; k < b->n_plates; k++) {
+            const int64_t m = rows_of[k];
+            if (b->plates[k].status != NS_PLATE_OK || !m) continue;
+            const size_t src = (size_t)a * (size_t)nub + (size_t)k * (size_t)cap,
+                         dst = (size_t)a * (size_t)n + (size_t)b->plates[k].first_row;
+            if (src == dst) continue;
+            memmove(b->conc + dst, b->conc + src, (size_t)m * sizeof *b->conc);
+            memmove(b->cell + dst, b->cell + src, (size_t)m * sizeof *b->cell);
+        }
+    const size_t nr = (size_t)(n ? n : 1);
+    b->plate = ns_realloc(b->plate, nr * sizeof *b->plate);
+    b->well = ns_realloc(b->well, nr * sizeof *b->well);
+    b->sample_id = ns_realloc(b->sample_id, nr * sizeof *b->sample_id);
+    b->type = ns_realloc(b->type, nr * sizeof *b->type);
+    b->mrow = ns_realloc(b->mrow, nr * sizeof *b->mrow);
+    b->conc = ns_realloc(b->conc, nr * (size_t)(na ? na : 1) * sizeof *b->conc);
+    b->cell = ns_realloc(b->cell, nr * (size_t)(na ? na : 1) * sizeof *b->cell);
+}
+
 int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
 {
     const ns_panel_t *p = b->panel;
     const int na = p->n_analytes;
     b->plates = ns_calloc((size_t)(n_paths ? n_paths : 1), sizeof *b->plates);
     b->n_plates = n_paths;
-    slot_t *slots = ns_calloc((size_t)(n_paths ? n_paths : 1), sizeof *slots);
-
     for (int k = 0; k < n_paths; k++) {
         ns_plate_t *pl = &b->plates[k];
         pl->path = ns_strdup(paths[k]);
@@ -540,22 +610,53 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
         strcpy(pl->encoding, "?");
     }
 
-    /* parallel over files: each task touches only its own plates[k] and slots[k] */
+    /* The batch, laid out for every plate full: plate k's rows from k * cap on (a plate
+     * holds at most one row per well).  Each plate is parsed into its thread's scratch and
+     * copied to its place at once, the first touch of those pages; compact_rows closes
+     * the gaps afterwards.  Pages of the gaps are never touched. */
+    const int64_t cap = (int64_t)p->input.plate_rows * p->input.plate_cols;
+    const int64_t nub = cap * n_paths;
+    const size_t nr = (size_t)(nub ? nub : 1);
+    b->plate = ns_malloc(nr * sizeof *b->plate);
+    b->well = ns_malloc(nr * sizeof *b->well);
+    b->sample_id = ns_malloc(nr * sizeof *b->sample_id);
+    b->type = ns_malloc(nr * sizeof *b->type);
+    b->mrow = ns_malloc(nr * sizeof *b->mrow);
+    b->conc = ns_malloc(nr * (size_t)(na ? na : 1) * sizeof *b->conc);
+    b->cell = ns_malloc(nr * (size_t)(na ? na : 1) * sizeof *b->cell);
+    int64_t *rows_of = ns_calloc((size_t)(n_paths ? n_paths : 1), sizeof *rows_of);
+
+    /* parallel over files: each task touches only its own plates[k], its rows of the batch
+     * and its thread's scratch */
     const int nth = omp_get_max_threads();
     hdr_cache_t *hcs = ns_calloc((size_t)nth, sizeof *hcs);
+    slot_t *scratch = ns_calloc((size_t)nth, sizeof *scratch);
     #pragma omp parallel for schedule(dynamic, 1)
-    for (int k = 0; k < n_paths; k++)
-        parse_plate(p, b->plate_map, paths[k], &b->plates[k], &slots[k], &hcs[omp_get_thread_num() % nth]);
+    for (int k = 0; k < n_paths; k++) {
+        const int t = omp_get_thread_num() % nth;
+        ns_plate_t *pl = &b->plates[k];
+        parse_plate(p, b->plate_map, paths[k], pl, &scratch[t], &hcs[t]);
+        if (pl->status != NS_PLATE_OK) continue;
+        if (scratch[t].n > cap) {           /* cannot be: every row is a distinct well */
+            fprintf(stderr, "neoscreen: internal error: %s holds %lld rows, its plate %lld wells\n", paths[k],
+                    (long long)scratch[t].n, (long long)cap);
+            abort();
+        }
+        rows_of[k] = scratch[t].n;
+        slot_to_batch(b, k, (int64_t)k * cap, nub, &scratch[t]);
+    }
     for (int t = 0; t < nth; t++) {
         free(hcs[t].text);
         free(hcs[t].ana_of);
         free(hcs[t].col_of);
+        slot_free(&scratch[t]);
     }
     free(hcs);
+    free(scratch);
 
     /* a plate id may appear once per night: the first file (in file order) keeps it, every
-     * later one is quarantined naming it.  Sorted by (id, file order), so that a night of
-     * 10,000 plates does not compare every pair. */
+     * later one is quarantined naming it (its rows are dropped).  Sorted by (id, file
+     * order), so that a night of 10,000 plates does not compare every pair. */
     int *ord = ns_malloc((size_t)(n_paths ? n_paths : 1) * sizeof *ord), n_ok = 0;
     for (int k = 0; k < n_paths; k++)
         if (b->plates[k].status == NS_PLATE_OK) ord[n_ok++] = k;
@@ -564,11 +665,13 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
         int h = g + 1;
         while (h < n_ok && strcmp(b->plates[ord[h]].id, b->plates[ord[g]].id) == 0) h++;
         for (int j = g + 1; j < h; j++) {
-            ns_plate_t *pl = &b->plates[ord[j]];
+            const int k = ord[j];
+            ns_plate_t *pl = &b->plates[k];
             pl->error = ns_asprintf("%s:%d:%d: plate_id '%s' was already read from %s (a plate is read once per night)",
                                     pl->path, pl->id_line, pl->id_col, pl->id, b->plates[ord[g]].path);
             pl->status = NS_PLATE_QUARANTINED;
-            slot_free(&slots[ord[j]]);
+            for (int64_t r = 0; r < rows_of[k]; r++) free(b->sample_id[(int64_t)k * cap + r]);
+            rows_of[k] = 0;
         }
         g = h;
     }
@@ -577,45 +680,15 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
     int64_t n = 0;
     int n_quar = 0;
     for (int k = 0; k < n_paths; k++) {
-        b->wells_read += b->plates[k].n_wells;
-        if (b->plates[k].status == NS_PLATE_OK) n += slots[k].n;
-        else { n_quar++; b->n_quarantined_wells += b->plates[k].n_wells; }
+        ns_plate_t *pl = &b->plates[k];
+        b->wells_read += pl->n_wells;
+        if (pl->status == NS_PLATE_OK) {
+            pl->first_row = n;
+            n += rows_of[k];
+        } else { n_quar++; b->n_quarantined_wells += pl->n_wells; }
     }
     b->n = n;
-    b->plate = ns_malloc((size_t)n * sizeof *b->plate);
-    b->well = ns_malloc((size_t)n * sizeof *b->well);
-    b->sample_id = ns_malloc((size_t)n * sizeof *b->sample_id);
-    b->type = ns_malloc((size_t)n * sizeof *b->type);
-    b->conc = ns_malloc((size_t)n * (size_t)na * sizeof *b->conc);
-    b->cell = ns_malloc((size_t)n * (size_t)na * sizeof *b->cell);
-    b->mrow = ns_malloc((size_t)n * sizeof *b->mrow);
-    int64_t i0 = 0;
-    for (int k = 0; k < n_paths; k++)
-        if (b->plates[k].status == NS_PLATE_OK) {
-            b->plates[k].first_row = i0;
-            i0 += slots[k].n;
-        }
-    /* each plate fills its own rows: plates in parallel (the first touch of the batch's
-     * columns, page faults included, is most of the cost) */
-    #pragma omp parallel for schedule(dynamic, 16)
-    for (int k = 0; k < n_paths; k++) {
-        slot_t *s = &slots[k];
-        if (b->plates[k].status != NS_PLATE_OK) continue;
-        int64_t i = b->plates[k].first_row;
-        for (int64_t r = 0; r < s->n; r++, i++) {
-            b->plate[i] = k;
-            memcpy(b->well[i], s->well[r], 4);
-            b->sample_id[i] = s->sid[r];
-            s->sid[r] = NULL;
-            b->type[i] = s->type[r];
-            b->mrow[i] = -1;
-            for (int a = 0; a < na; a++) {    /* row-major slot -> analyte-major batch */
-                b->conc[(size_t)a * (size_t)n + (size_t)i] = s->v[(size_t)r * (size_t)na + (size_t)a];
-                b->cell[(size_t)a * (size_t)n + (size_t)i] = s->cell[(size_t)r * (size_t)na + (size_t)a];
-            }
-        }
-        slot_free(s);
-    }
-    free(slots);
+    compact_rows(b, cap, nub, rows_of);
+    free(rows_of);
     return n_quar;
 }
