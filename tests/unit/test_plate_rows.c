@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <omp.h>
 #include "../../pipeline/batch.h"
 #include "../../pipeline/ingest.h"
 #include "../../pipeline/panel.h"
@@ -223,10 +224,110 @@ static void test_plain_rows_as_general(void **st)
     ns_panel_errs_free(&e);
 }
 
+/* Where each plate's rows land in the batch (ns_ingest_plates lays the batch out for full
+ * plates and closes the gaps afterwards): plates of 1 to all wells, some quarantined for a
+ * bad cell, some repeating an earlier plate's id (quarantined after they were read, their
+ * rows dropped); each cell says which plate, row and analyte it is, so every value can be
+ * checked in its place.  At 1 and 2 threads, and with every plate full and kept (the case
+ * in which nothing moves). */
+static void layout_night(const ns_panel_t *p, const char *dir, int nplates, int full, int threads)
+{
+    const int na = p->n_analytes, cap = p->input.plate_rows * p->input.plate_cols;
+    char **paths = calloc((size_t)nplates, sizeof *paths);
+    int *rows = calloc((size_t)nplates, sizeof *rows), *kept = calloc((size_t)nplates, sizeof *kept);
+    int *ids = calloc((size_t)nplates, sizeof *ids), *good = calloc((size_t)nplates, sizeof *good);
+    for (int k = 0; k < nplates; k++) {
+        paths[k] = ns_asprintf("%s/L%03d.csv", dir, k);
+        rows[k] = full ? cap : 1 + (int)below((unsigned)cap);
+        int bad = !full && below(5) == 0;                   /* a cell that is not a number */
+        int dup = !full && k > 2 && below(6) == 0;          /* the id of plate k - 2 */
+        buf_t b = { 0 };
+        put(&b, "plate_id,well,sample_id,sample_type");
+        for (int a = 0; a < na; a++) put(&b, ",%s", p->analytes[a].name);
+        put(&b, "\n");
+        int id = dup ? k - 2 : k;
+        for (int r = 0; r < rows[k]; r++) {
+            put(&b, "L%03d,%c%02d,S%03d-%02d,patient", id, 'A' + r / p->input.plate_cols,
+                r % p->input.plate_cols + 1, k, r);
+            for (int a = 0; a < na; a++) {
+                if (bad && r == rows[k] / 2 && a == na / 2) put(&b, ",x%d", r);
+                else put(&b, ",%d.%02d", k * 100 + r, a);
+            }
+            put(&b, "\n");
+        }
+        FILE *f = fopen(paths[k], "w");
+        assert_non_null(f);
+        fwrite(b.s, 1, b.n, f);
+        fclose(f);
+        free(b.s);
+        ids[k] = id;
+        good[k] = !bad;
+        kept[k] = good[k];                  /* unless an earlier good plate has its id */
+        for (int j = 0; j < k; j++) kept[k] &= !(good[j] && ids[j] == id);
+    }
+    ns_batch_t x;
+    memset(&x, 0, sizeof x);
+    x.panel = p;
+    omp_set_num_threads(threads);
+    ns_ingest_plates(&x, paths, nplates);
+    omp_set_num_threads(1);
+    int64_t i = 0;
+    for (int k = 0; k < nplates; k++) {
+        assert_int_equal(x.plates[k].status == NS_PLATE_OK, kept[k]);
+        if (!kept[k]) { assert_int_equal(x.plates[k].first_row, -1); continue; }
+        assert_int_equal(x.plates[k].first_row, i);
+        for (int r = 0; r < rows[k]; r++, i++) {
+            char sid[32], well[16];
+            snprintf(sid, sizeof sid, "S%03d-%02d", k, r);
+            snprintf(well, sizeof well, "%c%02d", 'A' + r / p->input.plate_cols, r % p->input.plate_cols + 1);
+            assert_int_equal(x.plate[i], k);
+            assert_string_equal(x.sample_id[i], sid);
+            assert_memory_equal(x.well[i], well, 4);
+            assert_int_equal(x.mrow[i], -1);
+            assert_int_equal(x.type[i], NS_TYPE_PATIENT);
+            for (int a = 0; a < na; a++) {
+                char v[32];
+                snprintf(v, sizeof v, "%d.%02d", k * 100 + r, a);
+                assert_true(x.conc[(size_t)a * (size_t)x.n + (size_t)i] == strtod(v, NULL));
+                assert_int_equal(x.cell[(size_t)a * (size_t)x.n + (size_t)i], NS_CELL_VALUE);
+            }
+        }
+    }
+    assert_int_equal(x.n, i);
+    ns_batch_free(&x);
+    for (int k = 0; k < nplates; k++) {
+        unlink(paths[k]);
+        free(paths[k]);
+    }
+    free(paths);
+    free(rows);
+    free(kept);
+    free(ids);
+    free(good);
+}
+
+static void test_batch_layout(void **st)
+{
+    (void)st;
+    ns_panel_errs_t e = {0};
+    ns_panel_t *p = ns_panel_load(NS_SRCDIR "/configs/panel-default.yaml", &e);
+    assert_non_null(p);
+    char dir[] = "/tmp/ns-layout-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (int rep = 0; rep < 6; rep++) layout_night(p, dir, 30, 0, 1 + rep % 2);
+    layout_night(p, dir, 5, 1, 1);
+    layout_night(p, dir, 5, 1, 2);
+    layout_night(p, dir, 0, 0, 2);
+    rmdir(dir);
+    ns_panel_free(p);
+    ns_panel_errs_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_rows_as_general),
+        cmocka_unit_test(test_batch_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
