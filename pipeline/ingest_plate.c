@@ -200,7 +200,8 @@ int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65],
 
 int ns_ingest_plain_rows = 1;
 
-/* room in s for one more well; the first call makes room for `hint` */
+/* room in s for one more well; the first call (a new thread's scratch) makes room for
+ * `hint` */
 static void slot_reserve(slot_t *s, int na, int64_t hint)
 {
     if (s->n < s->m) return;
@@ -237,7 +238,7 @@ typedef struct {
     const int *fixed, *col_of;
     int nh;
     int simd;           /* ns_parse_short8 takes cells on this CPU */
-    int64_t hint;       /* the wells the plate can hold, at most */
+    int64_t hint;       /* the wells of a plate: the scratch's first size */
     size_t *span;       /* 2 * nh */
 } rowctx_t;
 
@@ -391,11 +392,8 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
     int *seen = ns_calloc((size_t)(rows * cols), sizeof *seen);   /* line of each well, 0 = not yet */
     char qb[200];                                                 /* a cell quoted in a message */
     size_t *span = ns_malloc(2 * (size_t)nh * sizeof *span);
-    /* a plate holds at most one row per well (a second is refused) and one per line: the
-     * slot is made that size at once, the batch's rows are the only other copy */
-    int64_t lines = 0;
-    for (const char *q = text, *e = text + tlen; (q = memchr(q, '\n', (size_t)(e - q))); q++) lines++;
-    const int64_t hint = lines + 1 < rows * cols ? lines + 1 : rows * cols;
+    /* the scratch: room for a whole plate (one row per well: a second is refused) */
+    const int64_t hint = (int64_t)rows * cols;
     const rowctx_t rx = { .p = p, .map = map, .fixed = fixed, .col_of = col_of, .nh = nh, .span = span,
                          .simd = ns_parse_short8_available(), .hint = hint };
     for (;;) {
@@ -556,6 +554,66 @@ static void slot_to_batch(ns_batch_t *b, int k, int64_t base, int64_t nub, slot_
     s->n = 0;
 }
 
+typedef struct { size_t src, dst, m; } move_t;     /* m rows from src to dst (dst <= src) */
+
+/* The moves of compact_rows on the analyte columns, in address order, split among the
+ * threads: thread t takes a run of moves and makes them in order.  Its first moves may
+ * land below its first source, on sources of thread t - 1 that may not be read yet: the
+ * rows of those (its head) are put aside before anything moves, and written after every
+ * thread is done.  Every other move lands on or above the thread's first source, on rows
+ * only this thread reads, in the order that reads each before it is overwritten. */
+static void move_columns(ns_batch_t *b, const move_t *mv, size_t nm)
+{
+    int T = nm >= 64 ? omp_get_max_threads() : 1;
+    size_t total = 0;
+    for (size_t i = 0; i < nm; i++) total += mv[i].m;
+    size_t lo[65], hd[65], off[65];
+    for (;;) {
+        if (T > 64) T = 64;
+        size_t acc = 0, i = 0;
+        lo[0] = 0;
+        for (int t = 1; t < T; t++) {          /* equal shares of rows */
+            while (i < nm && acc < total / (size_t)T * (size_t)t) acc += mv[i++].m;
+            lo[t] = i;
+        }
+        lo[T] = nm;
+        size_t kept = 0;
+        for (int t = 0; t < T; t++) {
+            hd[t] = lo[t];
+            off[t] = kept;
+            if (t > 0 && lo[t] < lo[t + 1])
+                while (hd[t] < lo[t + 1] && mv[hd[t]].dst < mv[lo[t]].src) kept += mv[hd[t]++].m;
+        }
+        off[T] = kept;
+        if (T == 1 || kept <= ((size_t)8 << 20)) break;      /* heads of 8M rows at most */
+        T = 1;
+    }
+    double *hc = ns_malloc((off[T] ? off[T] : 1) * sizeof *hc);
+    uint8_t *hk = ns_malloc(off[T] ? off[T] : 1);
+    #pragma omp parallel num_threads(T)
+    {
+        const int t = omp_get_thread_num();
+        size_t o = off[t];
+        for (size_t i = lo[t]; i < hd[t]; o += mv[i++].m) {
+            memcpy(hc + o, b->conc + mv[i].src, mv[i].m * sizeof *hc);
+            memcpy(hk + o, b->cell + mv[i].src, mv[i].m);
+        }
+        for (size_t i = hd[t]; i < lo[t + 1]; i++)
+            if (mv[i].src != mv[i].dst) {
+                memmove(b->conc + mv[i].dst, b->conc + mv[i].src, mv[i].m * sizeof *b->conc);
+                memmove(b->cell + mv[i].dst, b->cell + mv[i].src, mv[i].m * sizeof *b->cell);
+            }
+        #pragma omp barrier
+        o = off[t];
+        for (size_t i = lo[t]; i < hd[t]; o += mv[i++].m) {
+            memcpy(b->conc + mv[i].dst, hc + o, mv[i].m * sizeof *hc);
+            memcpy(b->cell + mv[i].dst, hk + o, mv[i].m);
+        }
+    }
+    free(hc);
+    free(hk);
+}
+
 /* Close the gaps: plate k's rows (rows_of[k] of them) sit at k * cap of a batch laid out
  * for nub rows; they move to first_row of a batch of b->n rows.  Every block moves down
  * (to a lower or the same address) and the blocks are moved in address order, so none is
@@ -575,16 +633,18 @@ static void compact_rows(ns_batch_t *b, int64_t cap, int64_t nub, const int64_t 
         memmove(b->type + dst, b->type + src, (size_t)m * sizeof *b->type);
         memmove(b->mrow + dst, b->mrow + src, (size_t)m * sizeof *b->mrow);
     }
+    /* the analyte columns: their moves (in rows of a column; conc and cell alike) */
+    size_t nm = 0;
+    move_t *mv = ns_malloc((size_t)(na ? na : 1) * (size_t)(b->n_plates ? b->n_plates : 1) * sizeof *mv);
     for (int a = 0; a < na; a++)
         for (int k = 0; k < b->n_plates; k++) {
             const int64_t m = rows_of[k];
             if (b->plates[k].status != NS_PLATE_OK || !m) continue;
-            const size_t src = (size_t)a * (size_t)nub + (size_t)k * (size_t)cap,
-                         dst = (size_t)a * (size_t)n + (size_t)b->plates[k].first_row;
-            if (src == dst) continue;
-            memmove(b->conc + dst, b->conc + src, (size_t)m * sizeof *b->conc);
-            memmove(b->cell + dst, b->cell + src, (size_t)m * sizeof *b->cell);
+            mv[nm++] = (move_t){ .src = (size_t)a * (size_t)nub + (size_t)k * (size_t)cap,
+                                 .dst = (size_t)a * (size_t)n + (size_t)b->plates[k].first_row, .m = (size_t)m };
         }
+    move_columns(b, mv, nm);
+    free(mv);
     const size_t nr = (size_t)(n ? n : 1);
     b->plate = ns_realloc(b->plate, nr * sizeof *b->plate);
     b->well = ns_realloc(b->well, nr * sizeof *b->well);
