@@ -216,10 +216,22 @@ int ns_csv_next(ns_csv_t *c)
     return 1;
 }
 
+/* blanks (spaces, tabs) off both ends of each of the nf fields */
+static void trim_spans(const char *t, int nf, size_t *span)
+{
+    for (int k = 0; k < nf; k++) {
+        size_t b = span[2 * k], e = span[2 * k + 1];
+        while (b < e && (t[b] == ' ' || t[b] == '\t')) b++;
+        while (e > b && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+        span[2 * k] = b;
+        span[2 * k + 1] = e;
+    }
+}
+
 #ifdef CSV_X64
 /* ns_csv_next_plain sixty-four bytes at a time (AVX-512 BW): the same rules, the same
  * spans.  A line without a blank (space or tab) before its LF has nothing to trim, so the
- * trimming pass is skipped for it.  @return 1 as ns_csv_next_plain; 0 with the reader
+ * trimming pass is made only for a line with one.  @return 1 as ns_csv_next_plain; 0 with the reader
  * untouched for any other line (one with a blank or anything odd, or near the end of the
  * text, fewer than 64 bytes left): the SSE2 way below decides about it. */
 __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
@@ -229,6 +241,7 @@ static int next_plain_x64(ns_csv_t *c, int nf, size_t *span)
     const size_t len = c->len, p0 = c->pos;
     size_t q = p0, fstart = p0;
     int j = 0;
+    uint64_t blanks = 0;
     const __m512i comma = _mm512_set1_epi8(','), lf = _mm512_set1_epi8('\n'), cr = _mm512_set1_epi8('\r'),
                   quote = _mm512_set1_epi8('"'), sp = _mm512_set1_epi8(' '), tab = _mm512_set1_epi8('\t');
     for (; q + 64 <= len; q += 64) {
@@ -236,8 +249,7 @@ static int next_plain_x64(ns_csv_t *c, int nf, size_t *span)
         const uint64_t lfm = _mm512_cmpeq_epi8_mask(v, lf);
         const uint64_t upto = lfm ? _blsmsk_u64(lfm) >> 1 : ~0ULL;       /* bytes before the LF */
         const uint64_t odd = (_mm512_cmpeq_epi8_mask(v, cr) | _mm512_cmpeq_epi8_mask(v, quote)) & upto;
-        const uint64_t blank = (_mm512_cmpeq_epi8_mask(v, sp) | _mm512_cmpeq_epi8_mask(v, tab)) & upto;
-        if (blank) return 0;                            /* the SSE2 way trims it */
+        blanks |= (_mm512_cmpeq_epi8_mask(v, sp) | _mm512_cmpeq_epi8_mask(v, tab)) & upto;
         if (odd) {                                      /* a CR only right before the LF */
             if (!lfm || odd != (_blsi_u64(lfm) >> 1) || t[q + (size_t)__builtin_ctzll(odd)] != '\r') return 0;
         }
@@ -255,7 +267,8 @@ static int next_plain_x64(ns_csv_t *c, int nf, size_t *span)
             if (j != nf - 1) return 0;
             span[2 * j] = fstart;
             span[2 * j + 1] = q > fstart && t[q - 1] == '\r' ? q - 1 : q;
-            /* no blanks: a line of one empty field is a blank line */
+            if (blanks) trim_spans(t, nf, span);
+            /* a line of one empty field (after trimming) is a blank line */
             if (nf == 1 && span[1] == span[0]) return 0;
             c->pos = q + 1;
             c->line++;
@@ -320,16 +333,8 @@ eol:
     span[2 * j] = fstart;
     span[2 * j + 1] = q > fstart && t[q - 1] == '\r' ? q - 1 : q;
     /* blanks off both ends of every field; a line of blanks alone is a blank line */
-    int content = 0;
-    for (int k = 0; k < nf; k++) {
-        size_t b = span[2 * k], e = span[2 * k + 1];
-        while (b < e && (t[b] == ' ' || t[b] == '\t')) b++;
-        while (e > b && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
-        span[2 * k] = b;
-        span[2 * k + 1] = e;
-        content |= e > b;
-    }
-    if (!content && nf == 1) return 0;
+    trim_spans(t, nf, span);
+    if (nf == 1 && span[1] == span[0]) return 0;
     c->pos = q + 1;
     c->line++;
     c->col = 1;

@@ -56,6 +56,10 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths);
  * must come out the same (tests/unit/test_plate_rows.c). */
 extern int ns_ingest_plain_rows;
 
+/* 1 (the default): manifest rows of the plain kind are read in place (ingest_manifest.c:
+ * plain_row); 0: every row through the general CSV reader (tests compare the two) */
+extern int ns_manifest_plain_rows;
+
 /* Read the manifest at path into m.  Row problems are collected in m->errors; m->ok is 0
  * when the file cannot be used at all (missing, unreadable, no sample_id column).
  * @return number of problems (0 = clean). */

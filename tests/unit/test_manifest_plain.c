@@ -1,0 +1,194 @@
+/* test_manifest_plain.c — the manifest's plain-row path (ingest_manifest.c: plain_row)
+ * against the general CSV reader (ns_manifest_plain_rows = 0): the same rows, values (bit
+ * for bit), positions, rejections and messages, in the same order.
+ *
+ * Random manifests, columns in a random order, with cells of every kind the checks tell
+ * apart: good values and each way to be wrong (numbers out of range, not numbers, in
+ * exponent or hex form; times that are not times, a collection before the birth; feeding
+ * in any case or unknown; flags in each spelling; empty and overlong ids and texts), and
+ * rows the plain path must leave to the general reader (quoted fields, blanks around a
+ * field, a wrong number of fields, CRLF line ends, UTF-8 before the sample_id column).
+ * Small files are read in one part; large ones in parts on two threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../../pipeline/batch.h"
+#include "../../pipeline/ingest.h"
+
+static uint64_t rng = 0x6d616e6966657374ULL;   /* "manifest" */
+static unsigned below(unsigned n)
+{
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)((rng >> 33) % n);
+}
+
+static const char *const names[] = {
+    "sample_id", "infant_id", "specimen", "sex", "birth_weight_g", "gestational_age_days",
+    "birth_time", "collection_time", "feeding", "transfusion", "antibiotics", "nicu",
+    "hospital", "mother_name", "contact_phone" };
+enum { NCOL = 15 };
+
+static const char *pick(const char *const *v, unsigned n) { return v[below(n)]; }
+#define PICK(v) pick(v, sizeof v / sizeof *v)
+
+/* cell k of a row; mostly good */
+static void cell(char *o, size_t sz, int k, int row)
+{
+    static const char *const bw[] = { "3250", "3250.5", "100", "10000", "99.9", "10001", "0", "-5", "abc",
+                                      "3.2e3", "0x10", "", "32500000000000000000000", "1e999", "nan", "inf" };
+    static const char *const ga[] = { "280", "140", "350", "139", "351", "280.25", "", "w40", "2.8e2" };
+    static const char *const tm[] = { "2026-11-17T17:13", "2026-11-19T05:53", "2026-11-19 05:53:10",
+                                      "2026-11-18T00:00Z", "2026-02-30T10:00", "yesterday", "", "2026-11-17T25:00" };
+    static const char *const feed[] = { "breast", "Formula", "MIXED", "tpn", "TPN", "bottle", "", "breast " };
+    static const char *const flag[] = { "0", "1", "yes", "No", "Y", "n", "TRUE", "false", "", "2", "maybe" };
+    static const char *const sex[] = { "M", "F", "U", "", "female" };
+    static const char *const spec[] = { "initial", "repeat", "", "second" };
+    static const char *const text[] = { "Riverside Maternity Hospital", "Zhao Yan", "+86 102 9690 5402",
+                                        "\"St. Aurelia Women's and Children's Hospital, East Campus\"",
+                                        "", " padded ", "Łódź Szpital", "\"quoted\"\"inside\"" };
+    if (below(400) == 0 && k >= 2) {        /* overlong text */
+        size_t n = 250 + below(12);
+        if (n >= sz) n = sz - 1;
+        memset(o, 'x', n);
+        o[n] = 0;
+        return;
+    }
+    switch (k) {
+    case 0:
+        if (below(300) == 0) { o[0] = 0; return; }
+        if (below(300) == 0) { snprintf(o, sz, "S%070d", row); return; }
+        snprintf(o, sz, "S-%d", below(4) ? row : (int)below((unsigned)row + 1));   /* some repeated */
+        return;
+    case 1:
+        if (below(300) == 0) { o[0] = 0; return; }
+        snprintf(o, sz, "I%d", below(8) ? row : (int)below((unsigned)row + 1));
+        return;
+    case 2: snprintf(o, sz, "%s", PICK(spec)); return;
+    case 3: snprintf(o, sz, "%s", PICK(sex)); return;
+    case 4: snprintf(o, sz, "%s", below(3) ? "3250" : PICK(bw)); return;
+    case 5: snprintf(o, sz, "%s", below(3) ? "280" : PICK(ga)); return;
+    case 6: case 7: snprintf(o, sz, "%s", below(3) ? (k == 6 ? tm[0] : tm[1]) : PICK(tm)); return;
+    case 8: snprintf(o, sz, "%s", PICK(feed)); return;
+    case 9: case 10: case 11: snprintf(o, sz, "%s", PICK(flag)); return;
+    default: snprintf(o, sz, "%s", below(2) ? "Riverside Maternity Hospital" : PICK(text)); return;
+    }
+}
+
+static char *make_manifest(const char *path, int rows, int *order, int ncol)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const char *eol = below(5) == 0 ? "\r\n" : "\n";
+    for (int c = 0; c < ncol; c++) fprintf(f, "%s%s", c ? "," : "", names[order[c]]);
+    fputs(eol, f);
+    char v[512];
+    for (int r = 1; r <= rows; r++) {
+        int nf = below(200) == 0 ? ncol + (below(2) ? 1 : -1) : ncol;
+        for (int c = 0; c < nf; c++) {
+            cell(v, sizeof v, c < ncol ? order[c] : 2, r);
+            fprintf(f, "%s%s", c ? "," : "", v);
+        }
+        fputs(below(100) == 0 ? "\r\n" : eol, f);
+    }
+    fclose(f);
+    return NULL;
+}
+
+static int same_str(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
+static int same_num(double a, double b) { return isnan(a) ? isnan(b) : memcmp(&a, &b, sizeof a) == 0; }
+
+static void same_manifest(const ns_manifest_t *x, const ns_manifest_t *y)
+{
+    assert_int_equal(x->n, y->n);
+    assert_int_equal(x->n_rejected, y->n_rejected);
+    assert_int_equal(x->n_errors, y->n_errors);
+    assert_int_equal(x->ok, y->ok);
+    for (int64_t e = 0; e < x->n_errors; e++) assert_string_equal(x->errors[e], y->errors[e]);
+    for (int64_t i = 0; i < x->n; i++) {
+        const ns_manifest_row_t *a = &x->rows[i], *b = &y->rows[i];
+        assert_int_equal(a->line, b->line);
+        assert_int_equal(a->sid_col, b->sid_col);
+        assert_true(same_str(a->sample_id, b->sample_id) && same_str(a->infant_id, b->infant_id));
+        assert_true(same_str(a->specimen, b->specimen) && same_str(a->sex, b->sex));
+        assert_true(same_str(a->birth_time, b->birth_time) && same_str(a->collection_time, b->collection_time));
+        assert_true(same_str(a->feeding, b->feeding) && same_str(a->hospital, b->hospital));
+        assert_true(same_str(a->mother_name, b->mother_name) && same_str(a->contact_phone, b->contact_phone));
+        assert_true(same_num(a->birth_weight_g, b->birth_weight_g));
+        assert_true(same_num(a->gestational_age_days, b->gestational_age_days));
+        assert_true(same_num(a->age_hours, b->age_hours));
+        assert_int_equal(a->transfusion, b->transfusion);
+        assert_int_equal(a->antibiotics, b->antibiotics);
+        assert_int_equal(a->nicu, b->nicu);
+    }
+}
+
+static void compare(const char *path, int threads, int64_t *rows, int64_t *msgs)
+{
+    ns_manifest_t x, y;
+    omp_set_num_threads(threads);
+    ns_manifest_plain_rows = 1;
+    ns_ingest_manifest(&x, path);
+    ns_manifest_plain_rows = 0;
+    ns_ingest_manifest(&y, path);
+    ns_manifest_plain_rows = 1;
+    omp_set_num_threads(1);
+    same_manifest(&x, &y);
+    *rows += x.n;
+    *msgs += x.n_errors;
+    ns_manifest_free(&x);
+    ns_manifest_free(&y);
+}
+
+static void test_plain_as_general(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/ns-mplain-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = malloc(strlen(dir) + 16);
+    sprintf(path, "%s/manifest.csv", dir);
+    int64_t rows = 0, msgs = 0;
+    for (int round = 0; round < 60; round++) {
+        int order[NCOL], ncol = NCOL;
+        for (int c = 0; c < NCOL; c++) order[c] = c;
+        if (round % 3) {                    /* another column order, sometimes fewer columns */
+            for (int c = NCOL - 1; c > 0; c--) {
+                int j = (int)below((unsigned)c + 1), t = order[c];
+                order[c] = order[j];
+                order[j] = t;
+            }
+            if (round % 5 == 0) {           /* drop a column that is not an id */
+                int c = (int)below(NCOL);
+                if (order[c] > 1) { memmove(order + c, order + c + 1, (size_t)(NCOL - c - 1) * sizeof *order); ncol--; }
+            }
+        }
+        make_manifest(path, 50 + (int)below(400), order, ncol);
+        compare(path, 1, &rows, &msgs);
+    }
+    for (int round = 0; round < 2; round++) {   /* past 4 MB: read in parts, two threads */
+        int order[NCOL];
+        for (int c = 0; c < NCOL; c++) order[c] = c;
+        make_manifest(path, 40000, order, NCOL);
+        compare(path, 2, &rows, &msgs);
+    }
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    fprintf(stderr, "test_manifest_plain: %lld rows kept and %lld messages, alike on both paths\n", (long long)rows,
+            (long long)msgs);
+    assert_true(rows > 50000);
+    assert_true(msgs > 5000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_plain_as_general) };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
