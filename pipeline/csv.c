@@ -231,11 +231,15 @@ static void trim_spans(const char *t, int nf, size_t *span)
 #ifdef CSV_X64
 /* ns_csv_next_plain sixty-four bytes at a time (AVX-512 BW): the same rules, the same
  * spans.  A line without a blank (space or tab) before its LF has nothing to trim, so the
- * trimming pass is made only for a line with one.  @return 1 as ns_csv_next_plain; 0 with the reader
- * untouched for any other line (one with a blank or anything odd, or near the end of the
- * text, fewer than 64 bytes left): the SSE2 way below decides about it. */
+ * trimming pass is made only for a line with one.  @return 1 with the fields split
+ * (untrimmed), the LF's position in *lf_at and *blank set if the line holds a blank; 0 for
+ * any other line (anything odd, or near the end of the text, fewer than 64 bytes left):
+ * the SSE2 way below decides about it.  The caller trims and moves the reader: no call
+ * is made from here, so that the vector state is cleared on every way out (GCC 12 left
+ * the upper halves dirty on a path through a call, and every SSE instruction after it
+ * paid for that). */
 __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
-static int next_plain_x64(ns_csv_t *c, int nf, size_t *span)
+static int next_plain_x64(const ns_csv_t *c, int nf, size_t *span, size_t *lf_at, int *blank)
 {
     const char *t = c->text;
     const size_t len = c->len, p0 = c->pos;
@@ -267,12 +271,8 @@ static int next_plain_x64(ns_csv_t *c, int nf, size_t *span)
             if (j != nf - 1) return 0;
             span[2 * j] = fstart;
             span[2 * j + 1] = q > fstart && t[q - 1] == '\r' ? q - 1 : q;
-            if (blanks) trim_spans(t, nf, span);
-            /* a line of one empty field (after trimming) is a blank line */
-            if (nf == 1 && span[1] == span[0]) return 0;
-            c->pos = q + 1;
-            c->line++;
-            c->col = 1;
+            *lf_at = q;
+            *blank = blanks != 0;
             return 1;
         }
     }
@@ -283,7 +283,16 @@ static int next_plain_x64(ns_csv_t *c, int nf, size_t *span)
 int ns_csv_next_plain(ns_csv_t *c, int nf, size_t *span)
 {
 #ifdef CSV_X64
-    if (ns_cpu_avx512() && next_plain_x64(c, nf, span)) return 1;
+    size_t lf_at;
+    int blank;
+    if (ns_cpu_avx512() && next_plain_x64(c, nf, span, &lf_at, &blank)) {
+        if (blank) trim_spans(c->text, nf, span);
+        if (nf == 1 && span[1] == span[0]) return 0;       /* a blank line */
+        c->pos = lf_at + 1;
+        c->line++;
+        c->col = 1;
+        return 1;
+    }
 #endif
     const char *t = c->text;
     const size_t len = c->len, p0 = c->pos;
