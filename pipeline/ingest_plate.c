@@ -165,21 +165,16 @@ int64_t ns_count_data_lines(const char *t, size_t n)
     return lines > 0 ? lines - 1 : 0;
 }
 
-int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65], char encoding[8],
-                   char **error, int64_t *rows)
+/* The second half of ns_ingest_read: raw (rlen bytes, read and hashed; taken over) decoded
+ * to *text, or the error and the rows counted in the raw bytes. */
+static int ingest_decode(const char *path, char *raw, size_t rlen, char **text, size_t *tlen, char encoding[8],
+                         char **error, int64_t *rows)
 {
-    char *raw = NULL;
-    size_t rlen = 0;
+    ns_decode_err_t de;
     *text = NULL;
     *tlen = 0;
     *error = NULL;
     *rows = 0;
-    if (ns_read_file(path, &raw, &rlen) < 0) {
-        *error = ns_asprintf("%s: cannot read: %s", path, strerror(errno));
-        return -1;
-    }
-    ns_sha256_hex(raw, rlen, sha256);
-    ns_decode_err_t de;
     if (ns_decode_text_owned(raw, rlen, text, tlen, encoding, &de) < 0) {
         *error = ns_asprintf("%s:%d:%d: %s", path, de.line, de.col, de.msg);
         /* count lines so the wells still show up in the totals */
@@ -196,6 +191,22 @@ int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65],
     }
     if (*text != raw) free(raw);
     return 0;
+}
+
+int ns_ingest_read(const char *path, char **text, size_t *tlen, char sha256[65], char encoding[8],
+                   char **error, int64_t *rows)
+{
+    char *raw = NULL;
+    size_t rlen = 0;
+    if (ns_read_file(path, &raw, &rlen) < 0) {
+        *text = NULL;
+        *tlen = 0;
+        *rows = 0;
+        *error = ns_asprintf("%s: cannot read: %s", path, strerror(errno));
+        return -1;
+    }
+    ns_sha256_hex(raw, rlen, sha256);
+    return ingest_decode(path, raw, rlen, text, tlen, encoding, error, rows);
 }
 
 int ns_ingest_plain_rows = 1;
@@ -309,15 +320,22 @@ static int plain_row(const rowctx_t *x, ns_csv_t *c, const ns_plate_t *pl, int *
     return 1;
 }
 
-/* Parse a whole plate file into s; on any problem, set pl->error and keep counting rows. */
-static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path, ns_plate_t *pl, slot_t *s,
-                        hdr_cache_t *hc)
+/* Parse a whole plate file into s: its bytes raw (rlen of them, hashed into pl->sha256
+ * already; taken over), or NULL when reading it failed with read_errno.  On any problem,
+ * set pl->error and keep counting rows. */
+static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path, char *raw, size_t rlen,
+                        int read_errno, ns_plate_t *pl, slot_t *s, hdr_cache_t *hc)
 {
     const int na = p->n_analytes;
     char *text = NULL;
     size_t tlen = 0;
     slot_clear(s);
-    if (ns_ingest_read(path, &text, &tlen, pl->sha256, pl->encoding, &pl->error, &pl->n_wells) < 0) {
+    if (!raw) {
+        pl->error = ns_asprintf("%s: cannot read: %s", path, strerror(read_errno));
+        pl->status = NS_PLATE_QUARANTINED;
+        return;
+    }
+    if (ingest_decode(path, raw, rlen, &text, &tlen, pl->encoding, &pl->error, &pl->n_wells) < 0) {
         pl->status = NS_PLATE_QUARANTINED;
         return;
     }
@@ -691,19 +709,33 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
     const int nth = omp_get_max_threads();
     hdr_cache_t *hcs = ns_calloc((size_t)nth, sizeof *hcs);
     slot_t *scratch = ns_calloc((size_t)nth, sizeof *scratch);
+    /* plates two at a time: their bytes are hashed side by side (sha256.h: ns_sha256_hex2) */
     #pragma omp parallel for schedule(dynamic, 1)
-    for (int k = 0; k < n_paths; k++) {
-        const int t = omp_get_thread_num() % nth;
-        ns_plate_t *pl = &b->plates[k];
-        parse_plate(p, b->plate_map, paths[k], pl, &scratch[t], &hcs[t]);
-        if (pl->status != NS_PLATE_OK) continue;
-        if (scratch[t].n > cap) {           /* cannot be: every row is a distinct well */
-            fprintf(stderr, "neoscreen: internal error: %s holds %lld rows, its plate %lld wells\n", paths[k],
-                    (long long)scratch[t].n, (long long)cap);
-            abort();
+    for (int q = 0; q < (n_paths + 1) / 2; q++) {
+        const int t = omp_get_thread_num() % nth, k0 = 2 * q, nk = k0 + 1 < n_paths ? 2 : 1;
+        char *raw[2] = { NULL, NULL };
+        size_t rlen[2] = { 0, 0 };
+        int err[2] = { 0, 0 };
+        for (int j = 0; j < nk; j++)
+            if (ns_read_file(paths[k0 + j], &raw[j], &rlen[j]) < 0) raw[j] = NULL, err[j] = errno;
+        if (nk == 2 && raw[0] && raw[1])
+            ns_sha256_hex2(raw[0], rlen[0], b->plates[k0].sha256, raw[1], rlen[1], b->plates[k0 + 1].sha256);
+        else
+            for (int j = 0; j < nk; j++)
+                if (raw[j]) ns_sha256_hex(raw[j], rlen[j], b->plates[k0 + j].sha256);
+        for (int j = 0; j < nk; j++) {
+            const int k = k0 + j;
+            ns_plate_t *pl = &b->plates[k];
+            parse_plate(p, b->plate_map, paths[k], raw[j], rlen[j], err[j], pl, &scratch[t], &hcs[t]);
+            if (pl->status != NS_PLATE_OK) continue;
+            if (scratch[t].n > cap) {       /* cannot be: every row is a distinct well */
+                fprintf(stderr, "neoscreen: internal error: %s holds %lld rows, its plate %lld wells\n", paths[k],
+                        (long long)scratch[t].n, (long long)cap);
+                abort();
+            }
+            rows_of[k] = scratch[t].n;
+            slot_to_batch(b, k, (int64_t)k * cap, nub, &scratch[t]);
         }
-        rows_of[k] = scratch[t].n;
-        slot_to_batch(b, k, (int64_t)k * cap, nub, &scratch[t]);
     }
     for (int t = 0; t < nth; t++) {
         free(hcs[t].text);

@@ -197,6 +197,45 @@ static void test_accelerated_equals_portable(void **state)
     free(m);
 }
 
+/* ns_sha256_hex2 gives the two digests ns_sha256_hex gives, for every pair of lengths
+ * 0..300 and 0..300 (two different messages; equal lengths, one shorter, one empty), and
+ * for 31,000 and 31,114 bytes (two plate files): with SHA-NI, side by side, and portable. */
+static void test_two_at_once(void **state)
+{
+    (void)state;
+    enum { N = 40000 };
+    unsigned char *m = malloc(2 * N);
+    assert_non_null(m);
+    uint32_t x = 88172645u;
+    for (size_t i = 0; i < 2 * N; i++) {
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        m[i] = (unsigned char)x;
+    }
+    char a[NS_SHA256_HEX_LEN + 1], b[NS_SHA256_HEX_LEN + 1], ra[NS_SHA256_HEX_LEN + 1], rb[NS_SHA256_HEX_LEN + 1];
+    size_t n = 0;
+    for (size_t la = 0; la <= 300; la += la < 140 ? 1 : 7)
+        for (size_t lb = 0; lb <= 300; lb += lb < 140 ? 1 : 7) {
+            ns_sha256_hex2(m, la, a, m + N, lb, b);
+            ns_sha256_hex(m, la, ra);
+            ns_sha256_hex(m + N, lb, rb);
+            assert_string_equal(a, ra);
+            assert_string_equal(b, rb);
+            n++;
+        }
+    ns_sha256_hex2(m, 31000, a, m + N, 31114, b);
+    ns_sha256_hex(m, 31000, ra);
+    ns_sha256_hex(m + N, 31114, rb);
+    assert_string_equal(a, ra);
+    assert_string_equal(b, rb);
+    ns_sha256_hex2(m + N, 31114, a, m, 31114, b);       /* equal lengths */
+    ns_sha256_hex(m + N, 31114, ra);
+    ns_sha256_hex(m, 31114, rb);
+    assert_string_equal(a, ra);
+    assert_string_equal(b, rb);
+    assert_true(n > 10000);
+    free(m);
+}
+
 static int force_portable(void **state) { (void)state; ns_sha256_use_portable(1); return 0; }
 static int choose_again(void **state) { (void)state; ns_sha256_use_portable(0); return 0; }
 
@@ -207,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_million_a),
         cmocka_unit_test(test_padding_boundaries),
         cmocka_unit_test(test_multi_update_split),
+        cmocka_unit_test(test_two_at_once),
     };
     if (cmocka_run_group_tests_name("portable", portable, force_portable, choose_again) != 0) return 1;
     const struct CMUnitTest tests[] = {
@@ -216,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_padding_boundaries),
         cmocka_unit_test(test_multi_update_split),
         cmocka_unit_test(test_file),
+        cmocka_unit_test(test_two_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
