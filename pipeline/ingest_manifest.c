@@ -352,11 +352,20 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         problem(m, path, 0, 0, "cannot read: %s", strerror(errno));
         return (int)m->n_errors;
     }
-    ns_sha256_hex(raw, rlen, m->sha256);
+    /* The digest is of the bytes as read.  Decoding leaves them as they are (UTF-8 is used
+     * where it lies; GBK goes to a new buffer) unless a byte-order mark is moved off: then
+     * the digest is taken first; otherwise it is taken beside the parsing below, and raw
+     * kept until then. */
+    int sha_later = !(rlen >= 3 && memcmp(raw, "\xEF\xBB\xBF", 3) == 0);
+    if (!sha_later) ns_sha256_hex(raw, rlen, m->sha256);
     ns_decode_err_t de;
     int dr = ns_decode_text_owned(raw, rlen, &text, &tlen, m->encoding, &de);
-    if (text != raw) free(raw);
-    if (dr < 0) { problem(m, path, de.line, de.col, "%s", de.msg); return (int)m->n_errors; }
+    if (dr < 0) {
+        if (sha_later) ns_sha256_hex(raw, rlen, m->sha256);
+        free(raw);
+        problem(m, path, de.line, de.col, "%s", de.msg);
+        return (int)m->n_errors;
+    }
 
     ns_csv_t c;
     ns_csv_init(&c, text, tlen);
@@ -397,7 +406,7 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
      * that ends inside a quoted field (a line break within quotes) says so by an
      * unterminated quote; then the whole file is read again in one piece, so the rows and
      * messages are always those of one reader going through the file in order */
-    int nparts = omp_get_max_threads();
+    int nparts = omp_get_max_threads() > 1 ? 4 * omp_get_max_threads() : 1;   /* with the digest, in tasks */
     if (tlen - c.pos < ((size_t)4 << 20)) nparts = 1;
     if (nparts > 1) {
         size_t *cut = ns_malloc(((size_t)nparts + 1) * sizeof *cut);
@@ -420,33 +429,55 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         ns_manifest_t *part = ns_calloc((size_t)nparts, sizeof *part);
         int64_t *nrec = ns_calloc((size_t)nparts, sizeof *nrec);
         int split_bad = 0;
-        #pragma omp parallel for schedule(static, 1) reduction(|:split_bad)
-        for (int k = 0; k < nparts; k++) {
-            ns_csv_t pc;
-            ns_csv_init(&pc, text, cut[k + 1]);
-            pc.pos = cut[k];
-            pc.line = line0[k];
-            pc.col = 1;
-            if (parse_rows(&part[k], path, &pc, col, nh, &nrec[k]) && k + 1 < nparts) split_bad = 1;
-            ns_csv_free(&pc);
+        int *unterminated = ns_calloc((size_t)nparts, sizeof *unterminated);
+        #pragma omp parallel
+        #pragma omp single
+        {
+            if (sha_later) {
+                #pragma omp task
+                ns_sha256_hex(raw, rlen, m->sha256);
+            }
+            for (int k = 0; k < nparts; k++) {
+                #pragma omp task firstprivate(k)
+                {
+                    ns_csv_t pc;
+                    ns_csv_init(&pc, text, cut[k + 1]);
+                    pc.pos = cut[k];
+                    pc.line = line0[k];
+                    pc.col = 1;
+                    unterminated[k] = parse_rows(&part[k], path, &pc, col, nh, &nrec[k]);
+                    ns_csv_free(&pc);
+                }
+            }
         }
+        sha_later = 0;
+        for (int k = 0; k + 1 < nparts; k++) split_bad |= unterminated[k];
+        free(unterminated);
+        /* the parts' rows, one after the other, copied on all threads */
+        int64_t *at = ns_malloc(((size_t)nparts + 1) * sizeof *at);
+        at[0] = 0;
+        for (int k = 0; k < nparts; k++) at[k + 1] = at[k] + (split_bad ? 0 : part[k].n);
+        if (!split_bad) {
+            m->n = m->m = at[nparts];
+            m->rows = ns_malloc((size_t)(m->m ? m->m : 1) * sizeof *m->rows);
+        }
+        #pragma omp parallel for schedule(dynamic, 1)
         for (int k = 0; k < nparts; k++) {
             if (!split_bad) {
-                if (m->n + part[k].n > m->m) {
-                    m->m = m->n + part[k].n;
-                    m->rows = ns_realloc(m->rows, (size_t)(m->m ? m->m : 1) * sizeof *m->rows);
-                }
-                if (part[k].n) memcpy(m->rows + m->n, part[k].rows, (size_t)part[k].n * sizeof *m->rows);
-                m->n += part[k].n;
+                if (part[k].n) memcpy(m->rows + at[k], part[k].rows, (size_t)part[k].n * sizeof *m->rows);
+            } else
+                for (int64_t i = 0; i < part[k].n; i++) row_free(&part[k].rows[i]);
+            free(part[k].rows);
+        }
+        free(at);
+        for (int k = 0; k < nparts; k++) {
+            if (!split_bad) {
                 m->n_rejected += part[k].n_rejected;
                 n_records += nrec[k];
                 m->errors = ns_realloc(m->errors, (size_t)(m->n_errors + part[k].n_errors + 1) * sizeof *m->errors);
                 for (int64_t e = 0; e < part[k].n_errors; e++) m->errors[m->n_errors++] = part[k].errors[e];
-            } else {
-                for (int64_t i = 0; i < part[k].n; i++) row_free(&part[k].rows[i]);
+            } else
                 for (int64_t e = 0; e < part[k].n_errors; e++) free(part[k].errors[e]);
-            }
-            free(part[k].rows);
             free(part[k].errors);
         }
         if (split_bad) nparts = 1;
@@ -470,9 +501,11 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         while (i0 < m->n && cmp_row_sid(&m->rows[i0 - 1], &m->rows[i0]) < 0) i0++;
         if (i0 < m->n) {
             row_key_t *key = ns_malloc((size_t)m->n * sizeof *key);
+            #pragma omp parallel for schedule(static)
             for (int64_t i = 0; i < m->n; i++) key[i] = (row_key_t){ m->rows[i].sample_id, m->rows[i].line, i };
             sort_keys(key, m->n);
             ns_manifest_row_t *sorted = ns_malloc((size_t)m->n * sizeof *sorted);
+            #pragma omp parallel for schedule(static)
             for (int64_t i = 0; i < m->n; i++) sorted[i] = m->rows[key[i].idx];
             free(m->rows);
             m->rows = sorted;
@@ -503,6 +536,8 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
         m->n = w;
     }
 done:
+    if (sha_later) ns_sha256_hex(raw, rlen, m->sha256);
+    if (text != raw) free(raw);
     ns_csv_free(&c);
     free(text);
     return (int)m->n_errors;

@@ -8,7 +8,8 @@
  * in any case or unknown; flags in each spelling; empty and overlong ids and texts), and
  * rows the plain path must leave to the general reader (quoted fields, blanks around a
  * field, a wrong number of fields, CRLF line ends, UTF-8 before the sample_id column).
- * Small files are read in one part; large ones in parts on two threads. */
+ * Small files are read in one part; large ones in parts on two threads, one of them with a
+ * byte-order mark.  The manifest's digest is the file's on both paths. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include "../../pipeline/batch.h"
 #include "../../pipeline/ingest.h"
+#include "../../pipeline/sha256.h"
 
 static uint64_t rng = 0x6d616e6966657374ULL;   /* "manifest" */
 static unsigned below(unsigned n)
@@ -141,6 +143,10 @@ static void compare(const char *path, int threads, int64_t *rows, int64_t *msgs)
     ns_manifest_plain_rows = 1;
     omp_set_num_threads(1);
     same_manifest(&x, &y);
+    char sha[NS_SHA256_HEX_LEN + 1];        /* the digest of the bytes as read, on both paths */
+    assert_int_equal(ns_sha256_file_hex(path, sha), 0);
+    assert_string_equal(x.sha256, sha);
+    assert_string_equal(y.sha256, sha);
     *rows += x.n;
     *msgs += x.n_errors;
     ns_manifest_free(&x);
@@ -172,10 +178,25 @@ static void test_plain_as_general(void **st)
         make_manifest(path, 50 + (int)below(400), order, ncol);
         compare(path, 1, &rows, &msgs);
     }
-    for (int round = 0; round < 2; round++) {   /* past 4 MB: read in parts, two threads */
+    for (int round = 0; round < 3; round++) {   /* past 4 MB: read in parts, two threads */
         int order[NCOL];
         for (int c = 0; c < NCOL; c++) order[c] = c;
         make_manifest(path, 40000, order, NCOL);
+        if (round == 2) {                   /* with a byte-order mark (moved off in place) */
+            FILE *f = fopen(path, "rb");
+            assert_non_null(f);
+            fseek(f, 0, SEEK_END);
+            long n = ftell(f);
+            rewind(f);
+            char *b = malloc((size_t)n + 3);
+            memcpy(b, "\xEF\xBB\xBF", 3);
+            assert_int_equal(fread(b + 3, 1, (size_t)n, f), (size_t)n);
+            fclose(f);
+            f = fopen(path, "wb");
+            fwrite(b, 1, (size_t)n + 3, f);
+            fclose(f);
+            free(b);
+        }
         compare(path, 2, &rows, &msgs);
     }
     unlink(path);
