@@ -202,6 +202,18 @@ static void test_plain_rows_as_general(void **st)
         ns_ingest_plates(&y, paths, PER);
         ns_ingest_plain_rows = 1;
         same_batch(&x, &y, p->n_analytes);
+        /* and the plain path without the AVX-512 splitter and cell parser (util.h) */
+        ns_batch_t z;
+        memset(&z, 0, sizeof z);
+        z.panel = p;
+        z.plate_map = qc->well_type;
+        ns_simd = 0;
+        ns_ingest_plates(&z, paths, PER);
+        ns_simd = 1;
+        same_batch(&x, &z, p->n_analytes);
+        for (int k = 0; k < PER; k++)         /* the AVX-512 splitter takes a few lines more (a CR LF */
+            assert_true(z.plates[k].n_plain <= x.plates[k].n_plain);   /* across 16 bytes) */
+        ns_batch_free(&z);
         for (int k = 0; k < PER; k++) {
             rows += x.plates[k].n_wells;
             plain += x.plates[k].n_plain;
