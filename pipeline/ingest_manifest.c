@@ -136,6 +136,19 @@ static void row_strings(ns_manifest_row_t *x, const char *const text[10], const 
     }
 }
 
+/* a new, zeroed row at the end of m's rows, read from line `line` */
+static ns_manifest_row_t *new_row(ns_manifest_t *m, int line)
+{
+    if (m->n == m->m) {
+        m->m = m->m ? m->m * 2 : 256;
+        m->rows = ns_realloc(m->rows, (size_t)m->m * sizeof *m->rows);
+    }
+    ns_manifest_row_t *x = &m->rows[m->n++];
+    memset(x, 0, sizeof *x);
+    x->line = line;
+    return x;
+}
+
 /* The next data row when it is plain (csv.h: ns_csv_next_plain: one line, no quotes) and
  * the general path below would take it without a word: every check that path makes, made
  * on the fields in place.  Then the row is added to m as that path adds it, and 1 is
@@ -196,13 +209,7 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
         if ((flag[q] = parse_flag(buf)) == -2) BACK();
     }
 
-    if (m->n == m->m) {
-        m->m = m->m ? m->m * 2 : 256;
-        m->rows = ns_realloc(m->rows, (size_t)m->m * sizeof *m->rows);
-    }
-    ns_manifest_row_t *x = &m->rows[m->n++];
-    memset(x, 0, sizeof *x);
-    x->line = line;
+    ns_manifest_row_t *x = new_row(m, line);
     x->sid_col = 1;                         /* characters before the field, on its line */
     for (size_t q = pos; q < span[2 * col[M_SID]]; q++) x->sid_col += ((unsigned char)t[q] & 0xC0) != 0x80;
     const char *ft[10];
@@ -275,13 +282,7 @@ static int parse_rows(ns_manifest_t *m, const char *path, ns_csv_t *c, const int
                 c->f[j][0] = 0;
             }
         }
-        if (m->n == m->m) {
-            m->m = m->m ? m->m * 2 : 256;
-            m->rows = ns_realloc(m->rows, (size_t)m->m * sizeof *m->rows);
-        }
-        ns_manifest_row_t *x = &m->rows[m->n++];
-        memset(x, 0, sizeof *x);
-        x->line = L;
+        ns_manifest_row_t *x = new_row(m, L);
         x->sid_col = c->fcol[col[M_SID]];
         const char *ft[10];
         size_t fl[10];
