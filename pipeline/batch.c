@@ -17,12 +17,13 @@ void ns_batch_free(ns_batch_t *b)
 {
     if (!b) return;
     for (int k = 0; k < b->n_plates; k++) {
+        free(b->plates[k].sid_block);
         free(b->plates[k].path);
         free(b->plates[k].name);
         free(b->plates[k].error);
     }
     free(b->plates);
-    if (b->sample_id)
+    if (b->sample_id && !b->sid_blocks)
         for (int64_t i = 0; i < b->n; i++) free(b->sample_id[i]);
     free(b->plate); free(b->well); free(b->sample_id); free(b->type);
     free(b->conc); free(b->cell); free(b->mrow);

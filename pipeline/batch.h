@@ -66,6 +66,8 @@ typedef struct {
     int64_t n_wells;       /* data rows seen (also for quarantined files) */
     int64_t first_row;     /* index of its first row in the batch (-1 if quarantined) */
     int64_t n_plain;       /* data rows taken by the plain-row path (ingest_plate.c) */
+    char *sid_block;       /* its rows' sample_id strings, one after the other, when the
+                              batch's sid_blocks is set (ingest_plate.c) */
 } ns_plate_t;
 
 /* One manifest row (one DBS card).  mother_name and contact_phone are personal data:
@@ -115,7 +117,9 @@ typedef struct {
     int64_t n;
     int32_t *plate;               /* index into plates[] */
     char (*well)[4];              /* "A01" */
-    char **sample_id;             /* as read */
+    char **sample_id;             /* as read; each its own allocation, or, when sid_blocks
+                                     is set, in its plate's sid_block */
+    int sid_blocks;
     uint8_t *type;                /* NS_TYPE_* */
     double *conc;                 /* analyte a, row i: conc[a * n + i]; NAN = missing */
     uint8_t *cell;                /* censoring, same layout: NS_CELL_* */

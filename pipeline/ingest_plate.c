@@ -61,7 +61,9 @@ int ns_parse_well(const char *s, int rows, int cols, char out[4])
 typedef struct {
     int64_t n, m;
     char (*well)[4];
-    char **sid;
+    size_t *sid;        /* offset of each row's sample_id in sids */
+    char *sids;         /* the sample_ids, each with its NUL */
+    size_t nsids, msids;
     uint8_t *type;
     double *v;          /* row-major: v[i * n_analytes + a] */
     uint8_t *cell;
@@ -139,14 +141,14 @@ static void alias_text(char *buf, size_t sz, char **v, int n)
 /* empty s for the next plate, keeping its room */
 static void slot_clear(slot_t *s)
 {
-    for (int64_t i = 0; i < s->n; i++) free(s->sid[i]);
     s->n = 0;
+    s->nsids = 0;
 }
 
 static void slot_free(slot_t *s)
 {
     slot_clear(s);
-    free(s->well); free(s->sid); free(s->type); free(s->v); free(s->cell);
+    free(s->well); free(s->sid); free(s->sids); free(s->type); free(s->v); free(s->cell);
     memset(s, 0, sizeof *s);
 }
 
@@ -222,6 +224,19 @@ static void slot_reserve(slot_t *s, int na, int64_t hint)
     s->type = ns_realloc(s->type, (size_t)s->m * sizeof *s->type);
     s->v = ns_realloc(s->v, (size_t)s->m * (size_t)na * sizeof *s->v);
     s->cell = ns_realloc(s->cell, (size_t)s->m * (size_t)na * sizeof *s->cell);
+}
+
+/* row s->n's sample_id: the len bytes at id */
+static void slot_sid(slot_t *s, const char *id, size_t len)
+{
+    if (s->nsids + len + 1 > s->msids) {
+        s->msids = 2 * s->msids + len + 1 + 4096;
+        s->sids = ns_realloc(s->sids, s->msids);
+    }
+    s->sid[s->n] = s->nsids;
+    memcpy(s->sids + s->nsids, id, len);
+    s->sids[s->nsids + len] = 0;
+    s->nsids += len + 1;
 }
 
 /* the sample type a sample_type cell names (any configured spelling), or -1 */
@@ -314,7 +329,7 @@ static int plain_row(const rowctx_t *x, ns_csv_t *c, const ns_plate_t *pl, int *
 #undef BACK
     seen[wi] = line;
     memcpy(s->well[s->n], well, 4);
-    s->sid[s->n] = ns_strndup(t + sp[2 * js], ls);
+    slot_sid(s, t + sp[2 * js], ls);
     s->type[s->n] = (uint8_t)type;
     s->n++;
     return 1;
@@ -515,7 +530,7 @@ static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path
         }
         if (bad) continue;
         memcpy(s->well[s->n], well, 4);
-        s->sid[s->n] = ns_strdup(sid);
+        slot_sid(s, sid, strlen(sid));
         s->type[s->n] = (uint8_t)type;
         s->n++;
     }
@@ -552,12 +567,13 @@ static void sort_plates_by_id(const ns_plate_t *plates, int *ord, int n)
 static void slot_to_batch(ns_batch_t *b, int k, int64_t base, int64_t nub, slot_t *s)
 {
     const int na = b->panel->n_analytes;
+    char *ids = b->plates[k].sid_block = ns_malloc(s->nsids ? s->nsids : 1);
+    memcpy(ids, s->sids, s->nsids);
     for (int64_t r = 0; r < s->n; r++) {
         const int64_t i = base + r;
         b->plate[i] = k;
         memcpy(b->well[i], s->well[r], 4);
-        b->sample_id[i] = s->sid[r];
-        s->sid[r] = NULL;
+        b->sample_id[i] = ids + s->sid[r];
         b->type[i] = s->type[r];
         b->mrow[i] = -1;
     }
@@ -570,6 +586,7 @@ static void slot_to_batch(ns_batch_t *b, int k, int64_t base, int64_t nub, slot_
         }
     }
     s->n = 0;
+    s->nsids = 0;
 }
 
 typedef struct { size_t src, dst, m; } move_t;     /* m rows from src to dst (dst <= src) */
@@ -703,6 +720,7 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
     b->conc = ns_malloc(nr * (size_t)(na ? na : 1) * sizeof *b->conc);
     b->cell = ns_malloc(nr * (size_t)(na ? na : 1) * sizeof *b->cell);
     int64_t *rows_of = ns_calloc((size_t)(n_paths ? n_paths : 1), sizeof *rows_of);
+    b->sid_blocks = 1;                      /* sample_ids in their plate's sid_block */
 
     /* parallel over files: each task touches only its own plates[k], its rows of the batch
      * and its thread's scratch */
@@ -762,7 +780,8 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
             pl->error = ns_asprintf("%s:%d:%d: plate_id '%s' was already read from %s (a plate is read once per night)",
                                     pl->path, pl->id_line, pl->id_col, pl->id, b->plates[ord[g]].path);
             pl->status = NS_PLATE_QUARANTINED;
-            for (int64_t r = 0; r < rows_of[k]; r++) free(b->sample_id[(int64_t)k * cap + r]);
+            free(pl->sid_block);
+            pl->sid_block = NULL;
             rows_of[k] = 0;
         }
         g = h;
