@@ -591,6 +591,16 @@ static void slot_to_batch(ns_batch_t *b, int k, int64_t base, int64_t nub, slot_
 
 typedef struct { size_t src, dst, m; } move_t;     /* m rows from src to dst (dst <= src) */
 
+/* moves [i0, i1) of mv, in order */
+static void move_run(ns_batch_t *b, const move_t *mv, size_t i0, size_t i1)
+{
+    for (size_t i = i0; i < i1; i++)
+        if (mv[i].src != mv[i].dst) {
+            memmove(b->conc + mv[i].dst, b->conc + mv[i].src, mv[i].m * sizeof *b->conc);
+            memmove(b->cell + mv[i].dst, b->cell + mv[i].src, mv[i].m * sizeof *b->cell);
+        }
+}
+
 /* The moves of compact_rows on the analyte columns, in address order, split among the
  * threads: thread t takes a run of moves and makes them in order.  Its first moves may
  * land below its first source, on sources of thread t - 1 that may not be read yet: the
@@ -628,21 +638,21 @@ static void move_columns(ns_batch_t *b, const move_t *mv, size_t nm)
     #pragma omp parallel num_threads(T)
     {
         const int t = omp_get_thread_num();
-        size_t o = off[t];
-        for (size_t i = lo[t]; i < hd[t]; o += mv[i++].m) {
-            memcpy(hc + o, b->conc + mv[i].src, mv[i].m * sizeof *hc);
-            memcpy(hk + o, b->cell + mv[i].src, mv[i].m);
-        }
-        for (size_t i = hd[t]; i < lo[t + 1]; i++)
-            if (mv[i].src != mv[i].dst) {
-                memmove(b->conc + mv[i].dst, b->conc + mv[i].src, mv[i].m * sizeof *b->conc);
-                memmove(b->cell + mv[i].dst, b->cell + mv[i].src, mv[i].m * sizeof *b->cell);
+        if (omp_get_num_threads() != T) {  /* a smaller team than asked */
+            if (t == 0) move_run(b, mv, 0, nm);     /* every move, in order */
+        } else {
+            size_t o = off[t];
+            for (size_t i = lo[t]; i < hd[t]; o += mv[i++].m) {     /* the head, aside */
+                memcpy(hc + o, b->conc + mv[i].src, mv[i].m * sizeof *hc);
+                memcpy(hk + o, b->cell + mv[i].src, mv[i].m);
             }
-        #pragma omp barrier
-        o = off[t];
-        for (size_t i = lo[t]; i < hd[t]; o += mv[i++].m) {
-            memcpy(b->conc + mv[i].dst, hc + o, mv[i].m * sizeof *hc);
-            memcpy(b->cell + mv[i].dst, hk + o, mv[i].m);
+            move_run(b, mv, hd[t], lo[t + 1]);
+            #pragma omp barrier
+            o = off[t];
+            for (size_t i = lo[t]; i < hd[t]; o += mv[i++].m) {     /* and in place */
+                memcpy(b->conc + mv[i].dst, hc + o, mv[i].m * sizeof *hc);
+                memcpy(b->cell + mv[i].dst, hk + o, mv[i].m);
+            }
         }
     }
     free(hc);

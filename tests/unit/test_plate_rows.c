@@ -240,9 +240,9 @@ static void test_plain_rows_as_general(void **st)
  * plates and closes the gaps afterwards): plates of 1 to all wells, some quarantined for a
  * bad cell, some repeating an earlier plate's id (quarantined after they were read, their
  * rows dropped); each cell says which plate, row and analyte it is, so every value can be
- * checked in its place.  At 1 and 2 threads, and with every plate full and kept (the case
- * in which nothing moves). */
-static void layout_night(const ns_panel_t *p, const char *dir, int nplates, int full, int threads)
+ * checked in its place.  At 1 and 2 threads, from inside a parallel region (a team smaller
+ * than asked for), and with every plate full and kept (the case in which nothing moves). */
+static void layout_night(const ns_panel_t *p, const char *dir, int nplates, int full, int threads, int nested)
 {
     const int na = p->n_analytes, cap = p->input.plate_rows * p->input.plate_cols;
     char **paths = calloc((size_t)nplates, sizeof *paths);
@@ -281,7 +281,15 @@ static void layout_night(const ns_panel_t *p, const char *dir, int nplates, int 
     memset(&x, 0, sizeof x);
     x.panel = p;
     omp_set_num_threads(threads);
-    ns_ingest_plates(&x, paths, nplates);
+    if (nested) {           /* inside a parallel region: its teams get one thread, not `threads` */
+        const int levels = omp_get_max_active_levels();
+        omp_set_max_active_levels(1);
+        #pragma omp parallel num_threads(2)
+        #pragma omp single
+        ns_ingest_plates(&x, paths, nplates);
+        omp_set_max_active_levels(levels);
+    } else
+        ns_ingest_plates(&x, paths, nplates);
     omp_set_num_threads(1);
     int64_t i = 0;
     for (int k = 0; k < nplates; k++) {
@@ -326,10 +334,11 @@ static void test_batch_layout(void **st)
     assert_non_null(p);
     char dir[] = "/tmp/ns-layout-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    for (int rep = 0; rep < 6; rep++) layout_night(p, dir, 30, 0, 1 + rep % 2);
-    layout_night(p, dir, 5, 1, 1);
-    layout_night(p, dir, 5, 1, 2);
-    layout_night(p, dir, 0, 0, 2);
+    for (int rep = 0; rep < 6; rep++) layout_night(p, dir, 30, 0, 1 + rep % 2, 0);
+    layout_night(p, dir, 30, 0, 2, 1);
+    layout_night(p, dir, 5, 1, 1, 0);
+    layout_night(p, dir, 5, 1, 2, 0);
+    layout_night(p, dir, 0, 0, 2, 0);
     rmdir(dir);
     ns_panel_free(p);
     ns_panel_errs_free(&e);
