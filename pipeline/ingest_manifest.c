@@ -498,9 +498,29 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
     if (m->n > 1) {
         /* exports usually list cards in order: then there is nothing to sort.  Otherwise
          * (sample_id, line) keys are sorted and the rows moved once, not at every swap */
-        int64_t i0 = 1;
-        while (i0 < m->n && cmp_row_sid(&m->rows[i0 - 1], &m->rows[i0]) < 0) i0++;
-        if (i0 < m->n) {
+        /* the first row out of order, if any (all pairs compared, on all threads) */
+        int64_t i0 = m->n;
+        #pragma omp parallel for schedule(static) reduction(min:i0)
+        for (int64_t i = 1; i < m->n; i++)
+            if (i < i0 && cmp_row_sid(&m->rows[i - 1], &m->rows[i]) >= 0) i0 = i;
+        /* in order but for a few rows at the end (S-999999, then S-1000000, which strcmp
+         * puts before S-100001): each of those is put in its place by a binary search and
+         * one move of the rows after it, instead of sorting a million keys */
+        int64_t i1 = i0 < m->n ? i0 + 1 : m->n;
+        while (i1 < m->n && cmp_row_sid(&m->rows[i1 - 1], &m->rows[i1]) < 0) i1++;
+        if (i0 < m->n && i1 == m->n && m->n - i0 <= 64) {
+            for (int64_t j = i0; j < m->n; j++) {
+                const ns_manifest_row_t r = m->rows[j];
+                int64_t lo = 0, hi = j;             /* the first of rows[0, j) after r */
+                while (lo < hi) {
+                    const int64_t mid = lo + (hi - lo) / 2;
+                    if (cmp_row_sid(&m->rows[mid], &r) < 0) lo = mid + 1;
+                    else hi = mid;
+                }
+                memmove(&m->rows[lo + 1], &m->rows[lo], (size_t)(j - lo) * sizeof *m->rows);
+                m->rows[lo] = r;
+            }
+        } else if (i0 < m->n) {
             row_key_t *key = ns_malloc((size_t)m->n * sizeof *key);
             #pragma omp parallel for schedule(static)
             for (int64_t i = 0; i < m->n; i++) key[i] = (row_key_t){ m->rows[i].sample_id, m->rows[i].line, i };
@@ -513,11 +533,16 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             m->m = m->n;
             free(key);
         }
+        /* rows that repeat the sample_id before them (all pairs compared, on all threads) */
+        uint8_t *same = ns_malloc((size_t)m->n + 1);
+        same[0] = 0;
+        #pragma omp parallel for schedule(static)
+        for (int64_t i = 1; i < m->n; i++) same[i] = strcmp(m->rows[i].sample_id, m->rows[i - 1].sample_id) == 0;
         int64_t w = 0;
         for (int64_t i = 0; i < m->n; ) {
             int64_t j = i + 1;
             int conflict = 0;
-            while (j < m->n && strcmp(m->rows[j].sample_id, m->rows[i].sample_id) == 0) {
+            while (j < m->n && same[j]) {
                 conflict |= strcmp(m->rows[j].infant_id, m->rows[i].infant_id) != 0;
                 j++;
             }
@@ -534,6 +559,7 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             }
             i = j;
         }
+        free(same);
         m->n = w;
     }
 done:

@@ -27,14 +27,16 @@ static int cmp_sid_line(const void *a, const void *b)
     return c ? c : x->line - y->line;
 }
 
-/* n cards S-<k> (no zero padding: 9 then 10 sort back), some repeated; then `breaks`
- * places where a block of rows is moved elsewhere, or a full shuffle (breaks < 0). */
-static void check(int n, int breaks, int dups)
+/* n cards S-<k> (no zero padding: 9 then 10 sort back; or padded to `pad` digits, so that
+ * only the cards past 10^pad - 1 sort back, as the simulator's S-1000000 does), some
+ * repeated; then `breaks` places where a block of rows is moved elsewhere, or a full
+ * shuffle (breaks < 0). */
+static void check_padded(int n, int breaks, int dups, int pad)
 {
     row_t *r = calloc((size_t)n + (size_t)dups, sizeof *r);
     int nr = 0;
     for (int k = 0; k < n; k++) {
-        snprintf(r[nr].sid, sizeof r[nr].sid, "S-%d", k + 1);
+        snprintf(r[nr].sid, sizeof r[nr].sid, "S-%0*d", pad, k + 1);
         snprintf(r[nr].iid, sizeof r[nr].iid, "I%d", k + 1);
         nr++;
     }
@@ -99,6 +101,8 @@ static void check(int n, int breaks, int dups)
     free(want);
 }
 
+static void check(int n, int breaks, int dups) { check_padded(n, breaks, dups, 0); }
+
 static void test_orders(void **state)
 {
     (void)state;
@@ -110,6 +114,13 @@ static void test_orders(void **state)
     }
     check(1, 0, 0);
     check(2, -1, 1);
+    /* in order but for a few cards at the end: put in place one by one (up to 64) */
+    check_padded(10005, 0, 0, 4);           /* S-10000..S-10005 after S-9999 */
+    check_padded(10064, 0, 0, 4);
+    check_padded(10065, 0, 0, 4);           /* 65: sorted as before */
+    check_padded(10003, 0, 3, 4);           /* and repeats at the end */
+    check_padded(10003, 1, 0, 4);
+    check_padded(103, 0, 0, 2);
 }
 
 int main(void)
