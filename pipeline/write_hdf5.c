@@ -495,9 +495,11 @@ static unsigned char *ctx_copies(const void *ctx, size_t ctx_size, int nth)
 #define PAR_ROWS 4096       /* fewer rows than this are done on one thread */
 
 /* A table of n rows, chunked by rows and deflated (deflate 0: stored as it is, for a table
- * read whole and often, like /samples_ids). */
+ * read whole and often, like /samples_ids).  width (NULL: not wanted): on entry, the width
+ * of each text column when the caller knows it (the longest string + 1, as the first pass
+ * below measures it; 0: measure), on return the widths used. */
 static int write_table_as(wctx_t *w, const char *name, const col_t *cols, int nc, int64_t n,
-                          row_fn fn, void *ctx, size_t ctx_size, int deflate)
+                          row_fn fn, void *ctx, size_t ctx_size, int deflate, size_t *width)
 {
     layout_t L = { .cols = cols, .nc = nc };
     hid_t mt = -1, ft = -1, d = -1;
@@ -510,28 +512,37 @@ static int write_table_as(wctx_t *w, const char *name, const col_t *cols, int nc
         static const size_t sz[] = { 1, 8, 8, 4, 1 };
         L.width[c] = sz[cols[c].kind];
     }
-    /* pass 1: string widths, rows in parallel, each thread its widths, then the widest */
+    /* pass 1: string widths, rows in parallel, each thread its widths, then the widest
+     * (unless the caller knows them all) */
+    int known = width != NULL;
+    for (int c = 0; c < nc && known; c++) known = cols[c].kind != K_STR || width[c] > 0;
     size_t *tw = ns_calloc((size_t)nth * (size_t)MAX_COLS, sizeof *tw);
-    #pragma omp parallel if (n >= PAR_ROWS)
-    {
-        const int t = omp_get_thread_num();
-        void *x = tctx + (size_t)t * ctx_size;
-        size_t *mw = tw + (size_t)t * MAX_COLS;
-        cell_t cell[MAX_COLS];
-        #pragma omp for schedule(static)
-        for (int64_t i = 0; i < n; i++) {
-            fn(x, i, cell);
-            for (int c = 0; c < nc; c++)
-                if (cols[c].kind == K_STR) {
-                    size_t l = strlen(nz(cell[c].s)) + 1;
-                    if (l > mw[c]) mw[c] = l;
-                }
+    if (known) {
+        for (int c = 0; c < nc; c++) tw[c] = cols[c].kind == K_STR ? width[c] : 0;
+    } else {
+        #pragma omp parallel if (n >= PAR_ROWS)
+        {
+            const int t = omp_get_thread_num();
+            void *x = tctx + (size_t)t * ctx_size;
+            size_t *mw = tw + (size_t)t * MAX_COLS;
+            cell_t cell[MAX_COLS];
+            #pragma omp for schedule(static)
+            for (int64_t i = 0; i < n; i++) {
+                fn(x, i, cell);
+                for (int c = 0; c < nc; c++)
+                    if (cols[c].kind == K_STR) {
+                        size_t l = strlen(nz(cell[c].s)) + 1;
+                        if (l > mw[c]) mw[c] = l;
+                    }
+            }
         }
     }
     for (int t = 0; t < nth; t++)
         for (int c = 0; c < nc; c++)
             if (tw[(size_t)t * MAX_COLS + c] > L.width[c]) L.width[c] = tw[(size_t)t * MAX_COLS + c];
     free(tw);
+    if (width)
+        for (int c = 0; c < nc; c++) width[c] = L.width[c];
     L.rowsize = 0;
     for (int c = 0; c < nc; c++) { L.off[c] = L.rowsize; L.rowsize += L.width[c]; }
     const size_t rowsize = L.rowsize;
@@ -625,7 +636,7 @@ out:
 static int write_table(wctx_t *w, const char *name, const col_t *cols, int nc, int64_t n,
                        row_fn fn, void *ctx, size_t ctx_size)
 {
-    return write_table_as(w, name, cols, nc, n, fn, ctx, ctx_size, 1);
+    return write_table_as(w, name, cols, nc, n, fn, ctx, ctx_size, 1, NULL);
 }
 
 /* ------------------------------------------------------------------ rows */
@@ -922,8 +933,13 @@ static int write_specimen(wctx_t *w, const ns_batch_t *b)
 static int write_samples(wctx_t *w, const ns_batch_t *b)
 {
     rctx_t x = { .b = b };
-    if (write_table(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x, sizeof x) < 0
-        || write_table_as(w, "/samples_ids", id_cols, NCOLS(id_cols), b->n, id_row, &x, sizeof x, 0) < 0)
+    /* /samples_ids holds /samples's sample_id and infant_id: the same strings, so the same
+     * widths, which the first table measured */
+    size_t sw[NCOLS(sample_cols)] = { 0 };
+    if (write_table_as(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x, sizeof x, 1, sw) < 0)
+        return -1;
+    size_t iw[NCOLS(id_cols)] = { sw[0], sw[6] };
+    if (write_table_as(w, "/samples_ids", id_cols, NCOLS(id_cols), b->n, id_row, &x, sizeof x, 0, iw) < 0)
         return -1;
     if (!b->state && b->n > 0) return 0;
     const char *names[NS_STATE_N];
