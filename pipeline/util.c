@@ -237,7 +237,7 @@ int ns_cpu_avx512(void)
         __builtin_cpu_init();
         k = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
             && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
-            && __builtin_cpu_supports("bmi2");
+            && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
         __atomic_store_n(&known, k, __ATOMIC_RELAXED);
     }
     return k && ns_simd;

@@ -25,7 +25,7 @@ int ns_read_file(const char *path, char **buf, size_t *len);
 int ns_strcaseeq(const char *a, const char *b);
 
 /* 1 when the AVX-512 paths (the plate reader's line splitter and cell parser) may run: the
- * CPU and the OS support AVX-512 F, BW, DQ and VL and BMI2 (asked once), and ns_simd is
+ * CPU and the OS support AVX-512 F, BW, DQ and VL, BMI1 and BMI2 (asked once), and ns_simd is
  * set.  Every such path has a scalar twin that gives the same result. */
 int ns_cpu_avx512(void);
 
