@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include "followup.h"
 #include "util.h"
@@ -14,7 +15,10 @@ ns_finding_t *ns_findings_add(ns_findings_t *fs, const char *infant_id, int sour
         fs->v = ns_realloc(fs->v, (size_t)fs->m * sizeof *fs->v);
     }
     ns_finding_t *f = &fs->v[fs->n++];
-    memset(f, 0, sizeof *f);
+    /* zeroed but for the argument slots (2 KB of the 2.5), which are read only up to
+     * n_args: a night's 37,000 findings then touch a fifth of the memory */
+    memset(f, 0, offsetof(ns_finding_t, arg_name));
+    memset((char *)f + offsetof(ns_finding_t, due_from), 0, sizeof *f - offsetof(ns_finding_t, due_from));
     ns_copy_str(f->infant_id, sizeof f->infant_id, infant_id ? infant_id : "");
     f->source = source;
     f->due_from = NS_DUE_NONE;
