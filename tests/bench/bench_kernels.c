@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 #include <unistd.h>
 #include "../../kernels/ns_kernels.h"
 #include "../../pipeline/panel.h"
@@ -126,14 +127,30 @@ int main(int argc, char **argv)
     long n = 2000000;
     int reps = 5, ch;
     const char *panel_path = NS_SRCDIR "/configs/panel-default.yaml";
-    while ((ch = getopt(argc, argv, "n:r:p:h")) != -1) {
+    static const struct option lopts[] = {
+        { "rows", required_argument, NULL, 'n' }, { "reps", required_argument, NULL, 'r' },
+        { "panel", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    };
+    while ((ch = getopt_long(argc, argv, "n:r:p:h", lopts, NULL)) != -1) {
         switch (ch) {
         case 'n': n = atol(optarg); break;
         case 'r': reps = atoi(optarg); break;
         case 'p': panel_path = optarg; break;
+        case 'h':
+            printf("Usage: bench_kernels [options]\n\n"
+                   "Times the screening kernels (ratios, cutoff flags, condition calls) on synthetic\n"
+                   "in-memory columns, column by column and in blocks of 4096 rows, at 1 and 2 threads\n"
+                   "(1 only on a one-core machine), and a read loop and a copy loop over 1 GiB: the\n"
+                   "memory bandwidth the kernels are compared with.  One JSON object per line on\n"
+                   "stdout (scripts/bench.sh reads them); never part of make test.\n\n"
+                   "  -n, --rows N     rows (default 2,000,000)\n"
+                   "  -r, --reps N     repetitions of each timing; the median and spread are printed (5)\n"
+                   "  -p, --panel F    panel YAML (default configs/panel-default.yaml)\n"
+                   "  -h, --help       this text\n");
+            return 0;
         default:
-            fprintf(stderr, "usage: bench_kernels [-n ROWS] [-r REPS] [-p PANEL]\n");
-            return ch == 'h' ? 0 : 1;
+            fprintf(stderr, "usage: bench_kernels [-n ROWS] [-r REPS] [-p PANEL] (--help)\n");
+            return 1;
         }
     }
     if (n < 1 || reps < 1) { fprintf(stderr, "bench_kernels: -n and -r must be positive\n"); return 1; }
