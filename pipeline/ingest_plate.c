@@ -757,8 +757,8 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
             parse_plate(p, b->plate_map, paths[k], raw[j], rlen[j], err[j], pl, &scratch[t], &hcs[t]);
             if (pl->status != NS_PLATE_OK) continue;
             if (scratch[t].n > cap) {       /* cannot be: every row is a distinct well */
-                fprintf(stderr, "neoscreen: internal error: %s holds %lld rows, its plate %lld wells\n", paths[k],
-                        (long long)scratch[t].n, (long long)cap);
+                ns_error("ingest", "internal error: %s holds %lld rows, its plate %lld wells", paths[k],
+                         (long long)scratch[t].n, (long long)cap);
                 abort();
             }
             rows_of[k] = scratch[t].n;
