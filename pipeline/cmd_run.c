@@ -449,8 +449,8 @@ static int write_rerun(const char *path, const ns_batch_t *b, const ns_qc_result
 /* ---- the command ------------------------------------------------------------------- */
 
 /* Temporary files of a run that was killed before it could rename them (OUT/NAME.tmp.PID,
- * atomic_file.c), or before libxlsxwriter removed one of its own (OUT/tmp.XXXXXXXXXX, kept in
- * the output directory because it holds the list's names and phones): with the directory
+ * atomic_file.c), or before libxlsxwriter (neoscreen's XLSX writer until 2026-12) removed
+ * one of its own (OUT/tmp.XXXXXXXXXX: names and phones): with the directory
  * locked no other run is writing, so every one of them is stale.  Only those names are
  * touched. */
 static void remove_stale_tmp(const char *out)

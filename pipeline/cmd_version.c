@@ -2,8 +2,10 @@
 #include <hdf5.h>
 #include <gsl/gsl_version.h>
 #include <string.h>
-#include <xlsxwriter.h>
+#include <libdeflate.h>
+#include <sqlite3.h>
 #include <yaml.h>
+#include <zlib.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -21,8 +23,8 @@ int ns_cmd_version(int argc, char **argv)
     H5get_libversion(&maj, &min, &rel);
     printf("neoscreen %s\n", NS_VERSION);
     printf("Build: CC=%s\nCFLAGS=%s\n", NS_BUILD_CC, NS_BUILD_CFLAGS);
-    printf("HDF5 %u.%u.%u, GSL %s, libyaml %s, libxlsxwriter %s", maj, min, rel, GSL_VERSION,
-           yaml_get_version_string(), lxw_version());
+    printf("HDF5 %u.%u.%u, GSL %s, libyaml %s, zlib %s, libdeflate %s, SQLite %s", maj, min, rel, GSL_VERSION,
+           yaml_get_version_string(), zlibVersion(), LIBDEFLATE_VERSION_STRING, sqlite3_libversion());
 #ifdef _OPENMP
     printf(", OpenMP %d (max threads %d)\n", _OPENMP, omp_get_max_threads());
 #else

@@ -1,19 +1,15 @@
-/* table.c — see table.h.  The model, then the CSV writer, then the XLSX writer. */
+/* table.c — see table.h.  The model, then the CSV writer (the XLSX writer: table_xlsx.c). */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <xlsxwriter.h>
 #include "atomic_file.h"
 #include "csv.h"
 #include "table.h"
+#include "table_impl.h"
 #include "util.h"
 
 #define MAX_COLS 16384                 /* Excel's column limit */
@@ -23,8 +19,7 @@
 
 static _Thread_local char last_err[512];
 
-static void seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void seterr(const char *fmt, ...)
+void ns_table_seterr(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -275,9 +270,10 @@ int ns_table_set_date_str(ns_table_t *t, int row, int col, const char *ymd)
 
 void ns_table_set_created(ns_table_t *t, time_t when) { t->created = when; }
 
-static char *number_text(const ns_cell_t *x)
+int ns_table_number_text(const ns_cell_t *x, char *buf)
 {
-    return x->decimals < 0 ? ns_asprintf("%.15g", x->num) : ns_asprintf("%.*f", x->decimals, x->num);
+    return x->decimals < 0 ? snprintf(buf, NS_TABLE_NUMBER_BUF, "%.15g", x->num)
+                           : snprintf(buf, NS_TABLE_NUMBER_BUF, "%.*f", x->decimals, x->num);
 }
 
 static char *cell_text(const ns_cell_t *x)
@@ -285,7 +281,11 @@ static char *cell_text(const ns_cell_t *x)
     char d[16];
     switch (x->type) {
     case NS_TCELL_TEXT: return safe_text(x->text);
-    case NS_TCELL_NUMBER: return number_text(x);
+    case NS_TCELL_NUMBER: {
+        char b[NS_TABLE_NUMBER_BUF];
+        ns_table_number_text(x, b);
+        return ns_strdup(b);
+    }
     case NS_TCELL_DATE: ns_format_date(x->num * 24.0, d); return ns_strdup(d);
     default: return ns_strdup("");
     }
@@ -305,7 +305,7 @@ int ns_table_write_csv(const ns_table_t *t, const char *path, int mode, int bom)
     last_err[0] = 0;
     ns_atomic_t *a = ns_atomic_open(path, (mode_t)mode);
     if (!a) {
-        seterr("cannot create %s: %s", path, strerror(errno));
+        ns_table_seterr("cannot create %s: %s", path, strerror(errno));
         return -1;
     }
     FILE *fp = a->fp;
@@ -321,165 +321,11 @@ int ns_table_write_csv(const ns_table_t *t, const char *path, int mode, int bom)
     }
     if (ns_atomic_commit(a) < 0) {
         int e = errno;
-        seterr("cannot write %s: %s", path, strerror(e));
+        ns_table_seterr("cannot write %s: %s", path, strerror(e));
         errno = e;
         return -1;
     }
     return 0;
-}
-
-/* ---- XLSX -------------------------------------------------------------------------- */
-
-typedef struct {
-    lxw_workbook *wb;
-    lxw_format *hdr, *txt, *wrap, *date, *num[NS_TABLE_MAX_DECIMALS + 2];   /* num[d + 1] */
-} book_t;
-
-static lxw_format *top_format(lxw_workbook *wb)
-{
-    lxw_format *f = workbook_add_format(wb);
-    if (f) format_set_align(f, LXW_ALIGN_VERTICAL_TOP);
-    return f;
-}
-
-/* The format of a NUMBER cell with d decimals, made on first use. */
-static lxw_format *num_format(book_t *B, int d)
-{
-    if (B->num[d + 1]) return B->num[d + 1];
-    lxw_format *f = top_format(B->wb);
-    if (f && d >= 0) {
-        char pat[NS_TABLE_MAX_DECIMALS + 3] = "0";
-        if (d > 0) {
-            pat[1] = '.';
-            memset(pat + 2, '0', (size_t)d);
-            pat[d + 2] = 0;
-        }
-        format_set_num_format(f, pat);
-    }
-    return B->num[d + 1] = f;
-}
-
-/* Widths per column (display width + 2, capped); wrap[] marks cells that need wrapping. */
-static double *column_widths(const ns_table_t *t, unsigned char *wrap)
-{
-    double *w = ns_calloc((size_t)t->ncols, sizeof *w);
-    for (int c = 0; c < t->ncols; c++) {
-        char *h = safe_text(t->headers[c]);
-        int best = ns_display_width(h) + 1;          /* bold is a little wider */
-        free(h);
-        for (int r = 0; r < t->nrows; r++) {
-            const ns_cell_t *x = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
-            if (x->type == NS_TCELL_EMPTY) continue;
-            char *s = cell_text(x);
-            int dw = ns_display_width(s);
-            if (x->type == NS_TCELL_TEXT && (dw + 2 > NS_TABLE_MAX_WIDTH || strchr(s, '\n')))
-                wrap[(size_t)r * (size_t)t->ncols + (size_t)c] = 1;
-            free(s);
-            if (dw > best) best = dw;
-        }
-        int width = best + 2;
-        if (width < 6) width = 6;
-        if (width > NS_TABLE_MAX_WIDTH) width = NS_TABLE_MAX_WIDTH;
-        w[c] = width;
-    }
-    return w;
-}
-
-static long utf8_chars(const char *s)
-{
-    long n = 0;
-    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-/* Fill the workbook; returns 0 or -1 (last_err set).  The caller closes it either way. */
-static int fill(book_t *B, const ns_table_t *t, const char *path, const char *sheet)
-{
-    lxw_error e = workbook_validate_sheet_name(B->wb, sheet);
-    if (e != LXW_NO_ERROR) {
-        seterr("%s: sheet name '%s' not allowed: %s", path, sheet, lxw_strerror(e));
-        return -1;
-    }
-    lxw_worksheet *ws = workbook_add_worksheet(B->wb, sheet);
-    if (!ws) { seterr("%s: cannot add sheet '%s'", path, sheet); return -1; }
-    if ((long)t->nrows + 1 > (long)LXW_ROW_MAX) {
-        seterr("%s: %d rows do not fit in a sheet (at most %ld)", path, t->nrows, (long)LXW_ROW_MAX - 1);
-        return -1;
-    }
-    lxw_doc_properties props;
-    memset(&props, 0, sizeof props);
-    props.created = t->created;
-    if ((e = workbook_set_properties(B->wb, &props)) != LXW_NO_ERROR) goto lxw_fail;
-
-    B->hdr = top_format(B->wb);
-    B->txt = top_format(B->wb);
-    B->wrap = top_format(B->wb);
-    B->date = top_format(B->wb);
-    if (!B->hdr || !B->txt || !B->wrap || !B->date) { e = LXW_ERROR_MEMORY_MALLOC_FAILED; goto lxw_fail; }
-    format_set_bold(B->hdr);
-    format_set_text_wrap(B->wrap);
-    format_set_num_format(B->date, "yyyy-mm-dd");
-
-    unsigned char *wrap = ns_calloc((size_t)t->nrows * (size_t)t->ncols + 1, 1);
-    double *width = column_widths(t, wrap);
-    int rc = 0;
-    for (int c = 0; c < t->ncols && rc == 0; c++) {
-        if ((e = worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, width[c], NULL)) != LXW_NO_ERROR) rc = -1;
-        char *h = safe_text(t->headers[c]);
-        if (rc == 0 && utf8_chars(h) > NS_TABLE_MAX_CELL_CHARS) {
-            seterr("%s: header of column %s is longer than Excel's %d characters", path, t->keys[c],
-                   NS_TABLE_MAX_CELL_CHARS);
-            rc = -2;
-        }
-        if (rc == 0 && (e = worksheet_write_string(ws, 0, (lxw_col_t)c, h, B->hdr)) != LXW_NO_ERROR) rc = -1;
-        free(h);
-    }
-    for (int r = 0; r < t->nrows && rc == 0; r++)
-        for (int c = 0; c < t->ncols && rc == 0; c++) {
-            const ns_cell_t *x = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
-            lxw_row_t xr = (lxw_row_t)r + 1;
-            lxw_col_t xc = (lxw_col_t)c;
-            if (x->type == NS_TCELL_TEXT) {
-                char *s = safe_text(x->text);
-                if (utf8_chars(s) > NS_TABLE_MAX_CELL_CHARS) {
-                    seterr("%s: row %d, column %s: text longer than Excel's %d characters", path, r + 1,
-                           t->keys[c], NS_TABLE_MAX_CELL_CHARS);
-                    rc = -2;
-                } else {
-                    e = worksheet_write_string(ws, xr, xc, s, wrap[(size_t)r * (size_t)t->ncols + (size_t)c]
-                                               ? B->wrap : B->txt);
-                }
-                free(s);
-            } else if (x->type == NS_TCELL_NUMBER) {
-                /* the value the CSV shows, so both files hold the same number */
-                char *s = number_text(x);
-                double v = strtod(s, NULL);
-                free(s);
-                lxw_format *f = num_format(B, x->decimals);
-                e = f ? worksheet_write_number(ws, xr, xc, v, f) : LXW_ERROR_MEMORY_MALLOC_FAILED;
-            } else if (x->type == NS_TCELL_DATE) {
-                char d[16];
-                lxw_datetime dt;
-                memset(&dt, 0, sizeof dt);
-                ns_format_date(x->num * 24.0, d);
-                if (sscanf(d, "%4d-%2d-%2d", &dt.year, &dt.month, &dt.day) != 3) e = LXW_ERROR_PARAMETER_VALIDATION;
-                else e = worksheet_write_datetime(ws, xr, xc, &dt, B->date);
-            } else {
-                continue;                  /* EMPTY: nothing in the sheet */
-            }
-            if (rc == 0 && e != LXW_NO_ERROR) rc = -1;
-        }
-    free(wrap);
-    free(width);
-    if (rc == -2) return -1;
-    if (rc < 0) goto lxw_fail;
-    worksheet_freeze_panes(ws, 1, 0);
-    if ((e = worksheet_autofilter(ws, 0, 0, (lxw_row_t)t->nrows, (lxw_col_t)(t->ncols - 1))) != LXW_NO_ERROR)
-        goto lxw_fail;
-    return 0;
-lxw_fail:
-    seterr("%s: libxlsxwriter: %s", path, lxw_strerror(e));
-    return -1;
 }
 
 int ns_table_sheet_name_ok(const char *name)
@@ -489,94 +335,4 @@ int ns_table_sheet_name_ok(const char *name)
     int chars = 0;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++) chars += (*p & 0xC0) != 0x80;
     return chars <= 31 && text_ok(name);
-}
-
-int ns_table_write_xlsx(const ns_table_t *t, const char *path, int mode, const char *sheet)
-{
-    last_err[0] = 0;
-    if (!sheet) sheet = "Sheet1";
-    char *tmp = ns_atomic_tmpname(path);
-    /* created here, exclusively and with its final mode: libxlsxwriter's fopen("wb") then
-     * truncates this very file; a leftover of an earlier process with our PID goes once */
-    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    int fd = open(tmp, flags, (mode_t)mode);
-    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0) fd = open(tmp, flags, (mode_t)mode);
-    if (fd < 0) {
-        int er = errno;
-        seterr("cannot create %s: %s", tmp, strerror(er));
-        free(tmp);
-        errno = er;
-        return -1;
-    }
-    struct stat st0, st1;
-    int er = 0;
-    if (fchmod(fd, (mode_t)mode) != 0 || fstat(fd, &st0) != 0) {
-        er = errno;
-        seterr("cannot set up %s: %s", tmp, strerror(er));
-        goto fail;
-    }
-
-    char *dir = ns_strdup(path);
-    char *tmpdir = ns_strdup(dirname(dir));
-    free(dir);
-    lxw_workbook_options opt;
-    memset(&opt, 0, sizeof opt);
-    opt.tmpdir = tmpdir;
-    book_t B;
-    memset(&B, 0, sizeof B);
-    B.wb = workbook_new_opt(tmp, &opt);
-    if (!B.wb) {
-        free(tmpdir);
-        er = ENOMEM;
-        seterr("%s: libxlsxwriter could not start a workbook", path);
-        goto fail;
-    }
-    int rc = fill(&B, t, path, sheet);
-    lxw_error e = workbook_close(B.wb);      /* frees the workbook whatever happened */
-    free(tmpdir);
-    if (rc < 0) { er = EINVAL; goto fail; }
-    if (e != LXW_NO_ERROR) {
-        er = e == LXW_ERROR_CREATING_XLSX_FILE || e == LXW_ERROR_CREATING_TMPFILE
-             || e == LXW_ERROR_ZIP_FILE_OPERATION ? (errno ? errno : EIO) : EIO;
-        seterr("cannot write %s: libxlsxwriter: %s%s%s", path, lxw_strerror(e),
-               er != EIO ? ": " : "", er != EIO ? strerror(er) : "");
-        goto fail;
-    }
-    /* still the file created above (nobody swapped a link in under the name)? */
-    if (lstat(tmp, &st1) != 0 || !S_ISREG(st1.st_mode) || st1.st_dev != st0.st_dev || st1.st_ino != st0.st_ino) {
-        er = EEXIST;
-        seterr("cannot write %s: the temporary file %s was replaced while it was written", path, tmp);
-        goto fail;
-    }
-    if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
-        er = errno;
-        seterr("cannot write %s: %s", path, strerror(er));
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        er = errno;
-        seterr("cannot write %s: %s", path, strerror(er));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        er = errno;
-        seterr("cannot rename %s to %s: %s", tmp, path, strerror(er));
-        goto fail;
-    }
-    free(tmp);
-    if (ns_atomic_sync_dir(path) != 0) {
-        er = errno;
-        seterr("cannot sync the directory of %s: %s", path, strerror(er));
-        errno = er;
-        return -1;
-    }
-    return 0;
-fail:
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    free(tmp);
-    errno = er;
-    return -1;
 }

@@ -106,8 +106,8 @@ int ns_table_set_empty(ns_table_t *t, int row, int col);
 /* The cell at (row, col), NULL if out of range. */
 const ns_cell_t *ns_table_cell(const ns_table_t *t, int row, int col);
 
-/* The XLSX "created" property.  Unset, it is 1980-01-01T00:00:00Z (the date libxlsxwriter
- * gives the zip entries), so the same table always gives the same bytes; set it to the
+/* The XLSX "created" property.  Unset, it is 1980-01-01T00:00:00Z (the date every ZIP
+ * member carries), so the same table always gives the same bytes; set it to the
  * night's run time to show that in Excel's document properties. */
 void ns_table_set_created(ns_table_t *t, time_t when);
 
@@ -147,13 +147,10 @@ int ns_table_write_csv(const ns_table_t *t, const char *path, int mode, int bom)
  * @return 0, or -1 with ns_table_error() saying why (errno set when a system call failed,
  *         else EINVAL); the file at path is then untouched.
  *
- * Atomic like every output, although libxlsxwriter writes to a file name: the workbook is
- * written to PATH.tmp.PID, created first by this function with O_EXCL|O_NOFOLLOW and the
- * final mode (libxlsxwriter's fopen then truncates that file and keeps its mode), checked
- * to be still the same file after libxlsxwriter closed it, fsync'ed, renamed over path,
- * and the directory fsync'ed.  libxlsxwriter's own temporary files (unlinked at creation,
- * mode 0600) go to path's directory, not /tmp: the personal data they hold stays where the
- * lab put the output, and a small tmpfs cannot fill up. */
+ * Atomic like every output: the workbook is written to PATH.tmp.PID, created with
+ * O_EXCL|O_NOFOLLOW and the final mode, fsync'ed, renamed over path, and the directory
+ * fsync'ed.  The sheet is deflated as it is written (table_xlsx.c): no temporary file, and
+ * the XML of a long list never sits in memory whole. */
 int ns_table_write_xlsx(const ns_table_t *t, const char *path, int mode, const char *sheet);
 
 /* 1 if name is a sheet name Excel accepts (1 to 31 characters, none of []:*?/\, no

@@ -1,8 +1,8 @@
 /* xlsx_read.h — read the first worksheet of an XLSX workbook as rows of text cells.
  *
  * Why: the follow-up team fills in the list `followup list -o FILE.xlsx` wrote (or any sheet
- * with the right columns) and gives it back; `followup import` reads it.  libxlsxwriter
- * only writes, so this is a small reader of what spreadsheets save: the ZIP container
+ * with the right columns) and gives it back; `followup import` reads it.  This is
+ * a small reader of what spreadsheets save: the ZIP container
  * (stored or deflated members, zlib), xl/sharedStrings.xml and the first sheet
  * (xl/worksheets/sheet1.xml, else the first xml member of xl/worksheets/).  Cells become text:
  * shared and inline strings as they are (rich-text runs joined), numbers as written in

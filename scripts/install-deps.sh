@@ -9,11 +9,12 @@
 # Idempotent: apt-get skips what is already installed, so running it twice is harmless.
 # Run as root (CI, containers) or as a user with sudo.
 #
-#   core:   compiler, pkg-config, HDF5 (serial), GSL, libyaml, zlib, libdeflate (archive
-#           chunks compressed and decompressed outside HDF5, in parallel), libxlsxwriter (the
-#           XLSX recall list; pkg-config name "xlsxwriter"), SQLite (the follow-up ledger;
-#           pkg-config name "sqlite3"; tests read it back with python3's own sqlite3), cmocka
-#           (unit tests)
+#   core:   compiler, pkg-config, HDF5 (serial), GSL, libyaml, zlib (the XLSX lists' ZIP),
+#           libdeflate (archive chunks compressed and decompressed outside HDF5, in parallel),
+#           SQLite (the follow-up ledger; pkg-config name "sqlite3"; tests read it back with
+#           python3's own sqlite3), cmocka (unit tests), libxlsxwriter (tests only: the
+#           oracle test_xlsx_oracle holds neoscreen's own XLSX writer to; pkg-config name
+#           "xlsxwriter")
 #   tools:  h5dump/h5ls (hdf5-tools), Debian's python3 h5py/numpy/yaml/openpyxl (independent
 #           readers used by the tests: openpyxl reads the XLSX back; run as /usr/bin/python3,
 #           see BUILD-NOTES G7) and pandas (scripts/baseline_numpy.py, the NumPy/pandas

@@ -1,0 +1,201 @@
+/* zip_write.c — see zip_write.h.  Layout (APPNOTE.TXT 4.3): for each member a local
+ * header, then its deflated bytes; then one central directory record per member, then the
+ * end-of-central-directory record.  A member's CRC and sizes are known only at its end:
+ * they are written into its local header then (pwrite), so no data descriptor is needed. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libdeflate.h>
+#include <zlib.h>
+#include "util.h"
+#include "zip_write.h"
+
+#define OUT_CAP ((size_t)1 << 18)       /* bytes buffered before a write(2) */
+#define DOS_DATE 0x0021                 /* 1980-01-01 (day 1, month 1, year 1980 + 0) */
+#define LIMIT 0xFFFFFFFFull             /* sizes and offsets without ZIP64 */
+
+typedef struct {
+    char *name;
+    uint32_t crc, csize, usize, off;
+} member_t;
+
+struct ns_zip {
+    int fd, err, level;
+    uint64_t pos;                   /* file offset of out[0] */
+    unsigned char *out;
+    size_t len;
+    z_stream zs;
+    int open;                       /* a member is being written */
+    uint64_t usize, start;          /* its uncompressed size, and where its data began */
+    uint32_t crc;
+    member_t *m;
+    int n, cap;
+};
+
+static void flush_out(ns_zip_t *z)
+{
+    size_t done = 0;
+    while (!z->err && done < z->len) {
+        ssize_t k = write(z->fd, z->out + done, z->len - done);
+        if (k > 0) done += (size_t)k;
+        else if (k == 0) z->err = EIO;
+        else if (errno != EINTR) z->err = errno;
+    }
+    z->pos += z->len;
+    z->len = 0;
+}
+
+static void put(ns_zip_t *z, const void *p, size_t n)
+{
+    if (z->len + n > OUT_CAP) flush_out(z);
+    memcpy(z->out + z->len, p, n);      /* n <= OUT_CAP: headers and deflate's output */
+    z->len += n;
+}
+
+static void le16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
+static void le32(unsigned char *p, uint32_t v) { le16(p, v & 0xFFFF); le16(p + 2, v >> 16); }
+
+ns_zip_t *ns_zip_open(int fd, int level)
+{
+    ns_zip_t *z = ns_calloc(1, sizeof *z);
+    z->fd = fd;
+    z->level = level;
+    z->out = ns_malloc(OUT_CAP);
+    if (deflateInit2(&z->zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(z->out);
+        free(z);
+        return NULL;
+    }
+    return z;
+}
+
+/* Run deflate over n bytes of input (flush: Z_NO_FLUSH or Z_FINISH), output to the file. */
+static void deflate_some(ns_zip_t *z, const void *p, size_t n, int flush)
+{
+    unsigned char buf[1 << 16];
+    z->zs.next_in = (unsigned char *)(uintptr_t)p;
+    while (!z->err) {
+        const size_t chunk = n > (1u << 30) ? (1u << 30) : n;
+        z->zs.avail_in = (uInt)chunk;
+        int rc;
+        do {
+            z->zs.next_out = buf;
+            z->zs.avail_out = sizeof buf;
+            rc = deflate(&z->zs, chunk == n ? flush : Z_NO_FLUSH);
+            if (rc == Z_STREAM_ERROR) { z->err = EIO; return; }
+            put(z, buf, sizeof buf - z->zs.avail_out);
+        } while (z->zs.avail_out == 0 || (chunk == n && flush == Z_FINISH && rc != Z_STREAM_END));
+        n -= chunk;
+        if (n == 0) return;
+    }
+}
+
+static void end_member(ns_zip_t *z)
+{
+    if (!z->open) return;
+    z->open = 0;
+    deflate_some(z, "", 0, Z_FINISH);
+    deflateReset(&z->zs);
+    const uint64_t end = z->pos + z->len, csize = end - z->start;
+    member_t *m = &z->m[z->n - 1];
+    if (z->usize > LIMIT || csize > LIMIT || end > LIMIT) {
+        if (!z->err) z->err = EFBIG;
+        return;
+    }
+    m->crc = z->crc;
+    m->csize = (uint32_t)csize;
+    m->usize = (uint32_t)z->usize;
+    unsigned char f[12];                 /* CRC-32, compressed size, uncompressed size */
+    le32(f, m->crc);
+    le32(f + 4, m->csize);
+    le32(f + 8, m->usize);
+    if (m->off >= z->pos) {              /* the header is still in the buffer */
+        memcpy(z->out + (m->off - z->pos) + 14, f, sizeof f);
+    } else {
+        flush_out(z);
+        if (!z->err && pwrite(z->fd, f, sizeof f, (off_t)m->off + 14) != (ssize_t)sizeof f)
+            z->err = errno ? errno : EIO;
+    }
+}
+
+void ns_zip_begin(ns_zip_t *z, const char *name)
+{
+    end_member(z);
+    if (z->err) return;
+    const size_t nlen = strlen(name);
+    const uint64_t off = z->pos + z->len;
+    if (off > LIMIT || nlen > 0xFFFF) { z->err = EFBIG; return; }
+    if (z->n == z->cap) z->m = ns_realloc(z->m, (size_t)(z->cap = z->cap ? 2 * z->cap : 16) * sizeof *z->m);
+    z->m[z->n++] = (member_t){ .name = ns_strdup(name), .off = (uint32_t)off };
+    unsigned char h[30] = { 0 };
+    le32(h, 0x04034b50);                 /* local file header */
+    le16(h + 4, 20);                     /* version needed: 2.0 (deflate) */
+    le16(h + 8, 8);                      /* method: deflate; flags 0 */
+    le16(h + 12, DOS_DATE);              /* time 00:00:00 at +10 */
+    le16(h + 26, (unsigned)nlen);        /* CRC and sizes at +14: end_member fills them */
+    put(z, h, sizeof h);
+    put(z, name, nlen);
+    z->start = z->pos + z->len;
+    z->usize = 0;
+    z->crc = 0;
+    z->open = 1;
+}
+
+void ns_zip_write(ns_zip_t *z, const void *p, size_t n)
+{
+    if (z->err || !z->open || n == 0) return;
+    z->crc = libdeflate_crc32(z->crc, p, n);
+    z->usize += n;
+    deflate_some(z, p, n, Z_NO_FLUSH);
+}
+
+void ns_zip_add(ns_zip_t *z, const char *name, const void *p, size_t n)
+{
+    ns_zip_begin(z, name);
+    ns_zip_write(z, p, n);
+}
+
+int ns_zip_close(ns_zip_t *z)
+{
+    end_member(z);
+    const uint64_t cd = z->pos + z->len;
+    for (int i = 0; i < z->n && !z->err; i++) {
+        const member_t *m = &z->m[i];
+        const size_t nlen = strlen(m->name);
+        unsigned char h[46] = { 0 };
+        le32(h, 0x02014b50);             /* central directory header */
+        le16(h + 4, 20);                 /* made by: MS-DOS, 2.0 */
+        le16(h + 6, 20);
+        le16(h + 10, 8);
+        le16(h + 14, DOS_DATE);
+        le32(h + 16, m->crc);
+        le32(h + 20, m->csize);
+        le32(h + 24, m->usize);
+        le16(h + 28, (unsigned)nlen);
+        le32(h + 42, m->off);
+        put(z, h, sizeof h);
+        put(z, m->name, nlen);
+    }
+    const uint64_t end = z->pos + z->len;
+    if (!z->err && (cd > LIMIT || end - cd > LIMIT || z->n > 0xFFFF)) z->err = EFBIG;
+    if (!z->err) {
+        unsigned char e[22] = { 0 };
+        le32(e, 0x06054b50);             /* end of central directory */
+        le16(e + 8, (unsigned)z->n);
+        le16(e + 10, (unsigned)z->n);
+        le32(e + 12, (uint32_t)(end - cd));
+        le32(e + 16, (uint32_t)cd);
+        put(z, e, sizeof e);
+        flush_out(z);
+    }
+    const int err = z->err;
+    deflateEnd(&z->zs);
+    for (int i = 0; i < z->n; i++) free(z->m[i].name);
+    free(z->m);
+    free(z->out);
+    free(z);
+    if (err) errno = err;
+    return err ? -1 : 0;
+}
