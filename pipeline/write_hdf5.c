@@ -26,7 +26,7 @@
 #include <zlib.h>
 #include "write_hdf5.h"
 #include "atomic_file.h"
-#include "h5image.h"
+#include "h5vfd.h"
 #include "log.h"
 #include "plate_qc.h"
 #include "run_followup.h"
@@ -1414,33 +1414,31 @@ static int check_batch(wctx_t *w, const ns_batch_t *b)
     return 0;
 }
 
-/* Build the whole archive with HDF5's core driver.  With backing, the driver's memory is
- * the pages of the file named label (h5image.h), which is cut to the end of the data once
- * HDF5 has closed it; without, the file image is handed back (caller frees) for
- * atomic_file.c to write.  HDF5 never writes a file itself: HDF5 1.10 does not recover
- * from a failed write in mid-build (with the sec2 driver, a full disk or a file-size limit
- * ended in a crash at exit), while a failed write after the close is ours to report. */
+/* Build the whole archive.  With backing, HDF5 writes the file named label through
+ * h5vfd.h's driver: pwrite, with a failed write (a full disk, a file-size limit) kept from
+ * HDF5, which does not recover from one in mid-build (with its sec2 driver that ended in a
+ * crash at exit), and reported here after the close.  Without, HDF5's core driver builds
+ * the file in memory and the image is handed back (caller frees) for atomic_file.c to
+ * write. */
 static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, const char *cmdline, const char *sha,
                        const char *label, int backing, void **img, size_t *len)
 {
     const ns_panel_t *p = b->panel;
     hid_t fcpl = -1, fapl = -1;
-    ns_h5image_t im = { .fd = -1 };
+    ns_h5vfd_state_t vst = { 0 };
     int r = -1;
     *img = NULL;
     *len = 0;
-    /* no modification times (byte-identical output); close everything with the file; with
-     * a backing file, the driver's memory is that file mapped (h5image.h) */
+    /* no modification times (byte-identical output); close everything with the file */
     if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0
         || (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0
-        || H5Pset_fapl_core(fapl, CORE_INCREMENT, 0) < 0
-        || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0
-        || (backing && ns_h5image_init(&im, fapl, label) < 0)) {
+        || (backing ? ns_h5vfd_set(fapl, &vst) < 0 : H5Pset_fapl_core(fapl, CORE_INCREMENT, 0) < 0)
+        || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
         fail(w, "making file properties");
         goto out;
     }
     if ((w->f = H5Fcreate(label, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
-        fail(w, "creating the archive in memory");
+        fail(w, backing ? "creating the archive" : "creating the archive in memory");
         goto out;
     }
     /* each part's time at -v 3, for profiling */
@@ -1474,22 +1472,13 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
                 *len = (size_t)n;
         }
     }
-    if (H5Fclose(w->f) < 0 && r == 0) r = fail(w, "closing the archive in memory");
+    if (H5Fclose(w->f) < 0 && r == 0) r = fail(w, "closing the archive");
     w->f = -1;
-    if (r == 0 && backing && ns_h5image_finish(&im) != 0) {
-        const int e = errno;
-        r = fail(w, "writing the archive to %s: %s", label, strerror(e));
-    }
+    if (r == 0 && backing && vst.err) r = fail(w, "writing the archive to %s: %s", label, strerror(vst.err));
     ns_info(3, "output", "batch.h5: closed (written) in %.3f s", ns_wall_s() - tp);
 out:
     close_plist(fcpl);
     close_plist(fapl);
-    if (backing) {
-        if (im.err)
-            ns_info(2, "output", "batch.h5 built in memory, not in its file's pages (%s)",
-                    strerror(im.err));
-        ns_h5image_done(&im);
-    }
     if (r != 0) { free(*img); *img = NULL; *len = 0; }
     return r;
 }
@@ -1546,9 +1535,9 @@ int ns_write_hdf5(const char *path, const ns_batch_t *b, const ns_run_fu_t *fu, 
         goto out;
     }
     if (check_batch(&w, b) < 0) goto out;
-    /* The archive is built in memory (HDF5's core driver) that is PATH.tmp.PID mapped, cut
-     * to the end of the data after the close, then fsync'ed and renamed over PATH.  A target
-     * that is not a regular file (a device, a pipe) gets the image written in place instead. */
+    /* The archive is written to PATH.tmp.PID (h5vfd.h), then fsync'ed and renamed over PATH.
+     * A target that is not a regular file (a device, a pipe) gets an image built in memory
+     * written in place instead. */
     struct stat st;
     const int in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
     char *tmp = ns_atomic_tmpname(path);        /* in place: a name for HDF5's open-file table only */

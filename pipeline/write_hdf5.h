@@ -174,13 +174,12 @@
 #define NS_HDF5_FORMAT "neoscreen-batch/1"
 
 /* ns_write_hdf5: write the batch archive to path, atomically.
- * The archive is built in memory by HDF5's core driver without a backing store; that memory
- * is the file ns_atomic_tmpname(path) itself, mapped (h5image.h), which is cut to the end
- * of the data after H5Fclose, given mode 0644, fsync'ed and renamed over path
- * (atomic_file.h): readers see the previous archive or the complete new one, never a
- * partial file.  HDF5 never writes to disk itself, because HDF5 1.10 cannot recover from
- * its own failed write (after a failed H5Fclose, on a full disk for instance, the library
- * crashes at exit and the run's exit status is lost).
+ * The archive is written to the file ns_atomic_tmpname(path) through h5vfd.h's driver,
+ * then given mode 0644, fsync'ed and renamed over path (atomic_file.h): readers see the
+ * previous archive or the complete new one, never a partial file.  A failed write (a full
+ * disk, for instance) is kept from HDF5, because HDF5 1.10 cannot recover from one (with
+ * its own sec2 driver the library crashed at exit and the run's exit status was lost); it
+ * is reported after H5Fclose and the temporary file removed.
  * @param path     final file name; its directory must exist
  * @param b        the batch (b->panel required); not modified
  * @param fu       hearing records, gene plates and the follow-up list (/hearing, /genes,

@@ -1,0 +1,30 @@
+/* h5vfd.h — an HDF5 file driver that writes straight into the file and never fails HDF5.
+ *
+ * `run` builds batch.h5 once, front to back, from one thread.  HDF5's sec2 driver would
+ * write it with pwrite, the cheapest way (the page cache is filled by one copy), but HDF5
+ * 1.10 does not recover from a failed write in mid-build: with sec2, a full disk or a
+ * file-size limit ended in a crash at exit.  The core driver, which keeps the file in
+ * memory until the close, cannot fail that way, but its memory costs a page fault and a
+ * cleared page for every 4 KiB (the 1M night: 0.4 s of the archive's time).
+ *
+ * This driver is sec2's write path with the failure kept from HDF5: a write or read that
+ * fails is recorded (the first errno) and reported to HDF5 as done; later writes are
+ * skipped.  HDF5 finishes its file as if nothing happened, and the caller, who checks
+ * ns_h5vfd_error() after H5Fclose, reports the error and throws the file away.  It takes
+ * the space-allocation features of the core driver, so a file comes out byte for byte as
+ * the core driver would make it.  Only the one thread that does HDF5 I/O may use it.
+ */
+#ifndef NS_H5VFD_H
+#define NS_H5VFD_H
+
+#include <hdf5.h>
+
+typedef struct {
+    int err;           /* errno of the first failed read, write or truncate; 0 */
+} ns_h5vfd_state_t;
+
+/* Make fapl use the driver; st receives the outcome of every file opened with fapl (and
+ * must outlive them).  Returns 0, or -1 if HDF5 refused. */
+int ns_h5vfd_set(hid_t fapl, ns_h5vfd_state_t *st);
+
+#endif

@@ -1,0 +1,214 @@
+/* test_h5vfd.c — HDF5 through h5vfd.c's driver gives the same file, byte for byte, as
+ * HDF5's core driver with its backing store (what the archive was built with before),
+ * for superblock versions 0 and 3, and HDF5 reads it back through its default driver.
+ * A write that fails (a file-size limit, a full device) is kept from HDF5: every HDF5
+ * call succeeds, H5Fclose included, nothing crashes, and the error is in the state. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <hdf5.h>
+#include "../../pipeline/h5vfd.h"
+
+#define NVAL ((hsize_t)3 << 20)          /* 24 MiB of doubles per dataset */
+
+static char dir[64];
+
+/* Build a file like the archive: a contiguous dataset, a chunked one written chunk by
+ * chunk (as the archive's matrices are), a group, then close.  vfd: through h5vfd (st);
+ * else HDF5's core driver with its backing store.  latest: newest file format (superblock
+ * version 3).  *ok: every HDF5 call succeeded, H5Fclose included. */
+static void build_as(const char *path, int vfd, int latest, ns_h5vfd_state_t *st, int *ok)
+{
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
+    assert_true(H5Pset_obj_track_times(fcpl, 0) >= 0);
+    if (vfd) assert_int_equal(ns_h5vfd_set(fapl, st), 0);
+    else assert_true(H5Pset_fapl_core(fapl, 1 << 20, 1) >= 0);
+    if (latest) assert_true(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) >= 0);
+    assert_true(H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0);
+    *ok = 1;
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    assert_true(f >= 0);
+    double *v = malloc(NVAL * sizeof *v);
+    for (hsize_t i = 0; i < NVAL; i++) v[i] = (double)i * 0.5 - 7.25;
+    hsize_t dims = NVAL, cd = 65536;
+    hid_t sp = H5Screate_simple(1, &dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t dcpl0 = H5Pcreate(H5P_DATASET_CREATE), gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    assert_true(H5Pset_obj_track_times(dcpl, 0) >= 0 && H5Pset_obj_track_times(dcpl0, 0) >= 0
+                && H5Pset_obj_track_times(gcpl, 0) >= 0);
+    hid_t d = H5Dcreate2(f, "/contiguous", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl0, H5P_DEFAULT);
+    if (d < 0 || H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) *ok = 0;
+    if (d >= 0) H5Dclose(d);
+    assert_true(H5Pset_chunk(dcpl, 1, &cd) >= 0);
+    d = H5Dcreate2(f, "/chunked", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    for (hsize_t c = 0; d >= 0 && c < NVAL / cd; c++) {
+        hsize_t off = c * cd;
+        if (H5Dwrite_chunk(d, H5P_DEFAULT, 0, &off, cd * sizeof *v, v + off) < 0) *ok = 0;
+    }
+    if (d < 0 || H5Dclose(d) < 0) *ok = 0;
+    hid_t g = H5Gcreate2(f, "/small", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    if (g < 0 || H5Gclose(g) < 0) *ok = 0;
+    /* small datasets, as the archive's lists and attributes (HDF5 gathers their bytes in
+     * blocks: the driver's features decide where they go) */
+    hsize_t small = 13;
+    hid_t ssp = H5Screate_simple(1, &small, NULL);
+    for (int k = 0; k < 40; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "/small/d%02d", k);
+        d = H5Dcreate2(f, name, H5T_IEEE_F64LE, ssp, H5P_DEFAULT, dcpl0, H5P_DEFAULT);
+        if (d < 0 || H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v + k) < 0 || H5Dclose(d) < 0)
+            *ok = 0;
+    }
+    H5Sclose(ssp);
+    /* space allocated at the end and never written: the file must still reach it */
+    assert_true(H5Pset_alloc_time(dcpl0, H5D_ALLOC_TIME_EARLY) >= 0 && H5Pset_fill_time(dcpl0, H5D_FILL_TIME_NEVER) >= 0);
+    hsize_t tail = 100000;
+    hid_t tsp = H5Screate_simple(1, &tail, NULL);
+    d = H5Dcreate2(f, "/unwritten", H5T_IEEE_F64LE, tsp, H5P_DEFAULT, dcpl0, H5P_DEFAULT);
+    if (d < 0 || H5Dclose(d) < 0) *ok = 0;
+    H5Sclose(tsp);
+    H5Pclose(dcpl);
+    H5Pclose(dcpl0);
+    H5Pclose(gcpl);
+    H5Sclose(sp);
+    free(v);
+    if (H5Fclose(f) < 0) *ok = 0;
+    H5Pclose(fcpl);
+    H5Pclose(fapl);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    *n = (size_t)ftell(fp);
+    rewind(fp);
+    char *b = malloc(*n + 1);
+    assert_int_equal(fread(b, 1, *n, fp), *n);
+    fclose(fp);
+    return b;
+}
+
+static void same_bytes(int latest)
+{
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/vfd.h5", dir);
+    snprintf(b, sizeof b, "%s/core.h5", dir);
+    ns_h5vfd_state_t st = { 0 };
+    int ok = 0;
+    FILE *fp = fopen(a, "w");                  /* an older, longer file in its place: truncated */
+    assert_non_null(fp);
+    for (int i = 0; i < 100000; i++) fputs("stale bytes of an older archive\n", fp);
+    fclose(fp);
+    build_as(a, 1, latest, &st, &ok);
+    assert_true(ok);
+    assert_int_equal(st.err, 0);
+    build_as(b, 0, latest, NULL, &ok);
+    assert_true(ok);
+    size_t na, nb;
+    char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+    assert_true(na > 2 * NVAL * sizeof(double));
+    assert_int_equal(na, nb);
+    assert_memory_equal(ba, bb, na);
+    assert_int_equal((unsigned char)ba[8], latest ? 3 : 0);     /* the superblock version */
+    free(ba);
+    free(bb);
+    /* HDF5 reads it back through its default driver */
+    hid_t f = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    double *v = malloc(NVAL * sizeof *v);
+    hid_t d = H5Dopen2(f, "/chunked", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    for (hsize_t i = 0; i < NVAL; i += 4099) assert_true(v[i] == (double)i * 0.5 - 7.25);
+    assert_true(v[NVAL - 1] == (double)(NVAL - 1) * 0.5 - 7.25);
+    H5Dclose(d);
+    H5Fclose(f);
+    free(v);
+    unlink(a);
+    unlink(b);
+}
+
+static void test_same_bytes(void **state)
+{
+    (void)state;
+    same_bytes(0);
+}
+
+static void test_same_bytes_latest_format(void **state)
+{
+    (void)state;
+    same_bytes(1);
+}
+
+/* In a child (the limit must not touch the test runner): the file may not grow past
+ * 4 MiB.  Exit status bits: 1 the error was kept as EFBIG, 2 every HDF5 call succeeded. */
+static void test_limit_kept_from_hdf5(void **state)
+{
+    (void)state;
+    char a[128];
+    snprintf(a, sizeof a, "%s/limited.h5", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = { 4 << 20, 4 << 20 };
+        setrlimit(RLIMIT_FSIZE, &rl);
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        ns_h5vfd_state_t st = { 0 };
+        int ok = 0;
+        build_as(a, 1, 0, &st, &ok);
+        _exit((st.err == EFBIG ? 1 : 0) | (ok ? 2 : 0));
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));                    /* no crash, at exit either */
+    assert_int_equal(WEXITSTATUS(status), 1 | 2);
+    unlink(a);
+}
+
+/* A device that is always full: the first write fails with ENOSPC, HDF5 never knows. */
+static void test_full_device(void **state)
+{
+    (void)state;
+    if (access("/dev/full", W_OK) != 0) skip();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        ns_h5vfd_state_t st = { 0 };
+        int ok = 0;
+        build_as("/dev/full", 1, 0, &st, &ok);
+        _exit((st.err == ENOSPC ? 1 : 0) | (ok ? 2 : 0));
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1 | 2);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/ns_test_h5vfd_%d", (int)getpid());
+    mkdir(dir, 0700);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_bytes),
+        cmocka_unit_test(test_same_bytes_latest_format),
+        cmocka_unit_test(test_limit_kept_from_hdf5),
+        cmocka_unit_test(test_full_device),
+    };
+    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    rmdir(dir);
+    return r;
+}
