@@ -1,8 +1,10 @@
 /* h5vfd.c — see h5vfd.h.  Modelled on HDF5's sec2 driver (H5FDsec2.c): the end of
  * allocated space (eoa) is HDF5's, the end of file (eof) is the file's; at the close the
  * file is cut or grown to eoa. */
+#define _GNU_SOURCE                     /* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +14,30 @@
 
 #define MAXADDR (((haddr_t)1 << (8 * sizeof(off_t) - 1)) - 1)
 #define IO_MAX ((size_t)1 << 30)        /* bytes per read(2)/write(2) call */
+#define WB_STEP ((haddr_t)32 << 20)     /* the writeback is started every 32 MiB written */
+
+/* The writeback helper.  The caller fsyncs the file after the close; the kernel's work of
+ * writing it out (on ext4: allocating the blocks, building the requests) would then run
+ * on the caller's thread, after the build: 0.3 s for the 1M night's 659 MB, with the other
+ * core idle.  Instead, every WB_STEP written, a thread of the driver starts the writeback
+ * of what is written so far (sync_file_range, SYNC_FILE_RANGE_WRITE: start, do not wait),
+ * while HDF5 goes on; the fsync then mostly waits for what is already under way.  Its
+ * errors are left to that fsync, which meets them again. */
+typedef struct {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int on, stop;
+    haddr_t upto, done;         /* written so far (as last told), and started */
+} wb_t;
 
 typedef struct {
     H5FD_t pub;                 /* HDF5's part, first */
     int fd;
     haddr_t eoa, eof;
+    haddr_t told;               /* eof when the helper was last told */
     ns_h5vfd_state_t *st;
+    wb_t wb;
 } file_t;
 
 typedef struct {
@@ -29,6 +49,54 @@ static hid_t driver_id = -1;
 static void failed(file_t *f, int e)
 {
     if (!f->st->err) f->st->err = e ? e : EIO;
+}
+
+static void *wb_main(void *arg)
+{
+    file_t *f = arg;
+    wb_t *w = &f->wb;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->stop && w->upto <= w->done) pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop) break;
+        const haddr_t from = w->done, to = w->upto;
+        w->done = to;
+        pthread_mutex_unlock(&w->mu);
+        (void)sync_file_range(f->fd, (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void wb_start(file_t *f)
+{
+    pthread_mutex_init(&f->wb.mu, NULL);
+    pthread_cond_init(&f->wb.cv, NULL);
+    f->wb.on = pthread_create(&f->wb.th, NULL, wb_main, f) == 0;   /* else: no helper */
+}
+
+static void wb_tell(file_t *f)
+{
+    if (!f->wb.on || f->eof < f->told + WB_STEP) return;
+    f->told = f->eof;
+    pthread_mutex_lock(&f->wb.mu);
+    f->wb.upto = f->eof;
+    pthread_cond_signal(&f->wb.cv);
+    pthread_mutex_unlock(&f->wb.mu);
+}
+
+static void wb_stop(file_t *f)
+{
+    if (f->wb.on) {
+        pthread_mutex_lock(&f->wb.mu);
+        f->wb.stop = 1;
+        pthread_cond_signal(&f->wb.cv);
+        pthread_mutex_unlock(&f->wb.mu);
+        pthread_join(f->wb.th, NULL);
+    }
+    pthread_cond_destroy(&f->wb.cv);
+    pthread_mutex_destroy(&f->wb.mu);
 }
 
 static void *fa_copy(const void *fa)
@@ -67,13 +135,16 @@ static H5FD_t *vfd_open(const char *name, unsigned flags, hid_t fapl, haddr_t ma
     }
     f->fd = fd;
     f->eof = (haddr_t)sb.st_size;
+    f->told = f->eof;
     f->st = fa->st;
+    wb_start(f);
     return &f->pub;
 }
 
 static herr_t vfd_close(H5FD_t *file)
 {
     file_t *f = (file_t *)file;
+    wb_stop(f);
     if (close(f->fd) != 0) failed(f, errno);
     free(f);
     return 0;
@@ -160,6 +231,7 @@ static herr_t vfd_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
         size -= (size_t)k;
         if (addr > f->eof) f->eof = addr;
     }
+    wb_tell(f);
     return 0;
 }
 

@@ -12,7 +12,9 @@
  * skipped.  HDF5 finishes its file as if nothing happened, and the caller, who checks
  * ns_h5vfd_error() after H5Fclose, reports the error and throws the file away.  It takes
  * the space-allocation features of the core driver, so a file comes out byte for byte as
- * the core driver would make it.  Only the one thread that does HDF5 I/O may use it.
+ * the core driver would make it.  A thread of its own starts the kernel's writeback as the
+ * file grows (h5vfd.c), so that the caller's fsync has little left to do.  Only the one
+ * thread that does HDF5 I/O may use it.
  */
 #ifndef NS_H5VFD_H
 #define NS_H5VFD_H
