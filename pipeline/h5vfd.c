@@ -34,6 +34,8 @@ typedef struct {
 typedef struct {
     H5FD_t pub;                 /* HDF5's part, first */
     int fd;
+    dev_t dev;                  /* the file, for HDF5's "is it open already?" */
+    ino_t ino;
     haddr_t eoa, eof;
     haddr_t told;               /* eof when the helper was last told */
     ns_h5vfd_state_t *st;
@@ -134,6 +136,8 @@ static H5FD_t *vfd_open(const char *name, unsigned flags, hid_t fapl, haddr_t ma
         return NULL;
     }
     f->fd = fd;
+    f->dev = sb.st_dev;
+    f->ino = sb.st_ino;
     f->eof = (haddr_t)sb.st_size;
     f->told = f->eof;
     f->st = fa->st;
@@ -150,10 +154,12 @@ static herr_t vfd_close(H5FD_t *file)
     return 0;
 }
 
+/* the same file (device and inode) is the same file, whatever the name or descriptor */
 static int vfd_cmp(const H5FD_t *a, const H5FD_t *b)
 {
     const file_t *x = (const file_t *)a, *y = (const file_t *)b;
-    return x->fd < y->fd ? -1 : x->fd > y->fd;
+    if (x->dev != y->dev) return x->dev < y->dev ? -1 : 1;
+    return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
 /* the core driver's allocation features (not its file-image ones), so that a file is laid

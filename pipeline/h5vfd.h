@@ -9,8 +9,9 @@
  *
  * This driver is sec2's write path with the failure kept from HDF5: a write or read that
  * fails is recorded (the first errno) and reported to HDF5 as done; later writes are
- * skipped.  HDF5 finishes its file as if nothing happened, and the caller, who checks
- * ns_h5vfd_error() after H5Fclose, reports the error and throws the file away.  It takes
+ * skipped, and reads give zeros.  HDF5 goes on without crashing (some of its later calls
+ * may fail, on metadata it reads back as zeros); the caller checks st->err, stops, reports
+ * that errno rather than whatever HDF5 said after it, and throws the file away.  It takes
  * the space-allocation features of the core driver, so a file comes out byte for byte as
  * the core driver would make it.  A thread of its own starts the kernel's writeback as the
  * file grows (h5vfd.c), so that the caller's fsync has little left to do.  Only the one

@@ -157,8 +157,12 @@ static void sst_rehash(sst_t *s)
     }
 }
 
+#define SST_MAX ((uint32_t)1 << 30)   /* distinct texts (the hash table's size stays a uint32_t) */
+
+/* The number of the text, numbered on first use; SST_MAX if the table is full. */
 static uint32_t sst_index(sst_t *s, const char *p, size_t n)
 {
+    if (s->n >= SST_MAX) return SST_MAX;
     s->count++;
     if (2 * ((uint64_t)s->n + 1) > (uint64_t)s->mask + 1) sst_rehash(s);
     const uint32_t h = hash_bytes(p, n);
@@ -349,8 +353,14 @@ static void put_number(sb_t *b, double v)
     }
 }
 
+static int too_many_texts(const sheet_t *w)
+{
+    ns_table_seterr("%s: more than %u distinct texts", w->path, (unsigned)SST_MAX);
+    return -1;
+}
+
 /* Write the header row and every row into the sheet member; -1 (message set) if a text is
- * longer than a cell holds. */
+ * longer than a cell holds, or there are too many distinct texts. */
 static int write_rows(sheet_t *w)
 {
     const ns_table_t *t = w->t;
@@ -390,8 +400,10 @@ static int write_rows(sheet_t *w)
                     cell_open(w, c, row, s, AS_BLANK);
                     continue;
                 }
+                const uint32_t k = sst_index(&w->sst, w->scratch.p, n);
+                if (k == SST_MAX) return too_many_texts(w);
                 cell_open(w, c, row, s, AS_STRING);
-                sb_uint(&w->xml, sst_index(&w->sst, w->scratch.p, n));
+                sb_uint(&w->xml, k);
                 cell_close(w);
                 continue;
             }
@@ -404,8 +416,10 @@ static int write_rows(sheet_t *w)
                     return -1;
                 }
                 const int wrap = w->wrap[(size_t)(row - 1) * (size_t)t->ncols + (size_t)c];
+                const uint32_t k = sst_index(&w->sst, w->scratch.p, n);
+                if (k == SST_MAX) return too_many_texts(w);
                 cell_open(w, c, row, style(&w->st, wrap ? XF_WRAP : XF_TEXT), AS_STRING);
-                sb_uint(&w->xml, sst_index(&w->sst, w->scratch.p, n));
+                sb_uint(&w->xml, k);
             } else if (x->type == NS_TCELL_NUMBER) {
                 /* the value the CSV shows, so both files hold the same number */
                 ns_table_number_text(x, num);
@@ -734,6 +748,14 @@ int ns_table_write_xlsx(const ns_table_t *t, const char *path, int mode, const c
     }
     if ((long)t->nrows + 1 > ROWS_MAX) {
         ns_table_seterr("%s: %d rows do not fit in a sheet (at most %d)", path, t->nrows, ROWS_MAX - 1);
+        errno = EINVAL;
+        return -1;
+    }
+    /* a device or a pipe is not replaced by a file (the rename below would), nor written in
+     * place (the ZIP's headers are written last, with pwrite) */
+    struct stat target;
+    if (stat(path, &target) == 0 && !S_ISREG(target.st_mode)) {
+        ns_table_seterr("%s: not a regular file (an XLSX workbook is written to a file)", path);
         errno = EINVAL;
         return -1;
     }

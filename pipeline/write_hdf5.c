@@ -1425,7 +1425,10 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
 {
     const ns_panel_t *p = b->panel;
     hid_t fcpl = -1, fapl = -1;
-    ns_h5vfd_state_t vst = { 0 };
+    /* static: HDF5 may keep a file it could not close and write it at exit, through the
+     * driver, which records into this (one HDF5 thread: no other build at the same time) */
+    static ns_h5vfd_state_t vst;
+    memset(&vst, 0, sizeof vst);
     int r = -1;
     *img = NULL;
     *len = 0;
@@ -1444,7 +1447,8 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     /* each part's time at -v 3, for profiling */
     double tp = ns_wall_s();
 #define PART(name, call) do { if (r == 0) { r = (call); ns_info(3, "output", "batch.h5: %s in %.3f s", name, \
-                                                                    ns_wall_s() - tp); tp = ns_wall_s(); } } while (0)
+                                                                    ns_wall_s() - tp); tp = ns_wall_s(); \
+                                            if (vst.err) r = -1; } } while (0)
     r = 0;
     PART("root attributes", write_root_attrs(w, b, cmdline, sha));
     PART("/config", write_config(w, p, sha));
@@ -1474,7 +1478,13 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     }
     if (H5Fclose(w->f) < 0 && r == 0) r = fail(w, "closing the archive");
     w->f = -1;
-    if (r == 0 && backing && vst.err) r = fail(w, "writing the archive to %s: %s", label, strerror(vst.err));
+    /* a write that failed comes first: what HDF5 read back of the writes skipped after it
+     * was zeros, and an HDF5 error that followed says less than the errno */
+    if (backing && vst.err) {
+        w->failed = 0;
+        H5Eclear2(H5E_DEFAULT);
+        r = fail(w, "writing the archive to %s: %s", label, strerror(vst.err));
+    }
     ns_info(3, "output", "batch.h5: closed (written) in %.3f s", ns_wall_s() - tp);
 out:
     close_plist(fcpl);

@@ -14,7 +14,8 @@
 
 #define OUT_CAP ((size_t)1 << 18)       /* bytes buffered before a write(2) */
 #define DOS_DATE 0x0021                 /* 1980-01-01 (day 1, month 1, year 1980 + 0) */
-#define LIMIT 0xFFFFFFFFull             /* sizes and offsets without ZIP64 */
+#define LIMIT 0xFFFFFFFEull             /* sizes and offsets without ZIP64 (0xFFFFFFFF means
+                                         * "see the ZIP64 record" to a reader) */
 
 typedef struct {
     char *name;
@@ -115,8 +116,9 @@ static void end_member(ns_zip_t *z)
         memcpy(z->out + (m->off - z->pos) + 14, f, sizeof f);
     } else {
         flush_out(z);
-        if (!z->err && pwrite(z->fd, f, sizeof f, (off_t)m->off + 14) != (ssize_t)sizeof f)
-            z->err = errno ? errno : EIO;
+        ssize_t k;
+        while (!z->err && (k = pwrite(z->fd, f, sizeof f, (off_t)m->off + 14)) != (ssize_t)sizeof f)
+            if (k >= 0 || errno != EINTR) z->err = k < 0 ? errno : EIO;     /* short: EIO */
     }
 }
 
@@ -126,7 +128,7 @@ void ns_zip_begin(ns_zip_t *z, const char *name)
     if (z->err) return;
     const size_t nlen = strlen(name);
     const uint64_t off = z->pos + z->len;
-    if (off > LIMIT || nlen > 0xFFFF) { z->err = EFBIG; return; }
+    if (off > LIMIT || nlen > 0xFFFE) { z->err = EFBIG; return; }
     if (z->n == z->cap) z->m = ns_realloc(z->m, (size_t)(z->cap = z->cap ? 2 * z->cap : 16) * sizeof *z->m);
     z->m[z->n++] = (member_t){ .name = ns_strdup(name), .off = (uint32_t)off };
     unsigned char h[30] = { 0 };
@@ -179,7 +181,7 @@ int ns_zip_close(ns_zip_t *z)
         put(z, m->name, nlen);
     }
     const uint64_t end = z->pos + z->len;
-    if (!z->err && (cd > LIMIT || end - cd > LIMIT || z->n > 0xFFFF)) z->err = EFBIG;
+    if (!z->err && (cd > LIMIT || end - cd > LIMIT || z->n > 0xFFFE)) z->err = EFBIG;
     if (!z->err) {
         unsigned char e[22] = { 0 };
         le32(e, 0x06054b50);             /* end of central directory */

@@ -198,6 +198,31 @@ static void test_full_device(void **state)
     assert_int_equal(WEXITSTATUS(status), 1 | 2);
 }
 
+/* HDF5 knows a file already open through the driver (by device and inode, whatever the
+ * name): creating it again over the open one is refused, not a second writer. */
+static void test_open_twice(void **state)
+{
+    (void)state;
+    char a[128], b[160];
+    snprintf(a, sizeof a, "%s/twice.h5", dir);
+    snprintf(b, sizeof b, "%s/../%s/twice.h5", dir, strrchr(dir, '/') + 1);   /* same file, another name */
+    ns_h5vfd_state_t st = { 0 };
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    assert_int_equal(ns_h5vfd_set(fapl, &st), 0);
+    hid_t f = H5Fcreate(a, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    assert_true(f >= 0);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t g = H5Fcreate(b, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    assert_true(g < 0);
+    hid_t h = H5Fopen(b, H5F_ACC_RDWR, fapl);            /* opening it again is the same file */
+    assert_true(h >= 0);
+    assert_true(H5Fclose(h) >= 0);
+    assert_true(H5Fclose(f) >= 0);
+    H5Pclose(fapl);
+    assert_int_equal(st.err, 0);
+    unlink(a);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ns_test_h5vfd_%d", (int)getpid());
@@ -207,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_same_bytes_latest_format),
         cmocka_unit_test(test_limit_kept_from_hdf5),
         cmocka_unit_test(test_full_device),
+        cmocka_unit_test(test_open_twice),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(dir);

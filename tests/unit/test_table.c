@@ -446,6 +446,12 @@ static void test_xlsx_failures(void **st)
     int tmp_seen;
     assert_int_equal(count_entries(dir, &tmp_seen), 1);
     assert_int_equal(tmp_seen, 0);
+    /* a device is neither replaced by a file nor written into */
+    struct stat dn;
+    assert_int_equal(ns_table_write_xlsx(t, "/dev/null", 0600, "s"), -1);
+    assert_non_null(strstr(ns_table_error(), "not a regular file"));
+    assert_int_equal(stat("/dev/null", &dn), 0);
+    assert_true(S_ISCHR(dn.st_mode));
     /* no such directory */
     snprintf(bad, sizeof bad, "%s/missing/list.xlsx", dir);
     errno = 0;
