@@ -130,7 +130,9 @@ int ns_rpt_add_seq(ns_report_t *r, const char *night, const char *plate_id, int 
 void ns_rpt_add_ctl(ns_report_t *r, int seq, int level, int analyte, double value, unsigned rules)
 {
     if (!isfinite(value) || analyte < 0 || analyte >= r->n_analytes || level < 0 || level > 1) return;
-    if ((r->n_ctl & 255) == 0) r->ctl = ns_realloc(r->ctl, (size_t)(r->n_ctl + 256) * sizeof *r->ctl);
+    const int64_t n = r->n_ctl;          /* capacity 256, then doubled: 0.9M controls on a 1M night */
+    if (n == 0 || (n >= 256 && (n & (n - 1)) == 0))
+        r->ctl = ns_realloc(r->ctl, (size_t)(n == 0 ? 256 : 2 * n) * sizeof *r->ctl);
     r->ctl[r->n_ctl++] = (ns_rpt_ctl_t){ seq, level, analyte, value, rules };
 }
 
@@ -284,7 +286,7 @@ static const char *const keys[] = {
     "report.col.kind", "report.kind.msms", "report.kind.gene", "report.kind.manifest", "report.plate_qc", "report.qc.accepted",
     "report.qc.warning", "report.qc.rejected", "report.qc.not_run", "report.qc.quarantined",
     "report.qc.not_recorded", "report.lj", "report.lj_note", "report.lj_history", "report.lj_no_history",
-    "report.lj_fired", "report.level.qc_low", "report.level.qc_high", "report.mean", "report.plate_seq",
+    "report.lj_fired", "report.lj_thinned", "report.level.qc_low", "report.level.qc_high", "report.mean", "report.plate_seq",
     "report.target", "report.no_targets", "report.dist", "report.dist_note", "report.n_values",
     "report.censored", "report.log_scale", "report.no_values", "report.recalls", "report.recalls_note",
     "report.col.condition", "report.col.tonight", "report.col.average", "report.col.per_1000",
@@ -631,12 +633,68 @@ static void rule_names(unsigned bits, char *buf, size_t size)
         }
 }
 
-/* One Levey-Jennings chart: analyte a, level l. */
+/* Long Levey-Jennings sequences (a night of ten thousand plates, or years of history) are
+ * thinned to what the chart can show.  The plot is cut into columns of LJ_COL SVG units
+ * (half a CSS pixel: one device pixel on a 2x screen).  The line keeps, per column, its
+ * first, last, lowest and highest vertex: drawn through those alone it covers the same
+ * pixels as through every vertex (M4 aggregation; Jugel et al., "M4: a visualization-
+ * oriented time series data aggregation", PVLDB 7(10), 2014).  The points keep, per column,
+ * the lowest and highest control of the earlier nights and of tonight, and every control
+ * that broke a rule.  A chart with no more points than columns is drawn whole. */
+enum { LJ_W = 320, LJ_PLOT_X0 = 44, LJ_PLOT_X1 = LJ_W - 34 };
+#define LJ_COL 0.5
+
+static int lj_columns(void)
+{
+    return (int)((LJ_PLOT_X1 - LJ_PLOT_X0) / LJ_COL) + 1;
+}
+
+/* keep_ln[k] / keep_pt[k]: vertex k of the line / point k is drawn. */
+static void lj_thin(const ns_report_t *r, const ns_scale_t *sx, const int64_t *idx, int64_t n, const double *ys,
+                    unsigned char *keep_ln, unsigned char *keep_pt)
+{
+    const int nc = lj_columns();
+    if (n <= nc) {
+        memset(keep_ln, 1, (size_t)n);
+        memset(keep_pt, 1, (size_t)n);
+        return;
+    }
+    memset(keep_ln, 0, (size_t)n);
+    memset(keep_pt, 0, (size_t)n);
+    /* per column: the line's first, last, lowest, highest; the points' lowest and highest
+     * of the earlier nights [0] and of tonight [1] (-1: none) */
+    int64_t *m = ns_malloc((size_t)nc * 8 * sizeof *m);
+    for (size_t j = 0; j < (size_t)nc * 8; j++) m[j] = -1;
+    for (int64_t k = 0; k < n; k++) {
+        const ns_rpt_ctl_t *c = &r->ctl[idx[k]];
+        double px = ns_svg_map(sx, (double)c->seq);
+        if (isnan(px) || isnan(ys[k])) { keep_ln[k] = keep_pt[k] = 1; continue; }    /* the marks skip it */
+        int col = (int)floor((px - LJ_PLOT_X0) / LJ_COL);
+        col = col < 0 ? 0 : col >= nc ? nc - 1 : col;
+        int64_t *q = m + (size_t)col * 8;
+        if (q[0] < 0) q[0] = k;
+        q[1] = k;
+        if (q[2] < 0 || ys[k] < ys[q[2]]) q[2] = k;
+        if (q[3] < 0 || ys[k] > ys[q[3]]) q[3] = k;
+        if (c->rules) { keep_pt[k] = 1; continue; }
+        int64_t *pq = q + 4 + 2 * (r->seq[c->seq].tonight != 0);
+        if (pq[0] < 0 || ys[k] < ys[pq[0]]) pq[0] = k;
+        if (pq[1] < 0 || ys[k] > ys[pq[1]]) pq[1] = k;
+    }
+    for (int col = 0; col < nc; col++) {
+        const int64_t *q = m + (size_t)col * 8;
+        for (int j = 0; j < 4; j++) if (q[j] >= 0) keep_ln[q[j]] = 1;
+        for (int j = 4; j < 8; j++) if (q[j] >= 0) keep_pt[q[j]] = 1;
+    }
+    free(m);
+}
+
+/* One Levey-Jennings chart: analyte a, level l, its n controls idx[] in sequence order. */
 static void lj_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a, int l, const int64_t *idx,
                      int64_t n)
 {
     const double mean = r->target_mean[a * 2 + l], sd = r->target_sd[a * 2 + l];
-    const int W = 320, H = 170, x0 = 44, x1 = W - 34, y0 = 20, y1 = H - 30;
+    const int W = LJ_W, H = 170, x0 = LJ_PLOT_X0, x1 = LJ_PLOT_X1, y0 = 20, y1 = H - 30;
     unsigned fired = 0;
     double lo = mean - 4 * sd, hi = mean + 4 * sd;
     for (int64_t k = 0; k < n; k++) {
@@ -664,15 +722,27 @@ static void lj_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a, 
         else snprintf(lab, sizeof lab, "%+dSD", k);
         ns_svg_hline(fp, &sy, mean + k * sd, x0, x1, cls[k < 0 ? -k : k], lab);
     }
-    /* the line through the points, then the points */
+    /* the line through the points, then the points (thinned when there are more than the
+     * chart has columns: lj_thin) */
     double *xs = ns_malloc(((size_t)n + 1) * sizeof *xs), *ys = ns_malloc(((size_t)n + 1) * sizeof *ys);
+    unsigned char *keep_ln = ns_malloc((size_t)n + 1), *keep_pt = ns_malloc((size_t)n + 1);
     for (int64_t k = 0; k < n; k++) {
         xs[k] = r->ctl[idx[k]].seq;
         ys[k] = r->ctl[idx[k]].value;
     }
-    ns_svg_polyline(fp, &sx, &sy, xs, ys, (int)n, "ln");
+    lj_thin(r, &sx, idx, n, ys, keep_ln, keep_pt);
+    {
+        double *lx = ns_malloc(((size_t)n + 1) * sizeof *lx), *ly = ns_malloc(((size_t)n + 1) * sizeof *ly);
+        int64_t m = 0;
+        for (int64_t k = 0; k < n; k++)
+            if (keep_ln[k]) { lx[m] = xs[k]; ly[m] = ys[k]; m++; }
+        ns_svg_polyline(fp, &sx, &sy, lx, ly, (int)m, "ln");
+        free(lx);
+        free(ly);
+    }
     double last_label = -1e9;
     for (int64_t k = 0; k < n; k++) {
+        if (!keep_pt[k]) continue;
         const ns_rpt_ctl_t *c = &r->ctl[idx[k]];
         const ns_rpt_seq_t *s = &r->seq[c->seq];
         char rules[64], tip[256];
@@ -682,6 +752,8 @@ static void lj_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a, 
         const char *pc = (c->rules & NS_WG_REJECT_RULES) ? "pr" : c->rules ? "pw" : s->tonight ? "pt" : "ph";
         ns_svg_point(fp, &sx, &sy, xs[k], ys[k], c->rules ? 4 : 2.5, pc, tip);
     }
+    free(keep_ln);
+    free(keep_pt);
     /* the rule named beside its point (over the points), unless the previous label is too
      * close: every rule is in the caption and in each point's tooltip */
     for (int64_t k = 0; k < n; k++) {
@@ -723,6 +795,22 @@ static void lj_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a, 
 static void lj_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
 {
     char b1[32], b2[32];
+    /* the controls of each chart (analyte a, level l: key a * 2 + l), in sequence order:
+     * start[key] .. start[key + 1] of idx */
+    const int nkey = r->n_analytes * 2;
+    int64_t *start = ns_calloc((size_t)nkey + 1, sizeof *start), *idx = ns_malloc(((size_t)r->n_ctl + 1) * sizeof *idx);
+    int64_t most = 0;
+    for (int64_t k = 0; k < r->n_ctl; k++) start[r->ctl[k].analyte * 2 + r->ctl[k].level + 1]++;
+    for (int key = 0; key < nkey; key++) {
+        if (isfinite(r->target_mean[key]) && start[key + 1] > most) most = start[key + 1];
+        start[key + 1] += start[key];
+    }
+    {
+        int64_t *fill = ns_malloc(((size_t)nkey + 1) * sizeof *fill);
+        memcpy(fill, start, ((size_t)nkey + 1) * sizeof *fill);
+        for (int64_t k = 0; k < r->n_ctl; k++) idx[fill[r->ctl[k].analyte * 2 + r->ctl[k].level]++] = k;
+        free(fill);
+    }
     fputs("<section id=\"levey-jennings\">\n<h2>", fp);
     esc(fp, T("report.lj"));
     fputs("</h2>\n<p class=\"note\">", fp);
@@ -734,23 +822,24 @@ static void lj_section(FILE *fp, const ns_report_t *r, const ns_lang_t *L)
         fmt(fp, L, "report.lj_history", 2, "n", num(b1, r->n_hist), "k", num(b2, hist_plates), NULL, NULL);
     else
         esc(fp, T("report.lj_no_history"));
+    if (most > lj_columns()) {
+        fputs(" ", fp);
+        fmt(fp, L, "report.lj_thinned", 1, "c", num(b1, lj_columns()), NULL, NULL, NULL, NULL);
+    }
     fputs("</p>\n", fp);
     if (!r->have_qc) { ns_rpt_el(fp, "p", "note", T("report.qc.not_recorded")); fputc('\n', fp); }
     int any = 0;
-    int64_t *idx = ns_malloc(((size_t)r->n_ctl + 1) * sizeof *idx);
     fputs("<div class=\"charts\">\n", fp);
     for (int a = 0; a < r->n_analytes; a++)
         for (int l = 0; l < 2; l++) {
-            if (!isfinite(r->target_mean[a * 2 + l])) continue;
-            int64_t n = 0;
-            for (int64_t k = 0; k < r->n_ctl; k++)
-                if (r->ctl[k].analyte == a && r->ctl[k].level == l) idx[n++] = k;
-            if (n == 0) continue;
+            const int key = a * 2 + l;
+            if (!isfinite(r->target_mean[key]) || start[key + 1] == start[key]) continue;
             any = 1;
-            lj_chart(fp, r, L, a, l, idx, n);
+            lj_chart(fp, r, L, a, l, idx + start[key], start[key + 1] - start[key]);
         }
     fputs("</div>\n", fp);
     free(idx);
+    free(start);
     if (!any) { ns_rpt_el(fp, "p", "note", T("report.no_targets")); fputc('\n', fp); }
     fputs("</section>\n", fp);
 }

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "svg.h"
 
@@ -336,6 +337,73 @@ void ns_hist_edges(const ns_scale_t *s, int nb, double *edges)
     edges[nb] = s->d1;
 }
 
+/* The bin search by binary steps: the reference, and the path for edges the table of
+ * ns_hist_count cannot index. */
+static int hist_bin_search(const double *edges, int nb, int top, double x)
+{
+    /* the last edge <= x among edges[0..nb-1] (below edges[0]: bin 0; edges[nb] and above:
+     * the last bin), by steps of top, top/2, ... 1 that compile to conditional moves */
+    int lo = 0;
+    for (int st = top; st; st >>= 1) {
+        int t = lo + st;
+        lo = t < nb && edges[t] <= x ? t : lo;
+    }
+    return lo;
+}
+
+/* A million values per chart: each value's bin is looked up in a table of HIST_CELLS cells
+ * over [edges[0], edges[nb]] (equal cells in data units on a linear scale, in the bits of
+ * the double, an approximate log2, on a log one).  Both cell maps are monotone, so an edge
+ * in an earlier cell is below the value and one in a later cell above it: the table gives
+ * the bin at the start of the value's cell, and only the edges inside that cell (at most
+ * one when the bins are wider than the cells) are compared. */
+enum { HIST_CELLS = 4096 };
+
+typedef struct {
+    int log;
+    double e0, inv;           /* linear: cell = (x - e0) * inv */
+    uint64_t k0;              /* log: cell = (bits(x) - k0) >> shift */
+    int shift;
+} hist_cells_t;
+
+static inline uint64_t dbits(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline int hist_cell(const hist_cells_t *c, double x)
+{
+    if (c->log) {
+        uint64_t k = dbits(x);                     /* x > 0: the bits order as the values */
+        if (k <= c->k0) return 0;
+        uint64_t j = (k - c->k0) >> c->shift;
+        return j >= HIST_CELLS ? HIST_CELLS - 1 : (int)j;
+    }
+    double g = (x - c->e0) * c->inv;
+    return g >= HIST_CELLS - 1 ? HIST_CELLS - 1 : g >= 0 ? (int)g : 0;
+}
+
+/* the cell map for edges[0..nb]; 0 when they cannot be indexed (not finite, not rising) */
+static int hist_cells_make(const ns_scale_t *s, const double *edges, int nb, hist_cells_t *c)
+{
+    const double e0 = edges[0], e1 = edges[nb];
+    if (!isfinite(e0) || !isfinite(e1) || !(e1 > e0)) return 0;
+    c->log = s->kind == NS_SCALE_LOG && e0 > 0;
+    if (c->log) {
+        c->k0 = dbits(e0);
+        uint64_t span = dbits(e1) - c->k0;
+        c->shift = 0;
+        while ((span >> c->shift) >= HIST_CELLS) c->shift++;
+    } else {
+        c->e0 = e0;
+        c->inv = HIST_CELLS / (e1 - e0);
+        if (!isfinite(c->inv)) return 0;
+    }
+    return 1;
+}
+
 void ns_hist_count(const ns_scale_t *s, const double *edges, int nb, const double *v, long n,
                    long *counts, long *skipped)
 {
@@ -344,18 +412,26 @@ void ns_hist_count(const ns_scale_t *s, const double *edges, int nb, const doubl
     int top = 1;                      /* the largest power of two below nb (0 for one bin) */
     while (top * 2 < nb) top *= 2;
     if (nb <= 1) top = 0;
+    hist_cells_t hc;
+    int *tab = NULL;
+    if (nb > 1 && hist_cells_make(s, edges, nb, &hc) && (tab = calloc(HIST_CELLS + 1, sizeof *tab))) {
+        /* tab[j]: how many inner edges (edges[1..nb-1]) lie in cells before j */
+        for (int b = 1; b < nb; b++) tab[hist_cell(&hc, edges[b]) + 1]++;
+        for (int j = 1; j <= HIST_CELLS; j++) tab[j] += tab[j - 1];
+    }
     for (long i = 0; i < n; i++) {
         double x = v[i];
         if (!isfinite(x) || (s->kind == NS_SCALE_LOG && x <= 0)) { sk++; continue; }
-        /* the last edge <= x among edges[0..nb-1] (below edges[0]: bin 0; edges[nb] and
-         * above: the last bin), by steps of top, top/2, ... 1 that compile to conditional
-         * moves: a million values per chart, and a branch per step would mispredict */
-        int lo = 0;
-        for (int st = top; st; st >>= 1) {
-            int t = lo + st;
-            lo = t < nb && edges[t] <= x ? t : lo;
+        int b;
+        if (tab) {
+            b = tab[hist_cell(&hc, x)];
+            b += b + 1 < nb && edges[b + 1] <= x;
+            while (b + 1 < nb && edges[b + 1] <= x) b++;         /* a cell with several edges */
+        } else {
+            b = hist_bin_search(edges, nb, top, x);
         }
-        counts[lo]++;
+        counts[b]++;
     }
+    free(tab);
     if (skipped) *skipped = sk;
 }

@@ -213,6 +213,46 @@ static void test_hist_scan(void **st)
         }
 }
 
+/* edges that are not evenly spaced: clusters of edges closer than the counter's table cells
+ * (several edges per cell), an inner edge equal to the first, values on, just below and just
+ * above every edge, and far outside; every count against a plain scan */
+static void test_hist_clustered(void **st)
+{
+    (void)st;
+    uint64_t r = 777;
+    for (int kind = 0; kind < 2; kind++)
+        for (int nb = 2; nb <= 40; nb += 3) {
+            ns_scale_t s = kind ? ns_scale_make(NS_SCALE_LOG, 0.5, 2000, 0, 1) : ns_scale_make(NS_SCALE_LINEAR, -5, 2000, 0, 1);
+            double e[41];
+            e[0] = kind ? 0.5 : -5;
+            e[nb] = 2000;
+            e[1] = e[0];                                       /* an inner edge on the first */
+            for (int b = 2; b < nb; b++)                       /* a cluster near 7, the rest spread */
+                e[b] = b < nb / 2 + 1 ? 7 + (b - 2) * 1e-9 : e[b - 1] + 100.0 / nb;
+            enum { N = 4000 };
+            double v[N];
+            for (int i = 0; i < N; i++) {
+                r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+                unsigned u = (unsigned)(r >> 33);
+                double edge = e[u % (unsigned)(nb + 1)];
+                v[i] = u % 5 == 0 ? edge : u % 5 == 1 ? nextafter(edge, -INFINITY) : u % 5 == 2 ? nextafter(edge, INFINITY)
+                     : u % 5 == 3 ? (u % 2 ? 1e9 : (kind ? 1e-9 : -1e9)) : (double)(u % 3000000) / 1000.0 - 4;
+            }
+            long c[40], ref[40] = { 0 }, sk, rsk = 0;
+            ns_hist_count(&s, e, nb, v, N, c, &sk);
+            for (int i = 0; i < N; i++) {
+                double x = v[i];
+                if (!isfinite(x) || (kind && x <= 0)) { rsk++; continue; }
+                int b = 0;
+                for (int k = 1; k < nb; k++)
+                    if (e[k] <= x) b = k;
+                ref[b]++;
+            }
+            assert_int_equal(sk, rsk);
+            for (int b = 0; b < nb; b++) assert_int_equal(c[b], ref[b]);
+        }
+}
+
 static void test_hist(void **st)
 {
     (void)st;
@@ -402,7 +442,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linear_scale), cmocka_unit_test(test_log_scale), cmocka_unit_test(test_ticks),
-        cmocka_unit_test(test_fmt),          cmocka_unit_test(test_hist),      cmocka_unit_test(test_hist_scan),      cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_fmt),          cmocka_unit_test(test_hist),      cmocka_unit_test(test_hist_scan), cmocka_unit_test(test_hist_clustered),      cmocka_unit_test(test_escape),
         cmocka_unit_test(test_elements),     cmocka_unit_test(test_fmt_f1),    cmocka_unit_test(test_escape_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
