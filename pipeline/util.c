@@ -1,5 +1,4 @@
 /* util.c — see util.h. */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -100,11 +99,20 @@ int ns_read_file(const char *path, char **buf, size_t *len)
     return 0;
 }
 
+/* ASCII letters only, as tolower() in the C locale (neoscreen never calls setlocale), without
+ * its table lookup per character: the plate and manifest readers call this per row */
 int ns_strcaseeq(const char *a, const char *b)
 {
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
-    return *a == *b;
+    for (;; a++, b++) {
+        unsigned x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x != y) {
+            x += x - 'A' < 26u ? 32u : 0u;
+            y += y - 'A' < 26u ? 32u : 0u;
+            if (x != y) return 0;
+        } else if (!x) {
+            return 1;
+        }
+    }
 }
 
 int ns_mkdir_p(const char *path)

@@ -1,10 +1,11 @@
 /* test_util.c — date and time helpers shared by the manifest, hearing and follow-up code;
- * ns_copy_str against snprintf("%s"). */
+ * ns_copy_str against snprintf("%s"); ns_strcaseeq against tolower() in the C locale. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,12 +69,39 @@ static void test_copy_str_is_snprintf(void **st)
     }
 }
 
+/* every pair of strings of up to 2 characters over letters, the bytes beside 'A'..'Z' and
+ * 'a'..'z', digits and bytes above 127: the same answer as folding with tolower() */
+static void test_strcaseeq(void **st)
+{
+    (void)st;
+    static const unsigned char alpha[] = { 'A', 'Z', 'a', 'z', 'M', 'm', '@', '[', '`', '{', '0', 0x7f, 0xc3, 0xe3, 0xa9 };
+    enum { NA = sizeof alpha };
+    char strs[1 + NA + NA * NA][3];
+    int n = 0;
+    strs[n++][0] = 0;
+    for (int i = 0; i < NA; i++) { strs[n][0] = (char)alpha[i]; strs[n++][1] = 0; }
+    for (int i = 0; i < NA; i++)
+        for (int j = 0; j < NA; j++) { strs[n][0] = (char)alpha[i]; strs[n][1] = (char)alpha[j]; strs[n++][2] = 0; }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            const char *a = strs[i], *b = strs[j];
+            size_t k = 0;
+            while (a[k] && b[k] && tolower((unsigned char)a[k]) == tolower((unsigned char)b[k])) k++;
+            int ref = tolower((unsigned char)a[k]) == tolower((unsigned char)b[k]);
+            assert_int_equal(ns_strcaseeq(a, b), ref);
+        }
+    assert_true(ns_strcaseeq("Patient", "PATIENT"));
+    assert_false(ns_strcaseeq("patient", "patients"));
+    assert_false(ns_strcaseeq("qc_low", "qc-low"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_format_date),
         cmocka_unit_test(test_copy_str_is_snprintf),
+        cmocka_unit_test(test_strcaseeq),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
