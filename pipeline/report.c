@@ -130,9 +130,10 @@ int ns_rpt_add_seq(ns_report_t *r, const char *night, const char *plate_id, int 
 void ns_rpt_add_ctl(ns_report_t *r, int seq, int level, int analyte, double value, unsigned rules)
 {
     if (!isfinite(value) || analyte < 0 || analyte >= r->n_analytes || level < 0 || level > 1) return;
-    const int64_t n = r->n_ctl;          /* capacity 256, then doubled: 0.9M controls on a 1M night */
-    if (n == 0 || (n >= 256 && (n & (n - 1)) == 0))
-        r->ctl = ns_realloc(r->ctl, (size_t)(n == 0 ? 256 : 2 * n) * sizeof *r->ctl);
+    if (r->n_ctl == r->cap_ctl) {         /* doubled: 0.9M controls on a 1M night */
+        r->cap_ctl = r->cap_ctl < 128 ? 256 : 2 * r->cap_ctl;
+        r->ctl = ns_realloc(r->ctl, (size_t)r->cap_ctl * sizeof *r->ctl);
+    }
     r->ctl[r->n_ctl++] = (ns_rpt_ctl_t){ seq, level, analyte, value, rules };
 }
 
@@ -636,17 +637,17 @@ static void rule_names(unsigned bits, char *buf, size_t size)
 /* Long Levey-Jennings sequences (a night of ten thousand plates, or years of history) are
  * thinned to what the chart can show.  The plot is cut into columns of LJ_COL SVG units
  * (half a CSS pixel: one device pixel on a 2x screen).  The line keeps, per column, its
- * first, last, lowest and highest vertex: drawn through those alone it covers the same
- * pixels as through every vertex (M4 aggregation; Jugel et al., "M4: a visualization-
- * oriented time series data aggregation", PVLDB 7(10), 2014).  The points keep, per column,
+ * first, last, lowest and highest vertex: drawn through those alone it has the shape of the
+ * line through every vertex at that resolution (M4 aggregation; Jugel et al., "M4: a
+ * visualization-oriented time series data aggregation", PVLDB 7(10), 2014).  The points keep, per column,
  * the lowest and highest control of the earlier nights and of tonight, and every control
- * that broke a rule.  A chart with no more points than columns is drawn whole. */
+ * that broke a rule.  A chart of no more controls than columns is drawn whole. */
 enum { LJ_W = 320, LJ_PLOT_X0 = 44, LJ_PLOT_X1 = LJ_W - 34 };
 #define LJ_COL 0.5
 
 static int lj_columns(void)
 {
-    return (int)((LJ_PLOT_X1 - LJ_PLOT_X0) / LJ_COL) + 1;
+    return (int)((LJ_PLOT_X1 - LJ_PLOT_X0) / LJ_COL);     /* a point's x is inside the plot */
 }
 
 /* keep_ln[k] / keep_pt[k]: vertex k of the line / point k is drawn. */

@@ -168,7 +168,7 @@ typedef struct {
     ns_rpt_seq_t *seq;
     int n_seq;
     ns_rpt_ctl_t *ctl;
-    int64_t n_ctl;
+    int64_t n_ctl, cap_ctl;   /* cap_ctl: entries allocated in ctl */
 
     /* recalls per condition */
     int n_cond;

@@ -430,7 +430,8 @@ int ns_report_add_history(ns_report_t *r, const char *tag, char *const *paths, i
         ns_rpt_seq_t *seq = ns_malloc(((size_t)h.n_seq + (size_t)r->n_seq + 64) * sizeof *seq);
         memcpy(seq, h.seq, (size_t)h.n_seq * sizeof *seq);
         if (r->n_seq) memcpy(seq + h.n_seq, r->seq, (size_t)r->n_seq * sizeof *seq);
-        ns_rpt_ctl_t *ctl = ns_malloc(((size_t)h.n_ctl + (size_t)r->n_ctl + 256) * sizeof *ctl);
+        const int64_t cap_ctl = h.n_ctl + r->n_ctl + 256;      /* tonight's controls come after */
+        ns_rpt_ctl_t *ctl = ns_malloc((size_t)cap_ctl * sizeof *ctl);
         if (h.n_ctl) memcpy(ctl, h.ctl, (size_t)h.n_ctl * sizeof *ctl);
         for (int64_t i = 0; i < r->n_ctl; i++) {
             ctl[h.n_ctl + i] = r->ctl[i];
@@ -442,12 +443,13 @@ int ns_report_add_history(ns_report_t *r, const char *tag, char *const *paths, i
         free(h.ctl);
         r->seq = seq;
         r->ctl = ctl;
+        r->cap_ctl = cap_ctl;
         r->n_seq += h.n_seq;
         r->n_ctl += h.n_ctl;
         h.seq = NULL;
         h.ctl = NULL;
         h.n_seq = 0;
-        h.n_ctl = 0;
+        h.n_ctl = h.cap_ctl = 0;
     }
     ret = 0;
 out:

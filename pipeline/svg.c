@@ -399,7 +399,7 @@ static int hist_cells_make(const ns_scale_t *s, const double *edges, int nb, his
     } else {
         c->e0 = e0;
         c->inv = HIST_CELLS / (e1 - e0);
-        if (!isfinite(c->inv)) return 0;
+        if (!(c->inv > 0) || !isfinite(c->inv)) return 0;    /* e1 - e0 overflowed: inv 0 */
     }
     return 1;
 }

@@ -221,6 +221,23 @@ check "--lang zh: html lang zh, Chinese headings" bash -c "grep -q '<html lang=\
 "$NS" report -v 0 -L zh --ledger "$T/ledger.sqlite" -o "$T/r2zh.html" "$T/o1/batch.h5" "$T/o2/batch.h5" 2> /dev/null
 check "report -L zh rebuilds the zh page byte for byte" cmp "$Z" "$T/r2zh.html"
 
+# Levey-Jennings history: 15 plates of an earlier night (600 controls), then tonight's 20
+# plates (800) added after them.  The join leaves room for tonight's controls (a run under
+# ASan once wrote past it here: 513..767 history controls and more than 256 tonight).  Each
+# night's points are all on the page: as many as on its own page.
+"$NS" simulate -v 0 -o "$T/h1" -n 1395 -s 3 --night 2026-11-01 > /dev/null 2>&1
+"$NS" simulate -v 0 -o "$T/h2" -n 1860 -s 4 --night 2026-11-02 > /dev/null 2>&1
+"$NS" run -v 0 --no-ledger -n 2026-11-01 -o "$T/ho1" "$T/h1" > /dev/null 2>&1
+"$NS" run -v 0 --no-ledger -n 2026-11-02 -o "$T/ho2a" "$T/h2" > /dev/null 2>&1
+"$NS" run -v 0 --no-ledger -n 2026-11-02 -H "$T/ho1" -o "$T/ho2" "$T/h2" > /dev/null 2> "$T/ho2.err"
+rc=$?
+ljpts() { sed -n '/<section id="levey-jennings">/,/<\/section>/p' "$1" | grep -o "<title>$2 P[^<]*</title></circle>" | wc -l; }
+n1=$(ljpts "$T/ho1/report.html" 2026-11-01); n2=$(ljpts "$T/ho2a/report.html" 2026-11-02)
+h1=$(ljpts "$T/ho2/report.html" 2026-11-01); h2=$(ljpts "$T/ho2/report.html" 2026-11-02)
+if [ $rc -lt 128 ] && [ $((rc & 17)) -eq 0 ] && [ "$n1" -ge 600 ] && [ "$h1" = "$n1" ] && [ "$h2" = "$n2" ] && [ "$n2" -ge 800 ]; then
+    ok "Levey-Jennings with 600 history controls and 800 of tonight: every point of both nights (rc $rc)"
+else nok "Levey-Jennings history join" "rc=$rc history $h1 of $n1, tonight $h2 of $n2; $(head -c 300 "$T/ho2.err")"; fi
+
 # rendered in headless Chromium
 # $CHROMIUM names the browser; set empty, it is taken as absent (to try the skip)
 CHROMIUM=${CHROMIUM-$(command -v chromium || command -v chromium-browser || true)}

@@ -17,6 +17,7 @@
 #include "../../pipeline/ledger.h"
 #include "../../pipeline/plate_qc.h"
 #include "../../pipeline/report_internal.h"
+#include "../../pipeline/svg.h"
 #include "../../pipeline/util.h"
 #include "../../kernels/ns_kernels.h"
 
@@ -205,9 +206,25 @@ static int count_in(const char *h, const char *end, const char *needle)
     return c;
 }
 
-/* A Levey-Jennings chart of 3,000 plates (more than its columns) is thinned: far fewer
- * points and vertices, yet every control that broke a rule, the lowest and the highest of
- * each column (so the extremes of the night), and a note saying so; a small chart is whole. */
+/* The chart's coordinates as lj_chart prints them (scales of report.c's lj_chart) */
+enum { LJ_X0 = 44, LJ_X1 = 286, LJ_Y0 = 20, LJ_Y1 = 140, LJ_NCOL = 484 };
+
+static void lj_vertex(const ns_report_t *r, int a, int l, int seq, double v, char *buf, size_t n, int *col)
+{
+    const double mean = r->target_mean[a * 2 + l], sd = r->target_sd[a * 2 + l];
+    ns_scale_t sx = ns_scale_make(NS_SCALE_LINEAR, -0.5, r->n_seq - 0.5, LJ_X0, LJ_X1);
+    ns_scale_t sy = ns_scale_make(NS_SCALE_LINEAR, mean - 4 * sd, mean + 4 * sd, LJ_Y1, LJ_Y0);
+    double px = ns_svg_map(&sx, seq), py = ns_svg_clamp(&sy, ns_svg_map(&sy, v));
+    snprintf(buf, n, "%.1f,%.1f", px, py);
+    *col = (int)floor((px - LJ_X0) / 0.5);
+}
+
+/* A Levey-Jennings chart of 3,000 plates, earlier nights' and tonight's interleaved (more
+ * controls than its 484 columns), is thinned: far fewer points and vertices, yet every
+ * control that broke a rule, the lowest and the highest control of each column for the
+ * earlier nights and for tonight, the line's first, last, lowest and highest vertex of each
+ * column, and a note saying so.  A chart of 400 controls on 1,200 plates (several in a
+ * column, fewer than the columns) is drawn whole. */
 static void test_lj_thinned(void **st)
 {
     (void)st;
@@ -220,19 +237,22 @@ static void test_lj_thinned(void **st)
     free(h);
     const int c3 = ns_rpt_analyte(&r, "C3");
     enum { NP = 3000 };
+    static double val[NP];
+    static int seqof[NP];
     uint64_t z = 99;
     int flagged = 0;
     for (int k = 0; k < NP; k++) {
         char id[32];
         snprintf(id, sizeof id, "T%04d", k);
-        int s = ns_rpt_add_seq(&r, r.night, id, 1);
+        seqof[k] = ns_rpt_add_seq(&r, k % 2 ? r.night : "2026-11-21", id, k % 2);
         z = z * 6364136223846793005ULL + 1442695040888963407ULL;
         double v = 8.5 + (double)((z >> 33) % 300) / 100.0;   /* 8.5 .. 11.49 */
         unsigned rules = 0;
         if (k % 401 == 7) { v = 12.25; rules = NS_WG_1_2S; flagged++; }
         if (k == 1234) v = 6.125;                            /* the lowest, no rule */
         if (k == 2345) v = 13.375;                           /* the highest, no rule */
-        ns_rpt_add_ctl(&r, s, 1, c3, v, rules);
+        val[k] = v;
+        ns_rpt_add_ctl(&r, seqof[k], 1, c3, v, rules);
     }
     h = render(&r, L);
     const char *lj = strstr(h, "<section id=\"levey-jennings\">");
@@ -241,31 +261,99 @@ static void test_lj_thinned(void **st)
     assert_non_null(end);
     assert_non_null(strstr(lj, "are thinned"));
     const int circles = count_in(lj, end, "<circle");
-    assert_true(circles < NP / 2);
+    assert_true(circles <= 4 * LJ_NCOL + flagged + 3);   /* 2 classes x lowest, highest */
+    assert_true(circles < NP);
     assert_true(circles >= flagged + 2);
+    char tip[96];
     for (int k = 7; k < NP; k += 401) {                      /* every control that broke a rule */
-        char tip[64];
-        snprintf(tip, sizeof tip, "<title>%s T%04d: 12.25 \xe2\x80\x94 1-2s</title>", r.night, k);
+        snprintf(tip, sizeof tip, "<title>%s T%04d: 12.25 \xe2\x80\x94 1-2s</title>", k % 2 ? r.night : "2026-11-21", k);
         assert_non_null(strstr(lj, tip));
     }
-    char tip[64];
-    snprintf(tip, sizeof tip, "<title>%s T1234: 6.125</title>", r.night);
-    assert_non_null(strstr(lj, tip));
-    snprintf(tip, sizeof tip, "<title>%s T2345: 13.38</title>", r.night);
-    if (!strstr(lj, tip)) {                                  /* ns_svg_fmt's digits */
-        snprintf(tip, sizeof tip, "<title>%s T2345: 13.375</title>", r.night);
-        assert_non_null(strstr(lj, tip));
-    }
-    /* the line: at most 4 vertices per column (485 columns) */
+    /* per column: the lowest and highest control of each class, by its tooltip; the line's
+     * first, last, lowest and highest vertex, by its coordinates (the model's own 3 controls
+     * are the first of the chart: column 0 and the first plates of the sequence) */
     const char *pl = strstr(lj, "<polyline class=\"ln\" points=\"");
     assert_non_null(pl);
-    const char *ple = strchr(pl + 30, '"');
+    pl += 30;
+    const char *ple = strchr(pl, '"');
+    char *line = ns_malloc((size_t)(ple - pl) + 3);
+    line[0] = ' ';
+    memcpy(line + 1, pl, (size_t)(ple - pl));
+    line[ple - pl + 1] = ' ';
+    line[ple - pl + 2] = 0;
     int vert = 0;
-    for (const char *q = pl + 30; q < ple; q++) vert += *q == ',';
-    assert_true(vert <= 4 * 485);
-    assert_true(vert > 485);
+    for (const char *q = line; *q; q++) vert += *q == ',';
+    assert_true(vert <= 4 * LJ_NCOL + 3);
+    assert_true(vert > LJ_NCOL);
+    int lo[LJ_NCOL][2], hi[LJ_NCOL][2], first[LJ_NCOL], last[LJ_NCOL], vlo[LJ_NCOL], vhi[LJ_NCOL];
+    for (int c = 0; c < LJ_NCOL; c++) {
+        lo[c][0] = lo[c][1] = hi[c][0] = hi[c][1] = first[c] = last[c] = vlo[c] = vhi[c] = -1;
+    }
+    char xy[64];
+    for (int k = 0; k < NP; k++) {
+        int col, t = k % 2;
+        lj_vertex(&r, c3, 1, seqof[k], val[k], xy, sizeof xy, &col);
+        assert_true(col >= 0 && col < LJ_NCOL);
+        if (col == 0) continue;                              /* shared with the model's controls */
+        if (first[col] < 0) first[col] = k;
+        last[col] = k;
+        if (vlo[col] < 0 || val[k] < val[vlo[col]]) vlo[col] = k;
+        if (vhi[col] < 0 || val[k] > val[vhi[col]]) vhi[col] = k;
+        if (k % 401 == 7) continue;
+        if (lo[col][t] < 0 || val[k] < val[lo[col][t]]) lo[col][t] = k;
+        if (hi[col][t] < 0 || val[k] > val[hi[col][t]]) hi[col][t] = k;
+    }
+    int columns = 0;
+    for (int c = 1; c < LJ_NCOL; c++) {
+        if (first[c] < 0) continue;
+        columns++;
+        const int kk[4] = { first[c], last[c], vlo[c], vhi[c] };
+        for (int j = 0; j < 4; j++) {
+            char want[72];
+            int col;
+            lj_vertex(&r, c3, 1, seqof[kk[j]], val[kk[j]], xy, sizeof xy, &col);
+            snprintf(want, sizeof want, " %s ", xy);
+            assert_non_null(strstr(line, want));
+        }
+        for (int t = 0; t < 2; t++) {
+            const int pk[2] = { lo[c][t], hi[c][t] };
+            for (int j = 0; j < 2; j++) {
+                if (pk[j] < 0) continue;
+                snprintf(tip, sizeof tip, "<title>%s T%04d: ", t ? r.night : "2026-11-21", pk[j]);
+                assert_non_null(strstr(lj, tip));
+            }
+        }
+    }
+    assert_true(columns > LJ_NCOL - 3);
+    free(line);
     int x = xmllint(h, "");
     if (x >= 0) assert_int_equal(x, 0);
+    free(h);
+    ns_report_free(&r);
+    ns_panel_free(p);
+
+    /* 400 controls on the first 400 of 1,203 plates: 2.5 to a column, fewer than the columns */
+    make_model(&r, &p);
+    for (int k = 0; k < 1200; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "U%04d", k);
+        int s = ns_rpt_add_seq(&r, r.night, id, 1);
+        if (k < 400) ns_rpt_add_ctl(&r, s, 1, c3, 8 + (k % 7) * 0.5, 0);
+    }
+    h = render(&r, L);
+    lj = strstr(h, "<section id=\"levey-jennings\">");
+    end = strstr(lj, "</section>");
+    assert_null(strstr(lj, "are thinned"));
+    assert_int_equal(count_in(lj, end, "<circle"), 403);
+    for (int k = 0; k < 400; k++) {
+        snprintf(tip, sizeof tip, "<title>%s U%04d: ", r.night, k);
+        assert_non_null(strstr(lj, tip));
+    }
+    pl = strstr(lj, "<polyline class=\"ln\" points=\"");
+    ple = strchr(pl + 30, '"');
+    vert = 0;
+    for (const char *q = pl + 30; q < ple; q++) vert += *q == ',';
+    assert_int_equal(vert, 403);
     free(h);
     ns_lang_free(L);
     ns_report_free(&r);

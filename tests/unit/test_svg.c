@@ -249,6 +249,64 @@ static void test_hist_clustered(void **st)
         }
 }
 
+static double rnd(uint64_t *r)                    /* [0, 1) */
+{
+    *r = *r * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*r >> 11) / 9007199254740992.0;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* random scales (log over 1e-300..1e300, linear of either sign, ranges a few steps wide),
+ * edges evenly spaced or random (sorted, some repeated), values on the edges, a step either
+ * side, inside, outside and not at all: every count against a plain scan */
+static void test_hist_random(void **st)
+{
+    (void)st;
+    uint64_t r = 4242;
+    enum { N = 400 };
+    double e[129], v[N];
+    for (int it = 0; it < 4000; it++) {
+        /* a number of bins that divides the counter's 4096 cells puts evenly spaced edges on
+         * cell boundaries, where a cell computed two ways could round apart */
+        const int kind = it % 2, nb = it % 4 < 2 ? 1 << (1 + (int)(rnd(&r) * 6)) : 1 + (int)(rnd(&r) * 100);
+        double d0, d1;
+        if (kind) {
+            d0 = pow(10, rnd(&r) * 600 - 300);
+            d1 = it % 7 == 0 ? nextafter(nextafter(d0, INFINITY), INFINITY) : d0 * pow(10, rnd(&r) * 20);
+            if (!(d1 > d0) || !isfinite(d1)) d1 = nextafter(d0, INFINITY);
+        } else {
+            d0 = (rnd(&r) - 0.5) * pow(10, rnd(&r) * 12 - 4);
+            d1 = it % 7 == 0 ? nextafter(d0, INFINITY) : d0 + pow(10, rnd(&r) * 12 - 4);
+        }
+        ns_scale_t s = ns_scale_make(kind ? NS_SCALE_LOG : NS_SCALE_LINEAR, d0, d1, 0, 1);
+        if (it % 4 < 2 || it % 3 == 0) {
+            ns_hist_edges(&s, nb, e);
+        } else {
+            e[0] = s.d0;
+            e[nb] = s.d1;
+            for (int b = 1; b < nb; b++)
+                e[b] = b > 1 && rnd(&r) < 0.1 ? e[b - 1]
+                     : kind ? s.d0 * pow(s.d1 / s.d0, rnd(&r)) : s.d0 + (s.d1 - s.d0) * rnd(&r);
+            qsort(e + 1, (size_t)(nb > 1 ? nb - 1 : 0), sizeof *e, cmp_dbl);
+        }
+        int rising = 1;                                  /* the edges must not fall */
+        for (int b = 1; b <= nb; b++) rising &= e[b] >= e[b - 1];
+        if (!rising) continue;
+        for (int i = 0; i < N; i++) {
+            double x = e[(int)(rnd(&r) * (nb + 1))], u = rnd(&r);
+            v[i] = u < 0.25 ? x : u < 0.4 ? nextafter(x, -INFINITY) : u < 0.55 ? nextafter(x, INFINITY)
+                 : u < 0.85 ? (kind ? s.d0 * pow(s.d1 / s.d0, rnd(&r) * 1.2 - 0.1) : s.d0 + (s.d1 - s.d0) * (rnd(&r) * 1.2 - 0.1))
+                 : u < 0.9 ? -x : u < 0.95 ? 0.0 : u < 0.97 ? NAN : u < 0.99 ? INFINITY : -INFINITY;
+        }
+        check_counts(&s, e, nb, v, N);
+    }
+}
+
 static void test_hist(void **st)
 {
     (void)st;
@@ -438,7 +496,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linear_scale), cmocka_unit_test(test_log_scale), cmocka_unit_test(test_ticks),
-        cmocka_unit_test(test_fmt),          cmocka_unit_test(test_hist),      cmocka_unit_test(test_hist_scan), cmocka_unit_test(test_hist_clustered),      cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_fmt),          cmocka_unit_test(test_hist),      cmocka_unit_test(test_hist_scan), cmocka_unit_test(test_hist_clustered), cmocka_unit_test(test_hist_random),      cmocka_unit_test(test_escape),
         cmocka_unit_test(test_elements),     cmocka_unit_test(test_fmt_f1),    cmocka_unit_test(test_escape_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
