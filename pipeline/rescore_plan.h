@@ -6,7 +6,8 @@
  * (NS_SCORING_VERSION, score.h) — never on another condition.  So when
  *   - the archive was scored by the same rules (its scoring_version attribute) and the
  *     same scoring code, built the same way (scoring_source: a digest of the kernels,
- *     score.c, the panel loader and their flags, scripts/gen-version.sh),
+ *     score.c, the panel loader and their flags but the checkout's directory,
+ *     scripts/gen-version.sh),
  *   - everything outside those keys is the same YAML in the candidate and in the archived
  *     panel (/config/panel_yaml), compared as parsed trees: comments, blank lines and
  *     indentation do not count, key order and quoting do,

@@ -24,7 +24,8 @@
  *       scoring_version           int64, NS_SCORING_VERSION (score.h) of the rules that
  *                                 made the calls (absent in archives written before it)
  *       scoring_source            NS_SCORING_SOURCE: SHA-256 of the sources that make
- *                                 calls and their build flags (scripts/gen-version.sh)
+ *                                 calls and their build flags, the checkout's directory
+ *                                 left out (scripts/gen-version.sh)
  *   /config/panel_yaml            scalar fixed-length string (NULLPAD, size = byte length of
  *                                 the panel file, 1 if empty): the panel file, byte for byte.
  *                                 Attribute sha256 = its digest (equals /@panel_sha256).

@@ -164,3 +164,15 @@ want="batch.h5: 23 of 24|othersource.h5: every condition computed again (the arc
 if [ "$got" = "$want" ]; then
     ok "rescore reuse: six archives in a row, each with the plan of its own scoring source, panel and version"
 else nok "rescore reuse: plans in a row" "got '$got' $(grep -v 'looks like' "$T/m-mixed.err" | grep -m1 'rescore:' | head -c 200)"; fi
+
+# the scoring_source digest (scripts/gen-version.sh) leaves out the checkout's directory
+# (-DNS_SRCDIR, as make passes it), so that the same code built elsewhere keeps the archived
+# calls; any other flag still counts
+GV=$(cd "$(dirname "$0")/../.." && pwd)/scripts/gen-version.sh
+digest() { "$GV" cc "$1" | sed -n 's/^#define NS_SCORING_SOURCE "\(.*\)"$/\1/p'; }
+d1=$(digest '-O2 -g -DNS_SRCDIR="/work/main" -fopenmp')
+d2=$(digest '-O2 -g -DNS_SRCDIR="/home/lab/neo screen" -fopenmp')
+d3=$(digest '-O3 -g -DNS_SRCDIR="/work/main" -fopenmp')
+if [ ${#d1} -eq 64 ] && [ "$d1" = "$d2" ] && [ "$d1" != "$d3" ]; then
+    ok "scoring_source: the same for a checkout elsewhere, another for other flags"
+else nok "scoring_source and the build directory" "d1=$d1 d2=$d2 d3=$d3"; fi
