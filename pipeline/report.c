@@ -287,8 +287,8 @@ static const char *const keys[] = {
     "report.col.kind", "report.kind.msms", "report.kind.gene", "report.kind.manifest", "report.plate_qc", "report.qc.accepted",
     "report.qc.warning", "report.qc.rejected", "report.qc.not_run", "report.qc.quarantined",
     "report.qc.not_recorded", "report.lj", "report.lj_note", "report.lj_history", "report.lj_no_history",
-    "report.lj_fired", "report.lj_thinned", "report.level.qc_low", "report.level.qc_high", "report.mean", "report.plate_seq",
-    "report.target", "report.no_targets", "report.dist", "report.dist_note", "report.n_values",
+    "report.lj_fired", "report.lj_thinned", "report.level.qc_low", "report.level.qc_high", "report.mean",
+    "report.plate_seq", "report.target", "report.no_targets", "report.dist", "report.dist_note", "report.n_values",
     "report.censored", "report.log_scale", "report.no_values", "report.recalls", "report.recalls_note",
     "report.col.condition", "report.col.tonight", "report.col.average", "report.col.per_1000",
     "report.recalls_history", "report.recalls_no_history", "report.hearing", "report.hearing_absent",
@@ -639,9 +639,10 @@ static void rule_names(unsigned bits, char *buf, size_t size)
  * (half a CSS pixel: one device pixel on a 2x screen).  The line keeps, per column, its
  * first, last, lowest and highest vertex: drawn through those alone it has the shape of the
  * line through every vertex at that resolution (M4 aggregation; Jugel et al., "M4: a
- * visualization-oriented time series data aggregation", PVLDB 7(10), 2014).  The points keep, per column,
- * the lowest and highest control of the earlier nights and of tonight, and every control
- * that broke a rule.  A chart of no more controls than columns is drawn whole. */
+ * visualization-oriented time series data aggregation", PVLDB 7(10), 2014).  The points
+ * keep, per column, the lowest and highest control of the earlier nights and of tonight,
+ * and every control that broke a rule.  A chart of no more controls than columns is drawn
+ * whole. */
 enum { LJ_W = 320, LJ_PLOT_X0 = 44, LJ_PLOT_X1 = LJ_W - 34 };
 #define LJ_COL 0.5
 
