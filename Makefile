@@ -6,7 +6,7 @@
 # pipeline/ -> libnspipe.a      (everything but main.c)
 # neoscreen =  pipeline/main.o + libnspipe.a + libnskernels.a
 
-PKGS     := hdf5-serial gsl yaml-0.1 zlib libdeflate sqlite3   # never plain "hdf5": BUILD-NOTES G1
+PKGS     := hdf5-serial gsl yaml-0.1 zlib libdeflate libisal sqlite3   # never plain "hdf5": BUILD-NOTES G1
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -pedantic
 CFLAGS   += -DNS_SRCDIR=\"$(CURDIR)\" -fopenmp $(shell pkg-config --cflags $(PKGS)) -MMD -MP

@@ -10,7 +10,8 @@
 # Run as root (CI, containers) or as a user with sudo.
 #
 #   core:   compiler, pkg-config, HDF5 (serial), GSL, libyaml, zlib (the XLSX lists' ZIP),
-#           libdeflate (archive chunks compressed and decompressed outside HDF5, in parallel),
+#           libdeflate (archive chunks decompressed outside HDF5, in parallel), ISA-L (libisal:
+#           archive chunks deflated outside HDF5, in parallel; pipeline/zdeflate.h),
 #           SQLite (the follow-up ledger; pkg-config name "sqlite3"; tests read it back with
 #           python3's own sqlite3), cmocka (unit tests), libxlsxwriter (tests only: the
 #           oracle test_xlsx_oracle holds neoscreen's own XLSX writer to; pkg-config name
@@ -29,7 +30,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libhdf5-dev hdf5-tools libgsl-dev libyaml-dev zlib1g-dev \
-libxlsxwriter-dev libdeflate-dev libsqlite3-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl \
+libxlsxwriter-dev libdeflate-dev libisal-dev libsqlite3-dev libcmocka-dev python3-h5py python3-numpy python3-pandas python3-yaml python3-openpyxl \
 valgrind libxml2-utils"
 
 for a in "$@"; do
