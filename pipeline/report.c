@@ -48,6 +48,7 @@ void ns_report_free(ns_report_t *r)
         free(r->analyte[a]); free(r->unit[a]); free(r->patient[a]);
     }
     free(r->analyte); free(r->unit); free(r->patient); free(r->n_patient); free(r->n_censored);
+    free(r->view.keep);
     free(r->target_mean); free(r->target_sd);
     free(r->cut);
     for (int k = 0; k < r->n_seq; k++) { free(r->seq[k].night); free(r->seq[k].plate_id); }
@@ -159,73 +160,89 @@ int ns_rpt_reportable(int state)
     return state == NS_STATE_NEGATIVE || state == NS_STATE_RECALL || state == NS_STATE_INVALID;
 }
 
-/* The measured values of analyte a among rows [0, n) of a batch's columns (reportable
- * patient wells, exact cells, finite), in row order, into out; how many.  *censored (if
- * not NULL) is raised by the "<x" and ND cells. */
-static int64_t pick_values(int64_t n, const uint8_t *type, const uint8_t *state, const double *conc,
-                           const uint8_t *cell, int a, double *out, int64_t *censored)
+/* keep[i] = 1 for the reportable patient wells among rows [0, n), else 0; how many */
+static int64_t keep_rows(int64_t n, const uint8_t *type, const uint8_t *state, uint8_t *keep)
+{
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
+        keep[i] = (uint8_t)(type[i] == NS_TYPE_PATIENT && ns_rpt_reportable(state[i]));
+        k += keep[i];
+    }
+    return k;
+}
+
+/* The measured values of analyte a among the kept rows [0, n) of a batch's columns (exact
+ * cells, finite), in row order, into out (room for n values); how many.  *censored (if
+ * not NULL) is raised by the "<x" and ND cells.  Every value is stored and the count
+ * advanced by the test, so that no branch waits on the data. */
+static int64_t pick_values(int64_t n, const uint8_t *keep, const double *conc, const uint8_t *cell, int a,
+                           double *out, int64_t *censored)
 {
     const size_t un = (size_t)n;
     const double *x = conc + (size_t)a * un;
     const uint8_t *cl = cell ? cell + (size_t)a * un : NULL;
     int64_t k = 0, cens = 0;
     for (int64_t i = 0; i < n; i++) {
-        if (type[i] != NS_TYPE_PATIENT || !ns_rpt_reportable(state[i])) continue;
-        int c = cl ? cl[i] : NS_CELL_VALUE;
-        if (c == NS_CELL_BELOW || c == NS_CELL_ND) cens++;
-        else if (c == NS_CELL_VALUE && isfinite(x[i])) out[k++] = x[i];
+        const int c = cl ? cl[i] : NS_CELL_VALUE;
+        out[k] = x[i];
+        k += keep[i] & (c == NS_CELL_VALUE) & (isfinite(x[i]) != 0);
+        cens += keep[i] & ((c == NS_CELL_BELOW) | (c == NS_CELL_ND));
     }
     if (censored) *censored += cens;
     return k;
 }
 
 /* The counts of rows [0, n) that do not need the values: states, patients, recalls. */
-static int64_t count_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8_t *state,
-                          const uint8_t *call)
+static void count_rows(ns_report_t *r, int64_t n, const uint8_t *keep, const uint8_t *state, const uint8_t *call)
 {
     const size_t un = (size_t)n;
     for (int64_t i = 0; i < n; i++)
         if (state[i] < NS_STATE_N) r->state[state[i]]++;
-    int64_t rep = 0;
-    for (int64_t i = 0; i < n; i++) rep += type[i] == NS_TYPE_PATIENT && ns_rpt_reportable(state[i]);
-    r->patients += rep;
     for (int c = 0; c < r->n_cond && call; c++) {
         const uint8_t *v = call + (size_t)c * un;
+        int64_t k = 0;
         for (int64_t i = 0; i < n; i++)
-            if (type[i] == NS_TYPE_PATIENT && ns_rpt_reportable(state[i])
-                && (v[i] == NS_CALL_BORDERLINE || v[i] == NS_CALL_POSITIVE || v[i] == NS_CALL_CRITICAL))
-                r->recalls[c]++;
+            k += keep[i] & ((v[i] == NS_CALL_BORDERLINE) | (v[i] == NS_CALL_POSITIVE) | (v[i] == NS_CALL_CRITICAL));
+        r->recalls[c] += k;
     }
-    return rep;
 }
 
 void ns_rpt_add_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8_t *state,
                      const double *conc, const uint8_t *cell, const uint8_t *call)
 {
-    const int64_t rep = count_rows(r, n, type, state, call);
+    uint8_t *keep = ns_malloc((size_t)(n > 0 ? n : 1));
+    const int64_t rep = keep_rows(n, type, state, keep);
+    r->patients += rep;
+    count_rows(r, n, keep, state, call);
     for (int a = 0; a < r->n_analytes && conc; a++) {
-        r->patient[a] = ns_realloc(r->patient[a], (size_t)(r->n_patient[a] + rep + 1) * sizeof **r->patient);
-        r->n_patient[a] += pick_values(n, type, state, conc, cell, a, r->patient[a] + r->n_patient[a],
-                                       &r->n_censored[a]);
+        /* pick_values may store one value past the last kept one: room for n */
+        r->patient[a] = ns_realloc(r->patient[a], (size_t)(r->n_patient[a] + n + 1) * sizeof **r->patient);
+        r->n_patient[a] += pick_values(n, keep, conc, cell, a, r->patient[a] + r->n_patient[a], &r->n_censored[a]);
     }
+    free(keep);
 }
 
 void ns_rpt_view_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8_t *state,
                       const double *conc, const uint8_t *cell, const uint8_t *call)
 {
-    count_rows(r, n, type, state, call);
-    if (!conc || n <= 0) return;
+    uint8_t *keep = ns_malloc((size_t)(n > 0 ? n : 1));
+    r->patients += keep_rows(n, type, state, keep);
+    count_rows(r, n, keep, state, call);
+    if (!conc || n <= 0) {
+        free(keep);
+        return;
+    }
+    free(r->view.keep);
     r->view.n = n;
-    r->view.type = type;
-    r->view.state = state;
+    r->view.keep = keep;
     r->view.conc = conc;
     r->view.cell = cell;
     /* the censored counts now: the page states them before any chart is drawn */
-    for (int a = 0; a < r->n_analytes; a++) {
-        const uint8_t *cl = cell ? cell + (size_t)a * (size_t)n : NULL;
-        for (int64_t i = 0; cl && i < n; i++)
-            r->n_censored[a] += type[i] == NS_TYPE_PATIENT && ns_rpt_reportable(state[i])
-                                && (cl[i] == NS_CELL_BELOW || cl[i] == NS_CELL_ND);
+    for (int a = 0; a < r->n_analytes && cell; a++) {
+        const uint8_t *cl = cell + (size_t)a * (size_t)n;
+        int64_t k = 0;
+        for (int64_t i = 0; i < n; i++) k += keep[i] & ((cl[i] == NS_CELL_BELOW) | (cl[i] == NS_CELL_ND));
+        r->n_censored[a] += k;
     }
 }
 
@@ -852,7 +869,7 @@ static void dist_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a
     const double *v = r->patient[a];
     int64_t n = r->n_patient[a];
     if (r->view.n > 0) {           /* from the batch's column, into scratch (view.n values) */
-        n = pick_values(r->view.n, r->view.type, r->view.state, r->view.conc, r->view.cell, a, scratch, NULL);
+        n = pick_values(r->view.n, r->view.keep, r->view.conc, r->view.cell, a, scratch, NULL);
         v = scratch;
     }
     const int W = 320, H = 190, x0 = 40, x1 = W - 12, y0 = 44, y1 = H - 36;

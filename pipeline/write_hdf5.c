@@ -935,11 +935,15 @@ static int write_samples(wctx_t *w, const ns_batch_t *b)
     /* /samples_ids holds /samples's sample_id and infant_id: the same strings, so the same
      * widths, which the first table measured */
     size_t sw[NCOLS(sample_cols)] = { 0 };
+    double t = ns_wall_s();
     if (write_table_as(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x, sizeof x, 1, sw) < 0)
         return -1;
+    ns_info(3, "output", "batch.h5: /samples in %.3f s", ns_wall_s() - t);
+    t = ns_wall_s();
     size_t iw[NCOLS(id_cols)] = { sw[0], sw[6] };
     if (write_table_as(w, "/samples_ids", id_cols, NCOLS(id_cols), b->n, id_row, &x, sizeof x, 0, iw) < 0)
         return -1;
+    ns_info(3, "output", "batch.h5: /samples_ids in %.3f s", ns_wall_s() - t);
     if (!b->state && b->n > 0) return 0;
     const char *names[NS_STATE_N];
     for (int k = 0; k < NS_STATE_N; k++) names[k] = ns_state_name(k);

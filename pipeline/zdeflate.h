@@ -6,7 +6,7 @@
  * (HDF5's filter, h5py, rescore's libdeflate) inflates them all alike.
  *
  * The encoder is ISA-L's igzip at its level 1.  On the chunks of a 1,000,000-card night
- * (BENCHMARKS.md, twelfth session) it deflated /samples at 811 MB/s against libdeflate
+ * (BENCHMARKS.md, eleventh session) it deflated /samples at 811 MB/s against libdeflate
  * level 1's 383, for 2 % more bytes, and the byte matrices (/flags, /analytes/censoring) at
  * about 2,900 MB/s against 320, for 0.05 MB more on 107 MB.  A chunk igzip cannot fit in
  * the room given (data that does not compress) is deflated by libdeflate level 1 instead:
