@@ -152,7 +152,8 @@
  * one byte) + deflate level 1.  Compound tables are chunked by up to 4096 rows (at most
  * 4 MiB a chunk) with deflate level 1 and no shuffle (on /samples shuffling made chunks
  * 13 % larger and dominated reading them).  Deflated chunks are compressed here, in
- * parallel (libdeflate), and written raw (H5Dwrite_chunk): any HDF5 reader inflates them.
+ * parallel (zdeflate.h: ISA-L igzip level 1), and written raw (H5Dwrite_chunk): any HDF5
+ * reader inflates them.
  * Archives written before the column layout (row chunks, shuffle + deflate) are still
  * read.  String lists, the panel text and empty datasets (n == 0 or no columns) are
  * contiguous.  Every matrix carries a "dims" attribute naming its axes.
