@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <hdf5.h>
+#include <omp.h>
 #include "../../pipeline/batch.h"
 #include "../../pipeline/plate_qc.h"
 #include "../../pipeline/sha256.h"
@@ -1010,6 +1011,28 @@ static void test_many_rows(void **state)
     }
     H5Fclose(f);
     check_external(path, n);
+    /* the same bytes at any thread count: chunks are compressed in parallel, written in
+     * order (the file above was written with the default threads) */
+    {
+        const int th0 = omp_get_max_threads();
+        char p1[512], p3[512];
+        snprintf(p1, sizeof p1, "%s/big1.h5", dir);
+        snprintf(p3, sizeof p3, "%s/big3.h5", dir);
+        omp_set_num_threads(1);
+        assert_int_equal(ns_write_hdf5(p1, b, NULL, "big"), 0);
+        omp_set_num_threads(3);
+        assert_int_equal(ns_write_hdf5(p3, b, NULL, "big"), 0);
+        omp_set_num_threads(th0);
+        size_t l0, l1, l3;
+        char *b0 = read_all(path, &l0), *b1 = read_all(p1, &l1), *b3 = read_all(p3, &l3);
+        assert_int_equal(l0, l1);
+        assert_int_equal(l0, l3);
+        assert_memory_equal(b0, b1, l0);
+        assert_memory_equal(b0, b3, l0);
+        free(b0);
+        free(b1);
+        free(b3);
+    }
     free(v); free(rv); free(c); free(fl); free(sc);
     big_free(&g);
     rm_tree(dir);
