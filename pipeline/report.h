@@ -158,8 +158,9 @@ typedef struct {
     int64_t *n_patient, *n_censored;      /* ... and how many were "<x" or ND */
     struct {                              /* or, from `run`, the batch's own columns: the  */
         int64_t n;                        /* values are picked out of them per chart       */
-        uint8_t *keep;                    /* (ns_rpt_view_rows; n == 0: not a view); owned: */
-        const uint8_t *cell;              /* 1 for the reportable patient wells            */
+        uint8_t *keep;                    /* (ns_rpt_view_rows; n == 0: not a view); owned, */
+                                          /* 1 for the reportable patient wells            */
+        const uint8_t *cell;
         const double *conc;
     } view;
     ns_rpt_cut_t *cut;

@@ -153,12 +153,14 @@
  * 4 MiB a chunk) with deflate level 1 and no shuffle (on /samples shuffling made chunks
  * 13 % larger and dominated reading them).  Deflated chunks are compressed here, in
  * parallel (zdeflate.h: ISA-L igzip level 1), and written raw (H5Dwrite_chunk): any HDF5
- * reader inflates them.
+ * reader inflates them.  igzip's code depends on the CPU, so an archive is the same bytes
+ * at any thread count on one machine, but may differ in its compressed bytes (never in
+ * what they hold) on another.
  * Archives written before the column layout (row chunks, shuffle + deflate) are still
  * read.  String lists, the panel text and empty datasets (n == 0 or no columns) are
  * contiguous.  Every matrix carries a "dims" attribute naming its axes.
  * Object modification times are not recorded, so the same batch and command line give a
- * byte-identical file.
+ * byte-identical file (on one machine: see above).
  *
  * /ratios, /flags, /calls and /samples_state_code are written only when the batch carries
  * them (b->ratio, b->flag, b->call, b->state non-NULL), or when there is nothing to carry

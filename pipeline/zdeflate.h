@@ -8,13 +8,15 @@
  * The encoder is ISA-L's igzip at its level 1.  On the chunks of a 1,000,000-card night
  * (BENCHMARKS.md, eleventh session) it deflated /samples at 811 MB/s against libdeflate
  * level 1's 383, for 2 % more bytes, and the byte matrices (/flags, /analytes/censoring) at
- * about 2,900 MB/s against 320, for 0.05 MB more on 107 MB.  A chunk igzip cannot fit in
- * the room given (data that does not compress) is deflated by libdeflate level 1 instead:
- * a valid stream all the same.
+ * about 2,900 MB/s against 320, for 0.05 MB more on 107 MB.  Data that does not compress
+ * is stored by igzip in stored blocks (with ns_zdeflate_bound's room that always fits); only
+ * when the room given is smaller than igzip's stream, or the input is over 2 GiB, does
+ * libdeflate level 1 try instead: a valid stream all the same.
  *
- * The output depends only on the input bytes, so the same chunks give the same file at any
- * thread count.  igzip picks SSE, AVX2 or AVX-512 code by CPU; its streams may differ
- * between machines, never their inflated bytes.
+ * The output depends only on the input bytes (and on the room given, when that is less than
+ * ns_zdeflate_bound), so the same chunks give the same file at any thread count.  igzip
+ * picks SSE, AVX2 or AVX-512 code by CPU; its streams may differ between machines, never
+ * their inflated bytes, so archives are the same bytes on one machine, not across them.
  */
 #ifndef NS_ZDEFLATE_H
 #define NS_ZDEFLATE_H
