@@ -350,6 +350,69 @@ eol:
     return 1;
 }
 
+int ns_csv_next_quoted(ns_csv_t *c, int nf, size_t *span, unsigned char *quoted)
+{
+    const char *t = c->text;
+    const size_t len = c->len;
+    size_t q = c->pos;
+    for (int j = 0; j < nf; j++) {
+        while (q < len && (t[q] == ' ' || t[q] == '\t')) q++;
+        if (q < len && t[q] == '"') {
+            size_t b = ++q;
+            quoted[j] = 1;
+            for (;;) {
+                if (q >= len || t[q] == '\n' || t[q] == '\r') return 0;    /* unterminated, or a break inside */
+                if (t[q] != '"') { q++; continue; }
+                if (q + 1 < len && t[q + 1] == '"') { quoted[j] = 2; q += 2; continue; }
+                break;
+            }
+            span[2 * j] = b;
+            span[2 * j + 1] = q++;
+            while (q < len && (t[q] == ' ' || t[q] == '\t')) q++;
+        } else {
+            size_t b = q;
+            quoted[j] = 0;
+            while (q < len && t[q] != ',' && t[q] != '\n' && t[q] != '\r') {
+                if (t[q] == '"') return 0;                 /* a quote inside a plain field */
+                q++;
+            }
+            size_t e = q;
+            while (e > b && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+            span[2 * j] = b;
+            span[2 * j + 1] = e;
+        }
+        if (q >= len) return 0;                          /* the last line has no LF: the general reader */
+        if (t[q] == ',') {
+            if (j + 1 == nf) return 0;                   /* more fields than nf */
+            q++;
+            continue;
+        }
+        if (j + 1 < nf) return 0;                        /* fewer fields than nf, or a CR or a stray character */
+        if (t[q] == '\r') {
+            if (q + 1 >= len || t[q + 1] != '\n') return 0;
+            q++;
+        }
+        if (t[q] != '\n') return 0;
+        if (nf == 1 && !quoted[0] && span[1] == span[0]) return 0;   /* a blank line */
+        c->pos = q + 1;
+        c->line++;
+        c->col = 1;
+        return 1;
+    }
+    return 0;
+}
+
+size_t ns_csv_unescape(const char *s, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[k++] = s[i];
+        if (s[i] == '"' && i + 1 < n && s[i + 1] == '"') i++;
+    }
+    out[k] = 0;
+    return k;
+}
+
 void ns_csv_field(FILE *fp, const char *f)
 {
     if (!strpbrk(f, ",\"\r\n")) { fputs(f, fp); return; }

@@ -61,6 +61,20 @@ void ns_csv_free(ns_csv_t *c);
  * field reads the line again with ns_csv_next (keep the reader's position to do so). */
 int ns_csv_next_plain(ns_csv_t *c, int nf, size_t *span);
 
+/* The same for a line some of whose fields are quoted (a LIMS export quotes a hospital
+ * name with a comma in it): one line ending in LF or CR LF, exactly nf fields, each either
+ * plain (no quote, no CR; blanks around it dropped) or quoted ("...", with "" for a quote,
+ * no CR or LF inside, blanks around it dropped).  Field j is then text[span[2j],
+ * span[2j+1]): for a quoted field, the bytes between its quotes, still escaped, and
+ * quoted[j] says 0 (plain), 1 (quoted) or 2 (quoted, with "" inside: ns_csv_unescape);
+ * the values are those ns_csv_next would give.  @return 1 and the reader past the line, or
+ * 0 with the reader untouched (any other line: ns_csv_next reads it). */
+int ns_csv_next_quoted(ns_csv_t *c, int nf, size_t *span, unsigned char *quoted);
+
+/* The value of a quoted field's n bytes at s ("" read as "), into out (room for n + 1
+ * bytes), NUL-terminated; its length. */
+size_t ns_csv_unescape(const char *s, size_t n, char *out);
+
 /* Write one field in CSV form: as it is, or quoted (with "" for ") when it holds a comma,
  * a quote or a line break.  The writer side of the same RFC 4180 the reader follows. */
 void ns_csv_field(FILE *fp, const char *f);

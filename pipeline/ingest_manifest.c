@@ -157,16 +157,23 @@ static ns_manifest_row_t *new_row(ns_manifest_t *m, int line)
  * numbers are read by ns_parse_decimal, which gives strtod's double for the plain decimals
  * it takes (and takes nothing else).  tests/unit/test_manifest_order checks the two paths
  * give the same manifest. */
-static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size_t *span)
+static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size_t *span,
+                     unsigned char *quoted, char *unq)
 {
     const size_t pos = c->pos;
     const int line = c->line, lcol = c->col;
-    if (!ns_csv_next_plain(c, nh, span)) return 0;
+    int anyq = 0;                           /* some field quoted (quoted[] is then set) */
+    if (!ns_csv_next_plain(c, nh, span)) {
+        if (!ns_csv_next_quoted(c, nh, span, quoted)) return 0;
+        anyq = 1;
+    }
 #define BACK() do { c->pos = pos; c->line = line; c->col = lcol; return 0; } while (0)
 #define LEN(j) (span[2 * (j) + 1] - span[2 * (j)])
+#define ESCAPED(j) (anyq && quoted[j] == 2)     /* its value is not its bytes */
     const char *t = c->text;
     const size_t ls = LEN(col[M_SID]), li = LEN(col[M_IID]);
     if (!ls || !li || ls >= NS_FU_ID_MAX || li >= NS_FU_ID_MAX) BACK();
+    if (anyq && (quoted[col[M_SID]] || quoted[col[M_IID]])) BACK();     /* ids are never quoted */
     for (int k = M_SPEC; k < M_N; k++)
         if (col[k] >= 0 && LEN(col[k]) > TEXT_MAX) BACK();
     double num[2] = { NAN, NAN };
@@ -174,6 +181,7 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
     for (int q = 0; q < 2; q++) {
         const int j = col[numk[q]];
         if (j < 0 || !LEN(j)) continue;
+        if (ESCAPED(j)) BACK();
         if (ns_parse_decimal(t + span[2 * j], LEN(j), &num[q]) != 0 || !(num[q] >= num_min[q] && num[q] <= num_max[q]))
             BACK();
     }
@@ -182,6 +190,7 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
     for (int q = 0; q < 2; q++) {
         const int j = col[tk[q]];
         if (j < 0 || !LEN(j)) continue;
+        if (ESCAPED(j)) BACK();
         char buf[32];
         if (LEN(j) >= sizeof buf) BACK();
         memcpy(buf, t + span[2 * j], LEN(j));
@@ -192,6 +201,7 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
     static const char *const feeds[] = { "breast", "formula", "mixed", "tpn" };
     int feed = -1;
     if (col[M_FEED] >= 0 && LEN(col[M_FEED])) {
+        if (ESCAPED(col[M_FEED])) BACK();
         for (int q = 0; q < 4 && feed < 0; q++)
             if (LEN(col[M_FEED]) == strlen(feeds[q]) && !strncasecmp(t + span[2 * col[M_FEED]], feeds[q], LEN(col[M_FEED])))
                 feed = q;
@@ -203,7 +213,7 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
         const int j = col[fk[q]];
         char buf[8];
         if (j < 0) { flag[q] = -1; continue; }
-        if (LEN(j) >= sizeof buf) BACK();
+        if (LEN(j) >= sizeof buf || ESCAPED(j)) BACK();
         memcpy(buf, t + span[2 * j], LEN(j));
         buf[LEN(j)] = 0;
         if ((flag[q] = parse_flag(buf)) == -2) BACK();
@@ -218,6 +228,11 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
         const int j = col[row_cols[q]];
         ft[q] = j >= 0 ? t + span[2 * j] : NULL;
         fl[q] = j >= 0 ? LEN(j) : 0;
+        if (j >= 0 && ESCAPED(j)) {         /* "" read as ": into unq, each at most TEXT_MAX + 1 */
+            char *u = unq + (size_t)q * (TEXT_MAX + 1);
+            fl[q] = ns_csv_unescape(ft[q], fl[q], u);
+            ft[q] = u;
+        }
     }
     row_strings(x, ft, fl);
     x->birth_weight_g = num[0];
@@ -227,6 +242,7 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
     x->transfusion = flag[0];
     x->antibiotics = flag[1];
     x->nicu = flag[2];
+#undef ESCAPED
 #undef LEN
 #undef BACK
     return 1;
@@ -240,8 +256,10 @@ static int parse_rows(ns_manifest_t *m, const char *path, ns_csv_t *c, const int
 {
     int r, unterminated = 0;
     size_t *span = ns_malloc(2 * (size_t)nh * sizeof *span);
+    unsigned char *quoted = ns_malloc((size_t)nh);
+    char *unq = ns_malloc(10 * (TEXT_MAX + 1));
     for (;;) {
-        if (ns_manifest_plain_rows && plain_row(m, c, col, nh, span)) {
+        if (ns_manifest_plain_rows && plain_row(m, c, col, nh, span, quoted, unq)) {
             (*n_records)++;
             continue;
         }
@@ -339,6 +357,8 @@ static int parse_rows(ns_manifest_t *m, const char *path, ns_csv_t *c, const int
         }
     }
     free(span);
+    free(quoted);
+    free(unq);
     return unterminated;
 }
 

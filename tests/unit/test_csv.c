@@ -429,6 +429,92 @@ static void test_plain_split(void **st)
     assert_true(n1 >= n0);
 }
 
+/* ns_csv_next_quoted the same way: random lines whose fields are plain or quoted (with ""
+ * inside, blanks around the quotes, commas, CRs and line breaks inside, text after the
+ * closing quote, an unterminated quote at the end); every line it takes is the general
+ * reader's record, field by field once unescaped, and it takes lines with quotes. */
+static size_t gen_quoted(char *b, size_t cap, int nf)
+{
+    static const char odd[] = " \t\"\r\n,x";
+    size_t n = 0;
+    int lines = 1 + (int)split_below(12);
+    for (int l = 0; l < lines && n + 800 < cap; l++) {
+        int f = split_below(8) ? nf : nf - 1 + (int)split_below(3);
+        if (split_below(16) == 0) f = 0;
+        for (int k = 0; k < f; k++) {
+            if (k) b[n++] = ',';
+            const int q = split_below(3) == 0;
+            if (q && split_below(4) == 0) b[n++] = ' ';
+            if (q) b[n++] = '"';
+            int w = split_below(4) ? (int)split_below(8) : (int)split_below(40);
+            for (int i = 0; i < w; i++) {
+                char ch = split_below(30) ? (char)('a' + split_below(26)) : odd[split_below(sizeof odd - 1)];
+                if (ch == '\n' && !q && split_below(2)) ch = 'n';
+                b[n++] = ch;
+                if (ch == '"' && q && split_below(8)) b[n++] = '"';     /* mostly escaped */
+            }
+            if (q && split_below(40)) b[n++] = '"';                  /* now and then unterminated */
+            if (q && split_below(6) == 0) b[n++] = split_below(2) ? '\t' : 'z';
+        }
+        if (split_below(6) == 0) b[n++] = '\r';
+        if (l + 1 < lines || split_below(2)) b[n++] = '\n';
+    }
+    return n;
+}
+
+static void test_quoted_split(void **st)
+{
+    (void)st;
+    static char text[16384], val[1024];
+    size_t taken = 0, with_quotes = 0, with_escapes = 0, bad = 0;
+    for (int round = 0; round < 20000; round++) {
+        const int nf = 1 + (int)split_below(12);
+        size_t n = gen_quoted(text, sizeof text, nf);
+        ns_csv_t c, g;
+        ns_csv_init(&c, text, n);
+        ns_csv_init(&g, text, n);
+        size_t sp[64];
+        unsigned char qd[32];
+        for (;;) {
+            const size_t pos = c.pos;
+            const int line = c.line, col = c.col;
+            if (ns_csv_next_quoted(&c, nf, sp, qd)) {
+                taken++;
+                g.pos = pos, g.line = line, g.col = col;
+                int ok = ns_csv_next(&g) == 1 && g.nf == nf && g.pos == c.pos && g.line == c.line && c.col == 1;
+                int anyq = 0, anye = 0;
+                for (int k = 0; ok && k < nf; k++) {
+                    size_t fl = sp[2 * k + 1] - sp[2 * k];
+                    const char *v = text + sp[2 * k];
+                    anyq |= qd[k] != 0;
+                    if (qd[k] == 2) {
+                        anye = 1;
+                        fl = ns_csv_unescape(v, fl, val);
+                        v = val;
+                    }
+                    ok = strlen(g.f[k]) == fl && memcmp(g.f[k], v, fl) == 0;
+                }
+                with_quotes += anyq;
+                with_escapes += anye;
+                if (!ok && bad++ < 5) fprintf(stderr, "quoted line at byte %zu is not the general reader's record\n", pos);
+            } else {
+                if (c.pos != pos || c.line != line || c.col != col) {
+                    if (bad++ < 5) fprintf(stderr, "a line left at byte %zu moved the reader\n", pos);
+                    break;
+                }
+                if (ns_csv_next(&c) == 0) break;
+            }
+        }
+        ns_csv_free(&c);
+        ns_csv_free(&g);
+    }
+    fprintf(stderr, "test_csv: %zu quoted-path lines as the general reader's records (%zu with quotes, %zu with \"\")\n",
+            taken, with_quotes, with_escapes);
+    assert_int_equal(bad, 0);
+    assert_true(with_quotes > 5000);
+    assert_true(with_escapes > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_cells),
         cmocka_unit_test(test_wells),
         cmocka_unit_test(test_plain_split),
+        cmocka_unit_test(test_quoted_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

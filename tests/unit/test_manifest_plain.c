@@ -6,8 +6,11 @@
  * apart: good values and each way to be wrong (numbers out of range, not numbers, in
  * exponent or hex form; times that are not times, a collection before the birth; feeding
  * in any case or unknown; flags in each spelling; empty and overlong ids and texts), and
- * rows the plain path must leave to the general reader (quoted fields, blanks around a
- * field, a wrong number of fields, CRLF line ends, UTF-8 before the sample_id column).
+ * rows the plain path must leave to the general reader (blanks around a field, a wrong
+ * number of fields, CRLF line ends, UTF-8 before the sample_id column).  Cells of any
+ * column are quoted now and then, with "" inside and blanks around (the quoted-line path,
+ * ns_csv_next_quoted), and now and then quoted so that only the general reader may read
+ * them (a line break or CR inside, text after the quote, a quote in a plain cell).
  * Small files are read in one part; large ones in parts on two threads, one of them with a
  * byte-order mark.  The manifest's digest is the file's on both paths. */
 #include <setjmp.h>
@@ -84,6 +87,33 @@ static void cell(char *o, size_t sz, int k, int row)
     }
 }
 
+/* Some cells quoted as a LIMS export may quote them (any column; "" for a quote; blanks
+ * around the quotes), and now and then a quoted cell the plain paths must leave to the
+ * general reader: a line break or a CR inside, text after the closing quote, a quote
+ * inside a plain cell. */
+static void requote(char *v, size_t sz)
+{
+    char q[600];
+    size_t k = 0;
+    const unsigned r = below(400);
+    if (r >= 60) return;
+    if (r < 4) {                                 /* broken or multi-line forms */
+        static const char *const odd[] = { "\"a\nb\"", "\"a\rb\"", "\"x\"y", "ab\"c" };
+        snprintf(v, sz, "%s", odd[r]);
+        return;
+    }
+    if (r % 3 == 0) q[k++] = ' ';
+    q[k++] = '"';
+    for (const char *p = v; *p && k + 4 < sizeof q; p++) {
+        if (*p == '"') q[k++] = '"';
+        q[k++] = *p;
+    }
+    q[k++] = '"';
+    if (r % 4 == 1) q[k++] = '\t';
+    q[k] = 0;
+    snprintf(v, sz, "%s", q);
+}
+
 static char *make_manifest(const char *path, int rows, int *order, int ncol)
 {
     FILE *f = fopen(path, "w");
@@ -96,6 +126,7 @@ static char *make_manifest(const char *path, int rows, int *order, int ncol)
         int nf = below(200) == 0 ? ncol + (below(2) ? 1 : -1) : ncol;
         for (int c = 0; c < nf; c++) {
             cell(v, sizeof v, c < ncol ? order[c] : 2, r);
+            requote(v, sizeof v);
             fprintf(f, "%s%s", c ? "," : "", v);
         }
         fputs(below(100) == 0 ? "\r\n" : eol, f);
