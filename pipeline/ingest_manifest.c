@@ -149,14 +149,16 @@ static ns_manifest_row_t *new_row(ns_manifest_t *m, int line)
     return x;
 }
 
-/* The next data row when it is plain (csv.h: ns_csv_next_plain: one line, no quotes) and
- * the general path below would take it without a word: every check that path makes, made
- * on the fields in place.  Then the row is added to m as that path adds it, and 1 is
+/* The next data row when it is one line (csv.h: ns_csv_next_plain, no quotes; or
+ * ns_csv_next_quoted, some fields quoted, no line break inside) and the general path below
+ * would take it without a word: every check that path makes, made on the fields in place
+ * (a quoted text with "" is unescaped into unq, 10 x TEXT_MAX + 1 bytes; a quoted id, or an
+ * escaped number, time, flag or feeding, is left to the general path).  Then the row is added to m as that path adds it, and 1 is
  * returned.  On anything else 0, with nothing added and the reader where it was: the
  * general path reads the row again and says what it has to say, in its own words.  The
  * numbers are read by ns_parse_decimal, which gives strtod's double for the plain decimals
  * it takes (and takes nothing else).  tests/unit/test_manifest_order checks the two paths
- * give the same manifest. */
+ * give the same manifest, and tests/unit/test_manifest_plain that they say the same. */
 static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size_t *span,
                      unsigned char *quoted, char *unq)
 {
@@ -173,7 +175,7 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
     const char *t = c->text;
     const size_t ls = LEN(col[M_SID]), li = LEN(col[M_IID]);
     if (!ls || !li || ls >= NS_FU_ID_MAX || li >= NS_FU_ID_MAX) BACK();
-    if (anyq && (quoted[col[M_SID]] || quoted[col[M_IID]])) BACK();     /* ids are never quoted */
+    if (anyq && (quoted[col[M_SID]] || quoted[col[M_IID]])) BACK();     /* rare: the general path */
     for (int k = M_SPEC; k < M_N; k++)
         if (col[k] >= 0 && LEN(col[k]) > TEXT_MAX) BACK();
     double num[2] = { NAN, NAN };
