@@ -224,6 +224,74 @@ static void test_utf8_prefix_matches_bytewise(void **st)
     }
 }
 
+/* The block check (64 bytes at a time, with AVX-512) against the reference: every pair of
+ * bytes, and every lead byte with every third byte, placed across the start, the middle
+ * and the ends of blocks, after text of each length class; and a run of blocks that are
+ * all valid but for one byte, with the block check on and off (ns_simd). */
+static void u8_case(unsigned char *buf, size_t n)
+{
+    assert_int_equal(ns_utf8_valid_prefix((const char *)buf, n), ref_valid_prefix(buf, n));
+}
+
+static void test_utf8_blocks(void **st)
+{
+    (void)st;
+    static const char *const lead[] = { "a", "\xc3\xa9", "\xe5\x8c\xbb", "\xf0\x9f\x98\x80" };
+    static const size_t at[] = { 0, 1, 3, 61, 62, 63, 64, 66, 127, 128 };
+    static const unsigned char tail[] = { 0x41, 0x80, 0x9F, 0xBF, 0xC3, 0xE5, 0xF0 };
+    unsigned char buf[200];
+    for (int simd = 1; simd >= 0; simd--) {
+        ns_simd = simd;
+        for (size_t a = 0; simd && a < sizeof at / sizeof *at; a++)     /* the block check's cases */
+            for (int l = 0; l < 4; l++) {
+                /* valid text of one class up to the pair, ASCII after it */
+                const size_t ll = strlen(lead[l]);
+                size_t n = 0;
+                while (n + ll <= at[a]) { memcpy(buf + n, lead[l], ll); n += ll; }
+                while (n < at[a]) buf[n++] = 'x';
+                for (unsigned b0 = 0x80; b0 <= 0xFF; b0++)
+                    for (unsigned b1 = 0; b1 <= 0xFF; b1 += (b1 >= 0x70 && b1 < 0xC8) ? 1 : 7) {
+                        memset(buf + n, 'y', sizeof buf - n);
+                        buf[n] = (unsigned char)b0;
+                        buf[n + 1] = (unsigned char)b1;
+                        buf[n + 2] = buf[n + 3] = 0x80;
+                        u8_case(buf, sizeof buf);
+                        u8_case(buf, n + 2);                    /* cut after the pair */
+                        if (b0 < 0xE0 || b1 < 0x80 || b1 > 0xBF) continue;
+                        for (size_t t = 0; t < sizeof tail; t++) {
+                            buf[n + 2] = tail[t];
+                            u8_case(buf, sizeof buf);
+                            if (b0 < 0xF0 || tail[t] < 0x80 || tail[t] > 0xBF) continue;
+                            for (size_t t3 = 0; t3 < sizeof tail; t3++) {
+                                buf[n + 3] = tail[t3];
+                                u8_case(buf, sizeof buf);
+                                u8_case(buf, n + 4);
+                            }
+                            buf[n + 3] = 0x80;
+                        }
+                    }
+            }
+        /* long valid text, one byte in it broken, each position in turn */
+        static unsigned char big[1024];
+        uint64_t r = 7;
+        size_t n = 0;
+        while (n + 4 <= sizeof big) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            const char *c = lead[(r >> 33) % 4];
+            memcpy(big + n, c, strlen(c));
+            n += strlen(c);
+        }
+        u8_case(big, n);
+        for (size_t i = 0; i < n; i++) {
+            const unsigned char keep = big[i];
+            big[i] = keep < 0x80 ? 0x80 : keep >= 0xC0 ? 0x41 : 0xFF;
+            u8_case(big, n);
+            big[i] = keep;
+        }
+    }
+    ns_simd = 1;
+}
+
 static void test_decode(void **st)
 {
     (void)st;
@@ -527,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_decode),
         cmocka_unit_test(test_decode_owned),
         cmocka_unit_test(test_utf8_prefix_matches_bytewise),
+        cmocka_unit_test(test_utf8_blocks),
         cmocka_unit_test(test_cells),
         cmocka_unit_test(test_wells),
         cmocka_unit_test(test_plain_split),
