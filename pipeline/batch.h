@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "panel.h"
+#include "util.h"
 
 /* Sample types of a well (plate column sample_type). */
 enum { NS_TYPE_PATIENT = 0, NS_TYPE_QC_LOW = 1, NS_TYPE_QC_HIGH = 2, NS_TYPE_BLANK = 3,
@@ -72,9 +73,9 @@ typedef struct {
 
 /* One manifest row (one DBS card).  mother_name and contact_phone are personal data:
  * they go to the recall list (0600) only, never to logs, stderr, summary.json or HDF5.
- * The ten strings of a row read from a manifest are one allocation that starts at
- * sample_id (freeing sample_id frees them all); each may be rewritten in place, none
- * replaced. */
+ * The ten strings of a row are one run of bytes that starts at sample_id: in the
+ * manifest's pool when it was read from a file, else an allocation of its own (freeing
+ * sample_id frees them all); each may be rewritten in place, none replaced. */
 typedef struct {
     char *sample_id, *infant_id, *specimen, *sex;
     double birth_weight_g;        /* NAN if empty */
@@ -99,6 +100,7 @@ typedef struct {
     char **errors;                /* messages of rejected rows (file:line:col: ...) */
     int64_t n_errors;
     int ok;                       /* 0 if the file could not be used at all */
+    ns_pool_t pool;               /* the rows' strings, when read from a file (pool.n > 0) */
 } ns_manifest_t;
 
 struct ns_qc_result;

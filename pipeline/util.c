@@ -48,6 +48,44 @@ char *ns_strndup(const char *s, size_t n)
 
 char *ns_strdup(const char *s) { return ns_strndup(s, strlen(s)); }
 
+char *ns_pool_alloc(ns_pool_t *p, size_t n)
+{
+    if (n > p->room) {
+        if (p->n == p->m) {
+            p->m = p->m ? 2 * p->m : 16;
+            p->blk = ns_realloc(p->blk, p->m * sizeof *p->blk);
+        }
+        p->room = n > NS_POOL_BLOCK ? n : NS_POOL_BLOCK;
+        p->at = p->blk[p->n++] = ns_malloc(p->room);
+    }
+    char *r = p->at;
+    p->at += n;
+    p->room -= n;
+    return r;
+}
+
+void ns_pool_move(ns_pool_t *dst, ns_pool_t *src)
+{
+    for (size_t k = 0; k < src->n; k++) {
+        if (dst->n == dst->m) {
+            dst->m = dst->m ? 2 * dst->m : 16;
+            dst->blk = ns_realloc(dst->blk, dst->m * sizeof *dst->blk);
+        }
+        dst->blk[dst->n++] = src->blk[k];
+    }
+    dst->at = NULL;             /* the last block moved in may be src's: not dst's to fill */
+    dst->room = 0;
+    free(src->blk);
+    memset(src, 0, sizeof *src);
+}
+
+void ns_pool_free(ns_pool_t *p)
+{
+    for (size_t k = 0; k < p->n; k++) free(p->blk[k]);
+    free(p->blk);
+    memset(p, 0, sizeof *p);
+}
+
 void ns_copy_str(char *dst, size_t size, const char *src)
 {
     const size_t n = strnlen(src, size - 1);

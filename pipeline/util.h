@@ -15,6 +15,20 @@ char *ns_strndup(const char *s, size_t n);
 /* What snprintf(dst, size, "%s", src) stores (src cut to size - 1 bytes, then a NUL; size
  * > 0), without the format machinery: for fields filled many times a run. */
 void ns_copy_str(char *dst, size_t size, const char *src);
+/* Many small strings kept together, freed together: bytes are handed out from blocks of
+ * at least NS_POOL_BLOCK, and only the blocks are freed.  (A million manifest rows were a
+ * million mallocs, and as many frees at the end of a run, on one thread.) */
+typedef struct {
+    char **blk;
+    size_t n, m;
+    char *at;               /* the free bytes of the last block: room of them */
+    size_t room;
+} ns_pool_t;
+#define NS_POOL_BLOCK ((size_t)1 << 20)
+char *ns_pool_alloc(ns_pool_t *p, size_t n);
+/* dst takes src's blocks (src is left empty; dst goes on in a block of its own) */
+void ns_pool_move(ns_pool_t *dst, ns_pool_t *src);
+void ns_pool_free(ns_pool_t *p);
 /* printf into a new string. */
 char *ns_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
