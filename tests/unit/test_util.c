@@ -1,5 +1,6 @@
 /* test_util.c — date and time helpers shared by the manifest, hearing and follow-up code;
- * ns_copy_str against snprintf("%s"); ns_strcaseeq against tolower() in the C locale. */
+ * ns_copy_str against snprintf("%s"); ns_strcaseeq against tolower() in the C locale;
+ * ns_pool_t (strings that must not overlap, and survive a move between pools). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "../../pipeline/util.h"
 
@@ -95,6 +97,46 @@ static void test_strcaseeq(void **st)
     assert_false(ns_strcaseeq("qc_low", "qc-low"));
 }
 
+/* Strings from two pools, one of them moved into the other half way, some larger than a
+ * block: each keeps its own bytes to the end (no two overlap, none is lost by the move),
+ * and the blocks are what the sizes ask for. */
+static void test_pool(void **st)
+{
+    (void)st;
+    enum { N = 3000 };
+    static char *s[N];
+    static size_t len[N];
+    ns_pool_t a = { 0 }, b = { 0 };
+    size_t total = 0;
+    for (int i = 0; i < N; i++) {
+        len[i] = i % 997 == 0 ? NS_POOL_BLOCK + (size_t)i : 1 + (size_t)(i * 7919) % 1500;
+        ns_pool_t *p = i % 2 ? &a : &b;
+        s[i] = ns_pool_alloc(p, len[i]);
+        memset(s[i], 'a' + i % 26, len[i]);
+        total += len[i];
+        if (i == N / 2) {
+            size_t na = a.n, nb = b.n;
+            ns_pool_move(&a, &b);
+            assert_int_equal(a.n, na + nb);
+            assert_int_equal(b.n, 0);
+            assert_null(b.blk);
+        }
+    }
+    ns_pool_move(&a, &b);
+    size_t room = 0;
+    for (size_t k = 0; k < a.n; k++) assert_non_null(a.blk[k]);
+    for (int i = 0; i < N; i++) {
+        for (size_t j = 0; j < len[i]; j++) assert_int_equal(s[i][j], 'a' + i % 26);
+        room += len[i] > NS_POOL_BLOCK ? len[i] : 0;
+    }
+    /* no more blocks than the bytes need: each small block is at least half used */
+    assert_true(a.n <= 2 * (total - room) / NS_POOL_BLOCK + 2 * (N / 997 + 1) + 4);
+    ns_pool_free(&a);
+    assert_int_equal(a.n, 0);
+    assert_null(a.blk);
+    ns_pool_free(&b);           /* an empty pool */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_format_date),
         cmocka_unit_test(test_copy_str_is_snprintf),
         cmocka_unit_test(test_strcaseeq),
+        cmocka_unit_test(test_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
