@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "followup.h"
+#include "numfmt.h"
 #include "util.h"
 
 ns_finding_t *ns_findings_add(ns_findings_t *fs, const char *infant_id, int source)
@@ -37,6 +38,30 @@ void ns_finding_arg(ns_finding_t *f, const char *name, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(f->arg[k], sizeof f->arg[k], fmt, ap);
     va_end(ap);
+}
+
+void ns_finding_arg_str(ns_finding_t *f, const char *name, const char *v)
+{
+    if (f->n_args >= NS_FU_MAX_ARGS) return;
+    int k = f->n_args++;
+    ns_copy_str(f->arg_name[k], sizeof f->arg_name[k], name);
+    ns_copy_str(f->arg[k], sizeof f->arg[k], v ? v : "(null)");     /* as printf's "%s" of NULL */
+}
+
+void ns_finding_arg_g(ns_finding_t *f, const char *name, double v, int prec)
+{
+    if (f->n_args >= NS_FU_MAX_ARGS) return;
+    int k = f->n_args++;
+    ns_copy_str(f->arg_name[k], sizeof f->arg_name[k], name);
+    ns_fmt_g(f->arg[k], sizeof f->arg[k], v, prec);
+}
+
+void ns_finding_arg_f(ns_finding_t *f, const char *name, double v, int prec)
+{
+    if (f->n_args >= NS_FU_MAX_ARGS) return;
+    int k = f->n_args++;
+    ns_copy_str(f->arg_name[k], sizeof f->arg_name[k], name);
+    ns_fmt_f(f->arg[k], sizeof f->arg[k], v, prec);
 }
 
 void ns_findings_free(ns_findings_t *fs)

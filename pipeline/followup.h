@@ -65,6 +65,11 @@ ns_finding_t *ns_findings_add(ns_findings_t *fs, const char *infant_id, int sour
 /* Add a named argument to f (formatted with printf); silently ignored beyond NS_FU_MAX_ARGS. */
 void ns_finding_arg(ns_finding_t *f, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* ns_finding_arg's "%s", "%.<prec>g" and "%.<prec>f", the same text without printf
+ * (numfmt.h): a night's findings take some forty thousand of each */
+void ns_finding_arg_str(ns_finding_t *f, const char *name, const char *v);
+void ns_finding_arg_g(ns_finding_t *f, const char *name, double v, int prec);
+void ns_finding_arg_f(ns_finding_t *f, const char *name, double v, int prec);
 void ns_findings_free(ns_findings_t *fs);
 
 

@@ -295,7 +295,7 @@ static void condition_findings(const ns_batch_t *b, int c, int s0, int64_t i, ns
     const char *code = v == NS_CALL_INDETERMINATE ? "" : cd->code;
     if (b->call_note[(size_t)c * un + (size_t)i] & NS_NOTE_TPN) {
         ns_finding_t *f = msms_add(out, b, i, code, prio, act, "tpn_repeat");
-        ns_finding_arg(f, "cond", "%s", cd->code);
+        ns_finding_arg_str(f, "cond", cd->code);
     }
     for (int k = 0; k < cd->n_markers; k++) {
         const ns_marker_t *mk = &cd->markers[k];
@@ -308,11 +308,11 @@ static void condition_findings(const ns_batch_t *b, int c, int s0, int64_t i, ns
              * interval straddles a limit */
             f = msms_add(out, b, i, code, prio, act, isnan(x) ? "marker_missing" : "marker_censored");
             f->invalid_card = v == NS_CALL_INDETERMINATE;
-            ns_finding_arg(f, "cond", "%s", cd->code);
-            ns_finding_arg(f, "marker", "%s", mn);
+            ns_finding_arg_str(f, "cond", cd->code);
+            ns_finding_arg_str(f, "marker", mn);
             if (!isnan(x)) {
-                ns_finding_arg(f, "bound", "%s", ns_batch_marker_bound(b, mk->marker, i) == NS_BOUND_LOWER ? ">" : "<");
-                ns_finding_arg(f, "value", "%.4g", x);
+                ns_finding_arg_str(f, "bound", ns_batch_marker_bound(b, mk->marker, i) == NS_BOUND_LOWER ? ">" : "<");
+                ns_finding_arg_g(f, "value", x, 4);
             }
             continue;
         }
@@ -320,23 +320,23 @@ static void condition_findings(const ns_batch_t *b, int c, int s0, int64_t i, ns
         const ns_threshold_t *t = ns_marker_threshold(b, mk, i);
         double lim = fl == NS_FLAG_CRITICAL ? t->critical : fl == NS_FLAG_BORDER ? t->borderline : t->cutoff;
         f = msms_add(out, b, i, code, prio, act, fl == NS_FLAG_CUTOFF ? "marker" : "marker_limit");
-        ns_finding_arg(f, "cond", "%s", cd->code);
-        ns_finding_arg(f, "marker", "%s", mn);
-        ns_finding_arg(f, "value", "%.4g", x);
-        ns_finding_arg(f, "op", "%s", t->dir == NS_DIR_HIGH ? ">=" : "<=");
+        ns_finding_arg_str(f, "cond", cd->code);
+        ns_finding_arg_str(f, "marker", mn);
+        ns_finding_arg_g(f, "value", x, 4);
+        ns_finding_arg_str(f, "op", t->dir == NS_DIR_HIGH ? ">=" : "<=");
         ns_finding_arg(f, "limit_kind", "@limit.%s",
                        fl == NS_FLAG_CRITICAL ? "critical" : fl == NS_FLAG_BORDER ? "borderline" : "cutoff");
-        ns_finding_arg(f, "limit", "%.4g", lim);
-        ns_finding_arg(f, "cutoff", "%.4g", t->cutoff);
-        ns_finding_arg(f, "fold", "%.2f", ns_cutoff_fold(x, t));
+        ns_finding_arg_g(f, "limit", lim, 4);
+        ns_finding_arg_g(f, "cutoff", t->cutoff, 4);
+        ns_finding_arg_f(f, "fold", ns_cutoff_fold(x, t), 2);
     }
     /* the condition score, when it has one (score.h): after the markers it combines */
     double sc = b->score ? b->score[(size_t)c * un + (size_t)i] : NAN;
     if (!isnan(sc)) {
         /* an indeterminate call asks nothing more of the score: a note only */
         ns_finding_t *f = msms_add(out, b, i, code, prio, v == NS_CALL_INDETERMINATE ? -1 : act, "score");
-        ns_finding_arg(f, "cond", "%s", cd->code);
-        ns_finding_arg(f, "score", "%.2f", fabs(sc) < 0.005 ? 0.0 : sc);
+        ns_finding_arg_str(f, "cond", cd->code);
+        ns_finding_arg_f(f, "score", fabs(sc) < 0.005 ? 0.0 : sc, 2);
         ns_finding_arg(f, "band", "@band.%s", ns_band_name(b->band[(size_t)c * un + (size_t)i]));
     }
 }
@@ -365,10 +365,10 @@ static void specimen_findings(const ns_batch_t *b, int64_t i, ns_findings_t *out
                                    repeat ? NS_ACT_REPEAT : -1, key[k]);
         f->invalid_card = repeat;
         /* the renderer wraps the text in reason.spec_lead_<lead> */
-        ns_finding_arg(f, "lead", "%s", c == NS_SPEC_INVALID ? "invalid" : "caveat");
+        ns_finding_arg_str(f, "lead", c == NS_SPEC_INVALID ? "invalid" : "caveat");
         if (k == NS_SPEC_EARLY || k == NS_SPEC_LATE) {
-            ns_finding_arg(f, "age", "%.1f", r->age_hours);
-            ns_finding_arg(f, k == NS_SPEC_EARLY ? "min" : "max", "%.4g", k == NS_SPEC_EARLY ? sp->min_age_h : sp->max_age_h);
+            ns_finding_arg_f(f, "age", r->age_hours, 1);
+            ns_finding_arg_g(f, k == NS_SPEC_EARLY ? "min" : "max", k == NS_SPEC_EARLY ? sp->min_age_h : sp->max_age_h, 4);
         }
     }
 }

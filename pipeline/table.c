@@ -8,6 +8,7 @@
 #include <string.h>
 #include "atomic_file.h"
 #include "csv.h"
+#include "numfmt.h"
 #include "table.h"
 #include "table_impl.h"
 #include "util.h"
@@ -272,8 +273,9 @@ void ns_table_set_created(ns_table_t *t, time_t when) { t->created = when; }
 
 int ns_table_number_text(const ns_cell_t *x, char *buf)
 {
-    return x->decimals < 0 ? snprintf(buf, NS_TABLE_NUMBER_BUF, "%.15g", x->num)
-                           : snprintf(buf, NS_TABLE_NUMBER_BUF, "%.*f", x->decimals, x->num);
+    /* printf's "%.15g" and "%.*f", without printf (numfmt.h) */
+    return x->decimals < 0 ? ns_fmt_g(buf, NS_TABLE_NUMBER_BUF, x->num, 15)
+                           : ns_fmt_f(buf, NS_TABLE_NUMBER_BUF, x->num, x->decimals);
 }
 
 static char *cell_text(const ns_cell_t *x)
