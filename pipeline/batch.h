@@ -101,6 +101,9 @@ typedef struct {
     int64_t n_errors;
     int ok;                       /* 0 if the file could not be used at all */
     ns_pool_t pool;               /* the rows' strings, when read from a file (pool.n > 0) */
+    int rows_lent;                /* rows is a window of another manifest's array (the parts
+                                     ns_ingest_manifest reads side by side): never grown
+                                     in place nor freed with this one */
 } ns_manifest_t;
 
 struct ns_qc_result;
