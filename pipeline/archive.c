@@ -395,7 +395,8 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
         if (ns_h5_read_rows_par(s, a->d_cell, "/analytes/censoring", r0, k, (int64_t)na, 1, cens) < 0) goto out;
         transpose_u8(cens, uk, na, map, pa, b->cell);
     }
-    b->manifest.rows = ns_calloc(uk + 1, sizeof *b->manifest.rows);
+    /* every field of each row is set below, on all threads (no serial zeroing of the array) */
+    b->manifest.rows = ns_malloc((uk + 1) * sizeof *b->manifest.rows);
     b->manifest.ok = 1;
     /* rows in parallel: types first, then each patient row's manifest slot (a running count
      * over the rows, serial), then the manifest rows themselves */
@@ -426,6 +427,7 @@ int ns_archive_read(ns_archive_t *a, const ns_panel_t *p, const int *map, int64_
         int8_t tr, ab, nicu;
         memcpy(&line, row + fl[F_LINE].off, sizeof line);
         ns_manifest_row_t *m = &b->manifest.rows[b->mrow[i]];
+        memset(m, 0, sizeof *m);        /* times, mother_name, contact_phone: none in an archive */
         m->sample_id = (char *)(row + fl[F_SID].off);
         m->infant_id = borrow(row + fl[F_INFANT].off);
         m->specimen = borrow(row + fl[F_SPEC].off);
@@ -601,10 +603,11 @@ void ns_archive_batch_free(ns_batch_t *b)
      * array, not each string) before ns_batch_free frees what the batch owns */
     free(b->sample_id);
     b->sample_id = NULL;
-    for (int64_t i = 0; i < b->manifest.n; i++) {
-        ns_manifest_row_t *m = &b->manifest.rows[i];
-        m->sample_id = m->infant_id = m->specimen = m->sex = m->hospital = m->feeding = NULL;
-    }
+    /* and so are all the manifest rows' strings: the rows go as one array (not a walk
+     * over them by ns_manifest_free, on one thread, 65,536 rows a chunk) */
+    free(b->manifest.rows);
+    b->manifest.rows = NULL;
+    b->manifest.n = b->manifest.m = 0;
     ns_batch_free(b);
 }
 
