@@ -30,7 +30,7 @@ static int scaled(uint64_t m, int e, int k, u128 *q, int *half)
             return 1;
         }
         const int s = -e;
-        if (s >= 127) {                            /* below one half: num < 2^126 */
+        if (s >= 128) {                            /* below one half: num < 2^127 */
             *q = 0;
             *half = -1;
             return 1;

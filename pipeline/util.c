@@ -50,6 +50,7 @@ char *ns_strdup(const char *s) { return ns_strndup(s, strlen(s)); }
 
 char *ns_pool_alloc(ns_pool_t *p, size_t n)
 {
+    if (n == 0) n = 1;          /* a pointer of its own, even for nothing */
     if (n > p->room) {
         if (p->n == p->m) {
             p->m = p->m ? 2 * p->m : 16;

@@ -37,7 +37,7 @@ static void same(double x, int prec)
     n_checked += 2;
 }
 
-static const int precs[] = { 0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 17 };
+static const int precs[] = { 0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 17, 20, 22, 25 };
 #define NPREC ((int)(sizeof precs / sizeof *precs))
 
 static void test_random_bits(void **st)
@@ -98,6 +98,14 @@ static void test_ties_and_carries(void **st)
             same(v[i], precs[k]);
             same(-v[i], precs[k]);
         }
+    /* %.22f of values from 5e-23 to 2^-74: scaled by 10^22 they are m * 2^-127 with m * 10^22
+     * up to 2^126.08, half of one or more (a review found them rounded to zero) */
+    for (uint64_t u = 0x3b4e392010175ee0ULL; u < 0x3b50000000000010ULL; u += 0x0000fedcba987ULL) {
+        double x;
+        memcpy(&x, &u, sizeof x);
+        same(x, 22);
+        same(-x, 22);
+    }
     same(INFINITY, 4);
     same(-INFINITY, 2);
     same(NAN, 4);
