@@ -29,39 +29,41 @@ ns_finding_t *ns_findings_add(ns_findings_t *fs, const char *infant_id, int sour
     return f;
 }
 
-void ns_finding_arg(ns_finding_t *f, const char *name, const char *fmt, ...)
+/* the next argument slot of f, named name; NULL beyond NS_FU_MAX_ARGS */
+static char *next_arg(ns_finding_t *f, const char *name)
 {
-    if (f->n_args >= NS_FU_MAX_ARGS) return;
+    if (f->n_args >= NS_FU_MAX_ARGS) return NULL;
     int k = f->n_args++;
     ns_copy_str(f->arg_name[k], sizeof f->arg_name[k], name);
+    return f->arg[k];
+}
+
+void ns_finding_arg(ns_finding_t *f, const char *name, const char *fmt, ...)
+{
+    char *a = next_arg(f, name);
+    if (!a) return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(f->arg[k], sizeof f->arg[k], fmt, ap);
+    vsnprintf(a, NS_FU_ARG_MAX, fmt, ap);
     va_end(ap);
 }
 
 void ns_finding_arg_str(ns_finding_t *f, const char *name, const char *v)
 {
-    if (f->n_args >= NS_FU_MAX_ARGS) return;
-    int k = f->n_args++;
-    ns_copy_str(f->arg_name[k], sizeof f->arg_name[k], name);
-    ns_copy_str(f->arg[k], sizeof f->arg[k], v ? v : "(null)");     /* as printf's "%s" of NULL */
+    char *a = next_arg(f, name);
+    if (a) ns_copy_str(a, NS_FU_ARG_MAX, v ? v : "(null)");      /* as printf's "%s" of NULL */
 }
 
 void ns_finding_arg_g(ns_finding_t *f, const char *name, double v, int prec)
 {
-    if (f->n_args >= NS_FU_MAX_ARGS) return;
-    int k = f->n_args++;
-    ns_copy_str(f->arg_name[k], sizeof f->arg_name[k], name);
-    ns_fmt_g(f->arg[k], sizeof f->arg[k], v, prec);
+    char *a = next_arg(f, name);
+    if (a) ns_fmt_g(a, NS_FU_ARG_MAX, v, prec);
 }
 
 void ns_finding_arg_f(ns_finding_t *f, const char *name, double v, int prec)
 {
-    if (f->n_args >= NS_FU_MAX_ARGS) return;
-    int k = f->n_args++;
-    ns_copy_str(f->arg_name[k], sizeof f->arg_name[k], name);
-    ns_fmt_f(f->arg[k], sizeof f->arg[k], v, prec);
+    char *a = next_arg(f, name);
+    if (a) ns_fmt_f(a, NS_FU_ARG_MAX, v, prec);
 }
 
 void ns_findings_free(ns_findings_t *fs)
