@@ -196,6 +196,83 @@ static double select_small(const double *v, size_t n, size_t k, double *prev)
     return t[k];
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SEL_TARGET __attribute__((target("avx512f,popcnt")))
+
+/* select_small, eight values a step: each level compares eight values with the pivot and
+ * stores those below and those above, compressed, at the ends of the two buffers (a store
+ * writes eight lanes, so the buffers have eight of slack).  The values keep their order,
+ * the pivots are the same, so every level holds what select_small's holds: the same
+ * value and the same *prev, bit for bit. */
+SEL_TARGET static double select_small_avx512(const double *v, size_t n, size_t k, double *prev)
+{
+    double buf[3][SMALL_SELECT + 8];
+    const double *src = v;
+    int si = -1;
+    size_t len = n;
+    double under = -INFINITY;
+    while (len > 8) {
+        const double a = src[0], b = src[len / 2], c = src[len - 1];
+        const double mn = a < b ? a : b, mx = a < b ? b : a;
+        const double p = c < mn ? mn : c > mx ? mx : c;
+        const int il = si == 0 ? 1 : 0, ig = si == 2 ? 1 : 2;
+        double *lt = buf[il], *gt = buf[ig];
+        const __m512d vp = _mm512_set1_pd(p);
+        size_t nl = 0, ng = 0;
+        for (size_t j = 0; j < len; j += 8) {
+            const __mmask8 in = len - j >= 8 ? 0xFF : (__mmask8)((1u << (len - j)) - 1u);
+            const __m512d x = _mm512_maskz_loadu_pd(in, src + j);
+            const __mmask8 ml = _mm512_mask_cmp_pd_mask(in, x, vp, _CMP_LT_OQ);
+            const __mmask8 mg = _mm512_mask_cmp_pd_mask(in, x, vp, _CMP_GT_OQ);
+            _mm512_storeu_pd(lt + nl, _mm512_maskz_compress_pd(ml, x));
+            _mm512_storeu_pd(gt + ng, _mm512_maskz_compress_pd(mg, x));
+            nl += (size_t)__builtin_popcount(ml);
+            ng += (size_t)__builtin_popcount(mg);
+        }
+        if (k < nl) {
+            src = lt; si = il; len = nl;
+        } else if (k < len - ng) {
+            if (prev) {
+                double m = under;
+                for (size_t j = 0; j < nl; j++) m = lt[j] > m ? lt[j] : m;
+                *prev = k > nl ? p : m;
+            }
+            return p;
+        } else {
+            k -= len - ng;
+            src = gt; si = ig; len = ng;
+            under = p;
+        }
+    }
+    double t[8];
+    memcpy(t, src, len * sizeof *t);
+    for (size_t j = 1; j < len; j++) {
+        const double x = t[j];
+        size_t i = j;
+        while (i > 0 && t[i - 1] > x) { t[i] = t[i - 1]; i--; }
+        t[i] = x;
+    }
+    if (prev) *prev = k > 0 ? t[k - 1] : under;
+    return t[k];
+}
+
+static int cpu_avx512f(void)
+{
+    static int known = -1;              /* asked once; threads may race to ask */
+    int c = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (c < 0) {
+        __builtin_cpu_init();
+        c = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt");
+        __atomic_store_n(&known, c, __ATOMIC_RELAXED);
+    }
+    return c;
+}
+#define HAVE_SELECT_AVX512 1
+#endif
+
+int ns_stats_simd = 1;
+
 /* Move the values < p of v[lo, hi) to its front, by swaps that happen or not according
  * to the comparison (conditional moves, no branch on the data); returns where they end. */
 static size_t part_below(double *v, size_t lo, size_t hi, double p)
@@ -254,7 +331,12 @@ double ns_median_inplace(double *v, size_t n)
     const size_t rhs = n / 2;
     if (n <= SMALL_SELECT) {
         double a = 0.0;
+#ifdef HAVE_SELECT_AVX512
+        const double b = ns_stats_simd && cpu_avx512f() ? select_small_avx512(v, n, rhs, n % 2 ? NULL : &a)
+                                                        : select_small(v, n, rhs, n % 2 ? NULL : &a);
+#else
         const double b = select_small(v, n, rhs, n % 2 ? NULL : &a);
+#endif
         return n % 2 ? b : (a + b) / 2.0;
     }
     const double b = select_kth(v, n, rhs);

@@ -56,6 +56,10 @@ int ns_quantile_ci(const double *x, size_t n, double q, double conf, double *lo,
  * mispredict half the time).  NAN when n == 0. */
 double ns_median_inplace(double *v, size_t n);
 
+/* 1 (the default): ns_median_inplace partitions eight values at a time with AVX-512 where
+ * the CPU has it (the same steps, the same value); 0: one at a time.  For tests. */
+extern int ns_stats_simd;
+
 /* Smallest n for which ns_quantile_ci bounds both sides of the q-quantile at conf. */
 size_t ns_quantile_min_n(double q, double conf);
 
