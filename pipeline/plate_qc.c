@@ -192,44 +192,52 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
     }
 
     /* 2. each plate's patient medians, then the running median of the plates before it
-     * (only medians: no decision depends on them), plates in parallel */
+     * (only medians: no decision depends on them).  Analytes in parallel, plates in order
+     * within each: a thread reads its columns of b->conc front to back, and carries the
+     * window of earlier plates' medians along. */
+    int64_t *row_end = ns_malloc((size_t)(np ? np : 1) * sizeof *row_end);
+    int64_t most = 1;                                    /* the most rows of a plate */
+    for (int k = 0; k < np; k++) {
+        row_end[k] = plate_end(b, k);
+        if (row_end[k] - b->plates[k].first_row > most) most = row_end[k] - b->plates[k].first_row;
+    }
+    const int want = cfg->median_window;
     #pragma omp parallel
     {
-        double *buf = ns_malloc((un ? un : 1) * sizeof *buf);
-        #pragma omp for schedule(dynamic, 16)
-        for (int k = 0; k < np; k++) {
-            ns_plate_qc_t *q = &r->plate[k];
-            if (q->status == NS_QC_NOT_RUN) continue;
-            const int64_t i0 = b->plates[k].first_row, i1 = plate_end(b, k);
-            for (int a = 0; a < na; a++) {
+        double *buf = ns_malloc((size_t)most * sizeof *buf);
+        double *ref = ns_malloc(((size_t)want + 1) * sizeof *ref);
+        double *win = ns_malloc(((size_t)want + 1) * sizeof *win);    /* a ring of the latest medians */
+        #pragma omp for schedule(static)
+        for (int a = 0; a < na; a++) {
+            const double *col = b->conc + (size_t)a * un;
+            int nw = 0, head = 0;               /* win holds nw medians; the latest at head - 1 */
+            for (int k = 0; k < np; k++) {
+                ns_plate_qc_t *q = &r->plate[k];
+                if (q->status == NS_QC_NOT_RUN) continue;
                 size_t m = 0;
-                for (int64_t i = i0; i < i1; i++) {
-                    double v = b->conc[(size_t)a * un + (size_t)i];
-                    if (b->type[i] == NS_TYPE_PATIENT && !isnan(v)) buf[m++] = v;
+                for (int64_t i = b->plates[k].first_row; i < row_end[k]; i++) {
+                    const double v = col[i];
+                    buf[m] = v;                                     /* kept if a patient's value */
+                    m += (size_t)(b->type[i] == NS_TYPE_PATIENT && !isnan(v));
                 }
                 q->median[a] = (int)m >= cfg->median_min_patients ? median_of(buf, m) : NAN;
-            }
-        }
-        double *ref = ns_malloc((size_t)(np + (hist ? hist->n_plates : 0) + 1) * sizeof *ref);
-        #pragma omp for schedule(dynamic, 16)
-        for (int k = 0; k < np; k++) {
-            ns_plate_qc_t *q = &r->plate[k];
-            if (q->status == NS_QC_NOT_RUN || isnan(cfg->median_max_shift)) continue;
-            for (int a = 0; a < na; a++) {
-                if (isnan(q->median[a])) continue;
+                if (isnan(cfg->median_max_shift) || isnan(q->median[a])) continue;
+                /* the earlier plates' medians, latest first, then the history's */
                 size_t nr = 0;
-                int want = cfg->median_window;
-                for (int j = k - 1; j >= 0 && (int)nr < want; j--)
-                    if (r->plate[j].status != NS_QC_NOT_RUN && !isnan(r->plate[j].median[a])) ref[nr++] = r->plate[j].median[a];
+                for (int x = 0; x < nw; x++) ref[nr++] = win[(head - 1 - x + want) % want];
                 for (int j = hist ? hist->n_plates - 1 : -1; j >= 0 && (int)nr < want; j--)
                     if (!isnan(hist->median[(size_t)j * na + a])) ref[nr++] = hist->median[(size_t)j * na + a];
-                if (nr < 3) continue;                   /* too little to compare with */
-                q->median_ref[a] = median_of(ref, nr);
+                if (nr >= 3) q->median_ref[a] = median_of(ref, nr);  /* fewer: too little to compare with */
+                win[head] = q->median[a];
+                head = (head + 1) % want;
+                if (nw < want) nw++;
             }
         }
+        free(win);
         free(ref);
         free(buf);
     }
+    free(row_end);
 
     /* 3. decisions, plate by plate, in file order */
     int64_t *lvl_row = NULL;

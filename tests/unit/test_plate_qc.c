@@ -45,10 +45,10 @@ static void setup_config(void)
  * patients at patient_level * (1 + shift of that plate) */
 typedef struct {
     int n_plates;
-    double z_low[8], z_high[8];
-    double patient_shift[8];
-    int drop_low_well[8];       /* plate has no qc_low well */
-    double blank_a0[8];
+    double z_low[48], z_high[48];
+    double patient_shift[48];
+    int drop_low_well[48];      /* plate has no qc_low well */
+    double blank_a0[48];
 } night_t;
 
 static ns_batch_t *make_batch(const night_t *nt)
@@ -319,6 +319,71 @@ static void test_carry_over_and_median_shift_warn(void **st)
     free_batch(b);
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The running median by its definition: the medians of up to median_window earlier plates
+ * that were screened and had one (latest first), then the history's (latest first); none
+ * with fewer than 3. */
+static double reference_ref(const ns_qc_result_t *r, const ns_qc_history_t *h, int k, int a)
+{
+    double v[64];
+    int n = 0;
+    for (int j = k - 1; j >= 0 && n < cfg.median_window; j--)
+        if (r->plate[j].status != NS_QC_NOT_RUN && !isnan(r->plate[j].median[a])) v[n++] = r->plate[j].median[a];
+    for (int j = h ? h->n_plates - 1 : -1; j >= 0 && n < cfg.median_window; j--)
+        if (!isnan(h->median[(size_t)j * NA + a])) v[n++] = h->median[(size_t)j * NA + a];
+    if (n < 3) return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* 40 plates against a window of 5 (the ring of earlier medians wraps many times): shifts
+ * on every plate, two quarantined plates, A1 without patient values on some plates (no
+ * median, so not in the window), with and without a history of 4 plates (one of them
+ * without A1). */
+static void test_running_median_window(void **st)
+{
+    (void)st;
+    setup_config();
+    cfg.median_window = 5;
+    night_t nt = { .n_plates = 40 };
+    for (int k = 0; k < 40; k++) nt.patient_shift[k] = 0.01 * (double)((k * 7) % 11) - 0.05;
+    ns_batch_t *b = make_batch(&nt);
+    b->plates[6].status = NS_PLATE_QUARANTINED;
+    b->plates[17].status = NS_PLATE_QUARANTINED;
+    for (int64_t i = 0; i < b->n; i++) {
+        const int k = b->plate[i];
+        if (b->type[i] == NS_TYPE_PATIENT && (k % 4 == 1 || k == 12)) b->conc[(size_t)b->n + (size_t)i] = NAN;
+    }
+    double hmed[4 * NA] = { 19.0, 2.1, 21.0, NAN, 20.5, 1.9, 19.5, 2.05 };
+    ns_qc_history_t h = { .n_plates = 4, .median = hmed };
+    for (int with_h = 0; with_h < 2; with_h++) {
+        ns_qc_result_t r;
+        assert_int_equal(ns_plate_qc_run(b, &cfg, with_h ? &h : NULL, &r), 0);
+        int compared = 0;
+        for (int k = 0; k < 40; k++)
+            for (int a = 0; a < NA; a++) {
+                if (r.plate[k].status == NS_QC_NOT_RUN) {
+                    assert_true(isnan(r.plate[k].median_ref[a]));
+                    continue;
+                }
+                const double want = isnan(r.plate[k].median[a]) ? NAN : reference_ref(&r, with_h ? &h : NULL, k, a);
+                const double got = r.plate[k].median_ref[a];
+                if (!(isnan(want) ? isnan(got) : memcmp(&want, &got, sizeof got) == 0))
+                    fail_msg("history %d plate %d analyte %d: median_ref %.17g, want %.17g", with_h, k, a, got, want);
+                compared += !isnan(want);
+            }
+        assert_true(compared > 50);
+        assert_true(isnan(r.plate[5].median[1]) && isnan(r.plate[12].median[1]) && !isnan(r.plate[11].median[1]));
+        ns_plate_qc_free(&r, b->n_plates);
+    }
+    free_batch(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_second_control_well_supplies_the_value),
         cmocka_unit_test(test_missing_controls_reject),
         cmocka_unit_test(test_carry_over_and_median_shift_warn),
+        cmocka_unit_test(test_running_median_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
