@@ -125,6 +125,21 @@ typedef struct {
  *         left unchanged.  Pure: no I/O, no allocation, no global state. */
 int ns_westgard_eval(const ns_qc_obs_t *obs, int n, unsigned rules_on, ns_wg_result_t *res);
 
+/* ns_westgard_eval_runs: the runs of one series judged in one pass, as ns_westgard_eval
+ * would judge each.  Run r is obs[lo[r] .. hi[r]); res[r] receives what
+ * ns_westgard_eval gives on obs[from .. hi[r]) with from = max(0, lo[r] - back) and
+ * exactly that run's observations current (the obs' own current fields are ignored).
+ * Runs are in series order and do not overlap (lo[r] >= hi[r - 1]); observations outside
+ * every run are history.  Each call of ns_westgard_eval walks its window again; this
+ * walks the series once, since a window's streak is the series' streak cut to the
+ * present observations in the window (plate QC judges ten thousand plates a night, 48
+ * observations back for each).
+ * @return 0; -1 (res untouched) on n < 0, n_runs < 0, back < 0, NULL arrays with
+ *         n or n_runs > 0, rules_on outside NS_WG_ALL, a level >= NS_QC_MAX_LEVELS, or
+ *         runs out of order, overlapping or outside [0, n). */
+int ns_westgard_eval_runs(const ns_qc_obs_t *obs, int64_t n, const int64_t *lo, const int64_t *hi,
+                          int64_t n_runs, int64_t back, unsigned rules_on, ns_wg_result_t *res);
+
 /* ns_westgard_rule_name: the conventional name of rule bit index bit (0..5): "1-2s",
  * "1-3s", "2-2s", "R-4s", "4-1s", "10-x" — the spelling used in plate status reasons
  * ("1-3s C3 qc_high").  @return a static string, or NULL if bit is out of range. */

@@ -104,35 +104,42 @@ static int westgard_all(const ns_batch_t *b, const ns_qc_config_t *cfg, const ns
             s[x].current = 0;
             plate_of[x] = j < nh ? -1 : o->plate;
         }
-        /* walk tonight's plates; [lo, hi) = this plate's observations */
-        int64_t lo = 0;
-        while (lo < m && plate_of[lo] < 0) lo++;
+        /* tonight's plates as runs of the series: [lo[x], hi[x]) the observations of
+         * plate pk[x]; each judged on the SERIES_BACK observations before it, in one pass */
+        int64_t *lo = ns_malloc((size_t)(np ? np : 1) * sizeof *lo), *hi = ns_malloc((size_t)(np ? np : 1) * sizeof *hi);
+        int *pk = ns_malloc((size_t)(np ? np : 1) * sizeof *pk);
+        ns_wg_result_t *res = ns_malloc((size_t)(np ? np : 1) * sizeof *res);
+        int64_t nr = 0, j = 0;
+        while (j < m && plate_of[j] < 0) j++;
         for (int k = 0; k < np; k++) {
             memset(&res_of[(size_t)k * na + a], 0, sizeof *res_of);
-            int64_t hi = lo;
-            while (hi < m && plate_of[hi] == k) hi++;
-            if (hi == lo) continue;
-            int64_t from = lo > SERIES_BACK ? lo - SERIES_BACK : 0;
-            for (int64_t j = lo; j < hi; j++) s[j].current = 1;
-            ns_wg_result_t res;
-            if (ns_westgard_eval(s + from, (int)(hi - from), cfg->rules, &res) < 0) bad = 1;
-            else {
-                res_of[(size_t)k * na + a] = res;
-                /* per level: which rules this plate's observations of that level break */
-                for (int l = 0; l < NS_QC_LEVELS; l++) {
-                    int any = 0;
-                    for (int64_t j = lo; j < hi; j++) any |= s[j].level == l;
-                    if (!any) continue;
-                    unsigned v = 0;     /* rules decided by this level, or by levels together */
-                    for (int rb = 0; rb < 6; rb++)
-                        if ((res.violated & (1u << rb)) && (res.rule_level[rb] == l || res.rule_level[rb] < 0))
-                            v |= 1u << rb;
-                    r->plate[k].violated[a * NS_QC_LEVELS + l] = v;
-                }
-            }
-            for (int64_t j = lo; j < hi; j++) s[j].current = 0;
-            lo = hi;
+            const int64_t j0 = j;
+            while (j < m && plate_of[j] == k) j++;
+            if (j == j0) continue;
+            lo[nr] = j0;
+            hi[nr] = j;
+            pk[nr++] = k;
         }
+        if (ns_westgard_eval_runs(s, m, lo, hi, nr, SERIES_BACK, cfg->rules, res) < 0) bad = 1;
+        for (int64_t x = 0; x < nr && !bad; x++) {
+            const int k = pk[x];
+            res_of[(size_t)k * na + a] = res[x];
+            /* per level: which rules this plate's observations of that level break */
+            for (int l = 0; l < NS_QC_LEVELS; l++) {
+                int any = 0;
+                for (int64_t i = lo[x]; i < hi[x]; i++) any |= s[i].level == l;
+                if (!any) continue;
+                unsigned v = 0;     /* rules decided by this level, or by levels together */
+                for (int rb = 0; rb < 6; rb++)
+                    if ((res[x].violated & (1u << rb)) && (res[x].rule_level[rb] == l || res[x].rule_level[rb] < 0))
+                        v |= 1u << rb;
+                r->plate[k].violated[a * NS_QC_LEVELS + l] = v;
+            }
+        }
+        free(res);
+        free(pk);
+        free(hi);
+        free(lo);
         free(s);
         free(plate_of);
     }

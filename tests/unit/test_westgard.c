@@ -624,6 +624,84 @@ static void test_random_vs_oracle(void **st)
     }
 }
 
+/* ns_westgard_eval_runs against ns_westgard_eval of each run's window, every field of
+ * every run: 20,000 random series of up to 300 observations (values on the limits, long
+ * one-sided stretches, many NANs, so that a window often holds fewer present observations
+ * than a streak needs), cut into runs with gaps of history between them, some empty, for
+ * windows of 0 to 60 observations back; and the arguments it refuses. */
+static void test_runs_vs_windows(void **st)
+{
+    (void)st;
+    enum { NMAX = 300, RMAX = 64 };
+    static const double pick[] = { 0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0, 0.5, -0.5, 1.5,
+                                   -1.5, 2.5, -2.5, 3.5, -3.5, NAN };
+    static ns_qc_obs_t o[NMAX], w[NMAX];
+    int64_t lo[RMAX], hi[RMAX];
+    ns_wg_result_t got[RMAX], want;
+    uint64_t x = 0x2545f4914f6cdd1du;
+    long judged = 0, cut = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        const int n = (int)(x % NMAX), n_lv = 1 + (int)((x >> 12) % 3), skew = (int)((x >> 20) % 3);
+        const int nan_pct = (int)((x >> 24) % 4) * 25;                 /* 0, 25, 50 or 75 % */
+        const int64_t back = (int64_t)((x >> 32) % 61);
+        const unsigned on = iter % 2 ? NS_WG_ALL : (unsigned)((x >> 40) & NS_WG_ALL);
+        for (int i = 0; i < n; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            double z = pick[x % 15];
+            if ((skew == 1 && z < 0) || (skew == 2 && z > 0)) z = -z;
+            if ((int)((x >> 8) % 100) < nan_pct) z = NAN;
+            o[i].z = z;
+            o[i].level = (uint8_t)((x >> 16) % (unsigned)n_lv);
+            o[i].current = (uint8_t)((x >> 24) & 1);             /* ignored by the runs */
+        }
+        int nr = 0;
+        for (int64_t at = 0; at < n && nr < RMAX;) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            lo[nr] = at + (int64_t)(x % 4);                           /* history between runs */
+            if (lo[nr] > n) break;
+            hi[nr] = lo[nr] + (int64_t)((x >> 8) % 6);                /* 0 to 5 observations */
+            if (hi[nr] > n) hi[nr] = n;
+            at = hi[nr];
+            nr++;
+        }
+        memset(got, 0xa5, sizeof got);
+        assert_int_equal(ns_westgard_eval_runs(o, n, lo, hi, nr, back, on, got), 0);
+        for (int r = 0; r < nr; r++) {
+            const int64_t from = lo[r] > back ? lo[r] - back : 0;
+            for (int64_t i = from; i < hi[r]; i++) {
+                w[i - from] = o[i];
+                w[i - from].current = i >= lo[r];
+            }
+            memset(&want, 0x5a, sizeof want);
+            assert_int_equal(ns_westgard_eval(w, (int)(hi[r] - from), on, &want), 0);
+            if (memcmp(&want, &got[r], sizeof want) != 0)
+                fail_msg("series %d run %d [%lld, %lld) back %lld: violated %#x/%#x, first %d/%d, level %d/%d",
+                         iter, r, (long long)lo[r], (long long)hi[r], (long long)back, got[r].violated,
+                         want.violated, got[r].first_rule, want.first_rule, got[r].level, want.level);
+            judged++;
+            cut += from > 0 && want.violated != 0;
+        }
+    }
+    assert_true(judged > 100000);
+    assert_true(cut > 1000);
+
+    /* refused, res untouched */
+    ns_qc_obs_t one = { .z = 0.0, .level = 0 };
+    int64_t l0[2] = { 0, 0 }, h0[2] = { 1, 1 }, l1 = 1, h1 = 2;
+    ns_wg_result_t r0;
+    memset(&r0, 0x77, sizeof r0);
+    const ns_wg_result_t before = r0;
+    assert_int_equal(ns_westgard_eval_runs(&one, 1, &l1, &h1, 1, 0, NS_WG_ALL, &r0), -1);     /* beyond n */
+    assert_int_equal(ns_westgard_eval_runs(&one, 1, l0, h0, 2, 0, NS_WG_ALL, &r0), -1);       /* overlapping */
+    assert_int_equal(ns_westgard_eval_runs(&one, 1, l0, h0, 1, -1, NS_WG_ALL, &r0), -1);      /* back < 0 */
+    assert_int_equal(ns_westgard_eval_runs(&one, 1, l0, h0, 1, 0, 0x40, &r0), -1);            /* unknown rule */
+    one.level = NS_QC_MAX_LEVELS;
+    assert_int_equal(ns_westgard_eval_runs(&one, 1, l0, h0, 1, 0, NS_WG_ALL, &r0), -1);       /* level */
+    assert_memory_equal(&r0, &before, sizeof r0);
+    assert_int_equal(ns_westgard_eval_runs(NULL, 0, NULL, NULL, 0, 0, NS_WG_ALL, NULL), 0);  /* nothing to judge */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_first_rule_priority),
         cmocka_unit_test(test_shifted_high_control),
         cmocka_unit_test(test_random_vs_oracle),
+        cmocka_unit_test(test_runs_vs_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
