@@ -106,9 +106,10 @@ static int westgard_all(const ns_batch_t *b, const ns_qc_config_t *cfg, const ns
         }
         /* tonight's plates as runs of the series: [lo[x], hi[x]) the observations of
          * plate pk[x]; each judged on the SERIES_BACK observations before it, in one pass */
-        int64_t *lo = ns_malloc((size_t)(np ? np : 1) * sizeof *lo), *hi = ns_malloc((size_t)(np ? np : 1) * sizeof *hi);
-        int *pk = ns_malloc((size_t)(np ? np : 1) * sizeof *pk);
-        ns_wg_result_t *res = ns_malloc((size_t)(np ? np : 1) * sizeof *res);
+        const size_t nps = (size_t)(np ? np : 1);
+        int64_t *lo = ns_malloc(nps * sizeof *lo), *hi = ns_malloc(nps * sizeof *hi);
+        int *pk = ns_malloc(nps * sizeof *pk);
+        ns_wg_result_t *res = ns_malloc(nps * sizeof *res);
         int64_t nr = 0, j = 0;
         while (j < m && plate_of[j] < 0) j++;
         for (int k = 0; k < np; k++) {
@@ -131,7 +132,8 @@ static int westgard_all(const ns_batch_t *b, const ns_qc_config_t *cfg, const ns
                 if (!any) continue;
                 unsigned v = 0;     /* rules decided by this level, or by levels together */
                 for (int rb = 0; rb < 6; rb++)
-                    if ((res[x].violated & (1u << rb)) && (res[x].rule_level[rb] == l || res[x].rule_level[rb] < 0))
+                    if ((res[x].violated & (1u << rb))
+                        && (res[x].rule_level[rb] == l || res[x].rule_level[rb] < 0))
                         v |= 1u << rb;
                 r->plate[k].violated[a * NS_QC_LEVELS + l] = v;
             }
@@ -166,20 +168,36 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
         for (int a = 0; a < na; a++) q->median[a] = q->median_ref[a] = NAN;
     }
 
-    /* tonight's control observations, plate order, well order, analyte order */
-    int64_t cap = 0;
-    for (int64_t i = 0; i < b->n; i++) cap += level_of_type(b->type[i]) >= 0;
-    r->obs = ns_calloc((size_t)(cap * na + 1), sizeof *r->obs);
+    /* tonight's control observations, plate order, well order, analyte order: the control
+     * rows and where each row's observations start, then the rows filled in parallel */
+    int n_of_level[NS_QC_LEVELS] = { 0, 0 };              /* analytes with a target, per level */
+    for (int l = 0; l < NS_QC_LEVELS; l++)
+        for (int a = 0; a < na; a++) n_of_level[l] += !isnan(cfg->level[l].mean[a]);
+    int64_t n_ctl = 0;
+    for (int64_t i = 0; i < b->n; i++) n_ctl += level_of_type(b->type[i]) >= 0;
+    int64_t *ctl_row = ns_malloc((size_t)(n_ctl + 1) * sizeof *ctl_row);
+    int64_t *ctl_obs = ns_malloc((size_t)(n_ctl + 1) * sizeof *ctl_obs);
+    n_ctl = 0;
     for (int64_t i = 0; i < b->n; i++) {
-        int l = level_of_type(b->type[i]);
+        const int l = level_of_type(b->type[i]);
         if (l < 0) continue;
+        ctl_row[n_ctl] = i;
+        ctl_obs[n_ctl] = r->n_obs;
+        r->n_obs += n_of_level[l];
+        n_ctl++;
+    }
+    r->obs = ns_calloc((size_t)r->n_obs + 1, sizeof *r->obs);
+    #pragma omp parallel for schedule(static)
+    for (int64_t x = 0; x < n_ctl; x++) {
+        const int64_t i = ctl_row[x];
+        const int l = level_of_type(b->type[i]);
         const ns_qc_level_t *lv = &cfg->level[l];
         /* the plate id as snprintf("%s") would put it in the field (cut to fit), once a row */
         const char *pid = b->plates[b->plate[i]].id;
         const size_t pl = strnlen(pid, sizeof r->obs->plate_id - 1);
+        ns_qc_control_t *o = &r->obs[ctl_obs[x]];
         for (int a = 0; a < na; a++) {
             if (isnan(lv->mean[a])) continue;
-            ns_qc_control_t *o = &r->obs[r->n_obs++];
             memcpy(o->plate_id, pid, pl);       /* the rest of the field is calloc's zeros */
             o->plate = b->plate[i];
             memcpy(o->well, b->well[i], 4);
@@ -187,8 +205,11 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
             o->analyte = a;
             o->value = b->conc[(size_t)a * un + (size_t)i];
             o->z = (o->value - lv->mean[a]) / lv->sd[a];     /* NAN stays NAN */
+            o++;
         }
     }
+    free(ctl_obs);
+    free(ctl_row);
 
     /* 1. Westgard, all analytes in parallel */
     ns_wg_result_t *res_of = ns_calloc((size_t)(np ? np : 1) * (size_t)(na ? na : 1), sizeof *res_of);
@@ -232,8 +253,10 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
                 /* the earlier plates' medians, latest first, then the history's */
                 size_t nr = 0;
                 for (int x = 0; x < nw; x++) ref[nr++] = win[(head - 1 - x + want) % want];
-                for (int j = hist ? hist->n_plates - 1 : -1; j >= 0 && (int)nr < want; j--)
-                    if (!isnan(hist->median[(size_t)j * na + a])) ref[nr++] = hist->median[(size_t)j * na + a];
+                for (int j = hist ? hist->n_plates - 1 : -1; j >= 0 && (int)nr < want; j--) {
+                    const double h = hist->median[(size_t)j * na + a];
+                    if (!isnan(h)) ref[nr++] = h;
+                }
                 if (nr >= 3) q->median_ref[a] = median_of(ref, nr);  /* fewer: too little to compare with */
                 win[head] = q->median[a];
                 head = (head + 1) % want;
@@ -246,99 +269,106 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
     }
     free(row_end);
 
-    /* 3. decisions, plate by plate, in file order */
-    int64_t *lvl_row = NULL;
-    uint8_t *lvl_of = NULL;
-    int lvl_cap = 0;
-    for (int k = 0; k < np; k++) {
-        ns_plate_qc_t *q = &r->plate[k];
-        if (q->status == NS_QC_NOT_RUN) continue;
-        const int64_t i0 = b->plates[k].first_row, i1 = plate_end(b, k);
+    /* 3. decisions, plate by plate: each plate's own, so plates in parallel */
+    int64_t n_rejected = 0, n_warning = 0;
+    #pragma omp parallel reduction(+:n_rejected, n_warning)
+    {
+        int64_t *lvl_row = NULL;
+        uint8_t *lvl_of = NULL;
+        int lvl_cap = 0;
+        #pragma omp for schedule(dynamic, 64)
+        for (int k = 0; k < np; k++) {
+            ns_plate_qc_t *q = &r->plate[k];
+            if (q->status == NS_QC_NOT_RUN) continue;
+            const int64_t i0 = b->plates[k].first_row, i1 = plate_end(b, k);
 
-        /* a control level missing from the plate: nothing can be verified (the plate's
-         * control rows by level, in lvl_row[]: a plate has a handful) */
-        int n_lvl[NS_QC_LEVELS] = { 0, 0 };
-        for (int64_t i = i0; i < i1; i++) {
-            int l = level_of_type(b->type[i]);
-            if (l < 0) continue;
-            if (n_lvl[0] + n_lvl[1] == lvl_cap) {
-                lvl_cap = lvl_cap ? 2 * lvl_cap : 16;
-                lvl_row = ns_realloc(lvl_row, (size_t)lvl_cap * sizeof *lvl_row);
-                lvl_of = ns_realloc(lvl_of, (size_t)lvl_cap * sizeof *lvl_of);
+            /* a control level missing from the plate: nothing can be verified (the plate's
+             * control rows by level, in lvl_row[]: a plate has a handful) */
+            int n_lvl[NS_QC_LEVELS] = { 0, 0 };
+            for (int64_t i = i0; i < i1; i++) {
+                int l = level_of_type(b->type[i]);
+                if (l < 0) continue;
+                if (n_lvl[0] + n_lvl[1] == lvl_cap) {
+                    lvl_cap = lvl_cap ? 2 * lvl_cap : 16;
+                    lvl_row = ns_realloc(lvl_row, (size_t)lvl_cap * sizeof *lvl_row);
+                    lvl_of = ns_realloc(lvl_of, (size_t)lvl_cap * sizeof *lvl_of);
+                }
+                lvl_row[n_lvl[0] + n_lvl[1]] = i;
+                lvl_of[n_lvl[0] + n_lvl[1]] = (uint8_t)l;
+                n_lvl[l]++;
             }
-            lvl_row[n_lvl[0] + n_lvl[1]] = i;
-            lvl_of[n_lvl[0] + n_lvl[1]] = (uint8_t)l;
-            n_lvl[l]++;
-        }
-        for (int l = 0; l < NS_QC_LEVELS; l++)
-            if (!n_lvl[l]) reject(q, "no %s well on the plate", level_name[l]);
+            for (int l = 0; l < NS_QC_LEVELS; l++)
+                if (!n_lvl[l]) reject(q, "no %s well on the plate", level_name[l]);
 
-        /* a level present but without a value for an analyte that has a target */
-        for (int l = 0; l < NS_QC_LEVELS && q->status != NS_QC_REJECTED; l++)
-            for (int a = 0; a < na; a++) {
-                if (isnan(cfg->level[l].mean[a]) || !n_lvl[l]) continue;
-                int have = 0;
-                for (int x = 0; x < n_lvl[0] + n_lvl[1]; x++)
-                    if (lvl_of[x] == l && !isnan(b->conc[(size_t)a * un + (size_t)lvl_row[x]])) have = 1;
-                if (!have) { reject(q, "no %s value for %s", level_name[l], p->analytes[a].name); break; }
+            /* a level present but without a value for an analyte that has a target */
+            for (int l = 0; l < NS_QC_LEVELS && q->status != NS_QC_REJECTED; l++)
+                for (int a = 0; a < na; a++) {
+                    if (isnan(cfg->level[l].mean[a]) || !n_lvl[l]) continue;
+                    int have = 0;
+                    for (int x = 0; x < n_lvl[0] + n_lvl[1]; x++)
+                        if (lvl_of[x] == l && !isnan(b->conc[(size_t)a * un + (size_t)lvl_row[x]])) have = 1;
+                    if (!have) { reject(q, "no %s value for %s", level_name[l], p->analytes[a].name); break; }
+                }
+
+            /* Westgard: a rejecting rule decides before any warning; among rules of one kind,
+             * Westgard's order of seriousness, then analyte order.  Ranked here, not by the
+             * kernel's first_rule, because the config may make any rule warning-only. */
+            static const int by_seriousness[6] = { 1, 3, 2, 4, 5, 0 };   /* 1-3s R-4s 2-2s 4-1s 10-x 1-2s */
+            int best_a = -1, best_rule = -1;
+            for (int pass = 0; pass < 2 && best_rule < 0; pass++) {
+                unsigned kind = pass ? cfg->rules & ~cfg->reject_rules : cfg->reject_rules;
+                for (int s = 0; s < 6 && best_rule < 0; s++) {
+                    int rule = by_seriousness[s];
+                    if (!(kind & (1u << rule))) continue;
+                    for (int a = 0; a < na; a++)
+                        if (res_of[(size_t)k * na + a].violated & (1u << rule)) { best_rule = rule; best_a = a; break; }
+                }
             }
-
-        /* Westgard: a rejecting rule decides before any warning; among rules of one kind,
-         * Westgard's order of seriousness, then analyte order.  Ranked here, not by the
-         * kernel's first_rule, because the config may make any rule warning-only. */
-        static const int by_seriousness[6] = { 1, 3, 2, 4, 5, 0 };   /* 1-3s R-4s 2-2s 4-1s 10-x 1-2s */
-        int best_a = -1, best_rule = -1;
-        for (int pass = 0; pass < 2 && best_rule < 0; pass++) {
-            unsigned kind = pass ? cfg->rules & ~cfg->reject_rules : cfg->reject_rules;
-            for (int s = 0; s < 6 && best_rule < 0; s++) {
-                int rule = by_seriousness[s];
-                if (!(kind & (1u << rule))) continue;
-                for (int a = 0; a < na; a++)
-                    if (res_of[(size_t)k * na + a].violated & (1u << rule)) { best_rule = rule; best_a = a; break; }
-            }
-        }
-        if (best_rule >= 0) {
-            int l = res_of[(size_t)k * na + best_a].rule_level[best_rule];
-            const char *ln = l >= 0 ? level_name[l] : "qc_low+qc_high";
-            if ((1u << best_rule) & cfg->reject_rules)
-                reject(q, "%s %s %s", ns_westgard_rule_name(best_rule), p->analytes[best_a].name, ln);
-            else
-                add_warning(q, "%s %s %s", ns_westgard_rule_name(best_rule), p->analytes[best_a].name, ln);
-        }
-
-        /* blanks: carry-over from the well before */
-        for (int64_t i = i0; i < i1; i++) {
-            if (b->type[i] != NS_TYPE_BLANK) continue;
-            for (int a = 0; a < na; a++) {
-                double lim = cfg->blank_max_fraction * cfg->level[0].mean[a];
-                double v = b->conc[(size_t)a * un + (size_t)i];
-                /* "<0.01" or ND only says the blank is below a limit: no evidence of carry-over */
-                if (b->cell && b->cell[(size_t)a * un + (size_t)i] != NS_CELL_VALUE) continue;
-                if (isnan(lim) || isnan(v) || v <= lim) continue;
-                if (cfg->blank_action == NS_QC_ACT_REJECT)
-                    reject(q, "carry-over %s in blank %s", p->analytes[a].name, b->well[i]);
+            if (best_rule >= 0) {
+                int l = res_of[(size_t)k * na + best_a].rule_level[best_rule];
+                const char *ln = l >= 0 ? level_name[l] : "qc_low+qc_high";
+                if ((1u << best_rule) & cfg->reject_rules)
+                    reject(q, "%s %s %s", ns_westgard_rule_name(best_rule), p->analytes[best_a].name, ln);
                 else
-                    add_warning(q, "carry-over %s in blank %s", p->analytes[a].name, b->well[i]);
+                    add_warning(q, "%s %s %s", ns_westgard_rule_name(best_rule), p->analytes[best_a].name, ln);
             }
-        }
 
-        /* patient medians against the running median of earlier plates (both computed
-         * above, in parallel) */
-        for (int a = 0; a < na; a++) {
-            if (isnan(cfg->median_max_shift) || isnan(q->median[a]) || isnan(q->median_ref[a])) continue;
-            double shift = q->median[a] / q->median_ref[a] - 1.0;
-            if (q->median_ref[a] > 0 && fabs(shift) > cfg->median_max_shift)
-                add_warning(q, "median shift %s %+.0f%%", p->analytes[a].name, 100.0 * shift);
-        }
+            /* blanks: carry-over from the well before */
+            for (int64_t i = i0; i < i1; i++) {
+                if (b->type[i] != NS_TYPE_BLANK) continue;
+                for (int a = 0; a < na; a++) {
+                    double lim = cfg->blank_max_fraction * cfg->level[0].mean[a];
+                    double v = b->conc[(size_t)a * un + (size_t)i];
+                    /* "<0.01" or ND only says the blank is below a limit: no evidence of carry-over */
+                    if (b->cell && b->cell[(size_t)a * un + (size_t)i] != NS_CELL_VALUE) continue;
+                    if (isnan(lim) || isnan(v) || v <= lim) continue;
+                    if (cfg->blank_action == NS_QC_ACT_REJECT)
+                        reject(q, "carry-over %s in blank %s", p->analytes[a].name, b->well[i]);
+                    else
+                        add_warning(q, "carry-over %s in blank %s", p->analytes[a].name, b->well[i]);
+                }
+            }
 
-        if (q->status == NS_QC_REJECTED) r->n_rejected++;
-        else if (q->status == NS_QC_WARNING) r->n_warning++;
-        if (q->status == NS_QC_REJECTED && b->state)
-            for (int64_t i = i0; i < i1; i++)
-                if (b->type[i] == NS_TYPE_PATIENT) b->state[i] = NS_STATE_QC_HOLD;
+            /* patient medians against the running median of earlier plates (both computed
+             * above, in parallel) */
+            for (int a = 0; a < na; a++) {
+                if (isnan(cfg->median_max_shift) || isnan(q->median[a]) || isnan(q->median_ref[a])) continue;
+                double shift = q->median[a] / q->median_ref[a] - 1.0;
+                if (q->median_ref[a] > 0 && fabs(shift) > cfg->median_max_shift)
+                    add_warning(q, "median shift %s %+.0f%%", p->analytes[a].name, 100.0 * shift);
+            }
+
+            if (q->status == NS_QC_REJECTED) n_rejected++;
+            else if (q->status == NS_QC_WARNING) n_warning++;
+            if (q->status == NS_QC_REJECTED && b->state)
+                for (int64_t i = i0; i < i1; i++)
+                    if (b->type[i] == NS_TYPE_PATIENT) b->state[i] = NS_STATE_QC_HOLD;
+        }
+        free(lvl_row);
+        free(lvl_of);
     }
-    free(lvl_row);
-    free(lvl_of);
+    r->n_rejected = n_rejected;
+    r->n_warning = n_warning;
     free(res_of);
     return 0;
 }
