@@ -302,6 +302,27 @@ char *ns_table_cell_text(const ns_table_t *t, int row, int col)
 
 /* ---- CSV --------------------------------------------------------------------------- */
 
+/* s as one CSV field, as ns_csv_field writes it (guard: as it writes safe_text(s), with the
+ * apostrophe first when s could be read as a formula): quoted when it holds a comma, a
+ * quote or a line end.  The caller holds the file's lock. */
+static void csv_cell(FILE *fp, const char *s, int guard)
+{
+    const size_t n = strlen(s);
+    const int risk = guard && ns_table_formula_risk(s), quote = strcspn(s, ",\"\r\n") < n;
+    if (quote) putc_unlocked('"', fp);
+    if (risk) putc_unlocked('\'', fp);
+    if (!quote) {
+        fwrite_unlocked(s, 1, n, fp);
+        return;
+    }
+    for (const char *q; (q = strchr(s, '"')); s = q + 1) {      /* each quote doubled */
+        fwrite_unlocked(s, 1, (size_t)(q - s) + 1, fp);
+        putc_unlocked('"', fp);
+    }
+    fwrite_unlocked(s, 1, strlen(s), fp);
+    putc_unlocked('"', fp);
+}
+
 int ns_table_write_csv(const ns_table_t *t, const char *path, int mode, int bom)
 {
     last_err[0] = 0;
@@ -311,16 +332,27 @@ int ns_table_write_csv(const ns_table_t *t, const char *path, int mode, int bom)
         return -1;
     }
     FILE *fp = a->fp;
-    if (bom) fputs("\xEF\xBB\xBF", fp);
+    flockfile(fp);                   /* one lock for the file, not one a character */
+    if (bom) fwrite_unlocked("\xEF\xBB\xBF", 1, 3, fp);
     for (int r = -1; r < t->nrows; r++) {
         for (int c = 0; c < t->ncols; c++) {
-            char *s = ns_table_cell_text(t, r, c);
-            if (c) fputc(',', fp);
-            ns_csv_field(fp, s);
-            free(s);
+            if (c) putc_unlocked(',', fp);
+            if (r < 0) {
+                csv_cell(fp, t->headers[c], 1);
+                continue;
+            }
+            const ns_cell_t *x = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
+            char b[NS_TABLE_NUMBER_BUF];                       /* >= 16, for a date */
+            switch (x->type) {
+            case NS_TCELL_TEXT: csv_cell(fp, x->text, 1); break;
+            case NS_TCELL_NUMBER: ns_table_number_text(x, b); csv_cell(fp, b, 0); break;
+            case NS_TCELL_DATE: ns_format_date(x->num * 24.0, b); csv_cell(fp, b, 0); break;
+            default: break;
+            }
         }
-        fputc('\n', fp);
+        putc_unlocked('\n', fp);
     }
+    funlockfile(fp);
     if (ns_atomic_commit(a) < 0) {
         int e = errno;
         ns_table_seterr("cannot write %s: %s", path, strerror(e));

@@ -264,6 +264,7 @@ static void test_csv_bytes(void **st)
     ns_table_set_text(t, r, 5, "=HYPERLINK(\"http://x\",\"a\")");
     r = ns_table_add_row(t);
     ns_table_set_text(t, r, 0, "I0002,\"q\"");
+    ns_table_set_number(t, r, 3, -3.5, 1);             /* a number is never guarded */
     ns_table_set_text(t, r, 5, "line1\nline2");
     assert_int_equal(ns_table_write_csv(t, path, 0600, 1), 0);
     assert_string_equal(ns_table_error(), "");
@@ -272,7 +273,7 @@ static void test_csv_bytes(void **st)
     const char *want =
         "\xEF\xBB\xBF" "婴儿编号,医院,联系电话,age_h,due_by,备注\n"
         "I0001,昆明市妇幼保健院,'+86 138 0000 0000,12.0,2026-11-24,\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\"\n"
-        "\"I0002,\"\"q\"\"\",,,,,\"line1\nline2\"\n";
+        "\"I0002,\"\"q\"\"\",,,-3.5,,\"line1\nline2\"\n";
     assert_int_equal(len, strlen(want));
     assert_string_equal(b, want);
     free(b);
