@@ -117,6 +117,11 @@ int ns_display_width(const char *text)
     int best = 0, w = 0;
     const unsigned char *p = (const unsigned char *)text;
     while (p && *p) {
+        if (*p >= 0x20 && *p < 0x7F) {           /* printable ASCII: one column, no decoding */
+            w++;
+            p++;
+            continue;
+        }
         uint32_t c;
         int n = utf8_dec(p, &c);
         if (!n) { c = 0xFFFD; n = 1; }        /* invalid byte: one replacement character */

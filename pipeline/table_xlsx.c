@@ -258,16 +258,24 @@ static void column_widths(sheet_t *w, double *width)
 {
     const ns_table_t *t = w->t;
     char num[NS_TABLE_NUMBER_BUF];
+    int *best = ns_malloc((size_t)t->ncols * sizeof *best);
     for (int c = 0; c < t->ncols; c++) {
         text_as_written(w, t->headers[c]);
-        int best = ns_display_width(w->scratch.p) + 1;      /* bold is a little wider */
-        for (int r = 0; r < t->nrows; r++) {
+        best[c] = ns_display_width(w->scratch.p) + 1;     /* bold is a little wider */
+    }
+    /* row by row, as the cells lie in memory */
+    for (int r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < t->ncols; c++) {
             const ns_cell_t *x = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
             int dw;
             if (x->type == NS_TCELL_TEXT) {
-                text_as_written(w, x->text);
-                dw = ns_display_width(w->scratch.p);
-                if (dw + 2 > NS_TABLE_MAX_WIDTH || strchr(w->scratch.p, '\n'))
+                const char *s = x->text;
+                if (ns_table_formula_risk(s)) {           /* as written, after the apostrophe */
+                    text_as_written(w, s);
+                    s = w->scratch.p;
+                }
+                dw = ns_display_width(s);
+                if (dw + 2 > NS_TABLE_MAX_WIDTH || strchr(s, '\n'))
                     w->wrap[(size_t)r * (size_t)t->ncols + (size_t)c] = 1;
             } else if (x->type == NS_TCELL_NUMBER) {
                 ns_table_number_text(x, num);
@@ -277,13 +285,16 @@ static void column_widths(sheet_t *w, double *width)
             } else {
                 continue;
             }
-            if (dw > best) best = dw;
+            if (dw > best[c]) best[c] = dw;
         }
-        int wd = best + 2;
+    }
+    for (int c = 0; c < t->ncols; c++) {
+        int wd = best[c] + 2;
         if (wd < 6) wd = 6;
         if (wd > NS_TABLE_MAX_WIDTH) wd = NS_TABLE_MAX_WIDTH;
         width[c] = wd;
     }
+    free(best);
 }
 
 /* "A1:T27744" (or "A1" for a single cell), with $ before each part if abs */

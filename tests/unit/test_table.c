@@ -393,6 +393,9 @@ static void test_xlsx_widths(void **st)
     longtext[300] = 0;
     ns_table_set_text(t, r, 2, longtext);
     ns_table_set_number(t, r, 3, 3.14159, 3);
+    r = ns_table_add_row(t);                                 /* a wider A, as written: */
+    ns_table_set_text(t, r, 0, "-bcdefghijklmno");           /* '-bcdefghijklmno, 16 wide */
+    ns_table_set_text(t, r, 1, "x");
     assert_int_equal(ns_table_write_xlsx(t, xlsx, 0644, NULL), 0);
     assert_int_equal(file_mode(xlsx), 0644);
     snprintf(cmd, sizeof cmd,
@@ -401,13 +404,14 @@ static void test_xlsx_widths(void **st)
              "ws = openpyxl.load_workbook(sys.argv[1]).active\n"
              "w = {k: v.width for k, v in ws.column_dimensions.items()}\n"
              "assert ws.title == \"Sheet1\", ws.title\n"
-             "assert 11.5 <= w[\"A\"] <= 13, w\n"
+             "assert 18.2 <= w[\"A\"] <= 19, w\n"
              "assert 21.5 <= w[\"B\"] <= 23, w\n"
              "assert 79.5 <= w[\"C\"] <= 81, w\n"
              "assert ws[\"C2\"].alignment.wrap_text, \"long text does not wrap\"\n"
              "assert not ws[\"A2\"].alignment.wrap_text\n"
              "assert ws[\"D2\"].value == 3.142 and ws[\"D2\"].number_format == \"0.000\", ws[\"D2\"].value\n"
-             "assert ws.auto_filter.ref == \"A1:D2\", ws.auto_filter.ref\n"
+             "assert not ws[\"A3\"].alignment.wrap_text and not ws[\"B3\"].alignment.wrap_text\n"
+             "assert ws.auto_filter.ref == \"A1:D3\", ws.auto_filter.ref\n"
              "' '%s'", xlsx);
     assert_int_equal(system(cmd), 0);
     ns_table_free(t);
