@@ -929,12 +929,75 @@ static int write_specimen(wctx_t *w, const ns_batch_t *b)
     return r;
 }
 
+static size_t width_of(const char *s) { return strlen(nz(s)) + 1; }
+
+/* The widths of /samples's text columns (-1 if sample_cols no longer has them where this
+ * looks), as write_table_as's first pass would measure them
+ * over sample_row's cells (the longest + 1), without calling sample_row for every row: the
+ * batch's own columns are read in order, and the manifest's fields over the rows that a
+ * card refers to, in the manifest's order (in the batch's order each row is a few cache
+ * misses).  The strings are the ones sample_row gives. */
+static int sample_widths(const ns_batch_t *b, size_t *sw)
+{
+    static const struct { int c; const char *name; } at[] = {
+        { 0, "sample_id" }, { 1, "plate_id" }, { 2, "well" }, { 3, "sample_type" }, { 4, "state" },
+        { 6, "infant_id" }, { 7, "specimen" }, { 8, "sex" }, { 9, "hospital" }, { 13, "feeding" } };
+    int ntext = 0;
+    for (int c = 0; c < NCOLS(sample_cols); c++) ntext += sample_cols[c].kind == K_STR;
+    if (ntext != (int)(sizeof at / sizeof at[0])) return -1;
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++)
+        if (sample_cols[at[k].c].kind != K_STR || strcmp(sample_cols[at[k].c].name, at[k].name) != 0) return -1;
+    const int64_t n = b->n, nm = b->manifest.n;
+    for (int c = 0; c < NCOLS(sample_cols); c++) sw[c] = sample_cols[c].kind == K_STR ? 1 : 0;
+    uint8_t *ref = ns_calloc((size_t)(nm > 0 ? nm : 1), 1);         /* manifest rows referred to */
+    uint8_t *used = ns_calloc((size_t)(b->n_plates > 0 ? b->n_plates : 1), 1);
+    unsigned char has_type[256] = { 0 }, has_state[256] = { 0 };
+    size_t w_sid = 1, w_well = 1;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t m = b->mrow ? b->mrow[i] : -1;
+        if (m >= 0 && m < nm) ref[m] = 1;                 /* else "" for its fields: width 1 */
+        const int pl = b->plate ? b->plate[i] : -1;
+        if (pl >= 0 && pl < b->n_plates) used[pl] = 1;
+        if (b->type) has_type[b->type[i]] = 1;
+        if (b->state) has_state[b->state[i]] = 1;
+        const size_t ls = b->sample_id ? width_of(b->sample_id[i]) : 1;
+        if (ls > w_sid) w_sid = ls;
+        const size_t lw = b->well ? strnlen(b->well[i], 4) + 1 : 1;
+        if (lw > w_well) w_well = lw;
+    }
+    sw[0] = w_sid;
+    for (int k = 0; k < b->n_plates; k++)
+        if (used[k] && width_of(b->plates[k].id) > sw[1]) sw[1] = width_of(b->plates[k].id);
+    sw[2] = w_well;
+    for (int v = 0; v < 256; v++) {
+        if (has_type[v] && width_of(ns_type_name(v)) > sw[3]) sw[3] = width_of(ns_type_name(v));
+        if (has_state[v] && width_of(ns_state_name(v)) > sw[4]) sw[4] = width_of(ns_state_name(v));
+    }
+    size_t w6 = 1, w7 = 1, w8 = 1, w9 = 1, w13 = 1;
+    #pragma omp parallel for schedule(static) reduction(max:w6, w7, w8, w9, w13) if (nm >= PAR_ROWS)
+    for (int64_t m = 0; m < nm; m++) {
+        if (!ref[m]) continue;
+        const ns_manifest_row_t *r = &b->manifest.rows[m];
+        size_t l;
+        if ((l = width_of(r->infant_id)) > w6) w6 = l;
+        if ((l = width_of(r->specimen)) > w7) w7 = l;
+        if ((l = width_of(r->sex)) > w8) w8 = l;
+        if ((l = width_of(r->hospital)) > w9) w9 = l;
+        if ((l = width_of(r->feeding)) > w13) w13 = l;
+    }
+    sw[6] = w6; sw[7] = w7; sw[8] = w8; sw[9] = w9; sw[13] = w13;
+    free(used);
+    free(ref);
+    return 0;
+}
+
 static int write_samples(wctx_t *w, const ns_batch_t *b)
 {
     rctx_t x = { .b = b };
     /* /samples_ids holds /samples's sample_id and infant_id: the same strings, so the same
-     * widths, which the first table measured */
+     * widths */
     size_t sw[NCOLS(sample_cols)] = { 0 };
+    if (sample_widths(b, sw) < 0) memset(sw, 0, sizeof sw);     /* columns changed: measure */
     double t = ns_wall_s();
     if (write_table_as(w, "/samples", sample_cols, NCOLS(sample_cols), b->n, sample_row, &x, sizeof x, 1, sw) < 0)
         return -1;

@@ -177,7 +177,7 @@ static void fx_init(fx_t *x)
     b->state = x->state;
 
     static const char *msid[4] = { "S1", "S2", "S3", "S9-unplated" };
-    static const char *inf[4] = { "INF-001", "INF-002", "INF-003", "INF-009" };
+    static const char *inf[4] = { "INF-001", "INF-002", "INF-003", "INF-009-NOT-ON-A-PLATE" };
     for (int k = 0; k < 4; k++) {
         x->mrows[k] = (ns_manifest_row_t){
             .sample_id = (char *)msid[k], .infant_id = (char *)inf[k], .specimen = "first",
@@ -190,6 +190,7 @@ static void fx_init(fx_t *x)
     }
     x->mrows[2].birth_weight_g = NAN;
     x->mrows[2].nicu = -1;
+    x->mrows[3].hospital = "A Hospital Whose Name Is Longer Than The Others";  /* no card */
     b->manifest.path = "night/manifest.csv";
     ns_sha256_hex("manifest", 8, b->manifest.sha256);
     strcpy(b->manifest.encoding, "utf-8");
@@ -778,6 +779,24 @@ static void test_roundtrip(void **state)
         /* the table has no field for personal data */
         hid_t d = H5Dopen2(f, "/samples", H5P_DEFAULT);
         hid_t ft = H5Dget_type(d);
+        /* each text column as wide as its longest value + NUL, over the cards only: the
+         * manifest row without a card (a longer infant_id and hospital) widens nothing */
+        size_t w_state = 0;
+        for (int i = 0; i < N_ROWS; i++)
+            if (strlen(ns_state_name(x->state[i])) + 1 > w_state) w_state = strlen(ns_state_name(x->state[i])) + 1;
+        const struct { const char *name; size_t width; } want[] = {
+            { "sample_id", sizeof "S5-unmatched" }, { "plate_id", sizeof "PL-0001" }, { "well", 4 },
+            { "sample_type", sizeof "patient" }, { "state", w_state }, { "infant_id", sizeof "INF-001" },
+            { "specimen", sizeof "first" }, { "sex", sizeof "F" }, { "hospital", sizeof "General Hospital" },
+            { "feeding", sizeof "breast" } };
+        for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+            const int mi = H5Tget_member_index(ft, want[k].name);
+            assert_true(mi >= 0);
+            hid_t mt = H5Tget_member_type(ft, (unsigned)mi);
+            if (H5Tget_size(mt) != want[k].width)
+                fail_msg("/samples %s: %zu bytes wide, want %zu", want[k].name, H5Tget_size(mt), want[k].width);
+            H5Tclose(mt);
+        }
         assert_true(H5Tget_member_index(ft, "mother_name") < 0);
         assert_true(H5Tget_member_index(ft, "contact_phone") < 0);
         assert_true(H5Tget_member_index(ft, "birth_time") < 0);
@@ -840,7 +859,7 @@ static void test_roundtrip(void **state)
         assert_int_equal(dims[0], 1);
         read_ds(f, "/manifest_unplated", t, u);
         assert_string_equal(u[0].sid, "S9-unplated");
-        assert_string_equal(u[0].inf, "INF-009");
+        assert_string_equal(u[0].inf, "INF-009-NOT-ON-A-PLATE");
         assert_int_equal(u[0].line, 5);
         H5Tclose(s32);
         H5Tclose(t);
