@@ -1,5 +1,6 @@
 /* recall.c — see recall.h. */
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,10 +374,11 @@ static void specimen_findings(const ns_batch_t *b, int64_t i, ns_findings_t *out
     }
 }
 
-void ns_msms_findings(const ns_batch_t *b, ns_findings_t *out)
+/* the findings of rows [i0, i1), in row order */
+static void findings_rows(const ns_batch_t *b, int64_t i0, int64_t i1, ns_findings_t *out)
 {
     const ns_panel_t *p = b->panel;
-    for (int64_t i = 0; i < b->n; i++) {
+    for (int64_t i = i0; i < i1; i++) {
         if (b->state[i] != NS_STATE_RECALL && b->state[i] != NS_STATE_INVALID) continue;
         int64_t n0 = out->n;
         for (int c = 0, s0 = 0; c < p->n_conds; s0 += p->conds[c].n_markers, c++)
@@ -390,4 +392,42 @@ void ns_msms_findings(const ns_batch_t *b, ns_findings_t *out)
             f->invalid_card = b->state[i] == NS_STATE_INVALID;
         }
     }
+}
+
+#define PAR_FINDING_ROWS 1024       /* fewer rows than this are done on one thread */
+
+void ns_msms_findings(const ns_batch_t *b, ns_findings_t *out)
+{
+    const int nt = b->n >= PAR_FINDING_ROWS ? omp_get_max_threads() : 1;
+    if (nt <= 1) {
+        findings_rows(b, 0, b->n, out);
+        return;
+    }
+    /* each thread a slice of the rows into findings of its own, then appended in row
+     * order: the same findings in the same order at any thread count */
+    ns_findings_t *part = ns_calloc((size_t)nt, sizeof *part);
+    #pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        findings_rows(b, b->n * t / T, b->n * (t + 1) / T, &part[t]);
+    }
+    int64_t total = out->n;
+    for (int t = 0; t < nt; t++) total += part[t].n;
+    int t0 = 0;
+    if (out->n == 0 && out->m <= part[0].m) {       /* the first slice's array becomes out's */
+        free(out->v);
+        *out = part[0];
+        memset(&part[0], 0, sizeof part[0]);
+        t0 = 1;
+    }
+    if (total > out->m) {
+        out->m = total;
+        out->v = ns_realloc(out->v, (size_t)out->m * sizeof *out->v);
+    }
+    for (int t = t0; t < nt; t++) {
+        if (part[t].n) memcpy(out->v + out->n, part[t].v, (size_t)part[t].n * sizeof *out->v);
+        out->n += part[t].n;
+        ns_findings_free(&part[t]);
+    }
+    free(part);
 }

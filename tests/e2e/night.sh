@@ -100,6 +100,13 @@ strip='json.dumps({k: v for k, v in d.items() if k not in ("resources", "ledger"
 check "threads 2 vs 4: identical summary counts" test "$(json "$T/o1/summary.json" "$strip")" = "$(json "$T/o1t1/summary.json" "$strip")"
 run "$N1" "$T/o1t0" -t 1
 check "threads 1 vs 2: byte-identical recall list" cmp "$T/o1/recall-list.csv" "$T/o1t0/recall-list.csv"
+# the findings themselves, in the order they were found (the list sorts its rows; the
+# archive keeps the findings as found, the cards' in row order at any thread count)
+same_findings='import h5py, sys
+a, b = (h5py.File(p, "r")["/followup/findings"][...] for p in sys.argv[1:3])
+sys.exit(0 if len(a) > 0 and a.tobytes() == b.tobytes() else 1)'
+check "threads 1, 2 and 4: the same /followup/findings in the same order" \
+    sh -c '"$1" -c "$2" "$3" "$4" && "$1" -c "$2" "$3" "$5"' - "$PY" "$same_findings" "$T/o1t0/batch.h5" "$T/o1/batch.h5" "$T/o1t1/batch.h5"
 
 # ---- 3. vendor headers and CRLF: the same night reads the same ---------------------------
 "$NS" simulate -o "$T/n1v" -n 1500 -s 11 --every-condition --unmatched 3 --unplated 2 --vendor-headers --crlf 2> /dev/null

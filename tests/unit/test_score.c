@@ -17,6 +17,7 @@
 #include "../../pipeline/panel.h"
 #include "../../pipeline/batch.h"
 #include "../../pipeline/score.h"
+#include "../../pipeline/recall.h"
 
 #define EPS 1e-12
 
@@ -423,6 +424,61 @@ static void test_batch_monotone_threads(void **st)
     ns_panel_free(p);
 }
 
+/* ns_msms_findings at 1, 2, 3 and 4 threads: each thread takes a slice of the cards and the
+ * slices are appended in row order, so the findings are the same, in the same order, as
+ * one thread finds them; babies with cards far apart show an order that crosses slices. */
+static void test_findings_threads(void **st)
+{
+    (void)st;
+    ns_panel_t *p = load_panel();
+    enum { N = 3000 };
+    row_t *r = calloc(N, sizeof *r);
+    for (int j = 0; j < N; j++) {
+        r[j] = (row_t)STD(j % 7 == 0 ? 0.5 : 0.07, j % 11 == 0 ? 0.9 : 0.1, j % 13 == 0 ? 3.0 : 30);
+        if (j % 17 == 0) r[j].ga = NAN;                        /* a specimen finding too */
+    }
+    static char sid[N][16], inf[N][16];
+    ns_findings_t ref = { 0 };
+    for (int th = 1; th <= 4; th++) {
+        omp_set_num_threads(th);
+        ns_batch_t *b = make_batch(p, r, N);
+        for (int i = 0; i < N; i++) {
+            snprintf(sid[i], sizeof sid[i], "S%05d", i);
+            snprintf(inf[i], sizeof inf[i], "I%04d", i % 1000);  /* three cards a baby, 1000 apart */
+            b->sample_id[i] = sid[i];
+            b->manifest.rows[b->mrow[i]].infant_id = inf[i];
+        }
+        assert_int_equal(ns_batch_score(b), 0);
+        ns_findings_t fs = { 0 };
+        ns_msms_findings(b, &fs);
+        if (th == 1) {
+            ref = fs;
+            assert_true(ref.n > 500);
+        } else {
+            assert_int_equal(fs.n, ref.n);
+            for (int64_t k = 0; k < fs.n; k++) {
+                const ns_finding_t *x = &fs.v[k], *y = &ref.v[k];
+                if (x->batch_row != y->batch_row || strcmp(x->reason, y->reason) != 0 || strcmp(x->code, y->code) != 0
+                    || strcmp(x->infant_id, y->infant_id) != 0 || x->n_args != y->n_args)
+                    fail_msg("%d threads, finding %lld: row %lld %s %s, one thread: row %lld %s %s", th, (long long)k,
+                             (long long)x->batch_row, x->code, x->reason, (long long)y->batch_row, y->code, y->reason);
+                for (int a = 0; a < x->n_args; a++) {
+                    assert_string_equal(x->arg_name[a], y->arg_name[a]);
+                    assert_string_equal(x->arg[a], y->arg[a]);
+                }
+            }
+            ns_findings_free(&fs);
+        }
+        for (int i = 0; i < N; i++) b->sample_id[i] = NULL;   /* not the batch's to free */
+        ns_batch_free(b);
+        free(b);
+    }
+    omp_set_num_threads(2);
+    ns_findings_free(&ref);
+    free(r);
+    ns_panel_free(p);
+}
+
 /* A panel without score blocks: no score arrays at all, so nothing downstream changes. */
 static void test_no_scores_no_arrays(void **st)
 {
@@ -458,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_call_rules),
         cmocka_unit_test(test_batch_calls),
         cmocka_unit_test(test_batch_monotone_threads),
+        cmocka_unit_test(test_findings_threads),
         cmocka_unit_test(test_no_scores_no_arrays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
