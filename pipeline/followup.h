@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include "batch.h"
+#include "util.h"
 
 enum { NS_SRC_MSMS = 0, NS_SRC_HEARING = 1, NS_SRC_GENE = 2, NS_SRC_N };
 
@@ -43,8 +44,8 @@ typedef struct {
                                       (hearing:initial_refer, gene:GJB2:biallelic) */
     char reason[NS_FU_KEY_MAX];    /* translation key of the reason template */
     int n_args;
-    char arg_name[NS_FU_MAX_ARGS][16];
-    char arg[NS_FU_MAX_ARGS][NS_FU_ARG_MAX];
+    const char *arg_name[NS_FU_MAX_ARGS];   /* at most 15 bytes, in the findings' text pool */
+    const char *arg[NS_FU_MAX_ARGS];        /* at most NS_FU_ARG_MAX - 1 bytes, likewise */
     int due_from;                  /* NS_DUE_* */
     double due_hours;              /* deadline = reference time + due_hours */
     double test_time_h;            /* hours since the epoch of the test (NS_DUE_TEST); NAN if none */
@@ -54,22 +55,28 @@ typedef struct {
                                       not from a screen-positive result */
 } ns_finding_t;
 
+/* Findings, and the text of their arguments: a finding is some 400 bytes and its arguments'
+ * strings live in the pool (a night's 37,000 findings were 2.5 KB each when every argument
+ * had a slot of NS_FU_ARG_MAX bytes).  Findings may be copied within their array, or to
+ * another whose pool takes this one's (ns_pool_move); the strings stay where they are. */
 typedef struct {
     ns_finding_t *v;
     int64_t n, m;
+    ns_pool_t text;
 } ns_findings_t;
 
 /* Append a zeroed finding for infant_id (truncated to NS_FU_ID_MAX - 1) and return it;
  * due_from = NS_DUE_NONE, test_time_h = NAN.  Never fails (aborts on out of memory). */
 ns_finding_t *ns_findings_add(ns_findings_t *fs, const char *infant_id, int source);
-/* Add a named argument to f (formatted with printf); silently ignored beyond NS_FU_MAX_ARGS. */
-void ns_finding_arg(ns_finding_t *f, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Add a named argument to f, one of fs's findings (formatted with printf, cut to
+ * NS_FU_ARG_MAX - 1 bytes; the name to 15); silently ignored beyond NS_FU_MAX_ARGS. */
+void ns_finding_arg(ns_findings_t *fs, ns_finding_t *f, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* ns_finding_arg's "%s", "%.<prec>g" and "%.<prec>f", the same text without printf
  * (numfmt.h): a night's findings take some forty thousand of each */
-void ns_finding_arg_str(ns_finding_t *f, const char *name, const char *v);
-void ns_finding_arg_g(ns_finding_t *f, const char *name, double v, int prec);
-void ns_finding_arg_f(ns_finding_t *f, const char *name, double v, int prec);
+void ns_finding_arg_str(ns_findings_t *fs, ns_finding_t *f, const char *name, const char *v);
+void ns_finding_arg_g(ns_findings_t *fs, ns_finding_t *f, const char *name, double v, int prec);
+void ns_finding_arg_f(ns_findings_t *fs, ns_finding_t *f, const char *name, double v, int prec);
 void ns_findings_free(ns_findings_t *fs);
 
 

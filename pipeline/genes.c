@@ -523,10 +523,10 @@ static void emit(const ns_genes_night_t *g, int64_t i, const ns_gene_rule_t *r, 
     }
     char loci[NS_FU_ARG_MAX];
     join_items(loci, items, ni);
-    ns_finding_arg(f, "gene", "%s", gene >= 0 ? cfg->genes[gene] : genes);
-    ns_finding_arg(f, "loci", "%s", loci);
-    ns_finding_arg(f, "plate", "%s", g->plates[g->plate[i]].id);
-    ns_finding_arg(f, "well", "%s", g->well[i]);
+    ns_finding_arg(out, f, "gene", "%s", gene >= 0 ? cfg->genes[gene] : genes);
+    ns_finding_arg(out, f, "loci", "%s", loci);
+    ns_finding_arg(out, f, "plate", "%s", g->plates[g->plate[i]].id);
+    ns_finding_arg(out, f, "well", "%s", g->well[i]);
     free(items);
     free(gseen);
 }

@@ -691,13 +691,13 @@ int ns_hearing_eval(const ns_hearing_config_t *h, const ns_hearing_records_t *r,
             char date[16];
             ns_format_date(d->test_time_h, date);
             /* "@key": the renderer shows the code in the list's language (followup.h) */
-            ns_finding_arg(f, "stage", "@hearing.stage.%s", stage_names[d->stage]);
-            ns_finding_arg(f, "method", "%s", method_names[d->method]);
-            ns_finding_arg(f, "result", "@hearing.result.%s", result_names[fact[NS_HCOND_RESULT]]);
-            ns_finding_arg(f, "ears", "@hearing.ears.%s", ears_with(d, fact[NS_HCOND_RESULT]));
-            ns_finding_arg(f, "test_date", "%s", date);
-            if (!isnan(nicu)) ns_finding_arg(f, "nicu_days", "%g", nicu);
-            ns_finding_arg(f, "nicu_limit", "%g", h->nicu_aabr_days);
+            ns_finding_arg(out, f, "stage", "@hearing.stage.%s", stage_names[d->stage]);
+            ns_finding_arg(out, f, "method", "%s", method_names[d->method]);
+            ns_finding_arg(out, f, "result", "@hearing.result.%s", result_names[fact[NS_HCOND_RESULT]]);
+            ns_finding_arg(out, f, "ears", "@hearing.ears.%s", ears_with(d, fact[NS_HCOND_RESULT]));
+            ns_finding_arg(out, f, "test_date", "%s", date);
+            if (!isnan(nicu)) ns_finding_arg(out, f, "nicu_days", "%g", nicu);
+            ns_finding_arg(out, f, "nicu_limit", "%g", h->nicu_aabr_days);
             fired = 1;
             if (R->stop) break;
         }

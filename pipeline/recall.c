@@ -296,7 +296,7 @@ static void condition_findings(const ns_batch_t *b, int c, int s0, int64_t i, ns
     const char *code = v == NS_CALL_INDETERMINATE ? "" : cd->code;
     if (b->call_note[(size_t)c * un + (size_t)i] & NS_NOTE_TPN) {
         ns_finding_t *f = msms_add(out, b, i, code, prio, act, "tpn_repeat");
-        ns_finding_arg_str(f, "cond", cd->code);
+        ns_finding_arg_str(out, f, "cond", cd->code);
     }
     for (int k = 0; k < cd->n_markers; k++) {
         const ns_marker_t *mk = &cd->markers[k];
@@ -309,11 +309,11 @@ static void condition_findings(const ns_batch_t *b, int c, int s0, int64_t i, ns
              * interval straddles a limit */
             f = msms_add(out, b, i, code, prio, act, isnan(x) ? "marker_missing" : "marker_censored");
             f->invalid_card = v == NS_CALL_INDETERMINATE;
-            ns_finding_arg_str(f, "cond", cd->code);
-            ns_finding_arg_str(f, "marker", mn);
+            ns_finding_arg_str(out, f, "cond", cd->code);
+            ns_finding_arg_str(out, f, "marker", mn);
             if (!isnan(x)) {
-                ns_finding_arg_str(f, "bound", ns_batch_marker_bound(b, mk->marker, i) == NS_BOUND_LOWER ? ">" : "<");
-                ns_finding_arg_g(f, "value", x, 4);
+                ns_finding_arg_str(out, f, "bound", ns_batch_marker_bound(b, mk->marker, i) == NS_BOUND_LOWER ? ">" : "<");
+                ns_finding_arg_g(out, f, "value", x, 4);
             }
             continue;
         }
@@ -321,24 +321,24 @@ static void condition_findings(const ns_batch_t *b, int c, int s0, int64_t i, ns
         const ns_threshold_t *t = ns_marker_threshold(b, mk, i);
         double lim = fl == NS_FLAG_CRITICAL ? t->critical : fl == NS_FLAG_BORDER ? t->borderline : t->cutoff;
         f = msms_add(out, b, i, code, prio, act, fl == NS_FLAG_CUTOFF ? "marker" : "marker_limit");
-        ns_finding_arg_str(f, "cond", cd->code);
-        ns_finding_arg_str(f, "marker", mn);
-        ns_finding_arg_g(f, "value", x, 4);
-        ns_finding_arg_str(f, "op", t->dir == NS_DIR_HIGH ? ">=" : "<=");
-        ns_finding_arg(f, "limit_kind", "@limit.%s",
+        ns_finding_arg_str(out, f, "cond", cd->code);
+        ns_finding_arg_str(out, f, "marker", mn);
+        ns_finding_arg_g(out, f, "value", x, 4);
+        ns_finding_arg_str(out, f, "op", t->dir == NS_DIR_HIGH ? ">=" : "<=");
+        ns_finding_arg(out, f, "limit_kind", "@limit.%s",
                        fl == NS_FLAG_CRITICAL ? "critical" : fl == NS_FLAG_BORDER ? "borderline" : "cutoff");
-        ns_finding_arg_g(f, "limit", lim, 4);
-        ns_finding_arg_g(f, "cutoff", t->cutoff, 4);
-        ns_finding_arg_f(f, "fold", ns_cutoff_fold(x, t), 2);
+        ns_finding_arg_g(out, f, "limit", lim, 4);
+        ns_finding_arg_g(out, f, "cutoff", t->cutoff, 4);
+        ns_finding_arg_f(out, f, "fold", ns_cutoff_fold(x, t), 2);
     }
     /* the condition score, when it has one (score.h): after the markers it combines */
     double sc = b->score ? b->score[(size_t)c * un + (size_t)i] : NAN;
     if (!isnan(sc)) {
         /* an indeterminate call asks nothing more of the score: a note only */
         ns_finding_t *f = msms_add(out, b, i, code, prio, v == NS_CALL_INDETERMINATE ? -1 : act, "score");
-        ns_finding_arg_str(f, "cond", cd->code);
-        ns_finding_arg_f(f, "score", fabs(sc) < 0.005 ? 0.0 : sc, 2);
-        ns_finding_arg(f, "band", "@band.%s", ns_band_name(b->band[(size_t)c * un + (size_t)i]));
+        ns_finding_arg_str(out, f, "cond", cd->code);
+        ns_finding_arg_f(out, f, "score", fabs(sc) < 0.005 ? 0.0 : sc, 2);
+        ns_finding_arg(out, f, "band", "@band.%s", ns_band_name(b->band[(size_t)c * un + (size_t)i]));
     }
 }
 
@@ -366,10 +366,10 @@ static void specimen_findings(const ns_batch_t *b, int64_t i, ns_findings_t *out
                                    repeat ? NS_ACT_REPEAT : -1, key[k]);
         f->invalid_card = repeat;
         /* the renderer wraps the text in reason.spec_lead_<lead> */
-        ns_finding_arg_str(f, "lead", c == NS_SPEC_INVALID ? "invalid" : "caveat");
+        ns_finding_arg_str(out, f, "lead", c == NS_SPEC_INVALID ? "invalid" : "caveat");
         if (k == NS_SPEC_EARLY || k == NS_SPEC_LATE) {
-            ns_finding_arg_f(f, "age", r->age_hours, 1);
-            ns_finding_arg_g(f, k == NS_SPEC_EARLY ? "min" : "max", k == NS_SPEC_EARLY ? sp->min_age_h : sp->max_age_h, 4);
+            ns_finding_arg_f(out, f, "age", r->age_hours, 1);
+            ns_finding_arg_g(out, f, k == NS_SPEC_EARLY ? "min" : "max", k == NS_SPEC_EARLY ? sp->min_age_h : sp->max_age_h, 4);
         }
     }
 }
@@ -415,6 +415,7 @@ void ns_msms_findings(const ns_batch_t *b, ns_findings_t *out)
     for (int t = 0; t < nt; t++) total += part[t].n;
     int t0 = 0;
     if (out->n == 0 && out->m <= part[0].m) {       /* the first slice's array becomes out's */
+        ns_pool_move(&part[0].text, &out->text);
         free(out->v);
         *out = part[0];
         memset(&part[0], 0, sizeof part[0]);
@@ -427,6 +428,7 @@ void ns_msms_findings(const ns_batch_t *b, ns_findings_t *out)
     for (int t = t0; t < nt; t++) {
         if (part[t].n) memcpy(out->v + out->n, part[t].v, (size_t)part[t].n * sizeof *out->v);
         out->n += part[t].n;
+        ns_pool_move(&out->text, &part[t].text);      /* their arguments' strings with them */
         ns_findings_free(&part[t]);
     }
     free(part);
