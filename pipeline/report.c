@@ -160,12 +160,29 @@ int ns_rpt_reportable(int state)
     return state == NS_STATE_NEGATIVE || state == NS_STATE_RECALL || state == NS_STATE_INVALID;
 }
 
+/* How many rows i < n have keep[i] set and v[i] equal to a, b or c: byte counts over
+ * blocks of 255 rows (many rows to an instruction), added up per block. */
+static int64_t count_kept(const uint8_t *keep, const uint8_t *v, int64_t n, uint8_t a, uint8_t b, uint8_t c)
+{
+    int64_t k = 0;
+    for (int64_t i0 = 0; i0 < n; i0 += 255) {
+        const int64_t i1 = i0 + 255 < n ? i0 + 255 : n;
+        uint8_t s = 0;
+        #pragma omp simd reduction(+:s)
+        for (int64_t i = i0; i < i1; i++) s += keep[i] & ((v[i] == a) | (v[i] == b) | (v[i] == c));
+        k += s;
+    }
+    return k;
+}
+
 /* keep[i] = 1 for the reportable patient wells among rows [0, n), else 0; how many */
 static int64_t keep_rows(int64_t n, const uint8_t *type, const uint8_t *state, uint8_t *keep)
 {
+    uint8_t reportable[256];
+    for (int s = 0; s < 256; s++) reportable[s] = (uint8_t)ns_rpt_reportable(s);
     int64_t k = 0;
     for (int64_t i = 0; i < n; i++) {
-        keep[i] = (uint8_t)(type[i] == NS_TYPE_PATIENT && ns_rpt_reportable(state[i]));
+        keep[i] = (uint8_t)(type[i] == NS_TYPE_PATIENT) & reportable[state[i]];
         k += keep[i];
     }
     return k;
@@ -199,11 +216,8 @@ static void count_rows(ns_report_t *r, int64_t n, const uint8_t *keep, const uin
     for (int64_t i = 0; i < n; i++)
         if (state[i] < NS_STATE_N) r->state[state[i]]++;
     for (int c = 0; c < r->n_cond && call; c++) {
-        const uint8_t *v = call + (size_t)c * un;
-        int64_t k = 0;
-        for (int64_t i = 0; i < n; i++)
-            k += keep[i] & ((v[i] == NS_CALL_BORDERLINE) | (v[i] == NS_CALL_POSITIVE) | (v[i] == NS_CALL_CRITICAL));
-        r->recalls[c] += k;
+        r->recalls[c] += count_kept(keep, call + (size_t)c * un, n, NS_CALL_BORDERLINE, NS_CALL_POSITIVE,
+                                    NS_CALL_CRITICAL);
     }
 }
 
@@ -239,10 +253,7 @@ void ns_rpt_view_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint
     r->view.cell = cell;
     /* the censored counts now: the page states them before any chart is drawn */
     for (int a = 0; a < r->n_analytes && cell; a++) {
-        const uint8_t *cl = cell + (size_t)a * (size_t)n;
-        int64_t k = 0;
-        for (int64_t i = 0; i < n; i++) k += keep[i] & ((cl[i] == NS_CELL_BELOW) | (cl[i] == NS_CELL_ND));
-        r->n_censored[a] += k;
+        r->n_censored[a] += count_kept(keep, cell + (size_t)a * (size_t)n, n, NS_CELL_BELOW, NS_CELL_ND, NS_CELL_ND);
     }
 }
 

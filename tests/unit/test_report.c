@@ -460,6 +460,45 @@ static void test_lang_keys(void **st)
         for (int j = i + 1; keys[j]; j++) assert_true(strcmp(keys[i], keys[j]) != 0);
 }
 
+/* The counts over many rows, kept or not, in blocks of 255 and across their edges: both the
+ * rows added (ns_rpt_add_rows) and the rows viewed (ns_rpt_view_rows) count every kept
+ * recall and censored cell, none of the others. */
+static void test_counts_many_rows(void **st)
+{
+    (void)st;
+    enum { N = 2000 };
+    for (int view = 0; view < 2; view++) {
+        ns_report_t r;
+        ns_panel_t *p;
+        make_model(&r, &p);
+        const int na = r.n_analytes, nc = r.n_cond, phe = ns_rpt_analyte(&r, "Phe");
+        uint8_t *type = ns_calloc(N, 1), *state = ns_calloc(N, 1);
+        uint8_t *cell = ns_calloc((size_t)na * N, 1), *call = ns_calloc((size_t)nc * N, 1);
+        double *conc = ns_calloc((size_t)na * N, sizeof *conc);
+        int64_t kept = r.patients, rec = r.recalls[0], cens = r.n_censored[phe];     /* make_model's rows */
+        for (int i = 0; i < N; i++) {
+            type[i] = i % 97 == 0 ? NS_TYPE_QC_LOW : NS_TYPE_PATIENT;
+            state[i] = i % 5 == 0 ? NS_STATE_QC_HOLD : i < 1000 ? NS_STATE_RECALL : NS_STATE_NEGATIVE;
+            const int keep = type[i] == NS_TYPE_PATIENT && state[i] != NS_STATE_QC_HOLD;
+            call[i] = i < 1000 || i % 3 == 0 ? NS_CALL_POSITIVE : i % 3 == 1 ? NS_CALL_CRITICAL : NS_CALL_NEGATIVE;
+            cell[(size_t)phe * N + (size_t)i] = i % 2 ? NS_CELL_ND : i % 4 ? NS_CELL_BELOW : NS_CELL_VALUE;
+            conc[(size_t)phe * N + (size_t)i] = 50;
+            kept += keep;
+            rec += keep && call[i] != NS_CALL_NEGATIVE;
+            cens += keep && cell[(size_t)phe * N + (size_t)i] != NS_CELL_VALUE;
+        }
+        if (view) ns_rpt_view_rows(&r, N, type, state, conc, cell, call);
+        else ns_rpt_add_rows(&r, N, type, state, conc, cell, call);
+        assert_true(rec > 300 && cens > 300);
+        assert_int_equal(r.patients, kept);
+        assert_int_equal(r.recalls[0], rec);
+        assert_int_equal(r.n_censored[phe], cens);
+        free(type); free(state); free(cell); free(call); free(conc);
+        ns_report_free(&r);
+        ns_panel_free(p);
+    }
+}
+
 static void test_join_unique(void **st)
 {
     (void)st;
@@ -729,7 +768,7 @@ int main(void)
         cmocka_unit_test(test_page), cmocka_unit_test(test_lj_thinned),        cmocka_unit_test(test_chinese),   cmocka_unit_test(test_not_recorded),
         cmocka_unit_test(test_write_mode),  cmocka_unit_test(test_lang_keys), cmocka_unit_test(test_join_unique),
         cmocka_unit_test(test_indicators_load), cmocka_unit_test(test_indicators_section),
-        cmocka_unit_test(test_write_wait),
+        cmocka_unit_test(test_write_wait), cmocka_unit_test(test_counts_many_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
