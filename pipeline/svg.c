@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "svg.h"
+#include "util.h"
 
 ns_scale_t ns_scale_make(int kind, double d0, double d1, double r0, double r1)
 {
@@ -358,6 +359,9 @@ static int hist_bin_search(const double *edges, int nb, int top, double x)
  * the bin at the start of the value's cell, and only the edges inside that cell (at most
  * one when the bins are wider than the cells) are compared. */
 enum { HIST_CELLS = 4096 };
+/* a table entry: the bin at the start of the cell, and whether an inner edge lies in it (a
+ * value in a cell without one is in that bin: the next edge is in a later cell, above it) */
+enum { HIST_EDGE_IN = 1 << 30, HIST_BIN_MASK = HIST_EDGE_IN - 1 };
 
 typedef struct {
     int log;
@@ -404,6 +408,72 @@ static int hist_cells_make(const ns_scale_t *s, const double *edges, int nb, his
     return 1;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HIST_TARGET __attribute__((target("avx512f,avx512vl,avx512dq,bmi")))
+#define HIST_LANE_BINS 128      /* the vector counter's bins at most (the report draws 40) */
+
+/* ns_hist_count's loop, eight values a step (n rounded down to a multiple of 8; the caller
+ * counts the rest): the same cell, the same table entry and the same edge comparisons as
+ * one value at a time, in vector lanes; each lane counts into a histogram of its own, so
+ * that values falling in one bin do not wait on each other's increments.  Adds to counts
+ * and *sk; returns how many values it took. */
+HIST_TARGET static long hist_count_avx512(const hist_cells_t *c, const int *tab, const double *edges, int nb,
+                                          int log_kind, const double *v, long n, long *counts, long *sk)
+{
+    uint32_t lane[8][HIST_LANE_BINS];
+    memset(lane, 0, sizeof lane);
+    const __m512d zero = _mm512_setzero_pd(), top = _mm512_set1_pd(HIST_CELLS - 1);
+    const __m512d e0 = _mm512_set1_pd(c->log ? 0.0 : c->e0), inv = _mm512_set1_pd(c->log ? 0.0 : c->inv);
+    const __m512i k0 = _mm512_set1_epi64((long long)c->k0), jmax = _mm512_set1_epi64(HIST_CELLS - 1);
+    const __m128i shift = _mm_cvtsi32_si128(c->log ? c->shift : 0);
+    const __m256i one = _mm256_set1_epi32(1), last = _mm256_set1_epi32(nb - 1);
+    const __m256i bin_mask = _mm256_set1_epi32(HIST_BIN_MASK), edge_in = _mm256_set1_epi32(HIST_EDGE_IN);
+    long skipped = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m512d x = _mm512_loadu_pd(v + i);
+        /* finite: x - x is 0 (NaN for NaN and the infinities); on a log scale also > 0 */
+        __mmask8 ok = _mm512_cmp_pd_mask(_mm512_sub_pd(x, x), zero, _CMP_EQ_OQ);
+        if (log_kind) ok &= _mm512_cmp_pd_mask(x, zero, _CMP_GT_OQ);
+        skipped += 8 - __builtin_popcount(ok);
+        __m256i cell;
+        if (c->log) {
+            const __m512i k = _mm512_castpd_si512(x);
+            const __mmask8 above = _mm512_cmpgt_epu64_mask(k, k0);
+            __m512i j = _mm512_maskz_srl_epi64(above, _mm512_sub_epi64(k, k0), shift);
+            j = _mm512_min_epu64(j, jmax);
+            cell = _mm512_cvtepi64_epi32(j);
+        } else {
+            __m512d g = _mm512_mul_pd(_mm512_sub_pd(x, e0), inv);
+            const __mmask8 hi = _mm512_cmp_pd_mask(g, top, _CMP_GE_OQ), lo = _mm512_cmp_pd_mask(g, zero, _CMP_GE_OQ);
+            g = _mm512_mask_blend_pd(hi, _mm512_maskz_mov_pd(lo, g), top);  /* >= top: top; < 0 (or NaN): 0 */
+            cell = _mm512_cvttpd_epi32(g);
+        }
+        const __m256i t = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), ok, cell, tab, 4);
+        __m256i b = _mm256_and_si256(t, bin_mask);
+        /* a cell with an edge inside: step on while the next edge is <= x */
+        for (__mmask8 go = ok & _mm256_test_epi32_mask(t, edge_in); go;) {
+            go &= _mm256_cmplt_epi32_mask(b, last);                         /* b + 1 < nb */
+            if (!go) break;
+            const __m256i b1 = _mm256_add_epi32(b, one);
+            const __m512d e = _mm512_mask_i32gather_pd(x, go, b1, edges, 8);
+            go &= _mm512_cmp_pd_mask(e, x, _CMP_LE_OQ);
+            b = _mm256_mask_mov_epi32(b, go, b1);
+        }
+        uint32_t bin[8];
+        _mm256_storeu_si256((__m256i *)bin, b);
+        for (unsigned m = ok; m; m &= m - 1) {
+            const int l = __builtin_ctz(m);
+            lane[l][bin[l]]++;
+        }
+    }
+    for (int l = 0; l < 8; l++)
+        for (int b = 0; b < nb; b++) counts[b] += lane[l][b];
+    *sk += skipped;
+    return i;
+}
+#endif
+
 void ns_hist_count(const ns_scale_t *s, const double *edges, int nb, const double *v, long n,
                    long *counts, long *skipped)
 {
@@ -418,15 +488,23 @@ void ns_hist_count(const ns_scale_t *s, const double *edges, int nb, const doubl
         /* tab[j]: how many inner edges (edges[1..nb-1]) lie in cells before j */
         for (int b = 1; b < nb; b++) tab[hist_cell(&hc, edges[b]) + 1]++;
         for (int j = 1; j <= HIST_CELLS; j++) tab[j] += tab[j - 1];
+        for (int j = 0; j < HIST_CELLS; j++)
+            if (tab[j + 1] != (tab[j] & HIST_BIN_MASK)) tab[j] |= HIST_EDGE_IN;
     }
-    for (long i = 0; i < n; i++) {
+    long i = 0;
+#ifdef HIST_TARGET
+    if (tab && nb <= HIST_LANE_BINS && ns_cpu_avx512())
+        i = hist_count_avx512(&hc, tab, edges, nb, s->kind == NS_SCALE_LOG, v, n, counts, &sk);
+#endif
+    for (; i < n; i++) {
         double x = v[i];
         if (!isfinite(x) || (s->kind == NS_SCALE_LOG && x <= 0)) { sk++; continue; }
         int b;
         if (tab) {
-            b = tab[hist_cell(&hc, x)];
-            b += b + 1 < nb && edges[b + 1] <= x;
-            while (b + 1 < nb && edges[b + 1] <= x) b++;         /* a cell with several edges */
+            const int t = tab[hist_cell(&hc, x)];
+            b = t & HIST_BIN_MASK;
+            if (t & HIST_EDGE_IN)
+                while (b + 1 < nb && edges[b + 1] <= x) b++;     /* the cell's edges <= x */
         } else {
             b = hist_bin_search(edges, nb, top, x);
         }
