@@ -226,6 +226,8 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
     int64_t *row_end = ns_malloc((size_t)(np ? np : 1) * sizeof *row_end);
     int64_t most = 1;                                    /* the most rows of a plate */
     for (int k = 0; k < np; k++) {
+        row_end[k] = 0;
+        if (r->plate[k].status == NS_QC_NOT_RUN) continue;    /* a quarantined plate has no rows */
         row_end[k] = plate_end(b, k);
         if (row_end[k] - b->plates[k].first_row > most) most = row_end[k] - b->plates[k].first_row;
     }

@@ -353,8 +353,10 @@ static void test_running_median_window(void **st)
     night_t nt = { .n_plates = 40 };
     for (int k = 0; k < 40; k++) nt.patient_shift[k] = 0.01 * (double)((k * 7) % 11) - 0.05;
     ns_batch_t *b = make_batch(&nt);
-    b->plates[6].status = NS_PLATE_QUARANTINED;
+    b->plates[6].status = NS_PLATE_QUARANTINED;         /* as ingest leaves them: no first row */
+    b->plates[6].first_row = -1;
     b->plates[17].status = NS_PLATE_QUARANTINED;
+    b->plates[17].first_row = -1;
     for (int64_t i = 0; i < b->n; i++) {
         const int k = b->plate[i];
         if (b->type[i] == NS_TYPE_PATIENT && (k % 4 == 1 || k == 12)) b->conc[(size_t)b->n + (size_t)i] = NAN;
