@@ -355,18 +355,25 @@ static int write_summary(const char *path, const ns_batch_t *b, run_info_t *ri)
     ns_json_arr(&j, "problems");
     for (int64_t i = 0; i < m->n_errors; i++) ns_json_str(&j, NULL, m->errors[i]);
     ns_json_end_arr(&j);
-    int64_t n_unplated = 0;
-    for (int64_t i = 0; i < m->n; i++) n_unplated += m->rows[i].n_wells == 0;
-    ns_json_int(&j, "rows_without_well", n_unplated);
-    ns_json_arr(&j, "without_well");
+    /* the rows without a well, found in one pass over the rows (a million rows are some
+     * 140 MB; the count is written before the list) */
+    int64_t n_unplated = 0, cap = 0, *unplated = NULL;
     for (int64_t i = 0; i < m->n; i++)
         if (m->rows[i].n_wells == 0) {
-            ns_json_obj(&j, NULL);
-            ns_json_str(&j, "sample_id", m->rows[i].sample_id);
-            ns_json_int(&j, "line", m->rows[i].line);
-            ns_json_end_obj(&j);
+            if (n_unplated == cap) unplated = ns_realloc(unplated, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *unplated);
+            unplated[n_unplated++] = i;
         }
+    ns_json_int(&j, "rows_without_well", n_unplated);
+    ns_json_arr(&j, "without_well");
+    for (int64_t k = 0; k < n_unplated; k++) {
+        const ns_manifest_row_t *r = &m->rows[unplated[k]];
+        ns_json_obj(&j, NULL);
+        ns_json_str(&j, "sample_id", r->sample_id);
+        ns_json_int(&j, "line", r->line);
+        ns_json_end_obj(&j);
+    }
     ns_json_end_arr(&j);
+    free(unplated);
     ns_json_end_obj(&j);
 
     ns_json_obj(&j, "report");

@@ -2,7 +2,8 @@
  *
  * Enough for summary.json: keys and values are written in call order with two-space
  * indentation, strings are escaped per RFC 8259, non-finite numbers become null.  The
- * caller is responsible for balanced begin/end calls.
+ * caller is responsible for balanced begin/end calls.  A writer's FILE is written by one
+ * thread, and by nothing else while the writer is in use (the calls skip stdio's lock).
  */
 #ifndef NS_JSON_H
 #define NS_JSON_H

@@ -62,6 +62,8 @@ check "summary: states add up to the wells read" test "$(json "$T/o1/summary.jso
 check "summary: wells read = data rows of all plates ($rows)" test "$(json "$T/o1/summary.json" 'd["wells_read"]')" -eq "$rows"
 check "summary: 3 unmatched wells listed" test "$(json "$T/o1/summary.json" 'len(d["unmatched"])')" -eq 3
 check "summary: 2 manifest rows without a well listed" test "$(json "$T/o1/summary.json" 'd["manifest"]["rows_without_well"]')" -eq 2
+check "summary: the 2 rows without a well, each with its sample_id and line" test "$(json "$T/o1/summary.json" \
+    'len(d["manifest"]["without_well"]) == 2 and all(w["sample_id"] and w["line"] > 1 for w in d["manifest"]["without_well"]) and d["manifest"]["without_well"][0]["line"] != d["manifest"]["without_well"][1]["line"]')" = True
 recall_rows=$(($(wc -l < "$T/o1/recall-list.csv") - 1))
 check "summary: recall list count matches the file" test "$(json "$T/o1/summary.json" 'd["recall_list"]["infants"]')" -eq "$recall_rows"
 

@@ -100,12 +100,62 @@ static void test_document(void **state)
     free(a);
 }
 
+/* integers as printf's %lld (the ends of int64, powers of ten and their neighbours, random
+ * bits), numbers as %.6g, and nesting to the deepest indentation */
+static void test_numbers_and_depth(void **state)
+{
+    (void)state;
+    int64_t v[200];
+    int n = 0;
+    v[n++] = INT64_MIN;
+    v[n++] = INT64_MAX;
+    v[n++] = 0;
+    for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10) {
+        v[n++] = p; v[n++] = p - 1; v[n++] = -p; v[n++] = -p + 1;
+    }
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    while (n < 200) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; v[n++] = (int64_t)x >> (x % 60); }
+    for (int k = 0; k < n; k++) {
+        char *a = NULL, want[32];
+        size_t na = 0;
+        FILE *fp = open_memstream(&a, &na);
+        ns_json_t j;
+        ns_json_init(&j, fp);
+        ns_json_int(&j, NULL, v[k]);
+        ns_json_num(&j, NULL, (double)v[k] / 7.0);
+        fclose(fp);
+        snprintf(want, sizeof want, "%lld", (long long)v[k]);
+        assert_memory_equal(a, want, strlen(want));
+        char num[40];
+        snprintf(num, sizeof num, "%.6g", (double)v[k] / 7.0);
+        assert_string_equal(a + strlen(want), num);
+        free(a);
+    }
+    /* 40 arrays deep: indentation grows to 31 levels and stays there */
+    char *a = NULL;
+    size_t na = 0;
+    FILE *fp = open_memstream(&a, &na);
+    ns_json_t j;
+    ns_json_init(&j, fp);
+    for (int d = 0; d < 40; d++) ns_json_arr(&j, NULL);
+    ns_json_bool(&j, NULL, 1);
+    for (int d = 0; d < 40; d++) ns_json_end_arr(&j);
+    fclose(fp);
+    const char *t = strstr(a, "true");
+    assert_non_null(t);
+    int sp = 0;
+    while (t - sp - 1 >= a && t[-sp - 1] == ' ') sp++;
+    assert_int_equal(sp, 62);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_random_strings),
         cmocka_unit_test(test_document),
+        cmocka_unit_test(test_numbers_and_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
