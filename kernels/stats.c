@@ -148,9 +148,27 @@ size_t ns_quantile_min_n(double q, double conf)
  * position.  Three buffers of n ping-pong: a level reads one and writes the other two. */
 #define SMALL_SELECT 256
 
-static double select_small(const double *v, size_t n, size_t k, double *prev)
+/* One level: the values of src[0, len) below p to lt, those above to gt, each in order;
+ * how many of each. */
+typedef void (*split_fn)(const double *src, size_t len, double p, double *lt, size_t *nl, double *gt, size_t *ng);
+
+static void split_scalar(const double *src, size_t len, double p, double *lt, size_t *nl, double *gt, size_t *ng)
 {
-    double buf[3][SMALL_SELECT];
+    size_t l = 0, g = 0;
+    for (size_t j = 0; j < len; j++) {
+        const double x = src[j];
+        lt[l] = x;
+        gt[g] = x;
+        l += (size_t)(x < p);
+        g += (size_t)(x > p);
+    }
+    *nl = l;
+    *ng = g;
+}
+
+static double select_small(const double *v, size_t n, size_t k, double *prev, split_fn split)
+{
+    double buf[3][SMALL_SELECT + 8];                             /* + 8: split_avx512's slack */
     const double *src = v;
     int si = -1;                                                 /* src is buf[si], or v */
     size_t len = n;
@@ -161,14 +179,8 @@ static double select_small(const double *v, size_t n, size_t k, double *prev)
         const double p = c < mn ? mn : c > mx ? mx : c;          /* median of three */
         const int il = si == 0 ? 1 : 0, ig = si == 2 ? 1 : 2;    /* the two others */
         double *lt = buf[il], *gt = buf[ig];
-        size_t nl = 0, ng = 0;
-        for (size_t j = 0; j < len; j++) {
-            const double x = src[j];
-            lt[nl] = x;
-            gt[ng] = x;
-            nl += (size_t)(x < p);
-            ng += (size_t)(x > p);
-        }
+        size_t nl, ng;
+        split(src, len, p, lt, &nl, gt, &ng);
         if (k < nl) {
             src = lt; si = il; len = nl;
         } else if (k < len - ng) {                               /* a tie of the pivot */
@@ -200,61 +212,28 @@ static double select_small(const double *v, size_t n, size_t k, double *prev)
 #include <immintrin.h>
 #define SEL_TARGET __attribute__((target("avx512f,popcnt")))
 
-/* select_small, eight values a step: each level compares eight values with the pivot and
- * stores those below and those above, compressed, at the ends of the two buffers (a store
- * writes eight lanes, so the buffers have eight of slack).  The values keep their order,
- * the pivots are the same, so every level holds what select_small's holds: the same
- * value and the same *prev, bit for bit. */
-SEL_TARGET static double select_small_avx512(const double *v, size_t n, size_t k, double *prev)
+/* split_scalar eight values a step: each step compares eight values with the pivot and
+ * stores those below and those above, compressed, at the ends of lt and gt (a store writes
+ * eight lanes: the buffers have eight of slack).  The values keep their order, so with the
+ * same pivots select_small holds the same values at every level either way: the same value
+ * and the same *prev, bit for bit. */
+SEL_TARGET static void split_avx512(const double *src, size_t len, double p, double *lt, size_t *nl, double *gt,
+                                    size_t *ng)
 {
-    double buf[3][SMALL_SELECT + 8];
-    const double *src = v;
-    int si = -1;
-    size_t len = n;
-    double under = -INFINITY;
-    while (len > 8) {
-        const double a = src[0], b = src[len / 2], c = src[len - 1];
-        const double mn = a < b ? a : b, mx = a < b ? b : a;
-        const double p = c < mn ? mn : c > mx ? mx : c;
-        const int il = si == 0 ? 1 : 0, ig = si == 2 ? 1 : 2;
-        double *lt = buf[il], *gt = buf[ig];
-        const __m512d vp = _mm512_set1_pd(p);
-        size_t nl = 0, ng = 0;
-        for (size_t j = 0; j < len; j += 8) {
-            const __mmask8 in = len - j >= 8 ? 0xFF : (__mmask8)((1u << (len - j)) - 1u);
-            const __m512d x = _mm512_maskz_loadu_pd(in, src + j);
-            const __mmask8 ml = _mm512_mask_cmp_pd_mask(in, x, vp, _CMP_LT_OQ);
-            const __mmask8 mg = _mm512_mask_cmp_pd_mask(in, x, vp, _CMP_GT_OQ);
-            _mm512_storeu_pd(lt + nl, _mm512_maskz_compress_pd(ml, x));
-            _mm512_storeu_pd(gt + ng, _mm512_maskz_compress_pd(mg, x));
-            nl += (size_t)__builtin_popcount(ml);
-            ng += (size_t)__builtin_popcount(mg);
-        }
-        if (k < nl) {
-            src = lt; si = il; len = nl;
-        } else if (k < len - ng) {
-            if (prev) {
-                double m = under;
-                for (size_t j = 0; j < nl; j++) m = lt[j] > m ? lt[j] : m;
-                *prev = k > nl ? p : m;
-            }
-            return p;
-        } else {
-            k -= len - ng;
-            src = gt; si = ig; len = ng;
-            under = p;
-        }
+    const __m512d vp = _mm512_set1_pd(p);
+    size_t l = 0, g = 0;
+    for (size_t j = 0; j < len; j += 8) {
+        const __mmask8 in = len - j >= 8 ? 0xFF : (__mmask8)((1u << (len - j)) - 1u);
+        const __m512d x = _mm512_maskz_loadu_pd(in, src + j);
+        const __mmask8 ml = _mm512_mask_cmp_pd_mask(in, x, vp, _CMP_LT_OQ);
+        const __mmask8 mg = _mm512_mask_cmp_pd_mask(in, x, vp, _CMP_GT_OQ);
+        _mm512_storeu_pd(lt + l, _mm512_maskz_compress_pd(ml, x));
+        _mm512_storeu_pd(gt + g, _mm512_maskz_compress_pd(mg, x));
+        l += (size_t)__builtin_popcount(ml);
+        g += (size_t)__builtin_popcount(mg);
     }
-    double t[8];
-    memcpy(t, src, len * sizeof *t);
-    for (size_t j = 1; j < len; j++) {
-        const double x = t[j];
-        size_t i = j;
-        while (i > 0 && t[i - 1] > x) { t[i] = t[i - 1]; i--; }
-        t[i] = x;
-    }
-    if (prev) *prev = k > 0 ? t[k - 1] : under;
-    return t[k];
+    *nl = l;
+    *ng = g;
 }
 
 static int cpu_avx512f(void)
@@ -331,12 +310,11 @@ double ns_median_inplace(double *v, size_t n)
     const size_t rhs = n / 2;
     if (n <= SMALL_SELECT) {
         double a = 0.0;
+        split_fn split = split_scalar;
 #ifdef HAVE_SELECT_AVX512
-        const double b = ns_stats_simd && cpu_avx512f() ? select_small_avx512(v, n, rhs, n % 2 ? NULL : &a)
-                                                        : select_small(v, n, rhs, n % 2 ? NULL : &a);
-#else
-        const double b = select_small(v, n, rhs, n % 2 ? NULL : &a);
+        if (ns_stats_simd && cpu_avx512f()) split = split_avx512;
 #endif
+        const double b = select_small(v, n, rhs, n % 2 ? NULL : &a, split);
         return n % 2 ? b : (a + b) / 2.0;
     }
     const double b = select_kth(v, n, rhs);
