@@ -231,7 +231,7 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
         row_end[k] = plate_end(b, k);
         if (row_end[k] - b->plates[k].first_row > most) most = row_end[k] - b->plates[k].first_row;
     }
-    const int want = cfg->median_window;
+    const int want = cfg->median_window > 0 ? cfg->median_window : 0;     /* 0: no running median */
     #pragma omp parallel
     {
         double *buf = ns_malloc((size_t)most * sizeof *buf);
@@ -251,7 +251,7 @@ int ns_plate_qc_run(ns_batch_t *b, const ns_qc_config_t *cfg, const ns_qc_histor
                     m += (size_t)(b->type[i] == NS_TYPE_PATIENT && !isnan(v));
                 }
                 q->median[a] = (int)m >= cfg->median_min_patients ? median_of(buf, m) : NAN;
-                if (isnan(cfg->median_max_shift) || isnan(q->median[a])) continue;
+                if (isnan(cfg->median_max_shift) || isnan(q->median[a]) || want == 0) continue;
                 /* the earlier plates' medians, latest first, then the history's */
                 size_t nr = 0;
                 for (int x = 0; x < nw; x++) ref[nr++] = win[(head - 1 - x + want) % want];
