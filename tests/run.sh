@@ -88,7 +88,7 @@ for g in "${groups[@]}"; do
             while IFS= read -r f; do
                 if [ ! -x "$r" ]; then
                     echo "not ok - fuzz $t $f: $r not built (make test builds it)"
-                elif timeout 60 "$r" "$f" > "$tmp/replay.out" 2>&1; then
+                elif TMPDIR="$tmp" timeout 60 "$r" "$f" > "$tmp/replay.out" 2>&1; then
                     echo "ok - fuzz $t $f"
                 else
                     echo "not ok - fuzz $t $f: exit $? ($(grep -m1 -E 'ERROR|runtime error|Abort|Segmentation' "$tmp/replay.out" | cut -c1-120))"

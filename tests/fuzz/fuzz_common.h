@@ -21,29 +21,29 @@
 
 #ifndef NS_SRCDIR
 #define NS_SRCDIR "."
-/* A sink for messages: the printers run (they quote lines and place carets, which is
- * code worth fuzzing too) but the fuzzer's output stays readable. */
-static inline FILE *fuzz_sink(void)
-{
-    static FILE *f;
-    if (!f && !(f = fopen("/dev/null", "w"))) abort();
-    return f;
-}
-
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char fuzz_scratch[512];
+
+static inline void fuzz_scratch_remove(void)
+{
+    if (fuzz_scratch[0]) unlink(fuzz_scratch);
+}
+
 /* Path of this process's scratch file (in $TMPDIR, else /tmp), named like a plate export
- * so that messages read as they would in a run. */
+ * so that messages read as they would in a run.  It is removed when the process exits
+ * normally (a replay, libFuzzer's -runs=N); after a crash it stays beside the crash. */
 static inline const char *fuzz_scratch_path(const char *name)
 {
-    static char path[512];
-    if (!path[0]) {
+    if (!fuzz_scratch[0]) {
         const char *d = getenv("TMPDIR");
-        snprintf(path, sizeof path, "%s/ns-fuzz-%ld-%s", d && *d ? d : "/tmp", (long)getpid(), name);
+        snprintf(fuzz_scratch, sizeof fuzz_scratch, "%s/ns-fuzz-%ld-%s", d && *d ? d : "/tmp",
+                 (long)getpid(), name);
+        atexit(fuzz_scratch_remove);
     }
-    return path;
+    return fuzz_scratch;
 }
 
 /* Write the input to the scratch file.  @return its path, or NULL (abort: the harness is
