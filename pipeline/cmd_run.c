@@ -19,6 +19,8 @@
 #ifdef _OPENMP
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <omp.h>
 #include <pthread.h>
 #endif
@@ -534,9 +536,25 @@ static void *manifest_job(void *arg)
     return NULL;
 }
 
+/* The recall list and report threads yield to the HDF5 thread: while all three run, the
+ * cores are oversubscribed (the HDF5 thread's parallel regions want both), and batch.h5,
+ * the biggest output, is the one the night waits for; the two writers still get every
+ * core it leaves idle (they finish before it).  Linux: a thread has its own nice value.
+ * 1M night, 2 threads, 18 alternated pairs: 0.11 and 0.25 s less (medians), the same bytes. */
+static void yield_to_archive(void)
+{
+#ifdef __linux__
+    const id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) setpriority(PRIO_PROCESS, tid, nice + 10 < 19 ? nice + 10 : 19);
+#endif
+}
+
 static void *fu_write_job(void *arg)
 {
     fu_job_t *j = arg;
+    yield_to_archive();
     j->r = ns_run_fu_write_files(j->fu, j->b, j->out, j->bom);
     return NULL;
 }
@@ -584,6 +602,7 @@ typedef struct {
 static void *report_job(void *arg)
 {
     report_job_t *j = arg;
+    yield_to_archive();
     ns_report_from_run(j->rep, j->b, j->qcc, j->fu, j->names);
     j->r = ns_report_write_wait(j->path, j->rep, j->fu->lang, "run", ind_wait, j->gate);
     if (j->r < 0 && unlink(j->path) < 0 && errno != ENOENT)     /* an older night's page must */
