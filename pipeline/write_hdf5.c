@@ -470,9 +470,11 @@ static void fill_row(const layout_t *L, row_fn fn, void *ctx, int64_t i, unsigne
         unsigned char *p = row + L->off[c];
         switch (L->cols[c].kind) {
         case K_STR: {
-            const char *s = nz(cell[c].s);
-            size_t l = strlen(s);
-            memcpy(p, s, l < L->width[c] ? l : L->width[c] - 1);
+            /* a byte at a time: the strings are short (a few to 60 bytes), where this beats
+             * strlen + memcpy (two calls a field; a fifth of /samples' CPU) */
+            const char *s = cell[c].s;
+            if (s)
+                for (size_t k = 0, w = L->width[c] - 1; k < w && s[k]; k++) p[k] = (unsigned char)s[k];
             break;
         }
         case K_F64: memcpy(p, &cell[c].f, 8); break;
