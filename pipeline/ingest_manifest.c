@@ -51,6 +51,13 @@ int ns_manifest_plain_rows = 1;
 static int parse_flag(const char *s)
 {
     if (!*s) return -1;
+    if (!s[1]) {                /* one character, the usual case: 0 or 1 (also y, n) */
+        switch (s[0]) {
+        case '1': case 'y': case 'Y': return 1;
+        case '0': case 'n': case 'N': return 0;
+        default: return -2;
+        }
+    }
     if (!strcmp(s, "1") || ns_strcaseeq(s, "yes") || ns_strcaseeq(s, "y") || ns_strcaseeq(s, "true")) return 1;
     if (!strcmp(s, "0") || ns_strcaseeq(s, "no") || ns_strcaseeq(s, "n") || ns_strcaseeq(s, "false")) return 0;
     return -2;

@@ -245,8 +245,50 @@ static void test_plain_as_general(void **st)
     assert_true(msgs > 5000);
 }
 
+/* Each spelling of a 0/1 flag read as what it means, on both paths (the comparison above
+ * cannot tell: both paths read flags with the same parse_flag). */
+static void test_flag_spellings(void **st)
+{
+    (void)st;
+    static const struct { const char *cell; int v; } want[] = {
+        { "1", 1 }, { "0", 0 }, { "y", 1 }, { "Y", 1 }, { "n", 0 }, { "N", 0 }, { "yes", 1 }, { "YES", 1 },
+        { "No", 0 }, { "true", 1 }, { "FALSE", 0 }, { "", -1 }, { "2", -1 }, { "x", -1 }, { "-", -1 },
+        { "10", -1 }, { "maybe", -1 }, { "ye", -1 },
+    };
+    const int n = (int)(sizeof want / sizeof *want);
+    int bad = 0;                /* cells that are not a flag: a message each */
+    char dir[] = "/tmp/ns-mflag-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/manifest.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("sample_id,infant_id,transfusion,hospital,mother_name,contact_phone\n", f);
+    for (int k = 0; k < n; k++) {
+        fprintf(f, "S%02d,I%02d,%s,,,\n", k, k, want[k].cell);
+        bad += want[k].v < 0 && want[k].cell[0];
+    }
+    fclose(f);
+    for (int plain = 0; plain < 2; plain++) {
+        ns_manifest_t m;
+        ns_manifest_plain_rows = plain;
+        ns_ingest_manifest(&m, path);
+        assert_int_equal(m.n, n);
+        for (int k = 0; k < n; k++) {        /* rows sorted by sample_id: S00, S01, ... */
+            if (m.rows[k].transfusion != want[k].v) fprintf(stderr, "'%s' read as %d\n", want[k].cell, m.rows[k].transfusion);
+            assert_int_equal(m.rows[k].transfusion, want[k].v);
+        }
+        for (int64_t e = 0; e < m.n_errors && m.n_errors != bad; e++) fprintf(stderr, "%s\n", m.errors[e]);
+        assert_int_equal(m.n_errors, bad);
+        ns_manifest_free(&m);
+    }
+    ns_manifest_plain_rows = 1;
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_plain_as_general) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_plain_as_general), cmocka_unit_test(test_flag_spellings) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
