@@ -209,6 +209,85 @@ static int64_t pick_values(int64_t n, const uint8_t *keep, const double *conc, c
     return k;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define PICK_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+
+/* ns_rpt_pick_range's pass, eight rows a step (n rounded down to a multiple of 8): appends to out
+ * from *k on, folds into lo8, hi8, mp8 (one lane each); returns the rows taken. */
+PICK_TARGET static int64_t pick_range_avx512(int64_t n, const uint8_t *keep, const double *x, const uint8_t *cl,
+                                             double *out, int64_t *k, double *lo8, double *hi8, double *mp8)
+{
+    const __m512d zero = _mm512_setzero_pd();
+    const __m128i z8 = _mm_setzero_si128();
+    __m512d lo = _mm512_set1_pd(INFINITY), hi = _mm512_set1_pd(-INFINITY), mp = _mm512_set1_pd(INFINITY);
+    int64_t i = 0, kk = *k;
+    for (; i + 8 <= n; i += 8) {
+        const __m512d v = _mm512_loadu_pd(x + i);
+        const __m128i kb = _mm_loadl_epi64((const __m128i *)(keep + i)), cb = _mm_loadl_epi64((const __m128i *)(cl + i));
+        /* kept, an exact cell (NS_CELL_VALUE is 0), finite (v - v is 0) */
+        const __mmask8 m = (__mmask8)(_mm_test_epi8_mask(kb, kb) & _mm_cmpeq_epi8_mask(cb, z8)
+                                      & _mm512_cmp_pd_mask(_mm512_sub_pd(v, v), zero, _CMP_EQ_OQ));
+        _mm512_mask_compressstoreu_pd(out + kk, m, v);
+        kk += __builtin_popcount(m);
+        lo = _mm512_mask_min_pd(lo, m, v, lo);          /* min(v, lo): lo on a tie */
+        hi = _mm512_mask_max_pd(hi, m, v, hi);
+        mp = _mm512_mask_min_pd(mp, m & _mm512_cmp_pd_mask(v, zero, _CMP_GT_OQ), v, mp);
+    }
+    _mm512_storeu_pd(lo8, lo);
+    _mm512_storeu_pd(hi8, hi);
+    _mm512_storeu_pd(mp8, mp);
+    *k = kk;
+    return i;
+}
+#endif
+
+/* (report_internal.h.)  Vector lanes find the same extremes as the loop in row order, but
+ * where the least or greatest is a zero its sign may come from another row: then they are
+ * found again, the scalar way, over what was picked. */
+int64_t ns_rpt_pick_range(int64_t n, const uint8_t *keep, const double *conc, const uint8_t *cell, int a,
+                          double *out, double *lo, double *hi, double *minpos)
+{
+    _Static_assert(NS_CELL_VALUE == 0, "pick_range_avx512 tests cells against 0");
+    const size_t un = (size_t)n;
+    const double *x = conc + (size_t)a * un;
+    const uint8_t *cl = cell ? cell + (size_t)a * un : NULL;
+    double l = INFINITY, h = -INFINITY, mp = INFINITY;
+    int64_t i = 0, k = 0;
+#ifdef PICK_TARGET
+    if (cl && ns_cpu_avx512()) {
+        double l8[8], h8[8], m8[8];
+        i = pick_range_avx512(n, keep, x, cl, out, &k, l8, h8, m8);
+        for (int j = 0; j < 8; j++) {
+            if (l8[j] < l) l = l8[j];
+            if (h8[j] > h) h = h8[j];
+            if (m8[j] < mp) mp = m8[j];
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        const int c = cl ? cl[i] : NS_CELL_VALUE;
+        const double v = x[i];
+        if (!(keep[i] & (c == NS_CELL_VALUE)) || !isfinite(v)) continue;
+        out[k++] = v;
+        if (v < l) l = v;
+        if (v > h) h = v;
+        if (v > 0 && v < mp) mp = v;
+    }
+    if (l == 0 || h == 0) {             /* a zero's sign: the first such row's, as in row order */
+        l = INFINITY;
+        h = -INFINITY;
+        for (int64_t j = 0; j < k; j++) {
+            if (out[j] < l) l = out[j];
+            if (out[j] > h) h = out[j];
+        }
+    }
+    *lo = l;
+    *hi = h;
+    *minpos = mp;
+    return k;
+}
+
 /* The counts of rows [0, n) that do not need the values: states, patients, recalls. */
 static void count_rows(ns_report_t *r, int64_t n, const uint8_t *keep, const uint8_t *state, const uint8_t *call)
 {
@@ -879,19 +958,20 @@ static void dist_chart(FILE *fp, const ns_report_t *r, const ns_lang_t *L, int a
 {
     const double *v = r->patient[a];
     int64_t n = r->n_patient[a];
+    /* domain: the values and the limits drawn; log when they span a wide range */
+    double lo = INFINITY, hi = -INFINITY, minpos = INFINITY;
     if (r->view.n > 0) {           /* from the batch's column, into scratch (view.n values) */
-        n = pick_values(r->view.n, r->view.keep, r->view.conc, r->view.cell, a, scratch, NULL);
+        n = ns_rpt_pick_range(r->view.n, r->view.keep, r->view.conc, r->view.cell, a, scratch, &lo, &hi, &minpos);
         v = scratch;
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            if (v[i] < lo) lo = v[i];
+            if (v[i] > hi) hi = v[i];
+            if (v[i] > 0 && v[i] < minpos) minpos = v[i];
+        }
     }
     const int W = 320, H = 190, x0 = 40, x1 = W - 12, y0 = 44, y1 = H - 36;
     char title[96], b1[32];
-    /* domain: the values and the limits drawn; log when they span a wide range */
-    double lo = INFINITY, hi = -INFINITY, minpos = INFINITY;
-    for (int64_t i = 0; i < n; i++) {
-        if (v[i] < lo) lo = v[i];
-        if (v[i] > hi) hi = v[i];
-        if (v[i] > 0 && v[i] < minpos) minpos = v[i];
-    }
     for (int k = 0; k < r->n_cut; k++)
         if (r->cut[k].analyte == a) {
             if (r->cut[k].value < lo) lo = r->cut[k].value;

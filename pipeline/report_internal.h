@@ -25,6 +25,13 @@ void ns_rpt_add_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8
  * night of a million cards).  Once, instead of any ns_rpt_add_rows. */
 void ns_rpt_view_rows(ns_report_t *r, int64_t n, const uint8_t *type, const uint8_t *state,
                       const double *conc, const uint8_t *cell, const uint8_t *call);
+/* The measured values of analyte a among the kept rows [0, n) of a batch's columns (exact
+ * cells, finite; keep[i] 0 or 1), in row order, into out (room for n); how many.  With the
+ * least, greatest and least positive of them (+inf, -inf, +inf when there are none), found
+ * in the same pass, eight rows at a time where the CPU can (util.h: ns_cpu_avx512).  The
+ * extremes are those of `if (v < lo) lo = v` in row order, down to the sign of a zero. */
+int64_t ns_rpt_pick_range(int64_t n, const uint8_t *keep, const double *conc, const uint8_t *cell, int a,
+                          double *out, double *lo, double *hi, double *minpos);
 /* Append a baby to the recall list (strings copied; name may be NULL). */
 void ns_rpt_add_baby(ns_report_t *r, const char *infant_id, int priority, const char *sources,
                      const char *codes, const char *name);

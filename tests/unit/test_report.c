@@ -499,6 +499,121 @@ static void test_counts_many_rows(void **st)
     }
 }
 
+/* The distribution charts from the batch's columns (ns_rpt_view_rows: values, extremes and
+ * least positive value picked in one pass, eight rows at a time where the CPU can) are the
+ * charts from the same rows added (ns_rpt_add_rows: picked, then scanned one at a time):
+ * rows of every kind (not kept, censored, NaN, infinite, both zeros, negative), counts not a
+ * multiple of 8, a column whose only extreme is a zero of either sign; with and without
+ * the vector path. */
+static void test_view_charts(void **st)
+{
+    (void)st;
+    const ns_lang_t *L = lang("en");
+    uint64_t seed = 0x7069636b72616e67ULL;      /* "pickrang" */
+    for (int round = 0; round < 12; round++) {
+        const int N = 40 + round * 37 + (round % 3) * 1000;
+        char *page[3];
+        for (int how = 0; how < 3; how++) {     /* added; viewed; viewed without AVX-512 */
+            ns_report_t r;
+            ns_panel_t *p;
+            make_model(&r, &p);
+            const int na = r.n_analytes;
+            uint8_t *type = ns_calloc((size_t)N, 1), *state = ns_calloc((size_t)N, 1);
+            uint8_t *cell = ns_calloc((size_t)na * (size_t)N, 1);
+            double *conc = ns_calloc((size_t)na * (size_t)N, sizeof *conc);
+            uint64_t x = seed + (uint64_t)round;
+            for (int i = 0; i < N; i++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                type[i] = (x >> 60) == 0 ? NS_TYPE_QC_LOW : NS_TYPE_PATIENT;
+                state[i] = (x >> 56) % 7 == 0 ? NS_STATE_QC_HOLD : NS_STATE_NEGATIVE;
+            }
+            for (int a = 0; a < na; a++)
+                for (int i = 0; i < N; i++) {
+                    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                    const unsigned u = (unsigned)(x >> 40) % 100;
+                    double v = (double)((x >> 20) % 100000) / 37.0;
+                    if (a % 5 == 1) v = u < 50 ? 0.0 : -0.0;       /* only zeros: which sign */
+                    else if (a % 5 == 2) v = u < 50 ? -0.0 : (double)u; /* the least is a zero */
+                    else if (u < 3) v = NAN;
+                    else if (u < 5) v = u == 3 ? INFINITY : -INFINITY;
+                    else if (u < 8) v = -v;
+                    else if (u < 10) v = 0.0;
+                    conc[(size_t)a * (size_t)N + (size_t)i] = v;
+                    cell[(size_t)a * (size_t)N + (size_t)i] = u >= 90 ? (uint8_t)(NS_CELL_BELOW + u % 4) : NS_CELL_VALUE;
+                }
+            const int simd = ns_simd;
+            if (how == 2) ns_simd = 0;
+            /* the charts are drawn from the viewed rows alone: the added ones, alone too */
+            for (int a = 0; how == 0 && a < na; a++) r.n_patient[a] = 0;
+            if (how == 0) ns_rpt_add_rows(&r, N, type, state, conc, cell, NULL);
+            else ns_rpt_view_rows(&r, N, type, state, conc, cell, NULL);
+            page[how] = render(&r, L);
+            ns_simd = simd;
+            free(type); free(state); free(cell); free(conc);
+            ns_report_free(&r);
+            ns_panel_free(p);
+        }
+        assert_true(strstr(page[0], "<figure>") != NULL);
+        assert_string_equal(page[1], page[0]);
+        assert_string_equal(page[2], page[0]);
+        for (int how = 0; how < 3; how++) free(page[how]);
+    }
+    ns_lang_free((ns_lang_t *)L);
+}
+
+/* ns_rpt_pick_range against the loop it replaces (pick every kept exact finite value in row
+ * order, then scan them one at a time): the same values, count and extremes, bit for bit
+ * (the sign of a zero too), with and without the vector path; lengths around multiples of
+ * 8, columns where the least or greatest value is a zero of either sign. */
+static void test_pick_range(void **st)
+{
+    (void)st;
+    enum { NA = 3, NMAX = 300 };
+    uint64_t x = 0x72616e6765733031ULL;
+    uint8_t keep[NMAX], cell[NA * NMAX];
+    double conc[NA * NMAX], out[NMAX + 1], ref[NMAX + 1];
+    for (int round = 0; round < 4000; round++) {
+        const int n = round % NMAX, kind = round % 6;
+        for (int i = 0; i < NA * NMAX; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            const unsigned u = (unsigned)(x >> 40) % 100;
+            double v = (double)((x >> 16) % 1000000) / 8.0 - (kind == 3 ? 60000.0 : 0.0);
+            if (kind == 1) v = u < 50 ? 0.0 : -0.0;                  /* zeros only */
+            else if (kind == 2) v = u < 40 ? -0.0 : u < 80 ? 0.0 : (double)u;   /* least: a zero */
+            else if (kind == 4) v = u < 40 ? -0.0 : u < 80 ? 0.0 : -(double)u;  /* greatest: a zero */
+            else if (u < 3) v = NAN;
+            else if (u < 6) v = u == 3 ? INFINITY : -INFINITY;
+            conc[i] = v;
+            cell[i] = u >= 92 ? (uint8_t)(NS_CELL_BELOW + u % 4) : NS_CELL_VALUE;
+            if (i < NMAX) keep[i] = (x >> 60) % 5 != 0;
+        }
+        const int a = round % NA;
+        int64_t k0 = 0;
+        double l0 = INFINITY, h0 = -INFINITY, m0 = INFINITY;
+        for (int i = 0; i < n; i++) {
+            const double v = conc[a * n + i];
+            if (keep[i] && cell[a * n + i] == NS_CELL_VALUE && isfinite(v)) ref[k0++] = v;
+        }
+        for (int64_t j = 0; j < k0; j++) {
+            if (ref[j] < l0) l0 = ref[j];
+            if (ref[j] > h0) h0 = ref[j];
+            if (ref[j] > 0 && ref[j] < m0) m0 = ref[j];
+        }
+        for (int simd = 0; simd < 2; simd++) {
+            const int was = ns_simd;
+            ns_simd = simd;
+            double l, h, m;
+            const int64_t k = ns_rpt_pick_range(n, keep, conc, cell, a, out, &l, &h, &m);
+            ns_simd = was;
+            assert_int_equal(k, k0);
+            assert_memory_equal(out, ref, (size_t)k * sizeof *out);
+            assert_memory_equal(&l, &l0, sizeof l);
+            assert_memory_equal(&h, &h0, sizeof h);
+            assert_memory_equal(&m, &m0, sizeof m);
+        }
+    }
+}
+
 static void test_join_unique(void **st)
 {
     (void)st;
@@ -769,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_write_mode),  cmocka_unit_test(test_lang_keys), cmocka_unit_test(test_join_unique),
         cmocka_unit_test(test_indicators_load), cmocka_unit_test(test_indicators_section),
         cmocka_unit_test(test_write_wait), cmocka_unit_test(test_counts_many_rows),
+        cmocka_unit_test(test_view_charts), cmocka_unit_test(test_pick_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
