@@ -668,14 +668,24 @@ static int cmp_sid_key(const void *key, const void *elem)
 void ns_batch_join(ns_batch_t *b)
 {
     ns_manifest_t *m = &b->manifest;   /* rows are sorted by sample_id after ingest */
-    int64_t next = -1;                 /* the row after the last match: wells often follow the manifest */
-    for (int64_t i = 0; i < b->n; i++) {
-        b->mrow[i] = -1;
-        if (b->type[i] != NS_TYPE_PATIENT || !m->n) continue;
-        ns_manifest_row_t *r;
-        if (next >= 0 && next < m->n && strcmp(b->sample_id[i], m->rows[next].sample_id) == 0) r = &m->rows[next];
-        else r = bsearch(b->sample_id[i], m->rows, (size_t)m->n, sizeof *m->rows, cmp_sid_key);
-        if (r) { b->mrow[i] = r - m->rows; r->n_wells++; next = b->mrow[i] + 1; }
+    /* on all threads, each over a range of wells (a row's well count is added atomically:
+     * a card may be on wells of both ranges) */
+    #pragma omp parallel if (b->n >= 65536)
+    {
+        int64_t next = -1;             /* the row after the last match: wells often follow the manifest */
+        #pragma omp for schedule(static)
+        for (int64_t i = 0; i < b->n; i++) {
+            b->mrow[i] = -1;
+            if (b->type[i] != NS_TYPE_PATIENT || !m->n) continue;
+            ns_manifest_row_t *r;
+            if (next >= 0 && next < m->n && strcmp(b->sample_id[i], m->rows[next].sample_id) == 0) r = &m->rows[next];
+            else r = bsearch(b->sample_id[i], m->rows, (size_t)m->n, sizeof *m->rows, cmp_sid_key);
+            if (r) {
+                b->mrow[i] = r - m->rows;
+                __atomic_fetch_add(&r->n_wells, 1, __ATOMIC_RELAXED);
+                next = b->mrow[i] + 1;
+            }
+        }
     }
 }
 

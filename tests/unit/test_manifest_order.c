@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <omp.h>
 #include "../../pipeline/batch.h"
 #include "../../pipeline/ingest.h"
 
@@ -123,8 +124,64 @@ static void test_orders(void **state)
     check_padded(103, 0, 0, 2);
 }
 
+/* ns_batch_join over enough wells to run on two threads (65,536 or more): each patient well
+ * gets its card's row, or none (an id not in the manifest, a control well); each row counts
+ * the wells that name it, cards on two and three wells far apart (in both threads' ranges)
+ * too; the same at one thread. */
+static void test_join(void **state)
+{
+    (void)state;
+    enum { M = 60000, N = 150000 };
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ns_test_join_%d.csv", (int)getpid());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fprintf(fp, "sample_id,infant_id,hospital,mother_name,contact_phone\n");
+    for (int k = 0; k < M; k++) fprintf(fp, "S-%06d,I%d,H,M,P\n", k, k);
+    fclose(fp);
+    char (*sid)[16] = calloc(N, sizeof *sid);
+    char **sidp = calloc(N, sizeof *sidp);
+    uint8_t *type = calloc(N, 1);
+    int64_t *want = calloc(N, sizeof *want), *count = calloc(M, sizeof *count);
+    for (int i = 0; i < N; i++) {
+        const uint64_t u = next() % 1000;
+        int card = (int)((int64_t)i * M / N);                /* mostly in the manifest's order */
+        if (u < 20) card = (int)(next() % M);                /* a card already on another well */
+        type[i] = u >= 990 ? NS_TYPE_QC_LOW : NS_TYPE_PATIENT;
+        if (u >= 980 && u < 990) snprintf(sid[i], sizeof sid[i], "X-%06d", i);     /* not in it */
+        else snprintf(sid[i], sizeof sid[i], "S-%06d", card);
+        sidp[i] = sid[i];
+        want[i] = type[i] == NS_TYPE_PATIENT && sid[i][0] == 'S' ? card : -1;
+        if (want[i] >= 0) count[want[i]]++;
+    }
+    int repeats = 0;
+    for (int k = 0; k < M; k++) repeats += count[k] > 1;
+    assert_true(repeats > 1000);
+    for (int threads = 2; threads >= 1; threads--) {
+        ns_batch_t b;
+        memset(&b, 0, sizeof b);
+        ns_ingest_manifest(&b.manifest, path);
+        assert_int_equal(b.manifest.n, M);
+        b.n = N;
+        b.type = type;
+        b.sample_id = sidp;
+        b.mrow = calloc(N, sizeof *b.mrow);
+        omp_set_num_threads(threads);
+        ns_batch_join(&b);
+        omp_set_num_threads(1);
+        for (int i = 0; i < N; i++)
+            if (b.mrow[i] != want[i]) fail_msg("%d threads: well %d (%s) joined to row %lld, expected %lld", threads, i,
+                                               sid[i], (long long)b.mrow[i], (long long)want[i]);
+        for (int k = 0; k < M; k++) assert_int_equal(b.manifest.rows[k].n_wells, count[k]);
+        free(b.mrow);
+        ns_manifest_free(&b.manifest);
+    }
+    unlink(path);
+    free(sid); free(sidp); free(type); free(want); free(count);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_orders) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_orders), cmocka_unit_test(test_join) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
