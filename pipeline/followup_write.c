@@ -4,6 +4,7 @@
  * (lang.h) and written twice, so the CSV and the XLSX always say the same thing.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,23 @@ static ns_table_t *build(const ns_fu_list_t *l, const ns_findings_t *fs, const n
     return t;
 }
 
+/* The CSV file of the list, on a thread of its own while the caller writes the XLSX: the
+ * list is the night's last output to be finished, and the two only read the table. */
+typedef struct {
+    const ns_table_t *t;
+    const char *path;
+    int bom, r;
+    char err[512];
+} csv_job_t;
+
+static void *csv_job(void *arg)
+{
+    csv_job_t *j = arg;
+    j->r = ns_table_write_csv(j->t, j->path, 0600, j->bom);
+    if (j->r < 0) snprintf(j->err, sizeof j->err, "%s", ns_table_error());     /* thread-local */
+    return NULL;
+}
+
 int ns_followup_write(const char *csv_path, const char *xlsx_path, const ns_fu_list_t *l,
                       const ns_findings_t *fs, const ns_batch_t *b, const ns_lang_t *L, int bom,
                       ns_fu_stats_t *st)
@@ -324,14 +342,19 @@ int ns_followup_write(const char *csv_path, const char *xlsx_path, const ns_fu_l
     /* a list that could not be written must not leave last night's file in its place,
      * where it would be read as tonight's */
     int r = 0;
-    if (csv_path && ns_table_write_csv(t, csv_path, 0600, bom) < 0) {
-        ns_error("run", "%s", ns_table_error());
-        if (unlink(csv_path) == 0) ns_error("run", "%s: the previous file was removed", csv_path);
-        r = -1;
-    }
+    csv_job_t cj = { t, csv_path, bom, 0, "" };
+    pthread_t th;
+    const int threaded = csv_path && xlsx_path && pthread_create(&th, NULL, csv_job, &cj) == 0;
+    if (csv_path && !threaded) csv_job(&cj);
     if (xlsx_path && ns_table_write_xlsx(t, xlsx_path, 0600, ns_lang_get(L, "sheet.recall_list")) < 0) {
         ns_error("run", "%s", ns_table_error());
         if (unlink(xlsx_path) == 0) ns_error("run", "%s: the previous file was removed", xlsx_path);
+        r = -1;
+    }
+    if (threaded) pthread_join(th, NULL);
+    if (csv_path && cj.r < 0) {
+        ns_error("run", "%s", cj.err);
+        if (unlink(csv_path) == 0) ns_error("run", "%s: the previous file was removed", csv_path);
         r = -1;
     }
     ns_table_free(t);

@@ -136,3 +136,15 @@ rc=$?
 if [ "$rc" -eq 1 ] && grep -q "cannot write into output directory $T/afile/out: Not a directory" "$T/af.err"; then
     ok "atomic: an output directory that cannot be created is refused with its reason (exit 1)"
 else nok "atomic: bad output directory" "rc=$rc $(head -c 300 "$T/af.err")"; fi
+
+# 7. one file of the recall list cannot be written (a directory where recall-list.csv goes;
+#    the CSV is written beside the XLSX, on a thread of its own): its error is named, exit
+#    bit 16, the XLSX and the other outputs complete
+rm -rf "$T/csvdir"; mkdir -p "$T/csvdir/recall-list.csv"
+"$NS" run -v 0 -t 2 -o "$T/csvdir" "$T/n" > /dev/null 2> "$T/csvdir.err"
+rc=$?
+if [ $((rc & 16)) -eq 16 ] && grep -q "recall-list.csv" "$T/csvdir.err" && [ -d "$T/csvdir/recall-list.csv" ] \
+   && cmp -s "$T/csvdir/recall-list.xlsx" "$T/ref/recall-list.xlsx" && cmp -s "$T/csvdir/report.html" "$T/ref/report.html" \
+   && [ -z "$(ls "$T/csvdir" | grep '\.tmp\.\|^tmp\.')" ] && grep -q "output: a file could not be written" "$T/csvdir/summary.json"; then
+    ok "atomic: a recall-list.csv that cannot be written is named (exit bit 16); the XLSX and the other outputs are complete"
+else nok "atomic: failing CSV beside the XLSX" "rc=$rc $(ls "$T/csvdir" | tr '\n' ' ') $(head -c 300 "$T/csvdir.err")"; fi
