@@ -3,6 +3,7 @@
  * end-of-central-directory record.  A member's CRC and sizes are known only at its end:
  * they are written into its local header then (pwrite), so no data descriptor is needed. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "zip_write.h"
 
 #define OUT_CAP ((size_t)1 << 18)       /* bytes buffered before a write(2) */
+#define BLOCK ((size_t)1 << 20)         /* a member's bytes handed to the deflating thread */
 #define DOS_DATE 0x0021                 /* 1980-01-01 (day 1, month 1, year 1980 + 0) */
 #define LIMIT 0xFFFFFFFEull             /* sizes and offsets without ZIP64 (0xFFFFFFFF means
                                          * "see the ZIP64 record" to a reader) */
@@ -33,7 +35,99 @@ struct ns_zip {
     uint32_t crc;
     member_t *m;
     int n, cap;
+    /* A member's bytes are deflated on a thread of the writer's own while the caller makes
+     * the next ones (an XLSX sheet: the XML of the rows).  ns_zip_write fills `fill`; a full
+     * block goes to the thread as `busy` (the two swap), which runs crc, deflate and the
+     * writes on it.  The thread starts at the first full block (small members never need
+     * it); every other step (a member's end, the next header, close) first waits for it to
+     * finish its block, so that z's stream is only ever used by one thread at a time.  The
+     * blocks are the bytes in order, cut every BLOCK bytes: deflate sees the same input
+     * whatever the cut, and the file is the same bytes. */
+    unsigned char *fill, *busy;
+    size_t nfill, nbusy;
+    int has_busy, stop, threaded;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 };
+
+static void deflate_some(ns_zip_t *z, const void *p, size_t n, int flush);
+
+/* Take n bytes into the current member: crc, size, deflate (the caller's thread, or the
+ * deflating thread with its block). */
+static void take(ns_zip_t *z, const void *p, size_t n)
+{
+    z->crc = libdeflate_crc32(z->crc, p, n);
+    z->usize += n;
+    deflate_some(z, p, n, Z_NO_FLUSH);
+}
+
+static void *deflater(void *arg)
+{
+    ns_zip_t *z = arg;
+    pthread_mutex_lock(&z->mu);
+    for (;;) {
+        while (!z->has_busy && !z->stop) pthread_cond_wait(&z->cv, &z->mu);
+        if (!z->has_busy) break;
+        pthread_mutex_unlock(&z->mu);
+        if (!z->err) take(z, z->busy, z->nbusy);
+        pthread_mutex_lock(&z->mu);
+        z->has_busy = 0;
+        pthread_cond_broadcast(&z->cv);
+    }
+    pthread_mutex_unlock(&z->mu);
+    return NULL;
+}
+
+/* Wait until the deflating thread has no block (then z's stream is this thread's). */
+static void settle(ns_zip_t *z)
+{
+    if (!z->threaded) return;
+    pthread_mutex_lock(&z->mu);
+    while (z->has_busy) pthread_cond_wait(&z->cv, &z->mu);
+    pthread_mutex_unlock(&z->mu);
+}
+
+/* Hand the filled bytes over: to the deflating thread (started now if need be), or, without
+ * one, taken here. */
+static void hand_over(ns_zip_t *z)
+{
+    if (z->nfill == 0) return;
+    if (!z->threaded) {
+        pthread_mutex_init(&z->mu, NULL);
+        pthread_cond_init(&z->cv, NULL);
+        z->busy = ns_malloc(BLOCK);
+        z->threaded = pthread_create(&z->th, NULL, deflater, z) == 0;
+        if (!z->threaded) {
+            pthread_cond_destroy(&z->cv);
+            pthread_mutex_destroy(&z->mu);
+            free(z->busy);
+            z->busy = NULL;
+            take(z, z->fill, z->nfill);
+            z->nfill = 0;
+            return;
+        }
+    }
+    pthread_mutex_lock(&z->mu);
+    while (z->has_busy) pthread_cond_wait(&z->cv, &z->mu);
+    unsigned char *t = z->busy;
+    z->busy = z->fill;
+    z->nbusy = z->nfill;
+    z->fill = t;
+    z->nfill = 0;
+    z->has_busy = 1;
+    pthread_cond_broadcast(&z->cv);
+    pthread_mutex_unlock(&z->mu);
+}
+
+/* The rest of the member's bytes taken (on this thread: the block is not full), nothing
+ * left with the deflating thread. */
+static void drain(ns_zip_t *z)
+{
+    settle(z);
+    if (z->nfill) take(z, z->fill, z->nfill);
+    z->nfill = 0;
+}
 
 static void flush_out(ns_zip_t *z)
 {
@@ -64,7 +158,9 @@ ns_zip_t *ns_zip_open(int fd, int level)
     z->fd = fd;
     z->level = level;
     z->out = ns_malloc(OUT_CAP);
+    z->fill = ns_malloc(BLOCK);
     if (deflateInit2(&z->zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(z->fill);
         free(z->out);
         free(z);
         return NULL;
@@ -95,6 +191,7 @@ static void deflate_some(ns_zip_t *z, const void *p, size_t n, int flush)
 
 static void end_member(ns_zip_t *z)
 {
+    drain(z);
     if (!z->open) return;
     z->open = 0;
     deflate_some(z, "", 0, Z_FINISH);
@@ -147,10 +244,16 @@ void ns_zip_begin(ns_zip_t *z, const char *name)
 
 void ns_zip_write(ns_zip_t *z, const void *p, size_t n)
 {
-    if (z->err || !z->open || n == 0) return;
-    z->crc = libdeflate_crc32(z->crc, p, n);
-    z->usize += n;
-    deflate_some(z, p, n, Z_NO_FLUSH);
+    if (!z->open || n == 0) return;
+    const unsigned char *q = p;
+    while (n > 0) {
+        const size_t k = n < BLOCK - z->nfill ? n : BLOCK - z->nfill;
+        memcpy(z->fill + z->nfill, q, k);
+        z->nfill += k;
+        q += k;
+        n -= k;
+        if (z->nfill == BLOCK) hand_over(z);
+    }
 }
 
 void ns_zip_add(ns_zip_t *z, const char *name, const void *p, size_t n)
@@ -192,6 +295,17 @@ int ns_zip_close(ns_zip_t *z)
         put(z, e, sizeof e);
         flush_out(z);
     }
+    if (z->threaded) {
+        pthread_mutex_lock(&z->mu);
+        z->stop = 1;
+        pthread_cond_broadcast(&z->cv);
+        pthread_mutex_unlock(&z->mu);
+        pthread_join(z->th, NULL);
+        pthread_cond_destroy(&z->cv);
+        pthread_mutex_destroy(&z->mu);
+    }
+    free(z->fill);
+    free(z->busy);
     const int err = z->err;
     deflateEnd(&z->zs);
     for (int i = 0; i < z->n; i++) free(z->m[i].name);

@@ -9,7 +9,8 @@
  * Errors are sticky: after the first failed write every call does nothing, and
  * ns_zip_close() returns -1 with that errno.  The descriptor must be a regular file (the
  * sizes of a member are written into its header once it is complete, with pwrite).
- * Not thread-safe: one archive, one thread.
+ * Not thread-safe: one archive, one thread (a large member is deflated on a thread of the
+ * writer's own, block by block, while the caller makes the next blocks: the same bytes).
  */
 #ifndef NS_ZIP_WRITE_H
 #define NS_ZIP_WRITE_H
