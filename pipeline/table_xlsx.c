@@ -79,13 +79,18 @@ static void sb_printf(sb_t *b, const char *fmt, ...) __attribute__((format(print
 static void sb_printf(sb_t *b, const char *fmt, ...)
 {
     va_list ap;
+    /* formatted once into the room there is (64 bytes at least), again only if it did not fit */
+    char *o = sb_room(b, 64);
+    const size_t room = b->cap - b->len;
     va_start(ap, fmt);
-    const int n = vsnprintf(NULL, 0, fmt, ap);
+    const int n = vsnprintf(o, room, fmt, ap);
     va_end(ap);
-    char *o = sb_room(b, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(o, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if ((size_t)n >= room) {
+        o = sb_room(b, (size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(o, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
 }
 
