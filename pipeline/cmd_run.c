@@ -554,9 +554,16 @@ static void yield_to_archive(void)
 static void *fu_write_job(void *arg)
 {
     fu_job_t *j = arg;
-    yield_to_archive();
     j->r = ns_run_fu_write_files(j->fu, j->b, j->out, j->bom);
     return NULL;
+}
+
+/* fu_write_job on a thread of its own (yielding to the archive's; not when it runs on the
+ * main thread, which builds the archive) */
+static void *fu_write_thread(void *arg)
+{
+    yield_to_archive();
+    return fu_write_job(arg);
 }
 
 /* The report's last section, the ledger's indicators, is known only after the ledger step
@@ -602,12 +609,17 @@ typedef struct {
 static void *report_job(void *arg)
 {
     report_job_t *j = arg;
-    yield_to_archive();
     ns_report_from_run(j->rep, j->b, j->qcc, j->fu, j->names);
     j->r = ns_report_write_wait(j->path, j->rep, j->fu->lang, "run", ind_wait, j->gate);
     if (j->r < 0 && unlink(j->path) < 0 && errno != ENOENT)     /* an older night's page must */
         ns_error_errno("run", "cannot remove the previous %s", j->path);   /* not pass for tonight's */
     return NULL;
+}
+
+static void *report_thread(void *arg)
+{
+    yield_to_archive();
+    return report_job(arg);
 }
 
 int ns_cmd_run(int argc, char **argv)
@@ -850,13 +862,13 @@ int ns_cmd_run(int argc, char **argv)
     } else {
         rep_wanted = 1;
         /* without a thread it is written after the ledger step (its last section waits for it) */
-        rep_threaded = pthread_create(&rep_thread, NULL, report_job, &rjob) == 0;
+        rep_threaded = pthread_create(&rep_thread, NULL, report_thread, &rjob) == 0;
     }
     /* the recall list (CSV, XLSX: one thread, zlib) is written while this thread builds
      * batch.h5 (HDF5 stays on this thread, BUILD-NOTES G3); both only read fu and b */
     fu_job_t job = { &fu, &b, out, bom, 0 };
     pthread_t fu_thread;
-    int threaded = pthread_create(&fu_thread, NULL, fu_write_job, &job) == 0;
+    int threaded = pthread_create(&fu_thread, NULL, fu_write_thread, &job) == 0;
     if (!threaded) fu_write_job(&job);
     char *p_rerun = ns_asprintf("%s/plates-to-rerun.csv", out);
     if (write_rerun(p_rerun, &b, &qres, &fu) < 0) status |= EXIT_OUTPUT;

@@ -46,6 +46,7 @@ struct ns_zip {
     unsigned char *fill, *busy;
     size_t nfill, nbusy;
     int has_busy, stop, threaded;
+    int err_seen;                   /* z->err as last read under the lock (the caller's copy) */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -110,6 +111,7 @@ static void hand_over(ns_zip_t *z)
     }
     pthread_mutex_lock(&z->mu);
     while (z->has_busy) pthread_cond_wait(&z->cv, &z->mu);
+    z->err_seen = z->err;
     unsigned char *t = z->busy;
     z->busy = z->fill;
     z->nbusy = z->nfill;
@@ -244,7 +246,9 @@ void ns_zip_begin(ns_zip_t *z, const char *name)
 
 void ns_zip_write(ns_zip_t *z, const void *p, size_t n)
 {
-    if (!z->open || n == 0) return;
+    /* after an error nothing more is taken (one met on the deflating thread is seen here
+     * from its next block on) */
+    if (z->err_seen || (!z->threaded && z->err) || !z->open || n == 0) return;
     const unsigned char *q = p;
     while (n > 0) {
         const size_t k = n < BLOCK - z->nfill ? n : BLOCK - z->nfill;

@@ -6,8 +6,9 @@
  * archive past 4 GiB is refused (EFBIG); an XLSX sheet of Excel's 1,048,576 rows stays far
  * below that.
  *
- * Errors are sticky: after the first failed write every call does nothing, and
- * ns_zip_close() returns -1 with that errno.  The descriptor must be a regular file (the
+ * Errors are sticky: after the first failed write every call does nothing (one met on
+ * the deflating thread, below, from the next block on), and ns_zip_close() returns -1 with
+ * that errno.  The descriptor must be a regular file (the
  * sizes of a member are written into its header once it is complete, with pwrite).
  * Not thread-safe: one archive, one thread (a large member is deflated on a thread of the
  * writer's own, block by block, while the caller makes the next blocks: the same bytes).

@@ -106,6 +106,15 @@ static void check_member(const unsigned char *b, size_t len, int k, const char *
     }
 }
 
+/* The deflated bytes of member k (its local header's compressed size), into *len. */
+static const unsigned char *member_data(const unsigned char *b, int k, size_t *len)
+{
+    size_t off = 0;
+    for (int j = 0; j < k; j++) off += 30 + le16(b + off + 26) + le32(b + off + 18);
+    *len = le32(b + off + 18);
+    return b + off + 30 + le16(b + off + 26);
+}
+
 static void test_blocks_same_bytes(void **st)
 {
     (void)st;
@@ -115,6 +124,24 @@ static void test_blocks_same_bytes(void **st)
     check_member(ref, n0, 0, "a.txt", "hello", 5);
     check_member(ref, n0, 1, "big.xml", big, BIG);
     check_member(ref, n0, 2, "z.txt", "bye", 3);
+    /* the member is the stream one deflate over all its bytes makes (the writer before the
+     * deflating thread: the same zlib settings, no flush), not merely some valid stream */
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    assert_int_equal(deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    const size_t cap = deflateBound(&zs, BIG);
+    unsigned char *one = malloc(cap);
+    zs.next_in = big;
+    zs.avail_in = BIG;
+    zs.next_out = one;
+    zs.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t mlen;
+    const unsigned char *md = member_data(ref, 1, &mlen);
+    assert_int_equal(mlen, zs.total_out);
+    assert_memory_equal(md, one, mlen);
+    deflateEnd(&zs);
+    free(one);
     const long steps[] = { 1, 7, 65536, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK, -1 };
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
         size_t n;
