@@ -386,6 +386,72 @@ static void test_running_median_window(void **st)
     free_batch(b);
 }
 
+/* Each plate's patient median (the patient values that are numbers, picked eight rows at a
+ * time where the CPU can) against the median of the same rows picked and sorted here:
+ * plates of 17 to 31 rows (so that they start and end anywhere in a group of eight), wells
+ * of every type, NaN values; with and without the vector pick. */
+static void test_patient_medians(void **st)
+{
+    (void)st;
+    setup_config();
+    cfg.median_min_patients = 3;
+    night_t nt = { .n_plates = 40 };
+    ns_batch_t *b = make_batch(&nt);
+    uint64_t x = 0x6d656469616e7321ULL;
+    for (int k = 1; k < 40; k++) {              /* move plate boundaries: first_row anywhere */
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        const int d = (int)((x >> 40) % 15) - 7;
+        b->plates[k].first_row += d;
+    }
+    for (int k = 0; k < 40; k++) {
+        const int64_t e = k + 1 < 40 ? b->plates[k + 1].first_row : b->n;
+        for (int64_t i = b->plates[k].first_row; i < e; i++) b->plate[i] = k;
+    }
+    for (int64_t i = 0; i < b->n; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        const unsigned u = (unsigned)(x >> 40) % 100;
+        if (b->type[i] == NS_TYPE_PATIENT && u < 15) b->type[i] = u < 5 ? NS_TYPE_BLANK : NS_TYPE_QC_LOW;
+        for (int a = 0; a < NA; a++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            double *v = &b->conc[(size_t)a * (size_t)b->n + (size_t)i];
+            if ((x >> 60) == 0) *v = NAN;
+            else if (b->type[i] == NS_TYPE_PATIENT) *v = (double)((x >> 20) % 10000) / 100.0;
+        }
+    }
+    cfg.rules = 0;
+    cfg.reject_rules = 0;
+    const int was = ns_simd;
+    for (int simd = 0; simd < 2; simd++) {
+        ns_simd = simd;
+        ns_qc_result_t r;
+        assert_int_equal(ns_plate_qc_run(b, &cfg, NULL, &r), 0);
+        int compared = 0;
+        for (int k = 0; k < 40; k++)
+            for (int a = 0; a < NA; a++) {
+                double v[64];
+                int n = 0;
+                const int64_t e = k + 1 < 40 ? b->plates[k + 1].first_row : b->n;
+                for (int64_t i = b->plates[k].first_row; i < e; i++) {
+                    const double c = b->conc[(size_t)a * (size_t)b->n + (size_t)i];
+                    if (b->type[i] == NS_TYPE_PATIENT && !isnan(c)) v[n++] = c;
+                }
+                double want = NAN;
+                if (n >= cfg.median_min_patients) {
+                    qsort(v, (size_t)n, sizeof *v, cmp_double);
+                    want = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+                }
+                const double got = r.plate[k].median[a];
+                if (!(isnan(want) ? isnan(got) : memcmp(&want, &got, sizeof got) == 0))
+                    fail_msg("simd %d plate %d analyte %d: median %.17g, want %.17g", simd, k, a, got, want);
+                compared += !isnan(want);
+            }
+        assert_true(compared > 60);
+        ns_plate_qc_free(&r, b->n_plates);
+    }
+    ns_simd = was;
+    free_batch(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_second_control_well_supplies_the_value),
         cmocka_unit_test(test_missing_controls_reject),
         cmocka_unit_test(test_carry_over_and_median_shift_warn),
+        cmocka_unit_test(test_patient_medians),
         cmocka_unit_test(test_running_median_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
