@@ -31,6 +31,54 @@ typedef struct {
     haddr_t upto, done;         /* written so far (as last told), and started */
 } wb_t;
 
+/* The writing thread.  The archive's matrices of doubles (587 MB of the 1M night's 660 MB)
+ * reach the driver as whole chunks of 512 KiB, at addresses HDF5 aligns (write_hdf5.c sets
+ * H5Pset_alignment), straight from the batch's memory, which stays as it is until the file
+ * is closed: the caller says so by naming that memory (st->stable_lo..stable_hi).  Through
+ * the page cache, each such byte is copied by the kernel into a page it allocates and
+ * charges, and written back later: CPU the night does not have to spare.
+ *
+ * Where the file system takes O_DIRECT, every write is instead queued, in order, for a
+ * thread of the driver, and HDF5 goes on at once.  A write from the named memory of at least
+ * DIO_MIN bytes whose address and size are multiples of DIO_ALIGN is queued as it is; the
+ * thread copies it with its neighbours in the file, DIO_BUF bytes at a time, into an aligned
+ * buffer and writes that through a second descriptor opened with O_DIRECT (the device reads
+ * the buffer).  Any other write is copied when queued and made through the page cache.  One
+ * thread makes every write: a page-cache write made beside a direct one would wait for the
+ * file's lock until the device is done.  Reads, truncation and the close wait for the queue
+ * to drain, so the file reads as if every write had been made in its turn.  The copies
+ * queued are held to QUEUE_COPIED bytes.  A file system that refuses O_DIRECT at the open
+ * (tmpfs) has every write made at once through the page cache, as sec2 would; one that
+ * refuses a direct write (EINVAL) has that write and the later ones made through the page
+ * cache by the thread. */
+#define DIO_MIN ((size_t)64 << 10)
+#define DIO_ALIGN ((size_t)4096)
+#define DIO_BUF ((size_t)4 << 20)
+#define QUEUE_COPIED ((size_t)64 << 20)
+
+typedef struct {
+    haddr_t addr;
+    size_t len;
+    const unsigned char *src;
+    int copied;                 /* src is the queue's own copy (else: the named memory) */
+} note_t;
+
+typedef struct {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;  /* a note was queued; notes were written */
+    int on, stop;
+    int fd, pfd;                /* O_DIRECT, and the page-cache descriptor */
+    int err;                    /* errno of the first failed write; 0 */
+    int refused;                /* the file system refused a direct write: no more */
+    note_t *note;               /* note[head..n) are to be written, in order */
+    size_t n, head, cap;
+    size_t copied;              /* bytes of copies queued */
+    unsigned char *buf;         /* DIO_BUF bytes, DIO_ALIGN-aligned */
+    haddr_t wb_from, wb_to;     /* page-cache writes since the writeback was last started */
+    unsigned long long bytes;   /* written directly */
+} dio_t;
+
 typedef struct {
     H5FD_t pub;                 /* HDF5's part, first */
     int fd;
@@ -40,6 +88,7 @@ typedef struct {
     haddr_t told;               /* eof when the helper was last told */
     ns_h5vfd_state_t *st;
     wb_t wb;
+    dio_t dio;
 } file_t;
 
 typedef struct {
@@ -75,7 +124,9 @@ static void wb_start(file_t *f)
 {
     pthread_mutex_init(&f->wb.mu, NULL);
     pthread_cond_init(&f->wb.cv, NULL);
-    f->wb.on = pthread_create(&f->wb.th, NULL, wb_main, f) == 0;   /* else: no helper */
+    /* no helper beside the writing thread (which starts the writeback itself), or if it
+     * cannot be made */
+    f->wb.on = !f->dio.on && pthread_create(&f->wb.th, NULL, wb_main, f) == 0;
 }
 
 static void wb_tell(file_t *f)
@@ -99,6 +150,200 @@ static void wb_stop(file_t *f)
     }
     pthread_cond_destroy(&f->wb.cv);
     pthread_mutex_destroy(&f->wb.mu);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t size, haddr_t addr)
+{
+    while (size > 0) {
+        const ssize_t k = pwrite(fd, p, size > IO_MAX ? IO_MAX : size, (off_t)addr);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return k < 0 ? errno : EIO;
+        p += k;
+        addr += (haddr_t)k;
+        size -= (size_t)k;
+    }
+    return 0;
+}
+
+static void *dio_main(void *arg)
+{
+    dio_t *d = arg;
+    note_t run[DIO_BUF / DIO_MIN];
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (!d->stop && d->head == d->n) pthread_cond_wait(&d->work, &d->mu);
+        if (d->head == d->n) break;
+        /* the next note; if direct, with the direct notes that follow it in the file, up to
+         * DIO_BUF bytes.  note[] may move (grow) while the lock is let go: copied out first */
+        const haddr_t addr = d->note[d->head].addr;
+        size_t k = d->head, len = 0;
+        if (!d->note[k].copied)
+            while (k < d->n && !d->note[k].copied && d->note[k].addr == addr + len
+                   && len + d->note[k].len <= DIO_BUF)
+                len += d->note[k++].len;
+        else
+            len = d->note[k++].len;
+        const size_t count = k - d->head;
+        memcpy(run, d->note + d->head, count * sizeof *run);
+        const int refused = d->refused, skip = d->err != 0;
+        pthread_mutex_unlock(&d->mu);
+        int e = 0, direct = 0, refuse = 0, paged = 0;
+        if (skip) {
+            /* after a failure: skipped, as the rest */
+        } else if (run[0].copied) {
+            e = write_all(d->pfd, run[0].src, len, addr);
+            paged = 1;
+        } else {
+            unsigned char *p = d->buf;
+            for (size_t i = 0; i < count; i++) p = (unsigned char *)memcpy(p, run[i].src, run[i].len) + run[i].len;
+            if (!refused && (e = write_all(d->fd, d->buf, len, addr)) != EINVAL) {
+                direct = e == 0;
+            } else {                             /* refused (now or before): the page cache */
+                refuse = !refused;
+                e = write_all(d->pfd, d->buf, len, addr);
+                paged = 1;
+            }
+        }
+        if (paged && e == 0) {                   /* start the writeback every WB_STEP (see wb_t) */
+            if (d->wb_from == d->wb_to || addr < d->wb_from) d->wb_from = addr;
+            if (addr + len > d->wb_to) d->wb_to = addr + len;
+            if (d->wb_to - d->wb_from >= WB_STEP) {
+                (void)sync_file_range(d->pfd, (off_t)d->wb_from, (off_t)(d->wb_to - d->wb_from), SYNC_FILE_RANGE_WRITE);
+                d->wb_from = d->wb_to = 0;
+            }
+        }
+        if (run[0].copied) free((void *)run[0].src);
+        pthread_mutex_lock(&d->mu);
+        if (run[0].copied) d->copied -= len;
+        if (refuse) d->refused = 1;
+        if (direct) d->bytes += len;
+        if (e && !d->err) d->err = e;
+        d->head = k;
+        pthread_cond_broadcast(&d->done);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* Open the direct descriptor of the regular file named name (open for writing as pfd) and
+ * start the thread; with name NULL, or on any failure, the driver goes on without (dio.on
+ * == 0). */
+static void dio_start(dio_t *d, const char *name, int pfd)
+{
+    memset(d, 0, sizeof *d);
+    d->fd = -1;
+    d->pfd = pfd;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->work, NULL);
+    pthread_cond_init(&d->done, NULL);
+    struct stat sb;
+    if (!name || fstat(pfd, &sb) != 0 || !S_ISREG(sb.st_mode)) return;
+#ifdef STATX_DIOALIGN
+    struct statx sx;
+    if (statx(pfd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)
+        && (sx.stx_dio_offset_align == 0 || sx.stx_dio_offset_align > DIO_ALIGN
+            || sx.stx_dio_mem_align > DIO_ALIGN))
+        return;                                  /* no direct I/O here, or coarser than ours */
+#endif
+    if ((d->fd = open(name, O_WRONLY | O_DIRECT | O_CLOEXEC)) < 0) return;
+    if (!(d->buf = aligned_alloc(DIO_ALIGN, DIO_BUF)) || pthread_create(&d->th, NULL, dio_main, d) != 0) {
+        free(d->buf);
+        d->buf = NULL;
+        close(d->fd);
+        d->fd = -1;
+        return;
+    }
+    d->on = 1;
+}
+
+/* Wait until every note is written; the first error goes to the file's state. */
+static void dio_drain(file_t *f)
+{
+    dio_t *d = &f->dio;
+    if (!d->on) return;
+    pthread_mutex_lock(&d->mu);
+    while (d->head != d->n) pthread_cond_wait(&d->done, &d->mu);
+    const int e = d->err;
+    d->n = d->head = 0;
+    pthread_mutex_unlock(&d->mu);
+    if (e) failed(f, e);
+}
+
+static void dio_stop(file_t *f)
+{
+    dio_t *d = &f->dio;
+    if (d->on) {
+        dio_drain(f);
+        pthread_mutex_lock(&d->mu);
+        d->stop = 1;
+        pthread_cond_signal(&d->work);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->th, NULL);
+        f->st->direct_bytes += d->bytes;
+        if (close(d->fd) != 0) failed(f, errno);
+        free(d->buf);
+        free(d->note);
+    }
+    pthread_cond_destroy(&d->done);
+    pthread_cond_destroy(&d->work);
+    pthread_mutex_destroy(&d->mu);
+}
+
+static int grow_notes(dio_t *d)
+{
+    const size_t cap = d->cap ? 2 * d->cap : 1024;
+    note_t *n = realloc(d->note, cap * sizeof *n);
+    if (!n) return -1;
+    d->note = n;
+    d->cap = cap;
+    return 0;
+}
+
+/* Queue the write (the thread is on): as it is, if from the named memory and fit to go
+ * direct, else copied.  A failure met before is reported here (and the write skipped). */
+static void dio_queue(file_t *f, haddr_t addr, size_t size, const unsigned char *p)
+{
+    dio_t *d = &f->dio;
+    const ns_h5vfd_state_t *st = f->st;
+    const int direct = size >= DIO_MIN && size <= DIO_BUF && addr % DIO_ALIGN == 0 && size % DIO_ALIGN == 0
+                       && st->stable_lo && p >= (const unsigned char *)st->stable_lo
+                       && p + size <= (const unsigned char *)st->stable_hi;
+    unsigned char *copy = NULL;
+    if (!direct) {
+        pthread_mutex_lock(&d->mu);              /* hold the copies queued to QUEUE_COPIED */
+        while (d->copied > 0 && d->copied + size > QUEUE_COPIED && !d->err) pthread_cond_wait(&d->done, &d->mu);
+        pthread_mutex_unlock(&d->mu);
+        if (!(copy = malloc(size))) {
+            dio_drain(f);                        /* no memory for a copy: made here, in turn */
+            if (!f->st->err) {
+                const int e = write_all(f->fd, p, size, addr);
+                if (e) failed(f, e);
+            }
+            if (addr + size > f->eof) f->eof = addr + size;
+            return;
+        }
+        memcpy(copy, p, size);
+    }
+    pthread_mutex_lock(&d->mu);
+    const int e = d->err;
+    int queued = 0;
+    if (!e && (d->n < d->cap || grow_notes(d) == 0)) {
+        d->note[d->n++] = (note_t){ addr, size, copy ? copy : p, copy != NULL };
+        if (copy) d->copied += size;
+        copy = NULL;
+        queued = 1;
+        pthread_cond_signal(&d->work);
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (e) {
+        failed(f, e);
+    } else if (!queued) {                        /* no room for the note: made here, in turn */
+        dio_drain(f);
+        const int e2 = f->st->err ? 0 : write_all(f->fd, p, size, addr);
+        if (e2) failed(f, e2);
+    }
+    free(copy);
+    if (addr + size > f->eof) f->eof = addr + size;
 }
 
 static void *fa_copy(const void *fa)
@@ -141,6 +386,8 @@ static H5FD_t *vfd_open(const char *name, unsigned flags, hid_t fapl, haddr_t ma
     f->eof = (haddr_t)sb.st_size;
     f->told = f->eof;
     f->st = fa->st;
+    if ((flags & H5F_ACC_RDWR) && !f->st->page_cache_only) dio_start(&f->dio, name, fd);
+    else dio_start(&f->dio, NULL, fd);
     wb_start(f);
     return &f->pub;
 }
@@ -148,6 +395,7 @@ static H5FD_t *vfd_open(const char *name, unsigned flags, hid_t fapl, haddr_t ma
 static herr_t vfd_close(H5FD_t *file)
 {
     file_t *f = (file_t *)file;
+    dio_stop(f);
     wb_stop(f);
     if (close(f->fd) != 0) failed(f, errno);
     free(f);
@@ -206,6 +454,7 @@ static herr_t vfd_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, 
     (void)dxpl;
     file_t *f = (file_t *)file;
     unsigned char *p = buf;
+    dio_drain(f);
     while (size > 0 && !f->st->err) {
         const ssize_t k = pread(f->fd, p, size > IO_MAX ? IO_MAX : size, (off_t)addr);
         if (k < 0 && errno == EINTR) continue;
@@ -224,19 +473,14 @@ static herr_t vfd_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
     (void)type;
     (void)dxpl;
     file_t *f = (file_t *)file;
-    const unsigned char *p = buf;
-    while (size > 0 && !f->st->err) {
-        const ssize_t k = pwrite(f->fd, p, size > IO_MAX ? IO_MAX : size, (off_t)addr);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) {
-            failed(f, k < 0 ? errno : EIO);
-            break;
-        }
-        p += k;
-        addr += (haddr_t)k;
-        size -= (size_t)k;
-        if (addr > f->eof) f->eof = addr;
+    if (f->st->err || size == 0) return 0;
+    if (f->dio.on) {
+        dio_queue(f, addr, size, buf);
+        return 0;
     }
+    const int e = write_all(f->fd, buf, size, addr);
+    if (e) failed(f, e);
+    else if (addr + size > f->eof) f->eof = addr + size;
     wb_tell(f);
     return 0;
 }
@@ -247,6 +491,7 @@ static herr_t vfd_truncate(H5FD_t *file, hid_t dxpl, hbool_t closing)
     (void)dxpl;
     (void)closing;
     file_t *f = (file_t *)file;
+    dio_drain(f);
     if (f->eoa == f->eof || f->st->err) return 0;
     if (ftruncate(f->fd, (off_t)f->eoa) != 0) failed(f, errno);
     else f->eof = f->eoa;

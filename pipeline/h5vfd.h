@@ -24,6 +24,10 @@
 
 typedef struct {
     int err;           /* errno of the first failed read, write or truncate; 0 */
+    int page_cache_only;               /* set: no direct writes (h5vfd.c) */
+    const void *stable_lo, *stable_hi; /* memory that stays as it is until the close, whose
+                                        * large aligned writes may go direct; NULL: none */
+    unsigned long long direct_bytes;   /* bytes written direct, added at each close */
 } ns_h5vfd_state_t;
 
 /* Make fapl use the driver; st receives the outcome of every file opened with fapl (and

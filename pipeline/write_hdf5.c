@@ -44,6 +44,7 @@ typedef struct {
     hid_t f;
     int failed;
     char msg[1024];
+    ns_h5vfd_state_t *vst;              /* the driver's state, when the file is written through it */
 } wctx_t;
 
 /* ------------------------------------------------------------------ errors */
@@ -1018,6 +1019,21 @@ static int write_samples(wctx_t *w, const ns_batch_t *b)
     return write_specimen(w, b);
 }
 
+/* write_matrix of doubles of the batch's own (b->conc, b->ratio), which stay as they are
+ * until the file is closed: the driver may write their chunks past the page cache, later
+ * (h5vfd.h).  Nothing else is named so: other sources may be gone before the close. */
+static int write_batch_matrix(wctx_t *w, const char *name, const double *src, int64_t n, int ncol,
+                              const char *dims_attr)
+{
+    if (w->vst && src && n > 0 && ncol > 0) {
+        w->vst->stable_lo = src;
+        w->vst->stable_hi = src + (size_t)n * (size_t)ncol;
+    }
+    const int r = write_matrix(w, name, src, 8, n, ncol, 0, dims_attr);
+    if (w->vst) w->vst->stable_lo = w->vst->stable_hi = NULL;
+    return r;
+}
+
 static int write_analytes(wctx_t *w, const ns_batch_t *b)
 {
     const ns_panel_t *p = b->panel;
@@ -1031,7 +1047,7 @@ static int write_analytes(wctx_t *w, const ns_batch_t *b)
         loinc[a] = p->analytes[a].loinc;
     }
     if (create_group(w, "/analytes") == 0
-        && write_matrix(w, "/analytes/values", b->conc, 8, b->n, na, 0, "sample,analyte") == 0
+        && write_batch_matrix(w, "/analytes/values", b->conc, b->n, na, "sample,analyte") == 0
         && write_matrix(w, "/analytes/censoring", b->cell, 1, b->n, na, 0,
                         "sample,analyte") == 0
         && attr_strs_at(w, "/analytes/censoring", "names", cell_names, NCOLS(cell_names)) == 0
@@ -1057,7 +1073,7 @@ static int write_ratios(wctx_t *w, const ns_batch_t *b)
         loinc[k] = p->ratios[k].loinc;
     }
     if (create_group(w, "/ratios") == 0
-        && write_matrix(w, "/ratios/values", b->ratio, 8, b->n, nr, 0, "sample,ratio") == 0
+        && write_batch_matrix(w, "/ratios/values", b->ratio, b->n, nr, "sample,ratio") == 0
         && write_strlist(w, "/ratios/names", names, nr) == 0
         && write_strlist(w, "/ratios/loinc", loinc, nr) == 0)
         r = 0;
@@ -1488,6 +1504,11 @@ static int check_batch(wctx_t *w, const ns_batch_t *b)
  * crash at exit), and reported here after the close.  Without, HDF5's core driver builds
  * the file in memory and the image is handed back (caller frees) for atomic_file.c to
  * write. */
+/* Objects of ALIGN_FROM bytes or more (the matrices' 512 KiB chunks) start at a multiple of
+ * ALIGN_TO in the file, so that h5vfd.c may write them past the page cache (O_DIRECT).  The
+ * gaps cost 0.3 % of the 1M night's file. */
+#define ALIGN_FROM ((hsize_t)64 << 10)
+#define ALIGN_TO ((hsize_t)4096)
 static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, const char *cmdline, const char *sha,
                        const char *label, int backing, void **img, size_t *len)
 {
@@ -1497,6 +1518,7 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
      * driver, which records into this (one HDF5 thread: no other build at the same time) */
     static ns_h5vfd_state_t vst;
     memset(&vst, 0, sizeof vst);
+    w->vst = backing ? &vst : NULL;
     int r = -1;
     *img = NULL;
     *len = 0;
@@ -1504,7 +1526,8 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0
         || (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0
         || (backing ? ns_h5vfd_set(fapl, &vst) < 0 : H5Pset_fapl_core(fapl, CORE_INCREMENT, 0) < 0)
-        || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0
+        || H5Pset_alignment(fapl, ALIGN_FROM, ALIGN_TO) < 0) {
         fail(w, "making file properties");
         goto out;
     }
@@ -1521,9 +1544,9 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     PART("root attributes", write_root_attrs(w, b, cmdline, sha));
     PART("/config", write_config(w, p, sha));
     PART("/inputs", write_inputs(w, b));
-    PART("/samples*", write_samples(w, b));
     PART("/analytes", write_analytes(w, b));
     PART("/ratios", write_ratios(w, b));
+    PART("/samples*", write_samples(w, b));
     PART("/flags", write_flags(w, b));
     PART("/calls", write_calls(w, b));
     PART("/scores", write_scores(w, b));
@@ -1553,7 +1576,8 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
         H5Eclear2(H5E_DEFAULT);
         r = fail(w, "writing the archive to %s: %s", label, strerror(vst.err));
     }
-    ns_info(3, "output", "batch.h5: closed (written) in %.3f s", ns_wall_s() - tp);
+    ns_info(3, "output", "batch.h5: closed (written) in %.3f s, %.1f MB of it past the page cache", ns_wall_s() - tp,
+            (double)vst.direct_bytes / 1e6);
 out:
     close_plist(fcpl);
     close_plist(fapl);

@@ -1,8 +1,12 @@
 /* test_h5vfd.c — HDF5 through h5vfd.c's driver gives the same file, byte for byte, as
  * HDF5's core driver with its backing store (what the archive was built with before),
- * for superblock versions 0 and 3, and HDF5 reads it back through its default driver.
- * A write that fails (a file-size limit, a full device) is kept from HDF5: every HDF5
- * call succeeds, H5Fclose included, nothing crashes, and the error is in the state. */
+ * for superblock versions 0 and 3, with the chunks of named memory written past the page
+ * cache (O_DIRECT, where the file system takes it) or not, and HDF5 reads it back through
+ * its default driver.  Writes queued for the driver's thread land in the order made, and a
+ * read sees every write made before it.  A write that fails (a file-size limit, a full
+ * device) is kept from HDF5: every HDF5 call succeeds, H5Fclose included, nothing crashes,
+ * and the error is in the state. */
+#define _GNU_SOURCE                     /* O_DIRECT */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,10 +29,24 @@
 
 static char dir[64];
 
+/* Does the test directory's file system take O_DIRECT? */
+static int direct_here(void)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/probe", dir);
+    const int fd = open(p, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    if (fd >= 0) close(fd);
+    unlink(p);
+    return fd >= 0;
+}
+
 /* Build a file like the archive: a contiguous dataset, a chunked one written chunk by
  * chunk (as the archive's matrices are), a group, then close.  vfd: through h5vfd (st);
  * else HDF5's core driver with its backing store.  latest: newest file format (superblock
- * version 3).  *ok: every HDF5 call succeeded, H5Fclose included. */
+ * version 3).  Objects of 64 KiB or more are aligned to 4 KiB (as the archive's are), and the
+ * chunked dataset's memory is named to the driver as kept until the close (write_hdf5.c's
+ * matrices), so that its chunks may go past the page cache.  *ok: every HDF5 call
+ * succeeded, H5Fclose included. */
 static void build_as(const char *path, int vfd, int latest, ns_h5vfd_state_t *st, int *ok)
 {
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -37,6 +55,7 @@ static void build_as(const char *path, int vfd, int latest, ns_h5vfd_state_t *st
     else assert_true(H5Pset_fapl_core(fapl, 1 << 20, 1) >= 0);
     if (latest) assert_true(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) >= 0);
     assert_true(H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0);
+    assert_true(H5Pset_alignment(fapl, 64 << 10, 4096) >= 0);
     *ok = 1;
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
     assert_true(f >= 0);
@@ -52,9 +71,27 @@ static void build_as(const char *path, int vfd, int latest, ns_h5vfd_state_t *st
     if (d >= 0) H5Dclose(d);
     assert_true(H5Pset_chunk(dcpl, 1, &cd) >= 0);
     d = H5Dcreate2(f, "/chunked", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (vfd) {
+        st->stable_lo = v;
+        st->stable_hi = v + NVAL;
+    }
     for (hsize_t c = 0; d >= 0 && c < NVAL / cd; c++) {
         hsize_t off = c * cd;
         if (H5Dwrite_chunk(d, H5P_DEFAULT, 0, &off, cd * sizeof *v, v + off) < 0) *ok = 0;
+    }
+    if (vfd) st->stable_lo = st->stable_hi = NULL;
+    /* read back before the close: the read sees the chunks, written or still queued */
+    if (d >= 0) {
+        double back[4];
+        hsize_t start = NVAL - 1000, count = 4;
+        hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &count, NULL);
+        if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0
+            || H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, back) < 0)
+            *ok = 0;
+        for (int i = 0; i < 4 && !(vfd && st->err); i++)    /* after a failure: zeros */
+            if (back[i] != (double)(start + (hsize_t)i) * 0.5 - 7.25) *ok = 0;
+        H5Sclose(ms);
+        H5Sclose(fs);
     }
     if (d < 0 || H5Dclose(d) < 0) *ok = 0;
     hid_t g = H5Gcreate2(f, "/small", H5P_DEFAULT, gcpl, H5P_DEFAULT);
@@ -101,12 +138,12 @@ static char *slurp(const char *path, size_t *n)
     return b;
 }
 
-static void same_bytes(int latest)
+static void same_bytes(int latest, int page_cache_only)
 {
     char a[128], b[128];
     snprintf(a, sizeof a, "%s/vfd.h5", dir);
     snprintf(b, sizeof b, "%s/core.h5", dir);
-    ns_h5vfd_state_t st = { 0 };
+    ns_h5vfd_state_t st = { .page_cache_only = page_cache_only };
     int ok = 0;
     FILE *fp = fopen(a, "w");                  /* an older, longer file in its place: truncated */
     assert_non_null(fp);
@@ -115,6 +152,9 @@ static void same_bytes(int latest)
     build_as(a, 1, latest, &st, &ok);
     assert_true(ok);
     assert_int_equal(st.err, 0);
+    /* the chunked dataset's 48 chunks went direct, and nothing else */
+    if (direct_here() && !page_cache_only) assert_int_equal(st.direct_bytes, NVAL * sizeof(double));
+    else assert_int_equal(st.direct_bytes, 0);
     build_as(b, 0, latest, NULL, &ok);
     assert_true(ok);
     size_t na, nb;
@@ -143,13 +183,73 @@ static void same_bytes(int latest)
 static void test_same_bytes(void **state)
 {
     (void)state;
-    same_bytes(0);
+    same_bytes(0, 0);
 }
 
 static void test_same_bytes_latest_format(void **state)
 {
     (void)state;
-    same_bytes(1);
+    same_bytes(1, 0);
+}
+
+static void test_same_bytes_page_cache_only(void **state)
+{
+    (void)state;
+    same_bytes(0, 1);
+}
+
+/* Through the driver alone (HDF5's H5FD calls): writes from named memory and copied ones,
+ * over one another, land in the order made; a read before the close sees them all. */
+static void test_writes_in_order(void **state)
+{
+    (void)state;
+    char a[128];
+    snprintf(a, sizeof a, "%s/order.h5", dir);
+    const size_t MB = 1 << 20;
+    unsigned char *mem = malloc(4 * MB + 4096), *img = calloc(1, 3 * MB);
+    unsigned char *kept = mem + 4096 - ((uintptr_t)mem % 4096) + 8;   /* not aligned in memory */
+    for (size_t i = 0; i < 3 * MB; i++) kept[i] = (unsigned char)(i * 7 + 1);
+    ns_h5vfd_state_t st = { .stable_lo = kept, .stable_hi = kept + 3 * MB };
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    assert_int_equal(ns_h5vfd_set(fapl, &st), 0);
+    H5FD_t *f = H5FDopen(a, H5F_ACC_RDWR | H5F_ACC_CREAT | H5F_ACC_TRUNC, fapl, HADDR_UNDEF);
+    assert_non_null(f);
+    assert_true(H5FDset_eoa(f, H5FD_MEM_DRAW, 3 * MB) >= 0);
+    unsigned char patch[300];
+    memset(patch, 0xAB, sizeof patch);
+    /* [0, 1 MiB) direct; 300 bytes over it, copied; [1, 2 MiB) direct, then a second
+     * version of its first 512 KiB (other bytes of the named memory); [2, 3 MiB) copied */
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, 0, MB, kept) >= 0);
+    memcpy(img, kept, MB);
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, 4096 + 10, sizeof patch, patch) >= 0);
+    memcpy(img + 4096 + 10, patch, sizeof patch);
+    memset(patch, 0xCD, sizeof patch);           /* the queue took its own copy */
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, MB, MB, kept + MB) >= 0);
+    memcpy(img + MB, kept + MB, MB);
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, MB, MB / 2, kept + 2 * MB) >= 0);
+    memcpy(img + MB, kept + 2 * MB, MB / 2);
+    unsigned char *loose = malloc(MB);           /* not named: copied */
+    memset(loose, 0x5A, MB);
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, 2 * MB, MB, loose) >= 0);
+    memcpy(img + 2 * MB, loose, MB);
+    memset(loose, 0, MB);
+    unsigned char *back = malloc(3 * MB);
+    assert_true(H5FDread(f, H5FD_MEM_DRAW, H5P_DEFAULT, 0, 3 * MB, back) >= 0);
+    assert_memory_equal(back, img, 3 * MB);
+    assert_true(H5FDclose(f) >= 0);
+    assert_int_equal(st.err, 0);
+    if (direct_here()) assert_int_equal(st.direct_bytes, 2 * MB + MB / 2);
+    size_t n;
+    char *disk = slurp(a, &n);
+    assert_int_equal(n, 3 * MB);
+    assert_memory_equal(disk, img, 3 * MB);
+    free(disk);
+    free(back);
+    free(loose);
+    free(img);
+    free(mem);
+    H5Pclose(fapl);
+    unlink(a);
 }
 
 /* In a child (the limit must not touch the test runner): the file may not grow past
@@ -230,6 +330,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_bytes),
         cmocka_unit_test(test_same_bytes_latest_format),
+        cmocka_unit_test(test_same_bytes_page_cache_only),
+        cmocka_unit_test(test_writes_in_order),
         cmocka_unit_test(test_limit_kept_from_hdf5),
         cmocka_unit_test(test_full_device),
         cmocka_unit_test(test_open_twice),
