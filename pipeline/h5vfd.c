@@ -38,19 +38,19 @@ typedef struct {
  * the page cache, each such byte is copied by the kernel into a page it allocates and
  * charges, and written back later: CPU the night does not have to spare.
  *
- * Where the file system takes O_DIRECT, every write is instead queued, in order, for a
- * thread of the driver, and HDF5 goes on at once.  A write from the named memory of at least
- * DIO_MIN bytes whose address and size are multiples of DIO_ALIGN is queued as it is; the
- * thread copies it with its neighbours in the file, DIO_BUF bytes at a time, into an aligned
- * buffer and writes that through a second descriptor opened with O_DIRECT (the device reads
- * the buffer).  Any other write is copied when queued and made through the page cache.  One
- * thread makes every write: a page-cache write made beside a direct one would wait for the
- * file's lock until the device is done.  Reads, truncation and the close wait for the queue
- * to drain, so the file reads as if every write had been made in its turn.  The copies
- * queued are held to QUEUE_COPIED bytes.  A file system that refuses O_DIRECT at the open
- * (tmpfs) has every write made at once through the page cache, as sec2 would; one that
- * refuses a direct write (EINVAL) has that write and the later ones made through the page
- * cache by the thread. */
+ * So every write of a file open for writing is queued, in order, for a thread of the
+ * driver, and HDF5 goes on at once.  A write from the named memory is queued as it is; any
+ * other is copied first (the copies queued are held to QUEUE_COPIED bytes).  Where the file
+ * system takes O_DIRECT, the thread copies a named write of at least DIO_MIN bytes, whose
+ * address and size are multiples of DIO_ALIGN, with its neighbours in the file, DIO_BUF
+ * bytes at a time, into an aligned buffer, and writes that through a second descriptor
+ * opened with O_DIRECT (the device reads the buffer, not the kernel).  Every other write
+ * goes through the page cache.  One thread makes every write: a page-cache write made beside
+ * a direct one would wait for the file's lock until the device is done.  Reads, truncation
+ * and the close wait for the queue to drain, so the file reads as if every write had been
+ * made in its turn.  A file system that refuses O_DIRECT at the open (tmpfs) has every write
+ * made through the page cache by the thread; one that refuses a direct write (EINVAL), that
+ * write and the later ones.  st->writes chooses the page cache alone, or no thread. */
 #define DIO_MIN ((size_t)64 << 10)
 #define DIO_ALIGN ((size_t)4096)
 #define DIO_BUF ((size_t)4 << 20)
@@ -68,9 +68,9 @@ typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t work, done;  /* a note was queued; notes were written */
     int on, stop;
-    int fd, pfd;                /* O_DIRECT, and the page-cache descriptor */
+    int fd, pfd;                /* O_DIRECT (or -1), and the page-cache descriptor */
     int err;                    /* errno of the first failed write; 0 */
-    int refused;                /* the file system refused a direct write: no more */
+    int refused;                /* no direct writes (none asked, or the file system refused) */
     note_t *note;               /* note[head..n) are to be written, in order */
     size_t n, head, cap;
     size_t copied;              /* bytes of copies queued */
@@ -179,6 +179,7 @@ static void *dio_main(void *arg)
         size_t k = d->head, len = 0;
         if (!d->note[k].copied)
             while (k < d->n && !d->note[k].copied && d->note[k].addr == addr + len
+                   && d->note[k].len >= DIO_MIN && d->note[k].addr % DIO_ALIGN == 0 && d->note[k].len % DIO_ALIGN == 0
                    && len + d->note[k].len <= DIO_BUF)
                 len += d->note[k++].len;
         else
@@ -187,21 +188,20 @@ static void *dio_main(void *arg)
         memcpy(run, d->note + d->head, count * sizeof *run);
         const int refused = d->refused, skip = d->err != 0;
         pthread_mutex_unlock(&d->mu);
-        int e = 0, direct = 0, refuse = 0, paged = 0;
+        int e = 0, direct = 0, refuse = 0, paged = 1;
         if (skip) {
             /* after a failure: skipped, as the rest */
-        } else if (run[0].copied) {
-            e = write_all(d->pfd, run[0].src, len, addr);
-            paged = 1;
+        } else if (run[0].copied || refused) {   /* the page cache, from the note's bytes */
+            for (size_t i = 0; i < count && !e; i++) e = write_all(d->pfd, run[i].src, run[i].len, run[i].addr);
         } else {
             unsigned char *p = d->buf;
             for (size_t i = 0; i < count; i++) p = (unsigned char *)memcpy(p, run[i].src, run[i].len) + run[i].len;
-            if (!refused && (e = write_all(d->fd, d->buf, len, addr)) != EINVAL) {
+            if ((e = write_all(d->fd, d->buf, len, addr)) != EINVAL) {
                 direct = e == 0;
-            } else {                             /* refused (now or before): the page cache */
-                refuse = !refused;
+                paged = 0;
+            } else {                             /* refused: the page cache, from now on */
+                refuse = 1;
                 e = write_all(d->pfd, d->buf, len, addr);
-                paged = 1;
             }
         }
         if (paged && e == 0) {                   /* start the writeback every WB_STEP (see wb_t) */
@@ -225,10 +225,27 @@ static void *dio_main(void *arg)
     return NULL;
 }
 
-/* Open the direct descriptor of the regular file named name (open for writing as pfd) and
- * start the thread; with name NULL, or on any failure, the driver goes on without (dio.on
- * == 0). */
-static void dio_start(dio_t *d, const char *name, int pfd)
+/* The file named name, open for writing as pfd, opened again with O_DIRECT; -1 if it is not
+ * a regular file, or its file system takes no direct I/O, or only coarser than ours. */
+static int open_direct(const char *name, int pfd)
+{
+    struct stat sb;
+    if (fstat(pfd, &sb) != 0 || !S_ISREG(sb.st_mode)) return -1;
+#ifdef STATX_DIOALIGN
+    struct statx sx;
+    if (statx(pfd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)
+        && (sx.stx_dio_offset_align == 0 || sx.stx_dio_offset_align > DIO_ALIGN
+            || sx.stx_dio_mem_align > DIO_ALIGN))
+        return -1;
+#endif
+    return open(name, O_WRONLY | O_DIRECT | O_CLOEXEC);
+}
+
+/* Start the thread of the file open for writing as pfd, named name; with direct, open it
+ * again with O_DIRECT where it may be (else every write goes through the page cache).
+ * With name NULL, or if the thread cannot start, the driver goes on without (dio.on == 0):
+ * every write is made when HDF5 makes it. */
+static void dio_start(dio_t *d, const char *name, int pfd, int direct)
 {
     memset(d, 0, sizeof *d);
     d->fd = -1;
@@ -236,20 +253,16 @@ static void dio_start(dio_t *d, const char *name, int pfd)
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->work, NULL);
     pthread_cond_init(&d->done, NULL);
-    struct stat sb;
-    if (!name || fstat(pfd, &sb) != 0 || !S_ISREG(sb.st_mode)) return;
-#ifdef STATX_DIOALIGN
-    struct statx sx;
-    if (statx(pfd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)
-        && (sx.stx_dio_offset_align == 0 || sx.stx_dio_offset_align > DIO_ALIGN
-            || sx.stx_dio_mem_align > DIO_ALIGN))
-        return;                                  /* no direct I/O here, or coarser than ours */
-#endif
-    if ((d->fd = open(name, O_WRONLY | O_DIRECT | O_CLOEXEC)) < 0) return;
-    if (!(d->buf = aligned_alloc(DIO_ALIGN, DIO_BUF)) || pthread_create(&d->th, NULL, dio_main, d) != 0) {
+    if (!name) return;
+    if (direct && (d->fd = open_direct(name, pfd)) >= 0 && !(d->buf = aligned_alloc(DIO_ALIGN, DIO_BUF))) {
+        close(d->fd);
+        d->fd = -1;
+    }
+    d->refused = d->fd < 0;
+    if (pthread_create(&d->th, NULL, dio_main, d) != 0) {
         free(d->buf);
         d->buf = NULL;
-        close(d->fd);
+        if (d->fd >= 0) close(d->fd);
         d->fd = -1;
         return;
     }
@@ -280,7 +293,7 @@ static void dio_stop(file_t *f)
         pthread_mutex_unlock(&d->mu);
         pthread_join(d->th, NULL);
         f->st->direct_bytes += d->bytes;
-        if (close(d->fd) != 0) failed(f, errno);
+        if (d->fd >= 0 && close(d->fd) != 0) failed(f, errno);
         free(d->buf);
         free(d->note);
     }
@@ -386,8 +399,8 @@ static H5FD_t *vfd_open(const char *name, unsigned flags, hid_t fapl, haddr_t ma
     f->eof = (haddr_t)sb.st_size;
     f->told = f->eof;
     f->st = fa->st;
-    if ((flags & H5F_ACC_RDWR) && !f->st->page_cache_only) dio_start(&f->dio, name, fd);
-    else dio_start(&f->dio, NULL, fd);
+    const int queued = (flags & H5F_ACC_RDWR) && f->st->writes != NS_H5VFD_AT_ONCE;
+    dio_start(&f->dio, queued ? name : NULL, fd, f->st->writes == NS_H5VFD_DIRECT);
     wb_start(f);
     return &f->pub;
 }

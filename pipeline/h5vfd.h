@@ -13,18 +13,25 @@
  * may fail, on metadata it reads back as zeros); the caller checks st->err, stops, reports
  * that errno rather than whatever HDF5 said after it, and throws the file away.  It takes
  * the space-allocation features of the core driver, so a file comes out byte for byte as
- * the core driver would make it.  A thread of its own starts the kernel's writeback as the
- * file grows (h5vfd.c), so that the caller's fsync has little left to do.  Only the one
- * thread that does HDF5 I/O may use it.
+ * the core driver would make it (objects of 64 KiB or more aligned to 4 KiB if the caller
+ * asks HDF5 to, as write_hdf5.c does).  A thread of its own makes the writes, in turn, while
+ * HDF5 goes on: the chunks of memory the caller names as kept until the close go past the
+ * page cache (O_DIRECT) where the file system allows it, and the thread starts the kernel's
+ * writeback of the rest as the file grows, so that the caller's fsync has little left to
+ * do (h5vfd.c).  Only the one thread that does HDF5 I/O may use it.
  */
 #ifndef NS_H5VFD_H
 #define NS_H5VFD_H
 
 #include <hdf5.h>
 
+/* How the writes are made (h5vfd.c): by a thread of the driver, past the page cache where
+ * they may be (the default), or through it; or each when HDF5 makes it, as sec2 does. */
+enum { NS_H5VFD_DIRECT = 0, NS_H5VFD_PAGE_CACHE = 1, NS_H5VFD_AT_ONCE = 2 };
+
 typedef struct {
     int err;           /* errno of the first failed read, write or truncate; 0 */
-    int page_cache_only;               /* set: no direct writes (h5vfd.c) */
+    int writes;                        /* NS_H5VFD_DIRECT (0), _PAGE_CACHE or _AT_ONCE */
     const void *stable_lo, *stable_hi; /* memory that stays as it is until the close, whose
                                         * large aligned writes may go direct; NULL: none */
     unsigned long long direct_bytes;   /* bytes written direct, added at each close */

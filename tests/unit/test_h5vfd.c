@@ -138,12 +138,12 @@ static char *slurp(const char *path, size_t *n)
     return b;
 }
 
-static void same_bytes(int latest, int page_cache_only)
+static void same_bytes(int latest, int writes)
 {
     char a[128], b[128];
     snprintf(a, sizeof a, "%s/vfd.h5", dir);
     snprintf(b, sizeof b, "%s/core.h5", dir);
-    ns_h5vfd_state_t st = { .page_cache_only = page_cache_only };
+    ns_h5vfd_state_t st = { .writes = writes };
     int ok = 0;
     FILE *fp = fopen(a, "w");                  /* an older, longer file in its place: truncated */
     assert_non_null(fp);
@@ -153,7 +153,7 @@ static void same_bytes(int latest, int page_cache_only)
     assert_true(ok);
     assert_int_equal(st.err, 0);
     /* the chunked dataset's 48 chunks went direct, and nothing else */
-    if (direct_here() && !page_cache_only) assert_int_equal(st.direct_bytes, NVAL * sizeof(double));
+    if (direct_here() && writes == NS_H5VFD_DIRECT) assert_int_equal(st.direct_bytes, NVAL * sizeof(double));
     else assert_int_equal(st.direct_bytes, 0);
     build_as(b, 0, latest, NULL, &ok);
     assert_true(ok);
@@ -183,33 +183,40 @@ static void same_bytes(int latest, int page_cache_only)
 static void test_same_bytes(void **state)
 {
     (void)state;
-    same_bytes(0, 0);
+    same_bytes(0, NS_H5VFD_DIRECT);
 }
 
 static void test_same_bytes_latest_format(void **state)
 {
     (void)state;
-    same_bytes(1, 0);
+    same_bytes(1, NS_H5VFD_DIRECT);
 }
 
-static void test_same_bytes_page_cache_only(void **state)
+static void test_same_bytes_page_cache(void **state)
 {
     (void)state;
-    same_bytes(0, 1);
+    same_bytes(0, NS_H5VFD_PAGE_CACHE);
+    same_bytes(1, NS_H5VFD_PAGE_CACHE);
+}
+
+static void test_same_bytes_at_once(void **state)
+{
+    (void)state;
+    same_bytes(0, NS_H5VFD_AT_ONCE);
+    same_bytes(1, NS_H5VFD_AT_ONCE);
 }
 
 /* Through the driver alone (HDF5's H5FD calls): writes from named memory and copied ones,
  * over one another, land in the order made; a read before the close sees them all. */
-static void test_writes_in_order(void **state)
+static void writes_in_order(int writes)
 {
-    (void)state;
     char a[128];
     snprintf(a, sizeof a, "%s/order.h5", dir);
     const size_t MB = 1 << 20;
     unsigned char *mem = malloc(4 * MB + 4096), *img = calloc(1, 3 * MB);
     unsigned char *kept = mem + 4096 - ((uintptr_t)mem % 4096) + 8;   /* not aligned in memory */
     for (size_t i = 0; i < 3 * MB; i++) kept[i] = (unsigned char)(i * 7 + 1);
-    ns_h5vfd_state_t st = { .stable_lo = kept, .stable_hi = kept + 3 * MB };
+    ns_h5vfd_state_t st = { .writes = writes, .stable_lo = kept, .stable_hi = kept + 3 * MB };
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     assert_int_equal(ns_h5vfd_set(fapl, &st), 0);
     H5FD_t *f = H5FDopen(a, H5F_ACC_RDWR | H5F_ACC_CREAT | H5F_ACC_TRUNC, fapl, HADDR_UNDEF);
@@ -238,7 +245,7 @@ static void test_writes_in_order(void **state)
     assert_memory_equal(back, img, 3 * MB);
     assert_true(H5FDclose(f) >= 0);
     assert_int_equal(st.err, 0);
-    if (direct_here()) assert_int_equal(st.direct_bytes, 2 * MB + MB / 2);
+    assert_int_equal(st.direct_bytes, direct_here() && writes == NS_H5VFD_DIRECT ? 2 * MB + MB / 2 : 0);
     size_t n;
     char *disk = slurp(a, &n);
     assert_int_equal(n, 3 * MB);
@@ -252,11 +259,18 @@ static void test_writes_in_order(void **state)
     unlink(a);
 }
 
-/* In a child (the limit must not touch the test runner): the file may not grow past
- * 4 MiB.  Exit status bits: 1 the error was kept as EFBIG, 2 every HDF5 call succeeded. */
-static void test_limit_kept_from_hdf5(void **state)
+static void test_writes_in_order(void **state)
 {
     (void)state;
+    writes_in_order(NS_H5VFD_DIRECT);
+    writes_in_order(NS_H5VFD_PAGE_CACHE);
+    writes_in_order(NS_H5VFD_AT_ONCE);
+}
+
+/* In a child (the limit must not touch the test runner): the file may not grow past
+ * 4 MiB.  Exit status bits: 1 the error was kept as EFBIG, 2 every HDF5 call succeeded. */
+static void limit_kept_from_hdf5(int writes)
+{
     char a[128];
     snprintf(a, sizeof a, "%s/limited.h5", dir);
     pid_t pid = fork();
@@ -266,7 +280,7 @@ static void test_limit_kept_from_hdf5(void **state)
         struct rlimit rl = { 4 << 20, 4 << 20 };
         setrlimit(RLIMIT_FSIZE, &rl);
         H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-        ns_h5vfd_state_t st = { 0 };
+        ns_h5vfd_state_t st = { .writes = writes };
         int ok = 0;
         build_as(a, 1, 0, &st, &ok);
         _exit((st.err == EFBIG ? 1 : 0) | (ok ? 2 : 0));
@@ -276,6 +290,14 @@ static void test_limit_kept_from_hdf5(void **state)
     assert_true(WIFEXITED(status));                    /* no crash, at exit either */
     assert_int_equal(WEXITSTATUS(status), 1 | 2);
     unlink(a);
+}
+
+static void test_limit_kept_from_hdf5(void **state)
+{
+    (void)state;
+    limit_kept_from_hdf5(NS_H5VFD_DIRECT);
+    limit_kept_from_hdf5(NS_H5VFD_PAGE_CACHE);
+    limit_kept_from_hdf5(NS_H5VFD_AT_ONCE);
 }
 
 /* A device that is always full: the first write fails with ENOSPC, HDF5 never knows. */
@@ -330,7 +352,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_bytes),
         cmocka_unit_test(test_same_bytes_latest_format),
-        cmocka_unit_test(test_same_bytes_page_cache_only),
+        cmocka_unit_test(test_same_bytes_page_cache),
+        cmocka_unit_test(test_same_bytes_at_once),
         cmocka_unit_test(test_writes_in_order),
         cmocka_unit_test(test_limit_kept_from_hdf5),
         cmocka_unit_test(test_full_device),
