@@ -79,7 +79,7 @@ typedef struct {
     unsigned long long bytes;   /* written directly */
 } dio_t;
 
-typedef struct {
+typedef struct file_t {
     H5FD_t pub;                 /* HDF5's part, first */
     int fd;
     dev_t dev;                  /* the file, for HDF5's "is it open already?" */
@@ -89,6 +89,7 @@ typedef struct {
     ns_h5vfd_state_t *st;
     wb_t wb;
     dio_t dio;
+    struct file_t *next;        /* the state's open files (ns_h5vfd_drain) */
 } file_t;
 
 typedef struct {
@@ -399,6 +400,8 @@ static H5FD_t *vfd_open(const char *name, unsigned flags, hid_t fapl, haddr_t ma
     f->eof = (haddr_t)sb.st_size;
     f->told = f->eof;
     f->st = fa->st;
+    f->next = f->st->files;
+    f->st->files = f;
     const int queued = (flags & H5F_ACC_RDWR) && f->st->writes != NS_H5VFD_AT_ONCE;
     dio_start(&f->dio, queued ? name : NULL, fd, f->st->writes == NS_H5VFD_DIRECT);
     wb_start(f);
@@ -410,6 +413,11 @@ static herr_t vfd_close(H5FD_t *file)
     file_t *f = (file_t *)file;
     dio_stop(f);
     wb_stop(f);
+    for (file_t **p = (file_t **)&f->st->files; *p; p = &(*p)->next)
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
     if (close(f->fd) != 0) failed(f, errno);
     free(f);
     return 0;
@@ -531,6 +539,11 @@ static const H5FD_class_t vfd_class = {
     .truncate = vfd_truncate,
     .fl_map = H5FD_FLMAP_DICHOTOMY,
 };
+
+void ns_h5vfd_drain(ns_h5vfd_state_t *st)
+{
+    for (file_t *f = st->files; f; f = f->next) dio_drain(f);
+}
 
 int ns_h5vfd_set(hid_t fapl, ns_h5vfd_state_t *st)
 {

@@ -35,10 +35,16 @@ typedef struct {
     const void *stable_lo, *stable_hi; /* memory that stays as it is until the close, whose
                                         * large aligned writes may go direct; NULL: none */
     unsigned long long direct_bytes;   /* bytes written direct, added at each close */
+    void *files;                       /* the driver's: the files open with this state */
 } ns_h5vfd_state_t;
 
 /* Make fapl use the driver; st receives the outcome of every file opened with fapl (and
  * must outlive them).  Returns 0, or -1 if HDF5 refused. */
 int ns_h5vfd_set(hid_t fapl, ns_h5vfd_state_t *st);
+
+/* Wait until every write queued for the files still open with st is made: none then reads
+ * the memory named in stable_lo..stable_hi.  For a file HDF5 could not close (it keeps it
+ * open, to close at exit), before that memory is freed.  The one HDF5 thread only. */
+void ns_h5vfd_drain(ns_h5vfd_state_t *st);
 
 #endif

@@ -1569,6 +1569,9 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     }
     if (H5Fclose(w->f) < 0 && r == 0) r = fail(w, "closing the archive");
     w->f = -1;
+    /* a file HDF5 could not close is still open: its queued writes read the batch, which
+     * the caller frees (h5vfd.h) */
+    if (backing) ns_h5vfd_drain(&vst);
     /* a write that failed comes first: what HDF5 read back of the writes skipped after it
      * was zeros, and an HDF5 error that followed says less than the errno */
     if (backing && vst.err) {
