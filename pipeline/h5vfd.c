@@ -48,9 +48,11 @@ typedef struct {
  * goes through the page cache.  One thread makes every write: a page-cache write made beside
  * a direct one would wait for the file's lock until the device is done.  Reads, truncation
  * and the close wait for the queue to drain, so the file reads as if every write had been
- * made in its turn.  A file system that refuses O_DIRECT at the open (tmpfs) has every write
- * made through the page cache by the thread; one that refuses a direct write (EINVAL), that
- * write and the later ones.  st->writes chooses the page cache alone, or no thread. */
+ * made in its turn.  A file system that refuses O_DIRECT at the open (tmpfs before Linux
+ * 6.6) has every write made through the page cache by the thread; one that refuses a direct
+ * write (EINVAL), that write and the later ones.  A write of more than QUEUE_COPIED bytes
+ * from memory not named is made by the caller's thread once the queue is drained, with no
+ * copy.  st->writes chooses the page cache alone, or no thread. */
 #define DIO_MIN ((size_t)64 << 10)
 #define DIO_ALIGN ((size_t)4096)
 #define DIO_BUF ((size_t)4 << 20)
@@ -79,7 +81,7 @@ typedef struct {
     unsigned long long bytes;   /* written directly */
 } dio_t;
 
-typedef struct file_t {
+typedef struct ns_h5vfd_file {
     H5FD_t pub;                 /* HDF5's part, first */
     int fd;
     dev_t dev;                  /* the file, for HDF5's "is it open already?" */
@@ -89,7 +91,7 @@ typedef struct file_t {
     ns_h5vfd_state_t *st;
     wb_t wb;
     dio_t dio;
-    struct file_t *next;        /* the state's open files (ns_h5vfd_drain) */
+    struct ns_h5vfd_file *next; /* the state's open files (ns_h5vfd_drain) */
 } file_t;
 
 typedef struct {
@@ -226,11 +228,13 @@ static void *dio_main(void *arg)
     return NULL;
 }
 
-/* The file named name, open for writing as pfd, opened again with O_DIRECT; -1 if it is not
- * a regular file, or its file system takes no direct I/O, or only coarser than ours. */
+/* The file open for writing as pfd (named name) opened again with O_DIRECT; -1 if it is not
+ * a regular file, or its file system takes no direct I/O, or only coarser than ours.  By
+ * /proc/self/fd where there is one, else by name; either way checked to be the same file
+ * (device and inode): a name replaced meanwhile must not take the writes. */
 static int open_direct(const char *name, int pfd)
 {
-    struct stat sb;
+    struct stat sb, db;
     if (fstat(pfd, &sb) != 0 || !S_ISREG(sb.st_mode)) return -1;
 #ifdef STATX_DIOALIGN
     struct statx sx;
@@ -239,7 +243,15 @@ static int open_direct(const char *name, int pfd)
             || sx.stx_dio_mem_align > DIO_ALIGN))
         return -1;
 #endif
-    return open(name, O_WRONLY | O_DIRECT | O_CLOEXEC);
+    char self[40];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", pfd);
+    int fd = open(self, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT) fd = open(name, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0 && (fstat(fd, &db) != 0 || db.st_dev != sb.st_dev || db.st_ino != sb.st_ino)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }
 
 /* Start the thread of the file open for writing as pfd, named name; with direct, open it
@@ -313,8 +325,29 @@ static int grow_notes(dio_t *d)
     return 0;
 }
 
+/* Make the write on the caller's thread, after any queued: the sec2 way (eof follows the
+ * bytes written, a failure is kept). */
+static void write_here(file_t *f, haddr_t addr, size_t size, const unsigned char *p)
+{
+    dio_drain(f);
+    while (size > 0 && !f->st->err) {
+        const ssize_t k = pwrite(f->fd, p, size > IO_MAX ? IO_MAX : size, (off_t)addr);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            failed(f, k < 0 ? errno : EIO);
+            break;
+        }
+        p += k;
+        addr += (haddr_t)k;
+        size -= (size_t)k;
+        if (addr > f->eof) f->eof = addr;
+    }
+}
+
 /* Queue the write (the thread is on): as it is, if from the named memory and fit to go
- * direct, else copied.  A failure met before is reported here (and the write skipped). */
+ * direct, else copied; made here instead if a copy would pass QUEUE_COPIED alone, or if
+ * there is no memory for it.  A failure met before is reported here (and the write
+ * skipped). */
 static void dio_queue(file_t *f, haddr_t addr, size_t size, const unsigned char *p)
 {
     dio_t *d = &f->dio;
@@ -324,16 +357,15 @@ static void dio_queue(file_t *f, haddr_t addr, size_t size, const unsigned char 
                        && p + size <= (const unsigned char *)st->stable_hi;
     unsigned char *copy = NULL;
     if (!direct) {
+        if (size > QUEUE_COPIED) {
+            write_here(f, addr, size, p);
+            return;
+        }
         pthread_mutex_lock(&d->mu);              /* hold the copies queued to QUEUE_COPIED */
-        while (d->copied > 0 && d->copied + size > QUEUE_COPIED && !d->err) pthread_cond_wait(&d->done, &d->mu);
+        while (d->copied + size > QUEUE_COPIED && !d->err) pthread_cond_wait(&d->done, &d->mu);
         pthread_mutex_unlock(&d->mu);
         if (!(copy = malloc(size))) {
-            dio_drain(f);                        /* no memory for a copy: made here, in turn */
-            if (!f->st->err) {
-                const int e = write_all(f->fd, p, size, addr);
-                if (e) failed(f, e);
-            }
-            if (addr + size > f->eof) f->eof = addr + size;
+            write_here(f, addr, size, p);
             return;
         }
         memcpy(copy, p, size);
@@ -349,15 +381,10 @@ static void dio_queue(file_t *f, haddr_t addr, size_t size, const unsigned char 
         pthread_cond_signal(&d->work);
     }
     pthread_mutex_unlock(&d->mu);
-    if (e) {
-        failed(f, e);
-    } else if (!queued) {                        /* no room for the note: made here, in turn */
-        dio_drain(f);
-        const int e2 = f->st->err ? 0 : write_all(f->fd, p, size, addr);
-        if (e2) failed(f, e2);
-    }
     free(copy);
-    if (addr + size > f->eof) f->eof = addr + size;
+    if (e) failed(f, e);                         /* skipped, as every write after a failure */
+    else if (!queued) write_here(f, addr, size, p);
+    else if (addr + size > f->eof) f->eof = addr + size;
 }
 
 static void *fa_copy(const void *fa)
@@ -413,7 +440,7 @@ static herr_t vfd_close(H5FD_t *file)
     file_t *f = (file_t *)file;
     dio_stop(f);
     wb_stop(f);
-    for (file_t **p = (file_t **)&f->st->files; *p; p = &(*p)->next)
+    for (file_t **p = &f->st->files; *p; p = &(*p)->next)
         if (*p == f) {
             *p = f->next;
             break;
@@ -499,9 +526,7 @@ static herr_t vfd_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
         dio_queue(f, addr, size, buf);
         return 0;
     }
-    const int e = write_all(f->fd, buf, size, addr);
-    if (e) failed(f, e);
-    else if (addr + size > f->eof) f->eof = addr + size;
+    write_here(f, addr, size, buf);
     wb_tell(f);
     return 0;
 }

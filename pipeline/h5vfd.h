@@ -35,7 +35,7 @@ typedef struct {
     const void *stable_lo, *stable_hi; /* memory that stays as it is until the close, whose
                                         * large aligned writes may go direct; NULL: none */
     unsigned long long direct_bytes;   /* bytes written direct, added at each close */
-    void *files;                       /* the driver's: the files open with this state */
+    struct ns_h5vfd_file *files;       /* the driver's: the files open with this state */
 } ns_h5vfd_state_t;
 
 /* Make fapl use the driver; st receives the outcome of every file opened with fapl (and

@@ -5,7 +5,8 @@
  * its default driver.  Writes queued for the driver's thread land in the order made, and a
  * read sees every write made before it.  A write that fails (a file-size limit, a full
  * device) is kept from HDF5: every HDF5 call succeeds, H5Fclose included, nothing crashes,
- * and the error is in the state. */
+ * and the error is in the state.  pwrite is interposed below to make the driver's thread
+ * slow, to refuse direct writes, and to fail a write. */
 #define _GNU_SOURCE                     /* O_DIRECT */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,9 +18,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <hdf5.h>
@@ -28,6 +32,28 @@
 #define NVAL ((hsize_t)3 << 20)          /* 24 MiB of doubles per dataset */
 
 static char dir[64];
+
+/* pwrite, as the test wants it (every pwrite of the process comes here; the knobs are 0
+ * but in the tests that set them): the next call sleeps stall_ms first; calls on an
+ * O_DIRECT descriptor fail with EINVAL; the eio_at-th call from now fails with EIO.  calls
+ * counts every call. */
+static atomic_int stall_ms, einval_direct, eio_at, calls;
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    const int ms = atomic_exchange(&stall_ms, 0);
+    if (ms > 0) nanosleep(&(struct timespec){ ms / 1000, (long)(ms % 1000) * 1000000L }, NULL);
+    const int k = atomic_fetch_add(&calls, 1) + 1;
+    if (atomic_load(&einval_direct) && (fcntl(fd, F_GETFL) & O_DIRECT)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (atomic_load(&eio_at) == k) {
+        errno = EIO;
+        return -1;
+    }
+    return syscall(SYS_pwrite64, fd, buf, n, off);
+}
 
 /* Does the test directory's file system take O_DIRECT? */
 static int direct_here(void)
@@ -119,6 +145,7 @@ static void build_as(const char *path, int vfd, int latest, ns_h5vfd_state_t *st
     H5Pclose(dcpl0);
     H5Pclose(gcpl);
     H5Sclose(sp);
+    if (vfd) ns_h5vfd_drain(st);                 /* no queued write reads v after this */
     free(v);
     if (H5Fclose(f) < 0) *ok = 0;
     H5Pclose(fcpl);
@@ -302,6 +329,145 @@ static void test_drain(void **state)
     unlink(a);
 }
 
+/* A driver file through H5FD calls, 4 MiB of eoa, named memory kept (st) */
+static H5FD_t *open_raw(const char *path, ns_h5vfd_state_t *st, hid_t *fapl)
+{
+    *fapl = H5Pcreate(H5P_FILE_ACCESS);
+    assert_int_equal(ns_h5vfd_set(*fapl, st), 0);
+    H5FD_t *f = H5FDopen(path, H5F_ACC_RDWR | H5F_ACC_CREAT | H5F_ACC_TRUNC, *fapl, HADDR_UNDEF);
+    assert_non_null(f);
+    assert_true(H5FDset_eoa(f, H5FD_MEM_DRAW, (haddr_t)4 << 20) >= 0);
+    return f;
+}
+
+/* The thread slowed at its first write, so that the notes wait in the queue together: only
+ * notes that follow one another in the file are written as one.  Named chunks at 0, 2 MiB
+ * and 1 MiB (in that order), a copied write over the first, then the read. */
+static void test_runs_only_of_neighbours(void **state)
+{
+    (void)state;
+    char a[128];
+    snprintf(a, sizeof a, "%s/runs.h5", dir);
+    const size_t MB = 1 << 20;
+    unsigned char *kept = malloc(3 * MB), *img = calloc(1, 3 * MB), *back = malloc(3 * MB);
+    for (size_t i = 0; i < 3 * MB; i++) kept[i] = (unsigned char)(i * 13 + 5);
+    ns_h5vfd_state_t st = { .stable_lo = kept, .stable_hi = kept + 3 * MB };
+    hid_t fapl;
+    H5FD_t *f = open_raw(a, &st, &fapl);
+    atomic_store(&stall_ms, 300);
+    const size_t at[3] = { 0, 2 * MB, MB };
+    for (int k = 0; k < 3; k++) {
+        assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, at[k], MB, kept + (size_t)k * MB) >= 0);
+        memcpy(img + at[k], kept + (size_t)k * MB, MB);
+    }
+    unsigned char patch[5000];
+    memset(patch, 0x3C, sizeof patch);
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, 100, sizeof patch, patch) >= 0);
+    memcpy(img + 100, patch, sizeof patch);
+    assert_true(H5FDread(f, H5FD_MEM_DRAW, H5P_DEFAULT, 0, 3 * MB, back) >= 0);
+    assert_memory_equal(back, img, 3 * MB);
+    assert_true(H5FDclose(f) >= 0);
+    assert_int_equal(st.err, 0);
+    if (direct_here()) assert_int_equal(st.direct_bytes, 3 * MB);
+    size_t n;
+    char *disk = slurp(a, &n);
+    assert_int_equal(n, 3 * MB);
+    assert_memory_equal(disk, img, 3 * MB);
+    free(disk);
+    free(back);
+    free(img);
+    free(kept);
+    H5Pclose(fapl);
+    unlink(a);
+}
+
+/* A file system that refuses the direct writes (EINVAL): the same bytes through the page
+ * cache, no error. */
+static void test_direct_refused(void **state)
+{
+    (void)state;
+    char a[128];
+    snprintf(a, sizeof a, "%s/refused.h5", dir);
+    const size_t MB = 1 << 20;
+    unsigned char *kept = malloc(2 * MB);
+    for (size_t i = 0; i < 2 * MB; i++) kept[i] = (unsigned char)(i * 29 + 3);
+    ns_h5vfd_state_t st = { .stable_lo = kept, .stable_hi = kept + 2 * MB };
+    hid_t fapl;
+    H5FD_t *f = open_raw(a, &st, &fapl);
+    atomic_store(&einval_direct, 1);
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, 0, MB, kept) >= 0);
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, MB, MB, kept + MB) >= 0);
+    assert_true(H5FDclose(f) >= 0);
+    atomic_store(&einval_direct, 0);
+    assert_int_equal(st.err, 0);
+    assert_int_equal(st.direct_bytes, 0);
+    size_t n;
+    char *disk = slurp(a, &n);
+    assert_int_equal(n, 2 * MB);
+    assert_memory_equal(disk, kept, 2 * MB);
+    free(disk);
+    free(kept);
+    H5Pclose(fapl);
+    unlink(a);
+}
+
+/* A write that fails on the thread (EIO on the second pwrite): the error is the state's,
+ * and no later write is made, copied or named, before or after the caller hears of it. */
+static void test_nothing_after_a_failure(void **state)
+{
+    (void)state;
+    char a[128];
+    snprintf(a, sizeof a, "%s/eio.h5", dir);
+    const size_t MB = 1 << 20;
+    unsigned char *kept = malloc(4 * MB);
+    memset(kept, 0x11, 4 * MB);
+    ns_h5vfd_state_t st = { .stable_lo = kept, .stable_hi = kept + 4 * MB };
+    hid_t fapl;
+    H5FD_t *f = open_raw(a, &st, &fapl);
+    atomic_store(&stall_ms, 200);                /* all four queued before the first is made */
+    atomic_store(&calls, 0);
+    atomic_store(&eio_at, 2);
+    for (int k = 0; k < 4; k++)
+        assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, (haddr_t)k * MB + 10, MB - 20, kept + (size_t)k * MB) >= 0);
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, 0, 100, kept) >= 0);   /* after */
+    assert_true(H5FDclose(f) >= 0);
+    atomic_store(&eio_at, 0);
+    assert_int_equal(st.err, EIO);
+    assert_int_equal(atomic_load(&calls), 2);
+    free(kept);
+    H5Pclose(fapl);
+    unlink(a);
+}
+
+/* Truncation waits for the queue: writes queued past the new end do not land after it. */
+static void test_truncate_after_the_queue(void **state)
+{
+    (void)state;
+    char a[128];
+    snprintf(a, sizeof a, "%s/trunc.h5", dir);
+    const size_t MB = 1 << 20;
+    unsigned char *kept = malloc(2 * MB);
+    memset(kept, 0x42, 2 * MB);
+    ns_h5vfd_state_t st = { .stable_lo = kept, .stable_hi = kept + 2 * MB };
+    hid_t fapl;
+    H5FD_t *f = open_raw(a, &st, &fapl);
+    atomic_store(&stall_ms, 200);
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, 0, MB, kept) >= 0);
+    assert_true(H5FDwrite(f, H5FD_MEM_DRAW, H5P_DEFAULT, MB, MB, kept + MB) >= 0);
+    assert_true(H5FDset_eoa(f, H5FD_MEM_DRAW, MB) >= 0);
+    assert_true(H5FDtruncate(f, H5P_DEFAULT, 0) >= 0);
+    struct stat sb;
+    assert_int_equal(stat(a, &sb), 0);
+    assert_int_equal(sb.st_size, (off_t)MB);
+    assert_true(H5FDclose(f) >= 0);
+    assert_int_equal(st.err, 0);
+    assert_int_equal(stat(a, &sb), 0);
+    assert_int_equal(sb.st_size, (off_t)MB);
+    free(kept);
+    H5Pclose(fapl);
+    unlink(a);
+}
+
 /* In a child (the limit must not touch the test runner): the file may not grow past
  * 4 MiB.  Exit status bits: 1 the error was kept as EFBIG, 2 every HDF5 call succeeded. */
 static void limit_kept_from_hdf5(int writes)
@@ -391,6 +557,10 @@ int main(void)
         cmocka_unit_test(test_same_bytes_at_once),
         cmocka_unit_test(test_writes_in_order),
         cmocka_unit_test(test_drain),
+        cmocka_unit_test(test_runs_only_of_neighbours),
+        cmocka_unit_test(test_direct_refused),
+        cmocka_unit_test(test_nothing_after_a_failure),
+        cmocka_unit_test(test_truncate_after_the_queue),
         cmocka_unit_test(test_limit_kept_from_hdf5),
         cmocka_unit_test(test_full_device),
         cmocka_unit_test(test_open_twice),
