@@ -165,6 +165,24 @@ static char *slurp(const char *path, size_t *n)
     return b;
 }
 
+/* The file at path holds exactly n bytes, those of want. */
+static void assert_file_is(const char *path, const void *want, size_t n)
+{
+    size_t got;
+    char *disk = slurp(path, &got);
+    assert_int_equal(got, n);
+    assert_memory_equal(disk, want, n);
+    free(disk);
+}
+
+/* n bytes of a pattern (byte i is i * mul + add), the caller frees */
+static unsigned char *patterned(size_t n, unsigned mul, unsigned add)
+{
+    unsigned char *b = malloc(n);
+    for (size_t i = 0; i < n; i++) b[i] = (unsigned char)(i * mul + add);
+    return b;
+}
+
 static void same_bytes(int latest, int writes)
 {
     char a[128], b[128];
@@ -273,11 +291,7 @@ static void writes_in_order(int writes)
     assert_true(H5FDclose(f) >= 0);
     assert_int_equal(st.err, 0);
     assert_int_equal(st.direct_bytes, direct_here() && writes == NS_H5VFD_DIRECT ? 2 * MB + MB / 2 : 0);
-    size_t n;
-    char *disk = slurp(a, &n);
-    assert_int_equal(n, 3 * MB);
-    assert_memory_equal(disk, img, 3 * MB);
-    free(disk);
+    assert_file_is(a, img, 3 * MB);
     free(back);
     free(loose);
     free(img);
@@ -318,11 +332,7 @@ static void test_drain(void **state)
     assert_true(H5FDclose(f) >= 0);
     assert_int_equal(st.err, 0);
     assert_null(st.files);                       /* the close took the file off the list */
-    size_t n;
-    char *disk = slurp(a, &n);
-    assert_int_equal(n, N);
-    assert_memory_equal(disk, want, N);
-    free(disk);
+    assert_file_is(a, want, N);
     free(want);
     free(kept);
     H5Pclose(fapl);
@@ -349,8 +359,7 @@ static void test_runs_only_of_neighbours(void **state)
     char a[128];
     snprintf(a, sizeof a, "%s/runs.h5", dir);
     const size_t MB = 1 << 20;
-    unsigned char *kept = malloc(3 * MB), *img = calloc(1, 3 * MB), *back = malloc(3 * MB);
-    for (size_t i = 0; i < 3 * MB; i++) kept[i] = (unsigned char)(i * 13 + 5);
+    unsigned char *kept = patterned(3 * MB, 13, 5), *img = calloc(1, 3 * MB), *back = malloc(3 * MB);
     ns_h5vfd_state_t st = { .stable_lo = kept, .stable_hi = kept + 3 * MB };
     hid_t fapl;
     H5FD_t *f = open_raw(a, &st, &fapl);
@@ -369,11 +378,7 @@ static void test_runs_only_of_neighbours(void **state)
     assert_true(H5FDclose(f) >= 0);
     assert_int_equal(st.err, 0);
     if (direct_here()) assert_int_equal(st.direct_bytes, 3 * MB);
-    size_t n;
-    char *disk = slurp(a, &n);
-    assert_int_equal(n, 3 * MB);
-    assert_memory_equal(disk, img, 3 * MB);
-    free(disk);
+    assert_file_is(a, img, 3 * MB);
     free(back);
     free(img);
     free(kept);
@@ -389,8 +394,7 @@ static void test_direct_refused(void **state)
     char a[128];
     snprintf(a, sizeof a, "%s/refused.h5", dir);
     const size_t MB = 1 << 20;
-    unsigned char *kept = malloc(2 * MB);
-    for (size_t i = 0; i < 2 * MB; i++) kept[i] = (unsigned char)(i * 29 + 3);
+    unsigned char *kept = patterned(2 * MB, 29, 3);
     ns_h5vfd_state_t st = { .stable_lo = kept, .stable_hi = kept + 2 * MB };
     hid_t fapl;
     H5FD_t *f = open_raw(a, &st, &fapl);
@@ -401,11 +405,7 @@ static void test_direct_refused(void **state)
     atomic_store(&einval_direct, 0);
     assert_int_equal(st.err, 0);
     assert_int_equal(st.direct_bytes, 0);
-    size_t n;
-    char *disk = slurp(a, &n);
-    assert_int_equal(n, 2 * MB);
-    assert_memory_equal(disk, kept, 2 * MB);
-    free(disk);
+    assert_file_is(a, kept, 2 * MB);
     free(kept);
     H5Pclose(fapl);
     unlink(a);
