@@ -180,9 +180,8 @@ static void *dio_main(void *arg)
          * DIO_BUF bytes.  note[] may move (grow) while the lock is let go: copied out first */
         const haddr_t addr = d->note[d->head].addr;
         size_t k = d->head, len = 0;
-        if (!d->note[k].copied)
+        if (!d->note[k].copied)                  /* named: aligned, DIO_MIN..DIO_BUF bytes (dio_queue) */
             while (k < d->n && !d->note[k].copied && d->note[k].addr == addr + len
-                   && d->note[k].len >= DIO_MIN && d->note[k].addr % DIO_ALIGN == 0 && d->note[k].len % DIO_ALIGN == 0
                    && len + d->note[k].len <= DIO_BUF)
                 len += d->note[k++].len;
         else
@@ -191,19 +190,19 @@ static void *dio_main(void *arg)
         memcpy(run, d->note + d->head, count * sizeof *run);
         const int refused = d->refused, skip = d->err != 0;
         pthread_mutex_unlock(&d->mu);
-        int e = 0, direct = 0, refuse = 0, paged = 1;
+        int e = 0, direct = 0, refuse = 0, paged = 0;
         if (skip) {
             /* after a failure: skipped, as the rest */
         } else if (run[0].copied || refused) {   /* the page cache, from the note's bytes */
             for (size_t i = 0; i < count && !e; i++) e = write_all(d->pfd, run[i].src, run[i].len, run[i].addr);
+            paged = 1;
         } else {
             unsigned char *p = d->buf;
             for (size_t i = 0; i < count; i++) p = (unsigned char *)memcpy(p, run[i].src, run[i].len) + run[i].len;
             if ((e = write_all(d->fd, d->buf, len, addr)) != EINVAL) {
                 direct = e == 0;
-                paged = 0;
             } else {                             /* refused: the page cache, from now on */
-                refuse = 1;
+                refuse = paged = 1;
                 e = write_all(d->pfd, d->buf, len, addr);
             }
         }
