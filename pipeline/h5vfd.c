@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include "h5vfd.h"
 
@@ -48,8 +50,8 @@ typedef struct {
  * goes through the page cache.  One thread makes every write: a page-cache write made beside
  * a direct one would wait for the file's lock until the device is done.  Reads, truncation
  * and the close wait for the queue to drain, so the file reads as if every write had been
- * made in its turn.  A file system that refuses O_DIRECT at the open (tmpfs before Linux
- * 6.6) has every write made through the page cache by the thread; one that refuses a direct
+ * made in its turn.  A file system that refuses O_DIRECT at the open, and tmpfs, have every
+ * write made through the page cache by the thread; one that refuses a direct
  * write (EINVAL), that write and the later ones.  A write of more than QUEUE_COPIED bytes
  * from memory not named is made by the caller's thread once the queue is drained, with no
  * copy.  st->writes chooses the page cache alone, or no thread. */
@@ -228,13 +230,17 @@ static void *dio_main(void *arg)
 }
 
 /* The file open for writing as pfd (named name) opened again with O_DIRECT; -1 if it is not
- * a regular file, or its file system takes no direct I/O, or only coarser than ours.  By
+ * a regular file, or on tmpfs (which takes O_DIRECT since Linux 6.6, by copying into its
+ * pages: the thread's copy would be one more), or its file system takes no direct I/O, or
+ * only coarser than ours.  By
  * /proc/self/fd where there is one, else by name; either way checked to be the same file
  * (device and inode): a name replaced meanwhile must not take the writes. */
 static int open_direct(const char *name, int pfd)
 {
     struct stat sb, db;
+    struct statfs fs;
     if (fstat(pfd, &sb) != 0 || !S_ISREG(sb.st_mode)) return -1;
+    if (fstatfs(pfd, &fs) == 0 && fs.f_type == TMPFS_MAGIC) return -1;   /* memory: nothing to skip */
 #ifdef STATX_DIOALIGN
     struct statx sx;
     if (statx(pfd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)
