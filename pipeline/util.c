@@ -110,7 +110,7 @@ char *ns_asprintf(const char *fmt, ...)
     return s;
 }
 
-int ns_read_file(const char *path, char **buf, size_t *len)
+int ns_read_file_into(const char *path, char **buf, size_t *cap, size_t *len)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0) return -1;
@@ -119,22 +119,39 @@ int ns_read_file(const char *path, char **buf, size_t *len)
     if (S_ISDIR(st.st_mode)) { close(fd); errno = EISDIR; return -1; }
     /* room for the file, the NUL and one byte more: the read that finds the end needs
      * room, and must not cost a doubling of the buffer */
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 2 : 4096, n = 0;
-    char *b = ns_malloc(cap);
+    size_t want = st.st_size > 0 ? (size_t)st.st_size + 2 : 4096, n = 0;
+    if (*cap < want) {                      /* nothing in it to keep */
+        free(*buf);
+        *buf = ns_malloc(want);
+        *cap = want;
+    }
     for (;;) {
-        if (n + 1 >= cap) b = ns_realloc(b, cap *= 2);
-        ssize_t r = read(fd, b + n, cap - n - 1);
+        if (n + 1 >= *cap) *buf = ns_realloc(*buf, *cap *= 2);
+        ssize_t r = read(fd, *buf + n, *cap - n - 1);
         if (r < 0) {
             if (errno == EINTR) continue;
-            int e = errno; free(b); close(fd); errno = e; return -1;
+            int e = errno; close(fd); errno = e; return -1;
         }
         if (r == 0) break;
         n += (size_t)r;
     }
     close(fd);
-    b[n] = 0;
-    *buf = b;
+    (*buf)[n] = 0;
     *len = n;
+    return 0;
+}
+
+int ns_read_file(const char *path, char **buf, size_t *len)
+{
+    char *b = NULL;
+    size_t cap = 0;
+    if (ns_read_file_into(path, &b, &cap, len) < 0) {
+        int e = errno;
+        free(b);
+        errno = e;
+        return -1;
+    }
+    *buf = b;
     return 0;
 }
 

@@ -34,6 +34,11 @@ char *ns_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Read a whole file into a NUL-terminated buffer.  Returns 0, or -1 with errno set. */
 int ns_read_file(const char *path, char **buf, size_t *len);
+/* ns_read_file into a buffer kept from call to call: *buf (*cap bytes; NULL and 0 the first
+ * time) is grown when the file needs more, else reused, and stays the caller's to free,
+ * after a failure too.  For readers of many files, whose freed buffers the allocator
+ * would otherwise give back to the kernel and fault in again. */
+int ns_read_file_into(const char *path, char **buf, size_t *cap, size_t *len);
 
 /* Case-insensitive ASCII comparison. */
 int ns_strcaseeq(const char *a, const char *b);

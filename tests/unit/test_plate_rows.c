@@ -23,6 +23,7 @@
 #include "../../pipeline/ingest.h"
 #include "../../pipeline/panel.h"
 #include "../../pipeline/qc_config.h"
+#include "../../pipeline/sha256.h"
 #include "../../pipeline/util.h"
 
 static uint64_t rng = 0x706c61696e726f77ULL;   /* "plainrow" */
@@ -241,18 +242,22 @@ static void test_plain_rows_as_general(void **st)
  * bad cell, some repeating an earlier plate's id (quarantined after they were read, their
  * rows dropped); each cell says which plate, row and analyte it is, so every value can be
  * checked in its place.  At 1 and 2 threads, from inside a parallel region (a team smaller
- * than asked for), and with every plate full and kept (the case in which nothing moves). */
+ * than asked for), and with every plate full and kept (the case in which nothing moves).
+ * Some files are missing (quarantined, cannot be read); every file read has the SHA-256
+ * of its bytes, whether its group of plates was hashed two or sixteen at a time. */
 static void layout_night(const ns_panel_t *p, const char *dir, int nplates, int full, int threads, int nested)
 {
     const int na = p->n_analytes, cap = p->input.plate_rows * p->input.plate_cols;
     char **paths = calloc((size_t)nplates, sizeof *paths);
     int *rows = calloc((size_t)nplates, sizeof *rows), *kept = calloc((size_t)nplates, sizeof *kept);
     int *ids = calloc((size_t)nplates, sizeof *ids), *good = calloc((size_t)nplates, sizeof *good);
+    char (*sha)[NS_SHA256_HEX_LEN + 1] = calloc((size_t)nplates, sizeof *sha);
     for (int k = 0; k < nplates; k++) {
         paths[k] = ns_asprintf("%s/L%03d.csv", dir, k);
         rows[k] = full ? cap : 1 + (int)below((unsigned)cap);
         int bad = !full && below(5) == 0;                   /* a cell that is not a number */
         int dup = !full && k > 2 && below(6) == 0;          /* the id of plate k - 2 */
+        int missing = !full && below(13) == 0;              /* no such file */
         buf_t b = { 0 };
         put(&b, "plate_id,well,sample_id,sample_type");
         for (int a = 0; a < na; a++) put(&b, ",%s", p->analytes[a].name);
@@ -267,13 +272,16 @@ static void layout_night(const ns_panel_t *p, const char *dir, int nplates, int 
             }
             put(&b, "\n");
         }
-        FILE *f = fopen(paths[k], "w");
-        assert_non_null(f);
-        fwrite(b.s, 1, b.n, f);
-        fclose(f);
+        if (!missing) {
+            FILE *f = fopen(paths[k], "w");
+            assert_non_null(f);
+            fwrite(b.s, 1, b.n, f);
+            fclose(f);
+            ns_sha256_hex(b.s, b.n, sha[k]);
+        }
         free(b.s);
         ids[k] = id;
-        good[k] = !bad;
+        good[k] = !bad && !missing;
         kept[k] = good[k];                  /* unless an earlier good plate has its id */
         for (int j = 0; j < k; j++) kept[k] &= !(good[j] && ids[j] == id);
     }
@@ -293,6 +301,8 @@ static void layout_night(const ns_panel_t *p, const char *dir, int nplates, int 
     omp_set_num_threads(1);
     int64_t i = 0;
     for (int k = 0; k < nplates; k++) {
+        assert_string_equal(x.plates[k].sha256, sha[k]);    /* "" for a file not read */
+        if (!sha[k][0]) assert_non_null(strstr(x.plates[k].error, "cannot read"));
         assert_int_equal(x.plates[k].status == NS_PLATE_OK, kept[k]);
         if (!kept[k]) { assert_int_equal(x.plates[k].first_row, -1); continue; }
         assert_int_equal(x.plates[k].first_row, i);
@@ -324,6 +334,7 @@ static void layout_night(const ns_panel_t *p, const char *dir, int nplates, int 
     free(kept);
     free(ids);
     free(good);
+    free(sha);
 }
 
 static void test_batch_layout(void **st)
@@ -339,6 +350,9 @@ static void test_batch_layout(void **st)
     layout_night(p, dir, 5, 1, 1, 0);
     layout_night(p, dir, 5, 1, 2, 0);
     layout_night(p, dir, 0, 0, 2, 0);
+    layout_night(p, dir, 70, 0, 1, 0);     /* enough plates for groups of 16 */
+    layout_night(p, dir, 150, 0, 2, 0);
+    layout_night(p, dir, 150, 1, 2, 0);
     rmdir(dir);
     ns_panel_free(p);
     ns_panel_errs_free(&e);

@@ -236,6 +236,76 @@ static void test_two_at_once(void **state)
     free(m);
 }
 
+/* ns_sha256_hex_many against ns_sha256_hex, message by message, for n messages of the
+ * given lengths, each from its own place in m (of mlen bytes) */
+static void many_is_one_by_one(const unsigned char *m, size_t mlen, int n, const size_t *len)
+{
+    const void *data[64];
+    char got[64][NS_SHA256_HEX_LEN + 1], want[NS_SHA256_HEX_LEN + 1];
+    assert_true(n <= 64);
+    for (int i = 0; i < n; i++) {
+        assert_true(len[i] <= mlen);
+        data[i] = m + (size_t)i * 977 % (mlen - len[i] + 1);
+    }
+    ns_sha256_hex_many(n, data, len, got);
+    for (int i = 0; i < n; i++) {
+        ns_sha256_hex(data[i], len[i], want);
+        if (strcmp(got[i], want) != 0) fprintf(stderr, "message %d of %d (%zu bytes) differs\n", i, n, len[i]);
+        assert_string_equal(got[i], want);
+    }
+}
+
+/* ns_sha256_hex_many gives the digests ns_sha256_hex gives: from 1 to 40 messages the size
+ * of plate files (31,000-31,299 bytes); sixteen of every length 0..200 at once (the
+ * padding's boundaries in every lane); messages of one length; one short or empty message
+ * among long ones; nine long ones among short (too few for a round of lanes), and
+ * lengths spread from 0 to 5,000.  Where the CPU has AVX-512 the first cases go through
+ * its sixteen lanes; in the portable group, through the portable code. */
+static void test_many(void **state)
+{
+    (void)state;
+    enum { N = 80000 };
+    unsigned char *m = malloc(N);
+    assert_non_null(m);
+    uint32_t x = 1013904223u;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        m[i] = (unsigned char)x;
+    }
+    size_t len[64];
+    for (int n = 1; n <= 40; n++) {                      /* plate files */
+        for (int i = 0; i < n; i++) {
+            x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+            len[i] = 31000 + x % 300;
+        }
+        many_is_one_by_one(m, N, n, len);
+    }
+    for (size_t l = 0; l <= 200; l++) {                  /* every padding boundary */
+        for (int i = 0; i < 16; i++) len[i] = l + (size_t)i % 2;
+        many_is_one_by_one(m, N, 16, len);
+    }
+    for (int i = 0; i < 16; i++) len[i] = 4096;          /* one length */
+    many_is_one_by_one(m, N, 16, len);
+    static const size_t short_one[] = { 0, 1, 63, 64, 65, 130, 30000 };
+    for (size_t s = 0; s < sizeof short_one / sizeof *short_one; s++)
+        for (int at = 0; at < 16; at += 5) {             /* one short among long */
+            for (int i = 0; i < 16; i++) len[i] = 31000 + (size_t)i * 7;
+            len[at] = short_one[s];
+            many_is_one_by_one(m, N, 16, len);
+        }
+    for (int i = 0; i < 16; i++) len[i] = i < 9 ? 20000 + (size_t)i * 64 : 100;     /* nine long */
+    many_is_one_by_one(m, N, 16, len);
+    for (int n = 10; n <= 64; n += 9) {                  /* spread */
+        for (int i = 0; i < n; i++) {
+            x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+            len[i] = x % 5001;
+        }
+        many_is_one_by_one(m, N, n, len);
+    }
+    many_is_one_by_one(m, N, 0, len);                    /* none */
+    free(m);
+}
+
 static int force_portable(void **state) { (void)state; ns_sha256_use_portable(1); return 0; }
 static int choose_again(void **state) { (void)state; ns_sha256_use_portable(0); return 0; }
 
@@ -247,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_padding_boundaries),
         cmocka_unit_test(test_multi_update_split),
         cmocka_unit_test(test_two_at_once),
+        cmocka_unit_test(test_many),
     };
     if (cmocka_run_group_tests_name("portable", portable, force_portable, choose_again) != 0) return 1;
     const struct CMUnitTest tests[] = {
@@ -257,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_multi_update_split),
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_two_at_once),
+        cmocka_unit_test(test_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
