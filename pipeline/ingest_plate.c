@@ -339,9 +339,8 @@ static int plain_row(const rowctx_t *x, ns_csv_t *c, const ns_plate_t *pl, int *
 }
 
 /* Parse a whole plate file into s: its bytes raw (rlen of them, hashed into pl->sha256
- * already; the caller's, and may be written to), or NULL when reading it failed with
- * read_errno.  On any problem,
- * set pl->error and keep counting rows. */
+ * already; the caller's buffer, which the parse writes into), or NULL when reading it
+ * failed with read_errno.  On any problem, set pl->error and keep counting rows. */
 static void parse_plate(const ns_panel_t *p, const int8_t *map, const char *path, char *raw, size_t rlen,
                         int read_errno, ns_plate_t *pl, slot_t *s, hdr_cache_t *hc)
 {
