@@ -245,31 +245,34 @@ void ns_sha256_use_portable(int portable)
     __atomic_store_n(&use_x16, portable ? 0 : -1, __ATOMIC_RELAXED);
 }
 
-/* whether the SHA-NI code is in use (asked once) */
+#ifdef NS_SHA_NI
+/* *flag, or the CPU's answer (ask) stored there the first time */
+static int asked_once(int *flag, int (*ask)(void))
+{
+    int x = __atomic_load_n(flag, __ATOMIC_RELAXED);
+    if (x < 0) {
+        x = ask();
+        __atomic_store_n(flag, x, __ATOMIC_RELAXED);
+    }
+    return x;
+}
+#endif
+
+/* whether the SHA-NI code is in use */
 static int sha_ni(void)
 {
 #ifdef NS_SHA_NI
-    int ni = __atomic_load_n(&use_ni, __ATOMIC_RELAXED);
-    if (ni < 0) {
-        ni = cpu_has_sha();
-        __atomic_store_n(&use_ni, ni, __ATOMIC_RELAXED);
-    }
-    return ni;
+    return asked_once(&use_ni, cpu_has_sha);
 #else
     return 0;
 #endif
 }
 
-/* whether ns_sha256_hex_many uses compress_x16 (asked once) */
+/* whether ns_sha256_hex_many uses compress_x16 */
 static int sha_x16(void)
 {
 #ifdef NS_SHA_NI
-    int x = __atomic_load_n(&use_x16, __ATOMIC_RELAXED);
-    if (x < 0) {
-        x = cpu_has_avx512();
-        __atomic_store_n(&use_x16, x, __ATOMIC_RELAXED);
-    }
-    return x;
+    return asked_once(&use_x16, cpu_has_avx512);
 #else
     return 0;
 #endif

@@ -169,6 +169,18 @@ static void test_file(void **state)
     rmdir(dir);
 }
 
+/* n pseudo-random bytes (xorshift32 from *x, which is left where it stopped) */
+static unsigned char *random_bytes(size_t n, uint32_t *x)
+{
+    unsigned char *m = malloc(n);
+    assert_non_null(m);
+    for (size_t i = 0; i < n; i++) {
+        *x ^= *x << 13; *x ^= *x >> 17; *x ^= *x << 5;
+        m[i] = (unsigned char)*x;
+    }
+    return m;
+}
+
 /* The accelerated path (SHA-NI, where the CPU has it) and the portable one give the same
  * digests on every length from 0 to 1,100 bytes of pseudo-random data and on 1 MB; and
  * every other test of this file runs twice, once forced portable. */
@@ -176,13 +188,8 @@ static void test_accelerated_equals_portable(void **state)
 {
     (void)state;
     enum { MAXLEN = 1 << 20 };
-    unsigned char *m = malloc(MAXLEN);
-    assert_non_null(m);
     uint32_t x = 2463534242u;
-    for (size_t i = 0; i < MAXLEN; i++) {
-        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-        m[i] = (unsigned char)x;
-    }
+    unsigned char *m = random_bytes(MAXLEN, &x);
     char a[NS_SHA256_HEX_LEN + 1], b[NS_SHA256_HEX_LEN + 1];
     for (size_t len = 0; len <= MAXLEN; len = len < 1100 ? len + 1 : MAXLEN + (len == MAXLEN)) {
         if (len > MAXLEN) break;
@@ -204,13 +211,8 @@ static void test_two_at_once(void **state)
 {
     (void)state;
     enum { N = 40000 };
-    unsigned char *m = malloc(2 * N);
-    assert_non_null(m);
     uint32_t x = 88172645u;
-    for (size_t i = 0; i < 2 * N; i++) {
-        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-        m[i] = (unsigned char)x;
-    }
+    unsigned char *m = random_bytes(2 * N, &x);
     char a[NS_SHA256_HEX_LEN + 1], b[NS_SHA256_HEX_LEN + 1], ra[NS_SHA256_HEX_LEN + 1], rb[NS_SHA256_HEX_LEN + 1];
     size_t n = 0;
     for (size_t la = 0; la <= 300; la += la < 140 ? 1 : 7)
@@ -265,13 +267,8 @@ static void test_many(void **state)
 {
     (void)state;
     enum { N = 80000 };
-    unsigned char *m = malloc(N);
-    assert_non_null(m);
     uint32_t x = 1013904223u;
-    for (size_t i = 0; i < N; i++) {
-        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-        m[i] = (unsigned char)x;
-    }
+    unsigned char *m = random_bytes(N, &x);
     size_t len[64];
     for (int n = 1; n <= 40; n++) {                      /* plate files */
         for (int i = 0; i < n; i++) {
