@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "sha256.h"
+#include "util.h"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -365,27 +366,42 @@ void ns_sha256_hex(const void *data, size_t len, char out[NS_SHA256_HEX_LEN + 1]
     ns_sha256_tohex(d, out);
 }
 
+/* Finish a digest begun in c (whole blocks only so far) with the bytes of p from off to
+ * len, and the padding; its hex to out.  p may be NULL when off == len. */
+static void finish_one(ns_sha256_t *c, const void *p, size_t off, size_t len, char out[NS_SHA256_HEX_LEN + 1])
+{
+    uint8_t d[NS_SHA256_LEN];
+    if (len > off) ns_sha256_update(c, (const uint8_t *)p + off, len - off);
+    ns_sha256_final(c, d);
+    ns_sha256_tohex(d, out);
+}
+
+/* finish_one for two digests, the whole blocks both have left hashed side by side
+ * (compress_ni_x2) where the CPU has SHA-NI */
+static void finish_pair(ns_sha256_t *ca, const void *a, size_t offa, size_t la, char oa[NS_SHA256_HEX_LEN + 1],
+                        ns_sha256_t *cb, const void *b, size_t offb, size_t lb, char ob[NS_SHA256_HEX_LEN + 1])
+{
+#ifdef NS_SHA_NI
+    const size_t na = (la - offa) / 64, nb = (lb - offb) / 64, both = na < nb ? na : nb;
+    if (both && sha_ni()) {
+        compress_ni_x2(ca->h, (const uint8_t *)a + offa, cb->h, (const uint8_t *)b + offb, both);
+        ca->nbytes += both * 64;
+        cb->nbytes += both * 64;
+        offa += both * 64;
+        offb += both * 64;
+    }
+#endif
+    finish_one(ca, a, offa, la, oa);
+    finish_one(cb, b, offb, lb, ob);
+}
+
 void ns_sha256_hex2(const void *a, size_t la, char oa[NS_SHA256_HEX_LEN + 1], const void *b, size_t lb,
                     char ob[NS_SHA256_HEX_LEN + 1])
 {
     ns_sha256_t ca, cb;
-    uint8_t d[NS_SHA256_LEN];
     ns_sha256_init(&ca);
     ns_sha256_init(&cb);
-    size_t nb = 0;
-#ifdef NS_SHA_NI
-    if (sha_ni()) {                         /* the blocks both have, side by side */
-        nb = (la < lb ? la : lb) / 64;
-        if (nb) compress_ni_x2(ca.h, a, cb.h, b, nb);
-        ca.nbytes = cb.nbytes = nb * 64;
-    }
-#endif
-    ns_sha256_update(&ca, (const uint8_t *)a + nb * 64, la - nb * 64);
-    ns_sha256_update(&cb, (const uint8_t *)b + nb * 64, lb - nb * 64);
-    ns_sha256_final(&ca, d);
-    ns_sha256_tohex(d, oa);
-    ns_sha256_final(&cb, d);
-    ns_sha256_tohex(d, ob);
+    finish_pair(&ca, a, 0, la, oa, &cb, b, 0, lb, ob);
 }
 
 #ifdef NS_SHA_NI
@@ -396,8 +412,8 @@ void ns_sha256_hex2(const void *a, size_t la, char oa[NS_SHA256_HEX_LEN + 1], co
 /* The messages data[0..n) (n <= 16) in AVX-512 lanes, in rounds: each round takes the
  * messages with at least one whole block left, while there are X16_MIN of them, and
  * hashes as many whole blocks of each as the shortest has.  What is left of each (less
- * than a block, or the blocks of too few messages) and the padding go through
- * ns_sha256_update and ns_sha256_final. */
+ * than a block, or the blocks of too few messages) and the padding are finished two at a
+ * time (finish_pair), the messages with the most left paired together. */
 static void hex_x16(int n, const void *const *data, const size_t *len, char (*out)[NS_SHA256_HEX_LEN + 1])
 {
     ns_sha256_t c[16];
@@ -431,12 +447,18 @@ static void hex_x16(int n, const void *const *data, const size_t *len, char (*ou
             c[i].nbytes = done[i];
         }
     }
-    uint8_t d[NS_SHA256_LEN];
+    int ord[16];                            /* by bytes left, most first */
     for (int i = 0; i < n; i++) {
-        ns_sha256_update(&c[i], (const uint8_t *)data[i] + done[i], len[i] - done[i]);
-        ns_sha256_final(&c[i], d);
-        ns_sha256_tohex(d, out[i]);
+        int j = i;
+        for (; j > 0 && len[ord[j - 1]] - done[ord[j - 1]] < len[i] - done[i]; j--) ord[j] = ord[j - 1];
+        ord[j] = i;
     }
+    int k = 0;
+    for (; k + 1 < n; k += 2) {
+        const int i = ord[k], j = ord[k + 1];
+        finish_pair(&c[i], data[i], done[i], len[i], out[i], &c[j], data[j], done[j], len[j], out[j]);
+    }
+    if (k < n) finish_one(&c[ord[k]], data[ord[k]], done[ord[k]], len[ord[k]], out[ord[k]]);
 }
 #endif
 
@@ -444,7 +466,7 @@ void ns_sha256_hex_many(int n, const void *const *data, const size_t *len, char 
 {
     int i = 0;
 #ifdef NS_SHA_NI
-    if (n >= X16_MIN && sha_x16())
+    if (n >= X16_MIN && ns_simd && sha_x16())
         for (; n - i >= X16_MIN; i += 16) hex_x16(n - i < 16 ? n - i : 16, data + i, len + i, out + i);
 #endif
     for (; i + 1 < n; i += 2) ns_sha256_hex2(data[i], len[i], out[i], data[i + 1], len[i + 1], out[i + 1]);

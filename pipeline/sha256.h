@@ -49,8 +49,9 @@ void ns_sha256_hex2(const void *a, size_t la, char oa[NS_SHA256_HEX_LEN + 1], co
                     char ob[NS_SHA256_HEX_LEN + 1]);
 
 /* n one-shot hex digests (the same as n ns_sha256_hex calls): out[i] of len[i] bytes at
- * data[i].  Where the CPU has AVX-512 (F and BW), sixteen messages are hashed at once, one
- * in each lane, when there are ten or more; else two at a time as ns_sha256_hex2. */
+ * data[i] (data[i] may be NULL when len[i] == 0).  Where the CPU has AVX-512 (F and BW)
+ * and ns_simd (util.h) is set, sixteen messages are hashed at once, one in each lane, while
+ * ten or more have whole blocks left; the rest two at a time as ns_sha256_hex2. */
 void ns_sha256_hex_many(int n, const void *const *data, const size_t *len, char (*out)[NS_SHA256_HEX_LEN + 1]);
 
 /* Hex digest of a whole file, read in blocks (the file is never held in memory).

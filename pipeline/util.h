@@ -48,8 +48,8 @@ int ns_strcaseeq(const char *a, const char *b);
  * set.  Every such path has a scalar twin that gives the same result. */
 int ns_cpu_avx512(void);
 
-/* 1 (the default): use the AVX-512 paths where the CPU has them; 0: never (tests compare
- * the two) */
+/* 1 (the default): use the AVX-512 paths where the CPU has them (the plate reader's line
+ * splitter and cell parser, SHA-256 in lanes); 0: never (tests compare the two) */
 extern int ns_simd;
 
 /* Where a config file is: given (if not NULL); else the environment variable env (if set and

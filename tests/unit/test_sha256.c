@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../../pipeline/sha256.h"
+#include "../../pipeline/util.h"
 
 static const char MSG448[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 static const char MSG896[] = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
@@ -299,8 +300,24 @@ static void test_many(void **state)
         }
         many_is_one_by_one(m, N, n, len);
     }
+    for (int i = 0; i < 16; i++) len[i] = i < 10 ? 64 : 70000;      /* ten of one block, */
+    many_is_one_by_one(m, N, 16, len);                   /* six long: those in pairs */
     many_is_one_by_one(m, N, 0, len);                    /* none */
+    const void *none[12] = { NULL };                     /* empty messages given as NULL */
+    size_t zero[12] = { 0 };
+    char got[12][NS_SHA256_HEX_LEN + 1];
+    ns_sha256_hex_many(12, none, zero, got);
+    for (int i = 0; i < 12; i++)
+        assert_string_equal(got[i], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     free(m);
+}
+
+/* test_many with the AVX-512 paths switched off (util.h: ns_simd): the pairs alone */
+static void test_many_without_simd(void **state)
+{
+    ns_simd = 0;
+    test_many(state);
+    ns_simd = 1;
 }
 
 static int force_portable(void **state) { (void)state; ns_sha256_use_portable(1); return 0; }
@@ -326,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_two_at_once),
         cmocka_unit_test(test_many),
+        cmocka_unit_test(test_many_without_simd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
