@@ -56,6 +56,9 @@ int ns_parse_well(const char *s, int rows, int cols, char out[4])
     return 0;
 }
 
+/* plates read and hashed together (sha256.h: ns_sha256_hex_many takes sixteen at once) */
+#define GROUP 16
+
 /* one parsed plate file, before it joins the batch: a thread's scratch, reused for each
  * plate it reads (so it stays in cache and costs no fresh pages) */
 typedef struct {
@@ -67,8 +70,8 @@ typedef struct {
     uint8_t *type;
     double *v;          /* row-major: v[i * n_analytes + a] */
     uint8_t *cell;
-    char *raw[16];      /* the files of a group of plates, read (ns_read_file_into) */
-    size_t rawcap[16];
+    char *raw[GROUP];   /* the files of a group of plates, read (ns_read_file_into) */
+    size_t rawcap[GROUP];
 } slot_t;
 
 /* The header of the last plate a thread read, with its column mapping: the plates of a
@@ -151,7 +154,7 @@ static void slot_free(slot_t *s)
 {
     slot_clear(s);
     free(s->well); free(s->sid); free(s->sids); free(s->type); free(s->v); free(s->cell);
-    for (int j = 0; j < 16; j++) free(s->raw[j]);
+    for (int j = 0; j < GROUP; j++) free(s->raw[j]);
     memset(s, 0, sizeof *s);
 }
 
@@ -170,8 +173,9 @@ int64_t ns_count_data_lines(const char *t, size_t n)
     return lines > 0 ? lines - 1 : 0;
 }
 
-/* The second half of ns_ingest_read: raw (rlen bytes, read and hashed; taken over) decoded
- * to *text, or the error and the rows counted in the raw bytes. */
+/* The second half of ns_ingest_read: raw (rlen bytes, read and hashed; taken over when
+ * owned, else left to the caller) decoded to *text, or the error and the rows counted in
+ * the raw bytes. */
 static int ingest_decode(const char *path, char *raw, size_t rlen, int owned, char **text, size_t *tlen,
                          char encoding[8], char **error, int64_t *rows)
 {
@@ -740,18 +744,18 @@ int ns_ingest_plates(ns_batch_t *b, char **paths, int n_paths)
     const int nth = omp_get_max_threads();
     hdr_cache_t *hcs = ns_calloc((size_t)nth, sizeof *hcs);
     slot_t *scratch = ns_calloc((size_t)nth, sizeof *scratch);
-    /* plates in groups, read first and hashed together (sha256.h: ns_sha256_hex_many, sixteen
-     * at once in AVX-512 lanes); groups of 16 unless that leaves fewer than four per thread */
-    int G = 16;
+    /* plates in groups, read first and hashed together; groups of GROUP unless that leaves
+     * fewer than four per thread */
+    int G = GROUP;
     while (G > 2 && (n_paths + G - 1) / G < 4 * nth) G /= 2;
     #pragma omp parallel for schedule(dynamic, 1)
     for (int q = 0; q < (n_paths + G - 1) / G; q++) {
         const int t = omp_get_thread_num() % nth, k0 = G * q, nk = n_paths - k0 < G ? n_paths - k0 : G;
-        char *raw[16];                          /* the thread's buffers, or NULL: not read */
-        const void *hraw[16];                   /* the plates read, to hash */
-        size_t rlen[16], hlen[16];
-        int err[16], at[16], nh = 0;
-        char hex[16][NS_SHA256_HEX_LEN + 1];
+        char *raw[GROUP];                       /* the thread's buffers, or NULL: not read */
+        const void *hraw[GROUP];                /* the plates read, to hash */
+        size_t rlen[GROUP], hlen[GROUP];
+        int err[GROUP], at[GROUP], nh = 0;
+        char hex[GROUP][NS_SHA256_HEX_LEN + 1];
         for (int j = 0; j < nk; j++) {
             err[j] = 0;
             if (ns_read_file_into(paths[k0 + j], &scratch[t].raw[j], &scratch[t].rawcap[j], &rlen[j]) == 0) {
