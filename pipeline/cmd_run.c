@@ -38,6 +38,7 @@
 #include "run_followup.h"
 #include "score.h"
 #include "table.h"
+#include "omp_wait.h"
 #include "util.h"
 #include "version.h"
 #include "write_hdf5.h"
@@ -57,7 +58,7 @@ enum {
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
+    fputs(
 "Usage: neoscreen run [options] NIGHT_DIR\n"
 "\n"
 "Process one night: NIGHT_DIR/plates/*.csv (MS/MS plate exports), NIGHT_DIR/manifest.csv\n"
@@ -78,7 +79,8 @@ static void usage(FILE *fp)
 "                    recalls per condition against the history's average, hearing refer\n"
 "                    rates, and the follow-up ledger's programme indicators (below);\n"
 "                    labels in --lang; IDs only (see --report-names)\n"
-"\n"
+"\n", fp);
+    fprintf(fp,
 "Options:\n"
 "  -o, --out DIR        output directory (created if missing) [required]\n"
 "  -c, --config FILE    panel config [$NEOSCREEN_CONFIG, else ./%s, else the\n"
@@ -110,7 +112,10 @@ static void usage(FILE *fp)
 "                       -o, beside the other nights' outputs]\n"
 "      --no-ledger      do not record the night in a ledger (report.html then says it\n"
 "                       shows no indicators)\n"
-"  -t, --threads N      threads for parsing and kernels [all cores]\n"
+"  -t, --threads N      threads for parsing and kernels [all cores]; with more than one,\n"
+"                       and OMP_WAIT_POLICY not set, run starts itself again with\n"
+"                       OMP_WAIT_POLICY=passive: waiting OpenMP threads then sleep and\n"
+"                       leave the cores to the writers' threads (set it to keep another)\n"
 "  -v, --verbosity N    0 errors only, 1 progress (default), 2 details and stage times,\n"
 "                       3 also the time of each part of batch.h5\n"
 "  -h, --help           this text\n"
@@ -681,13 +686,17 @@ int ns_cmd_run(int argc, char **argv)
     if (optind != argc - 1) { ns_error("run", "expected one NIGHT_DIR (see 'neoscreen run --help')"); return EXIT_USAGE; }
     if (!out) { ns_error("run", "no output directory: give -o DIR"); return EXIT_USAGE; }
     const char *night = argv[optind];
-    ns_clock_start();
 #ifdef _OPENMP
     if (threads > 0) omp_set_num_threads(threads);
     else threads = omp_get_max_threads();
 #else
     threads = 1;
 #endif
+    /* OpenMP threads that sleep while they wait, not spin: the writers' threads need the
+     * cores (omp_wait.h; 1M night at 2 threads: BENCHMARKS.md).  argv as getopt_long left
+     * it: the options first, then the night, which reads the same */
+    ns_omp_wait_passive("neoscreen", argc, argv, threads);
+    ns_clock_start();
 
     /* 1. configs: checked completely before anything else is touched.  Every early exit
      * goes through `done`, which frees whatever was made so far. */
@@ -756,6 +765,11 @@ int ns_cmd_run(int argc, char **argv)
     remove_stale_tmp(out);
     ns_info(1, "run", "panel %s %s (%d analytes, %d ratios, %d conditions), %d threads",
             panel->name, panel->version, panel->n_analytes, panel->n_ratios, panel->n_conds, threads);
+    if (threads > 1) {
+        const char *wp = getenv("OMP_WAIT_POLICY");
+        ns_info(2, "run", "OMP_WAIT_POLICY=%s: the OpenMP threads %s while they wait for work", wp ? wp : "(unset)",
+                wp && ns_strcaseeq(wp, "passive") ? "sleep" : "spin");
+    }
 
     /* 2. ingest */
     status = 0;
