@@ -695,7 +695,7 @@ int ns_cmd_run(int argc, char **argv)
     /* OpenMP threads that sleep while they wait, not spin: the writers' threads need the
      * cores (omp_wait.h; 1M night at 2 threads: BENCHMARKS.md).  argv as getopt_long left
      * it: the options first, then the night, which reads the same */
-    ns_omp_wait_passive("neoscreen", argc, argv, threads);
+    ns_omp_wait_passive(argc, argv, threads);
     ns_clock_start();
 
     /* 1. configs: checked completely before anything else is touched.  Every early exit
@@ -766,9 +766,9 @@ int ns_cmd_run(int argc, char **argv)
     ns_info(1, "run", "panel %s %s (%d analytes, %d ratios, %d conditions), %d threads",
             panel->name, panel->version, panel->n_analytes, panel->n_ratios, panel->n_conds, threads);
     if (threads > 1) {
-        const char *wp = getenv("OMP_WAIT_POLICY");
-        ns_info(2, "run", "OMP_WAIT_POLICY=%s: the OpenMP threads %s while they wait for work", wp ? wp : "(unset)",
-                wp && ns_strcaseeq(wp, "passive") ? "sleep" : "spin");
+        const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
+        ns_info(2, "run", "OpenMP threads wait for work as OMP_WAIT_POLICY=%s%s%s says", wp ? wp : "(unset)",
+                sc ? " and GOMP_SPINCOUNT=" : "", sc ? sc : "");
     }
 
     /* 2. ingest */
