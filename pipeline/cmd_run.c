@@ -695,8 +695,8 @@ int ns_cmd_run(int argc, char **argv)
     /* OpenMP threads that sleep while they wait, not spin: the writers' threads need the
      * cores (omp_wait.h; 1M night at 2 threads: BENCHMARKS.md).  argv as getopt_long left
      * it: the options first, then the night, which reads the same */
-    ns_omp_wait_passive(argc, argv, threads);
     ns_clock_start();
+    ns_omp_wait_passive(argc, argv, threads);
 
     /* 1. configs: checked completely before anything else is touched.  Every early exit
      * goes through `done`, which frees whatever was made so far. */

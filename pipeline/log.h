@@ -41,7 +41,11 @@ char *ns_msg_vat(const char *path, int line, int col, const char *fmt, va_list a
  * readers that collect every problem of a file before the caller prints them. */
 void ns_msgs_vadd(char ***v, int64_t *n, const char *path, int line, int col, const char *fmt, va_list ap);
 
-void ns_clock_start(void);   /* reference point for wall/CPU figures */
+void ns_clock_start(void);   /* reference point for wall/CPU figures (or the one handed over
+                                by ns_clock_pass(), which it takes and clears) */
+/* Hand the reference point to this program executed again (exec keeps the process, its
+ * CPU time and the monotonic clock), through NS_CLOCK_T0: its figures then count both starts. */
+void ns_clock_pass(void);
 double ns_wall_s(void);      /* seconds since ns_clock_start() */
 double ns_cpu_s(void);       /* process CPU seconds since ns_clock_start() */
 long ns_peak_rss_kb(void);   /* peak resident set size, kB */

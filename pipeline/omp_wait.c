@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
+#include "log.h"
 #include "omp_wait.h"
 #include "util.h"
 
@@ -53,9 +54,11 @@ void ns_omp_wait_passive(int argc, char *const argv[], int threads)
     for (int i = 0; i < argc; i++) av[i + 1] = argv[i];
     av[argc + 1] = NULL;
     if (setenv("OMP_WAIT_POLICY", "passive", 1) == 0) {
+        ns_clock_pass();                    /* "Real time" from the first start */
         execv(exe, av);
         const int e = errno;                /* exec failed: go on as we are */
         unsetenv("OMP_WAIT_POLICY");
+        unsetenv("NS_CLOCK_T0");
         errno = e;
     }
     free(av);
