@@ -113,9 +113,10 @@ static void usage(FILE *fp)
 "      --no-ledger      do not record the night in a ledger (report.html then says it\n"
 "                       shows no indicators)\n"
 "  -t, --threads N      threads for parsing and kernels [all cores]; with more than one,\n"
-"                       and OMP_WAIT_POLICY not set, run starts itself again with\n"
-"                       OMP_WAIT_POLICY=passive: waiting OpenMP threads then sleep and\n"
-"                       leave the cores to the writers' threads (set it to keep another)\n"
+"                       and neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT set, run starts\n"
+"                       itself again with OMP_WAIT_POLICY=passive: waiting OpenMP threads\n"
+"                       then sleep and leave the cores to the writers' threads (set the\n"
+"                       variable to keep another policy)\n"
 "  -v, --verbosity N    0 errors only, 1 progress (default), 2 details and stage times,\n"
 "                       3 also the time of each part of batch.h5\n"
 "  -h, --help           this text\n"
@@ -692,10 +693,10 @@ int ns_cmd_run(int argc, char **argv)
 #else
     threads = 1;
 #endif
+    ns_clock_start();           /* handed over to the second start, if there is one */
     /* OpenMP threads that sleep while they wait, not spin: the writers' threads need the
      * cores (omp_wait.h; 1M night at 2 threads: BENCHMARKS.md).  argv as getopt_long left
      * it: the options first, then the night, which reads the same */
-    ns_clock_start();
     ns_omp_wait_passive(argc, argv, threads);
 
     /* 1. configs: checked completely before anything else is touched.  Every early exit

@@ -1,13 +1,12 @@
 /* omp_wait.h — how the OpenMP threads of a command wait for work.
  *
  * An OpenMP thread with no work spins for a while before it sleeps (libgomp: about 300,000
- * pause loops: a few milliseconds), unless OMP_WAIT_POLICY=passive.  That
- * suits a program whose only busy threads are the team's.  `run` has threads of its own
- * beside the team (report.html, the recall list and its deflater, the archive's writer): a
- * team thread spinning through the archive's serial stretches holds a core those threads
- * need.  The runtime reads the policy from the environment once, when it is loaded, before
- * main; so the only way for a command to choose it is to execute itself again with the
- * variable set.
+ * pause loops, a few milliseconds), unless OMP_WAIT_POLICY=passive.  That suits a program
+ * whose only busy threads are the team's.  `run` has threads of its own beside the team
+ * (report.html, the recall list and its deflater, the archive's writer): a team thread
+ * spinning through the archive's serial stretches holds a core those threads need.  The
+ * runtime reads the policy from the environment once, when it is loaded, before main; so
+ * the only way for a command to choose it is to execute itself again with the variable set.
  */
 #ifndef NS_OMP_WAIT_H
 #define NS_OMP_WAIT_H
