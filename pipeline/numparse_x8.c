@@ -12,8 +12,14 @@
  *      it likewise, so that leading zero bytes pad both; each group of eight is added up by
  *      multiply-add of pairs, fours and eights (madd of 10/1, 100/1, then 10^4/1);
  *   3. m = int * 10^nfrac + frac, exactly (at most eight digits: m < 10^8), converted to a
- *      double (exact) and divided by 10^nfrac (an exact double): the same operands and the
- *      same one IEEE division as the scalar fast path, so the same double, bit for bit.
+ *      double (exact) and divided by 10^nfrac (an exact double), giving the scalar fast
+ *      path's one IEEE division, bit for bit, without dividing (a division of eight lanes
+ *      held up a quarter of this function): q = m * y with y = RN(10^-nfrac), then
+ *      q + (m - q * 10^nfrac) * y, the residual exact by FMA (Markstein's correction).  That
+ *      this is RN(m / 10^nfrac) is checked for every m < 10^8 and nfrac 0..7 (8 * 10^8
+ *      quotients: ns_parse_short8_check_quotients, run by tests/unit/test_numparse).  In
+ *      another rounding mode the division would round that way and this would not: then
+ *      nothing is taken.
  *
  * Without AVX-512 (util.h: ns_cpu_avx512) ns_parse_short8 takes nothing and every cell
  * goes the scalar way. */
@@ -29,9 +35,37 @@
 
 #define X8_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,bmi2")))
 
+/* RN(m / 10^k) in each lane, for m < 10^8 and k 0..7, without dividing (step 3 above) */
+X8_TARGET static inline __m512d quotient8(__m512i m, __m512i k)
+{
+    const __m512d p10 = _mm512_setr_pd(1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7);
+    const __m512d r10 = _mm512_setr_pd(1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7);   /* RN(10^-k) */
+    const __m512d a = _mm512_cvtepi64_pd(m), d = _mm512_permutexvar_pd(k, p10), y = _mm512_permutexvar_pd(k, r10);
+    const __m512d q = _mm512_mul_pd(a, y);
+    return _mm512_fmadd_pd(_mm512_fnmadd_pd(q, d, a), y, q);
+}
+
+/* quotient8 against the division, for every m < 10^8 and k 0..7: the lanes that differ */
+X8_TARGET static long check_quotients(void)
+{
+    long differ = 0;
+    for (int k = 0; k < 8; k++) {
+        const __m512i kk = _mm512_set1_epi64(k);
+        const __m512d d = _mm512_set1_pd((double[]){ 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7 }[k]);
+        __m512i m = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+        for (int64_t i = 0; i < 100000000; i += 8) {
+            const __m512d want = _mm512_div_pd(_mm512_cvtepi64_pd(m), d), got = quotient8(m, kk);
+            differ += __builtin_popcount(_mm512_cmpneq_epi64_mask(_mm512_castpd_si512(want), _mm512_castpd_si512(got)));
+            m = _mm512_add_epi64(m, _mm512_set1_epi64(8));
+        }
+    }
+    return differ;
+}
+
 X8_TARGET static unsigned short8_avx512(const char *t, size_t tlen, const size_t *span, const int *field,
                                         unsigned want, double max, double *out)
 {
+    if (_mm_getcsr() & 0x6000) return 0;    /* not rounding to nearest: one at a time (step 3) */
     /* the spans of the eight fields, gathered (a span array just written by scalar stores
      * would stall a vector load: the stores cannot be forwarded to it) */
     const __m256i f2 = _mm256_slli_epi32(_mm256_maskz_loadu_epi32((__mmask8)want, field), 1);
@@ -80,15 +114,22 @@ X8_TARGET static unsigned short8_avx512(const char *t, size_t tlen, const size_t
     const __m512i vi = _mm512_add_epi64(_mm512_mul_epu32(qi, e4), _mm512_srli_epi64(qi, 32));
     const __m512i vf = _mm512_add_epi64(_mm512_mul_epu32(qf, e4), _mm512_srli_epi64(qf, 32));
     const __m512i p10i = _mm512_setr_epi64(1, 10, 100, 1000, 10000, 100000, 1000000, 10000000);
-    const __m512d p10d = _mm512_setr_pd(1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7);
     const __m512i m = _mm512_add_epi64(_mm512_mul_epu32(vi, _mm512_permutexvar_epi64(nfrac, p10i)), vf);
-    const __m512d v = _mm512_div_pd(_mm512_cvtepi64_pd(m), _mm512_permutexvar_pd(nfrac, p10d));
+    const __m512d v = quotient8(m, nfrac);
     ok &= _mm512_cmp_pd_mask(v, _mm512_set1_pd(max), _CMP_LE_OQ);
     _mm512_mask_storeu_pd(out, ok, v);
     return ok;
 }
 
 #endif
+
+long ns_parse_short8_check_quotients(void)
+{
+#ifdef X8
+    if (ns_cpu_avx512()) return check_quotients();
+#endif
+    return -1;
+}
 
 int ns_parse_short8_available(void)
 {
