@@ -229,6 +229,13 @@ static void trim_spans(const char *t, int nf, size_t *span)
 }
 
 #ifdef CSV_X64
+/* trim_spans for the fields that are not quoted (quoted[k] == 0) */
+static void trim_spans_plain(const char *t, int nf, size_t *span, const unsigned char *quoted)
+{
+    for (int k = 0; k < nf; k++)
+        if (!quoted[k]) trim_spans(t, 1, span + 2 * k);
+}
+
 /* ns_csv_next_plain sixty-four bytes at a time (AVX-512 BW): the same rules, the same
  * spans.  A line without a blank (space or tab) before its LF has nothing to trim, so the
  * trimming pass is made only for a line with one.  @return 1 with the fields split
@@ -245,7 +252,7 @@ static int next_plain_x64(const ns_csv_t *c, int nf, size_t *span, size_t *lf_at
     const size_t len = c->len, p0 = c->pos;
     size_t q = p0, fstart = p0;
     int j = 0;
-    uint64_t blanks = 0;
+    uint64_t edge = 0, after = 1;       /* blanks beside a delimiter; bit 0: a field starts */
     const __m512i comma = _mm512_set1_epi8(','), lf = _mm512_set1_epi8('\n'), cr = _mm512_set1_epi8('\r'),
                   quote = _mm512_set1_epi8('"'), sp = _mm512_set1_epi8(' '), tab = _mm512_set1_epi8('\t');
     for (; q + 64 <= len; q += 64) {
@@ -253,11 +260,14 @@ static int next_plain_x64(const ns_csv_t *c, int nf, size_t *span, size_t *lf_at
         const uint64_t lfm = _mm512_cmpeq_epi8_mask(v, lf);
         const uint64_t upto = lfm ? _blsmsk_u64(lfm) >> 1 : ~0ULL;       /* bytes before the LF */
         const uint64_t odd = (_mm512_cmpeq_epi8_mask(v, cr) | _mm512_cmpeq_epi8_mask(v, quote)) & upto;
-        blanks |= (_mm512_cmpeq_epi8_mask(v, sp) | _mm512_cmpeq_epi8_mask(v, tab)) & upto;
         if (odd) {                                      /* a CR only right before the LF */
             if (!lfm || odd != (_blsi_u64(lfm) >> 1) || t[q + (size_t)__builtin_ctzll(odd)] != '\r') return 0;
         }
         uint64_t cm = _mm512_cmpeq_epi8_mask(v, comma) & upto;
+        /* a blank after a delimiter or before one (or at the block's edges: to be safe) */
+        const uint64_t bl = (_mm512_cmpeq_epi8_mask(v, sp) | _mm512_cmpeq_epi8_mask(v, tab)) & upto;
+        edge |= bl & ((cm << 1) | after | (1ULL << 63) | (cm >> 1) | (lfm >> 1) | (odd >> 1));
+        after = cm >> 63;
         if (j + __builtin_popcountll(cm) >= nf) return 0;       /* more fields than nf */
         for (; cm; cm = _blsr_u64(cm)) {
             const size_t e = q + (size_t)__builtin_ctzll(cm);
@@ -272,7 +282,7 @@ static int next_plain_x64(const ns_csv_t *c, int nf, size_t *span, size_t *lf_at
             span[2 * j] = fstart;
             span[2 * j + 1] = q > fstart && t[q - 1] == '\r' ? q - 1 : q;
             *lf_at = q;
-            *blank = blanks != 0;
+            *blank = edge != 0;
             return 1;
         }
     }
@@ -350,8 +360,142 @@ eol:
     return 1;
 }
 
+#ifdef CSV_X64
+/* bits set from each set bit of x up to the next one, the first included, the second not:
+ * the bytes inside quotes, given the quotes' bits (each bit the parity of the quotes up to
+ * it, in six shifts) */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* ns_csv_next_quoted sixty-four bytes at a time (AVX-512 BW), for the line at the reader:
+ * the commas and the LF outside quotes (a bit set for every byte after an odd number of
+ * quotes in the line) split it; a field holding a quote character gets quoted[j] = 3 and
+ * its span from delimiter to delimiter, to be checked by check_quoted; every other field
+ * its span untrimmed and quoted[j] = 0.  @return 1 with the LF's position in *lf_at, the
+ * number of fields holding a quote in *nq and *blank set if a blank lies beside a
+ * delimiter outside quotes (a field may need trimming); 0 for any other line (an LF or a
+ * CR inside quotes, a CR elsewhere than before the LF, another number of fields, fewer
+ * than 64 bytes left): the byte-by-byte way decides about it.  As next_plain_x64, no call
+ * is made from here. */
+__attribute__((target("avx512f,avx512bw,bmi,bmi2")))
+static int next_quoted_x64(const ns_csv_t *c, int nf, size_t *span, unsigned char *quoted, size_t *lf_at,
+                           int *nq, int *blank)
+{
+    const char *t = c->text;
+    const size_t len = c->len, p0 = c->pos;
+    size_t q = p0, fstart = p0;
+    int j = 0, nquoted = 0;
+    uint64_t inside = 0;                /* all ones if the block before ended inside quotes */
+    uint64_t fquote = 0;                /* the field begun holds a quote */
+    uint64_t edge = 0;                  /* blanks beside a delimiter */
+    uint64_t after = 1;                 /* bit 0: the block's first byte starts a field */
+    const __m512i comma = _mm512_set1_epi8(','), lf = _mm512_set1_epi8('\n'), cr = _mm512_set1_epi8('\r'),
+                  quote = _mm512_set1_epi8('"'), sp = _mm512_set1_epi8(' '), tab = _mm512_set1_epi8('\t');
+    for (; q + 64 <= len; q += 64) {
+        const __m512i v = _mm512_loadu_si512((const void *)(t + q));
+        const uint64_t qm = _mm512_cmpeq_epi8_mask(v, quote);
+        const uint64_t in = prefix_xor(qm) ^ inside;
+        inside = (uint64_t)((int64_t)in >> 63);
+        const uint64_t lfm = _mm512_cmpeq_epi8_mask(v, lf);
+        const uint64_t lfs = lfm & ~in;
+        const uint64_t upto = lfs ? _blsmsk_u64(lfs) >> 1 : ~0ULL;       /* bytes before the LF */
+        if (lfm & upto) return 0;                                       /* an LF inside quotes */
+        const uint64_t crm = _mm512_cmpeq_epi8_mask(v, cr) & upto;
+        if (crm && (!lfs || crm != (_blsi_u64(lfs) >> 1))) return 0;     /* a CR only right before the LF */
+        const uint64_t cm = _mm512_cmpeq_epi8_mask(v, comma) & ~in & upto;
+        const uint64_t bl = (_mm512_cmpeq_epi8_mask(v, sp) | _mm512_cmpeq_epi8_mask(v, tab)) & ~in & upto;
+        /* a blank after a delimiter (or at a block's edge: counted, to be safe) or before one */
+        edge |= bl & ((cm << 1) | after | (1ULL << 63) | (cm >> 1) | (lfs >> 1) | (crm >> 1));
+        after = cm >> 63;
+        if (j + __builtin_popcountll(cm) >= nf) return 0;              /* more fields than nf */
+        size_t b0 = 0;                                                  /* the field's first bit here */
+        const uint64_t qu = qm & upto;
+        for (uint64_t m = cm; m; m = _blsr_u64(m)) {
+            const size_t bit = (size_t)__builtin_ctzll(m);
+            fquote |= _bzhi_u64(qu >> b0, (unsigned)(bit - b0));
+            span[2 * j] = fstart;
+            span[2 * j + 1] = q + bit;
+            quoted[j] = fquote ? 3 : 0;
+            nquoted += fquote != 0;
+            fquote = 0;
+            j++;
+            fstart = q + bit + 1;
+            b0 = bit + 1;
+        }
+        if (lfs) {
+            const size_t bit = (size_t)__builtin_ctzll(lfs);
+            if (j != nf - 1) return 0;
+            fquote |= b0 < 64 ? _bzhi_u64(qu >> b0, (unsigned)(bit - b0)) : 0;
+            q += bit;
+            span[2 * j] = fstart;
+            span[2 * j + 1] = q > fstart && t[q - 1] == '\r' ? q - 1 : q;
+            quoted[j] = fquote ? 3 : 0;
+            nquoted += fquote != 0;
+            *lf_at = q;
+            *nq = nquoted;
+            *blank = edge != 0;
+            return 1;
+        }
+        if (b0 < 64) fquote |= qu >> b0;
+    }
+    return 0;
+}
+
+/* A field holding a quote (text[*b, *e), delimiter to delimiter) as ns_csv_next_quoted
+ * takes it: blanks, a quote, the text with "" for a quote, the closing quote, blanks.
+ * @return 1 (quoted), 2 (with "" inside) with *b, *e moved to the text inside, or 0. */
+static int check_quoted(const char *t, size_t *b, size_t *e)
+{
+    size_t p = *b, end = *e;
+    int kind = 1;
+    while (p < end && (t[p] == ' ' || t[p] == '\t')) p++;
+    if (p >= end || t[p] != '"') return 0;                  /* a quote inside a plain field */
+    const size_t in = ++p;
+    for (;;) {
+        if (p >= end) return 0;
+        if (t[p] != '"') { p++; continue; }
+        if (p + 1 < end && t[p + 1] == '"') { kind = 2; p += 2; continue; }
+        break;
+    }
+    const size_t out = p++;
+    while (p < end && (t[p] == ' ' || t[p] == '\t')) p++;
+    if (p != end) return 0;                                 /* text after the closing quote */
+    *b = in;
+    *e = out;
+    return kind;
+}
+#endif
+
 int ns_csv_next_quoted(ns_csv_t *c, int nf, size_t *span, unsigned char *quoted)
 {
+#ifdef CSV_X64
+    size_t lf_at;
+    int nq, blank;
+    if (ns_cpu_avx512() && next_quoted_x64(c, nf, span, quoted, &lf_at, &nq, &blank)) {
+        int ok = 1;
+        for (int k = 0; nq && ok && k < nf; k++)
+            if (quoted[k] == 3) {
+                ok = (quoted[k] = (unsigned char)check_quoted(c->text, &span[2 * k], &span[2 * k + 1])) != 0;
+                nq--;
+            }
+        if (ok) {                           /* (else the way below finds what is wrong) */
+            if (blank) trim_spans_plain(c->text, nf, span, quoted);
+            if (nf == 1 && !quoted[0] && span[1] == span[0]) return 0;     /* a blank line */
+            c->pos = lf_at + 1;
+            c->line++;
+            c->col = 1;
+            return 1;
+        }
+    }
+#endif
     const char *t = c->text;
     const size_t len = c->len;
     size_t q = c->pos;

@@ -178,8 +178,11 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
 {
     const size_t pos = c->pos;
     const int line = c->line, lcol = c->col;
-    int anyq = 0;                           /* some field quoted (quoted[] is then set) */
-    if (!ns_csv_next_plain(c, nh, span)) {
+    int anyq = 0;                           /* quoted[] is set (some field may be quoted) */
+    if (ns_cpu_avx512()) {                  /* one pass, quotes or none */
+        if (!ns_csv_next_quoted(c, nh, span, quoted)) return 0;
+        anyq = 1;
+    } else if (!ns_csv_next_plain(c, nh, span)) {
         if (!ns_csv_next_quoted(c, nh, span, quoted)) return 0;
         anyq = 1;
     }
@@ -198,7 +201,8 @@ static int plain_row(ns_manifest_t *m, ns_csv_t *c, const int *col, int nh, size
         const int j = col[numk[q]];
         if (j < 0 || !LEN(j)) continue;
         if (ESCAPED(j)) BACK();
-        if (ns_parse_decimal(t + span[2 * j], LEN(j), &num[q]) != 0 || !(num[q] >= num_min[q] && num[q] <= num_max[q]))
+        if (ns_parse_decimal_in(t + span[2 * j], LEN(j), c->len - span[2 * j], &num[q]) != 0
+            || !(num[q] >= num_min[q] && num[q] <= num_max[q]))
             BACK();
     }
     double tm[2] = { NAN, NAN };
@@ -590,9 +594,14 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
          * (sample_id, line) keys are sorted and the rows moved once, not at every swap */
         /* the first row out of order, if any (all pairs compared, on all threads) */
         int64_t i0 = m->n;
-        #pragma omp parallel for schedule(static) reduction(min:i0)
-        for (int64_t i = 1; i < m->n; i++)
-            if (i < i0 && cmp_row_sid(&m->rows[i - 1], &m->rows[i]) >= 0) i0 = i;
+        int tie = 0;                        /* two neighbours with one sample_id */
+        #pragma omp parallel for schedule(static) reduction(min:i0) reduction(|:tie)
+        for (int64_t i = 1; i < m->n; i++) {
+            if (i >= i0) continue;
+            const int c = strcmp(m->rows[i - 1].sample_id, m->rows[i].sample_id);
+            tie |= c == 0;
+            if (c > 0 || (c == 0 && m->rows[i - 1].line >= m->rows[i].line)) i0 = i;
+        }
         /* in order but for a few rows at the end (S-999999, then S-1000000, which strcmp
          * puts before S-100001): each of those is put in its place by a binary search and
          * one move of the rows after it, instead of sorting a million keys */
@@ -623,7 +632,9 @@ int ns_ingest_manifest(ns_manifest_t *m, const char *path)
             m->m = m->n;
             free(key);
         }
-        /* rows that repeat the sample_id before them (all pairs compared, on all threads) */
+        /* rows that repeat the sample_id before them (all pairs compared, on all threads);
+         * none if the rows were in order and no two neighbours shared one */
+        if (i0 == m->n && !tie) goto done;
         uint8_t *same = ns_malloc((size_t)m->n + 1);
         same[0] = 0;
         #pragma omp parallel for schedule(static)
