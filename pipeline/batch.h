@@ -73,8 +73,8 @@ typedef struct {
 
 /* One manifest row (one DBS card).  mother_name and contact_phone are personal data:
  * they go to the recall list (0600) only, never to logs, stderr, summary.json or HDF5.
- * The ten strings of a row are in the manifest's pool when it was read from a file (in
- * any order there), else one allocation of their own that starts at sample_id (freeing
+ * The ten strings of a row are one run of bytes that starts at sample_id: in the
+ * manifest's pool when it was read from a file, else an allocation of its own (freeing
  * sample_id frees them all); each may be rewritten in place, none replaced. */
 typedef struct {
     char *sample_id, *infant_id, *specimen, *sex;
