@@ -237,14 +237,15 @@ static void trim_spans_plain(const char *t, int nf, size_t *span, const unsigned
 }
 
 /* ns_csv_next_plain sixty-four bytes at a time (AVX-512 BW): the same rules, the same
- * spans.  A line without a blank (space or tab) before its LF has nothing to trim, so the
- * trimming pass is made only for a line with one.  @return 1 with the fields split
- * (untrimmed), the LF's position in *lf_at and *blank set if the line holds a blank; 0 for
- * any other line (anything odd, or near the end of the text, fewer than 64 bytes left):
- * the SSE2 way below decides about it.  The caller trims and moves the reader: no call
- * is made from here, so that the vector state is cleared on every way out (GCC 12 left
- * the upper halves dirty on a path through a call, and every SSE instruction after it
- * paid for that). */
+ * spans.  Only a blank (space or tab) at a field's start or end is trimmed, that is one
+ * beside a comma, the line's start or its end, so the trimming pass is made only for a
+ * line with one there (a name with a space inside needs none).  @return 1 with the fields
+ * split (untrimmed), the LF's position in *lf_at and *blank set if a blank lies beside a
+ * delimiter (or at a block's edge: counted, to be safe); 0 for any other line (anything
+ * odd, or near the end of the text, fewer than 64 bytes left): the SSE2 way below decides
+ * about it.  The caller trims and moves the reader: no call is made from here, so that
+ * the vector state is cleared on every way out (GCC 12 left the upper halves dirty on a
+ * path through a call, and every SSE instruction after it paid for that). */
 __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
 static int next_plain_x64(const ns_csv_t *c, int nf, size_t *span, size_t *lf_at, int *blank)
 {
