@@ -11,7 +11,8 @@
 #     the other refuses;
 #   - a write that fails (file-size limit, as a full disk) and an output directory that
 #     cannot be made: clear messages, non-zero exits, no partial or temporary file.
-# Prints "ok - NAME" / "not ok - NAME: why".
+# Prints "ok - NAME" / "not ok - NAME: why" (an archive that differs from the finished
+# run's is described: its first differing byte, and the objects whose values differ).
 set -u
 NS=${NS:-$PWD/neoscreen}
 PY=/usr/bin/python3
@@ -44,6 +45,39 @@ check_dir() {   # DIR -> prints what is wrong, nothing when every final file is 
 import json, os, sys
 d, ref = sys.argv[1], sys.argv[2]
 bad = []
+
+def h5_diff(a, b):
+    """where two archives differ: the first byte, and the objects whose values differ"""
+    x, y = open(a, "rb").read(), open(b, "rb").read()
+    at = next((i for i in range(min(len(x), len(y))) if x[i] != y[i]), min(len(x), len(y)))
+    out = " (%d and %d bytes, first difference at byte %d" % (len(x), len(y), at)
+    try:
+        import h5py, numpy
+        names = []
+        with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+            def walk(g, h, path):
+                for k in sorted(set(g.attrs) | set(h.attrs)):
+                    if k not in g.attrs or k not in h.attrs or not numpy.array_equal(g.attrs[k], h.attrs[k]):
+                        names.append(path + "@" + k)
+                for k in sorted(set(g) | set(h)):
+                    if k not in g or k not in h:
+                        names.append(path + "/" + k + " (in one only)")
+                    elif isinstance(g[k], h5py.Group):
+                        walk(g[k], h[k], path + "/" + k)
+                    else:
+                        if g[k].shape != h[k].shape or g[k].dtype != h[k].dtype or g[k][()].tobytes() != h[k][()].tobytes():
+                            names.append(path + "/" + k)
+                        walk_attrs(g[k], h[k], path + "/" + k)
+            def walk_attrs(g, h, path):
+                for k in sorted(set(g.attrs) | set(h.attrs)):
+                    if k not in g.attrs or k not in h.attrs or not numpy.array_equal(g.attrs[k], h.attrs[k]):
+                        names.append(path + "@" + k)
+            walk(fa, fb, "")
+        out += "; objects that differ: " + (", ".join(names[:8]) if names else "none, the bytes only")
+    except Exception as e:
+        out += "; not compared by object: %s" % type(e).__name__
+    return out + ")"
+
 for f in sorted(os.listdir(d)):
     p = os.path.join(d, f)
     if ".tmp." in f or (f.startswith("tmp.") and 10 <= len(f) <= 20):   # temporary: ours, libxlsxwriter's
@@ -57,7 +91,7 @@ for f in sorted(os.listdir(d)):
     elif not os.path.exists(os.path.join(ref, f)):
         bad.append("unexpected file " + f)
     elif open(p, "rb").read() != open(os.path.join(ref, f), "rb").read():
-        bad.append(f + " differs from the finished run's")
+        bad.append(f + " differs from the finished run's" + (h5_diff(p, os.path.join(ref, f)) if f.endswith(".h5") else ""))
 print("; ".join(bad))
 PYEOF
 }
