@@ -3,11 +3,11 @@
 #
 # Found 2026-12-02 (BENCHMARKS.md, eighteenth session): a night run again now and then gives
 # a batch.h5 with the same datasets and attributes but one deflated chunk encoded otherwise
-# (the same data, a few bytes longer or shorter), and the addresses after it moved.  It is
-# not a race: it happens at -t 1 with report.html and the recall list written on the main
-# thread; inside the odd process igzip gave the other size for that chunk on every call,
-# while igzip on the same bytes in thousands of other processes never did.  Cause not
-# found.  This script is the quickest way seen to meet it: for each round, a fresh
+# (the same data, a few bytes longer or shorter), and the addresses after it moved.  The
+# cause is igzip (ISA-L 2.30): its encoding depends on where the process's memory lies
+# (address-space randomisation), about one process in 3,000 for a given chunk, in a small
+# program as in neoscreen; with randomisation off, never.  This script is the quickest
+# way seen to meet it in neoscreen's archives: for each round, a fresh
 # directory and the 6,000-card night, then RUNS runs into one output directory; it stops
 # at the first round whose archives differ, keeps two of them and says which chunks
 # differ (h5py).  About one round in 10 to 80 meets it on the 2-core development VM.
