@@ -57,29 +57,36 @@ static unsigned stream_slot(const uint32_t nib[16], uintptr_t at)
     return crc & (IGZIP_LVL1_HASH_SIZE - 1);
 }
 
+/* The stream state mapped at step (a 64 KiB multiple) if that room is free, else NULL */
+static struct isal_zstream *map_at(uintptr_t step, size_t len)
+{
+    void *want = (void *)(step << 16);
+    void *p = mmap(want, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    if (p == want) return p;
+    munmap(p, len);                         /* a kernel that took it as a hint */
+    return NULL;
+}
+
 /* A mapping for the stream state at an address whose slot is STREAM_SLOT: the first one
  * free among the 64 KiB steps below where the kernel would put it (the mapping area grows
- * down, so that room is mostly free; one step in about 8,192 has the slot).  NULL if none
- * was found in the 64 GiB below. */
+ * down, so that room is mostly free; one step in about 8,192 has the slot), then above it
+ * (valgrind hands out low addresses).  NULL if none was found within 64 GiB. */
 static struct isal_zstream *stream_map(size_t len)
 {
     uint32_t nib[16];
     crc32c_nibbles(nib);
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
-    uintptr_t at = (uintptr_t)p;
-    if (stream_slot(nib, at) == STREAM_SLOT) return p;
+    const uintptr_t at = (uintptr_t)p >> 16, span = (uintptr_t)1 << 20;
+    if (stream_slot(nib, (uintptr_t)p) == STREAM_SLOT) return p;
     munmap(p, len);
-    const uintptr_t top = at >> 16, span = (uintptr_t)1 << 20;
-    for (uintptr_t step = top - 1; step + span > top && step > 256; step--) {
-        uintptr_t c = step << 16;
-        if (stream_slot(nib, c) != STREAM_SLOT) continue;
-        p = mmap((void *)c, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-        if (p == MAP_FAILED) continue;
-        if ((uintptr_t)p == c) return p;
-        munmap(p, len);                     /* a kernel that took it as a hint */
-    }
-    return NULL;
+    struct isal_zstream *s = NULL;
+    for (uintptr_t step = at - 1; !s && step + span > at && step > 256; step--)
+        if (stream_slot(nib, step << 16) == STREAM_SLOT) s = map_at(step, len);
+    for (uintptr_t step = at + 1; !s && step < at + span && step < ((uintptr_t)1 << 31); step++)
+        if (stream_slot(nib, step << 16) == STREAM_SLOT) s = map_at(step, len);
+    return s;
 }
 
 ns_zdeflate_t *ns_zdeflate_new(void)
