@@ -1,16 +1,17 @@
 #!/bin/bash
 # archive_bytes.sh — meet batch.h5 written with other bytes for the same night.
 #
-# Found 2026-12-02 (BENCHMARKS.md, eighteenth session): a night run again now and then gives
+# Found 2026-12-02 (BENCHMARKS.md, eighteenth session): a night run again now and then gave
 # a batch.h5 with the same datasets and attributes but one deflated chunk encoded otherwise
 # (the same data, a few bytes longer or shorter), and the addresses after it moved.  The
-# cause is igzip (ISA-L 2.30): its encoding depends on where the process's memory lies
-# (address-space randomisation), about one process in 3,000 for a given chunk, in a small
-# program as in neoscreen; with randomisation off, never.  This script is the quickest
-# way seen to meet it in neoscreen's archives: for each round, a fresh
-# directory and the 6,000-card night, then RUNS runs into one output directory; it stops
-# at the first round whose archives differ, keeps two of them and says which chunks
-# differ (h5py).  About one round in 10 to 80 meets it on the 2-core development VM.
+# cause (nineteenth session): igzip (ISA-L 2.30) hashed the address of its stream state
+# once per chunk, so the encoding followed address-space randomisation, about one process
+# in 3,000 for a given chunk; pipeline/zdeflate.c now places that state where the hash is
+# the same in every process.  This script checks that nothing of the kind is left: for each
+# round, a fresh directory and the 6,000-card night, then RUNS runs into one output
+# directory; it stops at the first round whose archives differ, keeps two of them and says
+# which chunks differ (h5py).  Before the fix about one round in 10 to 80 met it on the
+# 2-core development VM (round 21 for the last binary without it); after it, none in 750.
 #
 # Usage: scripts/archive_bytes.sh [-r ROUNDS] [-k RUNS] [-t THREADS] [-o KEEP_DIR]
 #        defaults: -r 100 -k 6 -t 2 -o /tmp/archive-bytes
