@@ -45,6 +45,7 @@ typedef struct {
     int failed;
     char msg[1024];
     ns_h5vfd_state_t *vst;              /* the driver's state, when the file is written through it */
+    int unplaced;                       /* a chunk compressor without a placed stream state */
 } wctx_t;
 
 /* ------------------------------------------------------------------ errors */
@@ -362,6 +363,10 @@ static int write_matrix(wctx_t *w, const char *name, const void *src, size_t esz
         #pragma omp parallel if (ntask > 1)
         {
             ns_zdeflate_t *z = ns_zdeflate_new();
+            if (z && !ns_zdeflate_placed(z)) {
+                #pragma omp atomic write
+                w->unplaced = 1;
+            }
             unsigned char *pad = ns_calloc(1, chunk_bytes), *out = ns_malloc(bound);
             #pragma omp for schedule(dynamic, 1) reduction(|:bad)
             for (int64_t t = 0; t < ntask; t++) {
@@ -596,7 +601,13 @@ static int write_table_as(wctx_t *w, const char *name, const col_t *cols, int nc
             {
                 const int t = omp_get_thread_num();
                 void *x = tctx + (size_t)t * ctx_size;
-                if (direct && deflate && !z[t]) z[t] = ns_zdeflate_new();
+                if (direct && deflate && !z[t]) {
+                    z[t] = ns_zdeflate_new();
+                    if (z[t] && !ns_zdeflate_placed(z[t])) {
+                        #pragma omp atomic write
+                        w->unplaced = 1;
+                    }
+                }
                 #pragma omp for schedule(dynamic, 1) reduction(|:bad)
                 for (int k = 0; k < nchg; k++) {
                     unsigned char *cb = buf + (size_t)k * cbytes;
@@ -1581,6 +1592,9 @@ static int build_image(wctx_t *w, const ns_batch_t *b, const ns_run_fu_t *fu, co
     }
     ns_info(3, "output", "batch.h5: closed (written) in %.3f s, %.1f MB of it past the page cache", ns_wall_s() - tp,
             (double)vst.direct_bytes / 1e6);
+    if (w->unplaced)
+        ns_info(1, "output", "batch.h5: no room in the address space to place igzip's stream state: "
+                "its bytes may differ from another run's of the same night (its data do not)");
 out:
     close_plist(fcpl);
     close_plist(fapl);

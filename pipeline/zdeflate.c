@@ -68,12 +68,16 @@ static struct isal_zstream *map_at(uintptr_t step, size_t len)
     return NULL;
 }
 
+static int no_room;                         /* a search found nothing: do not search again */
+
 /* A mapping for the stream state at an address whose slot is STREAM_SLOT: the first one
  * free among the 64 KiB steps below where the kernel would put it (the mapping area grows
  * down, so that room is mostly free; one step in about 8,192 has the slot), then above it
- * (valgrind hands out low addresses).  NULL if none was found within 64 GiB. */
+ * (valgrind hands out low addresses).  NULL if none was found within 64 GiB, and from then
+ * on without looking (a full address space: about 0.1 s a search). */
 static struct isal_zstream *stream_map(size_t len)
 {
+    if (__atomic_load_n(&no_room, __ATOMIC_RELAXED)) return NULL;
     uint32_t nib[16];
     crc32c_nibbles(nib);
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -86,6 +90,7 @@ static struct isal_zstream *stream_map(size_t len)
         if (stream_slot(nib, step << 16) == STREAM_SLOT) s = map_at(step, len);
     for (uintptr_t step = at + 1; !s && step < at + span && step < ((uintptr_t)1 << 31); step++)
         if (stream_slot(nib, step << 16) == STREAM_SLOT) s = map_at(step, len);
+    if (!s) __atomic_store_n(&no_room, 1, __ATOMIC_RELAXED);
     return s;
 }
 
@@ -115,6 +120,11 @@ void ns_zdeflate_free(ns_zdeflate_t *z)
     if (z->stream_mapped) munmap(z->stream, z->stream_mapped);
     else free(z->stream);
     free(z);
+}
+
+int ns_zdeflate_placed(const ns_zdeflate_t *z)
+{
+    return z && z->stream_mapped != 0;
 }
 
 size_t ns_zdeflate_bound(size_t n)

@@ -31,6 +31,11 @@ typedef struct ns_zdeflate ns_zdeflate_t;
 ns_zdeflate_t *ns_zdeflate_new(void);
 void ns_zdeflate_free(ns_zdeflate_t *z);
 
+/* 1 when z's stream state lies where igzip 2.30's stray hash is the same in every process
+ * (zdeflate.c), 0 when no such room was found and it is malloc's: its streams are still
+ * valid, but their bytes may differ from another process's for the same input. */
+int ns_zdeflate_placed(const ns_zdeflate_t *z);
+
 /* Room that always suffices for the zlib stream of n bytes (zlib's compressBound). */
 size_t ns_zdeflate_bound(size_t n);
 

@@ -172,7 +172,11 @@ static void test_any_address(void **st)
     enum { N = 1024, INPUTS = 3000, DEPTHS = 24, COMPRESSORS = 4 };
     unsigned char in[N], ref[N + 64], out[N + 64];
     ns_zdeflate_t *z[COMPRESSORS];
-    for (int c = 0; c < COMPRESSORS; c++) assert_non_null(z[c] = ns_zdeflate_new());
+    for (int c = 0; c < COMPRESSORS; c++) {
+        assert_non_null(z[c] = ns_zdeflate_new());
+        assert_true(ns_zdeflate_placed(z[c]));      /* room was found for each */
+    }
+    assert_false(ns_zdeflate_placed(NULL));
     int differ = 0;
     for (int t = 0; t < INPUTS; t++) {
         unsigned char head[8];
