@@ -306,6 +306,18 @@ static int write_strlist(wctx_t *w, const char *name, const char *const *v, int 
     return r;
 }
 
+/* A chunk compressor for this thread; one whose stream state found no room is noted in w
+ * (the archive's bytes may then differ between runs: zdeflate.h) */
+static ns_zdeflate_t *zdeflate_new(wctx_t *w)
+{
+    ns_zdeflate_t *z = ns_zdeflate_new();
+    if (z && !ns_zdeflate_placed(z)) {
+        #pragma omp atomic write
+        w->unplaced = 1;
+    }
+    return z;
+}
+
 /* Batch array src, column-major (column c, row i at src[c * n + i]), written as a row-major
  * [n][ncol] matrix (or a [n] vector when vector != 0 and ncol == 1).  esz is 8 (double) or
  * 1 (uint8).
@@ -362,11 +374,7 @@ static int write_matrix(wctx_t *w, const char *name, const void *src, size_t esz
         int bad = 0;
         #pragma omp parallel if (ntask > 1)
         {
-            ns_zdeflate_t *z = ns_zdeflate_new();
-            if (z && !ns_zdeflate_placed(z)) {
-                #pragma omp atomic write
-                w->unplaced = 1;
-            }
+            ns_zdeflate_t *z = zdeflate_new(w);
             unsigned char *pad = ns_calloc(1, chunk_bytes), *out = ns_malloc(bound);
             #pragma omp for schedule(dynamic, 1) reduction(|:bad)
             for (int64_t t = 0; t < ntask; t++) {
@@ -601,13 +609,7 @@ static int write_table_as(wctx_t *w, const char *name, const col_t *cols, int nc
             {
                 const int t = omp_get_thread_num();
                 void *x = tctx + (size_t)t * ctx_size;
-                if (direct && deflate && !z[t]) {
-                    z[t] = ns_zdeflate_new();
-                    if (z[t] && !ns_zdeflate_placed(z[t])) {
-                        #pragma omp atomic write
-                        w->unplaced = 1;
-                    }
-                }
+                if (direct && deflate && !z[t]) z[t] = zdeflate_new(w);
                 #pragma omp for schedule(dynamic, 1) reduction(|:bad)
                 for (int k = 0; k < nchg; k++) {
                     unsigned char *cb = buf + (size_t)k * cbytes;

@@ -19,7 +19,7 @@
 
 struct ns_zdeflate {
     struct libdeflate_compressor *fallback;   /* made at its first use */
-    struct isal_zstream *stream;        /* placed by stream_new */
+    struct isal_zstream *stream;        /* placed by stream_map */
     size_t stream_mapped;               /* its mapping's length; 0 when it is malloc's */
     size_t level_size;
     unsigned char level_buf[];          /* igzip's level-1 hash tables and token buffer */
