@@ -115,7 +115,11 @@ valgrind: neoscreen
 tests/bench/bench_kernels: tests/bench/bench_kernels.c libnspipe.a libnskernels.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libnspipe.a libnskernels.a $(LDLIBS)
 
-bench: neoscreen tests/bench/bench_kernels
+# the naive CSV parser of BUILD-NOTES §6 (memchr + strtod), this machine's yardstick
+tests/bench/bench_naive: tests/bench/bench_naive.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: neoscreen tests/bench/bench_kernels tests/bench/bench_naive
 	@scripts/bench.sh
 	@scripts/bench_scores.sh
 
@@ -130,7 +134,7 @@ bench-parse: tests/unit/bench_numparse
 # clang fuzz build, which make check leaves alone (a fuzzer may be running from it)
 clean-gcc:
 	rm -f neoscreen *.a kernels/*.o pipeline/*.o kernels/*.d pipeline/*.d tests/unit/*.d \
-	      $(UNIT_BINS) tests/unit/bench_numparse pipeline/version.h tests/bench/bench_kernels \
+	      $(UNIT_BINS) tests/unit/bench_numparse pipeline/version.h tests/bench/bench_kernels tests/bench/bench_naive \
 	      $(REPLAY_BINS) tests/fuzz/*.d
 	rm -rf tests/tmp
 

@@ -184,6 +184,18 @@ else
     : > "$T/kernels.jsonl"
 fi
 
+# ---- this machine's yardstick: BUILD-NOTES §6's naive CSV parser (memchr + strtod, mmap,
+# 1 thread; 211 MiB/s on the machine the targets were set on), on a file of that shape and
+# on the night's plate CSVs, so that (b)'s MiB/s can be read against this machine
+[ -x tests/bench/bench_naive ] || make -s tests/bench/bench_naive > /dev/null 2>&1 \
+    || say "naive parser: not run (make tests/bench/bench_naive failed)"
+if [ -x tests/bench/bench_naive ]; then
+    say "naive parser: tests/bench/bench_naive"
+    TMPDIR=$T tests/bench/bench_naive -r "$((REPS < 5 ? 5 : REPS))" -m 256 -d "$T/nbig/plates" > "$T/naive.jsonl" 2> /dev/null
+else
+    : > "$T/naive.jsonl"
+fi
+
 # ---- equal answers, then the table and bench.json
 $PY - "$T" "$R" "$JSON" "$BIG" "$COPIES" "$DUCK" "$DUCK_VERSION" "$DUCK_NOTE" <<'PYEOF'
 import json, os, statistics, sys, h5py, numpy as np
@@ -317,6 +329,26 @@ rd = {k["threads"]: k["gib_s"] for k in kern if k["workload"] == "memory_read"}
 for k in recs:
     if k["workload"].startswith("kernels") and k["threads"] in rd:
         k["fraction_of_read_bandwidth"] = round(k["gib_s"] / rd[k["threads"]], 2)
+# the naive parser: this machine against BUILD-NOTES §6's (211 MiB/s, best of 5, on the
+# machine the targets were set on), and the plate reader against it on the same files
+naive = {}
+if os.path.exists(f"{T}/naive.jsonl"):
+    for l in open(f"{T}/naive.jsonl"):
+        if l.strip():
+            k = json.loads(l)
+            naive[k["workload"]] = k
+for k in naive.values():
+    recs.append(dict(k, tool="machine"))
+nref, npl = naive.get("naive_strtod_ref"), naive.get("naive_strtod_plates")
+factor = nref["best_mib_s"] / nref["reference_mib_s"] if nref and nref.get("best_mib_s") else None
+if nref and factor:
+    nref["machine_vs_build_notes"] = round(factor, 2)
+for r in recs:
+    if r["workload"] != "ingest_plates": continue
+    if npl and npl.get("mib_s"):
+        r["vs_naive_strtod_same_files"] = round(r["mib_per_s_per_thread"] / npl["mib_s"], 2)
+    if factor:
+        r["target_400_on_this_machine"] = round(400 * factor, 1)
 
 print(f"\nneoscreen bench ({os.uname().nodename}, {os.cpu_count()} cores; median of reps, min..max)")
 print(f"{'workload':12} {'tool':9} {'thr':>3} {'median_s':>9} {'min..max':>15} {'samples/s':>11} {'MiB/s':>8} {'RSS_MiB':>8}"
@@ -324,7 +356,7 @@ print(f"{'workload':12} {'tool':9} {'thr':>3} {'median_s':>9} {'min..max':>15} {
 def ratio(x):
     return f"{x}x" if isinstance(x, float) else ("DIFFERENT" if x else "")
 for r in recs:
-    if r["workload"] in ("kernels", "kernels_blocked", "memory_read", "memory_copy"): continue
+    if r["workload"] in ("kernels", "kernels_blocked", "memory_read", "memory_copy") or r["workload"].startswith("naive_"): continue
     s2 = r.get("speedup_2_vs_1_thread", "")
     print(f"{r['workload']:12} {r['tool']:9} {r['threads']:3d} {r['median_s']:9.3f} {r['min_s']:7.3f}..{r['max_s']:<7.3f} "
           f"{r['samples_per_s']:11.0f} {r['mib_per_s']:8.1f} {r['peak_rss_mib']:8.1f}  {ratio(r.get('speedup_vs_numpy', '')):>9} "
@@ -335,6 +367,19 @@ for k in recs:
               f"{k['rows_s']:11.0f} {k['gib_s']*1024:8.0f}  (x {k['cells_s']/k['rows_s']:.0f} cells/row; {k.get('fraction_of_read_bandwidth','?')} of read bandwidth)")
     elif k["workload"] in ("memory_read", "memory_copy"):
         print(f"{k['workload']:12} {'machine':9} {k['threads']:3d} {k['median_s']:9.3f} {k['min_s']:7.3f}..{k['max_s']:<7.3f} {'':11} {k['gib_s']*1024:8.0f}")
+for k, label, what in ((nref, "naive_ref", "memchr + strtod on a file shaped as BUILD-NOTES 6's"),
+                       (npl, "naive_plates", "the same parser on this night's plate CSVs")):
+    if not k: continue
+    print(f"{label:12} {'machine':9} {1:3d} {k['median_s']:9.3f} {k['min_s']:7.3f}..{k['max_s']:<7.3f} "
+          f"{k['rows'] / k['median_s']:11.0f} {k['mib_s']:8.1f}  ({what}; best {k['best_mib_s']} MiB/s)")
+if factor:
+    print(f"naive parser: best {nref['best_mib_s']} MiB/s here against BUILD-NOTES 6's 211 on the machine the "
+          f"targets were set on: this machine parses at {factor:.2f} of it")
+for r in recs:
+    if r["workload"] == "ingest_plates" and r["threads"] == 1 and "vs_naive_strtod_same_files" in r:
+        t400 = f"; 400 MiB/s there is {r['target_400_on_this_machine']} here" if "target_400_on_this_machine" in r else ""
+        print(f"plate reader at 1 thread: {r['mib_per_s_per_thread']} MiB/s, {r['vs_naive_strtod_same_files']}x the "
+              f"naive parser on the same files{t400}")
 print("(vs numpy: numpy's time / neoscreen's; vs DuckDB: DuckDB's time at the same threads / neoscreen's; "
       "2-vs-1: the tool's 1-thread time / its 2-thread time; calls_*: the night's run until its calls are made, "
       "before the archive, lists and report, against the peers' whole runs)")
