@@ -134,8 +134,14 @@ done
 # ---- (b) as a stage: the plate reader's own time ("plates in X s" of `run -v 2`), for the
 # MiB/s-per-thread target.  With 2 threads `run` reads the manifest beside the plates; these
 # runs give it a manifest of its header alone, so that the plates have the cores to
-# themselves (every card is then unmatched: only the stage time is used)
+# themselves (every card is then unmatched: only the stage time is used).  Each 1-thread run
+# is followed by the naive parser (tests/bench/bench_naive) on the same plate files, so that
+# the reader is compared with it at the same moment of the VM
+NAIVE=0
+{ [ -x tests/bench/bench_naive ] || make -s tests/bench/bench_naive > /dev/null 2>&1; } && NAIVE=1 \
+    || say "naive parser: not run (make tests/bench/bench_naive failed)"
 head -1 "$T/nbig/manifest.csv" > "$T/manifest-header.csv"
+: > "$T/naive-plates.jsonl"
 for th in 1 2; do
     : > "$T/stage-$th.err"
     for rep in $(seq "$REPS"); do
@@ -143,6 +149,10 @@ for th in 1 2; do
         rm -rf "$T/stage-$th"
         $NS run -v 2 --no-ledger -t "$th" -m "$T/manifest-header.csv" -o "$T/stage-$th" "$T/nbig" > /dev/null 2>> "$T/stage-$th.err"
         rm -rf "$T/stage-$th"
+        if [ "$th" = 1 ] && [ "$NAIVE" = 1 ]; then
+            say "night_1M: the naive parser on the same plate files (rep $rep)"
+            tests/bench/bench_naive -r 1 -m 0 -d "$T/nbig/plates" >> "$T/naive-plates.jsonl" 2> /dev/null
+        fi
     done
 done
 
@@ -185,15 +195,12 @@ else
 fi
 
 # ---- this machine's yardstick: BUILD-NOTES §6's naive CSV parser (memchr + strtod, mmap,
-# 1 thread; 211 MiB/s on the machine the targets were set on), on a file of that shape and
-# on the night's plate CSVs, so that (b)'s MiB/s can be read against this machine
-[ -x tests/bench/bench_naive ] || make -s tests/bench/bench_naive > /dev/null 2>&1 \
-    || say "naive parser: not run (make tests/bench/bench_naive failed)"
-if [ -x tests/bench/bench_naive ]; then
-    say "naive parser: tests/bench/bench_naive"
-    TMPDIR=$T tests/bench/bench_naive -r "$((REPS < 5 ? 5 : REPS))" -m 256 -d "$T/nbig/plates" > "$T/naive.jsonl" 2> /dev/null
-else
-    : > "$T/naive.jsonl"
+# 1 thread; 211 MiB/s best of 5 on the machine the targets were set on), on a file of that
+# shape (the plate CSVs: beside the plate stage, above)
+: > "$T/naive.jsonl"
+if [ "$NAIVE" = 1 ]; then
+    say "naive parser: tests/bench/bench_naive, a file shaped as BUILD-NOTES 6's"
+    TMPDIR=$T tests/bench/bench_naive -r "$((REPS < 5 ? 5 : REPS))" -m 256 > "$T/naive.jsonl" 2> /dev/null
 fi
 
 # ---- equal answers, then the table and bench.json
@@ -330,24 +337,37 @@ for k in recs:
     if k["workload"].startswith("kernels") and k["threads"] in rd:
         k["fraction_of_read_bandwidth"] = round(k["gib_s"] / rd[k["threads"]], 2)
 # the naive parser: this machine against BUILD-NOTES §6's (211 MiB/s, best of 5, on the
-# machine the targets were set on), and the plate reader against it on the same files
-naive = {}
-if os.path.exists(f"{T}/naive.jsonl"):
-    for l in open(f"{T}/naive.jsonl"):
-        if l.strip():
-            k = json.loads(l)
-            naive[k["workload"]] = k
-for k in naive.values():
-    recs.append(dict(k, tool="machine"))
-nref, npl = naive.get("naive_strtod_ref"), naive.get("naive_strtod_plates")
+# machine the targets were set on), and the plate reader against it on the same files, each
+# 1-thread reader run paired with the naive pass made right after it
+def jsonl(p):
+    return [json.loads(l) for l in open(p) if l.strip()] if os.path.exists(p) else []
+nref = next((k for k in jsonl(f"{T}/naive.jsonl") if k["workload"] == "naive_strtod_ref"), None)
 factor = nref["best_mib_s"] / nref["reference_mib_s"] if nref and nref.get("best_mib_s") else None
-if nref and factor:
-    nref["machine_vs_build_notes"] = round(factor, 2)
+if nref:
+    if factor: nref["machine_vs_build_notes"] = round(factor, 2)
+    recs.append(dict(nref, tool="machine"))
+passes = [k for k in jsonl(f"{T}/naive-plates.jsonl") if k["workload"] == "naive_strtod_plates"]
+npl = None
+if passes:
+    ts = [k["median_s"] for k in passes]
+    npl = {"workload": "naive_strtod_plates", "tool": "machine", "threads": 1, "reps": len(ts),
+           "bytes": passes[0]["bytes"], "rows": passes[0]["rows"], "files": passes[0]["files"],
+           "median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts),
+           "mib_s": round(passes[0]["bytes"] / statistics.median(ts) / 1048576, 1),
+           "best_mib_s": round(passes[0]["bytes"] / min(ts) / 1048576, 1),
+           "note": "memchr + strtod on the night's plate CSVs, right after each 1-thread plate-stage run"}
+    recs.append(npl)
+    try:
+        st1 = [float(m.group(1)) for m in re.finditer(r"plates in ([0-9.]+) s", open(f"{T}/stage-1.err").read())]
+    except OSError:
+        st1 = []
+    pairs = [n / r for r, n in zip(st1, ts) if r > 0]      # the naive pass's time / the reader's
+    for r in recs:
+        if r["workload"] == "ingest_plates" and r["threads"] == 1 and pairs:
+            r["vs_naive_strtod_same_files"] = round(statistics.median(pairs), 2)
+            r["vs_naive_strtod_pairs"] = [round(x, 2) for x in pairs]
 for r in recs:
-    if r["workload"] != "ingest_plates": continue
-    if npl and npl.get("mib_s"):
-        r["vs_naive_strtod_same_files"] = round(r["mib_per_s_per_thread"] / npl["mib_s"], 2)
-    if factor:
+    if r["workload"] == "ingest_plates" and factor:
         r["target_400_on_this_machine"] = round(400 * factor, 1)
 
 print(f"\nneoscreen bench ({os.uname().nodename}, {os.cpu_count()} cores; median of reps, min..max)")
@@ -368,7 +388,7 @@ for k in recs:
     elif k["workload"] in ("memory_read", "memory_copy"):
         print(f"{k['workload']:12} {'machine':9} {k['threads']:3d} {k['median_s']:9.3f} {k['min_s']:7.3f}..{k['max_s']:<7.3f} {'':11} {k['gib_s']*1024:8.0f}")
 for k, label, what in ((nref, "naive_ref", "memchr + strtod on a file shaped as BUILD-NOTES 6's"),
-                       (npl, "naive_plates", "the same parser on this night's plate CSVs")):
+                       (npl, "naive_plates", "the same parser on this night's plate CSVs, after each 1-thread plate stage")):
     if not k: continue
     print(f"{label:12} {'machine':9} {1:3d} {k['median_s']:9.3f} {k['min_s']:7.3f}..{k['max_s']:<7.3f} "
           f"{k['rows'] / k['median_s']:11.0f} {k['mib_s']:8.1f}  ({what}; best {k['best_mib_s']} MiB/s)")
@@ -378,8 +398,9 @@ if factor:
 for r in recs:
     if r["workload"] == "ingest_plates" and r["threads"] == 1 and "vs_naive_strtod_same_files" in r:
         t400 = f"; 400 MiB/s there is {r['target_400_on_this_machine']} here" if "target_400_on_this_machine" in r else ""
-        print(f"plate reader at 1 thread: {r['mib_per_s_per_thread']} MiB/s, {r['vs_naive_strtod_same_files']}x the "
-              f"naive parser on the same files{t400}")
+        print(f"plate reader at 1 thread: {r['mib_per_s_per_thread']} MiB/s; {r['vs_naive_strtod_same_files']}x the "
+              f"naive parser on the same files (run by run: {', '.join(str(x) + 'x' for x in r['vs_naive_strtod_pairs'])})"
+              f"{t400}")
 print("(vs numpy: numpy's time / neoscreen's; vs DuckDB: DuckDB's time at the same threads / neoscreen's; "
       "2-vs-1: the tool's 1-thread time / its 2-thread time; calls_*: the night's run until its calls are made, "
       "before the archive, lists and report, against the peers' whole runs)")
