@@ -17,6 +17,10 @@
 #                 machine's memory read/copy bandwidth measured by the same program; once
 #                 column by column ("kernels") and once in blocks of 4096 rows through every
 #                 stage, as ns_batch_score runs them ("kernels_blocked")
+#   naive_ref, naive_plates  this machine's yardstick (tests/bench/bench_naive): BUILD-NOTES
+#                 §6's naive CSV parser (memchr + strtod, 1 thread; 211 MiB/s there) on a
+#                 file of its shape, and on the night's plates right after each 1-thread
+#                 plate-stage run; the plate reader's MiB/s is printed against both
 # `run` is timed with --no-ledger: a night already in the ledger is only checked, so
 # repetitions would not time the same work (the first recording is timed once, separately)
 # each at 1 and 2 threads, BENCH_REPS times (median and min..max), with wall time,
@@ -361,7 +365,8 @@ if passes:
         st1 = [float(m.group(1)) for m in re.finditer(r"plates in ([0-9.]+) s", open(f"{T}/stage-1.err").read())]
     except OSError:
         st1 = []
-    pairs = [n / r for r, n in zip(st1, ts) if r > 0]      # the naive pass's time / the reader's
+    # the naive pass's time / the reader's, pair by pair (none if a run left no time)
+    pairs = [n / r for r, n in zip(st1, ts) if r > 0] if len(st1) == len(ts) else []
     for r in recs:
         if r["workload"] == "ingest_plates" and r["threads"] == 1 and pairs:
             r["vs_naive_strtod_same_files"] = round(statistics.median(pairs), 2)
