@@ -208,23 +208,37 @@ static int bench_plates(const char *dir, int reps)
 int main(int argc, char **argv)
 {
     int reps = 5, c;
-    size_t mib = 256;
+    long mib = 256;
     const char *dir = NULL;
-    while ((c = getopt(argc, argv, "r:m:d:h")) != -1) {
+    static const struct option lopts[] = {
+        { "reps", required_argument, NULL, 'r' }, { "mib", required_argument, NULL, 'm' },
+        { "plates", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    };
+    while ((c = getopt_long(argc, argv, "r:m:d:h", lopts, NULL)) != -1) {
         switch (c) {
         case 'r': reps = atoi(optarg); break;
-        case 'm': mib = (size_t)atol(optarg); break;
+        case 'm': mib = atol(optarg); break;
         case 'd': dir = optarg; break;
+        case 'h':
+            printf("Usage: bench_naive [options]\n\n"
+                   "Naive CSV parsing as ../shared/BUILD-NOTES.md section 6 measured it (memchr + strtod,\n"
+                   "mmap, 1 thread; 211 MiB/s best of 5 on the machine issue 6's targets were set on):\n"
+                   "on a file of its shape (3 text and 4 float columns, 50 bytes a row, written to\n"
+                   "$TMPDIR and synced first), and on the plate CSVs of a night.  One JSON object per\n"
+                   "line on stdout (scripts/bench.sh reads them); never part of make test.\n\n"
+                   "  -r, --reps N      timed passes over each input; median, best and spread (5)\n"
+                   "  -m, --mib N       MiB of the reference-shaped file (256; 0: not run)\n"
+                   "  -d, --plates DIR  a night's plates/ directory: strtod on every field after the\n"
+                   "                    first four of each row, the header skipped (default: not run)\n"
+                   "  -h, --help        this text\n");
+            return 0;
         default:
-            fprintf(stderr, "usage: bench_naive [-r REPS] [-m MIB] [-d PLATE_DIR]\n"
-                            "  naive CSV parsing (memchr + strtod, mmap, 1 thread): a file shaped as\n"
-                            "  BUILD-NOTES 6's (MIB MiB, default 256; 0: none), and the plate CSVs of\n"
-                            "  PLATE_DIR\n");
-            return c == 'h' ? 0 : 2;
+            fprintf(stderr, "usage: bench_naive [-r REPS] [-m MIB] [-d PLATE_DIR] (--help)\n");
+            return 2;
         }
     }
-    if (reps < 1) { fprintf(stderr, "bench_naive: -r must be at least 1\n"); return 2; }
-    int bad = mib > 0 && bench_ref(mib, reps) != 0;
+    if (reps < 1 || mib < 0) { fprintf(stderr, "bench_naive: -r must be at least 1, -m at least 0\n"); return 2; }
+    int bad = mib > 0 && bench_ref((size_t)mib, reps) != 0;
     if (dir) bad |= bench_plates(dir, reps) != 0;
     return bad;
 }
