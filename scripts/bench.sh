@@ -114,7 +114,7 @@ if [ "$DUCK" = 1 ]; then say "DuckDB: @duckdb/node-api $DUCK_VERSION"; else say 
 # ---- (a), (b): run vs the pandas and DuckDB baselines, same night files
 for w in night_10k:n10k night_1M:nbig; do
     IFS=: read -r wname dir <<< "$w"
-    : > "$T/calls-$dir-1.txt"; : > "$T/calls-$dir-2.txt"
+    : > "$T/calls-$dir-1.txt"; : > "$T/calls-$dir-2.txt"; : > "$T/read-$dir-numpy.txt"
     for rep in $(seq "$REPS"); do
         for th in 1 2; do
             say "$wname: neoscreen run -t $th (rep $rep)"
@@ -122,9 +122,15 @@ for w in night_10k:n10k night_1M:nbig; do
             timed "$wname" neoscreen "$th" "$rep" -- $NS run -v 1 --no-ledger -t "$th" -o "$T/out-$dir-$th" "$T/$dir"
             # when the calls were made (ingest, kernels, plate QC): the work the peers do
             grep -m1 -o '^\[M::kernels::[0-9.]*\*[0-9.]*\] [0-9]* patient wells' "$T/cmd.err" >> "$T/calls-$dir-$th.txt"
+            # when its manifest and plates were read (parsed, checked, in the batch): the
+            # files the baseline's pandas read_csv reads
+            grep -m1 -o '^\[M::ingest::[0-9.]*\*[0-9.]*\] [0-9]* plates, ' "$T/cmd.err" >> "$T/calls-$dir-$th.txt"
         done
         say "$wname: baseline_numpy.py night (rep $rep)"
         timed "$wname" numpy 1 "$rep" -- $PY scripts/baseline_numpy.py night -p configs/panel-default.yaml -o "$T/base-$dir.txt" "$T/$dir"
+        # its own split: "time read X s" (pandas read_csv of the plates and the manifest, cells
+        # to numbers), "compute Y s"
+        grep -m1 -o 'time read [0-9.]* s' "$T/cmd.err" >> "$T/read-$dir-numpy.txt"
         [ "$DUCK" = 1 ] || continue
         for th in 1 2; do
             say "$wname: baseline_duckdb.mjs night --threads $th (rep $rep)"
@@ -333,9 +339,41 @@ for w, d in (("night_10k", "n10k"), ("night_1M", "nbig")):
         dk = next((x for x in recs if x["workload"] == w and x["tool"] == "duckdb" and x["threads"] == th), None)
         if dk: rec["speedup_vs_duckdb"] = round(dk["median_s"] / dt, 2) if same_duck.get(w) else "DIFFERENT ANSWERS"
         recs.append(rec)
+# the night up to its inputs read (manifest and plate CSVs parsed, checked and in the batch;
+# the "N plates, M wells" line of `run -v 1`) against the baseline's own "time read" (pandas
+# read_csv of the same plates and manifest, its cells made numbers): the reading of
+# issue 6 (b) in which "plate-CSV ingest ... >= 20x the pandas baseline" is the ingest
+for w, d in (("night_10k", "n10k"), ("night_1M", "nbig")):
+    wi = w.replace("night", "ingest")
+    try:
+        tb = [float(m.group(1)) for m in re.finditer(r"time read ([0-9.]+) s", open(f"{T}/read-{d}-numpy.txt").read())]
+    except OSError:
+        tb = []
+    if tb:
+        bt = statistics.median(tb)
+        recs.append({"workload": wi, "tool": "numpy", "threads": 1, "reps": len(tb), "median_s": round(bt, 3),
+                     "min_s": round(min(tb), 3), "max_s": round(max(tb), 3), "samples": samples[w],
+                     "samples_per_s": round(samples[w] / bt), "input_mib": round(input_mb(w), 1),
+                     "mib_per_s": round(input_mb(w) / bt, 1), "peak_rss_mib": 0,
+                     "note": "baseline_numpy.py's own 'time read' in the timed runs: pandas read_csv of the plates and the manifest, cells to numbers"})
+    for th in (1, 2):
+        try:
+            ts = [float(m.group(1)) for m in re.finditer(r"\[M::ingest::([0-9.]+)\*", open(f"{T}/calls-{d}-{th}.txt").read())]
+        except OSError:
+            ts = []
+        if not ts or min(ts) <= 0: continue
+        dt = statistics.median(ts)
+        rec = {"workload": wi, "tool": "neoscreen", "threads": th, "reps": len(ts),
+               "median_s": round(dt, 3), "min_s": round(min(ts), 3), "max_s": round(max(ts), 3),
+               "samples": samples[w], "samples_per_s": round(samples[w] / dt), "input_mib": round(input_mb(w), 1),
+               "mib_per_s": round(input_mb(w) / dt, 1), "peak_rss_mib": 0,
+               "note": "the night's run until its manifest and plate CSVs are read, checked and in the batch, from the log of the timed runs"}
+        if tb: rec["speedup_vs_numpy"] = round(bt / dt, 2) if same.get(w) else "DIFFERENT ANSWERS"
+        recs.append(rec)
 for r in recs:
-    if r["workload"].startswith("calls_") and r["threads"] == 2:
-        one = next((x for x in recs if x["workload"] == r["workload"] and x["threads"] == 1), None)
+    if (r["workload"].startswith("calls_") or (r["workload"].startswith("ingest_") and r["tool"] == "neoscreen")) \
+            and r["workload"] != "ingest_plates" and r["threads"] == 2:
+        one = next((x for x in recs if x["workload"] == r["workload"] and x["tool"] == r["tool"] and x["threads"] == 1), None)
         if one: r["speedup_2_vs_1_thread"] = round(one["median_s"] / r["median_s"], 2)
 kern = [json.loads(l) for l in open(f"{T}/kernels.jsonl") if l.strip()]
 for k in kern:
@@ -412,7 +450,8 @@ for r in recs:
               f"{t400}")
 print("(vs numpy: numpy's time / neoscreen's; vs DuckDB: DuckDB's time at the same threads / neoscreen's; "
       "2-vs-1: the tool's 1-thread time / its 2-thread time; calls_*: the night's run until its calls are made, "
-      "before the archive, lists and report, against the peers' whole runs)")
+      "before the archive, lists and report, against the peers' whole runs; ingest_*: the night's run until its "
+      "manifest and plates are read, against the baseline's own read time (pandas read_csv, cells to numbers))")
 for w, ok in same.items():
     if not ok: print(f"WARNING: {w}: neoscreen and the baseline recalled different cards: no ratio is meaningful")
 for w, ok in same_duck.items():
