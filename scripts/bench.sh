@@ -24,7 +24,8 @@
 # `run` is timed with --no-ledger: a night already in the ledger is only checked, so
 # repetitions would not time the same work (the first recording is timed once, separately)
 # each at 1 and 2 threads, BENCH_REPS times (median and min..max), with wall time,
-# samples/s, MiB/s of input where it applies, and peak RSS.
+# samples/s, MiB/s of input where it applies, and peak RSS.  Then, target by target, where
+# the run stands against issue 6's goals (scripts/bench_targets.py; never a failure).
 #
 # Baseline: scripts/baseline_numpy.py (pandas read_csv / h5py + NumPy, the same panel rules)
 # on the same files.  Before a ratio is printed, the bench checks that both found the same
@@ -280,7 +281,7 @@ for (w, tool, th), v in sorted(rows.items()):
     med = statistics.median(ts)
     mb = input_mb(w)
     rec = {"workload": w, "tool": tool, "threads": th, "reps": len(ts), "median_s": med, "min_s": min(ts),
-           "max_s": max(ts), "samples": samples[w], "samples_per_s": samples[w] / med if med > 0 else None,
+           "max_s": max(ts), "times_s": ts, "samples": samples[w], "samples_per_s": samples[w] / med if med > 0 else None,
            "input_mib": round(mb, 1), "mib_per_s": mb / med if med > 0 else None,
            "peak_rss_mib": round(max(x[1] for x in v) / 1024, 1)}
     if tool == "duckdb":
@@ -467,4 +468,6 @@ json.dump({"machine": {"host": os.uname().nodename, "cores": os.cpu_count()},
            "results": recs}, open(out, "w"), indent=1)
 print(f"(written to {out})")
 PYEOF
+# where this run stands against issue 6's targets (printed, and added to the JSON)
+$PY scripts/bench_targets.py --write "$JSON"
 exit 0
