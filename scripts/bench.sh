@@ -315,30 +315,39 @@ for th in (1, 2):
         ts = []
     if ts and min(ts) > 0:
         dt = statistics.median(ts)
-        recs.append({"workload": "ingest_plates", "tool": "neoscreen", "threads": th, "median_s": round(dt, 3),
+        recs.append({"workload": "ingest_plates", "tool": "neoscreen", "threads": th, "samples": big, "median_s": round(dt, 3),
                      "min_s": round(min(ts), 3), "max_s": round(max(ts), 3), "samples_per_s": round(big / dt),
                      "mib_per_s": round(pbytes / 1048576 / dt, 1), "mib_per_s_per_thread": round(pbytes / 1048576 / dt / th, 1),
                      "peak_rss_mib": 0, "note": "the plate reader's time in run -v 2 (header-only manifest)"})
-# the night up to its calls, as a stage: `run -v 1` logs the time of its call counts (after
-# ingest, kernels and plate QC; before the archive, lists and report, which the peers do
-# not make), read from the timed runs above; the peers' ratios use their whole runs
+# Stages of the timed night runs, from their logs: the time logged on a line matched by pat
+# (one per rep in path) as one record, or None when the runs left no such line
+def times_in(path, pat):
+    try:
+        return [float(m.group(1)) for m in re.finditer(pat, open(path).read())]
+    except OSError:
+        return []
+
+def stage(workload, w, th, ts, note):
+    if not ts or min(ts) <= 0: return None
+    dt = statistics.median(ts)
+    return {"workload": workload, "tool": "neoscreen", "threads": th, "reps": len(ts),
+            "median_s": round(dt, 3), "min_s": round(min(ts), 3), "max_s": round(max(ts), 3), "times_s": ts,
+            "samples": samples[w], "samples_per_s": round(samples[w] / dt), "input_mib": round(input_mb(w), 1),
+            "mib_per_s": round(input_mb(w) / dt, 1), "peak_rss_mib": 0, "note": note}
+
+# the night up to its calls: `run -v 1` logs the time of its call counts (after ingest,
+# kernels and plate QC; before the archive, lists and report, which the peers do not make);
+# the peers' ratios use their whole runs
 for w, d in (("night_10k", "n10k"), ("night_1M", "nbig")):
     for th in (1, 2):
-        try:
-            ts = [float(m.group(1)) for m in re.finditer(r"\[M::kernels::([0-9.]+)\*", open(f"{T}/calls-{d}-{th}.txt").read())]
-        except OSError:
-            ts = []
-        if not ts or min(ts) <= 0: continue
-        dt = statistics.median(ts)
-        rec = {"workload": w.replace("night", "calls"), "tool": "neoscreen", "threads": th, "reps": len(ts),
-               "median_s": round(dt, 3), "min_s": round(min(ts), 3), "max_s": round(max(ts), 3),
-               "samples": samples[w], "samples_per_s": round(samples[w] / dt), "input_mib": round(input_mb(w), 1),
-               "mib_per_s": round(input_mb(w) / dt, 1), "peak_rss_mib": 0,
-               "note": "the night's run until its calls are made (ingest, kernels, plate QC), from the log of the timed runs"}
+        rec = stage(w.replace("night", "calls"), w, th,
+                    times_in(f"{T}/calls-{d}-{th}.txt", r"\[M::kernels::([0-9.]+)\*"),
+                    "the night's run until its calls are made (ingest, kernels, plate QC), from the log of the timed runs")
+        if not rec: continue
         b = next((x for x in recs if x["workload"] == w and x["tool"] == "numpy"), None)
-        if b: rec["speedup_vs_numpy"] = round(b["median_s"] / dt, 2) if same.get(w) else "DIFFERENT ANSWERS"
+        if b: rec["speedup_vs_numpy"] = round(b["median_s"] / rec["median_s"], 2) if same.get(w) else "DIFFERENT ANSWERS"
         dk = next((x for x in recs if x["workload"] == w and x["tool"] == "duckdb" and x["threads"] == th), None)
-        if dk: rec["speedup_vs_duckdb"] = round(dk["median_s"] / dt, 2) if same_duck.get(w) else "DIFFERENT ANSWERS"
+        if dk: rec["speedup_vs_duckdb"] = round(dk["median_s"] / rec["median_s"], 2) if same_duck.get(w) else "DIFFERENT ANSWERS"
         recs.append(rec)
 # the night up to its inputs read (manifest and plate CSVs parsed, checked and in the batch;
 # the "N plates, M wells" line of `run -v 1`) against the baseline's own "time read" (pandas
@@ -346,30 +355,16 @@ for w, d in (("night_10k", "n10k"), ("night_1M", "nbig")):
 # issue 6 (b) in which "plate-CSV ingest ... >= 20x the pandas baseline" is the ingest
 for w, d in (("night_10k", "n10k"), ("night_1M", "nbig")):
     wi = w.replace("night", "ingest")
-    try:
-        tb = [float(m.group(1)) for m in re.finditer(r"time read ([0-9.]+) s", open(f"{T}/read-{d}-numpy.txt").read())]
-    except OSError:
-        tb = []
-    if tb:
-        bt = statistics.median(tb)
-        recs.append({"workload": wi, "tool": "numpy", "threads": 1, "reps": len(tb), "median_s": round(bt, 3),
-                     "min_s": round(min(tb), 3), "max_s": round(max(tb), 3), "samples": samples[w],
-                     "samples_per_s": round(samples[w] / bt), "input_mib": round(input_mb(w), 1),
-                     "mib_per_s": round(input_mb(w) / bt, 1), "peak_rss_mib": 0,
-                     "note": "baseline_numpy.py's own 'time read' in the timed runs: pandas read_csv of the plates and the manifest, cells to numbers"})
+    base = stage(wi, w, 1, times_in(f"{T}/read-{d}-numpy.txt", r"time read ([0-9.]+) s"),
+                 "baseline_numpy.py's own 'time read' in the timed runs: pandas read_csv of the plates and the manifest, cells to numbers")
+    if base:
+        base["tool"] = "numpy"
+        recs.append(base)
     for th in (1, 2):
-        try:
-            ts = [float(m.group(1)) for m in re.finditer(r"\[M::ingest::([0-9.]+)\*", open(f"{T}/calls-{d}-{th}.txt").read())]
-        except OSError:
-            ts = []
-        if not ts or min(ts) <= 0: continue
-        dt = statistics.median(ts)
-        rec = {"workload": wi, "tool": "neoscreen", "threads": th, "reps": len(ts),
-               "median_s": round(dt, 3), "min_s": round(min(ts), 3), "max_s": round(max(ts), 3),
-               "samples": samples[w], "samples_per_s": round(samples[w] / dt), "input_mib": round(input_mb(w), 1),
-               "mib_per_s": round(input_mb(w) / dt, 1), "peak_rss_mib": 0,
-               "note": "the night's run until its manifest and plate CSVs are read, checked and in the batch, from the log of the timed runs"}
-        if tb: rec["speedup_vs_numpy"] = round(bt / dt, 2) if same.get(w) else "DIFFERENT ANSWERS"
+        rec = stage(wi, w, th, times_in(f"{T}/calls-{d}-{th}.txt", r"\[M::ingest::([0-9.]+)\*"),
+                    "the night's run until its manifest and plate CSVs are read, checked and in the batch, from the log of the timed runs")
+        if not rec: continue
+        if base: rec["speedup_vs_numpy"] = round(base["median_s"] / rec["median_s"], 2) if same.get(w) else "DIFFERENT ANSWERS"
         recs.append(rec)
 for r in recs:
     if (r["workload"].startswith("calls_") or (r["workload"].startswith("ingest_") and r["tool"] == "neoscreen")) \

@@ -74,14 +74,17 @@ import json, sys
 res = [dict(workload="night_10k", tool="neoscreen", threads=2, median_s=0.1, samples=10000),
        dict(workload="night_1M", tool="neoscreen", threads=2, median_s=0.3, samples=100000,
             speedup_vs_numpy=30.0, speedup_vs_duckdb=5.0),
-       dict(workload="rescore_10M", tool="neoscreen", threads=2, median_s=0.04, samples=200000, speedup_vs_numpy=20.0)]
+       dict(workload="rescore_10M", tool="neoscreen", threads=2, median_s=0.04, samples=200000, speedup_vs_numpy=20.0),
+       dict(workload="ingest_plates", tool="neoscreen", threads=1, median_s=0.05, samples=100000,
+            mib_per_s_per_thread=500.0)]
 json.dump({"results": res}, open(sys.argv[1], "w"))
 EOF
 $PY scripts/bench_targets.py "$tmp/quick.json" > "$tmp/quick.out" 2>&1
 rc=$?
 q=$(grep -c '^  not measured' "$tmp/quick.out")
-grep -q 'not measured: night_1M, rescore_10M)' "$tmp/quick.out" && grep -q '^  met .*10k night' "$tmp/quick.out" \
-    && [ "$rc" = 0 ] && [ "$q" -ge 10 ] && ! grep -q "rescore 10M <= 1.5 s on 2 threads: 0.04" "$tmp/quick.out"
+grep -q 'not measured: ingest_plates, night_1M, rescore_10M)' "$tmp/quick.out" && grep -q '^  met .*10k night' "$tmp/quick.out" \
+    && [ "$rc" = 0 ] && [ "$q" -ge 10 ] && ! grep -q "rescore 10M <= 1.5 s on 2 threads: 0.04" "$tmp/quick.out" \
+    && grep -q '^  not measured *plate-CSV ingest >= 400' "$tmp/quick.out"
 check "bench_targets: workloads smaller than the targets' not counted" "$?" "$(head -6 "$tmp/quick.out")"
 ! grep -q '"targets"' "$tmp/quick.json"
 check "bench_targets: the JSON left alone without --write" "$?" "targets written"
