@@ -48,9 +48,22 @@ SIZE = {"night_10k": 10000, "night_1M": 1000000, "ingest_1M": 1000000, "calls_1M
 
 
 def full_size(res):
-    """Drop the records of workloads smaller than the targets' (BENCH_QUICK, BENCH_BIG):
-    their figures answer another question."""
-    return [r for r in res if r.get("workload") not in SIZE or r.get("samples") in (None, SIZE[r["workload"]])]
+    """Drop the records of workloads smaller than the targets' (BENCH_QUICK, BENCH_BIG), and
+    of sized workloads that do not say their size: their figures answer another question."""
+    return [r for r in res if r.get("workload") not in SIZE or r.get("samples") == SIZE[r["workload"]]]
+
+
+def differs(r):
+    """A record whose tool did not recall the cards its peer did: no speed figure of it counts."""
+    return bool(r) and (r.get("same_answer_as_baseline") is False or r.get("same_answer_as_neoscreen") is False
+                        or r.get("same_answer_as_duckdb") is False
+                        or "DIFFERENT ANSWERS" in (r.get("speedup_vs_numpy"), r.get("speedup_vs_duckdb")))
+
+
+def over(a, b):
+    """a / b from two records' medians, unrounded (None when either is missing)"""
+    x, y = a and num(a.get("median_s")), b and num(b.get("median_s"))
+    return x / y if x is not None and y else None
 
 
 def targets(res):
@@ -59,17 +72,19 @@ def targets(res):
     out = []
     res = full_size(res)
 
-    def add(tid, goal, value, limit, above, figure):
+    def add(tid, goal, value, limit, above, figure, recs=()):
         met = None if value is None else (value >= limit if above else value <= limit)
         if value is None and not figure.startswith("not measured"):
             figure = "no figure in this run"
+        if any(differs(r) for r in recs):
+            met, figure = False, "DIFFERENT ANSWERS from a peer, no speed figure counts (" + figure + ")"
         out.append({"id": tid, "goal": goal, "value": value, "limit": limit, "met": met, "figure": figure})
 
     # (a)
     n2, n1 = find(res, "night_10k", threads=2), find(res, "night_10k", threads=1)
     v2, v1 = n2 and num(n2.get("median_s")), n1 and num(n1.get("median_s"))
     add("a", "10k night end to end <= 0.3 s", v2, 0.3, False,
-        f"{fmt(v2, ' s')} at 2 threads, {fmt(v1, ' s')} at 1 (median)")
+        f"{fmt(v2, ' s')} at 2 threads, {fmt(v1, ' s')} at 1 (median)", (n2, n1))
 
     # (b) MiB/s per thread
     p1, p2 = find(res, "ingest_plates", threads=1), find(res, "ingest_plates", threads=2)
@@ -83,50 +98,48 @@ def targets(res):
     if naive is not None:
         extra += f"; {fmt(naive, 'x')} the naive parser on the same files"
     add("b.mib_s", "plate-CSV ingest >= 400 MiB/s per thread", m1, 400.0, True,
-        f"{fmt(m1, ' MiB/s')} at 1 thread, {fmt(m2, ' MiB/s')} a thread at 2{extra}")
+        f"{fmt(m1, ' MiB/s')} at 1 thread, {fmt(m2, ' MiB/s')} a thread at 2{extra}", (p1, p2))
     if here is not None and m1 is not None:
         add("b.mib_s_here", "the same, against 400 MiB/s scaled to this machine", m1, here, True,
-            f"{fmt(m1, ' MiB/s')} at 1 thread against {fmt(here, ' MiB/s')}")
+            f"{fmt(m1, ' MiB/s')} at 1 thread against {fmt(here, ' MiB/s')}", (p1, p2))
 
     # (b) pandas, two readings
-    i2 = find(res, "ingest_1M", threads=2)
-    vi = i2 and num(i2.get("speedup_vs_numpy"))
-    ib = find(res, "ingest_1M", tool="numpy")
+    # (ratios from the medians, unrounded; the records' own speedups are rounded to 0.01)
+    i2, ib = find(res, "ingest_1M", threads=2), find(res, "ingest_1M", tool="numpy")
+    w2, wb = find(res, "night_1M", threads=2), find(res, "night_1M", tool="numpy")
+    vi = over(ib, i2)
     add("b.pandas_ingest", "ingest >= 20x the pandas baseline's read (1M night, 2 threads)", vi, 20.0, True,
         f"{fmt(vi, 'x')}: {fmt(i2 and num(i2.get('median_s')), ' s')} against pandas' "
-        f"{fmt(ib and num(ib.get('median_s')), ' s')}")
-    w2 = find(res, "night_1M", threads=2)
-    vw = w2 and num(w2.get("speedup_vs_numpy"))
+        f"{fmt(ib and num(ib.get('median_s')), ' s')}", (i2, w2))
     c2 = find(res, "calls_1M", threads=2)
-    vc = c2 and num(c2.get("speedup_vs_numpy"))
+    vw, vc = over(wb, w2), over(wb, c2)
     add("b.pandas_night", "whole night >= 20x the pandas baseline's whole run (1M, 2 threads)", vw, 20.0, True,
-        f"{fmt(vw, 'x')} ({fmt(vc, 'x')} until the calls are made, before the archive, list and report)")
+        f"{fmt(vw, 'x')} ({fmt(vc, 'x')} until the calls are made, before the archive, list and report)", (w2, c2))
 
     # (b) DuckDB, median and rep by rep
     d2 = find(res, "night_1M", tool="duckdb", threads=2)
-    vd = w2 and num(w2.get("speedup_vs_duckdb"))
+    vd = over(d2, w2)
     reps = ""
     if w2 and d2 and w2.get("times_s") and d2.get("times_s") and len(w2["times_s"]) == len(d2["times_s"]):
         rr = [d / n for n, d in zip(w2["times_s"], d2["times_s"]) if n > 0]
         reps = "; rep by rep " + ", ".join(f"{x:.2f}x" for x in rr)
     add("b.duckdb", "whole night >= 3x DuckDB end to end (1M, 2 threads)", vd, 3.0, True,
-        f"{fmt(vd, 'x')} by the medians{reps}" if d2 or not w2 else "not measured (DuckDB did not run)")
+        f"{fmt(vd, 'x')} by the medians{reps}" if d2 or not w2 else "not measured (DuckDB did not run)", (w2, d2))
 
     # (c)
     r2 = find(res, "rescore_10M", threads=2)
     vr = r2 and num(r2.get("median_s"))
-    add("c.time", "rescore 10M <= 1.5 s on 2 threads", vr, 1.5, False, f"{fmt(vr, ' s')}")
-    rss = [num(r.get("peak_rss_mib")) for r in res
-           if r.get("tool") == "neoscreen" and r.get("workload", "").startswith("rescore_10M")]
-    rss = [x for x in rss if x is not None]
+    add("c.time", "rescore 10M <= 1.5 s on 2 threads", vr, 1.5, False, f"{fmt(vr, ' s')}", (r2,))
+    rs = [r for r in res if r.get("tool") == "neoscreen" and r.get("workload", "").startswith("rescore_10M")]
+    rss = [x for x in (num(r.get("peak_rss_mib")) for r in rs) if x is not None]
     vm = max(rss) if rss else None
     add("c.rss", "rescore peak RSS <= 512 MiB", vm, 512.0, False,
-        f"{fmt(vm, ' MiB')} at most over rescore_10M and rescore_10M_full, both thread counts")
-    vn = r2 and num(r2.get("speedup_vs_numpy"))
+        f"{fmt(vm, ' MiB')} at most over rescore_10M and rescore_10M_full, both thread counts", rs)
+    rb = find(res, "rescore_10M", tool="numpy")
     f2 = find(res, "rescore_10M_full", threads=2)
-    vf = f2 and num(f2.get("speedup_vs_numpy"))
+    vn, vf = over(rb, r2), over(rb, f2)
     add("c.numpy", "rescore 10M >= 3x h5py + NumPy", vn, 3.0, True,
-        f"{fmt(vn, 'x')} ({fmt(vf, 'x')} computing every condition again)")
+        f"{fmt(vn, 'x')} ({fmt(vf, 'x')} computing every condition again)", (r2, f2))
 
     # (d)
     fr = [(r.get("workload"), r.get("threads"), num(r.get("fraction_of_read_bandwidth"))) for r in res
@@ -141,15 +154,15 @@ def targets(res):
         a, b = find(res, workload, tool, 1), find(res, workload, tool, 2)
         if workload.startswith("kernels"):
             x, y = a and num(a.get("gib_s")), b and num(b.get("gib_s"))
-            return round(y / x, 2) if x and y else None
-        x, y = a and num(a.get("median_s")), b and num(b.get("median_s"))
-        return round(x / y, 2) if x and y else None
+            return y / x if x and y else None
+        return over(a, b)
     for w, what in (("ingest_plates", "(b) the plate reader"), ("ingest_1M", "(b) the ingest, manifest and plates"),
                     ("night_1M", "(b) the whole 1M night"), ("rescore_10M", "(c) rescore_10M"),
                     ("rescore_10M_full", "(c) rescore_10M_full"), ("kernels_blocked", "(d) the kernels in blocks"),
                     ("kernels", "(d) the kernels column by column")):
         v = two_vs_one(w)
-        add("2v1." + w, f"2 threads >= 1.7x 1 thread: {what}", v, 1.7, True, fmt(v, "x"))
+        add("2v1." + w, f"2 threads >= 1.7x 1 thread: {what}", v, 1.7, True, fmt(v, "x"),
+            (find(res, w, threads=1), find(res, w, threads=2)))
     return out
 
 
@@ -166,7 +179,10 @@ def main(argv):
     except (OSError, ValueError) as e:
         print(f"bench_targets: {path}: {e}", file=sys.stderr)
         return 2
-    res = doc.get("results", [])
+    res = doc.get("results") if isinstance(doc, dict) else None
+    if not isinstance(res, list) or not all(isinstance(r, dict) for r in res):
+        print(f"bench_targets: {path}: not a bench.json (no list of records under \"results\")", file=sys.stderr)
+        return 2
     ts = targets(res)
     small = sorted({r["workload"] for r in res if r not in full_size(res)})
     print("\ntargets (issue 6: goals the bench reports against, never a failure)")
