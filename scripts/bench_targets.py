@@ -8,7 +8,9 @@ run, the goal, and whether it was met ("met", "not met", or "not measured" when 
 left the figure out, as BENCH_QUICK's smaller night or a missing peer do).  With --write
 the same list is added to BENCH.json as "targets".  The targets are goals the bench
 reports against, never a failure: the exit status is 0 whatever they say (2 for a usage
-or unreadable-file error).
+error, or a file that cannot be read or is not a bench.json).  A target whose records
+recalled other cards than a peer's is "not met" whatever their speed: a speed figure on
+different answers is worthless.  Ratios are taken from the medians, unrounded.
 
 The targets (issue 6, item 4; the reference figures are BUILD-NOTES §6's):
   (a)  a 10,000-sample night end to end <= 0.3 s
@@ -21,7 +23,6 @@ The targets (issue 6, item 4; the reference figures are BUILD-NOTES §6's):
   2 threads >= 1.7x faster than 1 on (b)-(d)
 """
 import json
-import statistics
 import sys
 
 
